@@ -1,0 +1,1 @@
+//! daicho-agent library: everything the `daicho-agent` binary does, so that it can be tested.

@@ -1,0 +1,23 @@
+//! The wire model shared by the daicho agent and collector.
+//!
+//! Everything that crosses a process boundary lives here: the scan report (the JSON contract that
+//! operators script against), the local host inventory, and the collector API's request and
+//! response bodies. The layout is versioned by [`SCHEMA_VERSION`]; a reader refuses any other
+//! version rather than guessing.
+
+pub mod api;
+pub mod error;
+pub mod inventory;
+pub mod mac;
+pub mod report;
+
+pub use error::ModelError;
+pub use inventory::LocalInventory;
+pub use mac::MacAddr;
+pub use report::{AgentInfo, Host, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service};
+
+/// The version of the report layout this build writes and reads.
+///
+/// Bump it on any change that an older reader would misread; additive optional fields do not
+/// need a bump because readers ignore fields they do not know.
+pub const SCHEMA_VERSION: u32 = 1;
