@@ -179,21 +179,22 @@ fn missing_required_fields_are_named() {
 
 #[test]
 fn bad_values_are_named() {
-    let cases: [(&str, fn(&mut serde_json::Value)); 6] = [
+    type Mutation = fn(&mut serde_json::Value);
+    let cases: [(&str, Mutation); 6] = [
         ("hosts[0].mac", |v| {
-            v["hosts"][0]["mac"] = "00:1b:21:0a:0b".into()
+            v["hosts"][0]["mac"] = "00:1b:21:0a:0b".into();
         }),
         ("hosts[0].ip", |v| {
-            v["hosts"][0]["ip"] = "198.18.0.300".into()
+            v["hosts"][0]["ip"] = "198.18.0.300".into();
         }),
         ("hosts[0].os.family", |v| {
-            v["hosts"][0]["os"]["family"] = "solaris".into()
+            v["hosts"][0]["os"]["family"] = "solaris".into();
         }),
         ("hosts[0].services[0].protocol", |v| {
-            v["hosts"][0]["services"][0]["protocol"] = "sctp".into()
+            v["hosts"][0]["services"][0]["protocol"] = "sctp".into();
         }),
         ("hosts[0].os.confidence", |v| {
-            v["hosts"][0]["os"]["confidence"] = 1.5.into()
+            v["hosts"][0]["os"]["confidence"] = 1.5.into();
         }),
         ("started_at", |v| v["started_at"] = "yesterday".into()),
     ];
