@@ -39,6 +39,10 @@ pub struct LocalInventory {
     /// Running system services (systemd units, Windows services).
     #[serde(default)]
     pub system_services: Vec<SystemService>,
+    /// What the inventory could not see and why (no systemd, no permission to read another
+    /// user's sockets, …), so an empty list is never mistaken for "nothing there".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Operating-system identity and patch level.
