@@ -1,0 +1,202 @@
+//! Configuration parsing and validation, good and bad.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+
+struct Dir {
+    dir: tempfile::TempDir,
+}
+
+impl Dir {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "secret-token\n").unwrap();
+        Self { dir }
+    }
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn parse(&self, text: &str) -> Result<AgentConfig, ConfigError> {
+        AgentConfig::parse(&self.path().join("agent.toml"), text)
+    }
+}
+
+const GOOD: &str = r#"
+[agent]
+name = "ward3"
+log_format = "json"
+
+[schedule]
+interval = "15m"
+jitter = "30s"
+
+[collector]
+url = "https://collector.example:8443/"
+token_file = "token"
+
+[spool]
+dir = "spool"
+max_reports = 10
+
+[scan]
+targets = ["198.18.0.0/24", "198.18.1.10-20", "198.18.1.100"]
+exclude = ["198.18.0.5"]
+ports = "22,80,443,8000-8100"
+rate = 200
+per_host_rate = 20
+"#;
+
+#[test]
+fn good_config_is_read_with_paths_relative_to_the_file() {
+    let d = Dir::new();
+    let c = d.parse(GOOD).unwrap();
+    assert_eq!(c.agent_name.as_deref(), Some("ward3"));
+    assert_eq!(c.log_format, LogFormat::Json);
+    assert!(matches!(c.schedule.kind, ScheduleKind::Interval(i) if i == Duration::from_secs(900)));
+    assert_eq!(c.schedule.jitter, Duration::from_secs(30));
+    assert_eq!(c.collector.token_file, d.path().join("token"));
+    assert_eq!(c.spool.dir, d.path().join("spool"));
+    assert!(c.spool.dir.is_dir());
+    assert_eq!(c.spool.max_reports, 10);
+    let scan = c.scan.unwrap();
+    assert_eq!(scan.targets.len(), 3);
+    assert_eq!(scan.per_host_rate, Some(20));
+    assert!(c.inventory);
+}
+
+#[test]
+fn scan_section_is_optional() {
+    let d = Dir::new();
+    let text = GOOD.split("[scan]").next().unwrap();
+    assert!(d.parse(text).unwrap().scan.is_none());
+}
+
+fn error_of(text: &str) -> (String, Option<String>) {
+    let d = Dir::new();
+    let e = d.parse(text).unwrap_err();
+    assert!(e.to_string().contains("agent.toml"), "{e}");
+    (e.to_string(), e.key)
+}
+
+#[test]
+fn unknown_key_is_named_with_its_table() {
+    let (msg, key) = error_of(&GOOD.replace("token_file", "tokenfile"));
+    assert_eq!(key.as_deref(), Some("collector.tokenfile"), "{msg}");
+    assert!(msg.contains("unknown field"), "{msg}");
+    let (_, key) = error_of(&format!("{GOOD}\n[extra]\nx = 1\n"));
+    assert_eq!(key.as_deref(), Some("extra"));
+}
+
+#[test]
+fn invalid_targets_are_named_by_index() {
+    for (bad, expect) in [
+        ("198.18.0.0/33", "CIDR"),
+        ("198.18.0.300", "not an IP address"),
+        ("198.18.0.20-10", "before its start"),
+        ("198.18.0.1-::5", "mixes"),
+        ("printer.local", "not an IP address"),
+    ] {
+        let (msg, key) = error_of(&GOOD.replace("198.18.1.100", bad));
+        assert_eq!(key.as_deref(), Some("scan.targets[2]"), "{msg}");
+        assert!(msg.contains(expect), "{bad}: {msg}");
+    }
+    let (msg, key) = error_of(&GOOD.replace(
+        "targets = [\"198.18.0.0/24\", \"198.18.1.10-20\", \"198.18.1.100\"]",
+        "targets = []",
+    ));
+    assert_eq!(key.as_deref(), Some("scan.targets"), "{msg}");
+}
+
+#[test]
+fn missing_or_empty_token_file() {
+    let (msg, key) = error_of(&GOOD.replace("\"token\"", "\"nope\""));
+    assert_eq!(key.as_deref(), Some("collector.token_file"));
+    assert!(msg.contains("cannot read token file"), "{msg}");
+    let d = Dir::new();
+    std::fs::write(d.path().join("token"), "\n").unwrap();
+    let e = d.parse(GOOD).unwrap_err();
+    assert!(e.message.contains("is empty"), "{e}");
+}
+
+#[test]
+fn unusable_spool_dir() {
+    let d = Dir::new();
+    // A file where the directory should be: unusable even for root.
+    std::fs::write(d.path().join("spool"), "not a dir").unwrap();
+    let e = d.parse(GOOD).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("spool.dir"));
+    assert!(e.message.contains("spool directory"), "{e}");
+}
+
+#[test]
+fn schedule_needs_exactly_one_rule() {
+    let (_, key) = error_of(&GOOD.replace("interval = \"15m\"", ""));
+    assert_eq!(key.as_deref(), Some("schedule"));
+    let (_, key) = error_of(&GOOD.replace(
+        "interval = \"15m\"",
+        "interval = \"15m\"\ncron = \"0 * * * *\"",
+    ));
+    assert_eq!(key.as_deref(), Some("schedule"));
+    let (msg, key) = error_of(&GOOD.replace("interval = \"15m\"", "interval = \"15 minutes\""));
+    assert_eq!(key.as_deref(), Some("schedule.interval"), "{msg}");
+    let (msg, key) = error_of(&GOOD.replace("interval = \"15m\"", "cron = \"0 * * *\""));
+    assert_eq!(key.as_deref(), Some("schedule.cron"));
+    assert!(msg.contains("5"), "{msg}");
+    let (_, key) = error_of(&GOOD.replace("interval = \"15m\"", "cron = \"61 * * * *\""));
+    assert_eq!(key.as_deref(), Some("schedule.cron"));
+}
+
+#[test]
+fn cron_schedule_is_accepted() {
+    let d = Dir::new();
+    let c = d
+        .parse(&GOOD.replace("interval = \"15m\"", "cron = \"30 2 * * 1-5\""))
+        .unwrap();
+    assert!(matches!(c.schedule.kind, ScheduleKind::Cron(_)));
+}
+
+#[test]
+fn wrong_types_and_values_name_the_key() {
+    let (msg, key) = error_of(&GOOD.replace("max_reports = 10", "max_reports = \"ten\""));
+    assert_eq!(key.as_deref(), Some("spool.max_reports"), "{msg}");
+    let (_, key) = error_of(&GOOD.replace("rate = 200", "rate = 0"));
+    assert_eq!(key.as_deref(), Some("scan.rate"));
+    let (_, key) = error_of(&GOOD.replace("log_format = \"json\"", "log_format = \"xml\""));
+    assert_eq!(key.as_deref(), Some("agent.log_format"));
+    let (_, key) = error_of(&GOOD.replace("https://collector.example:8443/", "ftp://x/"));
+    assert_eq!(key.as_deref(), Some("collector.url"));
+    let (msg, key) = error_of(&GOOD.replace("[spool]\ndir = \"spool\"", "[spool]"));
+    assert_eq!(key.as_deref(), Some("spool.dir"), "{msg}");
+    assert!(msg.contains("missing"), "{msg}");
+}
+
+#[test]
+fn ca_file_must_hold_a_certificate() {
+    let d = Dir::new();
+    std::fs::write(d.path().join("ca.pem"), "not pem").unwrap();
+    let e = d
+        .parse(&GOOD.replace(
+            "token_file = \"token\"",
+            "token_file = \"token\"\nca_file = \"ca.pem\"",
+        ))
+        .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("collector.ca_file"), "{e}");
+}
+
+#[test]
+fn toml_syntax_error_gives_the_line() {
+    let (msg, _) = error_of("[agent\nname = 1");
+    assert!(msg.contains("line 1"), "{msg}");
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+    assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+    assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86400));
+    assert!(parse_duration("10").is_err());
+    assert!(parse_duration("m").is_err());
+    assert!(parse_duration("5w").is_err());
+}
