@@ -1,0 +1,190 @@
+//! The on-disk spool: every report is written here before any delivery is tried (write-ahead),
+//! and removed only after the collector answered 2xx, so a crash at any point loses nothing.
+//!
+//! Layout: `DIR/pending/<nanos>-<report_id>.json.gz` (the gzip body exactly as it is sent; the
+//! name orders reports oldest first) and `DIR/rejected/` for reports the collector refused for
+//! good, each with a `.reason` file. Writes are atomic: temporary file, fsync, rename, fsync of
+//! the directory.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use uuid::Uuid;
+
+/// A spool operation failed.
+#[derive(Debug, thiserror::Error)]
+#[error("spool {action} {}: {source}", path.display())]
+pub struct SpoolError {
+    /// What was being done.
+    pub action: &'static str,
+    /// The file or directory involved.
+    pub path: PathBuf,
+    /// The I/O error.
+    #[source]
+    pub source: io::Error,
+}
+
+fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> SpoolError {
+    let path = path.to_owned();
+    move |source| SpoolError {
+        action,
+        path,
+        source,
+    }
+}
+
+/// One pending report on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpooledReport {
+    /// Its file.
+    pub path: PathBuf,
+    /// The report's id, from the file name.
+    pub report_id: Uuid,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// The spool directory with its bounds.
+#[derive(Debug)]
+pub struct Spool {
+    pending: PathBuf,
+    rejected: PathBuf,
+    max_reports: usize,
+    max_bytes: u64,
+}
+
+const EXTENSION: &str = ".json.gz";
+
+impl Spool {
+    /// Opens (creating if needed) the spool under `dir`, and removes temporary files that a
+    /// crash left half-written (their report was never acknowledged as spooled).
+    pub fn open(dir: &Path, max_reports: usize, max_bytes: u64) -> Result<Self, SpoolError> {
+        let pending = dir.join("pending");
+        let rejected = dir.join("rejected");
+        fs::create_dir_all(&pending).map_err(at("create", &pending))?;
+        fs::create_dir_all(&rejected).map_err(at("create", &rejected))?;
+        for entry in fs::read_dir(&pending).map_err(at("read", &pending))? {
+            let entry = entry.map_err(at("read", &pending))?;
+            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(Self {
+            pending,
+            rejected,
+            max_reports: max_reports.max(1),
+            max_bytes,
+        })
+    }
+
+    /// Writes a report body atomically. When the spool is full, the oldest pending reports are
+    /// dropped to make room; their ids are returned so the caller can warn.
+    pub fn put(&self, report_id: Uuid, body: &[u8]) -> Result<Vec<Uuid>, SpoolError> {
+        let mut dropped = Vec::new();
+        let mut pending = self.pending()?;
+        let mut bytes: u64 = pending.iter().map(|r| r.size).sum();
+        let size = body.len() as u64;
+        while !pending.is_empty()
+            && (pending.len() >= self.max_reports || bytes + size > self.max_bytes)
+        {
+            let oldest = pending.remove(0);
+            match fs::remove_file(&oldest.path) {
+                // Delivered meanwhile: not a drop.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(at("drop", &oldest.path)(e)),
+                Ok(()) => dropped.push(oldest.report_id),
+            }
+            bytes -= oldest.size;
+        }
+        let nanos = chrono::Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .max(0);
+        let name = format!("{nanos:020}-{report_id}{EXTENSION}");
+        write_atomically(&self.pending, &name, body)?;
+        Ok(dropped)
+    }
+
+    /// The pending reports, oldest first.
+    pub fn pending(&self) -> Result<Vec<SpooledReport>, SpoolError> {
+        let mut reports = Vec::new();
+        for entry in fs::read_dir(&self.pending).map_err(at("read", &self.pending))? {
+            let entry = entry.map_err(at("read", &self.pending))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(stem) = name.strip_suffix(EXTENSION) else {
+                continue;
+            };
+            let Some(report_id) = stem
+                .split_once('-')
+                .and_then(|(_, id)| Uuid::parse_str(id).ok())
+            else {
+                continue;
+            };
+            // A file delivered and removed between listing and stat is simply gone.
+            let Ok(meta) = entry.metadata() else { continue };
+            reports.push(SpooledReport {
+                path: entry.path(),
+                report_id,
+                size: meta.len(),
+            });
+        }
+        reports.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(reports)
+    }
+
+    /// Reads a pending report's body.
+    pub fn read(&self, report: &SpooledReport) -> Result<Vec<u8>, SpoolError> {
+        fs::read(&report.path).map_err(at("read", &report.path))
+    }
+
+    /// Removes a delivered report.
+    pub fn remove(&self, report: &SpooledReport) -> Result<(), SpoolError> {
+        match fs::remove_file(&report.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(at("remove", &report.path)(e)),
+            _ => sync_dir(&self.pending),
+        }
+    }
+
+    /// Moves a report the collector refused for good to `rejected/`, with the reason beside it.
+    pub fn reject(&self, report: &SpooledReport, reason: &str) -> Result<PathBuf, SpoolError> {
+        let name = report
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| format!("{}{EXTENSION}", report.report_id));
+        let target = self.rejected.join(&name);
+        write_atomically(&self.rejected, &format!("{name}.reason"), reason.as_bytes())?;
+        fs::rename(&report.path, &target).map_err(at("move", &report.path))?;
+        sync_dir(&self.rejected)?;
+        sync_dir(&self.pending)?;
+        Ok(target)
+    }
+
+    /// The directory of rejected reports.
+    pub fn rejected_dir(&self) -> &Path {
+        &self.rejected
+    }
+}
+
+/// Temporary file, fsync, rename into place, fsync the directory: after this returns the file
+/// is complete on disk under its final name, and a crash before it leaves only a `.tmp-` file.
+fn write_atomically(dir: &Path, name: &str, body: &[u8]) -> Result<(), SpoolError> {
+    let tmp = dir.join(format!(".tmp-{name}"));
+    let target = dir.join(name);
+    let mut file = File::create(&tmp).map_err(at("create", &tmp))?;
+    file.write_all(body).map_err(at("write", &tmp))?;
+    file.sync_all().map_err(at("sync", &tmp))?;
+    drop(file);
+    fs::rename(&tmp, &target).map_err(at("rename", &tmp))?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), SpoolError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(at("sync", dir))
+}
+
+#[cfg(test)]
+mod tests;
