@@ -1,5 +1,10 @@
 //! daicho-agent library: everything the `daicho-agent` binary does, so that it can be tested.
 
+pub mod cli;
 pub mod config;
 pub mod delivery;
+pub mod logging;
+pub mod runner;
+pub mod scan_step;
+pub mod schedule;
 pub mod spool;

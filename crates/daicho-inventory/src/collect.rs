@@ -205,9 +205,17 @@ fn listening_sockets(
     listening.sort_by_key(|a| (a.protocol, a.port, a.address));
     listening.dedup();
     let orphans = listening.iter().filter(|s| s.pid.is_none()).count();
-    if orphans > 0 && unreadable > 0 {
+    if orphans > 0 {
+        let why = if unreadable > 0 {
+            format!(
+                "the file descriptors of {unreadable} processes were not readable (run as root, or with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE)"
+            )
+        } else {
+            "no visible process holds them (kernel sockets, or processes in another PID namespace)"
+                .to_owned()
+        };
         notes.push(format!(
-            "{orphans} listening sockets without a known owner: the file descriptors of {unreadable} processes were not readable (run as root or with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE)"
+            "{orphans} listening sockets without a known owner: {why}"
         ));
     }
     listening
@@ -233,8 +241,13 @@ fn socket_owners(source: &dyn HostSource) -> (HashMap<u64, u32>, usize) {
             Err(_) => continue,
         };
         for fd in fds {
-            if let Ok(target) = source.read_link(&fd_dir.join(fd)) {
-                links.push((pid, target.to_string_lossy().into_owned()));
+            match source.read_link(&fd_dir.join(fd)) {
+                Ok(target) => links.push((pid, target.to_string_lossy().into_owned())),
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                    unreadable += 1;
+                    break;
+                }
+                Err(_) => {}
             }
         }
     }

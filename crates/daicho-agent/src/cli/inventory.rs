@@ -1,0 +1,146 @@
+//! `daicho-agent inventory [--format table|json]`: this host's inventory on standard output.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use daicho_inventory::LiveHost;
+use daicho_model::LocalInventory;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned text for people.
+    Table,
+    /// The `local` object of the report, as JSON.
+    Json,
+}
+
+/// Options of `inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Runs `inventory`.
+pub fn execute(args: &InventoryArgs) -> ExitCode {
+    let started = Instant::now();
+    let inventory = daicho_inventory::collect(&LiveHost);
+    let elapsed = started.elapsed();
+    let text = match args.format {
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&inventory).expect("inventory serialises");
+            json.push('\n');
+            json
+        }
+        Format::Table => render_table(&inventory),
+    };
+    eprintln!("inventory taken in {} ms", elapsed.as_millis());
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`| head`) is not worth a panic.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("daicho-agent: cannot write the inventory: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The human-readable form: identity, then listening sockets, services and interfaces in full,
+/// then counts of packages and processes (the JSON form lists them).
+pub fn render_table(inv: &LocalInventory) -> String {
+    let mut out = String::new();
+    let or_dash = |v: Option<&str>| v.unwrap_or("-").to_owned();
+    let _ = writeln!(out, "Host         {}", inv.hostname);
+    let _ = writeln!(out, "Machine id   {}", or_dash(inv.machine_id.as_deref()));
+    let _ = writeln!(
+        out,
+        "OS           {} (id {}, version {}, build {})",
+        or_dash(inv.os.name.as_deref()),
+        or_dash(inv.os.id.as_deref()),
+        or_dash(inv.os.version.as_deref()),
+        or_dash(inv.os.build.as_deref())
+    );
+    let _ = writeln!(out, "Kernel       {}", or_dash(inv.os.kernel.as_deref()));
+    let _ = writeln!(
+        out,
+        "Last update  {}",
+        inv.last_updated
+            .map_or_else(|| "unknown".to_owned(), |t| t.to_rfc3339())
+    );
+    let _ = writeln!(
+        out,
+        "Packages     {}   Hotfixes {}   Processes {}",
+        inv.packages.len(),
+        inv.hotfixes.len(),
+        inv.processes.len()
+    );
+
+    let _ = writeln!(out, "\nInterfaces");
+    for i in &inv.interfaces {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<17}  {}",
+            i.name,
+            i.mac.map_or_else(|| "-".to_owned(), |m| m.to_string()),
+            i.addresses.join(" ")
+        );
+    }
+
+    let _ = writeln!(out, "\nListening sockets");
+    let _ = writeln!(
+        out,
+        "  {:<5} {:<40} {:>5}  {:>7}  {:<16} EXE",
+        "PROTO", "ADDRESS", "PORT", "PID", "PROCESS"
+    );
+    for s in &inv.listening {
+        let proto = match s.protocol {
+            daicho_model::Protocol::Tcp => "tcp",
+            daicho_model::Protocol::Udp => "udp",
+        };
+        let _ = writeln!(
+            out,
+            "  {:<5} {:<40} {:>5}  {:>7}  {:<16} {}",
+            proto,
+            s.address.to_string(),
+            s.port,
+            s.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            or_dash(s.process.as_deref()),
+            or_dash(s.exe.as_deref())
+        );
+    }
+
+    let _ = writeln!(out, "\nRunning services");
+    if inv.system_services.is_empty() {
+        let _ = writeln!(out, "  (none listed)");
+    }
+    for s in &inv.system_services {
+        let _ = writeln!(
+            out,
+            "  {:<40} {:<8} {}",
+            s.name,
+            s.state,
+            s.description.as_deref().unwrap_or("")
+        );
+    }
+    for h in &inv.hotfixes {
+        let _ = writeln!(
+            out,
+            "Hotfix {} installed {}",
+            h.id,
+            h.installed_on.as_deref().unwrap_or("?")
+        );
+    }
+    if !inv.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes");
+        for n in &inv.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+    out
+}

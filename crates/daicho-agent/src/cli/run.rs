@@ -1,0 +1,108 @@
+//! `daicho-agent run --config FILE [--once]`: the scheduled, delivering mode.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use tracing::error;
+
+use crate::config::{AgentConfig, LogFormat};
+use crate::runner::{RunMode, run_agent};
+use crate::scan_step::NoScanner;
+
+/// Exit code when `--once` left reports in the spool (EX_TEMPFAIL: try again later).
+pub const EXIT_PENDING: u8 = 75;
+/// Exit code for a configuration that cannot be used.
+pub const EXIT_CONFIG: u8 = 2;
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The agent configuration file (TOML; see config/agent.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Do one run now, try to deliver the spool once, and exit (75 if reports stay pending).
+    #[arg(long)]
+    pub once: bool,
+    /// Log style, overriding the configuration: human or json.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// Runs `run`.
+pub fn execute(args: &RunArgs) -> ExitCode {
+    let config = match AgentConfig::load(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("daicho-agent: configuration error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Some(settings) = &config.scan {
+        // The scanner (crate daicho-scan) plugs in here through `ScanStep`; a build without
+        // it must not pretend to have scanned.
+        eprintln!(
+            "daicho-agent: configuration error: {}: key `scan`: this build has no scanner; remove [scan] (targets {}) to run as an inventory-only agent",
+            config.path.display(),
+            settings.targets.join(", ")
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    crate::logging::init(
+        args.log_format.unwrap_or(config.log_format),
+        &config.log_level,
+    );
+    let mode = if args.once {
+        RunMode::Once
+    } else {
+        RunMode::Scheduled
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("daicho-agent: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run_agent(
+        config,
+        None::<NoScanner>,
+        mode,
+        shutdown_signal(),
+    ));
+    match result {
+        Ok(summary) if mode == RunMode::Once && summary.final_flush.remaining > 0 => {
+            ExitCode::from(EXIT_PENDING)
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!(error = %e, "agent failed");
+            eprintln!("daicho-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGTERM (systemd stop) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM received"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
