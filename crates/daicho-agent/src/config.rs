@@ -333,7 +333,7 @@ impl AgentConfig {
             retry_max: duration(
                 "collector.retry_max",
                 raw.collector.retry_max.as_ref(),
-                Duration::from_secs(600),
+                Duration::from_mins(10),
             )?,
         };
 

@@ -221,7 +221,7 @@ fn agent_info(config: &AgentConfig, local: Option<&LocalInventory>) -> AgentInfo
         .agent_name
         .clone()
         .or_else(|| local.map(|l| l.hostname.clone()))
-        .or_else(|| sysinfo_hostname())
+        .or_else(sysinfo_hostname)
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| "daicho-agent".to_owned());
     AgentInfo {

@@ -68,10 +68,7 @@ mod tests {
     #[test]
     fn interval_keeps_cadence_and_does_not_pile_up() {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let mut s = Scheduler::new(config(
-            ScheduleKind::Interval(Duration::from_secs(60)),
-            true,
-        ));
+        let mut s = Scheduler::new(config(ScheduleKind::Interval(Duration::from_mins(1)), true));
         assert_eq!(s.next_planned(t0), t0);
         // The run took 5 s: the next one is still on the minute.
         let t1 = s.next_planned(t0 + chrono::Duration::seconds(5));
@@ -85,7 +82,7 @@ mod tests {
     fn interval_without_run_at_start_waits_one_interval() {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let mut s = Scheduler::new(config(
-            ScheduleKind::Interval(Duration::from_secs(60)),
+            ScheduleKind::Interval(Duration::from_mins(1)),
             false,
         ));
         assert_eq!(s.next_planned(t0), t0 + chrono::Duration::seconds(60));
@@ -105,10 +102,7 @@ mod tests {
 
     #[test]
     fn jitter_stays_within_bound() {
-        let s = Scheduler::new(config(
-            ScheduleKind::Interval(Duration::from_secs(60)),
-            true,
-        ));
+        let s = Scheduler::new(config(ScheduleKind::Interval(Duration::from_mins(1)), true));
         for _ in 0..100 {
             assert!(s.jitter() < Duration::from_secs(10));
         }

@@ -148,11 +148,10 @@ impl Spool {
 
     /// Moves a report the collector refused for good to `rejected/`, with the reason beside it.
     pub fn reject(&self, report: &SpooledReport, reason: &str) -> Result<PathBuf, SpoolError> {
-        let name = report
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| format!("{}{EXTENSION}", report.report_id));
+        let name = report.path.file_name().map_or_else(
+            || format!("{}{EXTENSION}", report.report_id),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let target = self.rejected.join(&name);
         write_atomically(&self.rejected, &format!("{name}.reason"), reason.as_bytes())?;
         fs::rename(&report.path, &target).map_err(at("move", &report.path))?;

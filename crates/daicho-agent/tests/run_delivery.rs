@@ -23,7 +23,7 @@ async fn every_report_arrives_exactly_once_across_503_and_outage() {
     collector.record.set_mode(Mode::Unavailable);
     let config = write_config(dir.path(), &collector.url(), "1s", "jitter = \"200ms\"");
     let agent = AgentProcess::start(&config, &[]);
-    let long = Duration::from_secs(60);
+    let long = Duration::from_mins(1);
 
     // Phase 1: the collector answers 503.
     wait_until(
@@ -105,7 +105,7 @@ async fn sigkill_mid_delivery_loses_nothing_and_dedup_sees_one_report() {
     collector.record.set_mode(Mode::RecordThenHang);
     let config = write_config(dir.path(), &collector.url(), "1h", "");
     let mut agent = AgentProcess::start(&config, &[]);
-    let long = Duration::from_secs(60);
+    let long = Duration::from_mins(1);
 
     wait_until(long, "the first report reaches the collector", || {
         !collector.record.ids().is_empty()
@@ -154,7 +154,7 @@ async fn rejected_token_is_set_aside_not_retried_forever() {
     let collector = CollectorDouble::start("the-collector-wants-another-token").await;
     let config = write_config(dir.path(), &collector.url(), "1h", "");
     let mut agent = AgentProcess::start(&config, &["--once"]);
-    let status = agent.wait(Duration::from_secs(60));
+    let status = agent.wait(Duration::from_mins(1));
     assert!(status.success(), "{}", agent.dump());
     assert_eq!(collector.record.unauthorized.load(Ordering::SeqCst), 1);
     assert!(pending_files(dir.path()).is_empty());

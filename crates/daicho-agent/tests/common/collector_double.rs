@@ -178,7 +178,7 @@ async fn receive(
     };
     if record.mode() == Mode::RecordThenHang {
         record.set_mode(Mode::Accept);
-        tokio::time::sleep(Duration::from_secs(120)).await;
+        tokio::time::sleep(Duration::from_mins(2)).await;
     }
     let accepted = ReportAccepted {
         report_id: report.report_id,
