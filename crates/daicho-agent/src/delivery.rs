@@ -185,51 +185,55 @@ pub struct FlushSummary {
     pub failure: Option<String>,
 }
 
-/// Delivers spooled reports oldest first; stops at the first retryable failure (the collector
-/// is down: the rest would fail the same way).
+/// Delivers spooled reports oldest first, including reports spooled while it runs; stops at
+/// the first retryable failure (the collector is down: the rest would fail the same way).
 pub async fn flush(spool: &Spool, collector: &Collector) -> Result<FlushSummary, SpoolError> {
     let mut summary = FlushSummary::default();
-    let pending = spool.pending()?;
-    let total = pending.len();
-    for (i, report) in pending.iter().enumerate() {
-        let body = match spool.read(report) {
-            Ok(b) => b,
-            // Dropped by a full spool meanwhile.
-            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        let bytes = body.len();
-        let started = std::time::Instant::now();
-        match collector.push(body).await {
-            PushOutcome::Accepted { duplicate } => {
-                spool.remove(report)?;
-                summary.delivered += 1;
-                info!(
-                    report_id = %report.report_id,
-                    bytes,
-                    duplicate,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "report delivered"
-                );
-            }
-            PushOutcome::Rejected { reason } => {
-                let moved = spool.reject(report, &reason)?;
-                summary.rejected += 1;
-                error!(
-                    report_id = %report.report_id,
-                    %reason,
-                    moved_to = %moved.display(),
-                    "COLLECTOR REJECTED REPORT: it will not be retried; fix the cause (token, size, version) and move it back to pending/ to resend"
-                );
-            }
-            PushOutcome::Retry { reason } => {
-                summary.remaining = total - i;
-                summary.failure = Some(reason);
-                return Ok(summary);
+    loop {
+        let pending = spool.pending()?;
+        if pending.is_empty() {
+            return Ok(summary);
+        }
+        let total = pending.len();
+        for (i, report) in pending.iter().enumerate() {
+            let body = match spool.read(report) {
+                Ok(b) => b,
+                // Dropped by a full spool meanwhile.
+                Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            let bytes = body.len();
+            let started = std::time::Instant::now();
+            match collector.push(body).await {
+                PushOutcome::Accepted { duplicate } => {
+                    spool.remove(report)?;
+                    summary.delivered += 1;
+                    info!(
+                        report_id = %report.report_id,
+                        bytes,
+                        duplicate,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "report delivered"
+                    );
+                }
+                PushOutcome::Rejected { reason } => {
+                    let moved = spool.reject(report, &reason)?;
+                    summary.rejected += 1;
+                    error!(
+                        report_id = %report.report_id,
+                        %reason,
+                        moved_to = %moved.display(),
+                        "COLLECTOR REJECTED REPORT: it will not be retried; fix the cause (token, size, version) and move it back to pending/ to resend"
+                    );
+                }
+                PushOutcome::Retry { reason } => {
+                    summary.remaining = total - i;
+                    summary.failure = Some(reason);
+                    return Ok(summary);
+                }
             }
         }
     }
-    Ok(summary)
 }
 
 /// Exponential backoff with full jitter: each delay is random in `[d/2, d]`, `d` doubling from
@@ -298,36 +302,63 @@ pub async fn delivery_loop(
             // While backing off, a new report waits for the retry like the others.
             Some(DeliverySignal::NewReport)
                 if retry_at.is_some_and(|at| at > tokio::time::Instant::now()) => {}
-            Some(DeliverySignal::NewReport) => match flush(&spool, &collector).await {
-                Ok(s) if s.failure.is_none() => {
-                    if failures > 0 {
-                        info!(after_failures = failures, "collector reachable again");
-                    }
-                    failures = 0;
-                    backoff.reset();
-                    retry_at = None;
+            Some(DeliverySignal::NewReport) => {
+                match flush_unless_shutdown(&spool, &collector, &mut signals).await {
+                    // Shutdown during the pass: the push in flight is dropped (its file stays in
+                    // the spool) and the final pass below gets the whole grace period.
+                    None => break,
+                    Some(result) => match result {
+                        Ok(s) if s.failure.is_none() => {
+                            if failures > 0 {
+                                info!(after_failures = failures, "collector reachable again");
+                            }
+                            failures = 0;
+                            backoff.reset();
+                            retry_at = None;
+                        }
+                        Ok(s) => {
+                            failures += 1;
+                            let delay = backoff.next_delay();
+                            warn!(
+                                reason = s.failure.as_deref().unwrap_or_default(),
+                                pending = s.remaining,
+                                retry_in_ms = delay.as_millis() as u64,
+                                "delivery failed; reports stay in the spool"
+                            );
+                            retry_at = Some(tokio::time::Instant::now() + delay);
+                        }
+                        Err(e) => {
+                            failures += 1;
+                            let delay = backoff.next_delay();
+                            error!(error = %e, retry_in_ms = delay.as_millis() as u64, "spool error");
+                            retry_at = Some(tokio::time::Instant::now() + delay);
+                        }
+                    },
                 }
-                Ok(s) => {
-                    failures += 1;
-                    let delay = backoff.next_delay();
-                    warn!(
-                        reason = s.failure.as_deref().unwrap_or_default(),
-                        pending = s.remaining,
-                        retry_in_ms = delay.as_millis() as u64,
-                        "delivery failed; reports stay in the spool"
-                    );
-                    retry_at = Some(tokio::time::Instant::now() + delay);
-                }
-                Err(e) => {
-                    failures += 1;
-                    let delay = backoff.next_delay();
-                    error!(error = %e, retry_in_ms = delay.as_millis() as u64, "spool error");
-                    retry_at = Some(tokio::time::Instant::now() + delay);
-                }
-            },
+            }
         }
     }
     final_flush(&spool, &collector, grace).await
+}
+
+/// A flush that gives way to a shutdown signal; new-report signals during it are absorbed
+/// (the pass picks up everything pending anyway). `None` means shutdown.
+async fn flush_unless_shutdown(
+    spool: &Spool,
+    collector: &Collector,
+    signals: &mut tokio::sync::mpsc::Receiver<DeliverySignal>,
+) -> Option<Result<FlushSummary, SpoolError>> {
+    let pass = flush(spool, collector);
+    tokio::pin!(pass);
+    loop {
+        tokio::select! {
+            result = &mut pass => return Some(result),
+            signal = signals.recv() => match signal {
+                Some(DeliverySignal::NewReport) => {}
+                None | Some(DeliverySignal::Shutdown) => return None,
+            },
+        }
+    }
 }
 
 /// One last delivery pass bounded by `grace`; what it cannot deliver stays on disk for the

@@ -364,7 +364,17 @@ pub fn collect_windows(source: &dyn HostSource) -> LocalInventory {
         }
     };
     listening.sort_by_key(|a| (a.protocol, a.port, a.address));
-    notes.push("system services are not listed on Windows yet".into());
+    let system_services = match powershell(windows::SERVICES_SCRIPT) {
+        Ok(out) if out.success => windows::parse_services(&out.stdout),
+        Ok(out) => {
+            notes.push(format!("Get-Service failed: {}", out.stderr.trim()));
+            Vec::new()
+        }
+        Err(e) => {
+            notes.push(format!("powershell could not be run: {e}"));
+            Vec::new()
+        }
+    };
 
     LocalInventory {
         taken_at: None,
@@ -383,7 +393,7 @@ pub fn collect_windows(source: &dyn HostSource) -> LocalInventory {
         last_updated,
         processes,
         listening,
-        system_services: Vec::new(),
+        system_services,
         notes,
     }
 }

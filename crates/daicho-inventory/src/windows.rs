@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use daicho_model::inventory::{Hotfix, Package};
+use daicho_model::inventory::{Hotfix, Package, SystemService};
 
 /// `reg query` arguments for the OS version key.
 pub const CURRENT_VERSION_KEY: &str = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion";
@@ -18,6 +18,9 @@ pub const UNINSTALL_KEYS: [&str; 2] = [
 /// PowerShell that prints one `KBnnnnnn<TAB>yyyy-MM-dd` line per installed hotfix; the date is
 /// formatted in PowerShell so the output does not depend on the locale.
 pub const HOTFIX_SCRIPT: &str = "Get-HotFix | ForEach-Object { \"$($_.HotFixID)`t$(if ($_.InstalledOn) { $_.InstalledOn.ToString('yyyy-MM-dd') })\" }";
+
+/// PowerShell that prints one `Name<TAB>DisplayName` line per running service.
+pub const SERVICES_SCRIPT: &str = "Get-Service | Where-Object { $_.Status -eq 'Running' } | ForEach-Object { \"$($_.Name)`t$($_.DisplayName)\" }";
 
 /// A registry value as `reg query` prints it: its type and data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +161,25 @@ pub fn parse_hotfixes(text: &str) -> Vec<Hotfix> {
     hotfixes
 }
 
+/// Parses the output of [`SERVICES_SCRIPT`].
+pub fn parse_services(text: &str) -> Vec<SystemService> {
+    let mut services: Vec<SystemService> = text
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_end_matches('\r');
+            let (name, display) = line.split_once('\t')?;
+            let name = name.trim();
+            (!name.is_empty()).then(|| SystemService {
+                name: name.to_owned(),
+                state: "running".to_owned(),
+                description: (!display.trim().is_empty()).then(|| display.trim().to_owned()),
+            })
+        })
+        .collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    services
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +247,18 @@ HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\NoN
         assert_eq!(programs.len(), 1);
         assert_eq!(programs[0].name, "7-Zip 23.01 (x64)");
         assert_eq!(programs[0].version, "23.01");
+    }
+
+    #[test]
+    fn running_services() {
+        let text = "WinDefend\tMicrosoft Defender Antivirus Service\r\nTermService\tRemote Desktop Services\r\n\r\n";
+        let services = parse_services(text);
+        assert_eq!(services.len(), 2);
+        assert_eq!(services[0].name, "TermService");
+        assert_eq!(
+            services[1].description.as_deref(),
+            Some("Microsoft Defender Antivirus Service")
+        );
     }
 
     #[test]

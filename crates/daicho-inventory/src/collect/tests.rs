@@ -273,6 +273,13 @@ fn windows_inventory_from_captured_output() {
             "KB5044277\t2024-10-08\r\nKB5043050\t2024-09-10\r\n",
         )
         .command(
+            &format!(
+                "powershell -NoProfile -NonInteractive -Command {}",
+                crate::windows::SERVICES_SCRIPT
+            ),
+            "TermService\tRemote Desktop Services\r\n",
+        )
+        .command(
             "netstat -ano",
             "  TCP    0.0.0.0:3389    0.0.0.0:0    LISTENING    900\r\n",
         )
@@ -290,6 +297,7 @@ fn windows_inventory_from_captured_output() {
     );
     assert_eq!(inv.listening[0].port, 3389);
     assert_eq!(inv.listening[0].process.as_deref(), Some("svchost.exe"));
+    assert_eq!(inv.system_services[0].name, "TermService");
     // The 32-bit uninstall key was not answered: explained, not silently empty.
     assert!(inv.notes.iter().any(|n| n.contains("WOW6432Node")));
 }
