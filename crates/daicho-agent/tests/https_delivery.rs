@@ -175,7 +175,7 @@ async fn private_ca_is_trusted_through_ca_file() {
     );
     std::fs::write(&config, text).unwrap();
     let mut agent = AgentProcess::start(&config, &["--once"]);
-    let status = agent.wait(Duration::from_secs(60));
+    let status = agent.wait(Duration::from_mins(1));
     assert!(status.success(), "{}", agent.dump());
     assert_eq!(*received.lock().unwrap(), agent.ids("report spooled"));
     assert!(pending_files(dir.path()).is_empty());
@@ -192,7 +192,7 @@ async fn unknown_ca_is_refused_and_the_report_kept() {
         .replace("shutdown_grace = \"10s\"", "shutdown_grace = \"1s\"");
     std::fs::write(&config, text).unwrap();
     let mut agent = AgentProcess::start(&config, &["--once"]);
-    let status = agent.wait(Duration::from_secs(60));
+    let status = agent.wait(Duration::from_mins(1));
     assert_eq!(status.code(), Some(75), "{}", agent.dump());
     assert!(received.lock().unwrap().is_empty());
     assert_eq!(pending_files(dir.path()).len(), 1);
