@@ -354,6 +354,12 @@ impl AgentConfig {
         };
 
         let scan = raw.scan.map(|s| validate_scan(s, &err)).transpose()?;
+        if scan.is_none() && !raw.inventory.enabled {
+            return Err(err(
+                "inventory.enabled",
+                "is false and there is no [scan] section: every report would be empty".into(),
+            ));
+        }
 
         Ok(Self {
             path: path.to_owned(),

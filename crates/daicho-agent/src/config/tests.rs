@@ -200,3 +200,10 @@ fn durations() {
     assert!(parse_duration("m").is_err());
     assert!(parse_duration("5w").is_err());
 }
+
+#[test]
+fn a_report_with_nothing_in_it_is_refused() {
+    let text = GOOD.split("[scan]").next().unwrap();
+    let (msg, key) = error_of(&format!("{text}\n[inventory]\nenabled = false\n"));
+    assert_eq!(key.as_deref(), Some("inventory.enabled"), "{msg}");
+}
