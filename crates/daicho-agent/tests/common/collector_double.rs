@@ -39,6 +39,8 @@ pub enum Mode {
 pub struct Record {
     /// Deliveries per report id (more than 1 = a duplicate the dedup caught).
     pub deliveries: Mutex<HashMap<Uuid, usize>>,
+    /// Every report stored, in arrival order (first delivery of each id only).
+    pub stored: Mutex<Vec<ScanReport>>,
     /// Requests answered 503.
     pub refused: AtomicUsize,
     /// Requests refused for a bad token.
@@ -61,6 +63,10 @@ impl Record {
     /// Distinct ids stored.
     pub fn ids(&self) -> Vec<Uuid> {
         self.deliveries.lock().unwrap().keys().copied().collect()
+    }
+    /// The reports stored, first delivery of each id.
+    pub fn reports(&self) -> Vec<ScanReport> {
+        self.stored.lock().unwrap().clone()
     }
     /// How often `id` was delivered.
     pub fn count(&self, id: Uuid) -> usize {
@@ -176,6 +182,9 @@ async fn receive(
         *count += 1;
         *count > 1
     };
+    if !duplicate {
+        record.stored.lock().unwrap().push(report.clone());
+    }
     if record.mode() == Mode::RecordThenHang {
         record.set_mode(Mode::Accept);
         tokio::time::sleep(Duration::from_mins(2)).await;
