@@ -4,6 +4,7 @@
 #[path = "common/agent_process.rs"]
 mod agent_process;
 #[path = "common/collector_double.rs"]
+#[allow(dead_code)] // shared helpers; this file uses a subset
 mod collector_double;
 
 use std::collections::BTreeSet;

@@ -158,7 +158,7 @@ async fn shutdown_mid_scan_abandons_the_run_and_returns_promptly() {
     let collector = CollectorDouble::start("tok").await;
     let calls = Arc::new(AtomicUsize::new(0));
     let scan = FixedScan {
-        delay: Duration::from_secs(300),
+        delay: Duration::from_mins(5),
         fail: false,
         calls: Arc::clone(&calls),
     };
