@@ -188,8 +188,8 @@ fn listening_sockets_match_ss_with_their_processes() {
     }
 }
 
-#[test]
-fn packages_match_dpkg_query() {
+/// Installed `(name, version, arch)` according to `dpkg-query -W`.
+fn dpkg_query_installed() -> BTreeSet<(String, String, String)> {
     let out = Command::new("dpkg-query")
         .args([
             "-W",
@@ -199,7 +199,7 @@ fn packages_match_dpkg_query() {
         .output()
         .expect("dpkg-query runs");
     assert!(out.status.success());
-    let expected: BTreeSet<(String, String, String)> = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
@@ -212,8 +212,15 @@ fn packages_match_dpkg_query() {
                 )
             })
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn packages_match_dpkg_query() {
+    // apt may run on this machine meanwhile: compare against dpkg-query before and after.
+    let before = dpkg_query_installed();
     let inventory = inventory_json();
+    let after = dpkg_query_installed();
     let ours: BTreeSet<(String, String, String)> = inventory
         .packages
         .iter()
@@ -225,8 +232,19 @@ fn packages_match_dpkg_query() {
             )
         })
         .collect();
-    assert!(expected.len() > 50, "this machine has a real package set");
-    assert_eq!(ours, expected);
+    assert!(before.len() > 50, "this machine has a real package set");
+    let stable: BTreeSet<_> = before.intersection(&after).cloned().collect();
+    let missing: Vec<_> = stable.difference(&ours).collect();
+    assert!(
+        missing.is_empty(),
+        "dpkg-query lists, inventory does not: {missing:?}"
+    );
+    let all: BTreeSet<_> = before.union(&after).cloned().collect();
+    let extra: Vec<_> = ours.difference(&all).collect();
+    assert!(
+        extra.is_empty(),
+        "inventory lists, dpkg-query never did: {extra:?}"
+    );
     assert_eq!(
         ours.len(),
         inventory.packages.len(),
