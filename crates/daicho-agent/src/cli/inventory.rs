@@ -144,3 +144,59 @@ pub fn render_table(inv: &LocalInventory) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use daicho_model::inventory::{ListeningSocket, LocalOs, Package, SystemService};
+    use daicho_model::{LocalInventory, Protocol};
+
+    use super::render_table;
+
+    #[test]
+    fn table_shows_identity_sockets_services_and_notes() {
+        let inv = LocalInventory {
+            hostname: "reception-pc".into(),
+            machine_id: Some("abc".into()),
+            os: LocalOs {
+                id: Some("debian".into()),
+                name: Some("Debian GNU/Linux 12 (bookworm)".into()),
+                version: Some("12".into()),
+                build: Some("12.7".into()),
+                kernel: Some("6.1.0".into()),
+            },
+            packages: vec![Package {
+                name: "nginx".into(),
+                version: "1.22".into(),
+                arch: None,
+            }],
+            listening: vec![ListeningSocket {
+                protocol: Protocol::Udp,
+                address: "0.0.0.0".parse().unwrap(),
+                port: 161,
+                pid: Some(42),
+                process: Some("snmpd".into()),
+                exe: Some("/usr/sbin/snmpd".into()),
+            }],
+            system_services: vec![SystemService {
+                name: "snmpd.service".into(),
+                state: "running".into(),
+                description: Some("Simple Network Management Protocol".into()),
+            }],
+            notes: vec!["something was not readable".into()],
+            ..LocalInventory::default()
+        };
+        let table = render_table(&inv);
+        assert!(table.contains("Host         reception-pc"));
+        assert!(table.contains("build 12.7"));
+        assert!(table.contains("Packages     1 "));
+        let socket_line = table
+            .lines()
+            .find(|l| l.contains("snmpd") && l.contains("161"))
+            .unwrap();
+        assert!(socket_line.trim_start().starts_with("udp"), "{socket_line}");
+        assert!(socket_line.contains("/usr/sbin/snmpd") && socket_line.contains("42"));
+        assert!(table.contains("snmpd.service"));
+        assert!(table.contains("Last update  unknown"));
+        assert!(table.contains("  - something was not readable"));
+    }
+}
