@@ -289,6 +289,7 @@ pub async fn delivery_loop(
 ) -> FlushSummary {
     let mut retry_at: Option<tokio::time::Instant> = None;
     let mut failures: u32 = 0;
+    let mut shutdown_deadline = None;
     loop {
         let signal = match retry_at {
             Some(at) => tokio::select! {
@@ -303,11 +304,12 @@ pub async fn delivery_loop(
             Some(DeliverySignal::NewReport)
                 if retry_at.is_some_and(|at| at > tokio::time::Instant::now()) => {}
             Some(DeliverySignal::NewReport) => {
-                match flush_unless_shutdown(&spool, &collector, &mut signals).await {
-                    // Shutdown during the pass: the push in flight is dropped (its file stays in
-                    // the spool) and the final pass below gets the whole grace period.
-                    None => break,
-                    Some(result) => match result {
+                match flush_unless_shutdown(&spool, &collector, &mut signals, grace).await {
+                    PassEnd::Shutdown { deadline } => {
+                        shutdown_deadline = Some(deadline);
+                        break;
+                    }
+                    PassEnd::Finished(result) => match result {
                         Ok(s) if s.failure.is_none() => {
                             if failures > 0 {
                                 info!(after_failures = failures, "collector reachable again");
@@ -338,33 +340,52 @@ pub async fn delivery_loop(
             }
         }
     }
-    final_flush(&spool, &collector, grace).await
+    let deadline = shutdown_deadline.unwrap_or_else(|| tokio::time::Instant::now() + grace);
+    final_flush(&spool, &collector, deadline).await
 }
 
-/// A flush that gives way to a shutdown signal; new-report signals during it are absorbed
-/// (the pass picks up everything pending anyway). `None` means shutdown.
+/// How a delivery pass inside the loop ended.
+enum PassEnd {
+    /// It ran to its end.
+    Finished(Result<FlushSummary, SpoolError>),
+    /// Shutdown was requested during it; the push in flight was given until `deadline` to
+    /// finish (cutting it off would only make the collector see it twice).
+    Shutdown { deadline: tokio::time::Instant },
+}
+
+/// A flush that absorbs new-report signals (the pass picks up everything pending anyway) and,
+/// on shutdown, lets the pass continue for at most `grace`.
 async fn flush_unless_shutdown(
     spool: &Spool,
     collector: &Collector,
     signals: &mut tokio::sync::mpsc::Receiver<DeliverySignal>,
-) -> Option<Result<FlushSummary, SpoolError>> {
+    grace: Duration,
+) -> PassEnd {
     let pass = flush(spool, collector);
     tokio::pin!(pass);
     loop {
         tokio::select! {
-            result = &mut pass => return Some(result),
+            result = &mut pass => return PassEnd::Finished(result),
             signal = signals.recv() => match signal {
                 Some(DeliverySignal::NewReport) => {}
-                None | Some(DeliverySignal::Shutdown) => return None,
+                None | Some(DeliverySignal::Shutdown) => {
+                    let deadline = tokio::time::Instant::now() + grace;
+                    let _ = tokio::time::timeout_at(deadline, &mut pass).await;
+                    return PassEnd::Shutdown { deadline };
+                }
             },
         }
     }
 }
 
-/// One last delivery pass bounded by `grace`; what it cannot deliver stays on disk for the
+/// One last delivery pass, cut off at `deadline`; what it cannot deliver stays on disk for the
 /// next start.
-pub async fn final_flush(spool: &Spool, collector: &Collector, grace: Duration) -> FlushSummary {
-    let outcome = tokio::time::timeout(grace, flush(spool, collector)).await;
+pub async fn final_flush(
+    spool: &Spool,
+    collector: &Collector,
+    deadline: tokio::time::Instant,
+) -> FlushSummary {
+    let outcome = tokio::time::timeout_at(deadline, flush(spool, collector)).await;
     let pending = spool.pending().map(|p| p.len()).unwrap_or_default();
     let summary = match outcome {
         Ok(Ok(mut s)) => {
@@ -378,7 +399,7 @@ pub async fn final_flush(spool: &Spool, collector: &Collector, grace: Duration) 
         },
         Err(_) => FlushSummary {
             remaining: pending,
-            failure: Some(format!("shutdown grace of {grace:?} elapsed")),
+            failure: Some("shutdown grace elapsed".to_owned()),
             ..FlushSummary::default()
         },
     };
