@@ -252,14 +252,29 @@ pub fn import_csv(bytes: &[u8]) -> Result<Import, ImportError> {
         .delimiter(delimiter as u8)
         .from_reader(text.as_bytes());
     let mut grid: Vec<(usize, Vec<Cell>)> = Vec::new();
-    // Excel counts a record with a line break inside a quoted field as one row; the reader
-    // counts lines, so subtract the breaks seen inside earlier records.
+    // Excel counts a record with a line break inside a quoted field as one row. Lines are
+    // counted here from each record's byte offset (the reader's own line count is off with
+    // CRLF), less the breaks inside earlier records.
     let mut inner_breaks = 0usize;
+    let mut counted_to = 0usize;
+    let mut line = 1usize;
     for record in reader.records() {
         let record = record.map_err(|e| ImportError::UnknownEncoding {
             detail: format!("CSV として読めません: {e}"),
         })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let mut byte = record
+            .position()
+            .map_or(counted_to, |p| p.byte() as usize)
+            .max(counted_to);
+        // After a CRLF the reader reports the record as starting on the LF.
+        if text.as_bytes().get(byte) == Some(&b'\n') {
+            byte += 1;
+        }
+        line += text.as_bytes()[counted_to..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted_to = byte;
         let row = line - inner_breaks;
         inner_breaks += record
             .iter()

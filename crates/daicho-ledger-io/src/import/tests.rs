@@ -160,3 +160,12 @@ fn encodings() {
     let err = import_csv(&with_bom).unwrap_err();
     assert!(err.to_string().contains("UTF-16"), "{err}");
 }
+
+#[test]
+fn crlf_row_numbers() {
+    let text = "機器台帳\r\n管理番号,IPアドレス\r\n1,10.0.0.1\r\n2,bad\r\n";
+    match csv(text) {
+        Err(ImportError::InvalidRows(problems)) => assert_eq!(problems[0].row, 4),
+        other => panic!("{other:?}"),
+    }
+}
