@@ -295,12 +295,14 @@ fn mac_text(device: &ChecklistDevice) -> String {
 }
 
 fn time_text(t: Option<DateTime<Utc>>, offset: FixedOffset) -> String {
-    t.map(|t| {
-        t.with_timezone(&offset)
-            .format("%Y/%m/%d %H:%M")
-            .to_string()
-    })
-    .unwrap_or_else(|| "未確認".to_owned())
+    t.map_or_else(
+        || "未確認".to_owned(),
+        |t| {
+            t.with_timezone(&offset)
+                .format("%Y/%m/%d %H:%M")
+                .to_string()
+        },
+    )
 }
 
 fn strings<const N: usize>(items: [&str; N]) -> Vec<String> {

@@ -270,10 +270,7 @@ pub fn import_csv(bytes: &[u8]) -> Result<Import, ImportError> {
         if text.as_bytes().get(byte) == Some(&b'\n') {
             byte += 1;
         }
-        line += text.as_bytes()[counted_to..byte]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        line += text[counted_to..byte].matches('\n').count();
         counted_to = byte;
         let row = line - inner_breaks;
         inner_breaks += record
@@ -366,6 +363,7 @@ fn parse_grid(
     grid: &[(usize, Vec<Cell>)],
 ) -> Result<(usize, HeaderMap, Vec<LedgerRow>), ImportError> {
     let mut best_found: Vec<String> = Vec::new();
+    let mut best_score = 0usize;
     let mut header = None;
     for (index, (row_no, cells)) in grid
         .iter()
@@ -381,15 +379,14 @@ fn parse_grid(
                 second: headers.1,
             }
         });
-        let map = match map {
-            Ok(m) => m,
-            Err(e) => return Err(e),
-        };
+        let map = map?;
         if map.positions.contains_key(&Column::AssetNo) {
             header = Some((index, *row_no, map));
             break;
         }
-        if best_found.is_empty() || map.positions.len() > 0 && best_found.len() < texts.len() {
+        // Name the headers of the row that looks most like a header row.
+        if best_found.is_empty() || map.positions.len() > best_score {
+            best_score = map.positions.len();
             best_found = texts.into_iter().filter(|t| !t.is_empty()).collect();
         }
     }

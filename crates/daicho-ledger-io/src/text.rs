@@ -113,9 +113,9 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, BadDate> {
             if y == 0 {
                 return Err(BadDate);
             }
-            start.year() + y as i32 - 1
+            start.year() + i32::try_from(y).map_err(|_| BadDate)? - 1
         }
-        None if numbers[0].len() == 4 => y as i32,
+        None if numbers[0].len() == 4 => i32::try_from(y).map_err(|_| BadDate)?,
         None => return Err(BadDate),
     };
     let date = NaiveDate::from_ymd_opt(year, m, d).ok_or(BadDate)?;

@@ -74,11 +74,11 @@ fn ledger_rows() -> Vec<LedgerRow> {
     ];
     (0..ROWS)
         .map(|i| {
-            let ip_present = rng.next() % 10 != 0;
-            let mac_present = rng.next() % 7 != 0;
-            let date_present = rng.next() % 9 != 0;
+            let ip_present = !rng.next().is_multiple_of(10);
+            let mac_present = !rng.next().is_multiple_of(7);
+            let date_present = !rng.next().is_multiple_of(9);
             let day = NaiveDate::from_ymd_opt(2014, 10, 1).unwrap()
-                + chrono::Duration::days((rng.next() % 4000) as i64);
+                + chrono::Duration::days((rng.next() % 4000).cast_signed());
             LedgerRow {
                 asset_no: format!("{:04}", i + 1),
                 maker: rng.pick(&makers).to_owned(),

@@ -261,7 +261,7 @@ fn assert_balanced(html: &str) {
         let name: String = tag
             .trim_start_matches('/')
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
+            .take_while(char::is_ascii_alphanumeric)
             .collect();
         assert!(!name.is_empty(), "bad tag <{tag}>");
         if closing {
