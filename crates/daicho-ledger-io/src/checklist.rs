@@ -366,6 +366,8 @@ fn ledger_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
         registered.len(),
         unregistered.len()
     )];
+    findings
+        .push("台帳の現物は、機器台帳のエクスポート（XLSX）を印刷して添付してください。".into());
     let mut actions = Vec::new();
     if registered.is_empty() {
         findings.push("台帳に登録された機器がありません。".into());

@@ -34,7 +34,8 @@ h3 { font-size: 10pt; margin: 3mm 0 1mm; }
 .meta { margin: 0 0 3mm; }
 .meta td { padding: 0 4mm 0 0; border: none; }
 table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm; }
-th, td { border: 0.5pt solid #666; padding: 1mm 1.5mm; text-align: left; vertical-align: top; word-break: break-all; }
+th, td { border: 0.5pt solid #666; padding: 1mm 1.5mm; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+.nowrap { white-space: nowrap; }
 th { background: #e6e6e6; font-weight: bold; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
@@ -46,6 +47,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 section { break-before: auto; }
 section + section { break-before: page; page-break-before: always; }
 .summary td.answer-cell { text-align: center; white-space: nowrap; }
+.summary th { white-space: nowrap; }
 footer { margin-top: 6mm; font-size: 8pt; color: #555; }
 @media screen { body { padding: 8mm; } }
 "#;
@@ -159,7 +161,7 @@ pub fn render_html(report: &ChecklistReport) -> String {
     for r in &report.items {
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td class=\"answer-cell\"><span class=\"answer {}\">{}</span></td><td>{}</td></tr>",
+            "<tr><td class=\"nowrap\">{}</td><td>{}</td><td class=\"answer-cell\"><span class=\"answer {}\">{}</span></td><td class=\"nowrap\">{}</td></tr>",
             escape(r.item.number()),
             escape(r.item.title()),
             answer_class(r.answer),
