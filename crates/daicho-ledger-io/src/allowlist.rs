@@ -34,6 +34,14 @@
 //!   only MACs in a group; no RADIUS server is needed. ArubaOS-Switch has no comment syntax, so
 //!   this output has none.
 //!
+//! - [`render_freeradius_users`]: entries for a FreeRADIUS `users` file (rlm_files, as in the
+//!   users(5) manual page: user name and check items on one line, `#` comments), one per device
+//!   with the MAC as both user name and `Cleartext-Password`, which is what MAC authentication
+//!   (Cisco MAB, ArubaOS-Switch `aaa port-access mac-based`, FortiSwitch MAB) sends. The MAC text
+//!   must match the switch's request format ([`RadiusMacFormat`]); the default, `aabbccddeeff`,
+//!   is ArubaOS-Switch's documented default (`aaa port-access mac-based addr-format`,
+//!   `no-delimiter`).
+//!
 //! MAC filtering is a weak control on its own (addresses can be copied); the manual says so
 //! too (2-⑬ 補足). It is evidence of 接続元制限, not a replacement for 802.1X.
 //!
@@ -443,12 +451,9 @@ pub struct ArubaOptions {
     pub ports: String,
 }
 
+/// ArubaOS-Switch writes MACs as `XXXXXX-XXXXXX` in its local MAC authentication examples.
 fn aruba_mac(mac: MacAddr) -> String {
-    let o = mac.octets();
-    format!(
-        "{:02X}{:02X}{:02X}-{:02X}{:02X}{:02X}",
-        o[0], o[1], o[2], o[3], o[4], o[5]
-    )
+    RadiusMacFormat::SingleDash.format(mac, true)
 }
 
 fn aruba_group_name(group: &AllowlistGroup) -> String {
@@ -498,6 +503,63 @@ pub fn render_aruba_lma(
         );
     }
     let _ = writeln!(out, "aaa port-access local-mac {}", options.ports);
+    Ok(out)
+}
+
+/// How a switch writes the MAC in a RADIUS MAC-authentication request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RadiusMacFormat {
+    /// `aabbccddeeff`.
+    #[default]
+    NoDelimiter,
+    /// `aabbcc-ddeeff`.
+    SingleDash,
+    /// `aa-bb-cc-dd-ee-ff`.
+    MultiDash,
+    /// `aa:bb:cc:dd:ee:ff`.
+    MultiColon,
+}
+
+impl RadiusMacFormat {
+    /// `mac` in this format, lower- or upper-case.
+    pub fn format(self, mac: MacAddr, uppercase: bool) -> String {
+        let hex: Vec<String> = mac.octets().iter().map(|o| format!("{o:02x}")).collect();
+        let text = match self {
+            Self::NoDelimiter => hex.concat(),
+            Self::SingleDash => format!("{}-{}", hex[..3].concat(), hex[3..].concat()),
+            Self::MultiDash => hex.join("-"),
+            Self::MultiColon => hex.join(":"),
+        };
+        if uppercase { text.to_uppercase() } else { text }
+    }
+}
+
+/// FreeRADIUS `users` file entries for MAC authentication (see the module docs).
+pub fn render_freeradius_users(
+    list: &Allowlist,
+    format: RadiusMacFormat,
+    uppercase: bool,
+) -> Result<String, AllowlistError> {
+    if list.is_empty() {
+        return Err(AllowlistError::Empty);
+    }
+    let mut out = String::from(
+        "# daicho MAC allowlist (checklist 2-13): FreeRADIUS users entries for MAC authentication\n",
+    );
+    for group in &list.groups {
+        let title = group
+            .subnet
+            .map_or_else(|| "no subnet / no IP".to_owned(), |s| s.to_string());
+        let _ = writeln!(out, "# {title}: {} devices", group.entries.len());
+        for entry in &group.entries {
+            let note = ascii_note(entry);
+            if !note.is_empty() {
+                let _ = writeln!(out, "# {note}");
+            }
+            let name = format.format(entry.mac, uppercase);
+            let _ = writeln!(out, "{name} Cleartext-Password := \"{name}\"");
+        }
+    }
     Ok(out)
 }
 

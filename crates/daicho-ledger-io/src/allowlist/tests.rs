@@ -213,3 +213,31 @@ fn aruba_local_mac_auth() {
         Err(AllowlistError::BadOption(_))
     ));
 }
+
+#[test]
+fn freeradius_users() {
+    let out = render_freeradius_users(&sample(), RadiusMacFormat::NoDelimiter, false).unwrap();
+    let entries: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(entries.len(), 5);
+    assert_eq!(
+        entries[0],
+        "001b21000001 Cleartext-Password := \"001b21000001\""
+    );
+    let mac: MacAddr = "00:1b:21:0a:0b:0c".parse().unwrap();
+    assert_eq!(
+        RadiusMacFormat::SingleDash.format(mac, true),
+        "001B21-0A0B0C"
+    );
+    assert_eq!(
+        RadiusMacFormat::MultiDash.format(mac, false),
+        "00-1b-21-0a-0b-0c"
+    );
+    assert_eq!(
+        RadiusMacFormat::MultiColon.format(mac, false),
+        "00:1b:21:0a:0b:0c"
+    );
+    assert_eq!(
+        render_freeradius_users(&Allowlist::default(), RadiusMacFormat::default(), false),
+        Err(AllowlistError::Empty)
+    );
+}
