@@ -68,6 +68,8 @@ pub struct Import {
     pub header_row: usize,
     /// Headers that matched no ledger column; those columns were not read.
     pub ignored_columns: Vec<String>,
+    /// The spreadsheet row number of each entry of `rows`, for reports that cite rows.
+    pub row_numbers: Vec<usize>,
 }
 
 /// One problem in one row.
@@ -282,7 +284,7 @@ pub fn import_csv(bytes: &[u8]) -> Result<Import, ImportError> {
             record.iter().map(|f| Cell::Text(f.to_owned())).collect(),
         ));
     }
-    let (header_row, map, rows) = parse_grid(&grid)?;
+    let (header_row, map, rows, row_numbers) = parse_grid(&grid)?;
     Ok(Import {
         rows,
         source: SourceKind::Csv {
@@ -291,6 +293,7 @@ pub fn import_csv(bytes: &[u8]) -> Result<Import, ImportError> {
         },
         header_row,
         ignored_columns: map.ignored,
+        row_numbers,
     })
 }
 
@@ -319,12 +322,13 @@ pub fn import_workbook(bytes: &[u8]) -> Result<Import, ImportError> {
             })
             .collect();
         match parse_grid(&grid) {
-            Ok((header_row, map, rows)) => {
+            Ok((header_row, map, rows, row_numbers)) => {
                 return Ok(Import {
                     rows,
                     source: SourceKind::Workbook { sheet },
                     header_row,
                     ignored_columns: map.ignored,
+                    row_numbers,
                 });
             }
             Err(e @ ImportError::MissingColumns { .. }) => {
@@ -358,10 +362,11 @@ fn workbook_cell(data: &Data) -> Cell {
     }
 }
 
+/// What [`parse_grid`] found: header row number, header map, rows and their row numbers.
+type Parsed = (usize, HeaderMap, Vec<LedgerRow>, Vec<usize>);
+
 /// Finds the header row, maps it and parses every data row under it.
-fn parse_grid(
-    grid: &[(usize, Vec<Cell>)],
-) -> Result<(usize, HeaderMap, Vec<LedgerRow>), ImportError> {
+fn parse_grid(grid: &[(usize, Vec<Cell>)]) -> Result<Parsed, ImportError> {
     let mut best_found: Vec<String> = Vec::new();
     let mut best_score = 0usize;
     let mut header = None;
@@ -415,6 +420,7 @@ fn parse_grid(
     }
 
     let mut rows = Vec::new();
+    let mut row_numbers = Vec::new();
     let mut problems = Vec::new();
     let mut asset_rows: HashMap<String, usize> = HashMap::new();
     let mut mac_rows: HashMap<MacAddr, usize> = HashMap::new();
@@ -492,6 +498,7 @@ fn parse_grid(
             }
         }
         rows.push(row);
+        row_numbers.push(*row_no);
     }
     if !problems.is_empty() {
         problems.sort_by_key(|p| (p.row, p.column));
@@ -500,7 +507,7 @@ fn parse_grid(
     if rows.is_empty() {
         return Err(ImportError::NoRows);
     }
-    Ok((header_row, map, rows))
+    Ok((header_row, map, rows, row_numbers))
 }
 
 type CellResult<T> = Result<Option<T>, (String, String)>;

@@ -282,6 +282,8 @@ fn hand_kept_300_rows_import_in_utf8_cp932_and_xlsx() {
     let utf8 = import_ledger(text.as_bytes()).unwrap();
     assert_same(&utf8, &rows);
     assert_eq!(utf8.header_row, 2);
+    // Two-line quoted descriptions are one spreadsheet row each.
+    assert_eq!(utf8.row_numbers, (3..ROWS + 3).collect::<Vec<_>>());
     assert_eq!(utf8.ignored_columns, vec!["購入価格".to_owned()]);
     assert!(matches!(
         utf8.source,
@@ -309,6 +311,7 @@ fn hand_kept_300_rows_import_in_utf8_cp932_and_xlsx() {
 
     let xlsx = import_ledger(&hand_kept_xlsx(&rows)).unwrap();
     assert_eq!(xlsx.header_row, 3);
+    assert_eq!(xlsx.row_numbers.first(), Some(&4));
     assert!(matches!(&xlsx.source, SourceKind::Workbook { sheet } if sheet == "台帳"));
     assert_same(&xlsx, &rows);
 }

@@ -12,6 +12,7 @@ fn reads_the_manual_example() {
     let import = csv(text).unwrap();
     assert_eq!(import.rows.len(), 2);
     assert_eq!(import.header_row, 1);
+    assert_eq!(import.row_numbers, vec![2, 3]);
     let first = &import.rows[0];
     assert_eq!(first.asset_no, "001");
     assert_eq!(first.ip, Some("192.168.1.11".parse().unwrap()));
