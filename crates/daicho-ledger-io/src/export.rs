@@ -130,23 +130,6 @@ pub fn export_csv(
         rows.iter()
             .map(|r| export_cells(r, offset).iter().map(|v| guard(v)).collect()),
     );
-    if encoding == CsvEncoding::Cp932 {
-        let mut bad = Vec::new();
-        for (i, cells) in table.iter().enumerate() {
-            for (column, value) in Column::ALL.iter().zip(cells) {
-                for character in unrepresentable_in_cp932(value) {
-                    bad.push(Unrepresentable {
-                        row: i + 1,
-                        column: column.header(),
-                        character,
-                    });
-                }
-            }
-        }
-        if !bad.is_empty() {
-            return Err(ExportError::NotCp932(bad));
-        }
-    }
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -167,10 +150,29 @@ pub fn export_csv(
         CsvEncoding::Cp932 => {
             let text = String::from_utf8(body).map_err(|e| ExportError::Csv(e.to_string()))?;
             let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(&text);
-            debug_assert!(!had_errors, "checked above");
+            if had_errors {
+                // Only now look cell by cell, to name every character that does not fit.
+                return Err(ExportError::NotCp932(unrepresentable_cells(&table)));
+            }
             bytes.into_owned()
         }
     })
+}
+
+fn unrepresentable_cells(table: &[Vec<String>]) -> Vec<Unrepresentable> {
+    let mut bad = Vec::new();
+    for (i, cells) in table.iter().enumerate() {
+        for (column, value) in Column::ALL.iter().zip(cells) {
+            for character in unrepresentable_in_cp932(value) {
+                bad.push(Unrepresentable {
+                    row: i + 1,
+                    column: column.header(),
+                    character,
+                });
+            }
+        }
+    }
+    bad
 }
 
 /// The characters of `text` that CP932 cannot hold, each once, in order.
