@@ -1,6 +1,6 @@
 //! Header mapping: which spreadsheet column holds which ledger field.
 //!
-//! Headers are compared by [`header_key`](crate::text::header_key): surrounding and inner
+//! Headers are compared by [`header_key`]: surrounding and inner
 //! spaces, full-width/half-width letters and katakana, `・`, `_`, `-`, `.` and brackets do not
 //! matter, and neither does a trailing long-vowel mark (`コンピューター名` = `コンピュータ名`).
 //! Each field also accepts a few synonyms that hand-kept ledgers use (see [`ALIASES`]).
