@@ -9,6 +9,7 @@ packages=(
   openssh-server nginx-light vsftpd snmpd snmp dcmtk dnsmasq-base # real services in the LAN
   tcpdump nmap arp-scan # packet capture in tests; anchor tools for benchmarks
   ieee-data # the IEEE registry the LAN's ground truth is checked against
+  chromium fonts-noto-cjk poppler-utils # print the checklist evidence HTML to PDF in tests and read it back
 )
 
 if [ "$(id -u)" -ne 0 ]; then
