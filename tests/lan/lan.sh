@@ -105,6 +105,13 @@ pids_in_our_namespaces() {
 # Start time (clock ticks since boot) of a pid, to recognise it again safely.
 start_time() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
 
+# True while pid $1 runs (a zombie waiting for its new parent to reap it counts as gone).
+running() {
+    local state
+    state=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z && $state != X ]]
+}
+
 # The MAC for a host: registry prefix + bits derived from (segment, octet), or a randomized one.
 # $1 prefix|random  $2 segment number (0 lan, 1 routed, 2 infra)  $3 octet
 make_mac() {
@@ -315,17 +322,19 @@ cmd_down() {
     if [[ -f $RUN_DIR/pids ]]; then
         while read -r pid st ns label; do
             [[ -n $pid ]] || continue
-            if [[ $(start_time "$pid" || true) == "$st" ]]; then pids+=("$pid"); fi
+            if running "$pid" && [[ $(start_time "$pid" || true) == "$st" ]]; then pids+=("$pid"); fi
         done <"$RUN_DIR/pids"
     fi
     # 2. Anything else running inside our namespaces (e.g. a scan a test started there).
-    while read -r pid; do [[ -n $pid ]] && pids+=("$pid"); done < <(pids_in_our_namespaces)
+    while read -r pid; do
+        [[ -n $pid && " ${pids[*]} " != *" $pid "* ]] && pids+=("$pid")
+    done < <(pids_in_our_namespaces)
     if ((${#pids[@]})); then
         kill -TERM "${pids[@]}" 2>/dev/null || true
         local i alive
         for ((i = 0; i < 60; i++)); do
             alive=()
-            for pid in "${pids[@]}"; do [[ -d /proc/$pid ]] && alive+=("$pid"); done
+            for pid in "${pids[@]}"; do running "$pid" && alive+=("$pid"); done
             ((${#alive[@]})) || break
             sleep 0.05
         done
@@ -430,11 +439,11 @@ cmd_up() {
         [[ -e $tool ]] || command -v "$tool" >/dev/null || die "missing $tool (see tests/lan/README.md for the packages)"
     done
 
+    load_hosts # validates --hosts and the tables before anything is touched
     if [[ -n $(our_namespaces) || -d $RUN_DIR ]]; then
         note "LAN $ID exists already (leftovers?): tearing it down first"
         cmd_down
     fi
-    load_hosts
     n=${#H_NAME[@]}
     mkdir -p "$RUN_DIR/services" "$RUN_DIR/hosts"
     chmod 755 "$RUN_BASE" "$RUN_DIR"
