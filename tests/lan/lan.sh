@@ -22,6 +22,7 @@ SCANNER_MAC_PREFIX=ACED5C
 ROUTER_MAC_PREFIX=00A0DE
 MAX_LAN_HOSTS=244 # .10 .. .253
 DNS_DOMAIN=daicho.test
+DNS_SERVER="" # set by start_dns
 PYTHON=${DAICHO_LAN_PYTHON:-/usr/bin/python3}
 [[ -x $PYTHON ]] || PYTHON=$(command -v python3 || true)
 
@@ -299,6 +300,35 @@ start_dicom() {
     record_service "$host" "$port" tcp dicom DCMTK "$ver" dcmtk
 }
 
+# DNS for the LAN (dnsmasq): A and PTR records for the role hosts and the router, nothing else,
+# never forwarded (no upstream servers). The scanner's resolv.conf points at it, through
+# /etc/netns/dl-ID-scan/resolv.conf (which `ip netns exec` mounts over /etc/resolv.conf).
+start_dns() {
+    local host=$1 ns=$2 ip=$3 dir=$4 port=${5:-53} ver i hip
+    [[ -x /usr/sbin/dnsmasq ]] || die "dnsmasq is needed for the dns service (apt-get install dnsmasq-base)"
+    {
+        echo "$ROUTER_LAN_IP router.$DNS_DOMAIN router"
+        for ((i = 0; i < ${#H_NAME[@]}; i++)); do
+            [[ ${H_ROLE[$i]} == service ]] || continue
+            [[ ${H_SEG[$i]} == lan ]] && hip=$LAN_PREFIX.${H_OCTET[$i]} || hip=$ROUTED_PREFIX.${H_OCTET[$i]}
+            echo "$hip ${H_NAME[$i]}.$DNS_DOMAIN ${H_NAME[$i]}"
+        done
+    } >"$dir/dns-hosts"
+    spawn "$ns" "$dir/dnsmasq.log" dnsmasq /usr/sbin/dnsmasq --keep-in-foreground --log-facility=- \
+        --conf-file=/dev/null --no-resolv --no-hosts --no-poll --addn-hosts="$dir/dns-hosts" \
+        --domain="$DNS_DOMAIN" --local="/$DNS_DOMAIN/" --listen-address="$ip" --bind-interfaces \
+        --port="$port" --user=root --group=root --pid-file="$dir/dnsmasq.pid" --no-dhcp-interface=eth0
+    wait_listening "$ns" udp "$ip" "$port" "$dir/dnsmasq.log"
+    wait_listening "$ns" tcp "$ip" "$port" "$dir/dnsmasq.log"
+    ver=$(/usr/sbin/dnsmasq --version | sed -n 's/^Dnsmasq version \([0-9.]*\).*/\1/p')
+    [[ -n $ver ]] || die "cannot read the dnsmasq version"
+    record_service "$host" "$port" udp dns dnsmasq "$ver" dnsmasq-base
+    record_service "$host" "$port" tcp dns dnsmasq "$ver" dnsmasq-base
+    mkdir -p "/etc/netns/$SCAN_NS"
+    printf 'nameserver %s\nsearch %s\n' "$ip" "$DNS_DOMAIN" >"/etc/netns/$SCAN_NS/resolv.conf"
+    DNS_SERVER=$ip
+}
+
 # Responders (tests/lan/responders/*.py) stand in for what no Debian package provides; they
 # have no product identity, so product and version are "-" (null) in the truth.
 start_responder() {
@@ -555,19 +585,23 @@ cmd_up() {
         printf 'router_routed_ip\t%s\n' "$ROUTER_ROUTED_IP"
         printf 'router_routed_mac\t%s\n' "$rt_routed_mac"
         printf 'router_ttl\t%s\n' "$ROUTER_TTL"
+        printf 'dns_server\t%s\n' "${DNS_SERVER:--}"
     } >"$RUN_DIR/meta.tsv"
     {
+        local rt_name=-
+        [[ -n $DNS_SERVER ]] && rt_name=router.$DNS_DOMAIN
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' router "$RT_NS" "$ROUTER_LAN_IP" lan "$rt_lan_mac" 0 \
-            "$ROUTER_TTL" network router -
+            "$ROUTER_TTL" network router "$rt_name"
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' router-routed "$RT_NS" "$ROUTER_ROUTED_IP" routed \
             "$rt_routed_mac" 0 "$ROUTER_TTL" network router -
         for ((i = 0; i < n; i++)); do
             [[ ${H_SEG[$i]} == lan ]] && ip=$LAN_PREFIX.${H_OCTET[$i]} || ip=$ROUTED_PREFIX.${H_OCTET[$i]}
-            local rnd=0
+            local rnd=0 hn=-
             [[ ${H_MACP[$i]} == random ]] && rnd=1
+            [[ -n $DNS_SERVER && ${H_ROLE[$i]} == service ]] && hn=${H_NAME[$i]}.$DNS_DOMAIN
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${H_NAME[$i]}" \
                 "$(host_ns "${H_SEG[$i]}" "${H_OCTET[$i]}")" "$ip" "${H_SEG[$i]}" "${H_MAC[$i]}" "$rnd" \
-                "${H_TTL[$i]}" "${H_FAMILY[$i]}" "${H_ROLE[$i]}" -
+                "${H_TTL[$i]}" "${H_FAMILY[$i]}" "${H_ROLE[$i]}" "$hn"
         done
     } >"$RUN_DIR/hosts.tsv"
     "$PYTHON" "$LAN_DIR/truth.py" "$RUN_DIR" || die "writing truth.json failed"

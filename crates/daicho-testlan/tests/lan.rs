@@ -84,6 +84,18 @@ fn check_service(lan: &TestLan, host: &TruthHost, svc: &TruthService) -> Result<
                     Err(format!("snmpget: ok={ok} out={out:?} err={err:?}"))
                 }
             }
+            "dns" => {
+                // The scanner's resolver points at the LAN's DNS (via /etc/netns); a reverse
+                // lookup of the DNS host itself must give its name.
+                let want = host.hostname.clone().ok_or("dns host without a hostname")?;
+                let (ok, out, err) =
+                    stdout_of(lan, lan.scanner_ns(), &["getent", "hosts", &ip.to_string()]);
+                if ok && out.split_whitespace().nth(1) == Some(want.as_str()) {
+                    Ok(out.trim().to_owned())
+                } else {
+                    Err(format!("reverse lookup of {ip}: ok={ok} {out:?} {err:?}"))
+                }
+            }
             other => Err(format!("no check for UDP service {other}")),
         };
     }
@@ -239,7 +251,7 @@ fn services_answer_from_the_scanner_and_nothing_leaks_out() {
     // The host table's kinds are all there, on both segments.
     let names: BTreeSet<&str> = truth.services().map(|(_, s)| s.name.as_str()).collect();
     for want in [
-        "ssh", "http", "ftp", "snmp", "dicom", "telnet", "vnc", "hl7-mllp",
+        "ssh", "http", "ftp", "snmp", "dicom", "telnet", "vnc", "hl7-mllp", "dns",
     ] {
         assert!(
             names.contains(want),
@@ -296,6 +308,24 @@ fn services_answer_from_the_scanner_and_nothing_leaks_out() {
             host.name,
             host.mac
         );
+    }
+
+    // Reverse DNS inside the LAN gives each named host its name, and nothing for the others.
+    assert!(truth.dns_server.is_some(), "the LAN serves no DNS");
+    for host in &truth.hosts {
+        let (ok, out, _) = stdout_of(
+            &lan,
+            lan.scanner_ns(),
+            &["getent", "hosts", &host.ip.to_string()],
+        );
+        match &host.hostname {
+            Some(name) => assert!(
+                ok && out.split_whitespace().nth(1) == Some(name.as_str()),
+                "PTR of {}: {out:?}, want {name}",
+                host.ip
+            ),
+            None => assert!(!ok, "PTR of {} should not exist: {out:?}", host.ip),
+        }
     }
 
     // Every service answers as the truth says.
