@@ -329,19 +329,22 @@ start_dns() {
     DNS_SERVER=$ip
 }
 
-# Responders (tests/lan/responders/*.py) stand in for what no Debian package provides; they
-# have no product identity, so product and version are "-" (null) in the truth.
+# Responders (tests/lan/responders/*.py) stand in for what no Debian package provides.
+# Usage: start_responder HOST NS IP DIR PORT SCRIPT SERVICE_NAME PRODUCT VERSION [script args...]
+# PRODUCT/VERSION are "-" (null in the truth) for responders that only speak a protocol; a
+# responder that imitates a product (a device's banner, certificate, ...) passes what it claims.
 start_responder() {
-    local host=$1 ns=$2 ip=$3 dir=$4 port=$5 script=$6 name=$7
-    shift 7
+    local host=$1 ns=$2 ip=$3 dir=$4 port=$5 script=$6 name=$7 product=$8 version=$9
+    shift 9
+    [[ -f $LAN_DIR/responders/$script.py ]] || die "no responder $script.py in $LAN_DIR/responders"
     spawn "$ns" "$dir/$script-$port.log" "$script" "$PYTHON" -u "$LAN_DIR/responders/$script.py" \
         --bind "$ip" --port "$port" "$@"
     wait_listening "$ns" tcp "$ip" "$port" "$dir/$script-$port.log"
-    record_service "$host" "$port" tcp "$name" - - -
+    record_service "$host" "$port" tcp "$name" "$product" "$version" -
 }
-start_telnet() { start_responder "$1" "$2" "$3" "$4" "${5:-23}" telnet telnet --banner "$1"; }
-start_vnc() { start_responder "$1" "$2" "$3" "$4" "${5:-5900}" rfb vnc; }
-start_hl7() { start_responder "$1" "$2" "$3" "$4" "${5:-2575}" mllp hl7-mllp; }
+start_telnet() { start_responder "$1" "$2" "$3" "$4" "${5:-23}" telnet telnet - - --banner "$1"; }
+start_vnc() { start_responder "$1" "$2" "$3" "$4" "${5:-5900}" rfb vnc - -; }
+start_hl7() { start_responder "$1" "$2" "$3" "$4" "${5:-2575}" mllp hl7-mllp - -; }
 
 # ---------------------------------------------------------------- down / status
 
