@@ -4,6 +4,7 @@
 #   lan.sh up     --id ID [--hosts N]   bring LAN ID up (tears down leftovers of ID first)
 #   lan.sh down   --id ID               stop its processes and delete its namespaces
 #   lan.sh status --id ID               show what exists (exit 0 = up, 3 = down, 4 = partial)
+#   lan.sh list                         ids of every test LAN that has namespaces (for cleanup)
 #
 # Everything of LAN ID lives in namespaces named dl-ID-*; nothing is added to the root namespace
 # and there is no default route anywhere, so no packet can leave. See tests/lan/README.md.
@@ -33,7 +34,7 @@ die() {
 note() { echo "lan.sh: $*" >&2; }
 
 usage() {
-    sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -68,7 +69,12 @@ while (($#)); do
     *) die "unknown argument '$1' (see lan.sh --help)" ;;
     esac
 done
-case $CMD in up | down | status) ;; -h | --help | help) usage ;; *) die "unknown command '$CMD' (up, down or status)" ;; esac
+case $CMD in up | down | status | list) ;; -h | --help | help) usage ;; *) die "unknown command '$CMD' (up, down, status or list)" ;; esac
+if [[ $CMD == list ]]; then
+    [[ -z $ID && -z $HOSTS ]] || die "list takes no options"
+    ip netns list 2>/dev/null | sed -n 's/^dl-\([a-z0-9]\{1,6\}\)-.*/\1/p' | sort -u
+    exit 0
+fi
 [[ -n $ID ]] || die "--id ID is required"
 [[ $ID =~ ^[a-z0-9]{1,6}$ ]] || die "invalid --id '$ID': use 1 to 6 characters from [a-z0-9]"
 if [[ -n $HOSTS && $CMD != up ]]; then die "--hosts only applies to 'up'"; fi
@@ -472,7 +478,6 @@ cmd_up() {
         [[ -e $tool ]] || command -v "$tool" >/dev/null || die "missing $tool (see tests/lan/README.md for the packages)"
     done
 
-    load_hosts # validates --hosts and the tables before anything is touched
     if [[ -n $(our_namespaces) || -d $RUN_DIR ]]; then
         note "LAN $ID exists already (leftovers?): tearing it down first"
         cmd_down
@@ -483,7 +488,8 @@ cmd_up() {
     echo starting >"$RUN_DIR/state"
     : >"$RUN_DIR/pids"
     # If anything below fails, say so and leave nothing half-built behind.
-    trap 'rc=$?; if ((rc)); then note "bring-up of $ID failed (exit $rc): tearing down"; cmd_down || true; fi' EXIT
+    trap 'rc=$?; if ((rc)); then note "bring-up of $ID failed (exit $rc): tearing down"; cmd_down || true; rm -f "$RUN_BASE/$ID.lock"; fi' EXIT
+    trap 'exit 130' INT TERM HUP # so an interrupted bring-up also tears down
 
     # 1. Namespaces, in one batch.
     local batch=$RUN_DIR/batch
@@ -610,18 +616,29 @@ cmd_up() {
     "$PYTHON" "$LAN_DIR/truth.py" "$RUN_DIR" || die "writing truth.json failed"
     rm -f "$batch"
     echo up >"$RUN_DIR/state"
-    trap - EXIT
+    trap - EXIT INT TERM HUP
     note "up $ID: $n hosts + scanner + router in $(($(now_ms) - t0)) ms; truth: $RUN_DIR/truth.json"
     echo "$RUN_DIR/truth.json"
 }
 
 # ---------------------------------------------------------------- main
 
-mkdir -p "$RUN_BASE"
-exec 9>"$RUN_BASE/$ID.lock"
-flock 9 # one command per LAN id at a time
+lock_id() {
+    mkdir -p "$RUN_BASE"
+    exec 9>"$RUN_BASE/$ID.lock"
+    flock 9 # one up/down per LAN id at a time
+}
 case $CMD in
-up) cmd_up ;;
-down) cmd_down ;;
+up)
+    load_hosts # validates --hosts and the tables before anything is touched
+    lock_id
+    cmd_up
+    ;;
+down)
+    lock_id
+    cmd_down
+    # The lock file goes too, so per-test ids do not pile up in /run/daicho-lan.
+    rm -f "$RUN_BASE/$ID.lock"
+    ;;
 status) cmd_status ;;
 esac

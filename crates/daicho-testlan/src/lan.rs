@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::netns::{namespace_inode, namespaces_with_prefix, process_running, process_start_time};
+use crate::netns::{
+    namespace_inode, namespaces_with_prefix, process_running, process_start_time,
+    processes_in_namespaces,
+};
 use crate::probe::{ProbeRequest, ProbeResult};
 use crate::{LanError, Truth, require_root};
 
@@ -224,14 +227,31 @@ impl TestLan {
         namespaces_with_prefix(&format!("dl-{}-", self.id))
     }
 
-    /// Inodes of this LAN's namespaces, to find processes in them later with
-    /// [`crate::processes_in_namespaces`] (even after the names are gone).
-    pub fn namespace_inodes(&self) -> Result<Vec<u64>, LanError> {
-        Ok(self
-            .namespaces()?
-            .iter()
-            .filter_map(|n| namespace_inode(n))
-            .collect())
+    /// Every process running inside this LAN's namespaces right now (services, their workers,
+    /// anything a test started there), with its start time so that
+    /// [`RecordedProcess::is_running`] stays exact after teardown. `label` is the process name.
+    pub fn running_processes(&self) -> Result<Vec<RecordedProcess>, LanError> {
+        let mut found = Vec::new();
+        for ns in self.namespaces()? {
+            let Some(inode) = namespace_inode(&ns) else {
+                continue;
+            };
+            for pid in processes_in_namespaces(&[inode]) {
+                let (Some(start_time), Ok(comm)) = (
+                    process_start_time(pid),
+                    fs::read_to_string(format!("/proc/{pid}/comm")),
+                ) else {
+                    continue; // exited meanwhile
+                };
+                found.push(RecordedProcess {
+                    pid,
+                    start_time,
+                    ns: ns.clone(),
+                    label: comm.trim().to_owned(),
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// Tears the LAN down now (`lan.sh down`), reporting failure; drop does the same silently.

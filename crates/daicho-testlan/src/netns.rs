@@ -60,6 +60,9 @@ pub(crate) fn namespace_inode(name: &str) -> Option<u64> {
 }
 
 /// Pids of running (not zombie) processes whose network namespace is one of `inodes`.
+///
+/// Only meaningful while those namespaces exist: the kernel reuses a freed namespace's inode
+/// number for the next namespace created (by any test).
 pub fn processes_in_namespaces(inodes: &[u64]) -> Vec<u32> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();

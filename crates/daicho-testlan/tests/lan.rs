@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use daicho_testlan::probe::{ProbeRequest, ProbeResult};
 use daicho_testlan::{
-    Protocol, Role, Segment, TestLan, TruthHost, TruthService, lan_script, namespaces_with_prefix,
-    processes_in_namespaces, require_root, unique_id,
+    Protocol, RecordedProcess, Role, Segment, TestLan, TruthHost, TruthService, lan_script,
+    namespaces_with_prefix, require_root, unique_id,
 };
 
 const PROBE: &str = env!("CARGO_BIN_EXE_lan-probe");
@@ -423,17 +423,20 @@ fn services_answer_from_the_scanner_and_nothing_leaks_out() {
 
     // Teardown leaves no namespace and no process behind.
     let id = lan.id().to_owned();
-    let inodes = lan.namespace_inodes().expect("namespace inodes");
     let procs = lan.recorded_processes().expect("recorded processes");
-    let running = processes_in_namespaces(&inodes);
+    let running = lan.running_processes().expect("processes in the LAN");
     assert!(
-        procs.len() >= 15
-            && procs
-                .iter()
-                .all(daicho_testlan::RecordedProcess::is_running),
+        procs.len() >= 15 && procs.iter().all(RecordedProcess::is_running),
         "{procs:?}"
     );
-    assert!(running.len() >= procs.len(), "{running:?} vs {procs:?}");
+    for p in &procs {
+        assert!(
+            running
+                .iter()
+                .any(|r| r.pid == p.pid && r.start_time == p.start_time && r.ns == p.ns),
+            "{p:?} is not inside the LAN: {running:?}"
+        );
+    }
     let run_dir = lan.run_dir().to_path_buf();
     let started = Instant::now();
     lan.down().expect("tear the LAN down");
@@ -442,9 +445,8 @@ fn services_answer_from_the_scanner_and_nothing_leaks_out() {
         namespaces_with_prefix(&format!("dl-{id}-")).unwrap(),
         Vec::<String>::new()
     );
-    let left: Vec<_> = procs.iter().filter(|p| p.is_running()).collect();
+    let left: Vec<_> = running.iter().filter(|p| p.is_running()).collect();
     assert!(left.is_empty(), "processes left running: {left:?}");
-    assert_eq!(processes_in_namespaces(&inodes), Vec::<u32>::new());
     assert!(!run_dir.exists(), "{} still exists", run_dir.display());
     let new_links: Vec<_> = root_links().difference(&links_before).cloned().collect();
     assert!(
@@ -459,7 +461,7 @@ fn up_twice_with_one_id_rebuilds_and_drop_cleans_up() {
     let id = unique_id('t');
     let first = TestLan::up(&id, None).expect("first up");
     let first_procs = first.recorded_processes().expect("pids");
-    let first_inodes = first.namespace_inodes().expect("inodes");
+    let first_all = first.running_processes().expect("processes");
     assert!(!first_procs.is_empty());
 
     // Same id again: the leftovers of the first are torn down, a fresh LAN comes up.
@@ -469,7 +471,7 @@ fn up_twice_with_one_id_rebuilds_and_drop_cleans_up() {
         stale.is_empty(),
         "processes of the first bring-up survived: {stale:?}"
     );
-    assert_eq!(processes_in_namespaces(&first_inodes), Vec::<u32>::new());
+    assert!(first_all.iter().all(|p| !p.is_running()), "{first_all:?}");
     let ssh = second
         .truth()
         .services()
@@ -480,14 +482,14 @@ fn up_twice_with_one_id_rebuilds_and_drop_cleans_up() {
     assert!(banner.text().starts_with("SSH-2.0-"), "{banner:?}");
 
     let second_procs = second.recorded_processes().expect("pids");
-    let second_inodes = second.namespace_inodes().expect("inodes");
+    let second_all = second.running_processes().expect("processes");
     drop(second);
     assert_eq!(
         namespaces_with_prefix(&format!("dl-{id}-")).unwrap(),
         Vec::<String>::new()
     );
     assert!(second_procs.iter().all(|p| !p.is_running()));
-    assert_eq!(processes_in_namespaces(&second_inodes), Vec::<u32>::new());
+    assert!(second_all.iter().all(|p| !p.is_running()), "{second_all:?}");
     // Tearing down a LAN that is already gone is fine.
     first.down().expect("down of an absent LAN succeeds");
 }
