@@ -343,7 +343,7 @@ start_responder() {
     local host=$1 ns=$2 ip=$3 dir=$4 port=$5 script=$6 name=$7 product=$8 version=$9
     shift 9
     [[ -f $LAN_DIR/responders/$script.py ]] || die "no responder $script.py in $LAN_DIR/responders"
-    spawn "$ns" "$dir/$script-$port.log" "$script" "$PYTHON" -u "$LAN_DIR/responders/$script.py" \
+    spawn "$ns" "$dir/$script-$port.log" "$script" "$PYTHON" -B -u "$LAN_DIR/responders/$script.py" \
         --bind "$ip" --port "$port" "$@"
     wait_listening "$ns" tcp "$ip" "$port" "$dir/$script-$port.log"
     record_service "$host" "$port" tcp "$name" "$product" "$version" -
@@ -381,6 +381,14 @@ cmd_down() {
             kill -KILL "${alive[@]}" 2>/dev/null || true
             sleep 0.1
         fi
+    fi
+    # Anything forked meanwhile (e.g. an sshd session) would keep a deleted namespace alive.
+    local late=()
+    while read -r pid; do [[ -n $pid ]] && late+=("$pid"); done < <(pids_in_our_namespaces)
+    if ((${#late[@]})); then
+        kill -KILL "${late[@]}" 2>/dev/null || true
+        pids+=("${late[@]}")
+        sleep 0.1
     fi
     # 3. Namespaces: the switch first (it holds the bridge ends of every veth), then the rest.
     mapfile -t nss < <(our_namespaces)
@@ -613,7 +621,7 @@ cmd_up() {
                 "${H_TTL[$i]}" "${H_FAMILY[$i]}" "${H_ROLE[$i]}" "$hn"
         done
     } >"$RUN_DIR/hosts.tsv"
-    "$PYTHON" "$LAN_DIR/truth.py" "$RUN_DIR" || die "writing truth.json failed"
+    "$PYTHON" -B "$LAN_DIR/truth.py" "$RUN_DIR" || die "writing truth.json failed"
     rm -f "$batch"
     echo up >"$RUN_DIR/state"
     trap - EXIT INT TERM HUP
