@@ -400,6 +400,7 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
         }
     }
     // Highest combined score; ties go to the family seen first (the most confident candidate).
+    let medical_miss = families.iter().find(|(f, _)| *f == OsFamily::Medical).map(|(_, m)| *m);
     let (family, miss) = families
         .iter()
         .copied()
@@ -408,7 +409,20 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
             _ => Some((f, m)),
         })
         .expect("at least one candidate");
-    let support: Vec<&Candidate> = candidates.iter().filter(|c| c.family == family).collect();
+    // Medical evidence that is itself fairly strong (0.5 or more) decides the family.
+    let (family, miss) = match medical_miss {
+        Some(m) if m <= 0.5 => (OsFamily::Medical, m),
+        _ => (family, miss),
+    };
+    // A medical device is medical first, whatever it runs inside: the family says how to treat
+    // it, while name and version still tell what OS it runs (e.g. a PACS on Debian 12).
+    let inner_os = (family == OsFamily::Medical)
+        .then(|| candidates.iter().find(|c| c.name.is_some()).map(|c| c.family))
+        .flatten();
+    let support: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.family == family || Some(c.family) == inner_os)
+        .collect();
     let named = support.iter().find(|c| c.name.is_some());
     let name = named.and_then(|c| c.name.clone());
     let version = support
@@ -416,7 +430,7 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
         .find(|c| c.version.is_some() && (c.name.is_none() || c.name == name))
         .and_then(|c| c.version.clone());
     let mut evidence: Vec<String> = support.iter().map(|c| c.evidence.clone()).collect();
-    for c in candidates.iter().filter(|c| c.family != family) {
+    for c in candidates.iter().filter(|c| c.family != family && Some(c.family) != inner_os) {
         evidence.push(format!("outweighed ({}): {}", family_word(c.family), c.evidence));
     }
     let confidence = ((1.0 - miss).min(0.99) * 100.0).round() / 100.0;
