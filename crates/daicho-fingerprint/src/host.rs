@@ -120,11 +120,23 @@ pub async fn fingerprint_host<C: Connector>(
     // already sent is not lost and no port gets a second connect it does not need.
     let mut connects = JoinSet::new();
     for &port in tcp_ports {
-        let (connector, per_host, opts) = (Arc::clone(&connector), Arc::clone(&per_host), Arc::clone(&opts));
+        let (connector, per_host, opts) = (
+            Arc::clone(&connector),
+            Arc::clone(&per_host),
+            Arc::clone(&opts),
+        );
         connects.spawn(async move {
             let _h = per_host.acquire_owned().await.expect("semaphore open");
-            let _g = opts.global.clone().acquire_owned().await.expect("semaphore open");
-            let stream = connector.connect(SocketAddr::new(ip, port), opts.connect_timeout).await.ok();
+            let _g = opts
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            let stream = connector
+                .connect(SocketAddr::new(ip, port), opts.connect_timeout)
+                .await
+                .ok();
             (port, stream)
         });
     }
@@ -141,10 +153,19 @@ pub async fn fingerprint_host<C: Connector>(
     // Phase 2: probe the open ports.
     let mut probes = JoinSet::new();
     for (port, stream) in open {
-        let (connector, per_host, opts) = (Arc::clone(&connector), Arc::clone(&per_host), Arc::clone(&opts));
+        let (connector, per_host, opts) = (
+            Arc::clone(&connector),
+            Arc::clone(&per_host),
+            Arc::clone(&opts),
+        );
         probes.spawn(async move {
             let _h = per_host.acquire_owned().await.expect("semaphore open");
-            let _g = opts.global.clone().acquire_owned().await.expect("semaphore open");
+            let _g = opts
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
             probe_port(&*connector, ip, port, stream, &opts, safe).await
         });
     }
@@ -158,18 +179,24 @@ pub async fn fingerprint_host<C: Connector>(
     }
 
     // SNMP: read-only GET, skipped for medical hosts in safe mode.
-    if udp_ports.contains(&161) && !options.snmp_communities.is_empty() && !safe {
-        if let Some((service, info)) = snmp_query(&*connector, ip, options).await {
-            services.push(service);
-            facts.push(Fact::Snmp(info));
-        }
+    if udp_ports.contains(&161)
+        && !options.snmp_communities.is_empty()
+        && !safe
+        && let Some((service, info)) = snmp_query(&*connector, ip, options).await
+    {
+        services.push(service);
+        facts.push(Fact::Snmp(info));
     }
     services.sort_by_key(|s| (s.protocol, s.port));
 
     let observations = Observations {
         ttl: host.ttl,
         mac_vendor: host.vendor.clone(),
-        open_ports: services.iter().filter(|s| s.protocol == Protocol::Tcp).map(|s| s.port).collect(),
+        open_ports: services
+            .iter()
+            .filter(|s| s.protocol == Protocol::Tcp)
+            .map(|s| s.port)
+            .collect(),
         facts,
         medical_reason: medical.clone(),
     };
@@ -185,18 +212,29 @@ pub async fn fingerprint_host<C: Connector>(
 }
 
 /// Why a host counts as medical: operator list, medical-vendor MAC, or a DICOM/HL7 port open.
-fn medical_reason(host: &HostInput, open: impl Iterator<Item = u16>, options: &FingerprintOptions) -> Option<String> {
+fn medical_reason(
+    host: &HostInput,
+    open: impl Iterator<Item = u16>,
+    options: &FingerprintOptions,
+) -> Option<String> {
     if options.medical_hosts.contains(&host.ip) {
         return Some("listed as medical in the configuration".to_owned());
     }
     if let Some(vendor) = &host.vendor
         && OsTables::builtin().is_medical_vendor(vendor)
     {
-        return Some(format!("mac vendor {} makes medical devices", quote(vendor.as_bytes(), 80)));
+        return Some(format!(
+            "mac vendor {} makes medical devices",
+            quote(vendor.as_bytes(), 80)
+        ));
     }
     let ports: Vec<u16> = open.filter(|&p| is_medical_port(p)).collect();
     if !ports.is_empty() {
-        let list = ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ");
+        let list = ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         return Some(format!("DICOM/HL7 port open ({list})"));
     }
     None
@@ -204,7 +242,10 @@ fn medical_reason(host: &HostInput, open: impl Iterator<Item = u16>, options: &F
 
 fn hostname_from(facts: &[Fact]) -> Option<String> {
     facts.iter().find_map(|f| match f {
-        Fact::Ntlm(n) => n.netbios_computer.clone().or_else(|| n.dns_computer.clone()),
+        Fact::Ntlm(n) => n
+            .netbios_computer
+            .clone()
+            .or_else(|| n.dns_computer.clone()),
         Fact::Snmp(s) => s.sys_name.clone(),
         _ => None,
     })
@@ -251,7 +292,10 @@ pub async fn probe_port<C: Connector>(
     for kind in probes {
         let mut s = match stream.take() {
             Some(s) => s,
-            None => match connector.connect(SocketAddr::new(ip, port), options.connect_timeout).await {
+            None => match connector
+                .connect(SocketAddr::new(ip, port), options.connect_timeout)
+                .await
+            {
                 Ok(s) => s,
                 Err(e) => {
                     evidence.push(format!("{kind} probe: reconnect failed: {e}"));
@@ -298,10 +342,14 @@ pub async fn probe_port<C: Connector>(
 }
 
 /// Tries each configured community; the first valid answer wins.
-async fn snmp_query<C: Connector>(connector: &C, ip: IpAddr, options: &FingerprintOptions) -> Option<(Service, snmp::SnmpInfo)> {
+async fn snmp_query<C: Connector>(
+    connector: &C,
+    ip: IpAddr,
+    options: &FingerprintOptions,
+) -> Option<(Service, snmp::SnmpInfo)> {
     let addr = SocketAddr::new(ip, 161);
     for (i, community) in options.snmp_communities.iter().enumerate() {
-        let request_id = 0x4441_0000 + i as i32;
+        let request_id = 0x4441_0000 + i32::try_from(i).unwrap_or(0);
         let request = snmp::get_request(community, request_id);
         let Ok(Some(reply)) = connector
             .exchange_udp(addr, &request, options.snmp_timeout, snmp::MAX_DATAGRAM)
@@ -322,7 +370,11 @@ async fn snmp_query<C: Connector>(connector: &C, ip: IpAddr, options: &Fingerpri
         if let Some(n) = &info.sys_name {
             evidence.push(format!("snmp sysName: {}", quote(n.as_bytes(), 64)));
         }
-        let product = info.sys_object_id.as_deref().and_then(snmp_agent_product).map(str::to_owned);
+        let product = info
+            .sys_object_id
+            .as_deref()
+            .and_then(snmp_agent_product)
+            .map(str::to_owned);
         let service = Service {
             port: 161,
             protocol: Protocol::Udp,

@@ -16,8 +16,8 @@ pub mod probe;
 pub mod rules;
 pub mod wire;
 
-pub use ports::{PortSpec, PortSpecError};
-pub use wire::Limits;
 pub use connect::{Connector, TcpConnector};
 pub use host::{FingerprintOptions, HostFingerprint, HostInput, fingerprint_host};
 pub use os::{Observations, infer_os};
+pub use ports::{PortSpec, PortSpecError};
+pub use wire::Limits;

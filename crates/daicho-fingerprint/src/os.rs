@@ -204,7 +204,13 @@ struct Candidate {
     evidence: String,
 }
 
-fn candidate(family: OsFamily, name: Option<&str>, version: Option<&str>, confidence: f64, evidence: String) -> Candidate {
+fn candidate(
+    family: OsFamily,
+    name: Option<&str>,
+    version: Option<&str>,
+    confidence: f64,
+    evidence: String,
+) -> Candidate {
     Candidate {
         family,
         name: name.map(str::to_owned),
@@ -225,8 +231,18 @@ pub fn infer_os_with(obs: &Observations, tables: &OsTables) -> OsGuess {
     decide(candidates)
 }
 
-fn apply_rules(tables: &OsTables, source: Source, text: &str, label: &str, out: &mut Vec<Candidate>) {
-    if let Some((_, re, rule)) = tables.rules.iter().find(|(s, re, _)| *s == source && re.is_match(text)) {
+fn apply_rules(
+    tables: &OsTables,
+    source: Source,
+    text: &str,
+    label: &str,
+    out: &mut Vec<Candidate>,
+) {
+    if let Some((_, re, rule)) = tables
+        .rules
+        .iter()
+        .find(|(s, re, _)| *s == source && re.is_match(text))
+    {
         let caps = re.captures(text);
         let fill = |t: &Option<String>| -> Option<String> {
             let t = t.as_ref()?;
@@ -274,22 +290,49 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
             65..=128 => (OsFamily::Windows, 128, 0.3),
             _ => (OsFamily::Network, 255, 0.3),
         };
-        out.push(candidate(family, None, None, confidence, format!("ttl {ttl} (initial {initial})")));
+        out.push(candidate(
+            family,
+            None,
+            None,
+            confidence,
+            format!("ttl {ttl} (initial {initial})"),
+        ));
     }
     if let Some(vendor) = &obs.mac_vendor {
         if tables.is_medical_vendor(vendor) {
-            out.push(candidate(OsFamily::Medical, None, None, 0.5, format!("mac vendor {} is a medical-device maker", quote(vendor.as_bytes(), 80))));
+            out.push(candidate(
+                OsFamily::Medical,
+                None,
+                None,
+                0.5,
+                format!(
+                    "mac vendor {} is a medical-device maker",
+                    quote(vendor.as_bytes(), 80)
+                ),
+            ));
         }
         apply_rules(tables, Source::MacVendor, vendor, "mac vendor", &mut out);
     }
-    let server_roles = obs.open_ports.iter().any(|p| matches!(p, 88 | 389 | 3268 | 1433));
+    let server_roles = obs
+        .open_ports
+        .iter()
+        .any(|p| matches!(p, 88 | 389 | 3268 | 1433));
     for fact in &obs.facts {
         match fact {
             Fact::Ssh(b) => {
                 if let (Some(v), Some(c)) = (&b.version, &b.comment)
                     && let Some((name, release)) = tables.ssh_distro(v, c)
                 {
-                    out.push(candidate(OsFamily::Linux, Some(name), Some(release), 0.9, format!("ssh banner {} names the {name} {release} package", quote(b.line.as_bytes(), 120))));
+                    out.push(candidate(
+                        OsFamily::Linux,
+                        Some(name),
+                        Some(release),
+                        0.9,
+                        format!(
+                            "ssh banner {} names the {name} {release} package",
+                            quote(b.line.as_bytes(), 120)
+                        ),
+                    ));
                     continue;
                 }
                 apply_rules(tables, Source::Ssh, &b.line, "ssh banner", &mut out);
@@ -298,13 +341,25 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
                 if let Some(v) = s.strip_prefix("Microsoft-IIS/")
                     && let Some(iis) = tables.iis.iter().find(|i| i.version == v.trim())
                 {
-                    out.push(candidate(OsFamily::Windows, Some(&iis.name), Some(&iis.windows), 0.8, format!("http server {} ships with {}", quote(s.as_bytes(), 80), iis.name)));
+                    out.push(candidate(
+                        OsFamily::Windows,
+                        Some(&iis.name),
+                        Some(&iis.windows),
+                        0.8,
+                        format!(
+                            "http server {} ships with {}",
+                            quote(s.as_bytes(), 80),
+                            iis.name
+                        ),
+                    ));
                     continue;
                 }
                 apply_rules(tables, Source::HttpServer, s, "http server", &mut out);
             }
             Fact::Ntlm(n) => {
-                let Some(version) = n.version_string() else { continue };
+                let Some(version) = n.version_string() else {
+                    continue;
+                };
                 let release = tables.windows_release(&version);
                 let name = match release {
                     Some((Some(_), Some(s))) if server_roles => s.to_owned(),
@@ -319,11 +374,29 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
                 } else {
                     (OsFamily::Windows, 0.95)
                 };
-                let who = n.netbios_computer.as_deref().map(|c| format!(" from {c}")).unwrap_or_default();
+                let who = n
+                    .netbios_computer
+                    .as_deref()
+                    .map(|c| format!(" from {c}"))
+                    .unwrap_or_default();
                 if family == OsFamily::Linux {
-                    out.push(candidate(family, None, None, confidence, format!("ntlm challenge{who} reports version {version} with build 0 (Samba)")));
+                    out.push(candidate(
+                        family,
+                        None,
+                        None,
+                        confidence,
+                        format!(
+                            "ntlm challenge{who} reports version {version} with build 0 (Samba)"
+                        ),
+                    ));
                 } else {
-                    out.push(candidate(family, Some(&name), Some(&version), confidence, format!("ntlm challenge{who} reports Windows {version}")));
+                    out.push(candidate(
+                        family,
+                        Some(&name),
+                        Some(&version),
+                        confidence,
+                        format!("ntlm challenge{who} reports Windows {version}"),
+                    ));
                 }
             }
             Fact::Snmp(s) => {
@@ -340,20 +413,54 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
                     }
                 }
                 if let Some(o) = &s.sys_object_id {
-                    apply_rules(tables, Source::SnmpObjectid, o, "snmp sysObjectID", &mut out);
+                    apply_rules(
+                        tables,
+                        Source::SnmpObjectid,
+                        o,
+                        "snmp sysObjectID",
+                        &mut out,
+                    );
                 }
             }
             Fact::Cert(c) => {
-                apply_rules(tables, Source::TlsSubject, &c.subject, "tls certificate subject", &mut out);
+                apply_rules(
+                    tables,
+                    Source::TlsSubject,
+                    &c.subject,
+                    "tls certificate subject",
+                    &mut out,
+                );
                 if !c.self_signed {
-                    apply_rules(tables, Source::TlsIssuer, &c.issuer, "tls certificate issuer", &mut out);
+                    apply_rules(
+                        tables,
+                        Source::TlsIssuer,
+                        &c.issuer,
+                        "tls certificate issuer",
+                        &mut out,
+                    );
                 }
             }
-            Fact::Dicom { implementation_uid, version_name } => {
-                let who = version_name.as_deref().or(implementation_uid.as_deref()).unwrap_or("a DICOM peer");
-                out.push(candidate(OsFamily::Medical, None, None, 0.6, format!("dicom association answered ({})", quote(who.as_bytes(), 64))));
+            Fact::Dicom {
+                implementation_uid,
+                version_name,
+            } => {
+                let who = version_name
+                    .as_deref()
+                    .or(implementation_uid.as_deref())
+                    .unwrap_or("a DICOM peer");
+                out.push(candidate(
+                    OsFamily::Medical,
+                    None,
+                    None,
+                    0.6,
+                    format!("dicom association answered ({})", quote(who.as_bytes(), 64)),
+                ));
             }
-            Fact::OsHint { family, name, evidence } => {
+            Fact::OsHint {
+                family,
+                name,
+                evidence,
+            } => {
                 if let Ok(f) = serde_plain_family(family) {
                     out.push(candidate(f, name.as_deref(), None, 0.6, evidence.clone()));
                 }
@@ -361,12 +468,24 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
         }
     }
     if obs.open_ports.contains(&2575) {
-        out.push(candidate(OsFamily::Medical, None, None, 0.5, "hl7 mllp port 2575 open".to_owned()));
+        out.push(candidate(
+            OsFamily::Medical,
+            None,
+            None,
+            0.5,
+            "hl7 mllp port 2575 open".to_owned(),
+        ));
     }
     if let Some(reason) = &obs.medical_reason
         && !out.iter().any(|c| c.family == OsFamily::Medical)
     {
-        out.push(candidate(OsFamily::Medical, None, None, 0.4, format!("treated as medical: {reason}")));
+        out.push(candidate(
+            OsFamily::Medical,
+            None,
+            None,
+            0.4,
+            format!("treated as medical: {reason}"),
+        ));
     }
     out
 }
@@ -400,7 +519,10 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
         }
     }
     // Highest combined score; ties go to the family seen first (the most confident candidate).
-    let medical_miss = families.iter().find(|(f, _)| *f == OsFamily::Medical).map(|(_, m)| *m);
+    let medical_miss = families
+        .iter()
+        .find(|(f, _)| *f == OsFamily::Medical)
+        .map(|(_, m)| *m);
     let (family, miss) = families
         .iter()
         .copied()
@@ -417,7 +539,12 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
     // A medical device is medical first, whatever it runs inside: the family says how to treat
     // it, while name and version still tell what OS it runs (e.g. a PACS on Debian 12).
     let inner_os = (family == OsFamily::Medical)
-        .then(|| candidates.iter().find(|c| c.name.is_some()).map(|c| c.family))
+        .then(|| {
+            candidates
+                .iter()
+                .find(|c| c.name.is_some())
+                .map(|c| c.family)
+        })
         .flatten();
     let support: Vec<&Candidate> = candidates
         .iter()
@@ -430,8 +557,15 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
         .find(|c| c.version.is_some() && (c.name.is_none() || c.name == name))
         .and_then(|c| c.version.clone());
     let mut evidence: Vec<String> = support.iter().map(|c| c.evidence.clone()).collect();
-    for c in candidates.iter().filter(|c| c.family != family && Some(c.family) != inner_os) {
-        evidence.push(format!("outweighed ({}): {}", family_word(c.family), c.evidence));
+    for c in candidates
+        .iter()
+        .filter(|c| c.family != family && Some(c.family) != inner_os)
+    {
+        evidence.push(format!(
+            "outweighed ({}): {}",
+            family_word(c.family),
+            c.evidence
+        ));
     }
     let confidence = ((1.0 - miss).min(0.99) * 100.0).round() / 100.0;
     OsGuess {

@@ -9,8 +9,7 @@ pub const DEFAULT_TCP_PORTS: &[u16] = &[
     20, 21, 22, 23, 25, 53, 69, 79, 80, 81, 88, 106, 110, 111, 113, 119, 135, 139, 143, 179, 199,
     389, 427, 443, 444, 445, 465, 513, 514, 515, 548, 554, 587, 631, 636, 646, 873, 990, 993, 995,
     // DICOM (104, 11112, 4242 Orthanc, 2762 DICOM over TLS) and HL7 MLLP.
-    104, 2575, 2762, 4242, 11112,
-    // Windows and directory services.
+    104, 2575, 2762, 4242, 11112, // Windows and directory services.
     1025, 1026, 1027, 1028, 1029, 1110, 1433, 1434, 1521, 1720, 1723, 1755, 1900, 2000, 2001, 2049,
     2103, 2121, 2717, 3000, 3128, 3268, 3269, 3306, 3389, 3690, 3986, 4000, 4443, 4899, 5000, 5001,
     5003, 5009, 5050, 5051, 5060, 5101, 5190, 5357, 5432, 5631, 5666, 5800, 5900, 5901, 5938, 5985,
@@ -106,12 +105,11 @@ impl PortSpec {
                 }
                 continue;
             }
-            let (lo, hi) = match item.split_once('-') {
-                Some((a, b)) => (parse_port(a, item)?, parse_port(b, item)?),
-                None => {
-                    let p = parse_port(item, item)?;
-                    (p, p)
-                }
+            let (lo, hi) = if let Some((a, b)) = item.split_once('-') {
+                (parse_port(a, item)?, parse_port(b, item)?)
+            } else {
+                let p = parse_port(item, item)?;
+                (p, p)
             };
             if lo > hi {
                 return Err(PortSpecError::Backwards(item.to_owned()));
@@ -181,14 +179,38 @@ mod tests {
     #[test]
     fn refuses_bad_specs() {
         assert_eq!(PortSpec::parse(" "), Err(PortSpecError::Empty));
-        assert!(matches!(PortSpec::parse("0"), Err(PortSpecError::OutOfRange(_))));
-        assert!(matches!(PortSpec::parse("65536"), Err(PortSpecError::OutOfRange(_))));
-        assert!(matches!(PortSpec::parse("ssh"), Err(PortSpecError::BadItem(_))));
-        assert!(matches!(PortSpec::parse("22,,80"), Err(PortSpecError::BadItem(_))));
-        assert!(matches!(PortSpec::parse("-5"), Err(PortSpecError::BadItem(_))));
-        assert!(matches!(PortSpec::parse("90-80"), Err(PortSpecError::Backwards(_))));
-        assert!(matches!(PortSpec::parse("X:80"), Err(PortSpecError::BadPrefix(_))));
-        assert!(matches!(PortSpec::parse("+22"), Err(PortSpecError::BadItem(_))));
+        assert!(matches!(
+            PortSpec::parse("0"),
+            Err(PortSpecError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("65536"),
+            Err(PortSpecError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("ssh"),
+            Err(PortSpecError::BadItem(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("22,,80"),
+            Err(PortSpecError::BadItem(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("-5"),
+            Err(PortSpecError::BadItem(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("90-80"),
+            Err(PortSpecError::Backwards(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("X:80"),
+            Err(PortSpecError::BadPrefix(_))
+        ));
+        assert!(matches!(
+            PortSpec::parse("+22"),
+            Err(PortSpecError::BadItem(_))
+        ));
     }
 
     #[test]

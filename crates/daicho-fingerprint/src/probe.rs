@@ -167,7 +167,11 @@ pub struct ProbeContext<'a> {
 }
 
 /// Runs probe `kind` over `stream`, bounded by the probe timeout.
-pub async fn run<S>(kind: ProbeKind, stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>
+pub async fn run<S>(
+    kind: ProbeKind,
+    stream: &mut S,
+    ctx: &ProbeContext<'_>,
+) -> Result<Finding, WireError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -178,7 +182,13 @@ where
             ProbeKind::Http => http_probe(stream, ctx).await,
             ProbeKind::Tls => tls_probe(stream, ctx).await,
             ProbeKind::Telnet => {
-                let first = read_until(stream, ctx.limits.max_bytes, ctx.limits.greeting_wait, |b| !b.is_empty()).await?;
+                let first = read_until(
+                    stream,
+                    ctx.limits.max_bytes,
+                    ctx.limits.greeting_wait,
+                    |b| !b.is_empty(),
+                )
+                .await?;
                 telnet_probe(stream, first, ctx).await
             }
             ProbeKind::Smb => smb_probe(stream, ctx).await,
@@ -213,16 +223,23 @@ fn greeting_complete(b: &[u8]) -> bool {
 /// FTP/SMTP multi-line greetings (`220-…`) continue until a `220 ` line.
 fn ends_with_continuation(b: &[u8]) -> bool {
     let text = String::from_utf8_lossy(b);
-    text.lines()
-        .last()
-        .is_some_and(|l| l.len() > 3 && l.as_bytes()[3] == b'-' && l[..3].bytes().all(|c| c.is_ascii_digit()))
+    text.lines().last().is_some_and(|l| {
+        l.len() > 3 && l.as_bytes()[3] == b'-' && l[..3].bytes().all(|c| c.is_ascii_digit())
+    })
 }
 
 async fn greeting<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let data = match read_until(stream, ctx.limits.max_bytes, ctx.limits.greeting_wait, greeting_complete).await {
+    let data = match read_until(
+        stream,
+        ctx.limits.max_bytes,
+        ctx.limits.greeting_wait,
+        greeting_complete,
+    )
+    .await
+    {
         Err(WireError::Silent(_)) => {
             return Ok(Finding {
                 silent: true,
@@ -243,20 +260,33 @@ pub fn identify_greeting(data: &[u8], table: &ServiceTable) -> Finding {
         let mut f = Finding::named("ssh");
         f.product = Some(banner.product.clone());
         f.version.clone_from(&banner.version);
-        f.evidence.push(format!("ssh banner: {}", quote(banner.line.as_bytes(), QUOTE_MAX)));
+        f.evidence.push(format!(
+            "ssh banner: {}",
+            quote(banner.line.as_bytes(), QUOTE_MAX)
+        ));
         f.facts.push(Fact::Ssh(banner));
         return f;
     }
     if let Some(g) = database::parse_mysql_greeting(data) {
         let mut f = Finding::named("mysql");
         match g {
-            database::MysqlGreeting::Handshake { product, version, raw_version } => {
+            database::MysqlGreeting::Handshake {
+                product,
+                version,
+                raw_version,
+            } => {
                 f.product = Some(product);
                 f.version = Some(version).filter(|v| !v.is_empty());
-                f.evidence.push(format!("mysql handshake: server version {}", quote(raw_version.as_bytes(), 64)));
+                f.evidence.push(format!(
+                    "mysql handshake: server version {}",
+                    quote(raw_version.as_bytes(), 64)
+                ));
             }
             database::MysqlGreeting::Error { code, message } => {
-                f.evidence.push(format!("mysql error {code}: {}", quote(message.as_bytes(), QUOTE_MAX)));
+                f.evidence.push(format!(
+                    "mysql error {code}: {}",
+                    quote(message.as_bytes(), QUOTE_MAX)
+                ));
             }
         }
         return f;
@@ -275,8 +305,19 @@ async fn http_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    send(stream, &http::request(&ctx.ip.to_string()), ctx.limits.read_timeout).await?;
-    let data = read_until(stream, ctx.limits.max_bytes, ctx.limits.read_timeout, http::reply_complete).await?;
+    send(
+        stream,
+        &http::request(&ctx.ip.to_string()),
+        ctx.limits.read_timeout,
+    )
+    .await?;
+    let data = read_until(
+        stream,
+        ctx.limits.max_bytes,
+        ctx.limits.read_timeout,
+        http::reply_complete,
+    )
+    .await?;
     Ok(identify_http(&data, ctx.table))
 }
 
@@ -286,9 +327,15 @@ pub fn identify_http(data: &[u8], table: &ServiceTable) -> Finding {
         // Not HTTP: perhaps a banner printed regardless of what we sent.
         return identify_greeting(data, table);
     };
-    let mut evidence = vec![format!("http: {}", quote(reply.status_line.as_bytes(), QUOTE_MAX))];
+    let mut evidence = vec![format!(
+        "http: {}",
+        quote(reply.status_line.as_bytes(), QUOTE_MAX)
+    )];
     if let Some(s) = &reply.server {
-        evidence.push(format!("http server header: {}", quote(s.as_bytes(), QUOTE_MAX)));
+        evidence.push(format!(
+            "http server header: {}",
+            quote(s.as_bytes(), QUOTE_MAX)
+        ));
     }
     if let Some(t) = &reply.title {
         evidence.push(format!("http title: {}", quote(t.as_bytes(), QUOTE_MAX)));
@@ -297,7 +344,10 @@ pub fn identify_http(data: &[u8], table: &ServiceTable) -> Finding {
         evidence.push(format!("http redirect: {}", quote(l.as_bytes(), QUOTE_MAX)));
     }
     if let Some(a) = &reply.authenticate {
-        evidence.push(format!("http authenticate: {}", quote(a.as_bytes(), QUOTE_MAX)));
+        evidence.push(format!(
+            "http authenticate: {}",
+            quote(a.as_bytes(), QUOTE_MAX)
+        ));
     }
     let mut f = match table.match_reply(ReplyKind::Http, data) {
         Some(m) => {
@@ -316,7 +366,9 @@ pub fn identify_http(data: &[u8], table: &ServiceTable) -> Finding {
     {
         // An unknown server: take its own name/version words.
         let first = server.split_whitespace().next().unwrap_or(server);
-        let (p, v) = first.split_once('/').map_or((first, None), |(p, v)| (p, Some(v)));
+        let (p, v) = first
+            .split_once('/')
+            .map_or((first, None), |(p, v)| (p, Some(v)));
         f.product = Some(clean_text(p, 64)).filter(|p| !p.is_empty());
         f.version = v.map(|v| clean_text(v, 32)).filter(|v| !v.is_empty());
     }
@@ -334,13 +386,30 @@ where
     let mut tls_evidence = vec![format!("tls: {}", session.version)];
     let cert = session.cert;
     if let Some(c) = &cert {
-        tls_evidence.push(format!("tls certificate subject: {}", quote(c.subject.as_bytes(), 200)));
-        tls_evidence.push(format!("tls certificate issuer: {}", quote(c.issuer.as_bytes(), 200)));
+        tls_evidence.push(format!(
+            "tls certificate subject: {}",
+            quote(c.subject.as_bytes(), 200)
+        ));
+        tls_evidence.push(format!(
+            "tls certificate issuer: {}",
+            quote(c.issuer.as_bytes(), 200)
+        ));
     }
     // Follow with GET / inside the tunnel: most TLS ports on these networks are web consoles.
     let inner = async {
-        send(&mut tls, &http::request(&ctx.ip.to_string()), ctx.limits.read_timeout).await?;
-        read_until(&mut tls, ctx.limits.max_bytes, ctx.limits.read_timeout, http::reply_complete).await
+        send(
+            &mut tls,
+            &http::request(&ctx.ip.to_string()),
+            ctx.limits.read_timeout,
+        )
+        .await?;
+        read_until(
+            &mut tls,
+            ctx.limits.max_bytes,
+            ctx.limits.read_timeout,
+            http::reply_complete,
+        )
+        .await
     };
     let mut f = match inner.await {
         Ok(data) if http::parse_reply(&data).is_some() => {
@@ -366,7 +435,11 @@ where
     Ok(f)
 }
 
-async fn telnet_probe<S>(stream: &mut S, first: Vec<u8>, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>
+async fn telnet_probe<S>(
+    stream: &mut S,
+    first: Vec<u8>,
+    ctx: &ProbeContext<'_>,
+) -> Result<Finding, WireError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
@@ -390,9 +463,14 @@ where
         }
     }
     if commands == 0 && text.is_empty() {
-        return Err(WireError::Malformed("telnet: nothing but a cut command".to_owned()));
+        return Err(WireError::Malformed(
+            "telnet: nothing but a cut command".to_owned(),
+        ));
     }
-    let evidence = format!("telnet ({commands} options refused): {}", quote(&text, QUOTE_MAX));
+    let evidence = format!(
+        "telnet ({commands} options refused): {}",
+        quote(&text, QUOTE_MAX)
+    );
     let mut f = match ctx.table.match_reply(ReplyKind::Telnet, &text) {
         Some(m) => Finding::from_rule(m, evidence),
         None => Finding {
@@ -420,7 +498,12 @@ where
     let head = read_exact_bounded(stream, 4, ctx.limits.read_timeout).await?;
     let len = smb::frame_length(&head)
         .ok_or_else(|| WireError::Malformed(format!("smb frame header {}", quote(&head, 8))))?;
-    read_exact_bounded(stream, len.min(ctx.limits.max_bytes), ctx.limits.read_timeout).await
+    read_exact_bounded(
+        stream,
+        len.min(ctx.limits.max_bytes),
+        ctx.limits.read_timeout,
+    )
+    .await
 }
 
 async fn smb_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>
@@ -435,13 +518,22 @@ where
     f.evidence.push(format!(
         "smb negotiate: dialect {}, signing {}",
         neg.dialect,
-        if neg.signing_required { "required" } else { "not required" }
+        if neg.signing_required {
+            "required"
+        } else {
+            "not required"
+        }
     ));
     if neg.dialect == "1" {
         f.product = Some("SMBv1 server".to_owned());
         return Ok(f);
     }
-    send(stream, &smb::session_setup_request(), ctx.limits.read_timeout).await?;
+    send(
+        stream,
+        &smb::session_setup_request(),
+        ctx.limits.read_timeout,
+    )
+    .await?;
     let reply = match read_smb(stream, ctx).await {
         Ok(r) => r,
         Err(e) => {
@@ -463,13 +555,24 @@ where
                 words.push(format!("{label} {v}"));
             }
         }
-        f.evidence.push(format!("ntlm challenge: {}", words.join(", ")));
+        f.evidence
+            .push(format!("ntlm challenge: {}", words.join(", ")));
         // Samba answers with a fixed 6.1 and build 0; Windows fills in its real build.
-        f.product = Some(if info.build == Some(0) { "Samba smbd" } else { "Microsoft Windows SMB" }.to_owned());
+        f.product = Some(
+            if info.build == Some(0) {
+                "Samba smbd"
+            } else {
+                "Microsoft Windows SMB"
+            }
+            .to_owned(),
+        );
         f.version = info.version_string().filter(|_| info.build != Some(0));
         f.facts.push(Fact::Ntlm(info));
     } else {
-        f.evidence.push(format!("smb session setup: no NTLM challenge in {}", quote(reply.get(..32).unwrap_or(&reply), 32)));
+        f.evidence.push(format!(
+            "smb session setup: no NTLM challenge in {}",
+            quote(reply.get(..32).unwrap_or(&reply), 32)
+        ));
     }
     Ok(f)
 }
@@ -484,13 +587,18 @@ where
         .ok_or_else(|| WireError::Malformed(format!("not TPKT: {}", quote(&head, 8))))?;
     let rest = read_exact_bounded(stream, len - 4, ctx.limits.read_timeout).await?;
     let packet = [head, rest].concat();
-    let confirm = rdp::parse_confirm(&packet)
-        .ok_or_else(|| WireError::Malformed(format!("not an X.224 confirm: {}", quote(&packet, 32))))?;
+    let confirm = rdp::parse_confirm(&packet).ok_or_else(|| {
+        WireError::Malformed(format!("not an X.224 confirm: {}", quote(&packet, 32)))
+    })?;
     let mut f = Finding::named("rdp");
     f.product = Some("Microsoft Terminal Services".to_owned());
     match (&confirm.selected, confirm.failure) {
-        (_, Some(code)) => f.evidence.push(format!("rdp x.224 connection confirm with negotiation failure code {code}")),
-        (Some(sel), None) => f.evidence.push(format!("rdp x.224 connection confirm, security protocol {sel}")),
+        (_, Some(code)) => f.evidence.push(format!(
+            "rdp x.224 connection confirm with negotiation failure code {code}"
+        )),
+        (Some(sel), None) => f.evidence.push(format!(
+            "rdp x.224 connection confirm, security protocol {sel}"
+        )),
         (None, None) => {}
     }
     f.facts.push(Fact::OsHint {
@@ -499,11 +607,17 @@ where
         evidence: "rdp answered an X.224 connection request".to_owned(),
     });
     // With TLS or CredSSP chosen, the handshake shows the machine's certificate (its name).
-    if matches!(confirm.selected.as_deref(), Some("tls" | "credssp" | "credssp-early"))
-        && let Ok((session, _)) = tls::handshake(&mut *stream, ctx.ip, ctx.limits.read_timeout).await
+    if matches!(
+        confirm.selected.as_deref(),
+        Some("tls" | "credssp" | "credssp-early")
+    ) && let Ok((session, _)) =
+        tls::handshake(&mut *stream, ctx.ip, ctx.limits.read_timeout).await
         && let Some(cert) = session.cert
     {
-        f.evidence.push(format!("rdp tls certificate subject: {}", quote(cert.subject.as_bytes(), 200)));
+        f.evidence.push(format!(
+            "rdp tls certificate subject: {}",
+            quote(cert.subject.as_bytes(), 200)
+        ));
         f.facts.push(Fact::Cert(cert));
     }
     Ok(f)
@@ -513,42 +627,80 @@ async fn dicom_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Findin
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    send(stream, &dicom::associate_request(ctx.dicom_calling_ae, ctx.dicom_called_ae), ctx.limits.read_timeout).await?;
+    send(
+        stream,
+        &dicom::associate_request(ctx.dicom_calling_ae, ctx.dicom_called_ae),
+        ctx.limits.read_timeout,
+    )
+    .await?;
     let head = read_exact_bounded(stream, 6, ctx.limits.read_timeout).await?;
     let (kind, len) = dicom::pdu_header(&head)
         .ok_or_else(|| WireError::Malformed(format!("not a DICOM PDU: {}", quote(&head, 8))))?;
     let body = read_exact_bounded(stream, len, ctx.limits.read_timeout).await?;
-    let reply = dicom::parse_reply(kind, &body)
-        .ok_or_else(|| WireError::Malformed(format!("DICOM PDU type {kind} not an associate answer")))?;
+    let reply = dicom::parse_reply(kind, &body).ok_or_else(|| {
+        WireError::Malformed(format!("DICOM PDU type {kind} not an associate answer"))
+    })?;
     let mut f = Finding::named("dicom");
     match reply {
-        dicom::AssociateReply::Accepted { implementation_uid, version_name, verification_accepted } => {
+        dicom::AssociateReply::Accepted {
+            implementation_uid,
+            version_name,
+            verification_accepted,
+        } => {
             f.evidence.push(format!(
                 "dicom A-ASSOCIATE-AC: implementation class {}, version name {}, verification {}",
-                implementation_uid.as_deref().map_or_else(|| "-".to_owned(), |u| quote(u.as_bytes(), 64)),
-                version_name.as_deref().map_or_else(|| "-".to_owned(), |v| quote(v.as_bytes(), 64)),
-                if verification_accepted { "accepted" } else { "refused" }
+                implementation_uid
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), |u| quote(u.as_bytes(), 64)),
+                version_name
+                    .as_deref()
+                    .map_or_else(|| "-".to_owned(), |v| quote(v.as_bytes(), 64)),
+                if verification_accepted {
+                    "accepted"
+                } else {
+                    "refused"
+                }
             ));
             f.product = implementation_uid
                 .as_deref()
                 .and_then(|u| ctx.table.dicom_product(u))
                 .map(str::to_owned);
-            f.version = version_name.as_deref().and_then(dcmtk_version).or_else(|| version_name.clone());
+            f.version = version_name
+                .as_deref()
+                .and_then(dcmtk_version)
+                .or_else(|| version_name.clone());
             if f.product.is_none() {
                 f.product.clone_from(&version_name);
                 f.version = None;
             }
-            f.facts.push(Fact::Dicom { implementation_uid, version_name });
+            f.facts.push(Fact::Dicom {
+                implementation_uid,
+                version_name,
+            });
             // Release politely; the answer does not matter.
-            if send(stream, &dicom::release_request(), ctx.limits.read_timeout).await.is_ok() {
+            if send(stream, &dicom::release_request(), ctx.limits.read_timeout)
+                .await
+                .is_ok()
+            {
                 let _ = read_until(stream, 64, ctx.limits.read_timeout, |b| b.len() >= 10).await;
             }
         }
-        dicom::AssociateReply::Rejected { result, source, reason } => {
-            f.evidence.push(format!("dicom A-ASSOCIATE-RJ: result {result}, source {source}, reason {reason}"));
-            f.facts.push(Fact::Dicom { implementation_uid: None, version_name: None });
+        dicom::AssociateReply::Rejected {
+            result,
+            source,
+            reason,
+        } => {
+            f.evidence.push(format!(
+                "dicom A-ASSOCIATE-RJ: result {result}, source {source}, reason {reason}"
+            ));
+            f.facts.push(Fact::Dicom {
+                implementation_uid: None,
+                version_name: None,
+            });
         }
-        dicom::AssociateReply::Aborted => f.evidence.push("dicom A-ABORT in answer to association".to_owned()),
+        dicom::AssociateReply::Aborted => f
+            .evidence
+            .push("dicom A-ABORT in answer to association".to_owned()),
     }
     Ok(f)
 }
@@ -567,11 +719,19 @@ async fn hl7_listen<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    match read_until(stream, ctx.limits.max_bytes.min(4096), ctx.limits.greeting_wait, |b| b.len() >= 3).await {
+    match read_until(
+        stream,
+        ctx.limits.max_bytes.min(4096),
+        ctx.limits.greeting_wait,
+        |b| b.len() >= 3,
+    )
+    .await
+    {
         Ok(data) => {
             let mut f = identify_greeting(&data, ctx.table);
             if f.name.is_none() {
-                f.evidence.push("hl7 port spoke first, not in MLLP framing".to_owned());
+                f.evidence
+                    .push("hl7 port spoke first, not in MLLP framing".to_owned());
             }
             Ok(f)
         }
@@ -591,7 +751,12 @@ async fn postgres_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Fin
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    send(stream, &database::POSTGRES_SSL_REQUEST, ctx.limits.read_timeout).await?;
+    send(
+        stream,
+        &database::POSTGRES_SSL_REQUEST,
+        ctx.limits.read_timeout,
+    )
+    .await?;
     let answer = read_until(stream, 1, ctx.limits.read_timeout, |b| !b.is_empty()).await?;
     match database::parse_postgres_ssl_answer(&answer) {
         Some(tls) => {
@@ -604,7 +769,10 @@ where
             ));
             Ok(f)
         }
-        None => Err(WireError::Malformed(format!("SSLRequest answered {}", quote(&answer, 4)))),
+        None => Err(WireError::Malformed(format!(
+            "SSLRequest answered {}",
+            quote(&answer, 4)
+        ))),
     }
 }
 
@@ -625,7 +793,8 @@ where
         None => "Microsoft SQL Server".to_owned(),
     });
     f.version = Some(format!("{major}.{minor}.{build}"));
-    f.evidence.push(format!("mssql prelogin: version {major}.{minor}.{build}"));
+    f.evidence
+        .push(format!("mssql prelogin: version {major}.{minor}.{build}"));
     Ok(f)
 }
 

@@ -250,7 +250,10 @@ mod tests {
         assert!(!t.default_probes.is_empty());
         assert_eq!(t.plan_for(22).unwrap().service, "ssh");
         assert_eq!(t.plan_for(104).unwrap().service, "dicom");
-        assert_eq!(t.plan_for(9100).unwrap().probes, vec![ProbeKind::ConnectOnly]);
+        assert_eq!(
+            t.plan_for(9100).unwrap().probes,
+            vec![ProbeKind::ConnectOnly]
+        );
     }
 
     #[test]
@@ -259,38 +262,68 @@ mod tests {
         let m = t
             .match_reply(ReplyKind::Greeting, b"220 (vsFTPd 3.0.3)\r\n")
             .unwrap();
-        assert_eq!((m.service.as_str(), m.product.as_deref(), m.version.as_deref()), ("ftp", Some("vsftpd"), Some("3.0.3")));
+        assert_eq!(
+            (
+                m.service.as_str(),
+                m.product.as_deref(),
+                m.version.as_deref()
+            ),
+            ("ftp", Some("vsftpd"), Some("3.0.3"))
+        );
         let m = t
-            .match_reply(ReplyKind::Greeting, b"220 mail.example.jp ESMTP Postfix (Debian/GNU)\r\n")
+            .match_reply(
+                ReplyKind::Greeting,
+                b"220 mail.example.jp ESMTP Postfix (Debian/GNU)\r\n",
+            )
             .unwrap();
         assert_eq!(m.service, "smtp");
         assert_eq!(m.product.as_deref(), Some("Postfix smtpd"));
-        let m = t.match_reply(ReplyKind::Greeting, b"RFB 003.008\n").unwrap();
-        assert_eq!((m.service.as_str(), m.version.as_deref()), ("vnc", Some("3.8")));
+        let m = t
+            .match_reply(ReplyKind::Greeting, b"RFB 003.008\n")
+            .unwrap();
+        assert_eq!(
+            (m.service.as_str(), m.version.as_deref()),
+            ("vnc", Some("3.8"))
+        );
         let m = t
             .match_reply(ReplyKind::Greeting, b"+OK Dovecot (Ubuntu) ready.\r\n")
             .unwrap();
         assert_eq!(m.service, "pop3");
         let m = t
-            .match_reply(ReplyKind::Greeting, b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n")
+            .match_reply(
+                ReplyKind::Greeting,
+                b"* OK [CAPABILITY IMAP4rev1] Dovecot ready.\r\n",
+            )
             .unwrap();
         assert_eq!(m.service, "imap");
-        assert!(t.match_reply(ReplyKind::Greeting, b"\x00\x01garbage").is_none());
+        assert!(
+            t.match_reply(ReplyKind::Greeting, b"\x00\x01garbage")
+                .is_none()
+        );
     }
 
     #[test]
     fn http_rules_match_and_fill_versions() {
         let t = ServiceTable::builtin();
         let m = t
-            .match_reply(ReplyKind::Http, b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\n\r\n")
+            .match_reply(
+                ReplyKind::Http,
+                b"HTTP/1.1 200 OK\r\nServer: Microsoft-IIS/10.0\r\n\r\n",
+            )
             .unwrap();
         assert_eq!(m.product.as_deref(), Some("Microsoft IIS httpd"));
         assert_eq!(m.version.as_deref(), Some("10.0"));
         assert_eq!(m.os_family.as_deref(), Some("windows"));
         let m = t
-            .match_reply(ReplyKind::Http, b"HTTP/1.1 301 Moved\r\nserver: nginx/1.22.1\r\n\r\n")
+            .match_reply(
+                ReplyKind::Http,
+                b"HTTP/1.1 301 Moved\r\nserver: nginx/1.22.1\r\n\r\n",
+            )
             .unwrap();
-        assert_eq!((m.product.as_deref(), m.version.as_deref()), (Some("nginx"), Some("1.22.1")));
+        assert_eq!(
+            (m.product.as_deref(), m.version.as_deref()),
+            (Some("nginx"), Some("1.22.1"))
+        );
         let m = t
             .match_reply(ReplyKind::Http, b"HTTP/1.1 200 OK\r\nServer: nginx\r\n\r\n")
             .unwrap();
@@ -300,11 +333,22 @@ mod tests {
     #[test]
     fn bad_tables_are_refused_with_reasons() {
         let base = "default_probes = [\"greeting\"]\nport = []\ndicom_implementation = []\n";
-        let bad_pattern = format!("{base}[[rule]]\nreply = \"greeting\"\nservice = \"x\"\npattern = \"(\"\n");
-        assert!(matches!(ServiceTable::parse(&bad_pattern), Err(TableError::Pattern { .. })));
-        let upper = format!("{base}[[rule]]\nreply = \"greeting\"\nservice = \"X\"\npattern = \"a\"\n");
-        assert!(matches!(ServiceTable::parse(&upper), Err(TableError::Name(_))));
+        let bad_pattern =
+            format!("{base}[[rule]]\nreply = \"greeting\"\nservice = \"x\"\npattern = \"(\"\n");
+        assert!(matches!(
+            ServiceTable::parse(&bad_pattern),
+            Err(TableError::Pattern { .. })
+        ));
+        let upper =
+            format!("{base}[[rule]]\nreply = \"greeting\"\nservice = \"X\"\npattern = \"a\"\n");
+        assert!(matches!(
+            ServiceTable::parse(&upper),
+            Err(TableError::Name(_))
+        ));
         let unknown = format!("{base}rule = []\nextra = 1\n");
-        assert!(matches!(ServiceTable::parse(&unknown), Err(TableError::Toml(_))));
+        assert!(matches!(
+            ServiceTable::parse(&unknown),
+            Err(TableError::Toml(_))
+        ));
     }
 }

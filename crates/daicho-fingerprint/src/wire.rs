@@ -149,8 +149,7 @@ pub async fn before<T>(
 pub fn quote(bytes: &[u8], max: usize) -> String {
     let mut out = String::with_capacity(max.min(bytes.len() * 2) + 2);
     out.push('"');
-    let mut count = 0;
-    for &b in bytes {
+    for (count, &b) in bytes.iter().enumerate() {
         if count >= max {
             out.push('…');
             break;
@@ -162,9 +161,11 @@ pub fn quote(bytes: &[u8], max: usize) -> String {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
             0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
+            _ => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\x{b:02x}");
+            }
         }
-        count += 1;
     }
     out.push('"');
     out

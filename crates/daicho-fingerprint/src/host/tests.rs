@@ -12,13 +12,14 @@ use super::*;
 use crate::probe::{dicom, ntlm, smb, snmp};
 use daicho_model::OsFamily;
 
+type UdpServer = Arc<dyn Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync>;
 type Server = Arc<dyn Fn(DuplexStream) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
 
 /// A host made of fake services; ports not listed refuse connections.
 #[derive(Default)]
 struct FakeHost {
     tcp: HashMap<u16, Server>,
-    udp: HashMap<u16, Arc<dyn Fn(&[u8]) -> Option<Vec<u8>> + Send + Sync>>,
+    udp: HashMap<u16, UdpServer>,
     /// Bytes each port received, to prove what was (not) sent.
     received: Arc<Mutex<HashMap<u16, Vec<u8>>>>,
     connects: Arc<AtomicUsize>,
@@ -58,7 +59,12 @@ impl FakeHost {
 }
 
 /// Wraps the server side so that everything the client sends is recorded per port.
-async fn record(mut inner: DuplexStream, mut outer: DuplexStream, port: u16, log: Arc<Mutex<HashMap<u16, Vec<u8>>>>) {
+async fn record(
+    mut inner: DuplexStream,
+    mut outer: DuplexStream,
+    port: u16,
+    log: Arc<Mutex<HashMap<u16, Vec<u8>>>>,
+) {
     let mut a = [0u8; 4096];
     let mut b = [0u8; 4096];
     loop {
@@ -92,19 +98,33 @@ struct Counted {
 }
 
 impl tokio::io::AsyncRead for Counted {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &mut tokio::io::ReadBuf<'_>) -> std::task::Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }
 }
 
 impl tokio::io::AsyncWrite for Counted {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
     }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<()>> {
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
     }
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<io::Result<()>> {
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
@@ -122,19 +142,34 @@ impl Connector for FakeHost {
         let (client, mid) = tokio::io::duplex(256 * 1024);
         let (inner_client, inner_server) = tokio::io::duplex(256 * 1024);
         tokio::spawn(server(inner_server));
-        tokio::spawn(record(inner_client, mid, addr.port(), Arc::clone(&self.received)));
+        tokio::spawn(record(
+            inner_client,
+            mid,
+            addr.port(),
+            Arc::clone(&self.received),
+        ));
         Ok(Counted {
             inner: client,
             _guard: InFlight(Arc::clone(&self.in_flight)),
         })
     }
 
-    async fn exchange_udp(&self, addr: SocketAddr, request: &[u8], _timeout: Duration, max: usize) -> io::Result<Option<Vec<u8>>> {
+    async fn exchange_udp(
+        &self,
+        addr: SocketAddr,
+        request: &[u8],
+        _timeout: Duration,
+        max: usize,
+    ) -> io::Result<Option<Vec<u8>>> {
         self.udp_sent.fetch_add(1, Ordering::SeqCst);
-        Ok(self.udp.get(&addr.port()).and_then(|f| f(request)).map(|mut r| {
-            r.truncate(max);
-            r
-        }))
+        Ok(self
+            .udp
+            .get(&addr.port())
+            .and_then(|f| f(request))
+            .map(|mut r| {
+                r.truncate(max);
+                r
+            }))
     }
 }
 
@@ -151,8 +186,8 @@ fn options() -> FingerprintOptions {
     }
 }
 
-fn windows_smb(s: DuplexStream) -> impl Future<Output = ()> + Send {
-    async move {
+async fn windows_smb(s: DuplexStream) {
+    {
         let mut s = s;
         let mut head = [0u8; 4];
         if s.read_exact(&mut head).await.is_err() {
@@ -160,14 +195,20 @@ fn windows_smb(s: DuplexStream) -> impl Future<Output = ()> + Send {
         }
         let mut body = vec![0u8; smb::frame_length(&head).unwrap()];
         s.read_exact(&mut body).await.unwrap();
-        s.write_all(&smb::tests::framed(&smb::tests::negotiate_response(0x0302, false))).await.unwrap();
+        s.write_all(&smb::tests::framed(&smb::tests::negotiate_response(
+            0x0302, false,
+        )))
+        .await
+        .unwrap();
         if s.read_exact(&mut head).await.is_err() {
             return;
         }
         let mut body = vec![0u8; smb::frame_length(&head).unwrap()];
         s.read_exact(&mut body).await.unwrap();
         let c = ntlm::tests::challenge(10, 0, 19045, "RECEPTION-PC", "HOSPITAL");
-        s.write_all(&smb::tests::framed(&smb::tests::session_setup_response(&c))).await.unwrap();
+        s.write_all(&smb::tests::framed(&smb::tests::session_setup_response(&c)))
+            .await
+            .unwrap();
         let _ = s.read(&mut head).await;
     }
 }
@@ -190,15 +231,33 @@ async fn windows_host_services_os_and_name() {
     );
     let mut host = HostInput::new(ip());
     host.ttl = Some(128);
-    let r = fingerprint_host(Arc::clone(&net), host, &[22, 80, 135, 445, 3389], &[161], &options()).await;
-    let names: Vec<(u16, &str)> = r.services.iter().map(|s| (s.port, s.name.as_str())).collect();
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        host,
+        &[22, 80, 135, 445, 3389],
+        &[161],
+        &options(),
+    )
+    .await;
+    let names: Vec<(u16, &str)> = r
+        .services
+        .iter()
+        .map(|s| (s.port, s.name.as_str()))
+        .collect();
     assert_eq!(names, vec![(80, "http"), (135, "msrpc"), (445, "smb")]);
     assert_eq!(r.os.family, OsFamily::Windows);
     assert_eq!(r.os.name.as_deref(), Some("Windows 10 22H2"));
     assert_eq!(r.hostname.as_deref(), Some("RECEPTION-PC"));
     assert!(r.medical.is_none());
-    assert_eq!(net.udp_sent.load(Ordering::SeqCst), 0, "no SNMP without configured communities");
-    assert!(net.received.lock().unwrap().get(&135).is_none(), "msrpc is connect-only");
+    assert_eq!(
+        net.udp_sent.load(Ordering::SeqCst),
+        0,
+        "no SNMP without configured communities"
+    );
+    assert!(
+        net.received.lock().unwrap().get(&135).is_none(),
+        "msrpc is connect-only"
+    );
     for s in &r.services {
         assert!(!s.evidence.is_empty(), "port {} has evidence", s.port);
     }
@@ -212,7 +271,12 @@ async fn medical_host_gets_connect_only_unless_opted_in() {
                 .tcp(104, |mut s| async move {
                     let mut b = [0u8; 4096];
                     let _ = s.read(&mut b).await;
-                    let _ = s.write_all(&dicom::tests::accept("1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367")).await;
+                    let _ = s
+                        .write_all(&dicom::tests::accept(
+                            "1.2.276.0.7230010.3.0.3.6.7",
+                            "OFFIS_DCMTK_367",
+                        ))
+                        .await;
                     let _ = s.read(&mut b).await;
                 })
                 .says(22, b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
@@ -222,29 +286,55 @@ async fn medical_host_gets_connect_only_unless_opted_in() {
     let net = make();
     let mut opts = options();
     opts.snmp_communities = vec!["public".into()];
-    let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[22, 104, 2575], &[161], &opts).await;
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new(ip()),
+        &[22, 104, 2575],
+        &[161],
+        &opts,
+    )
+    .await;
     assert!(r.medical.as_deref().unwrap().contains("104"));
-    assert!(net.received.lock().unwrap().is_empty(), "safe mode: not one byte sent");
+    assert!(
+        net.received.lock().unwrap().is_empty(),
+        "safe mode: not one byte sent"
+    );
     assert_eq!(net.udp_sent.load(Ordering::SeqCst), 0, "safe mode: no SNMP");
     let dicom = r.services.iter().find(|s| s.port == 104).unwrap();
     assert_eq!(dicom.name, "dicom");
-    assert!(dicom.evidence.iter().any(|e| e.contains("medical safe mode")));
+    assert!(
+        dicom
+            .evidence
+            .iter()
+            .any(|e| e.contains("medical safe mode"))
+    );
     assert_eq!(r.os.family, OsFamily::Medical);
 
     let net = make();
     opts.probe_medical = true;
-    let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[22, 104, 2575], &[], &opts).await;
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new(ip()),
+        &[22, 104, 2575],
+        &[],
+        &opts,
+    )
+    .await;
     let dicom = r.services.iter().find(|s| s.port == 104).unwrap();
     assert_eq!(dicom.product.as_deref(), Some("DCMTK"));
     let ssh = r.services.iter().find(|s| s.port == 22).unwrap();
     assert_eq!(ssh.version.as_deref(), Some("9.2p1"));
-    assert!(net.received.lock().unwrap().get(&2575).is_none(), "HL7: listen only, even opted in");
+    assert!(
+        net.received.lock().unwrap().get(&2575).is_none(),
+        "HL7: listen only, even opted in"
+    );
     assert_eq!(r.os.family, OsFamily::Medical);
 }
 
 #[tokio::test]
 async fn listed_and_vendor_medical_hosts() {
-    let net = Arc::new(FakeHost::default().says(22, b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"));
+    let net =
+        Arc::new(FakeHost::default().says(22, b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"));
     let mut opts = options();
     opts.medical_hosts = vec![ip()];
     let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[22], &[], &opts).await;
@@ -259,38 +349,63 @@ async fn listed_and_vendor_medical_hosts() {
 #[tokio::test]
 async fn snmp_communities_in_order() {
     let mut net = FakeHost::default();
-    net.udp.insert(161, Arc::new(|req: &[u8]| {
-        // Answers only the "hospital" community, echoing the request id.
-        let at = req.windows(8).position(|w| w == b"hospital")? + 8;
-        // GetRequest PDU: a0 len 02 idlen id...
-        assert_eq!(req[at], 0xa0);
-        let idlen = usize::from(req[at + 3]);
-        let mut id: i32 = if req[at + 4] & 0x80 != 0 { -1 } else { 0 };
-        for &b in &req[at + 4..at + 4 + idlen] {
-            id = (id << 8) | i32::from(b);
-        }
-        Some(snmp::tests::response(id, "FortiGate-60E v6.0.4,build0231,190107 (GA)", &[1, 3, 6, 1, 4, 1, 12356, 101, 1, 60], "fg-edge"))
-    }));
+    net.udp.insert(
+        161,
+        Arc::new(|req: &[u8]| {
+            // Answers only the "hospital" community, echoing the request id.
+            let at = req.windows(8).position(|w| w == b"hospital")? + 8;
+            // GetRequest PDU: a0 len 02 idlen id...
+            assert_eq!(req[at], 0xa0);
+            let idlen = usize::from(req[at + 3]);
+            let mut id: i32 = if req[at + 4] & 0x80 != 0 { -1 } else { 0 };
+            for &b in &req[at + 4..at + 4 + idlen] {
+                id = (id << 8) | i32::from(b);
+            }
+            Some(snmp::tests::response(
+                id,
+                "FortiGate-60E v6.0.4,build0231,190107 (GA)",
+                &[1, 3, 6, 1, 4, 1, 12356, 101, 1, 60],
+                "fg-edge",
+            ))
+        }),
+    );
     let net = Arc::new(net);
     let mut opts = options();
     opts.snmp_communities = vec!["public".into(), "hospital".into()];
     let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[], &[161], &opts).await;
     assert_eq!(net.udp_sent.load(Ordering::SeqCst), 2);
     let s = &r.services[0];
-    assert_eq!((s.port, s.protocol, s.name.as_str()), (161, Protocol::Udp, "snmp"));
+    assert_eq!(
+        (s.port, s.protocol, s.name.as_str()),
+        (161, Protocol::Udp, "snmp")
+    );
     assert_eq!(s.product.as_deref(), Some("Fortinet SNMP agent"));
-    assert_eq!((r.os.family, r.os.version.as_deref()), (OsFamily::Network, Some("6.0.4")));
+    assert_eq!(
+        (r.os.family, r.os.version.as_deref()),
+        (OsFamily::Network, Some("6.0.4"))
+    );
     assert_eq!(r.hostname.as_deref(), Some("fg-edge"));
 }
 
 #[tokio::test]
 async fn printer_ports_get_a_connect_and_nothing_more() {
     let net = Arc::new(FakeHost::default().silent(9100).silent(515).silent(631));
-    let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[515, 631, 9100], &[], &options()).await;
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new(ip()),
+        &[515, 631, 9100],
+        &[],
+        &options(),
+    )
+    .await;
     assert_eq!(r.services.len(), 3);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(net.received.lock().unwrap().is_empty());
-    assert_eq!(net.connects.load(Ordering::SeqCst), 3, "one connect per port");
+    assert_eq!(
+        net.connects.load(Ordering::SeqCst),
+        3,
+        "one connect per port"
+    );
 }
 
 #[tokio::test]
@@ -298,12 +413,21 @@ async fn unknown_port_falls_through_greeting_http_tls() {
     let net = Arc::new(FakeHost::default().tcp(8765, |mut s| async move {
         let mut b = [0u8; 1024];
         let _ = s.read(&mut b).await;
-        let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nServer: nginx/1.18.0\r\n\r\n").await;
+        let _ = s
+            .write_all(b"HTTP/1.1 404 Not Found\r\nServer: nginx/1.18.0\r\n\r\n")
+            .await;
     }));
     let r = fingerprint_host(net, HostInput::new(ip()), &[8765], &[], &options()).await;
     let s = &r.services[0];
-    assert_eq!((s.name.as_str(), s.product.as_deref(), s.version.as_deref()), ("http", Some("nginx"), Some("1.18.0")));
-    assert!(s.evidence.iter().any(|e| e.contains("greeting probe: service stayed silent")));
+    assert_eq!(
+        (s.name.as_str(), s.product.as_deref(), s.version.as_deref()),
+        ("http", Some("nginx"), Some("1.18.0"))
+    );
+    assert!(
+        s.evidence
+            .iter()
+            .any(|e| e.contains("greeting probe: service stayed silent"))
+    );
 }
 
 #[tokio::test]
@@ -332,8 +456,20 @@ async fn global_semaphore_is_shared_between_hosts() {
     let mut opts = options();
     opts.global = Arc::clone(&global);
     let net = Arc::new(FakeHost::default().says(22, b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"));
-    let a = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[22, 23, 24], &[], &opts);
-    let b = fingerprint_host(Arc::clone(&net), HostInput::new("198.18.0.16".parse().unwrap()), &[22, 23, 24], &[], &opts);
+    let a = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new(ip()),
+        &[22, 23, 24],
+        &[],
+        &opts,
+    );
+    let b = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new("198.18.0.16".parse().unwrap()),
+        &[22, 23, 24],
+        &[],
+        &opts,
+    );
     let (a, b) = tokio::join!(a, b);
     assert_eq!(a.os.version.as_deref(), Some("24.04"));
     assert_eq!(b.services.len(), 1);
@@ -355,7 +491,9 @@ async fn hostile_host_is_bounded() {
             .tcp(445, |mut s| async move {
                 let mut b = [0u8; 1024];
                 let _ = s.read(&mut b).await;
-                let _ = s.write_all(b"\x00\x00\x00\x40\xfeSMB\xff\xff\xff\xff").await;
+                let _ = s
+                    .write_all(b"\x00\x00\x00\x40\xfeSMB\xff\xff\xff\xff")
+                    .await;
             })
             .tcp(104, |mut s| async move {
                 let mut b = [0u8; 1024];
@@ -372,8 +510,19 @@ async fn hostile_host_is_bounded() {
     let mut opts = options();
     opts.probe_medical = true;
     let start = std::time::Instant::now();
-    let r = fingerprint_host(net, HostInput::new(ip()), &[21, 104, 443, 445, 3389], &[], &opts).await;
-    assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+    let r = fingerprint_host(
+        net,
+        HostInput::new(ip()),
+        &[21, 104, 443, 445, 3389],
+        &[],
+        &opts,
+    )
+    .await;
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(r.services.len(), 5, "every open port is reported");
     for s in &r.services {
         assert!(s.evidence.iter().all(|e| e.len() < 400), "{s:?}");

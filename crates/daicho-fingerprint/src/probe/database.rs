@@ -44,7 +44,11 @@ pub fn parse_mysql_greeting(b: &[u8]) -> Option<MysqlGreeting> {
             }
             // MariaDB prefixes "5.5.5-" for old clients: "5.5.5-10.11.6-MariaDB-0+deb12u1".
             let trimmed = raw.strip_prefix("5.5.5-").unwrap_or(&raw);
-            let product = if raw.contains("MariaDB") { "MariaDB" } else { "MySQL" };
+            let product = if raw.contains("MariaDB") {
+                "MariaDB"
+            } else {
+                "MySQL"
+            };
             let version: String = trimmed
                 .chars()
                 .take_while(|c| c.is_ascii_digit() || *c == '.')
@@ -168,7 +172,9 @@ pub(crate) mod tests {
         let mut payload = vec![0x0a];
         payload.extend_from_slice(version.as_bytes());
         payload.push(0);
-        payload.extend_from_slice(&[1, 0, 0, 0, b'a', b'b', b'c', b'd', b'e', b'f', b'g', b'h', 0]);
+        payload.extend_from_slice(&[
+            1, 0, 0, 0, b'a', b'b', b'c', b'd', b'e', b'f', b'g', b'h', 0,
+        ]);
         let mut m = (payload.len() as u32).to_le_bytes()[..3].to_vec();
         m.push(0);
         m.extend_from_slice(&payload);
@@ -195,9 +201,14 @@ pub(crate) mod tests {
             }
         );
         let g = parse_mysql_greeting(&mysql_handshake("5.5.5-10.11.6-MariaDB-0+deb12u1")).unwrap();
-        assert!(matches!(g, MysqlGreeting::Handshake { ref product, ref version, .. } if product == "MariaDB" && version == "10.11.6"));
+        assert!(
+            matches!(g, MysqlGreeting::Handshake { ref product, ref version, .. } if product == "MariaDB" && version == "10.11.6")
+        );
         let err = b"\x30\x00\x00\x00\xff\x6a\x04Host '198.18.0.2' is not allowed to connect";
-        assert!(matches!(parse_mysql_greeting(err), Some(MysqlGreeting::Error { code: 1130, .. })));
+        assert!(matches!(
+            parse_mysql_greeting(err),
+            Some(MysqlGreeting::Error { code: 1130, .. })
+        ));
         assert!(parse_mysql_greeting(b"SSH-2.0-x\r\n").is_none());
         assert!(mysql_packet_complete(&mysql_handshake("8.0.1")));
         assert!(!mysql_packet_complete(&mysql_handshake("8.0.1")[..10]));
@@ -207,10 +218,16 @@ pub(crate) mod tests {
     fn mssql_prelogin_round_trip() {
         let p = mssql_prelogin();
         assert_eq!(usize::from(be16(&p, 2).unwrap()), p.len());
-        assert_eq!(parse_mssql_prelogin(&mssql_response(15, 0, 2000)), Some((15, 0, 2000)));
+        assert_eq!(
+            parse_mssql_prelogin(&mssql_response(15, 0, 2000)),
+            Some((15, 0, 2000))
+        );
         assert_eq!(mssql_release(15, 0), Some("2019"));
         assert_eq!(mssql_release(10, 50), Some("2008 R2"));
-        assert!(parse_mssql_prelogin(&p).is_none(), "a request is not a response");
+        assert!(
+            parse_mssql_prelogin(&p).is_none(),
+            "a request is not a response"
+        );
     }
 
     #[test]

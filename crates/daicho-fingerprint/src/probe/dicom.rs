@@ -202,9 +202,19 @@ pub(crate) mod tests {
             }
         );
         let rj = parse_reply(3, &[0, 1, 1, 7]).unwrap();
-        assert_eq!(rj, AssociateReply::Rejected { result: 1, source: 1, reason: 7 });
+        assert_eq!(
+            rj,
+            AssociateReply::Rejected {
+                result: 1,
+                source: 1,
+                reason: 7
+            }
+        );
         assert!(parse_reply(3, &[0, 1]).is_none());
-        assert!(pdu_header(&[2, 0, 0xff, 0xff, 0xff, 0xff]).is_none(), "4 GiB PDU refused");
+        assert!(
+            pdu_header(&[2, 0, 0xff, 0xff, 0xff, 0xff]).is_none(),
+            "4 GiB PDU refused"
+        );
         assert!(pdu_header(b"HTTP/1").is_none());
     }
 

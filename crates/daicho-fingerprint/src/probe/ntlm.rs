@@ -7,9 +7,15 @@ const SIGNATURE: &[u8; 8] = b"NTLMSSP\0";
 
 /// Flags asked for: Unicode, request target, NTLM, always sign, extended session security,
 /// target info, version, 128/56-bit. The version flag makes the server include its OS version.
-const NEGOTIATE_FLAGS: u32 =
-    0x0000_0001 | 0x0000_0004 | 0x0000_0200 | 0x0000_8000 | 0x0008_0000 | 0x0080_0000
-        | 0x0200_0000 | 0x2000_0000 | 0x8000_0000;
+const NEGOTIATE_FLAGS: u32 = 0x0000_0001
+    | 0x0000_0004
+    | 0x0000_0200
+    | 0x0000_8000
+    | 0x0008_0000
+    | 0x0080_0000
+    | 0x0200_0000
+    | 0x2000_0000
+    | 0x8000_0000;
 
 /// An NTLMSSP NEGOTIATE message with empty domain and workstation.
 pub fn negotiate_message() -> Vec<u8> {
@@ -53,7 +59,9 @@ impl NtlmInfo {
 
 /// Finds an NTLMSSP CHALLENGE anywhere in `bytes` (raw, or wrapped in SPNEGO/SMB) and parses it.
 pub fn find_challenge(bytes: &[u8]) -> Option<NtlmInfo> {
-    let start = bytes.windows(SIGNATURE.len()).position(|w| w == SIGNATURE)?;
+    let start = bytes
+        .windows(SIGNATURE.len())
+        .position(|w| w == SIGNATURE)?;
     parse_challenge(&bytes[start..])
 }
 
@@ -70,7 +78,10 @@ pub fn parse_challenge(m: &[u8]) -> Option<NtlmInfo> {
     // The version sits at offset 48 when the server set NEGOTIATE_VERSION and the payload
     // starts after it.
     let target_info_offset = le32(m, 44).unwrap_or(0) as usize;
-    if flags & 0x0200_0000 != 0 && m.len() >= 56 && (target_info_offset == 0 || target_info_offset >= 56) {
+    if flags & 0x0200_0000 != 0
+        && m.len() >= 56
+        && (target_info_offset == 0 || target_info_offset >= 56)
+    {
         info.major = m.get(48).copied();
         info.minor = m.get(49).copied();
         info.build = le16(m, 50);
@@ -130,10 +141,21 @@ pub(crate) mod tests {
     }
 
     /// Builds a CHALLENGE as a Windows server would, for tests and the corpus.
-    pub(crate) fn challenge(major: u8, minor: u8, build: u16, computer: &str, domain: &str) -> Vec<u8> {
+    pub(crate) fn challenge(
+        major: u8,
+        minor: u8,
+        build: u16,
+        computer: &str,
+        domain: &str,
+    ) -> Vec<u8> {
         let target = utf16le(domain);
         let mut pairs = Vec::new();
-        for (id, v) in [(2u16, domain), (1, computer), (4, "example.local"), (3, "pc.example.local")] {
+        for (id, v) in [
+            (2u16, domain),
+            (1, computer),
+            (4, "example.local"),
+            (3, "pc.example.local"),
+        ] {
             let v = utf16le(v);
             pairs.extend_from_slice(&id.to_le_bytes());
             pairs.extend_from_slice(&(v.len() as u16).to_le_bytes());
@@ -167,7 +189,10 @@ pub(crate) mod tests {
         let m = negotiate_message();
         assert_eq!(m.len(), 32);
         assert!(m.starts_with(SIGNATURE));
-        assert!(m[16..].iter().all(|&b| b == 0), "no domain or workstation sent");
+        assert!(
+            m[16..].iter().all(|&b| b == 0),
+            "no domain or workstation sent"
+        );
     }
 
     #[test]

@@ -77,7 +77,9 @@ pub(crate) mod tests {
 
     /// A Connection Confirm selecting `protocol`.
     pub(crate) fn confirm(protocol: u32) -> Vec<u8> {
-        let mut m = vec![3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 0x02, 0x1f, 0x08, 0x00];
+        let mut m = vec![
+            3, 0, 0, 19, 14, 0xd0, 0, 0, 0x12, 0x34, 0, 0x02, 0x1f, 0x08, 0x00,
+        ];
         m.extend_from_slice(&protocol.to_le_bytes());
         m
     }
@@ -98,7 +100,10 @@ pub(crate) mod tests {
         failure[11] = 0x03;
         assert_eq!(parse_confirm(&failure).unwrap().failure, Some(5));
         let bare = [3, 0, 0, 11, 6, 0xd0, 0, 0, 0x12, 0x34, 0];
-        assert_eq!(parse_confirm(&bare).unwrap().selected.as_deref(), Some("none"));
+        assert_eq!(
+            parse_confirm(&bare).unwrap().selected.as_deref(),
+            Some("none")
+        );
         assert!(parse_confirm(b"HTTP/1.1 400").is_none());
         assert!(parse_confirm(&[3, 0, 0xff, 0xff]).is_none());
     }

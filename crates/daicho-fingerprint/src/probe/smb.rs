@@ -101,7 +101,7 @@ pub fn frame_length(header: &[u8]) -> Option<usize> {
         return None;
     }
     let len = (raw & 0x00ff_ffff) as usize;
-    (len >= 4 && len <= MAX_MESSAGE).then_some(len)
+    (4..=MAX_MESSAGE).contains(&len).then_some(len)
 }
 
 /// What the NEGOTIATE response said.
@@ -194,8 +194,15 @@ pub(crate) mod tests {
         assert_eq!(frame_length(&s), Some(s.len() - 4));
         let token = &s[4 + 88..];
         assert_eq!(token[0], 0x60);
-        assert_eq!(usize::from(token[1]) + 2, token.len(), "DER length covers the token");
-        assert!(ntlm::find_challenge(token).is_none(), "we send a NEGOTIATE, not a challenge");
+        assert_eq!(
+            usize::from(token[1]) + 2,
+            token.len(),
+            "DER length covers the token"
+        );
+        assert!(
+            ntlm::find_challenge(token).is_none(),
+            "we send a NEGOTIATE, not a challenge"
+        );
         assert!(token.windows(8).any(|w| w == b"NTLMSSP\0"));
     }
 
@@ -216,7 +223,11 @@ pub(crate) mod tests {
     fn frame_lengths_are_bounded() {
         assert_eq!(frame_length(&[0, 0, 0, 100]), Some(100));
         assert_eq!(frame_length(&[0, 0x10, 0, 0]), None, "1 MiB is refused");
-        assert_eq!(frame_length(&[0x85, 0, 0, 0]), None, "keep-alive/other frame types");
+        assert_eq!(
+            frame_length(&[0x85, 0, 0, 0]),
+            None,
+            "keep-alive/other frame types"
+        );
         assert_eq!(frame_length(&[0, 0]), None);
     }
 

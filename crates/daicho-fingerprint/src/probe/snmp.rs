@@ -115,7 +115,10 @@ fn decode_int(c: &[u8]) -> Option<i64> {
 
 fn decode_oid(c: &[u8]) -> Option<String> {
     let (&first, rest) = c.split_first()?;
-    let mut arcs = vec![u64::from(first / 40).min(2), u64::from(first) - u64::from(first / 40).min(2) * 40];
+    let mut arcs = vec![
+        u64::from(first / 40).min(2),
+        u64::from(first) - u64::from(first / 40).min(2) * 40,
+    ];
     let mut acc: u64 = 0;
     for &b in rest.iter().take(128) {
         acc = acc.checked_mul(128)? | u64::from(b & 0x7f);
@@ -124,7 +127,12 @@ fn decode_oid(c: &[u8]) -> Option<String> {
             acc = 0;
         }
     }
-    Some(arcs.iter().map(u64::to_string).collect::<Vec<_>>().join("."))
+    Some(
+        arcs.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join("."),
+    )
 }
 
 /// What an SNMP agent told us.
@@ -209,7 +217,13 @@ pub(crate) mod tests {
         .concat();
         let pdu = tlv(
             0xa2,
-            &[integer(i64::from(request_id)), integer(0), integer(0), tlv(0x30, &binds)].concat(),
+            &[
+                integer(i64::from(request_id)),
+                integer(0),
+                integer(0),
+                tlv(0x30, &binds),
+            ]
+            .concat(),
         );
         tlv(0x30, &[integer(1), tlv(0x04, b"public"), pdu].concat())
     }
@@ -221,22 +235,37 @@ pub(crate) mod tests {
         assert_eq!(&r[2..5], &[0x02, 0x01, 0x01]);
         assert_eq!(&r[5..13], b"\x04\x06public");
         assert_eq!(r[13], 0xa0);
-        assert_eq!(&encode_oid(&[1, 3, 6, 1, 4, 1, 12356, 101, 1])[..], &[
-            0x06, 0x09, 0x2b, 6, 1, 4, 1, 0xe0, 0x44, 0x65, 1
-        ]);
+        assert_eq!(
+            &encode_oid(&[1, 3, 6, 1, 4, 1, 12356, 101, 1])[..],
+            &[0x06, 0x09, 0x2b, 6, 1, 4, 1, 0xe0, 0x44, 0x65, 1]
+        );
         assert_eq!(integer(128), vec![2, 2, 0, 128]);
         assert_eq!(integer(-1), vec![2, 1, 0xff]);
     }
 
     #[test]
     fn decodes_a_response() {
-        let d = response(77, "FortiGate-60E v6.0.4,build0231,190107 (GA)", &[1, 3, 6, 1, 4, 1, 12356, 101, 1, 60], "fg-edge");
+        let d = response(
+            77,
+            "FortiGate-60E v6.0.4,build0231,190107 (GA)",
+            &[1, 3, 6, 1, 4, 1, 12356, 101, 1, 60],
+            "fg-edge",
+        );
         let info = parse_response(&d, 77).unwrap();
-        assert_eq!(info.sys_descr.as_deref(), Some("FortiGate-60E v6.0.4,build0231,190107 (GA)"));
-        assert_eq!(info.sys_object_id.as_deref(), Some("1.3.6.1.4.1.12356.101.1.60"));
+        assert_eq!(
+            info.sys_descr.as_deref(),
+            Some("FortiGate-60E v6.0.4,build0231,190107 (GA)")
+        );
+        assert_eq!(
+            info.sys_object_id.as_deref(),
+            Some("1.3.6.1.4.1.12356.101.1.60")
+        );
         assert_eq!(info.sys_name.as_deref(), Some("fg-edge"));
         assert_eq!(parse_response(&d, 78), Err(SnmpReplyError::WrongRequestId));
-        assert_eq!(parse_response(&d[..d.len() - 3], 77), Err(SnmpReplyError::Malformed));
+        assert_eq!(
+            parse_response(&d[..d.len() - 3], 77),
+            Err(SnmpReplyError::Malformed)
+        );
         let long = "x".repeat(300);
         let d = response(5, &long, &[1, 3, 6, 1], "n");
         assert_eq!(parse_response(&d, 5).unwrap().sys_descr.unwrap().len(), 255);

@@ -80,9 +80,15 @@ mod tests {
         assert_eq!(b.version.as_deref(), Some("8.9p1"));
         assert_eq!(b.comment.as_deref(), Some("Ubuntu-3ubuntu0.6"));
         let b = parse_banner(b"SSH-2.0-dropbear_2020.81\r\n").unwrap();
-        assert_eq!((b.product.as_str(), b.version.as_deref()), ("Dropbear sshd", Some("2020.81")));
+        assert_eq!(
+            (b.product.as_str(), b.version.as_deref()),
+            ("Dropbear sshd", Some("2020.81"))
+        );
         let b = parse_banner(b"SSH-1.99-Cisco-1.25\n").unwrap();
-        assert_eq!((b.product.as_str(), b.version.as_deref()), ("Cisco SSH", Some("1.25")));
+        assert_eq!(
+            (b.product.as_str(), b.version.as_deref()),
+            ("Cisco SSH", Some("1.25"))
+        );
         let b = parse_banner(b"SSH-2.0-OpenSSH_5.3\r\n").unwrap();
         assert_eq!(b.comment, None);
     }

@@ -68,7 +68,10 @@ mod tests {
 
     #[test]
     fn refuses_every_option_and_keeps_the_text() {
-        let c = process(&[IAC, DO, 24, IAC, WILL, 1, IAC, SB, 24, 1, IAC, SE, b'l', b'o', b'g', b'i', b'n', b':', b' ']);
+        let c = process(&[
+            IAC, DO, 24, IAC, WILL, 1, IAC, SB, 24, 1, IAC, SE, b'l', b'o', b'g', b'i', b'n', b':',
+            b' ',
+        ]);
         assert_eq!(c.replies, vec![IAC, WONT, 24, IAC, DONT, 1]);
         assert_eq!(c.text, b"login: ");
         assert_eq!(c.commands, 3);

@@ -69,31 +69,55 @@ async fn ssh_banner_with_distro_revision() {
     assert_eq!(f.name.as_deref(), Some("ssh"));
     assert_eq!(f.product.as_deref(), Some("OpenSSH"));
     assert_eq!(f.version.as_deref(), Some("8.9p1"));
-    assert!(f.evidence[0].contains("Ubuntu-3ubuntu0.6"), "{:?}", f.evidence);
+    assert!(
+        f.evidence[0].contains("Ubuntu-3ubuntu0.6"),
+        "{:?}",
+        f.evidence
+    );
     assert!(matches!(f.facts[0], Fact::Ssh(_)));
 }
 
 #[tokio::test]
 async fn multi_line_ftp_greeting_is_read_whole() {
     let (mut c, _) = fake(|mut s, received| async move {
-        s.write_all(b"220-Welcome to the ward file server\r\n").await.unwrap();
+        s.write_all(b"220-Welcome to the ward file server\r\n")
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
         s.write_all(b"220 (vsFTPd 3.0.3)\r\n").await.unwrap();
         recv(&mut s, &received).await;
     });
     let f = run(ProbeKind::Greeting, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.name.as_deref(), f.product.as_deref(), f.version.as_deref()), (Some("ftp"), Some("vsftpd"), Some("3.0.3")));
+    assert_eq!(
+        (
+            f.name.as_deref(),
+            f.product.as_deref(),
+            f.version.as_deref()
+        ),
+        (Some("ftp"), Some("vsftpd"), Some("3.0.3"))
+    );
 }
 
 #[tokio::test]
 async fn mysql_and_vnc_greetings() {
-    let greeting: &'static [u8] = Box::leak(database::tests::mysql_handshake("8.0.36-0ubuntu0.22.04.1").into_boxed_slice());
+    let greeting: &'static [u8] =
+        Box::leak(database::tests::mysql_handshake("8.0.36-0ubuntu0.22.04.1").into_boxed_slice());
     let (mut c, _) = speaks(greeting);
     let f = run(ProbeKind::Greeting, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.name.as_deref(), f.product.as_deref(), f.version.as_deref()), (Some("mysql"), Some("MySQL"), Some("8.0.36")));
+    assert_eq!(
+        (
+            f.name.as_deref(),
+            f.product.as_deref(),
+            f.version.as_deref()
+        ),
+        (Some("mysql"), Some("MySQL"), Some("8.0.36"))
+    );
     let (mut c, _) = speaks(b"RFB 003.008\n");
     let f = run(ProbeKind::Greeting, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.name.as_deref(), f.version.as_deref()), (Some("vnc"), Some("3.8")));
+    assert_eq!(
+        (f.name.as_deref(), f.version.as_deref()),
+        (Some("vnc"), Some("3.8"))
+    );
 }
 
 #[tokio::test]
@@ -101,24 +125,42 @@ async fn silent_greeting_leaves_the_stream_usable() {
     let (mut c, received) = fake(|mut s, received| async move {
         let req = recv(&mut s, &received).await;
         if req.starts_with(b"GET / HTTP/1.0\r\n") {
-            s.write_all(b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\n\r\n<title>Ward</title>").await.unwrap();
+            s.write_all(
+                b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\n\r\n<title>Ward</title>",
+            )
+            .await
+            .unwrap();
         }
     });
     let f = run(ProbeKind::Greeting, &mut c, &ctx()).await.unwrap();
     assert!(f.silent && f.name.is_none());
-    assert!(received.lock().await.is_empty(), "greeting probe sends nothing");
+    assert!(
+        received.lock().await.is_empty(),
+        "greeting probe sends nothing"
+    );
     let f = run(ProbeKind::Http, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.product.as_deref(), f.version.as_deref()), (Some("Apache httpd"), Some("2.4.57")));
-    assert!(f.evidence.iter().any(|e| e.contains("Ward")), "{:?}", f.evidence);
+    assert_eq!(
+        (f.product.as_deref(), f.version.as_deref()),
+        (Some("Apache httpd"), Some("2.4.57"))
+    );
+    assert!(
+        f.evidence.iter().any(|e| e.contains("Ward")),
+        "{:?}",
+        f.evidence
+    );
 }
 
 #[tokio::test]
 async fn telnet_options_are_refused_and_prompt_read() {
     let (mut c, received) = fake(|mut s, received| async move {
-        s.write_all(&[255, 253, 24, 255, 253, 31, 255, 251, 1]).await.unwrap();
+        s.write_all(&[255, 253, 24, 255, 253, 31, 255, 251, 1])
+            .await
+            .unwrap();
         let answer = recv(&mut s, &received).await;
         if answer == [255, 252, 24, 255, 252, 31, 255, 254, 1] {
-            s.write_all(b"\r\nUser Access Verification\r\n\r\nUsername: ").await.unwrap();
+            s.write_all(b"\r\nUser Access Verification\r\n\r\nUsername: ")
+                .await
+                .unwrap();
         }
         recv(&mut s, &received).await;
     });
@@ -127,7 +169,10 @@ async fn telnet_options_are_refused_and_prompt_read() {
     assert_eq!(f.product.as_deref(), Some("Cisco telnetd"));
     assert!(matches!(&f.facts[0], Fact::OsHint { family, .. } if family == "network"));
     let sent = received.lock().await.clone();
-    assert!(!sent.windows(2).any(|w| w == [255, 251] || w == [255, 253]), "we never agree to an option");
+    assert!(
+        !sent.windows(2).any(|w| w == [255, 251] || w == [255, 253]),
+        "we never agree to an option"
+    );
 }
 
 #[tokio::test]
@@ -135,59 +180,98 @@ async fn telnet_found_by_greeting_probe() {
     let (mut c, _) = fake(|mut s, received| async move {
         s.write_all(&[255, 251, 3]).await.unwrap();
         recv(&mut s, &received).await;
-        s.write_all(b"Ubuntu 22.04.4 LTS\r\nward login: ").await.unwrap();
+        s.write_all(b"Ubuntu 22.04.4 LTS\r\nward login: ")
+            .await
+            .unwrap();
         recv(&mut s, &received).await;
     });
     let f = run(ProbeKind::Greeting, &mut c, &ctx()).await.unwrap();
     assert_eq!(f.name.as_deref(), Some("telnet"));
-    assert!(matches!(&f.facts[0], Fact::OsHint { name: Some(n), .. } if n.starts_with("Ubuntu 22.04")));
+    assert!(
+        matches!(&f.facts[0], Fact::OsHint { name: Some(n), .. } if n.starts_with("Ubuntu 22.04"))
+    );
 }
 
 #[tokio::test]
 async fn http_iis_redirect() {
     let (mut c, _) = fake(|mut s, received| async move {
         recv(&mut s, &received).await;
-        s.write_all(b"HTTP/1.1 302 Found\r\nServer: Microsoft-IIS/8.5\r\nLocation: /owa/\r\n\r\n").await.unwrap();
+        s.write_all(b"HTTP/1.1 302 Found\r\nServer: Microsoft-IIS/8.5\r\nLocation: /owa/\r\n\r\n")
+            .await
+            .unwrap();
     });
     let f = run(ProbeKind::Http, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.name.as_deref(), f.product.as_deref(), f.version.as_deref()), (Some("http"), Some("Microsoft IIS httpd"), Some("8.5")));
-    assert!(f.evidence.iter().any(|e| e.contains("redirect") && e.contains("/owa/")));
-    assert!(f.facts.contains(&Fact::HttpServer("Microsoft-IIS/8.5".into())));
+    assert_eq!(
+        (
+            f.name.as_deref(),
+            f.product.as_deref(),
+            f.version.as_deref()
+        ),
+        (Some("http"), Some("Microsoft IIS httpd"), Some("8.5"))
+    );
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("redirect") && e.contains("/owa/"))
+    );
+    assert!(
+        f.facts
+            .contains(&Fact::HttpServer("Microsoft-IIS/8.5".into()))
+    );
 }
 
 #[tokio::test]
 async fn unknown_http_server_uses_its_own_words() {
     let (mut c, _) = fake(|mut s, received| async move {
         recv(&mut s, &received).await;
-        s.write_all(b"HTTP/1.0 200 OK\r\nServer: ORCA-API/5.2.0 (x)\r\n\r\n").await.unwrap();
+        s.write_all(b"HTTP/1.0 200 OK\r\nServer: ORCA-API/5.2.0 (x)\r\n\r\n")
+            .await
+            .unwrap();
     });
     let f = run(ProbeKind::Http, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.product.as_deref(), f.version.as_deref()), (Some("ORCA-API"), Some("5.2.0")));
+    assert_eq!(
+        (f.product.as_deref(), f.version.as_deref()),
+        (Some("ORCA-API"), Some("5.2.0"))
+    );
 }
 
 #[tokio::test]
 async fn tls_fortigate_certificate_then_https() {
     let (config, _) = tls::tests::server_config("Fortinet", "FortiGate", "FGT60E0000000001");
     let (mut c, _) = fake(move |s, _| async move {
-        let Ok(mut t) = TlsAcceptor::from(config).accept(s).await else { return };
+        let Ok(mut t) = TlsAcceptor::from(config).accept(s).await else {
+            return;
+        };
         let mut buf = vec![0u8; 4096];
         let _ = t.read(&mut buf).await;
-        let _ = t.write_all(b"HTTP/1.1 200 OK\r\nServer: xxxxxxxx-xxxxx\r\n\r\n<title>FortiGate</title>").await;
+        let _ = t
+            .write_all(b"HTTP/1.1 200 OK\r\nServer: xxxxxxxx-xxxxx\r\n\r\n<title>FortiGate</title>")
+            .await;
         let _ = t.flush().await;
         let _ = t.read(&mut buf).await;
     });
     let f = run(ProbeKind::Tls, &mut c, &ctx()).await.unwrap();
     assert_eq!(f.name.as_deref(), Some("https"));
     assert_eq!(f.product.as_deref(), Some("FortiGate web interface"));
-    assert!(f.evidence.iter().any(|e| e.contains("O=Fortinet")), "{:?}", f.evidence);
-    assert!(f.facts.iter().any(|x| matches!(x, Fact::Cert(c) if c.units == ["FortiGate"])));
+    assert!(
+        f.evidence.iter().any(|e| e.contains("O=Fortinet")),
+        "{:?}",
+        f.evidence
+    );
+    assert!(
+        f.facts
+            .iter()
+            .any(|x| matches!(x, Fact::Cert(c) if c.units == ["FortiGate"]))
+    );
 }
 
 #[tokio::test]
 async fn invalid_tls_handshake_is_an_error_not_a_panic() {
     let (mut c, _) = fake(|mut s, received| async move {
         recv(&mut s, &received).await;
-        let _ = s.write_all(b"\x16\x03\x03\x00\x05garbage-garbage-garbage").await;
+        let _ = s
+            .write_all(b"\x16\x03\x03\x00\x05garbage-garbage-garbage")
+            .await;
         recv(&mut s, &received).await;
     });
     assert!(run(ProbeKind::Tls, &mut c, &ctx()).await.is_err());
@@ -211,18 +295,32 @@ async fn smb_negotiate_and_ntlm_challenge() {
     let (mut c, received) = fake(|mut s, received| async move {
         let neg = read_frame(&mut s, &received).await;
         assert_eq!(&neg[..4], b"\xfeSMB");
-        s.write_all(&smb::tests::framed(&smb::tests::negotiate_response(0x0302, false))).await.unwrap();
+        s.write_all(&smb::tests::framed(&smb::tests::negotiate_response(
+            0x0302, false,
+        )))
+        .await
+        .unwrap();
         let setup = read_frame(&mut s, &received).await;
         assert_eq!(setup[12], 1, "session setup");
         let challenge = ntlm::tests::challenge(10, 0, 17763, "RECEPTION-PC", "HOSPITAL");
-        s.write_all(&smb::tests::framed(&smb::tests::session_setup_response(&challenge))).await.unwrap();
+        s.write_all(&smb::tests::framed(&smb::tests::session_setup_response(
+            &challenge,
+        )))
+        .await
+        .unwrap();
         read_frame(&mut s, &received).await;
     });
     let f = run(ProbeKind::Smb, &mut c, &ctx()).await.unwrap();
     assert_eq!(f.name.as_deref(), Some("smb"));
     assert_eq!(f.product.as_deref(), Some("Microsoft Windows SMB"));
     assert_eq!(f.version.as_deref(), Some("10.0.17763"));
-    assert!(f.evidence.iter().any(|e| e.contains("RECEPTION-PC") && e.contains("HOSPITAL")), "{:?}", f.evidence);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("RECEPTION-PC") && e.contains("HOSPITAL")),
+        "{:?}",
+        f.evidence
+    );
     let sent = received.lock().await.clone();
     // NTLMSSP message type 3 (AUTHENTICATE) would carry credentials: never sent.
     assert!(!sent.windows(12).any(|w| w == b"NTLMSSP\0\x03\0\0\0"));
@@ -231,9 +329,9 @@ async fn smb_negotiate_and_ntlm_challenge() {
 #[tokio::test]
 async fn malformed_smb_replies_are_errors() {
     for reply in [
-        &b"\x00\xff\xff\xffgarbage"[..],              // oversize frame
-        &b"\x00\x00\x00\x08\xfeSMBxxxx"[..],          // truncated header
-        &b"\x83\x00\x00\x01\x8f"[..],                  // NetBIOS negative session response
+        &b"\x00\xff\xff\xffgarbage"[..],     // oversize frame
+        &b"\x00\x00\x00\x08\xfeSMBxxxx"[..], // truncated header
+        &b"\x83\x00\x00\x01\x8f"[..],        // NetBIOS negative session response
     ] {
         let (mut c, _) = fake(move |mut s, received| async move {
             recv(&mut s, &received).await;
@@ -255,8 +353,16 @@ async fn rdp_confirm_then_certificate() {
     });
     let f = run(ProbeKind::Rdp, &mut c, &ctx()).await.unwrap();
     assert_eq!(f.name.as_deref(), Some("rdp"));
-    assert!(f.evidence.iter().any(|e| e.contains("security protocol tls")));
-    assert!(f.facts.iter().any(|x| matches!(x, Fact::Cert(c) if c.common_names == ["RECEPTION-PC"])));
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("security protocol tls"))
+    );
+    assert!(
+        f.facts
+            .iter()
+            .any(|x| matches!(x, Fact::Cert(c) if c.common_names == ["RECEPTION-PC"]))
+    );
 }
 
 #[tokio::test]
@@ -264,7 +370,12 @@ async fn dicom_accept_then_release_and_nothing_else() {
     let (mut c, received) = fake(|mut s, received| async move {
         let rq = recv(&mut s, &received).await;
         assert_eq!(rq[0], 0x01);
-        s.write_all(&dicom::tests::accept("1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367")).await.unwrap();
+        s.write_all(&dicom::tests::accept(
+            "1.2.276.0.7230010.3.0.3.6.7",
+            "OFFIS_DCMTK_367",
+        ))
+        .await
+        .unwrap();
         let rel = recv(&mut s, &received).await;
         if rel.first() == Some(&0x05) {
             s.write_all(&[6, 0, 0, 0, 0, 4, 0, 0, 0, 0]).await.unwrap();
@@ -272,10 +383,21 @@ async fn dicom_accept_then_release_and_nothing_else() {
         recv(&mut s, &received).await;
     });
     let f = run(ProbeKind::Dicom, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.name.as_deref(), f.product.as_deref(), f.version.as_deref()), (Some("dicom"), Some("DCMTK"), Some("3.6.7")));
+    assert_eq!(
+        (
+            f.name.as_deref(),
+            f.product.as_deref(),
+            f.version.as_deref()
+        ),
+        (Some("dicom"), Some("DCMTK"), Some("3.6.7"))
+    );
     let sent = received.lock().await.clone();
     let rq_len = dicom::associate_request("DAICHO", "ANY-SCP").len();
-    assert_eq!(&sent[rq_len..], &dicom::release_request()[..], "only A-ASSOCIATE-RQ and A-RELEASE-RQ");
+    assert_eq!(
+        &sent[rq_len..],
+        &dicom::release_request()[..],
+        "only A-ASSOCIATE-RQ and A-RELEASE-RQ"
+    );
 }
 
 #[tokio::test]
@@ -285,9 +407,15 @@ async fn dicom_reject_and_malformed() {
     assert_eq!(f.name.as_deref(), Some("dicom"));
     assert!(f.evidence[0].contains("A-ASSOCIATE-RJ"));
     let (mut c, _) = speaks(&[2, 0, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
-    assert!(matches!(run(ProbeKind::Dicom, &mut c, &ctx()).await, Err(WireError::Malformed(_))));
+    assert!(matches!(
+        run(ProbeKind::Dicom, &mut c, &ctx()).await,
+        Err(WireError::Malformed(_))
+    ));
     let (mut c, _) = speaks(&[2, 0, 0, 0, 0, 2, 0, 1]);
-    assert!(run(ProbeKind::Dicom, &mut c, &ctx()).await.is_err(), "truncated accept");
+    assert!(
+        run(ProbeKind::Dicom, &mut c, &ctx()).await.is_err(),
+        "truncated accept"
+    );
 }
 
 #[tokio::test]
@@ -299,7 +427,10 @@ async fn hl7_is_listen_only() {
     assert_eq!(f.name.as_deref(), Some("hl7-mllp"));
     drop(c);
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(received.lock().await.is_empty(), "nothing sent to an HL7 port");
+    assert!(
+        received.lock().await.is_empty(),
+        "nothing sent to an HL7 port"
+    );
 }
 
 #[tokio::test]
@@ -311,15 +442,22 @@ async fn postgres_and_mssql() {
     });
     let f = run(ProbeKind::Postgresql, &mut c, &ctx()).await.unwrap();
     assert_eq!(f.name.as_deref(), Some("postgresql"));
-    assert_eq!(received.lock().await.as_slice(), &database::POSTGRES_SSL_REQUEST);
-    let reply: &'static [u8] = Box::leak(database::tests::mssql_response(15, 0, 2000).into_boxed_slice());
+    assert_eq!(
+        received.lock().await.as_slice(),
+        &database::POSTGRES_SSL_REQUEST
+    );
+    let reply: &'static [u8] =
+        Box::leak(database::tests::mssql_response(15, 0, 2000).into_boxed_slice());
     let (mut c, _) = fake(move |mut s, received| async move {
         recv(&mut s, &received).await;
         s.write_all(reply).await.unwrap();
         recv(&mut s, &received).await;
     });
     let f = run(ProbeKind::Mssql, &mut c, &ctx()).await.unwrap();
-    assert_eq!((f.product.as_deref(), f.version.as_deref()), (Some("Microsoft SQL Server 2019"), Some("15.0.2000")));
+    assert_eq!(
+        (f.product.as_deref(), f.version.as_deref()),
+        (Some("Microsoft SQL Server 2019"), Some("15.0.2000"))
+    );
 }
 
 #[tokio::test]
@@ -370,7 +508,15 @@ async fn endless_trickle_hits_the_probe_deadline() {
 
 #[tokio::test]
 async fn silent_services_time_out_for_every_client_first_probe() {
-    for kind in [ProbeKind::Http, ProbeKind::Smb, ProbeKind::Rdp, ProbeKind::Dicom, ProbeKind::Postgresql, ProbeKind::Mssql, ProbeKind::Tls] {
+    for kind in [
+        ProbeKind::Http,
+        ProbeKind::Smb,
+        ProbeKind::Rdp,
+        ProbeKind::Dicom,
+        ProbeKind::Postgresql,
+        ProbeKind::Mssql,
+        ProbeKind::Tls,
+    ] {
         let (mut c, _) = fake(|mut s, received| async move {
             loop {
                 if recv(&mut s, &received).await.is_empty() {
@@ -380,15 +526,36 @@ async fn silent_services_time_out_for_every_client_first_probe() {
         });
         let start = std::time::Instant::now();
         assert!(run(kind, &mut c, &ctx()).await.is_err(), "{kind}");
-        assert!(start.elapsed() < Duration::from_secs(4), "{kind} took {:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{kind} took {:?}",
+            start.elapsed()
+        );
     }
 }
 
 #[tokio::test]
 async fn garbage_into_every_probe_never_panics() {
-    let garbage: &[&'static [u8]] = &[b"\x00\x00\x00\x01\xff", b"\xff\xff\xff\xff\xff\xff\xff\xff", b"HTTP/1.1 200\r\n", b"\x03\x00\x00\x07\xd0\x00\x00", b"\x02\x00\x00\x00\x00\x00"];
+    let garbage: &[&'static [u8]] = &[
+        b"\x00\x00\x00\x01\xff",
+        b"\xff\xff\xff\xff\xff\xff\xff\xff",
+        b"HTTP/1.1 200\r\n",
+        b"\x03\x00\x00\x07\xd0\x00\x00",
+        b"\x02\x00\x00\x00\x00\x00",
+    ];
     for &g in garbage {
-        for kind in [ProbeKind::Greeting, ProbeKind::Http, ProbeKind::Telnet, ProbeKind::Smb, ProbeKind::Rdp, ProbeKind::Dicom, ProbeKind::Hl7, ProbeKind::Postgresql, ProbeKind::Mssql, ProbeKind::Tls] {
+        for kind in [
+            ProbeKind::Greeting,
+            ProbeKind::Http,
+            ProbeKind::Telnet,
+            ProbeKind::Smb,
+            ProbeKind::Rdp,
+            ProbeKind::Dicom,
+            ProbeKind::Hl7,
+            ProbeKind::Postgresql,
+            ProbeKind::Mssql,
+            ProbeKind::Tls,
+        ] {
             let (mut c, _) = fake(move |mut s, received| async move {
                 let _ = s.write_all(g).await;
                 recv(&mut s, &received).await;

@@ -174,11 +174,17 @@ pub(crate) mod tests {
     use tokio_rustls::TlsAcceptor;
 
     /// A server config with a self-signed certificate carrying the given subject parts.
-    pub(crate) fn server_config(o: &str, ou: &str, cn: &str) -> (Arc<rustls::ServerConfig>, Vec<u8>) {
+    pub(crate) fn server_config(
+        o: &str,
+        ou: &str,
+        cn: &str,
+    ) -> (Arc<rustls::ServerConfig>, Vec<u8>) {
         let mut params = CertificateParams::new(vec!["fw.example.invalid".to_owned()]).unwrap();
         params.distinguished_name.push(DnType::CountryName, "JP");
         params.distinguished_name.push(DnType::OrganizationName, o);
-        params.distinguished_name.push(DnType::OrganizationalUnitName, ou);
+        params
+            .distinguished_name
+            .push(DnType::OrganizationalUnitName, ou);
         params.distinguished_name.push(DnType::CommonName, cn);
         let key = KeyPair::generate().unwrap();
         let cert = params.self_signed(&key).unwrap();
@@ -215,9 +221,13 @@ pub(crate) mod tests {
         tokio::spawn(async move {
             let _ = TlsAcceptor::from(config).accept(server).await;
         });
-        let (session, _) = handshake(client, "198.18.0.10".parse().unwrap(), Duration::from_secs(5))
-            .await
-            .unwrap();
+        let (session, _) = handshake(
+            client,
+            "198.18.0.10".parse().unwrap(),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
         let cert = session.cert.unwrap();
         assert_eq!(cert.common_names, vec!["pacs.example.invalid"]);
         assert_eq!(session.version, "TLSv1_3");
@@ -228,10 +238,20 @@ pub(crate) mod tests {
         use tokio::io::AsyncWriteExt;
         let (client, mut server) = tokio::io::duplex(4096);
         tokio::spawn(async move {
-            let _ = server.write_all(b"SSH-2.0-OpenSSH_9.2\r\n\x16\x03\x01\xff\xff").await;
+            let _ = server
+                .write_all(b"SSH-2.0-OpenSSH_9.2\r\n\x16\x03\x01\xff\xff")
+                .await;
         });
-        let r = handshake(client, "198.18.0.10".parse().unwrap(), Duration::from_secs(2)).await;
-        assert!(matches!(r, Err(WireError::Malformed(_) | WireError::Silent(_))));
+        let r = handshake(
+            client,
+            "198.18.0.10".parse().unwrap(),
+            Duration::from_secs(2),
+        )
+        .await;
+        assert!(matches!(
+            r,
+            Err(WireError::Malformed(_) | WireError::Silent(_))
+        ));
     }
 
     proptest::proptest! {
