@@ -26,6 +26,10 @@ struct FakeHost {
     udp_sent: Arc<AtomicUsize>,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
+    /// How long each connect takes, to observe how many run at once.
+    connect_delay: Duration,
+    connecting: Arc<AtomicUsize>,
+    max_connecting: Arc<AtomicUsize>,
 }
 
 impl FakeHost {
@@ -134,6 +138,10 @@ impl Connector for FakeHost {
 
     async fn connect(&self, addr: SocketAddr, _timeout: Duration) -> io::Result<Counted> {
         self.connects.fetch_add(1, Ordering::SeqCst);
+        let now = self.connecting.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_connecting.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.connect_delay).await;
+        self.connecting.fetch_sub(1, Ordering::SeqCst);
         let Some(server) = self.tcp.get(&addr.port()).cloned() else {
             return Err(io::Error::new(io::ErrorKind::ConnectionRefused, "closed"));
         };
@@ -432,7 +440,10 @@ async fn unknown_port_falls_through_greeting_http_tls() {
 
 #[tokio::test]
 async fn concurrency_is_bounded_per_host() {
-    let mut net = FakeHost::default();
+    let mut net = FakeHost {
+        connect_delay: Duration::from_millis(30),
+        ..FakeHost::default()
+    };
     for p in 1000..1040 {
         net = net.silent(p);
     }
@@ -445,8 +456,9 @@ async fn concurrency_is_bounded_per_host() {
     let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &ports, &[], &opts).await;
     assert_eq!(r.services.len(), 40);
     assert!(r.services.iter().all(|s| s.name == "unknown"));
-    // Phase 1 keeps connections open for the probes, so the bound applies to the probing phase.
-    assert!(net.max_in_flight.load(Ordering::SeqCst) <= 40);
+    let most = net.max_connecting.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&most), "{most} connects at once");
+    // 40 silent ports, 4 at a time, each held for the greeting wait plus HTTP and TLS attempts.
     assert!(start.elapsed() < Duration::from_secs(30));
 }
 
@@ -455,7 +467,13 @@ async fn global_semaphore_is_shared_between_hosts() {
     let global = Arc::new(Semaphore::new(2));
     let mut opts = options();
     opts.global = Arc::clone(&global);
-    let net = Arc::new(FakeHost::default().says(22, b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"));
+    let net = Arc::new(
+        FakeHost {
+            connect_delay: Duration::from_millis(30),
+            ..FakeHost::default()
+        }
+        .says(22, b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13\r\n"),
+    );
     let a = fingerprint_host(
         Arc::clone(&net),
         HostInput::new(ip()),
@@ -474,6 +492,11 @@ async fn global_semaphore_is_shared_between_hosts() {
     assert_eq!(a.os.version.as_deref(), Some("24.04"));
     assert_eq!(b.services.len(), 1);
     assert_eq!(global.available_permits(), 2, "every permit returned");
+    assert_eq!(
+        net.max_connecting.load(Ordering::SeqCst),
+        2,
+        "two hosts share two permits"
+    );
 }
 
 #[tokio::test]

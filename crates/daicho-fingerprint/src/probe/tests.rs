@@ -564,3 +564,64 @@ async fn garbage_into_every_probe_never_panics() {
         }
     }
 }
+
+/// The replies kept in `fuzz/corpus/` are built by the same test builders as above. This test
+/// writes any that are missing and fails if a stored deterministic sample no longer matches its
+/// builder, so the corpus and the code cannot drift apart. `tests/corpus.rs` replays them.
+#[test]
+fn stored_corpus_matches_the_builders() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut lying_ntlm = ntlm::tests::challenge(6, 1, 7601, "PC", "WG");
+    lying_ntlm[40] = 0xff;
+    lying_ntlm[41] = 0xff;
+    let challenge = ntlm::tests::challenge(10, 0, 17763, "WIN-SRV01", "HOSPITAL");
+    let mut rdp_failure = rdp::tests::confirm(5);
+    rdp_failure[11] = 0x03;
+    let samples: Vec<(&str, Vec<u8>)> = vec![
+        ("ssh/openssh-ubuntu.txt", b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n".to_vec()),
+        ("ssh/openssh-debian-old.txt", b"SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7\r\n".to_vec()),
+        ("ssh/dropbear.txt", b"SSH-2.0-dropbear_2020.81\r\n".to_vec()),
+        ("ssh/preamble.txt", b"Authorised users only\r\nSSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n".to_vec()),
+        ("http/iis-redirect.txt", b"HTTP/1.1 302 Found\r\nServer: Microsoft-IIS/10.0\r\nLocation: /owa/\r\n\r\n".to_vec()),
+        ("http/fortigate.txt", b"HTTP/1.1 200 OK\r\nServer: xxxxxxxx-xxxxx\r\nContent-Type: text/html\r\n\r\n<html><title>FortiGate</title>".to_vec()),
+        ("ntlm/challenge-win2019.bin", challenge.clone()),
+        ("ntlm/challenge-truncated.bin", challenge[..50].to_vec()),
+        ("ntlm/challenge-lying-lengths.bin", lying_ntlm),
+        ("smb/negotiate-302.bin", smb::tests::negotiate_response(0x0302, true)),
+        ("smb/session-setup-challenge.bin", smb::tests::session_setup_response(&challenge)),
+        ("smb/smb1-reply.bin", b"\xffSMBr\x00\x00\x00\x00\x98\x53\xc8".to_vec()),
+        ("smb/truncated-header.bin", b"\xfeSMB\x40\x00".to_vec()),
+        ("rdp/confirm-tls.bin", rdp::tests::confirm(1)),
+        ("rdp/negotiation-failure.bin", rdp_failure),
+        ("dicom/accept-dcmtk.bin", dicom::tests::accept("1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367")),
+        ("dicom/reject-called-ae.bin", vec![3, 0, 0, 0, 0, 4, 0, 1, 1, 7]),
+        ("dicom/huge-length.bin", vec![2, 0, 0xff, 0xff, 0xff, 0xff, 0, 1]),
+        ("snmp/fortigate.bin", snmp::tests::response(0x4441_0000, "FortiGate-60E v6.0.4,build0231,190107 (GA)", &[1, 3, 6, 1, 4, 1, 12356, 101, 1, 60], "fg-edge")),
+        ("snmp/long-length.bin", vec![0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02, 0x01, 0x01]),
+        ("mysql/mariadb.bin", database::tests::mysql_handshake("5.5.5-10.11.6-MariaDB-0+deb12u1")),
+        ("mssql/prelogin-2019.bin", database::tests::mssql_response(15, 0, 2000)),
+        ("telnet/cisco.bin", [&[255u8, 253, 24, 255, 251, 1][..], b"\r\nUser Access Verification\r\n\r\nUsername: "].concat()),
+        ("greeting/vsftpd.txt", b"220 (vsFTPd 3.0.3)\r\n".to_vec()),
+        ("greeting/postfix.txt", b"220 mail.example.invalid ESMTP Postfix (Debian/GNU)\r\n".to_vec()),
+        ("greeting/rfb.txt", b"RFB 003.008\n".to_vec()),
+        ("greeting/binary-garbage.bin", (0u8..=255).collect()),
+    ];
+    for (name, bytes) in samples {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(stored) => assert_eq!(stored, bytes, "{name} differs from its builder"),
+            Err(_) => {
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+            }
+        }
+    }
+    // A certificate is random per generation, so it is written once and only checked to parse.
+    let cert = dir.join("tls/fortigate-cert.der");
+    if !cert.exists() {
+        let (_, der) = tls::tests::server_config("Fortinet", "FortiGate", "FGT60E0000000001");
+        std::fs::create_dir_all(cert.parent().unwrap()).unwrap();
+        std::fs::write(&cert, der).unwrap();
+    }
+    assert!(tls::parse_certificate(&std::fs::read(&cert).unwrap()).is_some());
+}
