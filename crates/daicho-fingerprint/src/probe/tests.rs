@@ -608,12 +608,11 @@ fn stored_corpus_matches_the_builders() {
     ];
     for (name, bytes) in samples {
         let path = dir.join(name);
-        match std::fs::read(&path) {
-            Ok(stored) => assert_eq!(stored, bytes, "{name} differs from its builder"),
-            Err(_) => {
-                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-                std::fs::write(&path, &bytes).unwrap();
-            }
+        if let Ok(stored) = std::fs::read(&path) {
+            assert_eq!(stored, bytes, "{name} differs from its builder");
+        } else {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
         }
     }
     // A certificate is random per generation, so it is written once and only checked to parse.
