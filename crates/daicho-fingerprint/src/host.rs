@@ -357,9 +357,25 @@ async fn snmp_query<C: Connector>(
         else {
             continue;
         };
-        let Ok(info) = snmp::parse_response(&reply, request_id) else {
+        let Ok(mut info) = snmp::parse_response(&reply, request_id) else {
             continue;
         };
+        let product = info
+            .sys_object_id
+            .as_deref()
+            .and_then(snmp_agent_product)
+            .map(str::to_owned);
+        if product.as_deref() == Some("Net-SNMP") {
+            let id = request_id + 0x100;
+            let ask = snmp::get_request_for(community, id, &[snmp::NET_SNMP_VERSION_OID]);
+            if let Ok(Some(reply)) = connector
+                .exchange_udp(addr, &ask, options.snmp_timeout, snmp::MAX_DATAGRAM)
+                .await
+                && let Ok(v) = snmp::parse_response(&reply, id)
+            {
+                info.agent_version = v.agent_version;
+            }
+        }
         let mut evidence = vec![format!("snmp v2c answered community #{}", i + 1)];
         if let Some(d) = &info.sys_descr {
             evidence.push(format!("snmp sysDescr: {}", quote(d.as_bytes(), 160)));
@@ -370,17 +386,18 @@ async fn snmp_query<C: Connector>(
         if let Some(n) = &info.sys_name {
             evidence.push(format!("snmp sysName: {}", quote(n.as_bytes(), 64)));
         }
-        let product = info
-            .sys_object_id
-            .as_deref()
-            .and_then(snmp_agent_product)
-            .map(str::to_owned);
+        if let Some(v) = &info.agent_version {
+            evidence.push(format!(
+                "snmp agent versionTag: {}",
+                quote(v.as_bytes(), 32)
+            ));
+        }
         let service = Service {
             port: 161,
             protocol: Protocol::Udp,
             name: "snmp".to_owned(),
             product,
-            version: None,
+            version: info.agent_version.clone(),
             evidence,
         };
         return Some((service, info));
@@ -392,7 +409,7 @@ async fn snmp_query<C: Connector>(
 fn snmp_agent_product(oid: &str) -> Option<&'static str> {
     let enterprise = oid.strip_prefix("1.3.6.1.4.1.")?.split('.').next()?;
     Some(match enterprise {
-        "8072" => "net-snmp",
+        "8072" => "Net-SNMP",
         "12356" => "Fortinet SNMP agent",
         "9" => "Cisco SNMP agent",
         "311" => "Microsoft Windows SNMP agent",

@@ -553,3 +553,55 @@ async fn hostile_host_is_bounded() {
     let ftp = r.services.iter().find(|s| s.port == 21).unwrap();
     assert_eq!(ftp.name, "ftp", "fallback name from the port plan");
 }
+
+#[tokio::test]
+async fn net_snmp_agent_version_is_asked_in_a_second_get() {
+    let mut net = FakeHost::default();
+    net.udp.insert(
+        161,
+        Arc::new(|req: &[u8]| {
+            let at = req.windows(6).position(|w| w == b"public")? + 6;
+            let idlen = usize::from(req[at + 3]);
+            let mut id: i32 = 0;
+            for &b in &req[at + 4..at + 4 + idlen] {
+                id = (id << 8) | i32::from(b);
+            }
+            // 2021 encodes as 8f 65: the versionTag request.
+            if req.windows(2).any(|w| w == [0x8f, 0x65]) {
+                // A reply holding only the version: 30 L 02 01 01 04 06 public a2 L ...
+                let mut r = Vec::new();
+                let oid = [0x06, 0x0a, 0x2b, 6, 1, 4, 1, 0x8f, 0x65, 0x64, 2, 0];
+                let val = [0x04, 5, b'5', b'.', b'9', b'.', b'3'];
+                let bind = [&[0x30, (oid.len() + val.len()) as u8][..], &oid, &val].concat();
+                let binds = [&[0x30, bind.len() as u8][..], &bind].concat();
+                let idb = id.to_be_bytes();
+                let pdu_body = [&[0x02, 4][..], &idb, &[0x02, 1, 0, 0x02, 1, 0], &binds].concat();
+                let pdu = [&[0xa2, pdu_body.len() as u8][..], &pdu_body].concat();
+                let msg = [&[0x02, 1, 1, 0x04, 6][..], b"public", &pdu].concat();
+                r.extend_from_slice(&[0x30, msg.len() as u8]);
+                r.extend_from_slice(&msg);
+                return Some(r);
+            }
+            Some(snmp::tests::response(
+                id,
+                "Linux file-srv 6.1.0-18-amd64 #1 SMP Debian 6.1.76-1 x86_64",
+                &[1, 3, 6, 1, 4, 1, 8072, 3, 2, 10],
+                "file-srv",
+            ))
+        }),
+    );
+    let net = Arc::new(net);
+    let mut opts = options();
+    opts.snmp_communities = vec!["public".into()];
+    let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[], &[161], &opts).await;
+    assert_eq!(net.udp_sent.load(Ordering::SeqCst), 2);
+    let s = &r.services[0];
+    assert_eq!(
+        (s.product.as_deref(), s.version.as_deref()),
+        (Some("Net-SNMP"), Some("5.9.3"))
+    );
+    assert_eq!(
+        (r.os.family, r.os.name.as_deref()),
+        (OsFamily::Linux, Some("Linux"))
+    );
+}

@@ -22,6 +22,7 @@ fn snmp(descr: &str, oid: &str) -> Fact {
         sys_descr: Some(descr.into()),
         sys_object_id: Some(oid.into()),
         sys_name: None,
+        agent_version: None,
     })
 }
 

@@ -10,6 +10,11 @@ pub const SYSTEM_OIDS: [&[u32]; 3] = [
     &[1, 3, 6, 1, 2, 1, 1, 5, 0],
 ];
 
+/// UCD-SNMP-MIB versionTag.0: the Net-SNMP agent's own version. Asked for in a second GET,
+/// only of agents whose sysObjectID says Net-SNMP, so other agents never see an OID they may
+/// answer badly.
+pub const NET_SNMP_VERSION_OID: &[u32] = &[1, 3, 6, 1, 4, 1, 2021, 100, 2, 0];
+
 /// Largest datagram we read.
 pub const MAX_DATAGRAM: usize = 8 * 1024;
 
@@ -56,8 +61,13 @@ fn encode_oid(oid: &[u32]) -> Vec<u8> {
 
 /// A v2c GetRequest for the system OIDs.
 pub fn get_request(community: &str, request_id: i32) -> Vec<u8> {
+    get_request_for(community, request_id, &SYSTEM_OIDS)
+}
+
+/// A v2c GetRequest for `oids`.
+pub fn get_request_for(community: &str, request_id: i32, oids: &[&[u32]]) -> Vec<u8> {
     let mut binds = Vec::new();
-    for oid in SYSTEM_OIDS {
+    for oid in oids {
         binds.extend(tlv(0x30, &[encode_oid(oid), vec![0x05, 0x00]].concat()));
     }
     let pdu = tlv(
@@ -144,6 +154,8 @@ pub struct SnmpInfo {
     pub sys_object_id: Option<String>,
     /// sysName.
     pub sys_name: Option<String>,
+    /// Net-SNMP versionTag, when asked for and answered.
+    pub agent_version: Option<String>,
 }
 
 /// Why a reply was not usable.
@@ -195,6 +207,7 @@ pub fn parse_response(d: &[u8], request_id: i32) -> Result<SnmpInfo, SnmpReplyEr
         match (oid.as_str(), tag) {
             ("1.3.6.1.2.1.1.1.0", 0x04) => info.sys_descr = text(),
             ("1.3.6.1.2.1.1.5.0", 0x04) => info.sys_name = text(),
+            ("1.3.6.1.4.1.2021.100.2.0", 0x04) => info.agent_version = text(),
             ("1.3.6.1.2.1.1.2.0", 0x06) => info.sys_object_id = decode_oid(content),
             _ => {} // noSuchObject and friends: nothing to record
         }
@@ -269,6 +282,24 @@ pub(crate) mod tests {
         let long = "x".repeat(300);
         let d = response(5, &long, &[1, 3, 6, 1], "n");
         assert_eq!(parse_response(&d, 5).unwrap().sys_descr.unwrap().len(), 255);
+        let bind = tlv(
+            0x30,
+            &[encode_oid(NET_SNMP_VERSION_OID), tlv(0x04, b"5.9.3")].concat(),
+        );
+        let pdu = tlv(
+            0xa2,
+            &[integer(9), integer(0), integer(0), tlv(0x30, &bind)].concat(),
+        );
+        let d = tlv(0x30, &[integer(1), tlv(0x04, b"public"), pdu].concat());
+        assert_eq!(
+            parse_response(&d, 9).unwrap().agent_version.as_deref(),
+            Some("5.9.3")
+        );
+        let r = get_request_for("public", 9, &[NET_SNMP_VERSION_OID]);
+        assert!(
+            r.windows(5).any(|w| w == [0x8f, 0x65, 0x64, 0x02, 0x00]),
+            "2021 encodes as 8f 65"
+        );
     }
 
     proptest::proptest! {
