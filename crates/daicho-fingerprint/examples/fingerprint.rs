@@ -28,11 +28,7 @@ async fn main() {
             other => hosts.push(other.parse().unwrap_or_else(|e| panic!("`{other}`: {e}"))),
         }
     }
-    let udp = if options.snmp_communities.is_empty() {
-        Vec::new()
-    } else {
-        vec![161]
-    };
+    let udp = spec.udp.clone();
     let connector = Arc::new(TcpConnector);
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::connect::Connector;
 use crate::os::{Observations, OsTables, infer_os};
 use crate::ports::{is_connect_only_port, is_medical_port};
-use crate::probe::{self, Fact, Finding, ProbeContext, ProbeKind, snmp};
+use crate::probe::{self, Fact, Finding, ProbeContext, ProbeKind, netbios, snmp};
 use crate::rules::ServiceTable;
 use crate::wire::{Limits, quote};
 
@@ -178,6 +178,15 @@ pub async fn fingerprint_host<C: Connector>(
         }
     }
 
+    // NetBIOS node status: a read-only name query, skipped for medical hosts in safe mode.
+    if udp_ports.contains(&137)
+        && !safe
+        && let Some((service, status)) = netbios_query(&*connector, ip, options).await
+    {
+        services.push(service);
+        facts.push(Fact::NetBios(status));
+    }
+
     // SNMP: read-only GET, skipped for medical hosts in safe mode.
     if udp_ports.contains(&161)
         && !options.snmp_communities.is_empty()
@@ -247,6 +256,7 @@ fn hostname_from(facts: &[Fact]) -> Option<String> {
             .clone()
             .or_else(|| n.dns_computer.clone()),
         Fact::Snmp(s) => s.sys_name.clone(),
+        Fact::NetBios(n) => n.computer.clone(),
         _ => None,
     })
 }
@@ -339,6 +349,46 @@ pub async fn probe_port<C: Connector>(
         },
     };
     (service, facts)
+}
+
+/// Asks UDP 137 for the host's NetBIOS names.
+async fn netbios_query<C: Connector>(
+    connector: &C,
+    ip: IpAddr,
+    options: &FingerprintOptions,
+) -> Option<(Service, netbios::NodeStatus)> {
+    let id = 0x4441;
+    let reply = connector
+        .exchange_udp(
+            SocketAddr::new(ip, 137),
+            &netbios::node_status_request(id),
+            options.snmp_timeout,
+            netbios::MAX_DATAGRAM,
+        )
+        .await
+        .ok()??;
+    let status = netbios::parse_node_status(&reply, id)?;
+    let mut evidence = vec![format!("netbios node status: {}", status.names.join(" "))];
+    let samba = status.unit_id == [0; 6];
+    if samba {
+        evidence.push("netbios unit id 00:00:00:00:00:00 (Samba reports no MAC)".to_owned());
+    }
+    let service = Service {
+        port: 137,
+        protocol: Protocol::Udp,
+        name: "netbios-ns".to_owned(),
+        product: Some(
+            if samba {
+                "Samba nmbd"
+            } else {
+                "Microsoft Windows netbios-ns"
+            }
+            .to_owned(),
+        ),
+        version: None,
+        evidence,
+    };
+    Some((service, status))
 }
 
 /// Tries each configured community; the first valid answer wins.

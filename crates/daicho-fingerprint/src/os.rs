@@ -440,6 +440,26 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
                     );
                 }
             }
+            Fact::NetBios(n) => {
+                let who = n.computer.as_deref().unwrap_or("?");
+                if n.unit_id == [0; 6] {
+                    out.push(candidate(
+                        OsFamily::Linux,
+                        None,
+                        None,
+                        0.4,
+                        format!("netbios name {who} answered by Samba (no unit id)"),
+                    ));
+                } else {
+                    out.push(candidate(
+                        OsFamily::Windows,
+                        None,
+                        None,
+                        0.5,
+                        format!("netbios name {who} answered with a unit id (Windows)"),
+                    ));
+                }
+            }
             Fact::Dicom {
                 implementation_uid,
                 version_name,

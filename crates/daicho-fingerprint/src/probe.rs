@@ -4,6 +4,7 @@
 pub mod database;
 pub mod dicom;
 pub mod http;
+pub mod netbios;
 pub mod ntlm;
 pub mod rdp;
 pub mod smb;
@@ -85,6 +86,8 @@ pub enum Fact {
     Ntlm(ntlm::NtlmInfo),
     /// SNMP system group.
     Snmp(snmp::SnmpInfo),
+    /// A NetBIOS node status answer.
+    NetBios(netbios::NodeStatus),
     /// A TLS server certificate.
     Cert(tls::CertInfo),
     /// A DICOM association answer.

@@ -298,7 +298,7 @@ async fn medical_host_gets_connect_only_unless_opted_in() {
         Arc::clone(&net),
         HostInput::new(ip()),
         &[22, 104, 2575],
-        &[161],
+        &[137, 161],
         &opts,
     )
     .await;
@@ -604,4 +604,35 @@ async fn net_snmp_agent_version_is_asked_in_a_second_get() {
         (r.os.family, r.os.name.as_deref()),
         (OsFamily::Linux, Some("Linux"))
     );
+}
+
+#[tokio::test]
+async fn netbios_names_the_host() {
+    let mut net = FakeHost::default();
+    net.udp.insert(
+        137,
+        Arc::new(|req: &[u8]| {
+            let id = u16::from_be_bytes([req[0], req[1]]);
+            Some(crate::probe::netbios::tests::response(
+                id,
+                &[("WARD-PC", 0x00, false), ("HOSPITAL", 0x00, true)],
+                [0x68, 0x84, 0x7e, 1, 2, 3],
+            ))
+        }),
+    );
+    let net = Arc::new(net);
+    let mut host = HostInput::new(ip());
+    host.ttl = Some(127);
+    let r = fingerprint_host(Arc::clone(&net), host, &[], &[137, 161], &options()).await;
+    assert_eq!(
+        net.udp_sent.load(Ordering::SeqCst),
+        1,
+        "netbios only: no SNMP community configured"
+    );
+    assert_eq!(r.hostname.as_deref(), Some("WARD-PC"));
+    let s = &r.services[0];
+    assert_eq!((s.port, s.name.as_str()), (137, "netbios-ns"));
+    assert!(s.evidence[0].contains("HOSPITAL<00>"));
+    assert_eq!(r.os.family, OsFamily::Windows);
+    assert!(r.os.evidence.iter().any(|e| e.contains("WARD-PC")));
 }
