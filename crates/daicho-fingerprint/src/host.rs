@@ -25,6 +25,9 @@ pub struct FingerprintOptions {
     pub limits: Limits,
     /// Longest wait for a TCP connect; a port that does not answer in time counts as closed.
     pub connect_timeout: Duration,
+    /// Longest time spent on one open port across all its probes, so that a silent or
+    /// trickling service never holds the scan.
+    pub port_budget: Duration,
     /// Most ports of one host handled at once.
     pub per_host_concurrency: usize,
     /// Connections in flight across all hosts: share one semaphore between every
@@ -51,6 +54,7 @@ impl Default for FingerprintOptions {
         Self {
             limits: Limits::default(),
             connect_timeout: Duration::from_millis(1500),
+            port_budget: Duration::from_secs(8),
             per_host_concurrency: 16,
             global: Arc::new(Semaphore::new(256)),
             snmp_communities: Vec::new(),
@@ -299,7 +303,12 @@ pub async fn probe_port<C: Connector>(
     if safe {
         evidence.push("medical safe mode: connect only".to_owned());
     }
+    let deadline = tokio::time::Instant::now() + options.port_budget;
     for kind in probes {
+        if tokio::time::Instant::now() >= deadline {
+            evidence.push(format!("{kind} probe skipped: port time budget spent"));
+            break;
+        }
         let mut s = match stream.take() {
             Some(s) => s,
             None => match connector
@@ -313,7 +322,10 @@ pub async fn probe_port<C: Connector>(
                 }
             },
         };
-        match probe::run(kind, &mut s, &ctx).await {
+        let outcome = tokio::time::timeout_at(deadline, probe::run(kind, &mut s, &ctx))
+            .await
+            .unwrap_or(Err(crate::wire::WireError::Deadline));
+        match outcome {
             Ok(mut f) => {
                 evidence.append(&mut f.evidence);
                 facts.append(&mut f.facts);

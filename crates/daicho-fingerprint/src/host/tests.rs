@@ -636,3 +636,34 @@ async fn netbios_names_the_host() {
     assert_eq!(r.os.family, OsFamily::Windows);
     assert!(r.os.evidence.iter().any(|e| e.contains("WARD-PC")));
 }
+
+#[tokio::test]
+async fn a_trickling_port_is_cut_by_the_port_budget() {
+    let net = Arc::new(FakeHost::default().tcp(8765, |mut s| async move {
+        // A byte now and then, never a whole reply: every probe would wait to its own limit.
+        for _ in 0..200 {
+            if s.write_all(b"z").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }));
+    let mut opts = options();
+    opts.port_budget = Duration::from_millis(1500);
+    let start = std::time::Instant::now();
+    let r = fingerprint_host(net, HostInput::new(ip()), &[8765], &[], &opts).await;
+    assert!(
+        start.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(r.services[0].name, "unknown");
+    assert!(
+        r.services[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("deadline") || e.contains("budget")),
+        "{:?}",
+        r.services[0].evidence
+    );
+}
