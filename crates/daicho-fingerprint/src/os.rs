@@ -78,6 +78,7 @@ enum Source {
     TlsSubject,
     TlsIssuer,
     MacVendor,
+    SmbNativeOs,
 }
 
 #[derive(Debug, Deserialize)]
@@ -439,6 +440,19 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
                         &mut out,
                     );
                 }
+            }
+            Fact::SmbNativeOs { os, lanman } => {
+                let text = match lanman {
+                    Some(l) => format!("{os} | {l}"),
+                    None => os.clone(),
+                };
+                apply_rules(
+                    tables,
+                    Source::SmbNativeOs,
+                    &text,
+                    "smb native os",
+                    &mut out,
+                );
             }
             Fact::NetBios(n) => {
                 let who = n.computer.as_deref().unwrap_or("?");

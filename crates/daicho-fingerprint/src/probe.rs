@@ -8,6 +8,7 @@ pub mod netbios;
 pub mod ntlm;
 pub mod rdp;
 pub mod smb;
+pub mod smb1;
 pub mod snmp;
 pub mod ssh;
 pub mod telnet;
@@ -42,6 +43,8 @@ pub enum ProbeKind {
     Telnet,
     /// SMB2 negotiate and NTLMSSP challenge.
     Smb,
+    /// SMB1 negotiate and NTLMSSP challenge, for servers without SMB2.
+    Smb1,
     /// RDP X.224 connection request.
     Rdp,
     /// DICOM association for Verification, then release.
@@ -64,6 +67,7 @@ impl fmt::Display for ProbeKind {
             Self::Tls => "tls",
             Self::Telnet => "telnet",
             Self::Smb => "smb",
+            Self::Smb1 => "smb1",
             Self::Rdp => "rdp",
             Self::Dicom => "dicom",
             Self::Hl7 => "hl7",
@@ -86,6 +90,13 @@ pub enum Fact {
     Ntlm(ntlm::NtlmInfo),
     /// SNMP system group.
     Snmp(snmp::SnmpInfo),
+    /// The NativeOS / NativeLanMan strings of an SMB1 session setup.
+    SmbNativeOs {
+        /// NativeOS.
+        os: String,
+        /// NativeLanMan.
+        lanman: Option<String>,
+    },
     /// A NetBIOS node status answer.
     NetBios(netbios::NodeStatus),
     /// A TLS server certificate.
@@ -195,6 +206,7 @@ where
                 telnet_probe(stream, first, ctx).await
             }
             ProbeKind::Smb => smb_probe(stream, ctx).await,
+            ProbeKind::Smb1 => smb1_probe(stream, ctx).await,
             ProbeKind::Rdp => rdp_probe(stream, ctx).await,
             ProbeKind::Dicom => dicom_probe(stream, ctx).await,
             ProbeKind::Hl7 => hl7_listen(stream, ctx).await,
@@ -576,6 +588,78 @@ where
             "smb session setup: no NTLM challenge in {}",
             quote(reply.get(..32).unwrap_or(&reply), 32)
         ));
+    }
+    Ok(f)
+}
+
+async fn smb1_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    send(stream, &smb1::negotiate_request(), ctx.limits.read_timeout).await?;
+    let body = read_smb(stream, ctx).await?;
+    let neg = smb1::parse_negotiate(&body).ok_or_else(|| {
+        WireError::Malformed(format!("smb1 negotiate reply {}", quote(&body, 32)))
+    })?;
+    let mut f = Finding::named("smb");
+    f.product = Some("SMBv1 server".to_owned());
+    f.evidence.push(format!(
+        "smb1 negotiate: NT LM 0.12 {}, extended security {}",
+        if neg.nt_lm { "chosen" } else { "refused" },
+        if neg.extended_security { "yes" } else { "no" }
+    ));
+    if let (Some(d), Some(s)) = (&neg.domain, &neg.server) {
+        f.evidence
+            .push(format!("smb1 negotiate names: domain {d}, server {s}"));
+    }
+    if !neg.extended_security {
+        return Ok(f);
+    }
+    send(
+        stream,
+        &smb1::session_setup_request(),
+        ctx.limits.read_timeout,
+    )
+    .await?;
+    let Ok(reply) = read_smb(stream, ctx).await else {
+        return Ok(f);
+    };
+    let Some(setup) = smb1::parse_session_setup(&reply) else {
+        return Ok(f);
+    };
+    if let Some(os) = &setup.native_os {
+        f.evidence.push(format!(
+            "smb1 session setup: native os {}, lan manager {}",
+            quote(os.as_bytes(), 96),
+            setup
+                .native_lanman
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), |l| quote(l.as_bytes(), 96))
+        ));
+        let samba = setup
+            .native_lanman
+            .as_deref()
+            .is_some_and(|l| l.contains("Samba"));
+        f.product = Some(
+            if samba {
+                "Samba smbd"
+            } else {
+                "Microsoft Windows SMB"
+            }
+            .to_owned(),
+        );
+        f.facts.push(Fact::SmbNativeOs {
+            os: os.clone(),
+            lanman: setup.native_lanman.clone(),
+        });
+    }
+    if let Some(info) = setup.ntlm {
+        f.evidence.push(format!(
+            "ntlm challenge: version {}, computer {}",
+            info.version_string().unwrap_or_else(|| "-".to_owned()),
+            info.netbios_computer.as_deref().unwrap_or("-")
+        ));
+        f.facts.push(Fact::Ntlm(info));
     }
     Ok(f)
 }

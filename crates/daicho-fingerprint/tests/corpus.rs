@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use daicho_fingerprint::probe::{
-    self, database, dicom, http, ntlm, rdp, smb, snmp, ssh, telnet, tls,
+    self, database, dicom, http, ntlm, rdp, smb, smb1, snmp, ssh, telnet, tls,
 };
 use daicho_fingerprint::rules::ServiceTable;
 use serde::Deserialize;
@@ -64,6 +64,16 @@ fn summarise(parser: &str, b: &[u8]) -> Option<String> {
             )
         }),
         "smb-session" => smb::parse_session_setup(b).map(|n| ntlm_summary(&n)),
+        "smb1-negotiate" => smb1::parse_negotiate(b)
+            .map(|n| format!("nt-lm {} extended {}", n.nt_lm, n.extended_security)),
+        "smb1-session" => smb1::parse_session_setup(b).map(|s| {
+            format!(
+                "{} | {} | {}",
+                dash(s.native_os.as_deref()),
+                dash(s.native_lanman.as_deref()),
+                s.ntlm.map_or_else(|| "-".to_owned(), |n| ntlm_summary(&n))
+            )
+        }),
         "rdp" => rdp::parse_confirm(b).map(|c| {
             format!(
                 "{} {}",
@@ -152,6 +162,8 @@ const PARSERS: &[&str] = &[
     "ntlm",
     "smb-negotiate",
     "smb-session",
+    "smb1-negotiate",
+    "smb1-session",
     "rdp",
     "dicom",
     "snmp",

@@ -653,7 +653,7 @@ async fn a_trickling_port_is_cut_by_the_port_budget() {
     let start = std::time::Instant::now();
     let r = fingerprint_host(net, HostInput::new(ip()), &[8765], &[], &opts).await;
     assert!(
-        start.elapsed() < Duration::from_millis(2500),
+        start.elapsed() < Duration::from_millis(3500),
         "{:?}",
         start.elapsed()
     );
@@ -665,5 +665,59 @@ async fn a_trickling_port_is_cut_by_the_port_budget() {
             .any(|e| e.contains("deadline") || e.contains("budget")),
         "{:?}",
         r.services[0].evidence
+    );
+}
+
+#[tokio::test]
+async fn old_windows_without_smb2_is_read_over_smb1() {
+    use crate::probe::smb1;
+    let net = Arc::new(FakeHost::default().tcp(445, |mut s| async move {
+        let mut head = [0u8; 4];
+        if s.read_exact(&mut head).await.is_err() {
+            return;
+        }
+        let mut body = vec![0u8; smb::frame_length(&head).unwrap()];
+        s.read_exact(&mut body).await.unwrap();
+        if body.starts_with(b"\xfeSMB") {
+            return; // XP drops a connection that speaks SMB2
+        }
+        s.write_all(&smb1::tests::framed(&smb1::tests::negotiate_response()))
+            .await
+            .unwrap();
+        s.read_exact(&mut head).await.unwrap();
+        let mut body = vec![0u8; smb::frame_length(&head).unwrap()];
+        s.read_exact(&mut body).await.unwrap();
+        let reply = smb1::tests::session_setup_response("Windows 5.1", "Windows 2000 LAN Manager");
+        s.write_all(&smb1::tests::framed(&reply)).await.unwrap();
+        let _ = s.read(&mut head).await;
+    }));
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new(ip()),
+        &[445],
+        &[],
+        &options(),
+    )
+    .await;
+    let s = &r.services[0];
+    assert_eq!(
+        (s.name.as_str(), s.product.as_deref()),
+        ("smb", Some("Microsoft Windows SMB"))
+    );
+    assert!(
+        s.evidence.iter().any(|e| e.contains("smb probe")),
+        "the SMB2 failure is recorded: {:?}",
+        s.evidence
+    );
+    assert!(s.evidence.iter().any(|e| e.contains("Windows 5.1")));
+    assert_eq!(
+        (r.os.family, r.os.name.as_deref(), r.os.version.as_deref()),
+        (OsFamily::Windows, Some("Windows XP"), Some("5.1.2600"))
+    );
+    assert_eq!(r.hostname.as_deref(), Some("XP-CONSOLE"));
+    assert_eq!(
+        net.connects.load(Ordering::SeqCst),
+        2,
+        "one connection per dialect"
     );
 }

@@ -378,3 +378,41 @@ fn medical_family_keeps_the_inner_os_name() {
     o.medical_reason = Some("listed".into());
     assert_eq!(infer_os(&o).family, OsFamily::Linux);
 }
+
+#[test]
+fn smb1_native_os_strings() {
+    let native = |os: &str, lanman: &str| Fact::SmbNativeOs {
+        os: os.into(),
+        lanman: Some(lanman.into()),
+    };
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![native(
+            "Windows Server 2003 3790 Service Pack 2",
+            "Windows Server 2003 5.2",
+        )],
+    ));
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("Windows Server 2003"), Some("5.2.3790"))
+    );
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![native(
+            "Windows 7 Professional 7601 Service Pack 1",
+            "Windows 7 Professional 6.1",
+        )],
+    ));
+    assert_eq!(
+        (g.family, g.name.as_deref()),
+        (OsFamily::Windows, Some("Windows 7 Professional"))
+    );
+    let g = infer_os(&obs(
+        Some(64),
+        None,
+        vec![native("Unix", "Samba 4.17.12-Debian")],
+    ));
+    assert_eq!(g.family, OsFamily::Linux);
+}

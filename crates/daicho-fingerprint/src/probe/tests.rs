@@ -503,7 +503,7 @@ async fn endless_trickle_hits_the_probe_deadline() {
     let start = std::time::Instant::now();
     let r = run(ProbeKind::Greeting, &mut c, &ctx()).await;
     assert!(matches!(r, Err(WireError::Deadline)), "{r:?}");
-    assert!(start.elapsed() < Duration::from_secs(4));
+    assert!(start.elapsed() < Duration::from_secs(6));
 }
 
 #[tokio::test]
@@ -527,7 +527,7 @@ async fn silent_services_time_out_for_every_client_first_probe() {
         let start = std::time::Instant::now();
         assert!(run(kind, &mut c, &ctx()).await.is_err(), "{kind}");
         assert!(
-            start.elapsed() < Duration::from_secs(4),
+            start.elapsed() < Duration::from_secs(6),
             "{kind} took {:?}",
             start.elapsed()
         );
@@ -591,6 +591,11 @@ fn stored_corpus_matches_the_builders() {
         ("smb/session-setup-challenge.bin", smb::tests::session_setup_response(&challenge)),
         ("smb/smb1-reply.bin", b"\xffSMBr\x00\x00\x00\x00\x98\x53\xc8".to_vec()),
         ("smb/truncated-header.bin", b"\xfeSMB\x40\x00".to_vec()),
+        ("smb1/negotiate-extended.bin", crate::probe::smb1::tests::negotiate_response()),
+        (
+            "smb1/session-setup-xp.bin",
+            crate::probe::smb1::tests::session_setup_response("Windows 5.1", "Windows 2000 LAN Manager"),
+        ),
         ("rdp/confirm-tls.bin", rdp::tests::confirm(1)),
         ("rdp/negotiation-failure.bin", rdp_failure),
         ("dicom/accept-dcmtk.bin", dicom::tests::accept("1.2.276.0.7230010.3.0.3.6.7", "OFFIS_DCMTK_367")),
