@@ -721,3 +721,32 @@ async fn old_windows_without_smb2_is_read_over_smb1() {
         "one connection per dialect"
     );
 }
+
+#[tokio::test]
+async fn malformed_snmp_and_netbios_replies_are_ignored() {
+    let mut net = FakeHost::default();
+    net.udp.insert(
+        161,
+        Arc::new(|_: &[u8]| Some(vec![0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x02])),
+    );
+    net.udp
+        .insert(137, Arc::new(|_: &[u8]| Some(vec![0xff; 40])));
+    let net = Arc::new(net);
+    let mut opts = options();
+    opts.snmp_communities = vec!["public".into(), "private".into()];
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        HostInput::new(ip()),
+        &[],
+        &[137, 161],
+        &opts,
+    )
+    .await;
+    assert!(r.services.is_empty(), "{:?}", r.services);
+    assert_eq!(
+        net.udp_sent.load(Ordering::SeqCst),
+        3,
+        "netbios once, each community once"
+    );
+    assert_eq!(r.os.family, OsFamily::Unknown);
+}
