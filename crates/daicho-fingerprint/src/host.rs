@@ -153,6 +153,7 @@ pub async fn fingerprint_host<C: Connector>(
 
     let medical = medical_reason(&host, open.keys().copied(), options);
     let safe = medical.is_some() && !options.probe_medical;
+    tracing::debug!(%ip, open = open.len(), medical = ?medical, safe, "open ports found");
 
     // Phase 2: probe the open ports.
     let mut probes = JoinSet::new();
@@ -360,6 +361,7 @@ pub async fn probe_port<C: Connector>(
             evidence,
         },
     };
+    tracing::debug!(%ip, port, service = %service.name, product = ?service.product, version = ?service.version, "port fingerprinted");
     (service, facts)
 }
 
