@@ -1,0 +1,141 @@
+//! The `[alerts]` section of the collector's configuration.
+
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::channel::{Channel, Email, Webhook};
+
+/// Why the alert configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value is not usable; the message names the key.
+    #[error("alerts.{key}: {message}")]
+    Invalid {
+        /// The key under `[alerts]`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Where alerts go and how often they are repeated.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertConfig {
+    /// Hours after which an unacknowledged alert is sent again; absent: never.
+    #[serde(default)]
+    pub reminder_hours: Option<u32>,
+    /// Subnets where a randomised MAC deserves an alert (guest Wi-Fi is usually not one).
+    #[serde(default)]
+    pub randomized_mac_subnets: Vec<IpNet>,
+    /// Write every alert to the log too (default true).
+    #[serde(default = "yes")]
+    pub log: bool,
+    /// A webhook receiving each alert as JSON.
+    #[serde(default)]
+    pub webhook: Option<WebhookConfig>,
+    /// An SMTP relay and recipients.
+    #[serde(default)]
+    pub email: Option<EmailConfig>,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        Self {
+            reminder_hours: None,
+            randomized_mac_subnets: Vec::new(),
+            log: true,
+            webhook: None,
+            email: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A webhook endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The URL alerts are POSTed to.
+    pub url: String,
+    /// A file holding a bearer token to send, if the receiver wants one.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+    /// Seconds to wait for the receiver.
+    #[serde(default = "ten")]
+    pub timeout_secs: u64,
+}
+
+fn ten() -> u64 {
+    10
+}
+
+/// How to talk to the SMTP relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on the same host or a trusted segment).
+    None,
+    /// Upgrade with STARTTLS (required).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// An SMTP relay and recipients.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// Relay host name or address.
+    pub smtp_host: String,
+    /// Relay port.
+    #[serde(default = "smtp_port")]
+    pub smtp_port: u16,
+    /// Transport security.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// User name, when the relay wants authentication.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// File holding the password.
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// Sender address.
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+}
+
+fn smtp_port() -> u16 {
+    25
+}
+
+impl AlertConfig {
+    /// Builds the delivery channels this configuration names, checking every value.
+    pub fn channels(&self) -> Result<Vec<Channel>, ConfigError> {
+        let mut channels = Vec::new();
+        if self.log {
+            channels.push(Channel::Log);
+        }
+        if let Some(webhook) = &self.webhook {
+            channels.push(Channel::Webhook(Webhook::new(webhook)?));
+        }
+        if let Some(email) = &self.email {
+            channels.push(Channel::Email(Email::new(email)?));
+        }
+        Ok(channels)
+    }
+}
+
+pub(crate) fn invalid(key: &str, message: impl std::fmt::Display) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_owned(),
+        message: message.to_string(),
+    }
+}

@@ -1,0 +1,485 @@
+//! One host, start to finish: connect to each candidate port, decide whether the host is
+//! medical, run the right probes on the open ports (bounded per host and globally), ask SNMP if
+//! allowed, and infer the OS.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use daicho_model::{MacAddr, OsGuess, Protocol, Service};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::connect::Connector;
+use crate::os::{Observations, OsTables, infer_os};
+use crate::ports::{is_connect_only_port, is_medical_port};
+use crate::probe::{self, Fact, Finding, ProbeContext, ProbeKind, netbios, snmp};
+use crate::rules::ServiceTable;
+use crate::wire::{Limits, quote};
+
+/// How a scan treats hosts and what it may send.
+#[derive(Debug, Clone)]
+pub struct FingerprintOptions {
+    /// Byte and time bounds for every probe.
+    pub limits: Limits,
+    /// Longest wait for a TCP connect; a port that does not answer in time counts as closed.
+    pub connect_timeout: Duration,
+    /// Longest time spent on one open port across all its probes, so that a silent or
+    /// trickling service never holds the scan.
+    pub port_budget: Duration,
+    /// Most ports of one host handled at once.
+    pub per_host_concurrency: usize,
+    /// Connections in flight across all hosts: share one semaphore between every
+    /// [`fingerprint_host`] call of a scan.
+    pub global: Arc<Semaphore>,
+    /// SNMP v2c communities to try, in order. Empty means no SNMP. `public` is tried only if
+    /// the operator lists it.
+    pub snmp_communities: Vec<String>,
+    /// How long to wait for each SNMP answer.
+    pub snmp_timeout: Duration,
+    /// Hosts the operator lists as medical devices.
+    pub medical_hosts: Vec<IpAddr>,
+    /// Operator opt-in: probe medical hosts like any other (DICOM association, banners, …).
+    /// Off by default: medical hosts get a TCP connect and nothing more.
+    pub probe_medical: bool,
+    /// Our DICOM AE title.
+    pub dicom_calling_ae: String,
+    /// The AE title addressed (many SCPs accept any).
+    pub dicom_called_ae: String,
+}
+
+impl Default for FingerprintOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            connect_timeout: Duration::from_millis(1500),
+            port_budget: Duration::from_secs(8),
+            per_host_concurrency: 16,
+            global: Arc::new(Semaphore::new(256)),
+            snmp_communities: Vec::new(),
+            snmp_timeout: Duration::from_millis(1500),
+            medical_hosts: Vec::new(),
+            probe_medical: false,
+            dicom_calling_ae: "DAICHO".to_owned(),
+            dicom_called_ae: "ANY-SCP".to_owned(),
+        }
+    }
+}
+
+/// What discovery already knows about the host.
+#[derive(Debug, Clone)]
+pub struct HostInput {
+    /// Address.
+    pub ip: IpAddr,
+    /// MAC, when on the local segment.
+    pub mac: Option<MacAddr>,
+    /// IEEE registrant of the MAC prefix.
+    pub vendor: Option<String>,
+    /// TTL of the first reply.
+    pub ttl: Option<u8>,
+}
+
+impl HostInput {
+    /// A host known only by its address.
+    pub fn new(ip: IpAddr) -> Self {
+        Self {
+            ip,
+            mac: None,
+            vendor: None,
+            ttl: None,
+        }
+    }
+}
+
+/// The result for one host.
+#[derive(Debug, Clone)]
+pub struct HostFingerprint {
+    /// Open ports and what answers on them, TCP then UDP, by port.
+    pub services: Vec<Service>,
+    /// OS inference over everything observed.
+    pub os: OsGuess,
+    /// Why the host was treated as medical, if it was.
+    pub medical: Option<String>,
+    /// A name the host gave itself (NTLM NetBIOS name, SNMP sysName, RDP certificate CN).
+    pub hostname: Option<String>,
+    /// What OS inference saw.
+    pub observations: Observations,
+}
+
+/// Fingerprints one host: connects to each of `tcp_ports`, probes what is open, asks SNMP on
+/// `udp_ports` (only 161 is understood) when communities are configured, and infers the OS.
+pub async fn fingerprint_host<C: Connector>(
+    connector: Arc<C>,
+    host: HostInput,
+    tcp_ports: &[u16],
+    udp_ports: &[u16],
+    options: &FingerprintOptions,
+) -> HostFingerprint {
+    let ip = host.ip;
+    let per_host = Arc::new(Semaphore::new(options.per_host_concurrency.max(1)));
+    let opts = Arc::new(options.clone());
+
+    // Phase 1: which ports are open. The connections are kept for the probes, so a greeting
+    // already sent is not lost and no port gets a second connect it does not need.
+    let mut connects = JoinSet::new();
+    for &port in tcp_ports {
+        let (connector, per_host, opts) = (
+            Arc::clone(&connector),
+            Arc::clone(&per_host),
+            Arc::clone(&opts),
+        );
+        connects.spawn(async move {
+            let _h = per_host.acquire_owned().await.expect("semaphore open");
+            let _g = opts
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            let stream = connector
+                .connect(SocketAddr::new(ip, port), opts.connect_timeout)
+                .await
+                .ok();
+            (port, stream)
+        });
+    }
+    let mut open: BTreeMap<u16, C::Stream> = BTreeMap::new();
+    while let Some(joined) = connects.join_next().await {
+        if let Ok((port, Some(stream))) = joined {
+            open.insert(port, stream);
+        }
+    }
+
+    let medical = medical_reason(&host, open.keys().copied(), options);
+    let safe = medical.is_some() && !options.probe_medical;
+    tracing::debug!(%ip, open = open.len(), medical = ?medical, safe, "open ports found");
+
+    // Phase 2: probe the open ports.
+    let mut probes = JoinSet::new();
+    for (port, stream) in open {
+        let (connector, per_host, opts) = (
+            Arc::clone(&connector),
+            Arc::clone(&per_host),
+            Arc::clone(&opts),
+        );
+        probes.spawn(async move {
+            let _h = per_host.acquire_owned().await.expect("semaphore open");
+            let _g = opts
+                .global
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("semaphore open");
+            probe_port(&*connector, ip, port, stream, &opts, safe).await
+        });
+    }
+    let mut services = Vec::new();
+    let mut facts = Vec::new();
+    while let Some(joined) = probes.join_next().await {
+        if let Ok((service, mut f)) = joined {
+            services.push(service);
+            facts.append(&mut f);
+        }
+    }
+
+    // NetBIOS node status: a read-only name query, skipped for medical hosts in safe mode.
+    if udp_ports.contains(&137)
+        && !safe
+        && let Some((service, status)) = netbios_query(&*connector, ip, options).await
+    {
+        services.push(service);
+        facts.push(Fact::NetBios(status));
+    }
+
+    // SNMP: read-only GET, skipped for medical hosts in safe mode.
+    if udp_ports.contains(&161)
+        && !options.snmp_communities.is_empty()
+        && !safe
+        && let Some((service, info)) = snmp_query(&*connector, ip, options).await
+    {
+        services.push(service);
+        facts.push(Fact::Snmp(info));
+    }
+    services.sort_by_key(|s| (s.protocol, s.port));
+
+    let observations = Observations {
+        ttl: host.ttl,
+        mac_vendor: host.vendor.clone(),
+        open_ports: services
+            .iter()
+            .filter(|s| s.protocol == Protocol::Tcp)
+            .map(|s| s.port)
+            .collect(),
+        facts,
+        medical_reason: medical.clone(),
+    };
+    let os = infer_os(&observations);
+    let hostname = hostname_from(&observations.facts);
+    HostFingerprint {
+        services,
+        os,
+        medical,
+        hostname,
+        observations,
+    }
+}
+
+/// Why a host counts as medical: operator list, medical-vendor MAC, or a DICOM/HL7 port open.
+fn medical_reason(
+    host: &HostInput,
+    open: impl Iterator<Item = u16>,
+    options: &FingerprintOptions,
+) -> Option<String> {
+    if options.medical_hosts.contains(&host.ip) {
+        return Some("listed as medical in the configuration".to_owned());
+    }
+    if let Some(vendor) = &host.vendor
+        && OsTables::builtin().is_medical_vendor(vendor)
+    {
+        return Some(format!(
+            "mac vendor {} makes medical devices",
+            quote(vendor.as_bytes(), 80)
+        ));
+    }
+    let ports: Vec<u16> = open.filter(|&p| is_medical_port(p)).collect();
+    if !ports.is_empty() {
+        let list = ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Some(format!("DICOM/HL7 port open ({list})"));
+    }
+    None
+}
+
+fn hostname_from(facts: &[Fact]) -> Option<String> {
+    facts.iter().find_map(|f| match f {
+        Fact::Ntlm(n) => n
+            .netbios_computer
+            .clone()
+            .or_else(|| n.dns_computer.clone()),
+        Fact::Snmp(s) => s.sys_name.clone(),
+        Fact::NetBios(n) => n.computer.clone(),
+        _ => None,
+    })
+}
+
+/// The probe plan for a port: connect-only ports and safe mode override the table.
+pub fn plan_for(table: &ServiceTable, port: u16, safe: bool) -> (String, Vec<ProbeKind>) {
+    let plan = table.plan_for(port);
+    let name = plan.map_or_else(|| "unknown".to_owned(), |p| p.service.clone());
+    if is_connect_only_port(port) || safe {
+        return (name, vec![ProbeKind::ConnectOnly]);
+    }
+    let probes = plan.map_or_else(|| table.default_probes.clone(), |p| p.probes.clone());
+    (name, probes)
+}
+
+/// Runs a port's probes in order until one identifies the service. Never fails: an open port
+/// is always reported, with whatever was learned.
+pub async fn probe_port<C: Connector>(
+    connector: &C,
+    ip: IpAddr,
+    port: u16,
+    first: C::Stream,
+    options: &FingerprintOptions,
+    safe: bool,
+) -> (Service, Vec<Fact>) {
+    let table = ServiceTable::builtin();
+    let (fallback, probes) = plan_for(table, port, safe);
+    let ctx = ProbeContext {
+        ip,
+        port,
+        limits: options.limits,
+        table,
+        dicom_calling_ae: &options.dicom_calling_ae,
+        dicom_called_ae: &options.dicom_called_ae,
+    };
+    let mut stream = Some(first);
+    let mut evidence = Vec::new();
+    let mut facts = Vec::new();
+    let mut best: Option<Finding> = None;
+    if safe {
+        evidence.push("medical safe mode: connect only".to_owned());
+    }
+    let deadline = tokio::time::Instant::now() + options.port_budget;
+    for kind in probes {
+        if tokio::time::Instant::now() >= deadline {
+            evidence.push(format!("{kind} probe skipped: port time budget spent"));
+            break;
+        }
+        let mut s = match stream.take() {
+            Some(s) => s,
+            None => match connector
+                .connect(SocketAddr::new(ip, port), options.connect_timeout)
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    evidence.push(format!("{kind} probe: reconnect failed: {e}"));
+                    break;
+                }
+            },
+        };
+        let outcome = tokio::time::timeout_at(deadline, probe::run(kind, &mut s, &ctx))
+            .await
+            .unwrap_or(Err(crate::wire::WireError::Deadline));
+        match outcome {
+            Ok(mut f) => {
+                evidence.append(&mut f.evidence);
+                facts.append(&mut f.facts);
+                if f.silent {
+                    evidence.push(format!("{kind} probe: service stayed silent"));
+                    stream = Some(s); // nothing exchanged: the next probe may use it
+                    continue;
+                }
+                if f.name.is_some() {
+                    best = Some(f);
+                    break;
+                }
+            }
+            Err(e) => evidence.push(format!("{kind} probe: {e}")),
+        }
+    }
+    let service = match best {
+        Some(f) => Service {
+            port,
+            protocol: Protocol::Tcp,
+            name: f.name.unwrap_or(fallback),
+            product: f.product,
+            version: f.version,
+            evidence,
+        },
+        None => Service {
+            port,
+            protocol: Protocol::Tcp,
+            name: fallback,
+            product: None,
+            version: None,
+            evidence,
+        },
+    };
+    tracing::debug!(%ip, port, service = %service.name, product = ?service.product, version = ?service.version, "port fingerprinted");
+    (service, facts)
+}
+
+/// Asks UDP 137 for the host's NetBIOS names.
+async fn netbios_query<C: Connector>(
+    connector: &C,
+    ip: IpAddr,
+    options: &FingerprintOptions,
+) -> Option<(Service, netbios::NodeStatus)> {
+    let id = 0x4441;
+    let reply = connector
+        .exchange_udp(
+            SocketAddr::new(ip, 137),
+            &netbios::node_status_request(id),
+            options.snmp_timeout,
+            netbios::MAX_DATAGRAM,
+        )
+        .await
+        .ok()??;
+    let status = netbios::parse_node_status(&reply, id)?;
+    let mut evidence = vec![format!("netbios node status: {}", status.names.join(" "))];
+    let samba = status.unit_id == [0; 6];
+    if samba {
+        evidence.push("netbios unit id 00:00:00:00:00:00 (Samba reports no MAC)".to_owned());
+    }
+    let service = Service {
+        port: 137,
+        protocol: Protocol::Udp,
+        name: "netbios-ns".to_owned(),
+        product: Some(
+            if samba {
+                "Samba nmbd"
+            } else {
+                "Microsoft Windows netbios-ns"
+            }
+            .to_owned(),
+        ),
+        version: None,
+        evidence,
+    };
+    Some((service, status))
+}
+
+/// Tries each configured community; the first valid answer wins.
+async fn snmp_query<C: Connector>(
+    connector: &C,
+    ip: IpAddr,
+    options: &FingerprintOptions,
+) -> Option<(Service, snmp::SnmpInfo)> {
+    let addr = SocketAddr::new(ip, 161);
+    for (i, community) in options.snmp_communities.iter().enumerate() {
+        let request_id = 0x4441_0000 + i32::try_from(i).unwrap_or(0);
+        let request = snmp::get_request(community, request_id);
+        let Ok(Some(reply)) = connector
+            .exchange_udp(addr, &request, options.snmp_timeout, snmp::MAX_DATAGRAM)
+            .await
+        else {
+            continue;
+        };
+        let Ok(mut info) = snmp::parse_response(&reply, request_id) else {
+            continue;
+        };
+        let product = info
+            .sys_object_id
+            .as_deref()
+            .and_then(snmp_agent_product)
+            .map(str::to_owned);
+        if product.as_deref() == Some("Net-SNMP") {
+            let id = request_id + 0x100;
+            let ask = snmp::get_request_for(community, id, &[snmp::NET_SNMP_VERSION_OID]);
+            if let Ok(Some(reply)) = connector
+                .exchange_udp(addr, &ask, options.snmp_timeout, snmp::MAX_DATAGRAM)
+                .await
+                && let Ok(v) = snmp::parse_response(&reply, id)
+            {
+                info.agent_version = v.agent_version;
+            }
+        }
+        let mut evidence = vec![format!("snmp v2c answered community #{}", i + 1)];
+        if let Some(d) = &info.sys_descr {
+            evidence.push(format!("snmp sysDescr: {}", quote(d.as_bytes(), 160)));
+        }
+        if let Some(o) = &info.sys_object_id {
+            evidence.push(format!("snmp sysObjectID: {o}"));
+        }
+        if let Some(n) = &info.sys_name {
+            evidence.push(format!("snmp sysName: {}", quote(n.as_bytes(), 64)));
+        }
+        if let Some(v) = &info.agent_version {
+            evidence.push(format!(
+                "snmp agent versionTag: {}",
+                quote(v.as_bytes(), 32)
+            ));
+        }
+        let service = Service {
+            port: 161,
+            protocol: Protocol::Udp,
+            name: "snmp".to_owned(),
+            product,
+            version: info.agent_version.clone(),
+            evidence,
+        };
+        return Some((service, info));
+    }
+    None
+}
+
+/// The agent software named by a sysObjectID's enterprise arc.
+fn snmp_agent_product(oid: &str) -> Option<&'static str> {
+    let enterprise = oid.strip_prefix("1.3.6.1.4.1.")?.split('.').next()?;
+    Some(match enterprise {
+        "8072" => "Net-SNMP",
+        "12356" => "Fortinet SNMP agent",
+        "9" => "Cisco SNMP agent",
+        "311" => "Microsoft Windows SNMP agent",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

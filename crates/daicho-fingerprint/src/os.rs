@@ -1,0 +1,631 @@
+//! OS inference: a pure function from what was observed about a host (TTL, MAC vendor, banners,
+//! NTLM, SNMP, HTTP, TLS, DICOM) to an [`OsGuess`] whose evidence lists every observation used.
+//!
+//! Each observation yields candidates with a confidence of its own (tables in
+//! `data/os-rules.toml`). Candidates vote per family: a family's score is
+//! `1 - Π(1 - c)` over its candidates, so independent agreeing observations strengthen each
+//! other. The best family wins; its most confident named candidate gives name and version.
+
+use std::sync::OnceLock;
+
+use daicho_model::{OsFamily, OsGuess};
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+use crate::probe::Fact;
+use crate::wire::quote;
+
+const OS_RULES_TOML: &str = include_str!("../data/os-rules.toml");
+const MEDICAL_VENDORS_TOML: &str = include_str!("../data/medical-vendors.toml");
+
+/// Everything known about one host that bears on its OS.
+#[derive(Debug, Clone, Default)]
+pub struct Observations {
+    /// IP TTL of a reply as received.
+    pub ttl: Option<u8>,
+    /// IEEE registrant of the MAC prefix.
+    pub mac_vendor: Option<String>,
+    /// Open TCP ports.
+    pub open_ports: Vec<u16>,
+    /// What the probes learned.
+    pub facts: Vec<Fact>,
+    /// True when the host was recognised as medical (port, vendor or operator list).
+    pub medical_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowsBuild {
+    build: String,
+    client: Option<String>,
+    server: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPatternRule {
+    pattern: String,
+    name: String,
+    version: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Iis {
+    version: String,
+    name: String,
+    windows: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOsRule {
+    source: Source,
+    pattern: String,
+    family: OsFamily,
+    name: Option<String>,
+    version: Option<String>,
+    confidence: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Source {
+    SnmpSysdescr,
+    SnmpObjectid,
+    HttpServer,
+    Ssh,
+    TlsSubject,
+    TlsIssuer,
+    MacVendor,
+    SmbNativeOs,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOsTables {
+    windows_build: Vec<WindowsBuild>,
+    ssh_distro: Vec<RawPatternRule>,
+    iis: Vec<Iis>,
+    os_rule: Vec<RawOsRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MedicalVendors {
+    names: Vec<String>,
+}
+
+/// The compiled OS tables.
+#[derive(Debug)]
+pub struct OsTables {
+    windows_builds: Vec<WindowsBuild>,
+    ssh_distros: Vec<(Regex, String, String)>,
+    iis: Vec<Iis>,
+    rules: Vec<(Source, Regex, RawOsRule)>,
+    medical_vendors: Vec<String>,
+}
+
+/// Why the OS tables did not load.
+#[derive(Debug, thiserror::Error)]
+pub enum OsTableError {
+    /// TOML syntax or layout.
+    #[error("os rules: {0}")]
+    Toml(#[from] toml::de::Error),
+    /// A pattern that does not compile.
+    #[error("os rules: bad pattern `{pattern}`: {source}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// The regex error.
+        source: regex::Error,
+    },
+    /// A confidence outside 0..1.
+    #[error("os rules: confidence {0} outside 0..1")]
+    Confidence(f64),
+}
+
+fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, OsTableError> {
+    RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|source| OsTableError::Pattern {
+            pattern: pattern.to_owned(),
+            source,
+        })
+}
+
+impl OsTables {
+    /// Parses the OS tables and the medical vendor list.
+    pub fn parse(os_rules: &str, medical_vendors: &str) -> Result<Self, OsTableError> {
+        let raw: RawOsTables = toml::from_str(os_rules)?;
+        let medical: MedicalVendors = toml::from_str(medical_vendors)?;
+        let mut rules = Vec::new();
+        for r in raw.os_rule {
+            if !(0.0..=1.0).contains(&r.confidence) {
+                return Err(OsTableError::Confidence(r.confidence));
+            }
+            let re = compile(&r.pattern, r.source == Source::MacVendor)?;
+            rules.push((r.source, re, r));
+        }
+        let ssh_distros = raw
+            .ssh_distro
+            .into_iter()
+            .map(|d| Ok((compile(&d.pattern, false)?, d.name, d.version)))
+            .collect::<Result<_, OsTableError>>()?;
+        Ok(Self {
+            windows_builds: raw.windows_build,
+            ssh_distros,
+            iis: raw.iis,
+            rules,
+            medical_vendors: medical.names.iter().map(|n| n.to_lowercase()).collect(),
+        })
+    }
+
+    /// The tables shipped in `data/`.
+    pub fn builtin() -> &'static Self {
+        static TABLES: OnceLock<OsTables> = OnceLock::new();
+        TABLES.get_or_init(|| {
+            Self::parse(OS_RULES_TOML, MEDICAL_VENDORS_TOML).expect("data/os-rules.toml is valid")
+        })
+    }
+
+    /// True when `vendor` (an IEEE registrant name) belongs to a medical-device maker.
+    pub fn is_medical_vendor(&self, vendor: &str) -> bool {
+        let v = vendor.to_lowercase();
+        self.medical_vendors.iter().any(|m| v.contains(m.as_str()))
+    }
+
+    /// Windows release names for an NTLM/SNMP version: (client, server).
+    pub fn windows_release(&self, version: &str) -> Option<(Option<&str>, Option<&str>)> {
+        self.windows_builds
+            .iter()
+            .find(|w| w.build == version)
+            .map(|w| (w.client.as_deref(), w.server.as_deref()))
+    }
+
+    /// The distribution release an OpenSSH version and banner comment point to.
+    pub fn ssh_distro(&self, version: &str, comment: &str) -> Option<(&str, &str)> {
+        let key = format!("{version} {comment}");
+        self.ssh_distros
+            .iter()
+            .find(|(re, _, _)| re.is_match(&key))
+            .map(|(_, n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+/// One piece of evidence pointing at an OS.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    family: OsFamily,
+    name: Option<String>,
+    version: Option<String>,
+    confidence: f64,
+    evidence: String,
+}
+
+fn candidate(
+    family: OsFamily,
+    name: Option<&str>,
+    version: Option<&str>,
+    confidence: f64,
+    evidence: String,
+) -> Candidate {
+    Candidate {
+        family,
+        name: name.map(str::to_owned),
+        version: version.map(str::to_owned),
+        confidence,
+        evidence,
+    }
+}
+
+/// Infers the OS from `obs` using the built-in tables.
+pub fn infer_os(obs: &Observations) -> OsGuess {
+    infer_os_with(obs, OsTables::builtin())
+}
+
+/// Infers the OS from `obs` using `tables`.
+pub fn infer_os_with(obs: &Observations, tables: &OsTables) -> OsGuess {
+    let candidates = collect(obs, tables);
+    decide(candidates)
+}
+
+fn apply_rules(
+    tables: &OsTables,
+    source: Source,
+    text: &str,
+    label: &str,
+    out: &mut Vec<Candidate>,
+) {
+    if let Some((_, re, rule)) = tables
+        .rules
+        .iter()
+        .find(|(s, re, _)| *s == source && re.is_match(text))
+    {
+        let caps = re.captures(text);
+        let fill = |t: &Option<String>| -> Option<String> {
+            let t = t.as_ref()?;
+            let s = match &caps {
+                Some(c) => expand_str(t, c),
+                None => t.clone(),
+            };
+            (!s.is_empty()).then_some(s)
+        };
+        out.push(Candidate {
+            family: rule.family,
+            name: fill(&rule.name),
+            version: fill(&rule.version),
+            confidence: rule.confidence,
+            evidence: format!("{label}: {}", quote(text.as_bytes(), 160)),
+        });
+    }
+}
+
+/// `$n` expansion over a text regex (the service rules use byte regexes).
+fn expand_str(template: &str, caps: &regex::Captures<'_>) -> String {
+    let mut out = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$'
+            && let Some(d) = chars.peek().and_then(|d| d.to_digit(10))
+        {
+            chars.next();
+            if let Some(m) = caps.get(d as usize) {
+                out.push_str(m.as_str());
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    out.trim().to_owned()
+}
+
+fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    if let Some(ttl) = obs.ttl {
+        // Replies arrive with the initial TTL less the hops; buckets by common initial values.
+        let (family, initial, confidence) = match ttl {
+            0..=64 => (OsFamily::Linux, 64, 0.2),
+            65..=128 => (OsFamily::Windows, 128, 0.3),
+            _ => (OsFamily::Network, 255, 0.3),
+        };
+        out.push(candidate(
+            family,
+            None,
+            None,
+            confidence,
+            format!("ttl {ttl} (initial {initial})"),
+        ));
+    }
+    if let Some(vendor) = &obs.mac_vendor {
+        if tables.is_medical_vendor(vendor) {
+            out.push(candidate(
+                OsFamily::Medical,
+                None,
+                None,
+                0.5,
+                format!(
+                    "mac vendor {} is a medical-device maker",
+                    quote(vendor.as_bytes(), 80)
+                ),
+            ));
+        }
+        apply_rules(tables, Source::MacVendor, vendor, "mac vendor", &mut out);
+    }
+    let server_roles = obs
+        .open_ports
+        .iter()
+        .any(|p| matches!(p, 88 | 389 | 3268 | 1433));
+    for fact in &obs.facts {
+        match fact {
+            Fact::Ssh(b) => {
+                if let (Some(v), Some(c)) = (&b.version, &b.comment)
+                    && let Some((name, release)) = tables.ssh_distro(v, c)
+                {
+                    out.push(candidate(
+                        OsFamily::Linux,
+                        Some(name),
+                        Some(release),
+                        0.9,
+                        format!(
+                            "ssh banner {} names the {name} {release} package",
+                            quote(b.line.as_bytes(), 120)
+                        ),
+                    ));
+                    continue;
+                }
+                apply_rules(tables, Source::Ssh, &b.line, "ssh banner", &mut out);
+            }
+            Fact::HttpServer(s) => {
+                if let Some(v) = s.strip_prefix("Microsoft-IIS/")
+                    && let Some(iis) = tables.iis.iter().find(|i| i.version == v.trim())
+                {
+                    out.push(candidate(
+                        OsFamily::Windows,
+                        Some(&iis.name),
+                        Some(&iis.windows),
+                        0.8,
+                        format!(
+                            "http server {} ships with {}",
+                            quote(s.as_bytes(), 80),
+                            iis.name
+                        ),
+                    ));
+                    continue;
+                }
+                apply_rules(tables, Source::HttpServer, s, "http server", &mut out);
+            }
+            Fact::Ntlm(n) => {
+                let Some(version) = n.version_string() else {
+                    continue;
+                };
+                let release = tables.windows_release(&version);
+                let name = match release {
+                    Some((Some(_), Some(s))) if server_roles => s.to_owned(),
+                    Some((Some(c), Some(s))) => format!("{c} or {s}"),
+                    Some((Some(c), None)) => c.to_owned(),
+                    Some((None, Some(s))) => s.to_owned(),
+                    _ => "Windows".to_owned(),
+                };
+                let (family, confidence) = if n.build == Some(0) {
+                    // Samba reports a fixed 6.1 with build 0: a Unix host speaking SMB.
+                    (OsFamily::Linux, 0.5)
+                } else {
+                    (OsFamily::Windows, 0.95)
+                };
+                let who = n
+                    .netbios_computer
+                    .as_deref()
+                    .map(|c| format!(" from {c}"))
+                    .unwrap_or_default();
+                if family == OsFamily::Linux {
+                    out.push(candidate(
+                        family,
+                        None,
+                        None,
+                        confidence,
+                        format!(
+                            "ntlm challenge{who} reports version {version} with build 0 (Samba)"
+                        ),
+                    ));
+                } else {
+                    out.push(candidate(
+                        family,
+                        Some(&name),
+                        Some(&version),
+                        confidence,
+                        format!("ntlm challenge{who} reports Windows {version}"),
+                    ));
+                }
+            }
+            Fact::Snmp(s) => {
+                if let Some(d) = &s.sys_descr {
+                    let before = out.len();
+                    apply_rules(tables, Source::SnmpSysdescr, d, "snmp sysDescr", &mut out);
+                    // Windows sysDescr gives major.minor.build: name it from the build table.
+                    if let Some(c) = out.get_mut(before)
+                        && c.family == OsFamily::Windows
+                        && let Some(v) = &c.version
+                        && let Some((client, server)) = tables.windows_release(v)
+                    {
+                        c.name = server.or(client).map(str::to_owned);
+                    }
+                }
+                if let Some(o) = &s.sys_object_id {
+                    apply_rules(
+                        tables,
+                        Source::SnmpObjectid,
+                        o,
+                        "snmp sysObjectID",
+                        &mut out,
+                    );
+                }
+            }
+            Fact::Cert(c) => {
+                apply_rules(
+                    tables,
+                    Source::TlsSubject,
+                    &c.subject,
+                    "tls certificate subject",
+                    &mut out,
+                );
+                if !c.self_signed {
+                    apply_rules(
+                        tables,
+                        Source::TlsIssuer,
+                        &c.issuer,
+                        "tls certificate issuer",
+                        &mut out,
+                    );
+                }
+            }
+            Fact::SmbNativeOs { os, lanman } => {
+                let text = match lanman {
+                    Some(l) => format!("{os} | {l}"),
+                    None => os.clone(),
+                };
+                apply_rules(
+                    tables,
+                    Source::SmbNativeOs,
+                    &text,
+                    "smb native os",
+                    &mut out,
+                );
+            }
+            Fact::NetBios(n) => {
+                let who = n.computer.as_deref().unwrap_or("?");
+                if n.unit_id == [0; 6] {
+                    out.push(candidate(
+                        OsFamily::Linux,
+                        None,
+                        None,
+                        0.4,
+                        format!("netbios name {who} answered by Samba (no unit id)"),
+                    ));
+                } else {
+                    out.push(candidate(
+                        OsFamily::Windows,
+                        None,
+                        None,
+                        0.5,
+                        format!("netbios name {who} answered with a unit id (Windows)"),
+                    ));
+                }
+            }
+            Fact::Dicom {
+                implementation_uid,
+                version_name,
+            } => {
+                let who = version_name
+                    .as_deref()
+                    .or(implementation_uid.as_deref())
+                    .unwrap_or("a DICOM peer");
+                out.push(candidate(
+                    OsFamily::Medical,
+                    None,
+                    None,
+                    0.6,
+                    format!("dicom association answered ({})", quote(who.as_bytes(), 64)),
+                ));
+            }
+            Fact::OsHint {
+                family,
+                name,
+                evidence,
+            } => {
+                if let Ok(f) = serde_plain_family(family) {
+                    out.push(candidate(f, name.as_deref(), None, 0.6, evidence.clone()));
+                }
+            }
+        }
+    }
+    if obs.open_ports.contains(&2575) {
+        out.push(candidate(
+            OsFamily::Medical,
+            None,
+            None,
+            0.5,
+            "hl7 mllp port 2575 open".to_owned(),
+        ));
+    }
+    if let Some(reason) = &obs.medical_reason
+        && !out.iter().any(|c| c.family == OsFamily::Medical)
+    {
+        out.push(candidate(
+            OsFamily::Medical,
+            None,
+            None,
+            0.4,
+            format!("treated as medical: {reason}"),
+        ));
+    }
+    out
+}
+
+fn serde_plain_family(family: &str) -> Result<OsFamily, ()> {
+    Ok(match family {
+        "windows" => OsFamily::Windows,
+        "linux" => OsFamily::Linux,
+        "macos" => OsFamily::Macos,
+        "ios" => OsFamily::Ios,
+        "android" => OsFamily::Android,
+        "bsd" => OsFamily::Bsd,
+        "network" => OsFamily::Network,
+        "printer" => OsFamily::Printer,
+        "medical" => OsFamily::Medical,
+        "embedded" => OsFamily::Embedded,
+        _ => return Err(()),
+    })
+}
+
+fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
+    if candidates.is_empty() {
+        return OsGuess::default();
+    }
+    candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    let mut families: Vec<(OsFamily, f64)> = Vec::new();
+    for c in &candidates {
+        match families.iter_mut().find(|(f, _)| *f == c.family) {
+            Some((_, miss)) => *miss *= 1.0 - c.confidence,
+            None => families.push((c.family, 1.0 - c.confidence)),
+        }
+    }
+    // Highest combined score; ties go to the family seen first (the most confident candidate).
+    let medical_miss = families
+        .iter()
+        .find(|(f, _)| *f == OsFamily::Medical)
+        .map(|(_, m)| *m);
+    let (family, miss) = families
+        .iter()
+        .copied()
+        .fold(None::<(OsFamily, f64)>, |best, (f, m)| match best {
+            Some((_, bm)) if bm <= m => best,
+            _ => Some((f, m)),
+        })
+        .expect("at least one candidate");
+    // Medical evidence that is itself fairly strong (0.5 or more) decides the family.
+    let (family, miss) = match medical_miss {
+        Some(m) if m <= 0.5 => (OsFamily::Medical, m),
+        _ => (family, miss),
+    };
+    // A medical device is medical first, whatever it runs inside: the family says how to treat
+    // it, while name and version still tell what OS it runs (e.g. a PACS on Debian 12).
+    let inner_os = (family == OsFamily::Medical)
+        .then(|| {
+            candidates
+                .iter()
+                .find(|c| c.name.is_some())
+                .map(|c| c.family)
+        })
+        .flatten();
+    let support: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.family == family || Some(c.family) == inner_os)
+        .collect();
+    let named = support.iter().find(|c| c.name.is_some());
+    let name = named.and_then(|c| c.name.clone());
+    let version = support
+        .iter()
+        .find(|c| c.version.is_some() && (c.name.is_none() || c.name == name))
+        .and_then(|c| c.version.clone());
+    let mut evidence: Vec<String> = support.iter().map(|c| c.evidence.clone()).collect();
+    for c in candidates
+        .iter()
+        .filter(|c| c.family != family && Some(c.family) != inner_os)
+    {
+        evidence.push(format!(
+            "outweighed ({}): {}",
+            family_word(c.family),
+            c.evidence
+        ));
+    }
+    let confidence = ((1.0 - miss).min(0.99) * 100.0).round() / 100.0;
+    OsGuess {
+        family,
+        name,
+        version,
+        confidence,
+        evidence,
+    }
+}
+
+fn family_word(f: OsFamily) -> &'static str {
+    match f {
+        OsFamily::Windows => "windows",
+        OsFamily::Linux => "linux",
+        OsFamily::Macos => "macos",
+        OsFamily::Ios => "ios",
+        OsFamily::Android => "android",
+        OsFamily::Bsd => "bsd",
+        OsFamily::Network => "network",
+        OsFamily::Printer => "printer",
+        OsFamily::Medical => "medical",
+        OsFamily::Embedded => "embedded",
+        OsFamily::Unknown => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests;

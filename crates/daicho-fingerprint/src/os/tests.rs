@@ -1,0 +1,418 @@
+//! OS inference over hand-built observations.
+
+use super::*;
+use crate::probe::{ntlm::NtlmInfo, snmp::SnmpInfo, ssh, tls::CertInfo};
+
+fn ssh_fact(line: &str) -> Fact {
+    Fact::Ssh(ssh::parse_banner(line.as_bytes()).unwrap())
+}
+
+fn ntlm(major: u8, minor: u8, build: u16) -> Fact {
+    Fact::Ntlm(NtlmInfo {
+        major: Some(major),
+        minor: Some(minor),
+        build: Some(build),
+        netbios_computer: Some("PC01".into()),
+        ..NtlmInfo::default()
+    })
+}
+
+fn snmp(descr: &str, oid: &str) -> Fact {
+    Fact::Snmp(SnmpInfo {
+        sys_descr: Some(descr.into()),
+        sys_object_id: Some(oid.into()),
+        sys_name: None,
+        agent_version: None,
+    })
+}
+
+fn obs(ttl: Option<u8>, vendor: Option<&str>, facts: Vec<Fact>) -> Observations {
+    Observations {
+        ttl,
+        mac_vendor: vendor.map(str::to_owned),
+        open_ports: Vec::new(),
+        facts,
+        medical_reason: None,
+    }
+}
+
+#[test]
+fn nothing_observed_is_unknown_with_no_evidence() {
+    let g = infer_os(&Observations::default());
+    assert_eq!(g.family, OsFamily::Unknown);
+    assert!(g.confidence.abs() < f64::EPSILON);
+    assert!(g.evidence.is_empty());
+}
+
+#[test]
+fn ubuntu_release_from_openssh_revision() {
+    let g = infer_os(&obs(
+        Some(64),
+        Some("Dell Inc."),
+        vec![ssh_fact("SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6")],
+    ));
+    assert_eq!(g.family, OsFamily::Linux);
+    assert_eq!(g.name.as_deref(), Some("Ubuntu"));
+    assert_eq!(g.version.as_deref(), Some("22.04"));
+    assert!(g.confidence >= 0.9);
+    assert!(g.evidence.iter().any(|e| e.contains("3ubuntu0.6")));
+    assert!(g.evidence.iter().any(|e| e.contains("ttl 64")));
+}
+
+#[test]
+fn debian_release_from_deb_suffix_and_from_version() {
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![ssh_fact("SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3")],
+    ));
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("Debian"), Some("11"))
+    );
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![ssh_fact("SSH-2.0-OpenSSH_9.2p1 Debian-2")],
+    ));
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("Debian"), Some("12"))
+    );
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![ssh_fact("SSH-2.0-OpenSSH_7.4p1 Debian-10+deb9u7")],
+    ));
+    assert_eq!(g.version.as_deref(), Some("9"));
+}
+
+#[test]
+fn windows_build_table_from_ntlm() {
+    let g = infer_os(&obs(Some(128), None, vec![ntlm(10, 0, 17763)]));
+    assert_eq!(g.family, OsFamily::Windows);
+    assert_eq!(
+        g.name.as_deref(),
+        Some("Windows 10 1809 or Windows Server 2019")
+    );
+    assert_eq!(g.version.as_deref(), Some("10.0.17763"));
+    assert!(g.confidence > 0.95);
+    let mut o = obs(Some(128), None, vec![ntlm(10, 0, 17763)]);
+    o.open_ports = vec![88, 389, 445];
+    assert_eq!(
+        infer_os(&o).name.as_deref(),
+        Some("Windows Server 2019"),
+        "domain controller ports mean server"
+    );
+    let g = infer_os(&obs(None, None, vec![ntlm(6, 1, 7601)]));
+    assert_eq!(
+        g.name.as_deref(),
+        Some("Windows 7 SP1 or Windows Server 2008 R2 SP1")
+    );
+    let g = infer_os(&obs(None, None, vec![ntlm(10, 0, 19045)]));
+    assert_eq!(g.name.as_deref(), Some("Windows 10 22H2"));
+    let g = infer_os(&obs(None, None, vec![ntlm(10, 0, 12345)]));
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("Windows"), Some("10.0.12345"))
+    );
+}
+
+#[test]
+fn samba_build_zero_is_not_windows() {
+    let g = infer_os(&obs(Some(64), None, vec![ntlm(6, 1, 0)]));
+    assert_eq!(g.family, OsFamily::Linux);
+    assert!(g.evidence.iter().any(|e| e.contains("Samba")));
+}
+
+#[test]
+fn fortigate_from_snmp_tls_and_vendor() {
+    let cert = CertInfo {
+        subject: "C=US, ST=California, L=Sunnyvale, O=Fortinet, OU=FortiGate, CN=FGT60E0000000001".into(),
+        issuer: "C=US, ST=California, L=Sunnyvale, O=Fortinet, OU=Certificate Authority, CN=fortinet-subca2001".into(),
+        ..CertInfo::default()
+    };
+    let g = infer_os(&obs(
+        Some(255),
+        Some("Fortinet, Inc."),
+        vec![
+            Fact::Cert(cert.clone()),
+            snmp(
+                "FortiGate-60E v6.0.4,build0231,190107 (GA)",
+                "1.3.6.1.4.1.12356.101.1.60",
+            ),
+        ],
+    ));
+    assert_eq!(g.family, OsFamily::Network);
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("FortiOS"), Some("6.0.4"))
+    );
+    assert!(g.confidence >= 0.99);
+    for needle in [
+        "snmp sysDescr",
+        "tls certificate subject",
+        "mac vendor",
+        "ttl 255",
+        "sysObjectID",
+    ] {
+        assert!(
+            g.evidence.iter().any(|e| e.contains(needle)),
+            "missing {needle}: {:?}",
+            g.evidence
+        );
+    }
+    // The certificate alone is enough to say network/FortiOS.
+    let g = infer_os(&obs(None, None, vec![Fact::Cert(cert)]));
+    assert_eq!(
+        (g.family, g.name.as_deref()),
+        (OsFamily::Network, Some("FortiOS"))
+    );
+}
+
+#[test]
+fn snmp_sysdescr_families() {
+    let cases = [
+        (
+            "Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), Version 15.0(2)SE11, RELEASE SOFTWARE (fc3)",
+            OsFamily::Network,
+            Some("Cisco IOS"),
+            Some("15.0(2)SE11"),
+        ),
+        (
+            "Linux file-srv 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01) x86_64",
+            OsFamily::Linux,
+            Some("Linux"),
+            Some("6.1.0-18-amd64"),
+        ),
+        (
+            "Hardware: Intel64 Family 6 Model 85 Stepping 7 AT/AT COMPATIBLE - Software: Windows Version 6.3 (Build 9600 Multiprocessor Free)",
+            OsFamily::Windows,
+            Some("Windows Server 2012 R2"),
+            Some("6.3.9600"),
+        ),
+        (
+            "Brother NC-8300h, Firmware Ver.1.10",
+            OsFamily::Printer,
+            None,
+            None,
+        ),
+        ("AlliedWare Plus (TM) 5.4.7", OsFamily::Network, None, None),
+    ];
+    for (descr, family, name, version) in cases {
+        let g = infer_os(&obs(None, None, vec![snmp(descr, "1.3.6.1.4.1.99999")]));
+        assert_eq!(
+            (g.family, g.name.as_deref(), g.version.as_deref()),
+            (family, name, version),
+            "{descr}"
+        );
+    }
+}
+
+#[test]
+fn iis_version_names_windows() {
+    let g = infer_os(&obs(
+        Some(127),
+        None,
+        vec![Fact::HttpServer("Microsoft-IIS/7.5".into())],
+    ));
+    assert_eq!(
+        (g.family, g.name.as_deref(), g.version.as_deref()),
+        (
+            OsFamily::Windows,
+            Some("Windows Server 2008 R2"),
+            Some("6.1")
+        )
+    );
+}
+
+#[test]
+fn dicom_and_medical_vendor_beat_ttl_and_web_server() {
+    let g = infer_os(&obs(
+        Some(64),
+        Some("FUJIFILM Corporation"),
+        vec![
+            Fact::Dicom {
+                implementation_uid: Some("1.2.276.0.7230010.3.0.3.6.7".into()),
+                version_name: Some("OFFIS_DCMTK_367".into()),
+            },
+            Fact::HttpServer("nginx/1.22.1".into()),
+        ],
+    ));
+    assert_eq!(g.family, OsFamily::Medical);
+    assert!(g.evidence.iter().any(|e| e.contains("OFFIS_DCMTK_367")));
+    assert!(
+        g.evidence
+            .iter()
+            .any(|e| e.starts_with("outweighed (linux)")),
+        "conflicts are shown: {:?}",
+        g.evidence
+    );
+}
+
+#[test]
+fn hl7_port_and_listed_host_count_as_medical() {
+    let mut o = obs(Some(64), None, vec![]);
+    o.open_ports = vec![2575];
+    assert_eq!(infer_os(&o).family, OsFamily::Medical);
+    let mut o = obs(None, None, vec![]);
+    o.medical_reason = Some("listed as medical in the configuration".into());
+    let g = infer_os(&o);
+    assert_eq!(g.family, OsFamily::Medical);
+    assert!(g.evidence[0].contains("listed"));
+}
+
+#[test]
+fn ttl_alone_is_a_weak_guess() {
+    let g = infer_os(&obs(Some(120), None, vec![]));
+    assert_eq!(g.family, OsFamily::Windows);
+    assert!(g.confidence < 0.5);
+    assert_eq!(g.name, None);
+    let g = infer_os(&obs(Some(250), None, vec![]));
+    assert_eq!(g.family, OsFamily::Network);
+}
+
+#[test]
+fn printer_vendor_and_rule_hints() {
+    let g = infer_os(&obs(Some(64), Some("Brother industries, LTD."), vec![]));
+    assert_eq!(g.family, OsFamily::Printer);
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![Fact::OsHint {
+            family: "network".into(),
+            name: Some("Cisco IOS".into()),
+            evidence: "telnet: User Access Verification".into(),
+        }],
+    ));
+    assert_eq!(
+        (g.family, g.name.as_deref()),
+        (OsFamily::Network, Some("Cisco IOS"))
+    );
+}
+
+#[test]
+fn medical_vendor_list() {
+    let t = OsTables::builtin();
+    for v in [
+        "NIHON KOHDEN AMERICA",
+        "Philips Medical Systems - Cardiac and Monitoring Systems (CM",
+        "OLYMPUS CORPORATION",
+        "FUJIFILM Corporation",
+        "Omron Healthcare Co., Ltd",
+    ] {
+        assert!(t.is_medical_vendor(v), "{v}");
+    }
+    for v in [
+        "Dell Inc.",
+        "CANON INC.",
+        "Brother industries, LTD.",
+        "OMRON Corporation",
+    ] {
+        assert!(!t.is_medical_vendor(v), "{v}");
+    }
+}
+
+#[test]
+fn bad_tables_are_refused() {
+    assert!(matches!(
+        OsTables::parse(
+            "windows_build = []\nssh_distro = []\niis = []\n[[os_rule]]\nsource = \"ssh\"\npattern = \"(\"\nfamily = \"linux\"\nconfidence = 0.5\n",
+            "names = []"
+        ),
+        Err(OsTableError::Pattern { .. })
+    ));
+    assert!(matches!(
+        OsTables::parse(
+            "windows_build = []\nssh_distro = []\niis = []\n[[os_rule]]\nsource = \"ssh\"\npattern = \"a\"\nfamily = \"linux\"\nconfidence = 1.5\n",
+            "names = []"
+        ),
+        Err(OsTableError::Confidence(_))
+    ));
+    assert!(matches!(
+        OsTables::parse(
+            "windows_build = []\nssh_distro = []\niis = []\nos_rule = []\n",
+            "nope = 1"
+        ),
+        Err(OsTableError::Toml(_))
+    ));
+}
+
+proptest::proptest! {
+    #[test]
+    fn confidence_stays_in_range(ttl in proptest::option::of(proptest::num::u8::ANY), descr in ".{0,80}", server in ".{0,40}") {
+        let g = infer_os(&obs(ttl, Some(&descr), vec![snmp(&descr, "1.3.6.1.4.1.9.1"), Fact::HttpServer(server)]));
+        proptest::prop_assert!((0.0..=1.0).contains(&g.confidence));
+        proptest::prop_assert!(g.family == OsFamily::Unknown || !g.evidence.is_empty());
+    }
+}
+
+#[test]
+fn medical_family_keeps_the_inner_os_name() {
+    let g = infer_os(&obs(
+        Some(64),
+        None,
+        vec![
+            ssh_fact("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"),
+            Fact::Dicom {
+                implementation_uid: None,
+                version_name: Some("OFFIS_DCMTK_367".into()),
+            },
+        ],
+    ));
+    assert_eq!(g.family, OsFamily::Medical);
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("Debian"), Some("12"))
+    );
+    assert!(
+        g.evidence.iter().any(|e| e.contains("dicom"))
+            && g.evidence.iter().any(|e| e.contains("deb12u3"))
+    );
+    // A weak medical hint (operator list alone, 0.4) does not override strong OS evidence.
+    let mut o = obs(
+        None,
+        None,
+        vec![ssh_fact("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3")],
+    );
+    o.medical_reason = Some("listed".into());
+    assert_eq!(infer_os(&o).family, OsFamily::Linux);
+}
+
+#[test]
+fn smb1_native_os_strings() {
+    let native = |os: &str, lanman: &str| Fact::SmbNativeOs {
+        os: os.into(),
+        lanman: Some(lanman.into()),
+    };
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![native(
+            "Windows Server 2003 3790 Service Pack 2",
+            "Windows Server 2003 5.2",
+        )],
+    ));
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("Windows Server 2003"), Some("5.2.3790"))
+    );
+    let g = infer_os(&obs(
+        None,
+        None,
+        vec![native(
+            "Windows 7 Professional 7601 Service Pack 1",
+            "Windows 7 Professional 6.1",
+        )],
+    ));
+    assert_eq!(
+        (g.family, g.name.as_deref()),
+        (OsFamily::Windows, Some("Windows 7 Professional"))
+    );
+    let g = infer_os(&obs(
+        Some(64),
+        None,
+        vec![native("Unix", "Samba 4.17.12-Debian")],
+    ));
+    assert_eq!(g.family, OsFamily::Linux);
+}

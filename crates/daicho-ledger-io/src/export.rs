@@ -1,0 +1,363 @@
+//! Writing the ledger: XLSX for people, CSV for other tools.
+//!
+//! Both put the twelve MHLW columns first and in the manual's order, then MACアドレス,
+//! ベンダー, 最終確認日時, 開放サービス and フラグ, with Japanese headers. Either file imports back
+//! to the same [`LedgerRow`](crate::LedgerRow)s ([`import_ledger`](crate::import_ledger)
+//! recognises and skips the four observed columns).
+//!
+//! CSV details: rows end in CRLF. UTF-8 output starts with a BOM so that Excel opens it as
+//! UTF-8. CP932 output refuses characters CP932 cannot hold ([`ExportError::NotCp932`] lists
+//! every one with its row and column) rather than writing `?`: nothing is silently lost.
+//! A cell that a spreadsheet would evaluate as a formula (starting with `=`, `+`, `@`, or `-`
+//! followed by a non-digit) gets a leading `'`, which import strips again — host names come
+//! from the network and must not run in the operator's Excel.
+
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError,
+};
+
+use crate::row::{Column, ExportRow, flag_label};
+use crate::text::display_width;
+
+/// Facts written beside the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportMeta {
+    /// When the export was made; its offset is the one times are shown in (JST for Japan).
+    pub generated_at: DateTime<FixedOffset>,
+    /// The facility (医療機関名), shown on the metadata sheet.
+    pub facility: String,
+    /// The tool and version that wrote the file, e.g. `daicho 0.1.0`.
+    pub generator: String,
+}
+
+/// The CSV encodings the export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsvEncoding {
+    /// UTF-8 with a byte-order mark (Excel opens it correctly).
+    Utf8Bom,
+    /// Shift_JIS/CP932, for older tools that read nothing else.
+    Cp932,
+}
+
+/// A character CP932 cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrepresentable {
+    /// Spreadsheet row (header = 1).
+    pub row: usize,
+    /// The column header.
+    pub column: &'static str,
+    /// The character.
+    pub character: char,
+}
+
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Some characters cannot be written in CP932.
+    #[error(
+        "CP932 (Shift_JIS) で表せない文字があります。UTF-8 で出力するか、台帳の文字を直してください: {}",
+        .0.iter().map(|u| format!("{} 行目 {} の「{}」(U+{:04X})", u.row, u.column, u.character, u.character as u32)).collect::<Vec<_>>().join(", ")
+    )]
+    NotCp932(Vec<Unrepresentable>),
+    /// The XLSX writer failed.
+    #[error("XLSX を書けません: {0}")]
+    Xlsx(#[from] XlsxError),
+    /// The CSV writer failed.
+    #[error("CSV を書けません: {0}")]
+    Csv(String),
+}
+
+/// The text of every export column for one row, in [`Column::ALL`] order.
+pub fn export_cells(row: &ExportRow, offset: FixedOffset) -> Vec<String> {
+    Column::ALL
+        .iter()
+        .map(|&column| match column {
+            Column::Vendor => row.vendor.clone(),
+            Column::LastSeen => row
+                .last_seen
+                .map(|t| {
+                    t.with_timezone(&offset)
+                        .format("%Y/%m/%d %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default(),
+            Column::OpenServices => row.open_services.join(", "),
+            Column::Flags => flags_text(row),
+            ledger => row.ledger.text(ledger).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn flags_text(row: &ExportRow) -> String {
+    row.flags
+        .iter()
+        .map(|f| match &f.service {
+            Some(service) => format!("{}({service})", flag_label(f.kind)),
+            None => flag_label(f.kind).to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// Prefixes `'` to a value a spreadsheet would treat as a formula.
+fn guard(value: &str) -> String {
+    let risky = match value.chars().next() {
+        Some('=' | '+' | '@' | '\t' | '\r') => true,
+        Some('-') => value
+            .chars()
+            .nth(1)
+            .is_some_and(|c| !c.is_ascii_digit() && !c.is_whitespace()),
+        _ => false,
+    };
+    if risky {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
+/// Writes the ledger as CSV.
+pub fn export_csv(
+    rows: &[ExportRow],
+    meta: &ExportMeta,
+    encoding: CsvEncoding,
+) -> Result<Vec<u8>, ExportError> {
+    let offset = *meta.generated_at.offset();
+    let mut table: Vec<Vec<String>> =
+        vec![Column::ALL.iter().map(|c| c.header().to_owned()).collect()];
+    table.extend(
+        rows.iter()
+            .map(|r| export_cells(r, offset).iter().map(|v| guard(v)).collect()),
+    );
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for cells in &table {
+        writer
+            .write_record(cells)
+            .map_err(|e| ExportError::Csv(e.to_string()))?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| ExportError::Csv(e.to_string()))?;
+    Ok(match encoding {
+        CsvEncoding::Utf8Bom => {
+            let mut out = b"\xEF\xBB\xBF".to_vec();
+            out.extend(body);
+            out
+        }
+        CsvEncoding::Cp932 => {
+            let text = String::from_utf8(body).map_err(|e| ExportError::Csv(e.to_string()))?;
+            let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(&text);
+            if had_errors {
+                // Only now look cell by cell, to name every character that does not fit.
+                return Err(ExportError::NotCp932(unrepresentable_cells(&table)));
+            }
+            bytes.into_owned()
+        }
+    })
+}
+
+fn unrepresentable_cells(table: &[Vec<String>]) -> Vec<Unrepresentable> {
+    let mut bad = Vec::new();
+    for (i, cells) in table.iter().enumerate() {
+        for (column, value) in Column::ALL.iter().zip(cells) {
+            for character in unrepresentable_in_cp932(value) {
+                bad.push(Unrepresentable {
+                    row: i + 1,
+                    column: column.header(),
+                    character,
+                });
+            }
+        }
+    }
+    bad
+}
+
+/// The characters of `text` that CP932 cannot hold, each once, in order.
+pub fn unrepresentable_in_cp932(text: &str) -> Vec<char> {
+    let (_, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
+    if !had_errors {
+        return Vec::new();
+    }
+    let mut bad = Vec::new();
+    for c in text.chars() {
+        let mut buf = [0u8; 4];
+        let (_, _, err) = encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf));
+        if err && !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    bad
+}
+
+/// Column widths in Excel character units: wide enough for the header and most values,
+/// capped so one long 説明 does not push everything off the page.
+fn column_widths(rows: &[Vec<String>]) -> Vec<f64> {
+    Column::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            let widest = rows
+                .iter()
+                .map(|cells| display_width(&cells[i]))
+                .max()
+                .unwrap_or(0)
+                .max(display_width(column.header()));
+            (widest as f64 + 2.0).clamp(8.0, 50.0)
+        })
+        .collect()
+}
+
+fn excel_date(date: chrono::NaiveDate) -> Result<ExcelDateTime, XlsxError> {
+    ExcelDateTime::from_ymd(date.year() as u16, date.month() as u8, date.day() as u8)
+}
+
+/// Writes the ledger as an XLSX workbook: sheet 機器台帳 (frozen header row, filters, widths,
+/// A4 landscape print setup with the header repeated on every page, 登録日 and 最終確認日時 as
+/// real dates) and sheet 作成情報 (facility, generation time, row count, flag legend).
+pub fn export_xlsx(rows: &[ExportRow], meta: &ExportMeta) -> Result<Vec<u8>, ExportError> {
+    let offset = *meta.generated_at.offset();
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| export_cells(r, offset)).collect();
+    let mut workbook = Workbook::new();
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title("機器台帳")
+            .set_company(meta.facility.as_str())
+            .set_author(meta.generator.as_str()),
+    );
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0x00D9_E1F2))
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap();
+    let text = Format::new().set_border(FormatBorder::Thin).set_text_wrap();
+    let date = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("yyyy/m/d");
+    let datetime = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("yyyy/m/d hh:mm");
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("機器台帳")?;
+    for (col, column) in Column::ALL.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, column.header(), &header)?;
+    }
+    for (i, (row, values)) in rows.iter().zip(&cells).enumerate() {
+        let r = (i + 1) as u32;
+        for (col, (column, value)) in Column::ALL.iter().zip(values).enumerate() {
+            let col = col as u16;
+            match column {
+                Column::RegisteredOn if row.ledger.registered_on.is_some() => {
+                    let d = row.ledger.registered_on.expect("checked");
+                    sheet.write_datetime_with_format(r, col, excel_date(d)?, &date)?;
+                }
+                Column::LastSeen if row.last_seen.is_some() => {
+                    let t = row.last_seen.expect("checked").with_timezone(&offset);
+                    let value = excel_date(t.date_naive())?.and_hms(
+                        t.hour() as u16,
+                        t.minute() as u8,
+                        t.second(),
+                    )?;
+                    sheet.write_datetime_with_format(r, col, value, &datetime)?;
+                }
+                _ => {
+                    sheet.write_string_with_format(r, col, value, &text)?;
+                }
+            }
+        }
+    }
+    let last_col = (Column::ALL.len() - 1) as u16;
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, rows.len() as u32, last_col)?;
+    for (col, width) in column_widths(&cells).into_iter().enumerate() {
+        sheet.set_column_width(col as u16, width)?;
+    }
+    sheet.set_landscape();
+    sheet.set_paper_size(9); // A4
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
+    sheet.set_header(format!(
+        "&L{}&C機器台帳&R&D",
+        xlsx_header_text(&meta.facility)
+    ));
+    sheet.set_footer("&C&P / &N");
+
+    let info = workbook.add_worksheet();
+    info.set_name("作成情報")?;
+    let bold = Format::new().set_bold();
+    let lines: Vec<(String, String)> = vec![
+        ("医療機関名".into(), meta.facility.clone()),
+        (
+            "作成日時".into(),
+            meta.generated_at.format("%Y/%m/%d %H:%M (UTC%:z)").to_string(),
+        ),
+        ("件数".into(), rows.len().to_string()),
+        ("作成ツール".into(), meta.generator.clone()),
+        (
+            "列".into(),
+            "管理番号〜説明は厚生労働省「医療機関におけるサイバーセキュリティ対策チェックリストマニュアル」2-① の機器台帳の例の列です。MACアドレス以降は daicho がネットワーク上で確認した内容です。".into(),
+        ),
+    ];
+    for (i, (k, v)) in lines.iter().enumerate() {
+        info.write_string_with_format(i as u32, 0, k, &bold)?;
+        info.write_string(i as u32, 1, v)?;
+    }
+    let legend_top = lines.len() as u32 + 1;
+    info.write_string_with_format(legend_top, 0, "フラグ", &bold)?;
+    for (i, kind) in daicho_policy::FlagKind::ALL.iter().enumerate() {
+        info.write_string(legend_top + 1 + i as u32, 0, flag_label(*kind))?;
+        info.write_string(legend_top + 1 + i as u32, 1, flag_meaning(*kind))?;
+    }
+    info.set_column_width(0, 16)?;
+    info.set_column_width(1, 100)?;
+    Ok(workbook.save_to_buffer()?)
+}
+
+/// `&` starts a control code in Excel page headers.
+fn xlsx_header_text(text: &str) -> String {
+    text.replace('&', "&&")
+}
+
+/// What a flag means, for the legend.
+pub fn flag_meaning(kind: daicho_policy::FlagKind) -> &'static str {
+    use daicho_policy::FlagKind as K;
+    match kind {
+        K::EolOs => "OS・ファームウェアのサポートが終了している (2-⑥)",
+        K::OsUnpatched => "一定期間、更新プログラムが適用されていない (2-⑥)",
+        K::VulnerableFirmware => "悪用が確認されている脆弱性のあるファームウェア (2-⑥)",
+        K::UnneededService => "役割や例外で認められていないサービスが動いている (2-⑫)",
+        K::Unregistered => "ネットワーク上で見つかったが台帳に登録されていない (2-①)",
+        K::RandomizedMac => "ランダム化された MAC アドレス。私物・来訪者端末の可能性 (2-⑬)",
+        K::Missing => "台帳にあるが一定期間ネットワーク上で確認できない (2-①)",
+    }
+}
+
+/// The current time as the export's default `generated_at` in JST (+09:00).
+pub fn now_jst() -> DateTime<FixedOffset> {
+    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_guard() {
+        assert_eq!(guard("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(guard("+81"), "'+81");
+        assert_eq!(guard("@SUM(1)"), "'@SUM(1)");
+        assert_eq!(guard("-cmd"), "'-cmd");
+        assert_eq!(guard("-1"), "-1");
+        assert_eq!(guard("-"), "-");
+        assert_eq!(guard("PC-01"), "PC-01");
+    }
+
+    #[test]
+    fn cp932_coverage() {
+        assert!(unrepresentable_in_cp932("電子カルテ ①② 髙橋 ㈱ ～ －").is_empty());
+        assert_eq!(unrepresentable_in_cp932("😀a😀€"), vec!['😀', '€']);
+    }
+}

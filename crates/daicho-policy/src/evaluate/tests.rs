@@ -1,0 +1,266 @@
+use chrono::{Duration, NaiveDate, TimeZone};
+use daicho_model::{OsFamily, OsGuess, Protocol};
+
+use super::*;
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()
+}
+
+fn service(name: &str, port: u16, evidence: &[&str]) -> Service {
+    Service {
+        port,
+        protocol: Protocol::Tcp,
+        name: name.into(),
+        product: None,
+        version: None,
+        evidence: evidence.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+fn device(services: Vec<Service>) -> DeviceFacts {
+    DeviceFacts {
+        id: "dev-1".into(),
+        ips: vec!["198.18.0.20".parse().unwrap()],
+        mac_randomized: false,
+        registered: true,
+        role: None,
+        last_seen: now(),
+        os: None,
+        services,
+        last_updated: None,
+        self_inventoried: false,
+    }
+}
+
+fn kinds(flags: &[Flag]) -> Vec<(FlagKind, String)> {
+    flags.iter().map(|f| (f.kind, f.code.clone())).collect()
+}
+
+#[test]
+fn a_clean_registered_device_has_no_flags() {
+    let d = device(vec![service("ssh", 22, &[]), service("https", 443, &[])]);
+    assert!(evaluate(&d, &Policy::builtin(), &[], now()).is_empty());
+}
+
+#[test]
+fn risky_services_are_flagged_with_reason_and_evidence() {
+    let d = device(vec![
+        service("telnet", 23, &["login prompt"]),
+        service("ftp", 21, &[]),
+        service("vnc", 5900, &["RFB 003.008"]),
+        service("snmp", 161, &["community public answered: Linux pacs 6.1"]),
+        service("ssh", 23, &[]),
+    ]);
+    let flags = evaluate(&d, &Policy::builtin(), &[], now());
+    let codes: Vec<&str> = flags.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["telnet", "ftp", "vnc", "snmp-default-community"],
+        "ssh on 23 is not telnet"
+    );
+    let telnet = &flags[0];
+    assert_eq!(telnet.kind, FlagKind::UnneededService);
+    assert_eq!(telnet.service.as_deref(), Some("telnet/tcp/23"));
+    assert!(telnet.reason.contains("Telnet"));
+    assert!(telnet.evidence.iter().any(|e| e == "login prompt"));
+}
+
+#[test]
+fn unidentified_service_matches_by_port() {
+    let flags = evaluate(
+        &device(vec![service("unknown", 23, &[])]),
+        &Policy::builtin(),
+        &[],
+        now(),
+    );
+    assert_eq!(
+        kinds(&flags),
+        [(FlagKind::UnneededService, "telnet".into())]
+    );
+}
+
+#[test]
+fn snmp_with_private_community_only_is_not_default() {
+    let flags = evaluate(
+        &device(vec![service("snmp", 161, &["community h0spital answered"])]),
+        &Policy::builtin(),
+        &[],
+        now(),
+    );
+    assert!(flags.is_empty(), "{flags:?}");
+}
+
+#[test]
+fn roles_and_admin_hosts_allow_what_they_list() {
+    let mut d = device(vec![service("rdp", 3389, &[]), service("mssql", 1433, &[])]);
+    let mut policy = Policy::builtin();
+    policy.settings.user_subnets = vec!["198.18.0.0/24".parse().unwrap()];
+    assert_eq!(kinds(&evaluate(&d, &policy, &[], now())).len(), 2);
+    d.role = Some("ehr-server".into());
+    assert!(evaluate(&d, &policy, &[], now()).is_empty());
+    d.role = Some("terminal".into());
+    policy.settings.admin_hosts = d.ips.clone();
+    assert_eq!(
+        kinds(&evaluate(&d, &policy, &[], now())),
+        [(FlagKind::UnneededService, "database-in-user-subnet".into())]
+    );
+}
+
+#[test]
+fn a_role_cannot_excuse_a_default_snmp_community() {
+    let mut d = device(vec![service("snmp", 161, &["community public answered"])]);
+    d.role = Some("network".into());
+    assert_eq!(evaluate(&d, &Policy::builtin(), &[], now()).len(), 1);
+}
+
+#[test]
+fn an_exception_silences_exactly_its_device_and_service_until_it_expires() {
+    let d = device(vec![service("telnet", 23, &[]), service("ftp", 21, &[])]);
+    let exception = Exception {
+        device_id: "dev-1".into(),
+        service: "telnet".into(),
+        reason: "モダリティ保守で使用、ベンダー合意済".into(),
+        approver: "情報システム課長".into(),
+        expires: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+    };
+    let policy = Policy::builtin();
+    let codes = |flags: Vec<Flag>| flags.into_iter().map(|f| f.code).collect::<Vec<_>>();
+    assert_eq!(
+        codes(evaluate(
+            &d,
+            &policy,
+            std::slice::from_ref(&exception),
+            now()
+        )),
+        ["ftp"]
+    );
+    let mut other = d.clone();
+    other.id = "dev-2".into();
+    assert_eq!(
+        codes(evaluate(
+            &other,
+            &policy,
+            std::slice::from_ref(&exception),
+            now()
+        )),
+        ["telnet", "ftp"]
+    );
+    // The last valid day still silences; the day after does not.
+    let last_day = Utc.with_ymd_and_hms(2026, 12, 31, 23, 0, 0).unwrap();
+    let mut seen_last_day = d.clone();
+    seen_last_day.last_seen = last_day;
+    assert_eq!(
+        codes(evaluate(
+            &seen_last_day,
+            &policy,
+            std::slice::from_ref(&exception),
+            last_day
+        )),
+        ["ftp"]
+    );
+    let expired = Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap();
+    let mut seen_now = d.clone();
+    seen_now.last_seen = expired;
+    assert_eq!(
+        codes(evaluate(&seen_now, &policy, &[exception], expired)),
+        ["telnet", "ftp"]
+    );
+}
+
+#[test]
+fn fortios_6_0_4_is_eol_and_vulnerable() {
+    let mut d = device(vec![]);
+    d.os = Some(OsGuess {
+        family: OsFamily::Network,
+        name: Some("FortiOS".into()),
+        version: Some("6.0.4".into()),
+        confidence: 0.95,
+        evidence: vec!["SNMP sysDescr: FortiGate-60E v6.0.4,build0231".into()],
+    });
+    let flags = evaluate(&d, &Policy::builtin(), &[], now());
+    let k = kinds(&flags);
+    assert!(
+        k.contains(&(FlagKind::EolOs, "unsupported".into())),
+        "{k:?}"
+    );
+    assert!(
+        k.contains(&(FlagKind::VulnerableFirmware, "CVE-2018-13379".into())),
+        "{k:?}"
+    );
+    let eol = flags.iter().find(|f| f.kind == FlagKind::EolOs).unwrap();
+    assert!(eol.evidence.iter().any(|e| e.contains("sysDescr")));
+    assert!(
+        eol.evidence
+            .iter()
+            .any(|e| e.contains("snapshot 2026-08-22"))
+    );
+    // A patched, supported FortiOS raises neither.
+    d.os.as_mut().unwrap().version = Some("7.4.8".into());
+    assert!(evaluate(&d, &Policy::builtin(), &[], now()).is_empty());
+}
+
+#[test]
+fn extended_support_only_is_its_own_code() {
+    let mut d = device(vec![]);
+    d.os = Some(OsGuess {
+        family: OsFamily::Windows,
+        name: Some("Windows 10".into()),
+        version: Some("10.0.19045".into()),
+        confidence: 0.9,
+        evidence: vec!["NTLM version 10.0.19045".into()],
+    });
+    let flags = evaluate(&d, &Policy::builtin(), &[], now());
+    assert_eq!(kinds(&flags), [(FlagKind::EolOs, "extended_only".into())]);
+    assert!(flags[0].reason.contains("ESU"));
+}
+
+#[test]
+fn unpatched_only_for_self_inventoried_hosts() {
+    let mut d = device(vec![]);
+    d.last_updated = Some(now() - Duration::days(100));
+    assert!(
+        evaluate(&d, &Policy::builtin(), &[], now()).is_empty(),
+        "no agent, no claim"
+    );
+    d.self_inventoried = true;
+    assert_eq!(
+        kinds(&evaluate(&d, &Policy::builtin(), &[], now())),
+        [(FlagKind::OsUnpatched, "stale_updates".into())]
+    );
+    d.last_updated = Some(now() - Duration::days(3));
+    assert!(evaluate(&d, &Policy::builtin(), &[], now()).is_empty());
+}
+
+#[test]
+fn ledger_state_flags() {
+    let mut d = device(vec![]);
+    d.registered = false;
+    d.mac_randomized = true;
+    assert_eq!(
+        kinds(&evaluate(&d, &Policy::builtin(), &[], now())),
+        [
+            (FlagKind::Unregistered, "unregistered".into()),
+            (FlagKind::RandomizedMac, "randomized_mac".into())
+        ]
+    );
+    let mut gone = device(vec![]);
+    gone.last_seen = now() - Duration::days(15);
+    assert_eq!(
+        kinds(&evaluate(&gone, &Policy::builtin(), &[], now())),
+        [(FlagKind::Missing, "missing".into())]
+    );
+    gone.last_seen = now() - Duration::days(14);
+    assert!(evaluate(&gone, &Policy::builtin(), &[], now()).is_empty());
+}
+
+#[test]
+fn flag_keys_are_stable_and_distinct() {
+    let d = device(vec![
+        service("telnet", 23, &[]),
+        service("telnet", 2323, &[]),
+    ]);
+    let flags = evaluate(&d, &Policy::builtin(), &[], now());
+    assert_eq!(flags[0].key(), "unneeded_service:telnet:telnet/tcp/23");
+    assert_ne!(flags[0].key(), flags[1].key());
+}

@@ -1,0 +1,17 @@
+//! The checklist flags.
+//!
+//! Given what the ledger knows about one device ([`DeviceFacts`]), the operator's policy
+//! ([`Policy`], from `config/policy.toml`) and the exception register ([`Exception`]),
+//! [`evaluate`] says which flags the device carries and why: end-of-life or unpatched OS
+//! (checklist 2-⑥), known-exploited firmware, unneeded services (2-⑫), unregistered or missing
+//! devices and randomised MACs (2-①, 2-⑬). It is pure: no I/O, no clock — the caller passes
+//! `now` — so the collector can recompute flags on every merge and tests can pin the date.
+
+mod evaluate;
+pub mod facts;
+pub mod os_lifecycle;
+pub mod policy;
+
+pub use evaluate::{Flag, FlagKind, evaluate};
+pub use facts::{DeviceFacts, Exception};
+pub use policy::{Policy, PolicyError, RiskyRule, Role, Settings};
