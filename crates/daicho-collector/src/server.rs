@@ -164,16 +164,15 @@ async fn not_found() -> Failure {
 
 async fn timeout(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let limit = st.limits.request_timeout;
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(response) => response,
-        Err(_) => {
-            st.metrics.timed_out();
-            Failure::new(
-                StatusCode::REQUEST_TIMEOUT,
-                format!("the request was not completed within {} s", limit.as_secs()),
-            )
-            .into_response()
-        }
+    if let Ok(response) = tokio::time::timeout(limit, next.run(req)).await {
+        response
+    } else {
+        st.metrics.timed_out();
+        Failure::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request was not completed within {} s", limit.as_secs()),
+        )
+        .into_response()
     }
 }
 
@@ -237,7 +236,7 @@ async fn authenticate(st: AppState, role: Role, mut req: Request, next: Next) ->
 }
 
 /// The report body as JSON bytes: checks the content type and undoes gzip, bounded.
-fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Vec<u8>, Failure> {
+fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Bytes, Failure> {
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
         let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
         if !ct.starts_with("application/json") {
@@ -255,7 +254,7 @@ fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Vec<u
             if body.len() > limits.max_decompressed_bytes {
                 return Err(too_large(limits.max_decompressed_bytes));
             }
-            Ok(body.to_vec())
+            Ok(body)
         }
         Some("gzip" | "x-gzip") => {
             let cap = limits.max_decompressed_bytes;
@@ -272,7 +271,7 @@ fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Vec<u
             if out.len() > cap {
                 return Err(too_large(cap));
             }
-            Ok(out)
+            Ok(Bytes::from(out))
         }
         Some(other) => Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

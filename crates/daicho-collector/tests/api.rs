@@ -93,7 +93,7 @@ fn report(agent: &str, hosts: Vec<Host>) -> ScanReport {
 fn host(i: u8, mac: bool) -> Host {
     Host {
         ip: format!("198.18.0.{i}").parse().unwrap(),
-        mac: mac.then(|| MacAddr([0x00, 0x1b, 0x21, 0, 0, i])),
+        mac: mac.then_some(MacAddr([0x00, 0x1b, 0x21, 0, 0, i])),
         vendor: mac.then(|| "Intel Corporate".to_owned()),
         mac_randomized: false,
         hostname: Some(format!("host{i}")),
@@ -269,7 +269,7 @@ async fn malformed_reports_get_400_naming_the_problem() {
     let (status, v) = s
         .push(
             Some(&agent),
-            good[..good.len() / 2].as_bytes().to_vec(),
+            good.as_bytes()[..good.len() / 2].to_vec(),
             false,
         )
         .await;
@@ -371,8 +371,8 @@ async fn two_agents_over_the_same_hosts_make_one_device_each() {
 async fn operators_read_filter_edit_merge_and_split() {
     let s = start(|_| {}).await;
     let agent = s.agent.clone();
-    let r = report("ward3", vec![host(10, true), host(11, true)]);
-    s.push(Some(&agent), r.to_json_pretty().into_bytes(), false)
+    let first = report("ward3", vec![host(10, true), host(11, true)]);
+    s.push(Some(&agent), first.to_json_pretty().into_bytes(), false)
         .await;
     let (status, page) = s
         .get("/api/v1/devices?flag=unregistered&subnet=198.18.0.0/24")
@@ -391,7 +391,7 @@ async fn operators_read_filter_edit_merge_and_split() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let id = page["devices"][0]["id"].as_i64().unwrap();
     let other = page["devices"][1]["id"].as_i64().unwrap();
-    let (status, d) = s
+    let (status, device) = s
         .send_json(
             reqwest::Method::PATCH,
             &format!("/api/v1/devices/{id}"),
@@ -399,8 +399,8 @@ async fn operators_read_filter_edit_merge_and_split() {
                                 "status": "稼働", "registered_on": "2026-05-01"}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{d}");
-    assert_eq!(d["ledger"]["location"], "3階 ナースステーション");
+    assert_eq!(status, StatusCode::OK, "{device}");
+    assert_eq!(device["ledger"]["location"], "3階 ナースステーション");
     let (status, v) = s
         .send_json(
             reqwest::Method::PATCH,
@@ -423,11 +423,11 @@ async fn operators_read_filter_edit_merge_and_split() {
     later.finished_at += Duration::hours(1);
     s.push(Some(&agent), later.to_json_pretty().into_bytes(), false)
         .await;
-    let (_, d) = s.get(&format!("/api/v1/devices/{id}")).await;
-    assert_eq!(d["ledger"]["asset_no"], "PC-0001");
-    assert_eq!(d["ledger"]["status"], "稼働");
+    let (_, device) = s.get(&format!("/api/v1/devices/{id}")).await;
+    assert_eq!(device["ledger"]["asset_no"], "PC-0001");
+    assert_eq!(device["ledger"]["status"], "稼働");
     assert!(
-        d["events"]
+        device["events"]
             .as_array()
             .unwrap()
             .iter()
@@ -438,14 +438,14 @@ async fn operators_read_filter_edit_merge_and_split() {
     let (_, running) = s.get("/api/v1/devices?status=%E7%A8%BC%E5%83%8D").await;
     assert_eq!(running["total"], 1);
     // Merge and split.
-    let (status, m) = s
+    let (status, merged) = s
         .send_json(
             reqwest::Method::POST,
             &format!("/api/v1/devices/{id}/merge"),
             &serde_json::json!({"from": other}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{m}");
+    assert_eq!(status, StatusCode::OK, "{merged}");
     let (_, page) = s.get("/api/v1/devices").await;
     assert_eq!(page["total"], 1);
     let (status, v) = s

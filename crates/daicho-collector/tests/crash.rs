@@ -95,19 +95,18 @@ impl Collector {
             addr: String::new(),
         };
         let line = c.wait_for("listening");
-        c.addr = line
-            .split("addr=")
+        line.split("addr=")
             .nth(1)
             .and_then(|s| s.split_whitespace().next())
             .unwrap()
-            .to_owned();
+            .clone_into(&mut c.addr);
         c
     }
 
     /// The first stderr line containing `needle`; panics after 120 s.
     fn wait_for(&self, needle: &str) -> String {
         loop {
-            match self.lines.recv_timeout(Duration::from_secs(120)) {
+            match self.lines.recv_timeout(Duration::from_mins(2)) {
                 Ok(line) if line.contains(needle) => return line,
                 Ok(_) => {}
                 Err(e) => panic!("collector never logged {needle:?}: {e}"),

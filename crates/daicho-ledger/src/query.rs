@@ -130,6 +130,23 @@ pub struct ServiceView {
     pub last_seen: String,
 }
 
+/// One sighting of a device: which report saw it where, and which identity rule matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SightingView {
+    /// The report.
+    pub report_id: String,
+    /// The report's agent.
+    pub agent: Option<String>,
+    /// When.
+    pub seen_at: String,
+    /// The address seen.
+    pub ip: String,
+    /// The MAC seen, if any.
+    pub mac: Option<String>,
+    /// The identity rule that matched (see `identity`).
+    pub matched_by: String,
+}
+
 /// A raised flag with its reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlagView {
@@ -180,6 +197,8 @@ pub struct DeviceDetail {
     pub services: Vec<ServiceView>,
     /// Raised flags with reasons.
     pub flag_details: Vec<FlagView>,
+    /// The latest sightings, newest first (at most [`DETAIL_SIGHTINGS`]).
+    pub sightings: Vec<SightingView>,
     /// The latest history events, newest first (at most [`DETAIL_EVENTS`]).
     pub events: Vec<EventRecord>,
     /// The host's own inventory, when it reported one.
@@ -188,6 +207,9 @@ pub struct DeviceDetail {
 
 /// How many events a device detail carries; older ones are read via the events query.
 pub const DETAIL_EVENTS: usize = 200;
+
+/// How many sightings a device detail carries.
+pub const DETAIL_SIGHTINGS: usize = 50;
 
 /// Filters of the device list. Every filter given must match.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -547,6 +569,23 @@ pub(crate) fn device_detail(conn: &Connection, id: i64) -> Result<DeviceDetail, 
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    let sightings = conn
+        .prepare_cached(
+            "SELECT s.report_id, r.agent, s.seen_at, s.ip, s.mac, s.matched_by
+             FROM sightings s LEFT JOIN reports r ON r.report_id = s.report_id
+             WHERE s.device_id = ?1 ORDER BY s.id DESC LIMIT ?2",
+        )?
+        .query_map(params![id, crate::sql_count(DETAIL_SIGHTINGS)], |r| {
+            Ok(SightingView {
+                report_id: r.get(0)?,
+                agent: r.get(1)?,
+                seen_at: r.get(2)?,
+                ip: r.get(3)?,
+                mac: r.get(4)?,
+                matched_by: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let events = conn
         .prepare_cached(
             "SELECT id, device_id, kind, at, report_id, detail FROM events WHERE device_id = ?1
@@ -562,6 +601,7 @@ pub(crate) fn device_detail(conn: &Connection, id: i64) -> Result<DeviceDetail, 
         ips,
         services,
         flag_details,
+        sightings,
         events,
         local: local.and_then(|l| serde_json::from_str(&l).ok()),
     })

@@ -502,6 +502,8 @@ fn manual_merge_and_split_survive_later_scans() {
     let d = f.ledger.device(new_id).unwrap();
     assert_eq!(d.summary.mac.as_deref(), Some("00:1b:21:00:00:11"));
     assert_eq!(d.summary.last_match, "pinned");
+    assert_eq!(d.sightings[0].matched_by, "pinned");
+    assert_eq!(d.sightings[0].agent.as_deref(), Some("a"));
     assert!(f.ledger.merge_devices(ids[0], ids[0]).is_err());
 }
 
