@@ -533,3 +533,54 @@ async fn tls_serves_https_with_the_configured_certificate() {
     let err = Server::bind(&bad).await.err().unwrap();
     assert!(err.to_string().contains("missing.pem"), "{err}");
 }
+
+/// Sends raw bytes and returns the status line and body of the answer.
+async fn raw_exchange(addr: &str, request: &[u8], then_wait: bool) -> (String, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    conn.write_all(request).await.unwrap();
+    if !then_wait {
+        conn.shutdown().await.unwrap();
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        conn.read_to_end(&mut answer),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_stalled_upload_times_out_and_an_unauthenticated_one_is_refused_at_once() {
+    let s = start(|c| c.server.request_timeout_secs = 1).await;
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let head = |token: &str| {
+        format!(
+            "POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{\"schema\":1,"
+        )
+    };
+    let started = std::time::Instant::now();
+    let (status, body) = raw_exchange(&addr, head(&s.agent).as_bytes(), true).await;
+    assert!(status.contains("408"), "{status} {body}");
+    assert!(body.contains("not completed within 1 s"), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Without a valid token the body is never waited for.
+    let started = std::time::Instant::now();
+    let (status, _) = raw_exchange(&addr, head("dct_bad").as_bytes(), true).await;
+    assert!(status.contains("401"), "{status}");
+    assert!(started.elapsed() < std::time::Duration::from_millis(900));
+    let (status, body) = raw_exchange(
+        &addr,
+        b"DELETE /api/v1/reports HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        false,
+    )
+    .await;
+    assert!(status.contains("405"), "{status}");
+    assert!(body.contains("\"error\""), "{body}");
+    assert_eq!(s.stored().await, (0, 0));
+}

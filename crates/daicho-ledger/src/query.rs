@@ -390,10 +390,17 @@ impl Ledger {
                 .collect();
             clauses.push(format!("({})", ors.join(" OR ")));
         }
+        // Merged-away devices carry no flags, so a flag alone is counted from its index.
+        let flag_only = filter.flag.is_some() && clauses.len() == 2;
         let where_sql = clauses.join(" AND ");
         self.read(|conn| {
+            let count_sql = if flag_only {
+                "SELECT count(*) FROM device_flags WHERE flag = ?1".to_owned()
+            } else {
+                format!("SELECT count(*) FROM devices d WHERE {where_sql}")
+            };
             let total: i64 = conn
-                .prepare_cached(&format!("SELECT count(*) FROM devices d WHERE {where_sql}"))?
+                .prepare_cached(&count_sql)?
                 .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
             let mut page_args = args.clone();
             page_args.push(SqlValue::Integer(limit));
