@@ -616,3 +616,24 @@ fn tokens_are_stored_hashed_and_revocable() {
     assert!(f.ledger.revoke_tokens("ward3").is_err());
     assert!(f.ledger.list_tokens().unwrap()[0].revoked_at.is_some());
 }
+
+#[test]
+fn a_database_from_a_newer_build_is_refused_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    drop(Ledger::open(&path, LedgerOptions::default()).unwrap());
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, 1);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Ledger::open(&path, LedgerOptions::default()).err().unwrap();
+    assert!(err.to_string().contains("version 99"), "{err}");
+}
