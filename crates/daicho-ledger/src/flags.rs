@@ -98,19 +98,36 @@ pub(crate) fn recompute(
         })
         .optional()?
         .ok_or(LedgerError::NoSuchDevice(device_id))?;
+    // flag -> stored evidence (JSON)
     let mut current: BTreeMap<String, String> = BTreeMap::new();
     {
         let mut stmt =
-            conn.prepare_cached("SELECT flag, reason FROM device_flags WHERE device_id = ?1")?;
+            conn.prepare_cached("SELECT flag, evidence FROM device_flags WHERE device_id = ?1")?;
         let rows = stmt.query_map(params![device_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         for row in rows {
-            let (flag, reason) = row?;
-            current.insert(flag, reason);
+            let (flag, evidence) = row?;
+            current.insert(flag, evidence);
         }
     }
     let mut changed = 0;
     for (name, rule) in RULES {
         match (rule(&facts), current.contains_key(*name)) {
+            (Some(raised), true) => {
+                // Still raised: keep the evidence current (an IP change, …) without an event.
+                let evidence = serde_json::to_string(&raised.evidence).unwrap_or_default();
+                if current.get(*name) != Some(&evidence) {
+                    conn.prepare_cached(
+                        "UPDATE device_flags SET reason = ?3, evidence = ?4
+                         WHERE device_id = ?1 AND flag = ?2",
+                    )?
+                    .execute(params![
+                        device_id,
+                        name,
+                        raised.reason,
+                        evidence
+                    ])?;
+                }
+            }
             (Some(raised), false) => {
                 conn.prepare_cached(
                     "INSERT INTO device_flags (device_id, flag, reason, evidence, raised_at)

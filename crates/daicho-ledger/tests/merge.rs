@@ -126,6 +126,12 @@ fn repeated_scans_and_an_ip_change_keep_one_device() {
     assert_eq!(devices[0].ip.as_deref(), Some("198.18.0.77"));
     let detail = f.ledger.device(devices[0].id).unwrap();
     assert_eq!(detail.ips.len(), 2);
+    let unregistered = &detail.flag_details[0];
+    assert_eq!(unregistered.flag, "unregistered");
+    assert!(
+        unregistered.evidence.contains(&"ip 198.18.0.77".to_owned()),
+        "{unregistered:?}"
+    );
     let k = kinds(&f.ledger, devices[0].id);
     assert_eq!(k.iter().filter(|k| *k == "first_seen").count(), 1);
     assert!(k.contains(&"ip_changed".to_owned()), "{k:?}");
