@@ -27,10 +27,11 @@ fn make_certificates(dir: &Path) {
         .distinguished_name
         .push(rcgen::DnType::CommonName, "daicho test CA");
     let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca_params, ca_key);
     let server_key = rcgen::KeyPair::generate().unwrap();
     let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
         .unwrap()
-        .signed_by(&server_key, &ca, &ca_key)
+        .signed_by(&server_key, &issuer)
         .unwrap();
     std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
     std::fs::write(dir.join("server.pem"), server.pem()).unwrap();

@@ -1,1 +1,14 @@
-//! daicho-collector library: everything the `daicho-collector` binary does, so that it can be tested.
+//! daicho-collector library: everything the `daicho-collector` binary does, so that it can be
+//! tested — the configuration, the HTTP API, TLS, metrics and the command line.
+//!
+//! The ledger itself (storage, identity matching, history) is the `daicho-ledger` crate; to
+//! drive an ingest from a test without HTTP, call `daicho_ledger::Ledger::ingest`.
+
+pub mod cli;
+pub mod config;
+pub mod metrics;
+pub mod server;
+pub mod tls;
+
+pub use config::Config;
+pub use server::{AppState, Limits, Server, router};

@@ -1,5 +1,24 @@
 //! The `daicho-collector` command line.
 
-fn main() {
-    println!("daicho-collector {}", env!("CARGO_PKG_VERSION"));
+use clap::Parser as _;
+use daicho_collector::cli::{Cli, run};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("daicho-collector: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -1,0 +1,255 @@
+//! The command line: `serve`, `token …` and `device …`.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use daicho_ledger::{Ledger, LedgerError, Role};
+use daicho_model::MacAddr;
+
+use crate::config::{Config, ConfigError};
+use crate::server::{ServeError, Server};
+
+/// daicho-collector: merges agents' scan reports into the device ledger.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// Configuration file (default /etc/daicho/collector.toml when it exists, else built-in
+    /// defaults).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API until SIGINT or SIGTERM.
+    Serve,
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Operator decisions on devices (they survive later scans).
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+/// `token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it once (only its SHA-256 is stored).
+    Create {
+        /// An agent token (may push reports), named after the agent.
+        #[arg(
+            long,
+            value_name = "NAME",
+            conflicts_with = "operator",
+            required_unless_present = "operator"
+        )]
+        agent: Option<String>,
+        /// An operator token (may read and change the ledger).
+        #[arg(long, value_name = "NAME")]
+        operator: Option<String>,
+    },
+    /// Revoke a token by id, or every token of a name.
+    Revoke {
+        /// Token id or name.
+        id_or_name: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// `device …`.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Merge device FROM into device INTO (FROM's MACs and history move to INTO).
+    Merge {
+        /// The device kept.
+        into: i64,
+        /// The device merged away.
+        from: i64,
+    },
+    /// Move MACs of a device to a new device.
+    Split {
+        /// The device.
+        id: i64,
+        /// A MAC to split off (repeat for several).
+        #[arg(long = "mac", required = true, value_name = "MAC")]
+        macs: Vec<MacAddr>,
+    },
+    /// Show one device with its history, as JSON.
+    Show {
+        /// The device.
+        id: i64,
+    },
+}
+
+/// Output formats of listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Ledger failure.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Server failure.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// Writing output failed.
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load_or_default(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(&config).await,
+        Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Device(cmd) => tokio::task::spawn_blocking(move || device(&config, cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+    }
+}
+
+async fn serve(config: &Config) -> Result<(), CliError> {
+    let server = Server::bind(config).await?;
+    tracing::info!(database = %config.storage.database.display(), "ledger open");
+    server.run(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn open(config: &Config) -> Result<Ledger, CliError> {
+    Ok(Ledger::open(
+        &config.storage.database,
+        config.ledger.options(),
+    )?)
+}
+
+fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
+    let ledger = open(config)?;
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        TokenCommand::Create { agent, operator } => {
+            let (name, role) = match (agent, operator) {
+                (Some(a), _) => (a, Role::Agent),
+                (None, Some(o)) => (o, Role::Operator),
+                (None, None) => unreachable!("clap requires --agent or --operator"),
+            };
+            let (info, token) = ledger.create_token(&name, role)?;
+            eprintln!(
+                "created {} token {} for `{}`; it is shown only now, store it safely:",
+                info.role.as_str(),
+                info.id,
+                info.name
+            );
+            writeln!(out, "{token}")?;
+        }
+        TokenCommand::Revoke { id_or_name } => {
+            let n = ledger.revoke_tokens(&id_or_name)?;
+            writeln!(out, "revoked {n} token(s)")?;
+        }
+        TokenCommand::List { format } => {
+            let tokens = ledger.list_tokens()?;
+            if format == Format::Json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&tokens).unwrap_or_default()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:>4}  {:<9} {:<24} {:<27} {:<27} LAST USED",
+                    "ID", "ROLE", "NAME", "CREATED", "REVOKED"
+                )?;
+                for t in tokens {
+                    writeln!(
+                        out,
+                        "{:>4}  {:<9} {:<24} {:<27} {:<27} {}",
+                        t.id,
+                        t.role.as_str(),
+                        t.name,
+                        t.created_at,
+                        t.revoked_at.as_deref().unwrap_or("-"),
+                        t.last_used_at.as_deref().unwrap_or("-")
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
+    let ledger = open(config)?;
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        DeviceCommand::Merge { into, from } => {
+            let outcome = ledger.merge_devices(into, from)?;
+            writeln!(
+                out,
+                "merged device {from} into device {into}; it now has {} identity key(s)",
+                outcome.device.keys.len()
+            )?;
+        }
+        DeviceCommand::Split { id, macs } => {
+            let outcome = ledger.split_device(id, &macs)?;
+            writeln!(
+                out,
+                "split {} MAC(s) off device {id} into new device {}",
+                macs.len(),
+                outcome.split_off.summary.id
+            )?;
+        }
+        DeviceCommand::Show { id } => {
+            let detail = ledger.device(id)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&detail).unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}

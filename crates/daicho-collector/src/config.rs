@@ -1,0 +1,244 @@
+//! The collector's configuration file (TOML; see `config/collector.toml` for a documented
+//! example). Every setting has a default, so an empty file is a valid configuration.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use daicho_ledger::LedgerOptions;
+use serde::Deserialize;
+
+/// Where the database lives when the configuration does not say.
+pub const DEFAULT_DATABASE: &str = "/var/lib/daicho/collector.db";
+/// Where the CLI looks for a configuration when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "/etc/daicho/collector.toml";
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The HTTP server.
+    pub server: ServerConfig,
+    /// The database.
+    pub storage: StorageConfig,
+    /// Identity matching and presence.
+    pub ledger: LedgerConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted as sent (compressed or not); larger → 413.
+    pub max_body_bytes: usize,
+    /// Largest report after gzip decompression; larger → 413.
+    pub max_decompressed_bytes: usize,
+    /// A request not answered within this many seconds gets 408.
+    pub request_timeout_secs: u64,
+    /// HTTPS: when set, the server speaks TLS only.
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8640)),
+            max_body_bytes: 32 * 1024 * 1024,
+            max_decompressed_bytes: 256 * 1024 * 1024,
+            request_timeout_secs: 120,
+            tls: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The request timeout as a duration.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// `[server.tls]`: PEM files.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// The SQLite database file; its directory is created if missing.
+    pub database: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            database: PathBuf::from(DEFAULT_DATABASE),
+        }
+    }
+}
+
+/// `[ledger]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerConfig {
+    /// A device not seen for this many days is marked gone.
+    pub gone_after_days: u32,
+    /// How often the server looks for gone devices, in seconds.
+    pub gone_check_interval_secs: u64,
+    /// Lease window for re-identifying a randomized-MAC device by its IP.
+    pub randomized_lease_hours: u32,
+    /// A less confident OS guess replaces a stored one once the stored one is this old.
+    pub os_stale_after_hours: u32,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        let d = LedgerOptions::default();
+        Self {
+            gone_after_days: d.gone_after_days,
+            gone_check_interval_secs: 600,
+            randomized_lease_hours: d.randomized_lease_hours,
+            os_stale_after_hours: d.os_stale_after_hours,
+        }
+    }
+}
+
+impl LedgerConfig {
+    /// The ledger's options.
+    pub fn options(&self) -> LedgerOptions {
+        LedgerOptions {
+            gone_after_days: self.gone_after_days,
+            randomized_lease_hours: self.randomized_lease_hours,
+            os_stale_after_hours: self.os_stale_after_hours,
+        }
+    }
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has an unknown or mistyped setting.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong, with the setting's name.
+        message: String,
+    },
+    /// A setting has a value that cannot work.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.display().to_string(),
+                message,
+            },
+            ConfigError::Invalid { message, .. } => ConfigError::Invalid {
+                path: path.display().to_string(),
+                message,
+            },
+            other @ ConfigError::Read { .. } => other,
+        })
+    }
+
+    /// Reads `path` when given; else the default file when it exists; else the defaults.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Self, ConfigError> {
+        match path {
+            Some(p) => Self::load(p),
+            None if Path::new(DEFAULT_CONFIG).exists() => Self::load(Path::new(DEFAULT_CONFIG)),
+            None => Ok(Self::default()),
+        }
+    }
+
+    /// Parses and checks configuration text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: String::new(),
+            message: e.to_string(),
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |message: &str| {
+            Err(ConfigError::Invalid {
+                path: String::new(),
+                message: message.to_owned(),
+            })
+        };
+        let s = &self.server;
+        if s.max_body_bytes == 0 || s.max_decompressed_bytes == 0 {
+            return invalid("server.max_body_bytes and server.max_decompressed_bytes must be > 0");
+        }
+        if s.request_timeout_secs == 0 {
+            return invalid("server.request_timeout_secs must be > 0");
+        }
+        if self.ledger.gone_after_days == 0 {
+            return invalid("ledger.gone_after_days must be > 0");
+        }
+        if self.ledger.gone_check_interval_secs == 0 {
+            return invalid("ledger.gone_check_interval_secs must be > 0");
+        }
+        if self.storage.database.as_os_str().is_empty() {
+            return invalid("storage.database must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_shipped_example_parses() {
+        let text = include_str!("../../../config/collector.toml");
+        let c = Config::parse(text).unwrap();
+        assert!(c.server.tls.is_none());
+    }
+
+    #[test]
+    fn unknown_and_bad_settings_are_named() {
+        let e = Config::parse("[server]\nlisten_on = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("listen_on"), "{e}");
+        let e = Config::parse("[ledger]\ngone_after_days = 0\n").unwrap_err();
+        assert!(e.to_string().contains("gone_after_days"), "{e}");
+    }
+}

@@ -1,0 +1,114 @@
+//! The command line: tokens and operator decisions on devices, run as the real binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use chrono::{TimeZone, Utc};
+use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
+use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
+
+const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
+
+fn run(config: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn tokens_and_device_decisions_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!("[storage]\ndatabase = \"{}\"\n", db.display()),
+    )
+    .unwrap();
+
+    let token = stdout(&run(&config, &["token", "create", "--agent", "ward3"]));
+    assert!(
+        token.trim().starts_with("dct_") && token.trim().len() == 68,
+        "{token}"
+    );
+    let op = stdout(&run(&config, &["token", "create", "--operator", "admin"]));
+    assert_ne!(token, op);
+    let list = stdout(&run(&config, &["token", "list"]));
+    assert!(
+        list.contains("ward3") && list.contains("operator"),
+        "{list}"
+    );
+    assert!(
+        !list.contains(token.trim()),
+        "the list must never show a token"
+    );
+    assert!(stdout(&run(&config, &["token", "revoke", "ward3"])).contains("revoked 1"));
+    let json = stdout(&run(&config, &["token", "list", "--format", "json"]));
+    let tokens: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(tokens[0]["revoked_at"].is_string());
+    let again = run(&config, &["token", "revoke", "ward3"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no token matched ward3"));
+    let missing = run(&config, &["token", "create"]);
+    assert!(!missing.status.success());
+
+    // Two devices from one scan, merged and split again by hand.
+    {
+        let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
+        let mut r = ScanReport::new(
+            AgentInfo {
+                name: "a".into(),
+                version: "t".into(),
+                machine_id: None,
+            },
+            Scope::default(),
+            at,
+        );
+        r.hosts = (10u8..12)
+            .map(|i| Host {
+                ip: format!("198.18.0.{i}").parse().unwrap(),
+                mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, i])),
+                vendor: None,
+                mac_randomized: false,
+                hostname: None,
+                os: OsGuess::default(),
+                services: vec![],
+                rtt_ms: None,
+                ttl: None,
+                discovered_by: vec![],
+                local: None,
+            })
+            .collect();
+        ledger.ingest(&r, None).unwrap();
+    }
+    let merged = stdout(&run(&config, &["device", "merge", "1", "2"]));
+    assert!(merged.contains("merged device 2 into device 1"), "{merged}");
+    let bad = run(&config, &["device", "merge", "1", "2"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("merged into device 1"));
+    let split = stdout(&run(
+        &config,
+        &["device", "split", "1", "--mac", "00-1B-21-00-00-0B"],
+    ));
+    assert!(split.contains("into new device 3"), "{split}");
+    let show = stdout(&run(&config, &["device", "show", "3"]));
+    let detail: serde_json::Value = serde_json::from_str(&show).unwrap();
+    assert_eq!(detail["mac"], "00:1b:21:00:00:0b");
+    assert_eq!(detail["keys"][0]["pinned"], true);
+    let bad_mac = run(&config, &["device", "split", "1", "--mac", "zz"]);
+    assert!(!bad_mac.status.success());
+    let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+    assert_eq!(
+        ledger.list_devices(&DeviceFilter::default()).unwrap().total,
+        2
+    );
+}

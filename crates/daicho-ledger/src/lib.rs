@@ -1,0 +1,37 @@
+//! The daicho device ledger: one row per real device, merged from every agent's scan reports.
+//!
+//! The ledger lives in one SQLite database (WAL mode, versioned migrations). [`Ledger`] is the
+//! only entry point: [`Ledger::ingest`] merges a [`daicho_model::ScanReport`] in one
+//! transaction, the query methods read devices, history and events, the operator methods set the
+//! ledger fields and merge or split devices by hand, and the token methods manage the agents'
+//! bearer tokens. Every method is blocking; callers on an async runtime wrap them in
+//! `spawn_blocking`.
+//!
+//! How a host in a report is matched to a device is described in [`identity`].
+
+pub mod error;
+pub mod flags;
+pub mod identity;
+mod ingest;
+pub mod operator;
+pub mod ports;
+mod presence;
+pub mod query;
+mod schema;
+mod store;
+pub mod time;
+pub mod tokens;
+
+pub use error::LedgerError;
+
+/// A count as SQLite's integer (counts here never come near `i64::MAX`).
+pub(crate) fn sql_count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+pub use ingest::IngestOutcome;
+pub use operator::{LedgerFieldsPatch, MergeOutcome, SplitOutcome};
+pub use query::{
+    DeviceDetail, DeviceFilter, DevicePage, DeviceSummary, EventFilter, EventRecord, LedgerFields,
+};
+pub use store::{Ledger, LedgerOptions};
+pub use tokens::{Role, TokenInfo};

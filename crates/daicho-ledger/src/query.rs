@@ -1,0 +1,615 @@
+//! Reading the ledger: device lists with filters, one device with its history, and events.
+
+use chrono::{DateTime, Utc};
+use daicho_model::MacAddr;
+use ipnet::IpNet;
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::ingest::ip_key;
+use crate::time::to_db;
+use crate::{Ledger, LedgerError};
+
+/// The ledger columns a scan cannot see, set only by operators (MHLW 機器台帳 columns).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerFields {
+    /// 管理番号: the asset number.
+    pub asset_no: Option<String>,
+    /// 設置場所: where it is installed.
+    pub location: Option<String>,
+    /// 利用者: who uses it.
+    pub user: Option<String>,
+    /// 状態: e.g. 稼働, 停止, 廃棄予定.
+    pub status: Option<String>,
+    /// 説明: free description.
+    pub description: Option<String>,
+    /// 登録日: when it was registered in the ledger (YYYY-MM-DD).
+    pub registered_on: Option<String>,
+}
+
+/// A device's OS as last concluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OsView {
+    /// Family (`windows`, `linux`, …, `unknown`).
+    pub family: String,
+    /// Product name.
+    pub name: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+    /// Confidence 0–1.
+    pub confidence: f64,
+}
+
+/// One device as listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceSummary {
+    /// Ledger id.
+    pub id: i64,
+    /// Current IP.
+    pub ip: Option<String>,
+    /// Current MAC.
+    pub mac: Option<String>,
+    /// The current MAC is randomized.
+    pub mac_randomized: bool,
+    /// MAC vendor.
+    pub vendor: Option<String>,
+    /// Host name.
+    pub hostname: Option<String>,
+    /// OS.
+    pub os: OsView,
+    /// First sighting (RFC 3339).
+    pub first_seen: String,
+    /// Last sighting (RFC 3339).
+    pub last_seen: String,
+    /// `present` or `gone`.
+    pub presence: String,
+    /// The identity rule that matched its last sighting (see `identity`).
+    pub last_match: String,
+    /// The agent of its last sighting.
+    pub last_agent: Option<String>,
+    /// Operator-kept ledger columns.
+    pub ledger: LedgerFields,
+    /// Names of its raised flags.
+    pub flags: Vec<String>,
+    /// Set when an operator merged this device into another one.
+    pub merged_into: Option<i64>,
+}
+
+/// An identity key of a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    /// `mac` or `machine_id`.
+    pub kind: String,
+    /// The key.
+    pub value: String,
+    /// A randomized MAC.
+    pub randomized: bool,
+    /// Assigned by an operator; scans never move it.
+    pub pinned: bool,
+    /// First sighting with this key.
+    pub first_seen: String,
+    /// Last sighting with this key.
+    pub last_seen: String,
+}
+
+/// One address in a device's IP history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpView {
+    /// The address.
+    pub ip: String,
+    /// First seen there.
+    pub first_seen: String,
+    /// Last seen there.
+    pub last_seen: String,
+    /// The report that last saw it there.
+    pub last_report_id: String,
+}
+
+/// A service on a device, open or since closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceView {
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// Port.
+    pub port: u16,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Service name.
+    pub name: String,
+    /// Product.
+    pub product: Option<String>,
+    /// Version.
+    pub version: Option<String>,
+    /// What identified it.
+    pub evidence: Vec<String>,
+    /// First seen open.
+    pub first_seen: String,
+    /// Last seen (open, or when found closed).
+    pub last_seen: String,
+}
+
+/// One sighting of a device: which report saw it where, and which identity rule matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SightingView {
+    /// The report.
+    pub report_id: String,
+    /// The report's agent.
+    pub agent: Option<String>,
+    /// When.
+    pub seen_at: String,
+    /// The address seen.
+    pub ip: String,
+    /// The MAC seen, if any.
+    pub mac: Option<String>,
+    /// The identity rule that matched (see `identity`).
+    pub matched_by: String,
+}
+
+/// A raised flag with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagView {
+    /// Flag name.
+    pub flag: String,
+    /// Why.
+    pub reason: String,
+    /// What showed it.
+    pub evidence: Vec<String>,
+    /// When it was raised.
+    pub raised_at: String,
+}
+
+/// One history event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Event id (increasing).
+    pub id: i64,
+    /// The device.
+    pub device_id: i64,
+    /// `first_seen`, `ip_changed`, `port_opened`, `port_closed`, `service_changed`,
+    /// `os_changed`, `mac_changed`, `hostname_changed`, `gone`, `returned`, `flag_raised`,
+    /// `flag_cleared`, `identity_key_moved`, `merged`, `split`, `ledger_updated`.
+    pub kind: String,
+    /// When (the observing report's scan time, or the operator's action time).
+    pub at: String,
+    /// The report that caused it, when a report did.
+    pub report_id: Option<String>,
+    /// Kind-specific details.
+    pub detail: Value,
+}
+
+/// A device with everything known about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceDetail {
+    /// The summary fields.
+    #[serde(flatten)]
+    pub summary: DeviceSummary,
+    /// Machine id, for hosts that report their inventory.
+    pub machine_id: Option<String>,
+    /// What the OS conclusion rests on.
+    pub os_evidence: Vec<String>,
+    /// Identity keys.
+    pub keys: Vec<KeyView>,
+    /// IP history, most recent first.
+    pub ips: Vec<IpView>,
+    /// Services.
+    pub services: Vec<ServiceView>,
+    /// Raised flags with reasons.
+    pub flag_details: Vec<FlagView>,
+    /// The latest sightings, newest first (at most [`DETAIL_SIGHTINGS`]).
+    pub sightings: Vec<SightingView>,
+    /// The latest history events, newest first (at most [`DETAIL_EVENTS`]).
+    pub events: Vec<EventRecord>,
+    /// The host's own inventory, when it reported one.
+    pub local: Option<Value>,
+}
+
+/// How many events a device detail carries; older ones are read via the events query.
+pub const DETAIL_EVENTS: usize = 200;
+
+/// How many sightings a device detail carries.
+pub const DETAIL_SIGHTINGS: usize = 50;
+
+/// Filters of the device list. Every filter given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceFilter {
+    /// Has this flag raised.
+    pub flag: Option<String>,
+    /// Ledger 状態 equals this.
+    pub status: Option<String>,
+    /// `present` or `gone`.
+    pub presence: Option<String>,
+    /// Current IP inside this CIDR block.
+    pub subnet: Option<String>,
+    /// Free text, matched case-insensitively against addresses, names, vendor, OS and ledger
+    /// fields; a MAC in any common notation matches its device.
+    pub q: Option<String>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<u32>,
+    /// Rows to skip.
+    pub offset: Option<u32>,
+}
+
+/// One page of devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DevicePage {
+    /// Devices matching the filters in all.
+    pub total: u64,
+    /// This page, by id.
+    pub devices: Vec<DeviceSummary>,
+}
+
+/// Filters of the event list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventFilter {
+    /// Events of this device.
+    pub device: Option<i64>,
+    /// Events of this kind.
+    pub kind: Option<String>,
+    /// Events at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Events with an id above this, oldest first (a polling cursor). Without it the newest
+    /// events come first.
+    pub after: Option<i64>,
+    /// Page size, 1–1000 (default 100).
+    pub limit: Option<u32>,
+}
+
+const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.hostname,
+    d.os_family, d.os_name, d.os_version, d.os_confidence, d.first_seen, d.last_seen, d.presence,
+    d.last_match, d.last_agent, d.asset_no, d.location, d.user_name, d.status, d.description,
+    d.registered_on, d.merged_into,
+    (SELECT group_concat(f.flag, ',') FROM device_flags f WHERE f.device_id = d.id)";
+
+fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
+    let flags: Option<String> = r.get(22)?;
+    let mut flags: Vec<String> = flags
+        .map(|f| f.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    flags.sort();
+    Ok(DeviceSummary {
+        id: r.get(0)?,
+        ip: r.get(1)?,
+        mac: r.get(2)?,
+        mac_randomized: r.get(3)?,
+        vendor: r.get(4)?,
+        hostname: r.get(5)?,
+        os: OsView {
+            family: r.get(6)?,
+            name: r.get(7)?,
+            version: r.get(8)?,
+            confidence: r.get(9)?,
+        },
+        first_seen: r.get(10)?,
+        last_seen: r.get(11)?,
+        presence: r.get(12)?,
+        last_match: r.get(13)?,
+        last_agent: r.get(14)?,
+        ledger: LedgerFields {
+            asset_no: r.get(15)?,
+            location: r.get(16)?,
+            user: r.get(17)?,
+            status: r.get(18)?,
+            description: r.get(19)?,
+            registered_on: r.get(20)?,
+        },
+        merged_into: r.get(21)?,
+        flags,
+    })
+}
+
+fn page_size(limit: Option<u32>) -> Result<i64, LedgerError> {
+    match limit {
+        None => Ok(100),
+        Some(n @ 1..=1000) => Ok(i64::from(n)),
+        Some(n) => Err(LedgerError::Invalid(format!(
+            "limit {n} is outside 1..=1000"
+        ))),
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+impl Ledger {
+    /// Lists devices (operators' merged-away devices excluded) matching `filter`, by id.
+    pub fn list_devices(&self, filter: &DeviceFilter) -> Result<DevicePage, LedgerError> {
+        let limit = page_size(filter.limit)?;
+        let mut clauses = vec!["d.merged_into IS NULL".to_owned()];
+        let mut args: Vec<SqlValue> = Vec::new();
+        if let Some(flag) = &filter.flag {
+            args.push(SqlValue::Text(flag.clone()));
+            clauses.push(format!(
+                "d.id IN (SELECT device_id FROM device_flags WHERE flag = ?{})",
+                args.len()
+            ));
+        }
+        if let Some(status) = &filter.status {
+            args.push(SqlValue::Text(status.clone()));
+            clauses.push(format!("d.status = ?{}", args.len()));
+        }
+        if let Some(presence) = &filter.presence {
+            if presence != "present" && presence != "gone" {
+                return Err(LedgerError::Invalid(format!(
+                    "presence `{presence}` is not `present` or `gone`"
+                )));
+            }
+            args.push(SqlValue::Text(presence.clone()));
+            clauses.push(format!("d.presence = ?{}", args.len()));
+        }
+        if let Some(subnet) = &filter.subnet {
+            let net: IpNet = subnet.trim().parse().map_err(|_| {
+                LedgerError::Invalid(format!(
+                    "subnet `{subnet}` is not a CIDR block such as 192.168.1.0/24"
+                ))
+            })?;
+            args.push(SqlValue::Blob(ip_key(net.network()).to_vec()));
+            args.push(SqlValue::Blob(ip_key(net.broadcast()).to_vec()));
+            clauses.push(format!(
+                "d.ip_key BETWEEN ?{} AND ?{}",
+                args.len() - 1,
+                args.len()
+            ));
+        }
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let needle = q
+                .parse::<MacAddr>()
+                .map_or_else(|_| q.to_owned(), |m| m.to_string());
+            args.push(SqlValue::Text(like_pattern(&needle)));
+            let n = args.len();
+            let cols = [
+                "d.ip",
+                "d.mac",
+                "d.vendor",
+                "d.hostname",
+                "d.os_name",
+                "d.os_version",
+                "d.asset_no",
+                "d.location",
+                "d.user_name",
+                "d.status",
+                "d.description",
+            ];
+            let ors: Vec<String> = cols
+                .iter()
+                .map(|c| format!("{c} LIKE ?{n} ESCAPE '\\'"))
+                .collect();
+            clauses.push(format!("({})", ors.join(" OR ")));
+        }
+        // Merged-away devices carry no flags, so a flag alone is counted from its index.
+        let flag_only = filter.flag.is_some() && clauses.len() == 2;
+        let where_sql = clauses.join(" AND ");
+        self.read(|conn| {
+            let count_sql = if flag_only {
+                "SELECT count(*) FROM device_flags WHERE flag = ?1".to_owned()
+            } else {
+                format!("SELECT count(*) FROM devices d WHERE {where_sql}")
+            };
+            let total: i64 = conn
+                .prepare_cached(&count_sql)?
+                .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
+            let mut page_args = args.clone();
+            page_args.push(SqlValue::Integer(limit));
+            page_args.push(SqlValue::Integer(i64::from(filter.offset.unwrap_or(0))));
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS} FROM devices d WHERE {where_sql}
+                 ORDER BY d.id LIMIT ?{} OFFSET ?{}",
+                page_args.len() - 1,
+                page_args.len()
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let devices = stmt
+                .query_map(params_from_iter(page_args.iter()), summary_from_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(DevicePage {
+                total: total as u64,
+                devices,
+            })
+        })
+    }
+
+    /// One device with its keys, IP history, services, flags and latest events.
+    pub fn device(&self, id: i64) -> Result<DeviceDetail, LedgerError> {
+        self.read(|conn| device_detail(conn, id))
+    }
+
+    /// History events matching `filter`.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, LedgerError> {
+        let limit = page_size(filter.limit)?;
+        let mut clauses = vec!["1 = 1".to_owned()];
+        let mut args: Vec<SqlValue> = Vec::new();
+        if let Some(d) = filter.device {
+            args.push(SqlValue::Integer(d));
+            clauses.push(format!("device_id = ?{}", args.len()));
+        }
+        if let Some(k) = &filter.kind {
+            args.push(SqlValue::Text(k.clone()));
+            clauses.push(format!("kind = ?{}", args.len()));
+        }
+        if let Some(since) = filter.since {
+            args.push(SqlValue::Text(to_db(since)));
+            clauses.push(format!("at >= ?{}", args.len()));
+        }
+        let order = if let Some(after) = filter.after {
+            args.push(SqlValue::Integer(after));
+            clauses.push(format!("id > ?{}", args.len()));
+            "ASC"
+        } else {
+            "DESC"
+        };
+        args.push(SqlValue::Integer(limit));
+        let sql = format!(
+            "SELECT id, device_id, kind, at, report_id, detail FROM events WHERE {}
+             ORDER BY id {order} LIMIT ?{}",
+            clauses.join(" AND "),
+            args.len()
+        );
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(args.iter()), event_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// How many devices the ledger holds (merged-away ones excluded), for metrics.
+    pub fn device_count(&self) -> Result<u64, LedgerError> {
+        self.read(|conn| {
+            let n: i64 = conn.query_row(
+                "SELECT count(*) FROM devices WHERE merged_into IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    /// How many reports are stored.
+    pub fn report_count(&self) -> Result<u64, LedgerError> {
+        self.read(|conn| {
+            let n: i64 = conn.query_row("SELECT count(*) FROM reports", [], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+    }
+}
+
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventRecord> {
+    let detail: String = r.get(5)?;
+    Ok(EventRecord {
+        id: r.get(0)?,
+        device_id: r.get(1)?,
+        kind: r.get(2)?,
+        at: r.get(3)?,
+        report_id: r.get(4)?,
+        detail: serde_json::from_str(&detail).unwrap_or(Value::Null),
+    })
+}
+
+fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub(crate) fn device_detail(conn: &Connection, id: i64) -> Result<DeviceDetail, LedgerError> {
+    let summary = conn
+        .prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS} FROM devices d WHERE d.id = ?1"
+        ))?
+        .query_row(params![id], summary_from_row)
+        .optional()?
+        .ok_or(LedgerError::NoSuchDevice(id))?;
+    let (machine_id, os_evidence, local): (Option<String>, String, Option<String>) = conn
+        .prepare_cached("SELECT machine_id, os_evidence, local_json FROM devices WHERE id = ?1")?
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let keys = conn
+        .prepare_cached(
+            "SELECT kind, value, randomized, pinned, first_seen, last_seen FROM device_keys
+             WHERE device_id = ?1 ORDER BY kind, last_seen DESC",
+        )?
+        .query_map(params![id], |r| {
+            Ok(KeyView {
+                kind: r.get(0)?,
+                value: r.get(1)?,
+                randomized: r.get(2)?,
+                pinned: r.get(3)?,
+                first_seen: r.get(4)?,
+                last_seen: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let ips = conn
+        .prepare_cached(
+            "SELECT ip, first_seen, last_seen, last_report_id FROM device_ips
+             WHERE device_id = ?1 ORDER BY last_seen DESC",
+        )?
+        .query_map(params![id], |r| {
+            Ok(IpView {
+                ip: r.get(0)?,
+                first_seen: r.get(1)?,
+                last_seen: r.get(2)?,
+                last_report_id: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let services = conn
+        .prepare_cached(
+            "SELECT protocol, port, state, name, product, version, evidence, first_seen, last_seen
+             FROM device_services WHERE device_id = ?1 ORDER BY protocol, port",
+        )?
+        .query_map(params![id], |r| {
+            Ok(ServiceView {
+                protocol: r.get(0)?,
+                port: r.get(1)?,
+                state: r.get(2)?,
+                name: r.get(3)?,
+                product: r.get(4)?,
+                version: r.get(5)?,
+                evidence: json_list(&r.get::<_, String>(6)?),
+                first_seen: r.get(7)?,
+                last_seen: r.get(8)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let flag_details = conn
+        .prepare_cached(
+            "SELECT flag, reason, evidence, raised_at FROM device_flags WHERE device_id = ?1
+             ORDER BY flag",
+        )?
+        .query_map(params![id], |r| {
+            Ok(FlagView {
+                flag: r.get(0)?,
+                reason: r.get(1)?,
+                evidence: json_list(&r.get::<_, String>(2)?),
+                raised_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let sightings = conn
+        .prepare_cached(
+            "SELECT s.report_id, r.agent, s.seen_at, s.ip, s.mac, s.matched_by
+             FROM sightings s LEFT JOIN reports r ON r.report_id = s.report_id
+             WHERE s.device_id = ?1 ORDER BY s.id DESC LIMIT ?2",
+        )?
+        .query_map(params![id, crate::sql_count(DETAIL_SIGHTINGS)], |r| {
+            Ok(SightingView {
+                report_id: r.get(0)?,
+                agent: r.get(1)?,
+                seen_at: r.get(2)?,
+                ip: r.get(3)?,
+                mac: r.get(4)?,
+                matched_by: r.get(5)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = conn
+        .prepare_cached(
+            "SELECT id, device_id, kind, at, report_id, detail FROM events WHERE device_id = ?1
+             ORDER BY id DESC LIMIT ?2",
+        )?
+        .query_map(params![id, crate::sql_count(DETAIL_EVENTS)], event_from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(DeviceDetail {
+        summary,
+        machine_id,
+        os_evidence: json_list(&os_evidence),
+        keys,
+        ips,
+        services,
+        flag_details,
+        sightings,
+        events,
+        local: local.and_then(|l| serde_json::from_str(&l).ok()),
+    })
+}

@@ -1,0 +1,173 @@
+//! Versioned schema migrations, tracked in SQLite's `user_version`.
+//!
+//! Each entry of [`MIGRATIONS`] moves the schema from version `i` to `i + 1` and runs in its own
+//! transaction together with the version bump, so a crash mid-upgrade leaves the old version.
+//! Never edit a released migration; append a new one.
+
+use rusqlite::Connection;
+
+use crate::LedgerError;
+
+/// Migration `i` upgrades version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The newest schema version this build knows.
+#[allow(clippy::cast_possible_wrap)] // a handful of migrations
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+/// Version 1: reports, devices with their identity keys, history, flags and tokens.
+const V1: &str = r"
+CREATE TABLE tokens (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL,
+    role          TEXT NOT NULL CHECK (role IN ('agent', 'operator')),
+    token_sha256  TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    revoked_at    TEXT,
+    last_used_at  TEXT
+);
+
+CREATE TABLE reports (
+    id             INTEGER PRIMARY KEY,
+    report_id      TEXT NOT NULL UNIQUE,
+    agent          TEXT NOT NULL,
+    agent_version  TEXT NOT NULL,
+    machine_id     TEXT,
+    token_name     TEXT,
+    started_at     TEXT NOT NULL,
+    finished_at    TEXT NOT NULL,
+    received_at    TEXT NOT NULL,
+    host_count     INTEGER NOT NULL,
+    device_count   INTEGER NOT NULL,
+    scope_json     TEXT NOT NULL,
+    methods_json   TEXT NOT NULL,
+    warnings_json  TEXT NOT NULL
+);
+
+CREATE TABLE devices (
+    id               INTEGER PRIMARY KEY,
+    merged_into      INTEGER REFERENCES devices(id),
+    ip               TEXT,
+    ip_key           BLOB,
+    mac              TEXT,
+    mac_randomized   INTEGER NOT NULL DEFAULT 0,
+    vendor           TEXT,
+    hostname         TEXT,
+    hostname_norm    TEXT,
+    machine_id       TEXT,
+    os_family        TEXT NOT NULL DEFAULT 'unknown',
+    os_name          TEXT,
+    os_version       TEXT,
+    os_confidence    REAL NOT NULL DEFAULT 0,
+    os_evidence      TEXT NOT NULL DEFAULT '[]',
+    os_confirmed_at  TEXT,
+    local_json       TEXT,
+    first_seen       TEXT NOT NULL,
+    last_seen        TEXT NOT NULL,
+    last_report_id   TEXT,
+    last_agent       TEXT,
+    last_match       TEXT NOT NULL,
+    presence         TEXT NOT NULL DEFAULT 'present' CHECK (presence IN ('present', 'gone')),
+    asset_no         TEXT,
+    location         TEXT,
+    user_name        TEXT,
+    status           TEXT,
+    description      TEXT,
+    registered_on    TEXT,
+    ledger_updated_at TEXT,
+    created_at       TEXT NOT NULL
+);
+CREATE UNIQUE INDEX devices_asset_no ON devices(asset_no) WHERE asset_no IS NOT NULL;
+CREATE INDEX devices_ip_key ON devices(ip_key);
+CREATE INDEX devices_ip ON devices(ip);
+CREATE INDEX devices_hostname ON devices(hostname_norm);
+CREATE INDEX devices_presence ON devices(presence, last_seen);
+CREATE INDEX devices_status ON devices(status);
+
+CREATE TABLE device_keys (
+    kind        TEXT NOT NULL CHECK (kind IN ('mac', 'machine_id')),
+    value       TEXT NOT NULL,
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    randomized  INTEGER NOT NULL DEFAULT 0,
+    pinned      INTEGER NOT NULL DEFAULT 0,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+CREATE INDEX device_keys_device ON device_keys(device_id);
+
+CREATE TABLE device_ips (
+    device_id       INTEGER NOT NULL REFERENCES devices(id),
+    ip              TEXT NOT NULL,
+    first_seen      TEXT NOT NULL,
+    last_seen       TEXT NOT NULL,
+    last_report_id  TEXT NOT NULL,
+    PRIMARY KEY (device_id, ip)
+) WITHOUT ROWID;
+
+CREATE TABLE device_services (
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    protocol    TEXT NOT NULL,
+    port        INTEGER NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('open', 'closed')),
+    name        TEXT NOT NULL,
+    product     TEXT,
+    version     TEXT,
+    evidence    TEXT NOT NULL DEFAULT '[]',
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    PRIMARY KEY (device_id, protocol, port)
+) WITHOUT ROWID;
+
+CREATE TABLE device_flags (
+    device_id  INTEGER NOT NULL REFERENCES devices(id),
+    flag       TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    evidence   TEXT NOT NULL DEFAULT '[]',
+    raised_at  TEXT NOT NULL,
+    PRIMARY KEY (device_id, flag)
+) WITHOUT ROWID;
+CREATE INDEX device_flags_flag ON device_flags(flag, device_id);
+
+CREATE TABLE sightings (
+    id          INTEGER PRIMARY KEY,
+    report_id   TEXT NOT NULL,
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    seen_at     TEXT NOT NULL,
+    ip          TEXT NOT NULL,
+    mac         TEXT,
+    matched_by  TEXT NOT NULL
+);
+CREATE INDEX sightings_device ON sightings(device_id, id);
+CREATE INDEX sightings_report ON sightings(report_id);
+
+CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,
+    device_id  INTEGER NOT NULL REFERENCES devices(id),
+    kind       TEXT NOT NULL,
+    at         TEXT NOT NULL,
+    report_id  TEXT,
+    detail     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX events_device ON events(device_id, id);
+CREATE INDEX events_kind ON events(kind, id);
+";
+
+/// Brings the database to [`LATEST`], refusing one written by a newer build.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(LedgerError::SchemaTooNew {
+            found: current,
+            supported: LATEST,
+        });
+    }
+    for (from, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", crate::sql_count(from + 1))?;
+        tx.commit()?;
+        tracing::info!(version = from + 1, "database schema migrated");
+    }
+    Ok(())
+}

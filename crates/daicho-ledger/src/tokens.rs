@@ -1,0 +1,179 @@
+//! Bearer tokens. A token is `dct_` followed by 64 hex digits (32 random bytes); only its
+//! SHA-256 is stored, so the database never holds a usable token. `agent` tokens may push
+//! reports; `operator` tokens may read the ledger and change it.
+
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::time::to_db;
+use crate::{Ledger, LedgerError};
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Push scan reports.
+    Agent,
+    /// Read and manage the ledger.
+    Operator,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Operator => "operator",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        if s == "operator" {
+            Self::Operator
+        } else {
+            Self::Agent
+        }
+    }
+}
+
+/// A stored token (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Token id.
+    pub id: i64,
+    /// The agent's or operator's name.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// When it was created.
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+    /// When it last pushed a report.
+    pub last_used_at: Option<String>,
+}
+
+/// The prefix of every token, so that leaked tokens are easy to recognise.
+pub const TOKEN_PREFIX: &str = "dct_";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The stored form of a token.
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+impl Ledger {
+    /// Creates a token for `name`; returns its info and the token text, which is shown once and
+    /// never stored.
+    pub fn create_token(&self, name: &str, role: Role) -> Result<(TokenInfo, String), LedgerError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(LedgerError::Invalid(
+                "a token name must be 1–100 printable characters".to_owned(),
+            ));
+        }
+        let mut secret = [0u8; 32];
+        getrandom::fill(&mut secret).map_err(|e| LedgerError::Random(e.to_string()))?;
+        let token = format!("{TOKEN_PREFIX}{}", hex(&secret));
+        let now = to_db(Utc::now());
+        let id = self.write(|conn| {
+            conn.execute(
+                "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, role.as_str(), token_hash(&token), now],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })?;
+        Ok((
+            TokenInfo {
+                id,
+                name: name.to_owned(),
+                role,
+                created_at: now,
+                revoked_at: None,
+                last_used_at: None,
+            },
+            token,
+        ))
+    }
+
+    /// The live (not revoked) token matching `token`, if any.
+    pub fn verify_token(&self, token: &str) -> Result<Option<TokenInfo>, LedgerError> {
+        if !token.starts_with(TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let hash = token_hash(token);
+        self.read(|conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens
+                     WHERE token_sha256 = ?1 AND revoked_at IS NULL",
+                )?
+                .query_row(params![hash], token_from_row)
+                .optional()?)
+        })
+    }
+
+    /// Revokes the token with this id, or every live token of this name. Returns how many.
+    pub fn revoke_tokens(&self, id_or_name: &str) -> Result<usize, LedgerError> {
+        let now = to_db(Utc::now());
+        let n = self.write(|conn| {
+            let by_id = id_or_name.parse::<i64>().ok();
+            Ok(conn.execute(
+                "UPDATE tokens SET revoked_at = ?1
+                 WHERE revoked_at IS NULL AND (id = ?2 OR name = ?3)",
+                params![now, by_id, id_or_name],
+            )?)
+        })?;
+        if n == 0 {
+            return Err(LedgerError::NoSuchToken(id_or_name.to_owned()));
+        }
+        Ok(n)
+    }
+
+    /// Every token, revoked ones included.
+    pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, LedgerError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], token_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+}
+
+fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
+    Ok(TokenInfo {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        role: Role::from_db(&r.get::<_, String>(2)?),
+        created_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+        last_used_at: r.get(5)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hash_is_sha256_hex() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
