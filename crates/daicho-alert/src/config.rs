@@ -21,12 +21,15 @@ pub enum ConfigError {
 }
 
 /// Where alerts go and how often they are repeated.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertConfig {
     /// Hours after which an unacknowledged alert is sent again; absent: never.
     #[serde(default)]
     pub reminder_hours: Option<u32>,
+    /// Seconds between alert passes (each ingest also triggers one at once).
+    #[serde(default = "ten")]
+    pub check_interval_secs: u64,
     /// Subnets where a randomised MAC deserves an alert (guest Wi-Fi is usually not one).
     #[serde(default)]
     pub randomized_mac_subnets: Vec<IpNet>,
@@ -45,6 +48,7 @@ impl Default for AlertConfig {
     fn default() -> Self {
         Self {
             reminder_hours: None,
+            check_interval_secs: ten(),
             randomized_mac_subnets: Vec::new(),
             log: true,
             webhook: None,
@@ -58,7 +62,7 @@ fn yes() -> bool {
 }
 
 /// A webhook endpoint.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
     /// The URL alerts are POSTed to.
@@ -89,7 +93,7 @@ pub enum SmtpTls {
 }
 
 /// An SMTP relay and recipients.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmailConfig {
     /// Relay host name or address.

@@ -4,7 +4,8 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use daicho_ledger::{Ledger, LedgerError, Role};
+use daicho_ledger::exceptions::NewException;
+use daicho_ledger::{Ledger, LedgerError, LedgerFieldsPatch, Role};
 use daicho_model::MacAddr;
 
 use crate::config::{Config, ConfigError};
@@ -34,6 +35,71 @@ pub enum Command {
     /// Operator decisions on devices (they survive later scans).
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// The exception register: vendor-agreed services allowed until a date.
+    #[command(subcommand)]
+    Exception(ExceptionCommand),
+    /// Alerts: list, acknowledge.
+    #[command(subcommand)]
+    Alert(AlertCommand),
+}
+
+/// `exception …`.
+#[derive(Debug, Subcommand)]
+pub enum ExceptionCommand {
+    /// Allow a service on a device until a date (it stops raising `unneeded_service`).
+    Add {
+        /// The device.
+        #[arg(long)]
+        device: i64,
+        /// The service name (`telnet`) or risky-rule id (`snmp-default-community`).
+        #[arg(long)]
+        service: String,
+        /// Why it is allowed (shown to the inspector).
+        #[arg(long)]
+        reason: String,
+        /// Who approved it.
+        #[arg(long)]
+        approver: String,
+        /// The last valid day, YYYY-MM-DD.
+        #[arg(long)]
+        expires: String,
+    },
+    /// Revoke an exception; the flag it silenced returns.
+    Revoke {
+        /// Exception id.
+        id: i64,
+    },
+    /// List the register.
+    List {
+        /// Only this device.
+        #[arg(long)]
+        device: Option<i64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// `alert …`.
+#[derive(Debug, Subcommand)]
+pub enum AlertCommand {
+    /// List alerts with their deliveries.
+    List {
+        /// Include closed alerts.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Acknowledge an alert: no more reminders.
+    Ack {
+        /// Alert id.
+        id: i64,
+        /// Who acknowledges it.
+        #[arg(long, default_value = "operator")]
+        by: String,
+    },
 }
 
 /// `token …`.
@@ -89,6 +155,41 @@ pub enum DeviceCommand {
         /// The device.
         id: i64,
     },
+    /// Register a device in the ledger: set the fields a scan cannot see. Fields not given
+    /// stay as they are; 登録日 defaults to today when the device had none.
+    Register {
+        /// The device.
+        id: i64,
+        /// 管理番号 (unique).
+        #[arg(long)]
+        asset_no: String,
+        /// 設置場所.
+        #[arg(long)]
+        location: Option<String>,
+        /// 利用者.
+        #[arg(long)]
+        user: Option<String>,
+        /// 状態 (稼働, 停止, …).
+        #[arg(long)]
+        status: Option<String>,
+        /// 説明.
+        #[arg(long)]
+        description: Option<String>,
+        /// 登録日, YYYY-MM-DD.
+        #[arg(long)]
+        registered_on: Option<String>,
+    },
+    /// Assign a role profile of the policy (`ehr-server`, `terminal`, `pacs`, …).
+    Role {
+        /// The device.
+        id: i64,
+        /// The role id; omit with --clear.
+        #[arg(required_unless_present = "clear")]
+        role: Option<String>,
+        /// Remove the role.
+        #[arg(long, conflicts_with = "role")]
+        clear: bool,
+    },
 }
 
 /// Output formats of listing commands.
@@ -128,6 +229,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Device(cmd) => tokio::task::spawn_blocking(move || device(&config, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Exception(cmd) => tokio::task::spawn_blocking(move || exception(&config, cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Alert(cmd) => tokio::task::spawn_blocking(move || alert(&config, cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
     }
 }
 
@@ -160,10 +267,8 @@ async fn shutdown_signal() {
 }
 
 fn open(config: &Config) -> Result<Ledger, CliError> {
-    Ok(Ledger::open(
-        &config.storage.database,
-        config.ledger.options(),
-    )?)
+    let policy = config.load_policy()?;
+    Ok(Ledger::open(&config.storage.database, config.ledger.options())?.with_policy(policy))
 }
 
 fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
@@ -249,6 +354,173 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
                 "{}",
                 serde_json::to_string_pretty(&detail).unwrap_or_default()
             )?;
+        }
+        DeviceCommand::Register {
+            id,
+            asset_no,
+            location,
+            user,
+            status,
+            description,
+            registered_on,
+        } => {
+            let current = ledger.device(id)?;
+            let registered_on = registered_on.or_else(|| {
+                current
+                    .summary
+                    .ledger
+                    .registered_on
+                    .is_none()
+                    .then(|| chrono::Local::now().date_naive().to_string())
+            });
+            let patch = LedgerFieldsPatch {
+                asset_no: Some(Some(asset_no)),
+                location: location.map(Some),
+                user: user.map(Some),
+                status: status.map(Some),
+                description: description.map(Some),
+                registered_on: registered_on.map(Some),
+            };
+            let detail = ledger.update_ledger(id, &patch)?;
+            writeln!(
+                out,
+                "registered device {id} as 管理番号 {}; flags now: {}",
+                detail.summary.ledger.asset_no.as_deref().unwrap_or("-"),
+                if detail.summary.flags.is_empty() {
+                    "none".to_owned()
+                } else {
+                    detail.summary.flags.join(", ")
+                }
+            )?;
+        }
+        DeviceCommand::Role { id, role, clear } => {
+            let role = if clear { None } else { role };
+            ledger.set_role(id, role.as_deref(), chrono::Utc::now())?;
+            let flags = ledger.device(id)?.summary.flags;
+            writeln!(
+                out,
+                "device {id}: role {}; flags now: {}",
+                role.as_deref().unwrap_or("(none)"),
+                if flags.is_empty() {
+                    "none".to_owned()
+                } else {
+                    flags.join(", ")
+                }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
+    let ledger = open(config)?;
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        ExceptionCommand::Add {
+            device,
+            service,
+            reason,
+            approver,
+            expires,
+        } => {
+            let id = ledger.add_exception(
+                &NewException {
+                    device_id: device,
+                    service,
+                    reason,
+                    approver,
+                    expires,
+                },
+                chrono::Utc::now(),
+            )?;
+            writeln!(out, "recorded exception {id}")?;
+        }
+        ExceptionCommand::Revoke { id } => {
+            ledger.revoke_exception(id, chrono::Utc::now())?;
+            writeln!(out, "revoked exception {id}")?;
+        }
+        ExceptionCommand::List { device, format } => {
+            let list = ledger.exceptions(device)?;
+            if format == Format::Json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:>4}  {:>6}  {:<24} {:<10} {:<16} {:<8} REASON",
+                    "ID", "DEVICE", "SERVICE", "EXPIRES", "APPROVER", "STATE"
+                )?;
+                for e in list {
+                    let state = if e.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    writeln!(
+                        out,
+                        "{:>4}  {:>6}  {:<24} {:<10} {:<16} {:<8} {}",
+                        e.id, e.device_id, e.service, e.expires, e.approver, state, e.reason
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn alert(config: &Config, cmd: AlertCommand) -> Result<(), CliError> {
+    let ledger = open(config)?;
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        AlertCommand::List { all, format } => {
+            let alerts = ledger.alerts(!all, 1000)?;
+            if format == Format::Json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&alerts).unwrap_or_default()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:>5}  {:>6}  {:<20} {:<27} {:<24} SUBJECT",
+                    "ID", "DEVICE", "FLAG", "RAISED", "DELIVERED"
+                )?;
+                for a in alerts {
+                    let delivered: Vec<String> = a
+                        .deliveries
+                        .iter()
+                        .map(|d| {
+                            format!(
+                                "{}{}",
+                                d.channel,
+                                if d.delivered_at.is_some() {
+                                    "✓"
+                                } else {
+                                    "✗"
+                                }
+                            )
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "{:>5}  {:>6}  {:<20} {:<27} {:<24} {}",
+                        a.id,
+                        a.device_id,
+                        a.flag,
+                        a.raised_at,
+                        delivered.join(" "),
+                        a.subject
+                    )?;
+                }
+            }
+        }
+        AlertCommand::Ack { id, by } => {
+            ledger.acknowledge_alert(id, &by, chrono::Utc::now())?;
+            writeln!(out, "acknowledged alert {id}")?;
         }
     }
     Ok(())

@@ -23,6 +23,12 @@ pub struct Config {
     pub storage: StorageConfig,
     /// Identity matching and presence.
     pub ledger: LedgerConfig,
+    /// The flag policy file (risky services, roles, thresholds); absent: the built-in policy,
+    /// which is `config/policy.toml` of the source tree. A relative path is relative to this
+    /// configuration file.
+    pub policy: Option<PathBuf>,
+    /// Where alerts go and how often they are repeated.
+    pub alerts: daicho_alert::AlertConfig,
 }
 
 /// `[server]`.
@@ -159,7 +165,7 @@ impl Config {
             path: path.display().to_string(),
             source,
         })?;
-        Self::parse(&text).map_err(|e| match e {
+        let config = Self::parse(&text).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse {
                 path: path.display().to_string(),
                 message,
@@ -169,7 +175,35 @@ impl Config {
                 message,
             },
             other @ ConfigError::Read { .. } => other,
-        })
+        })?;
+        Ok(config.relative_to(path))
+    }
+
+    /// Resolves paths given relative to the configuration file.
+    fn relative_to(mut self, file: &Path) -> Self {
+        if let (Some(policy), Some(dir)) = (&self.policy, file.parent())
+            && policy.is_relative()
+        {
+            self.policy = Some(dir.join(policy));
+        }
+        self
+    }
+
+    /// The flag policy this configuration names (the built-in one when none).
+    pub fn load_policy(&self) -> Result<daicho_policy::Policy, ConfigError> {
+        match &self.policy {
+            None => Ok(daicho_policy::Policy::builtin()),
+            Some(path) => daicho_policy::Policy::load(path).map_err(|e| match e {
+                daicho_policy::PolicyError::Read { source, .. } => ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                },
+                daicho_policy::PolicyError::Invalid { message, .. } => ConfigError::Invalid {
+                    path: path.display().to_string(),
+                    message,
+                },
+            }),
+        }
     }
 
     /// Reads `path` when given; else the default file when it exists; else the defaults.

@@ -4,6 +4,7 @@
 //! The ledger itself (storage, identity matching, history) is the `daicho-ledger` crate; to
 //! drive an ingest from a test without HTTP, call `daicho_ledger::Ledger::ingest`.
 
+pub mod alert_worker;
 pub mod cli;
 pub mod config;
 pub mod metrics;

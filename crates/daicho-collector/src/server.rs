@@ -13,8 +13,9 @@ use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Extension, Json};
+use daicho_ledger::exceptions::NewException;
 use daicho_ledger::{
     DeviceFilter, EventFilter, Ledger, LedgerError, LedgerFieldsPatch, Role, TokenInfo,
 };
@@ -51,6 +52,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Limits.
     pub limits: Limits,
+    /// Wakes the alert worker (after an ingest or an operator decision).
+    pub alerts_wake: Arc<tokio::sync::Notify>,
 }
 
 /// An error answer: a status and one sentence, as [`ApiError`] JSON.
@@ -146,6 +149,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/devices/{id}/merge", post(merge_device))
         .route("/api/v1/devices/{id}/split", post(split_device))
         .route("/api/v1/events", get(list_events))
+        .route("/api/v1/devices/{id}/role", put(put_role))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}/ack", post(ack_alert))
+        .route(
+            "/api/v1/exceptions",
+            get(list_exceptions).post(post_exception),
+        )
+        .route("/api/v1/exceptions/{id}", delete(delete_exception))
         .layer(DefaultBodyLimit::max(OPERATOR_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state.clone(), operator_auth));
     Router::new()
@@ -325,6 +336,7 @@ async fn post_report(
     })?;
     let ledger = st.ledger.clone();
     let metrics = st.metrics.clone();
+    let wake = Arc::clone(&st.alerts_wake);
     blocking(move || {
         let json = decode_body(&headers, body, limits).inspect_err(|f| {
             metrics.rejected(match f.status {
@@ -351,6 +363,7 @@ async fn post_report(
             StatusCode::OK
         } else {
             metrics.accepted(report.hosts.len(), started.elapsed());
+            wake.notify_one();
             StatusCode::CREATED
         };
         Ok((
@@ -465,6 +478,126 @@ async fn list_events(
     Ok(Json(events).into_response())
 }
 
+/// `PUT /api/v1/devices/{id}/role` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleRequest {
+    /// A role id of the policy, or null to clear.
+    role: Option<String>,
+}
+
+async fn put_role(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let id = device_id(path)?;
+    let req: RoleRequest = operator_body(body)?;
+    let ledger = st.ledger.clone();
+    let detail = blocking(move || {
+        {
+            ledger.set_role(id, req.role.as_deref(), chrono::Utc::now())?;
+            ledger.device(id)
+        }
+        .map_err(Failure::from)
+    })
+    .await?;
+    st.alerts_wake.notify_one();
+    Ok(Json(detail).into_response())
+}
+
+/// `GET /api/v1/alerts` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertQuery {
+    /// Only alerts not closed (default true).
+    open: Option<bool>,
+    /// At most this many (default 100, at most 1000).
+    limit: Option<usize>,
+}
+
+async fn list_alerts(
+    State(st): State<AppState>,
+    query: Result<Query<AlertQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
+    let ledger = st.ledger.clone();
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let alerts = blocking(move || {
+        ledger
+            .alerts(q.open.unwrap_or(true), limit)
+            .map_err(Failure::from)
+    })
+    .await?;
+    Ok(Json(alerts).into_response())
+}
+
+async fn ack_alert(
+    State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<StatusCode, Failure> {
+    let id = device_id(path)?;
+    let ledger = st.ledger.clone();
+    blocking(move || {
+        ledger
+            .acknowledge_alert(id, &token.name, chrono::Utc::now())
+            .map_err(Failure::from)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/exceptions` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExceptionQuery {
+    /// Only this device's exceptions.
+    device: Option<i64>,
+}
+
+async fn list_exceptions(
+    State(st): State<AppState>,
+    query: Result<Query<ExceptionQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
+    let ledger = st.ledger.clone();
+    let list = blocking(move || ledger.exceptions(q.device).map_err(Failure::from)).await?;
+    Ok(Json(list).into_response())
+}
+
+async fn post_exception(
+    State(st): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let new: NewException = operator_body(body)?;
+    let ledger = st.ledger.clone();
+    let id = blocking(move || {
+        ledger
+            .add_exception(&new, chrono::Utc::now())
+            .map_err(Failure::from)
+    })
+    .await?;
+    st.alerts_wake.notify_one();
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+async fn delete_exception(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<StatusCode, Failure> {
+    let id = device_id(path)?;
+    let ledger = st.ledger.clone();
+    blocking(move || {
+        ledger
+            .revoke_exception(id, chrono::Utc::now())
+            .map_err(Failure::from)
+    })
+    .await?;
+    st.alerts_wake.notify_one();
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn healthz(State(st): State<AppState>) -> Response {
     let ledger = st.ledger.clone();
     let ok = blocking(move || ledger.ping().map_err(Failure::from)).await;
@@ -518,6 +651,12 @@ pub enum ServeError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// The policy file is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The `[alerts]` section cannot be used.
+    #[error(transparent)]
+    Alerts(#[from] daicho_alert::ConfigError),
     /// The server failed while running.
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
@@ -527,6 +666,7 @@ pub enum ServeError {
 pub struct Server {
     listener: TcpListener,
     state: AppState,
+    alerts: crate::alert_worker::AlertWorker,
     tls: Option<Arc<rustls::ServerConfig>>,
     sweep_every: Duration,
 }
@@ -536,9 +676,14 @@ impl Server {
     pub async fn bind(config: &Config) -> Result<Self, ServeError> {
         let path = config.storage.database.clone();
         let options = config.ledger.options();
+        let policy = config.load_policy()?;
+        let channels = config.alerts.channels()?;
         let ledger = tokio::task::spawn_blocking(move || Ledger::open(&path, options))
             .await
-            .map_err(|e| ServeError::Io(std::io::Error::other(e)))??;
+            .map_err(|e| ServeError::Io(std::io::Error::other(e)))??
+            .with_policy(policy);
+        let ledger = Arc::new(ledger);
+        let alerts_wake = Arc::new(tokio::sync::Notify::new());
         let tls = config
             .server
             .tls
@@ -551,8 +696,15 @@ impl Server {
             .map_err(|source| ServeError::Bind { addr, source })?;
         Ok(Self {
             listener,
+            alerts: crate::alert_worker::AlertWorker::new(
+                Arc::clone(&ledger),
+                channels,
+                config.alerts.clone(),
+                Arc::clone(&alerts_wake),
+            ),
             state: AppState {
-                ledger: Arc::new(ledger),
+                alerts_wake,
+                ledger,
                 metrics: Arc::new(Metrics::default()),
                 limits: Limits {
                     max_body_bytes: config.server.max_body_bytes,
@@ -583,18 +735,27 @@ impl Server {
         let addr = self.local_addr()?;
         let ledger = self.state.ledger.clone();
         let every = self.sweep_every;
+        let wake = Arc::clone(&self.state.alerts_wake);
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let l = ledger.clone();
-                let swept =
-                    tokio::task::spawn_blocking(move || l.sweep_gone(chrono::Utc::now())).await;
-                if let Ok(Err(e)) = swept {
-                    tracing::error!(error = %e, "gone-device sweep failed");
+                // Time alone changes things: devices go missing, exceptions expire.
+                let swept = tokio::task::spawn_blocking(move || {
+                    let now = chrono::Utc::now();
+                    l.sweep_gone(now)?;
+                    l.refresh_flags(now)
+                })
+                .await;
+                match swept {
+                    Ok(Ok(changed)) if changed > 0 => wake.notify_one(),
+                    Ok(Err(e)) => tracing::error!(error = %e, "periodic sweep failed"),
+                    _ => {}
                 }
             }
         });
+        let alerts = tokio::spawn(self.alerts.run());
         let app = router(self.state);
         let result = if let Some(config) = self.tls {
             tracing::info!(%addr, tls = true, "listening");
@@ -609,6 +770,7 @@ impl Server {
                 .await
         };
         sweeper.abort();
+        alerts.abort();
         result.map_err(ServeError::Io)
     }
 }

@@ -1,143 +1,75 @@
-//! Device flags: conditions the MHLW checklist cares about, each with a reason and evidence,
-//! recomputed whenever a device changes. Raising or clearing a flag records an event
-//! (`flag_raised` / `flag_cleared`), which is what alerting reads.
-//!
-//! This module computes the flags that follow from the ledger alone: `unregistered` (seen but
-//! neither an asset number nor a registration date in the ledger) and `randomized_mac` (its
-//! current MAC is locally administered: a personal or visitor device). Policy-driven flags
-//! (end-of-life OS, unneeded services, …) plug in as further [`FlagRule`]s.
+//! Device flags: what the MHLW checklist cares about, each with a reason and evidence,
+//! recomputed whenever a device changes and on every periodic sweep (time alone raises
+//! `missing` and ends exceptions). The rules themselves live in `daicho-policy`; this module
+//! feeds them the device's facts from the database and stores the result. Raising or clearing
+//! a flag records an event (`flag_raised` / `flag_cleared`).
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
+use daicho_model::{LocalInventory, OsFamily, OsGuess, Protocol, Service};
+use daicho_policy::{DeviceFacts, Exception, Flag, Policy, evaluate};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use crate::LedgerError;
+use crate::time::from_db;
 
-/// Flag name: seen on the network but not registered in the ledger.
-pub const UNREGISTERED: &str = "unregistered";
-/// Flag name: the device uses a randomized (locally administered) MAC.
-pub const RANDOMIZED_MAC: &str = "randomized_mac";
-
-/// A raised flag: why, and what showed it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RaisedFlag {
-    /// One sentence for the operator.
-    pub reason: String,
-    /// The observations behind it.
-    pub evidence: Vec<String>,
-}
-
-/// The facts about a device that the flag rules look at.
-#[derive(Debug, Clone)]
-pub struct DeviceFacts {
-    /// Current MAC.
-    pub mac: Option<String>,
-    /// Whether the current MAC is randomized.
-    pub mac_randomized: bool,
-    /// Ledger 管理番号.
-    pub asset_no: Option<String>,
-    /// Ledger 登録日.
-    pub registered_on: Option<String>,
-    /// Current IP.
-    pub ip: Option<String>,
-}
-
-/// One flag's rule: given the facts, raise it or not.
-pub type FlagRule = fn(&DeviceFacts) -> Option<RaisedFlag>;
-
-/// The rules this module knows, by flag name.
-pub const RULES: &[(&str, FlagRule)] =
-    &[(UNREGISTERED, unregistered), (RANDOMIZED_MAC, randomized)];
-
-fn unregistered(f: &DeviceFacts) -> Option<RaisedFlag> {
-    (f.asset_no.is_none() && f.registered_on.is_none()).then(|| RaisedFlag {
-        reason: "seen on the network but not registered in the ledger (no 管理番号 or 登録日)"
-            .to_owned(),
-        evidence: [
-            f.ip.as_ref().map(|ip| format!("ip {ip}")),
-            f.mac.as_ref().map(|m| format!("mac {m}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-    })
-}
-
-fn randomized(f: &DeviceFacts) -> Option<RaisedFlag> {
-    match (&f.mac, f.mac_randomized) {
-        (Some(mac), true) => Some(RaisedFlag {
-            reason: "uses a randomized (locally administered) MAC: a personal or visitor device"
-                .to_owned(),
-            evidence: vec![format!("mac {mac} has the locally-administered bit set")],
-        }),
-        _ => None,
-    }
-}
-
-/// Recomputes every flag of `device_id`, recording an event for each change. Returns how many
-/// flags changed.
+/// Recomputes every flag of `device_id` as of `at`, recording an event for each change.
+/// Returns how many flags changed.
 pub(crate) fn recompute(
     conn: &Connection,
+    policy: &Policy,
     device_id: i64,
     at: &str,
     report_id: Option<&str>,
 ) -> Result<usize, LedgerError> {
-    let facts = conn
-        .prepare_cached(
-            "SELECT mac, mac_randomized, asset_no, registered_on, ip FROM devices WHERE id = ?1",
-        )?
-        .query_row(params![device_id], |r| {
-            Ok(DeviceFacts {
-                mac: r.get(0)?,
-                mac_randomized: r.get(1)?,
-                asset_no: r.get(2)?,
-                registered_on: r.get(3)?,
-                ip: r.get(4)?,
-            })
-        })
-        .optional()?
-        .ok_or(LedgerError::NoSuchDevice(device_id))?;
-    // flag -> stored evidence (JSON)
+    let now = from_db(at).unwrap_or_else(Utc::now);
+    let facts = device_facts(conn, device_id)?;
+    let exceptions = device_exceptions(conn, device_id)?;
+    let flags: BTreeMap<String, Flag> = evaluate(&facts, policy, &exceptions, now)
+        .into_iter()
+        .map(|f| (f.key(), f))
+        .collect();
+
+    // key -> stored evidence (JSON)
     let mut current: BTreeMap<String, String> = BTreeMap::new();
     {
         let mut stmt =
-            conn.prepare_cached("SELECT flag, evidence FROM device_flags WHERE device_id = ?1")?;
+            conn.prepare_cached("SELECT key, evidence FROM device_flags WHERE device_id = ?1")?;
         let rows = stmt.query_map(params![device_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         for row in rows {
-            let (flag, evidence) = row?;
-            current.insert(flag, evidence);
+            let (key, evidence) = row?;
+            current.insert(key, evidence);
         }
     }
     let mut changed = 0;
-    for (name, rule) in RULES {
-        match (rule(&facts), current.contains_key(*name)) {
-            (Some(raised), true) => {
-                // Still raised: keep the evidence current (an IP change, …) without an event.
-                let evidence = serde_json::to_string(&raised.evidence).unwrap_or_default();
-                if current.get(*name) != Some(&evidence) {
-                    conn.prepare_cached(
-                        "UPDATE device_flags SET reason = ?3, evidence = ?4
-                         WHERE device_id = ?1 AND flag = ?2",
-                    )?
-                    .execute(params![
-                        device_id,
-                        name,
-                        raised.reason,
-                        evidence
-                    ])?;
-                }
-            }
-            (Some(raised), false) => {
+    for (key, flag) in &flags {
+        let evidence = serde_json::to_string(&flag.evidence).unwrap_or_default();
+        match current.get(key) {
+            // Still raised: keep reason and evidence current (an IP change, …) without an event.
+            Some(stored) if *stored == evidence => {}
+            Some(_) => {
                 conn.prepare_cached(
-                    "INSERT INTO device_flags (device_id, flag, reason, evidence, raised_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "UPDATE device_flags SET reason = ?3, evidence = ?4
+                     WHERE device_id = ?1 AND key = ?2",
+                )?
+                .execute(params![device_id, key, flag.reason, evidence])?;
+            }
+            None => {
+                conn.prepare_cached(
+                    "INSERT INTO device_flags
+                         (device_id, key, flag, code, service, reason, evidence, raised_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?
                 .execute(params![
                     device_id,
-                    name,
-                    raised.reason,
-                    serde_json::to_string(&raised.evidence).unwrap_or_default(),
+                    key,
+                    flag.kind.as_str(),
+                    flag.code,
+                    flag.service,
+                    flag.reason,
+                    evidence,
                     at
                 ])?;
                 crate::ingest::record_event(
@@ -146,25 +78,166 @@ pub(crate) fn recompute(
                     "flag_raised",
                     at,
                     report_id,
-                    &json!({"flag": name, "reason": raised.reason, "evidence": raised.evidence}),
+                    &json!({"flag": flag.kind.as_str(), "code": flag.code, "service": flag.service,
+                            "reason": flag.reason, "evidence": flag.evidence}),
                 )?;
                 changed += 1;
             }
-            (None, true) => {
-                conn.prepare_cached("DELETE FROM device_flags WHERE device_id = ?1 AND flag = ?2")?
-                    .execute(params![device_id, name])?;
-                crate::ingest::record_event(
-                    conn,
-                    device_id,
-                    "flag_cleared",
-                    at,
-                    report_id,
-                    &json!({"flag": name}),
-                )?;
-                changed += 1;
-            }
-            _ => {}
         }
+    }
+    for key in current.keys().filter(|k| !flags.contains_key(*k)) {
+        conn.prepare_cached("DELETE FROM device_flags WHERE device_id = ?1 AND key = ?2")?
+            .execute(params![device_id, key])?;
+        let flag = key.split(':').next().unwrap_or(key);
+        crate::ingest::record_event(
+            conn,
+            device_id,
+            "flag_cleared",
+            at,
+            report_id,
+            &json!({"flag": flag, "key": key}),
+        )?;
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// What the flag rules need to know about one device, read from its row, its open services
+/// and its own inventory.
+fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, LedgerError> {
+    struct Row {
+        ip: Option<String>,
+        mac_randomized: bool,
+        registered: bool,
+        role: Option<String>,
+        last_seen: String,
+        os_family: String,
+        os_name: Option<String>,
+        os_version: Option<String>,
+        os_confidence: f64,
+        os_evidence: String,
+        local_json: Option<String>,
+    }
+    let row = conn
+        .prepare_cached(
+            "SELECT ip, mac_randomized, asset_no IS NOT NULL OR registered_on IS NOT NULL, role,
+                    last_seen, os_family, os_name, os_version, os_confidence, os_evidence,
+                    local_json
+             FROM devices WHERE id = ?1",
+        )?
+        .query_row(params![device_id], |r| {
+            Ok(Row {
+                ip: r.get(0)?,
+                mac_randomized: r.get(1)?,
+                registered: r.get(2)?,
+                role: r.get(3)?,
+                last_seen: r.get(4)?,
+                os_family: r.get(5)?,
+                os_name: r.get(6)?,
+                os_version: r.get(7)?,
+                os_confidence: r.get(8)?,
+                os_evidence: r.get(9)?,
+                local_json: r.get(10)?,
+            })
+        })
+        .optional()?
+        .ok_or(LedgerError::NoSuchDevice(device_id))?;
+    let services = conn
+        .prepare_cached(
+            "SELECT port, protocol, name, product, version, evidence FROM device_services
+             WHERE device_id = ?1 AND state = 'open' ORDER BY protocol, port",
+        )?
+        .query_map(params![device_id], |r| {
+            let protocol: String = r.get(1)?;
+            let evidence: String = r.get(5)?;
+            Ok(Service {
+                port: r.get(0)?,
+                protocol: if protocol == "udp" {
+                    Protocol::Udp
+                } else {
+                    Protocol::Tcp
+                },
+                name: r.get(2)?,
+                product: r.get(3)?,
+                version: r.get(4)?,
+                evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let family: OsFamily =
+        serde_json::from_value(serde_json::Value::String(row.os_family)).unwrap_or_default();
+    let os = (family != OsFamily::Unknown || row.os_name.is_some()).then(|| OsGuess {
+        family,
+        name: row.os_name,
+        version: row.os_version,
+        confidence: row.os_confidence,
+        evidence: serde_json::from_str(&row.os_evidence).unwrap_or_default(),
+    });
+    let local: Option<LocalInventory> = row
+        .local_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok());
+    Ok(DeviceFacts {
+        id: device_id.to_string(),
+        ips: row.ip.iter().filter_map(|ip| ip.parse().ok()).collect(),
+        mac_randomized: row.mac_randomized,
+        registered: row.registered,
+        role: row.role,
+        last_seen: from_db(&row.last_seen).unwrap_or_else(Utc::now),
+        os,
+        services,
+        last_updated: local.as_ref().and_then(|l| l.last_updated),
+        self_inventoried: local.is_some(),
+    })
+}
+
+/// The device's exceptions that are not revoked (expired ones are kept: the rules check expiry
+/// against the day being evaluated).
+fn device_exceptions(conn: &Connection, device_id: i64) -> Result<Vec<Exception>, LedgerError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT service, reason, approver, expires FROM exceptions
+             WHERE device_id = ?1 AND revoked_at IS NULL",
+        )?
+        .query_map(params![device_id], |r| {
+            let expires: String = r.get(3)?;
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                expires,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(service, reason, approver, expires)| {
+            Some(Exception {
+                device_id: device_id.to_string(),
+                service,
+                reason,
+                approver,
+                expires: NaiveDate::parse_from_str(&expires, "%Y-%m-%d").ok()?,
+            })
+        })
+        .collect())
+}
+
+/// Recomputes the flags of every device (not merged away) as of `now`. Returns how many flags
+/// changed in all.
+pub(crate) fn recompute_all(
+    conn: &Connection,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<usize, LedgerError> {
+    let at = crate::time::to_db(now);
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM devices WHERE merged_into IS NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut changed = 0;
+    for id in ids {
+        changed += recompute(conn, policy, id, &at, None)?;
     }
     Ok(changed)
 }

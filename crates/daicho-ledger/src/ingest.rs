@@ -50,6 +50,7 @@ impl Ledger {
         token_name: Option<&str>,
     ) -> Result<IngestOutcome, LedgerError> {
         let options = self.options();
+        let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let report_id = report.report_id.to_string();
@@ -92,6 +93,7 @@ impl Ledger {
             )?;
             let mut merge = Merge {
                 conn: &tx,
+                policy: &policy,
                 report_id: &report_id,
                 agent: &report.agent.name,
                 seen_at,
@@ -220,6 +222,7 @@ pub(crate) fn record_event(
 /// The state of one report's merge.
 struct Merge<'a> {
     conn: &'a Connection,
+    policy: &'a daicho_policy::Policy,
     report_id: &'a str,
     agent: &'a str,
     seen_at: DateTime<Utc>,
@@ -300,8 +303,13 @@ impl Merge<'_> {
                 obs.mac.map(|m| m.to_string()),
                 rule.as_str()
             ])?;
-        self.events +=
-            flags::recompute(self.conn, device_id, &self.seen_text, Some(self.report_id))?;
+        self.events += flags::recompute(
+            self.conn,
+            self.policy,
+            device_id,
+            &self.seen_text,
+            Some(self.report_id),
+        )?;
         self.touched.insert(device_id);
         Ok(())
     }

@@ -9,7 +9,9 @@
 //!
 //! How a host in a report is matched to a device is described in [`identity`].
 
+pub mod alerts;
 pub mod error;
+pub mod exceptions;
 pub mod flags;
 pub mod identity;
 mod ingest;

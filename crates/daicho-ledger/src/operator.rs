@@ -137,6 +137,7 @@ impl Ledger {
     ) -> Result<DeviceDetail, LedgerError> {
         let changes = patch.changes()?;
         let at = to_db(Utc::now());
+        let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
@@ -176,7 +177,7 @@ impl Ledger {
             }
             if !diff.is_empty() {
                 record_event(&tx, id, "ledger_updated", &at, None, &Value::Object(diff))?;
-                flags::recompute(&tx, id, &at, None)?;
+                flags::recompute(&tx, &policy, id, &at, None)?;
             }
             let detail = device_detail(&tx, id)?;
             tx.commit()?;
@@ -194,6 +195,7 @@ impl Ledger {
             )));
         }
         let at = to_db(Utc::now());
+        let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             live_device(&tx, into)?;
@@ -273,7 +275,7 @@ impl Ledger {
                 None,
                 &json!({"from_device": from}),
             )?;
-            flags::recompute(&tx, into, &at, None)?;
+            flags::recompute(&tx, &policy, into, &at, None)?;
             let device = device_detail(&tx, into)?;
             tx.commit()?;
             Ok(MergeOutcome {
@@ -292,6 +294,7 @@ impl Ledger {
             ));
         }
         let at = to_db(Utc::now());
+        let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
@@ -391,8 +394,8 @@ impl Ledger {
                 None,
                 &json!({"macs": macs, "from_device": id}),
             )?;
-            flags::recompute(&tx, id, &at, None)?;
-            flags::recompute(&tx, new_id, &at, None)?;
+            flags::recompute(&tx, &policy, id, &at, None)?;
+            flags::recompute(&tx, &policy, new_id, &at, None)?;
             let original = device_detail(&tx, id)?;
             let split_off = device_detail(&tx, new_id)?;
             tx.commit()?;

@@ -75,6 +75,8 @@ pub struct DeviceSummary {
     pub flags: Vec<String>,
     /// Set when an operator merged this device into another one.
     pub merged_into: Option<i64>,
+    /// The role profile an operator assigned (`ehr-server`, `terminal`, …).
+    pub role: Option<String>,
 }
 
 /// An identity key of a device.
@@ -150,8 +152,14 @@ pub struct SightingView {
 /// A raised flag with its reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlagView {
-    /// Flag name.
+    /// Flag name (`eol_os`, `unneeded_service`, …).
     pub flag: String,
+    /// The finer code: risky-rule id, CVE, `unsupported` / `extended_only`, …
+    pub code: String,
+    /// The service concerned, as `name/protocol/port`, for service flags.
+    pub service: Option<String>,
+    /// Stable identity of the flag on this device.
+    pub key: String,
     /// Why.
     pub reason: String,
     /// What showed it.
@@ -262,7 +270,8 @@ const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.
     d.os_family, d.os_name, d.os_version, d.os_confidence, d.first_seen, d.last_seen, d.presence,
     d.last_match, d.last_agent, d.asset_no, d.location, d.user_name, d.status, d.description,
     d.registered_on, d.merged_into,
-    (SELECT group_concat(f.flag, ',') FROM device_flags f WHERE f.device_id = d.id)";
+    (SELECT group_concat(DISTINCT f.flag) FROM device_flags f WHERE f.device_id = d.id),
+    d.role";
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
     let flags: Option<String> = r.get(22)?;
@@ -297,6 +306,7 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
             registered_on: r.get(20)?,
         },
         merged_into: r.get(21)?,
+        role: r.get(23)?,
         flags,
     })
 }
@@ -395,7 +405,7 @@ impl Ledger {
         let where_sql = clauses.join(" AND ");
         self.read(|conn| {
             let count_sql = if flag_only {
-                "SELECT count(*) FROM device_flags WHERE flag = ?1".to_owned()
+                "SELECT count(DISTINCT device_id) FROM device_flags WHERE flag = ?1".to_owned()
             } else {
                 format!("SELECT count(*) FROM devices d WHERE {where_sql}")
             };
@@ -564,8 +574,8 @@ pub(crate) fn device_detail(conn: &Connection, id: i64) -> Result<DeviceDetail, 
         .collect::<Result<Vec<_>, _>>()?;
     let flag_details = conn
         .prepare_cached(
-            "SELECT flag, reason, evidence, raised_at FROM device_flags WHERE device_id = ?1
-             ORDER BY flag",
+            "SELECT flag, reason, evidence, raised_at, code, service, key FROM device_flags
+             WHERE device_id = ?1 ORDER BY flag, key",
         )?
         .query_map(params![id], |r| {
             Ok(FlagView {
@@ -573,6 +583,9 @@ pub(crate) fn device_detail(conn: &Connection, id: i64) -> Result<DeviceDetail, 
                 reason: r.get(1)?,
                 evidence: json_list(&r.get::<_, String>(2)?),
                 raised_at: r.get(3)?,
+                code: r.get(4)?,
+                service: r.get(5)?,
+                key: r.get(6)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -15,7 +15,8 @@ const MIGRATIONS: &[&str] = &[V1];
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
 
-/// Version 1: reports, devices with their identity keys, history, flags and tokens.
+/// Version 1: reports, devices with their identity keys, history, flags, exceptions, alerts and
+/// tokens.
 const V1: &str = r"
 CREATE TABLE tokens (
     id            INTEGER PRIMARY KEY,
@@ -74,6 +75,7 @@ CREATE TABLE devices (
     status           TEXT,
     description      TEXT,
     registered_on    TEXT,
+    role             TEXT,
     ledger_updated_at TEXT,
     created_at       TEXT NOT NULL
 );
@@ -121,13 +123,63 @@ CREATE TABLE device_services (
 
 CREATE TABLE device_flags (
     device_id  INTEGER NOT NULL REFERENCES devices(id),
+    key        TEXT NOT NULL,
     flag       TEXT NOT NULL,
+    code       TEXT NOT NULL,
+    service    TEXT,
     reason     TEXT NOT NULL,
     evidence   TEXT NOT NULL DEFAULT '[]',
     raised_at  TEXT NOT NULL,
-    PRIMARY KEY (device_id, flag)
+    PRIMARY KEY (device_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX device_flags_flag ON device_flags(flag, device_id);
+
+CREATE TABLE exceptions (
+    id          INTEGER PRIMARY KEY,
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    service     TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    approver    TEXT NOT NULL,
+    expires     TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    revoked_at  TEXT
+);
+CREATE INDEX exceptions_device ON exceptions(device_id);
+
+CREATE TABLE alerts (
+    id                INTEGER PRIMARY KEY,
+    device_id         INTEGER NOT NULL REFERENCES devices(id),
+    flag_key          TEXT NOT NULL,
+    flag              TEXT NOT NULL,
+    message           TEXT NOT NULL,
+    raised_at         TEXT NOT NULL,
+    last_notified_at  TEXT NOT NULL,
+    acknowledged_at   TEXT,
+    acknowledged_by   TEXT,
+    closed_at         TEXT
+);
+CREATE INDEX alerts_open ON alerts(closed_at, device_id);
+
+CREATE TABLE alert_deliveries (
+    id               INTEGER PRIMARY KEY,
+    alert_id         INTEGER NOT NULL REFERENCES alerts(id),
+    channel          TEXT NOT NULL,
+    reminder         INTEGER NOT NULL,
+    created_at       TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  TEXT,
+    delivered_at     TEXT,
+    last_error       TEXT
+);
+CREATE INDEX alert_deliveries_due ON alert_deliveries(next_attempt_at) WHERE delivered_at IS NULL;
+
+CREATE TABLE alert_attempts (
+    id           INTEGER PRIMARY KEY,
+    delivery_id  INTEGER NOT NULL REFERENCES alert_deliveries(id),
+    at           TEXT NOT NULL,
+    ok           INTEGER NOT NULL,
+    error        TEXT
+);
 
 CREATE TABLE sightings (
     id          INTEGER PRIMARY KEY,

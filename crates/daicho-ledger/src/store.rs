@@ -1,9 +1,10 @@
 //! The database handle: one writer connection and a small pool of readers over a WAL database.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
+use daicho_policy::Policy;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::{LedgerError, schema};
@@ -38,6 +39,8 @@ pub struct Ledger {
     /// duplicate-report check race-free.
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// The flag policy; replaced as a whole when the operator reloads it.
+    policy: RwLock<Arc<Policy>>,
 }
 
 /// How long a connection waits for a lock held by another process (e.g. the CLI while the
@@ -66,7 +69,25 @@ impl Ledger {
             options,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            policy: RwLock::new(Arc::new(Policy::builtin())),
         })
+    }
+
+    /// Uses `policy` for flags from now on (the built-in policy until this is called).
+    #[must_use]
+    pub fn with_policy(self, policy: Policy) -> Self {
+        self.set_policy(policy);
+        self
+    }
+
+    /// Replaces the flag policy; flags follow it at the next recompute.
+    pub fn set_policy(&self, policy: Policy) {
+        *self.policy.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(policy);
+    }
+
+    /// The flag policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.policy.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The database file.

@@ -129,7 +129,9 @@ fn repeated_scans_and_an_ip_change_keep_one_device() {
     let unregistered = &detail.flag_details[0];
     assert_eq!(unregistered.flag, "unregistered");
     assert!(
-        unregistered.evidence.contains(&"ip 198.18.0.77".to_owned()),
+        unregistered
+            .evidence
+            .contains(&"seen at 198.18.0.77".to_owned()),
         "{unregistered:?}"
     );
     let k = kinds(&f.ledger, devices[0].id);
