@@ -1,0 +1,3 @@
+//! Host discovery for the daicho agent.
+
+pub mod scope;
