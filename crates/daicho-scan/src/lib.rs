@@ -1,3 +1,10 @@
 //! Host discovery for the daicho agent.
 
+pub mod clock;
+pub mod frames;
+pub mod gate;
+pub mod link;
 pub mod scope;
+pub mod sweep;
+#[cfg(test)]
+mod testing;
