@@ -32,14 +32,16 @@ def main() -> int:
         with open(path, newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 prefix = row["Assignment"].strip().upper()
-                vendor = " ".join(row["Organization Name"].split())
+                # Keep the registrant's name as registered; only line breaks and tabs (which
+                # would break the format) become spaces.
+                vendor = row["Organization Name"].replace("\t", " ").replace("\r", " ").replace("\n", " ").strip()
                 if len(prefix) not in HEX_LENGTHS or not all(c in "0123456789ABCDEF" for c in prefix):
                     print(f"{path}: skipping malformed assignment {prefix!r}", file=sys.stderr)
                     continue
                 if not vendor:
                     continue
-                # A duplicate assignment would make the lookup ambiguous; keep the first seen.
-                entries.setdefault(prefix, vendor)
+                # The registry lists a few MA-L blocks twice (re-assignments); the later row wins.
+                entries[prefix] = vendor
     stamp_path = os.path.join(root, ".lastupdate")
     try:
         with open(stamp_path, encoding="ascii") as handle:

@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::clock::{Clock, ManualClock};
+use crate::clock::ManualClock;
 use crate::gate::RateLimits;
 use crate::scope::Scope;
 use crate::testing::{FakeLan, max_in_window};
