@@ -8,3 +8,4 @@ pub mod scope;
 pub mod sweep;
 #[cfg(test)]
 mod testing;
+pub mod probe;
