@@ -9,3 +9,4 @@ pub mod sweep;
 #[cfg(test)]
 mod testing;
 pub mod probe;
+pub mod names;
