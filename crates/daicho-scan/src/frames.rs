@@ -152,11 +152,7 @@ pub fn parse(frame: &[u8]) -> Option<Heard> {
         }
         EtherTypes::Ipv4 => {
             let ip = Ipv4Packet::new(eth.payload())?;
-            let (src, ttl, mac) = (
-                ip.get_source(),
-                ip.get_ttl(),
-                model_mac(eth.get_source()),
-            );
+            let (src, ttl, mac) = (ip.get_source(), ip.get_ttl(), model_mac(eth.get_source()));
             if ip.get_next_level_protocol() == IpNextHeaderProtocols::Icmp {
                 if let Some(reply) = EchoReplyPacket::new(ip.payload())
                     && reply.get_icmp_type() == IcmpTypes::EchoReply
@@ -177,7 +173,12 @@ pub fn parse(frame: &[u8]) -> Option<Heard> {
 }
 
 /// An ARP reply frame, as a host on the LAN would send it (used by the simulated LAN in tests).
-pub fn arp_reply(from_mac: MacAddr, from_ip: Ipv4Addr, to_mac: MacAddr, to_ip: Ipv4Addr) -> Vec<u8> {
+pub fn arp_reply(
+    from_mac: MacAddr,
+    from_ip: Ipv4Addr,
+    to_mac: MacAddr,
+    to_ip: Ipv4Addr,
+) -> Vec<u8> {
     let mut buf = arp_request(from_mac, from_ip, to_ip);
     {
         let mut eth = MutableEthernetPacket::new(&mut buf).expect("buffer fits Ethernet");
@@ -225,7 +226,11 @@ mod tests {
 
     #[test]
     fn arp_request_round_trip() {
-        let req = arp_request(OURS, "10.0.0.2".parse().unwrap(), "10.0.0.9".parse().unwrap());
+        let req = arp_request(
+            OURS,
+            "10.0.0.2".parse().unwrap(),
+            "10.0.0.9".parse().unwrap(),
+        );
         assert_eq!(req.len(), 60);
         assert_eq!(&req[..6], &[0xff; 6]);
         assert_eq!(
@@ -234,7 +239,12 @@ mod tests {
         );
         // A request is not a reply.
         assert_eq!(parse(&req), None);
-        let reply = arp_reply(THEIRS, "10.0.0.9".parse().unwrap(), OURS, "10.0.0.2".parse().unwrap());
+        let reply = arp_reply(
+            THEIRS,
+            "10.0.0.9".parse().unwrap(),
+            OURS,
+            "10.0.0.2".parse().unwrap(),
+        );
         assert_eq!(
             parse(&reply),
             Some(Heard::ArpReply {
@@ -269,7 +279,11 @@ mod tests {
     fn garbage_is_ignored() {
         assert_eq!(parse(&[]), None);
         assert_eq!(parse(&[0u8; 13]), None);
-        let mut weird = arp_request(OURS, "10.0.0.2".parse().unwrap(), "10.0.0.9".parse().unwrap());
+        let mut weird = arp_request(
+            OURS,
+            "10.0.0.2".parse().unwrap(),
+            "10.0.0.9".parse().unwrap(),
+        );
         weird[12] = 0x86;
         weird[13] = 0xdd;
         assert_eq!(parse(&weird), None);

@@ -14,10 +14,10 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use pnet::packet::Packet;
 use pnet::packet::arp::ArpPacket;
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
 use pnet::packet::ipv4::Ipv4Packet;
-use pnet::packet::Packet;
 
 use crate::clock::Clock;
 use crate::link::LinkIo;
@@ -53,9 +53,14 @@ impl Default for RateLimits {
 impl RateLimits {
     /// Checks that both limits are positive finite numbers.
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [("rate", self.global_pps), ("per-host rate", self.per_host_pps)] {
+        for (name, v) in [
+            ("rate", self.global_pps),
+            ("per-host rate", self.per_host_pps),
+        ] {
             if !v.is_finite() || v <= 0.0 {
-                return Err(format!("the {name} must be a positive number of packets per second, not {v}"));
+                return Err(format!(
+                    "the {name} must be a positive number of packets per second, not {v}"
+                ));
             }
         }
         Ok(())
@@ -133,7 +138,8 @@ impl Pacer {
 
     fn record(&mut self, ip: Ipv4Addr, sent_at: Instant, cost: u32) {
         self.next_global = Some(sent_at + self.global_interval * cost);
-        self.next_host.insert(ip, sent_at + self.host_interval * cost);
+        self.next_host
+            .insert(ip, sent_at + self.host_interval * cost);
     }
 }
 
@@ -193,7 +199,12 @@ impl PacketGate {
     /// The earliest time a packet to `ip` may leave.
     pub fn ready_at(&self, ip: Ipv4Addr) -> Instant {
         let now = self.inner.clock.now();
-        self.inner.state.lock().expect("gate lock").0.ready_at(ip, now)
+        self.inner
+            .state
+            .lock()
+            .expect("gate lock")
+            .0
+            .ready_at(ip, now)
     }
 
     /// The earliest time the per-host limit lets a packet go to `ip` (the global limit aside).

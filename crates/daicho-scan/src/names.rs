@@ -218,13 +218,19 @@ pub fn resolve_names(
         }
         while let Ok((n, SocketAddr::V4(from))) = nb.recv_from(&mut buf) {
             if let Some(name) = parse_nbstat(&buf[..n], base_id) {
-                answers.entry(*from.ip()).or_default().insert(NameSource::Netbios, name);
+                answers
+                    .entry(*from.ip())
+                    .or_default()
+                    .insert(NameSource::Netbios, name);
             }
         }
         while let Ok((n, SocketAddr::V4(from))) = mdns.recv_from(&mut buf) {
             if let Some(name) = parse_ptr_answer(&buf[..n], Some(base_id)) {
                 let short = name.strip_suffix(".local").unwrap_or(&name).to_owned();
-                answers.entry(*from.ip()).or_default().insert(NameSource::Mdns, short);
+                answers
+                    .entry(*from.ip())
+                    .or_default()
+                    .insert(NameSource::Mdns, short);
             }
         }
     };
@@ -232,7 +238,9 @@ pub fn resolve_names(
     let quiet = |r: Result<usize, GateError>| -> Result<(), GateError> {
         match r {
             Ok(_) => Ok(()),
-            Err(GateError::Io(e)) if e.kind() == io::ErrorKind::PermissionDenied => Err(GateError::Io(e)),
+            Err(GateError::Io(e)) if e.kind() == io::ErrorKind::PermissionDenied => {
+                Err(GateError::Io(e))
+            }
             // An unreachable resolver or host, or a refusal by the gate: no name from there.
             Err(_) => Ok(()),
         }
@@ -247,7 +255,9 @@ pub fn resolve_names(
         }
         if config.netbios {
             let q = nbstat_query(base_id);
-            quiet(gate.emit(Destination::Target(ip), 1, || nb.send_to(&q, SocketAddrV4::new(ip, 137))))?;
+            quiet(gate.emit(Destination::Target(ip), 1, || {
+                nb.send_to(&q, SocketAddrV4::new(ip, 137))
+            }))?;
         }
         if config.mdns {
             let q = ptr_query(base_id, ip, false);
@@ -309,7 +319,10 @@ mod tests {
     fn ptr_answer_round_trip() {
         let ip = Ipv4Addr::new(198, 18, 0, 10);
         let r = ptr_response(7, ip, "file-srv.lan");
-        assert_eq!(parse_ptr_answer(&r, Some(7)).as_deref(), Some("file-srv.lan"));
+        assert_eq!(
+            parse_ptr_answer(&r, Some(7)).as_deref(),
+            Some("file-srv.lan")
+        );
         assert_eq!(parse_ptr_answer(&r, Some(8)), None);
         // NXDOMAIN and questions are not answers.
         let mut nx = r.clone();
@@ -354,7 +367,8 @@ mod tests {
 
     #[test]
     fn resolv_conf() {
-        let text = "# c\nsearch lan\nnameserver 192.0.2.53\nnameserver ::1\nnameserver 198.18.0.1 # x\n";
+        let text =
+            "# c\nsearch lan\nnameserver 192.0.2.53\nnameserver ::1\nnameserver 198.18.0.1 # x\n";
         assert_eq!(
             parse_resolv_conf(text),
             vec![Ipv4Addr::new(192, 0, 2, 53), Ipv4Addr::new(198, 18, 0, 1)]

@@ -19,7 +19,6 @@ use pnet::packet::ip::IpNextHeaderProtocols;
 use pnet::packet::ipv4::Ipv4Packet;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
-use crate::clock::Clock;
 use crate::gate::{Destination, GateError, PacketGate};
 
 /// Packets one TCP connect probe may cause (SYN, ACK, RST).
@@ -136,12 +135,14 @@ impl KernelProbes {
         let mut done = None;
         for (&(ip, port), (sock, started)) in &self.connects {
             let event = match sock.take_error() {
-                Ok(Some(e)) if e.raw_os_error() == Some(ECONNREFUSED) => Some(ProbeEvent::TcpAnswer {
-                    ip,
-                    port,
-                    open: false,
-                    at: now,
-                }),
+                Ok(Some(e)) if e.raw_os_error() == Some(ECONNREFUSED) => {
+                    Some(ProbeEvent::TcpAnswer {
+                        ip,
+                        port,
+                        open: false,
+                        at: now,
+                    })
+                }
                 Ok(Some(_)) | Err(_) => Some(ProbeEvent::TcpSilent { ip, port }),
                 Ok(None) if sock.peer_addr().is_ok() => Some(ProbeEvent::TcpAnswer {
                     ip,
@@ -281,15 +282,21 @@ pub fn probe_hosts(
     let mut done = 0usize;
 
     let drain = |probes: &mut dyn SocketProbes,
-                     found: &mut BTreeMap<Ipv4Addr, ProbedHost>,
-                     sent_at: &BTreeMap<(Ipv4Addr, u16), Instant>,
-                     timeout: Duration|
+                 found: &mut BTreeMap<Ipv4Addr, ProbedHost>,
+                 sent_at: &BTreeMap<(Ipv4Addr, u16), Instant>,
+                 timeout: Duration|
      -> Result<bool, GateError> {
         let Some(event) = probes.poll(timeout)? else {
             return Ok(false);
         };
         match event {
-            ProbeEvent::Echo { ip, ttl, ident: id, seq, at } if id == ident => {
+            ProbeEvent::Echo {
+                ip,
+                ttl,
+                ident: id,
+                seq,
+                at,
+            } if id == ident => {
                 if let Some(sent) = sent_at.get(&(ip, seq)) {
                     let host = found.entry(ip).or_insert_with(|| ProbedHost {
                         ip,
@@ -331,7 +338,9 @@ pub fn probe_hosts(
                 }
                 while drain(probes, &mut found, &sent_at, Duration::ZERO)? {}
                 let seq = (attempt as u16) << 12 | (i as u16 & 0x0fff);
-                match gate.emit(Destination::Target(ip), 1, || probes.send_echo(ip, ident, seq)) {
+                match gate.emit(Destination::Target(ip), 1, || {
+                    probes.send_echo(ip, ident, seq)
+                }) {
                     Ok(()) => {
                         sent_at.insert((ip, seq), clock.now());
                     }
@@ -348,7 +357,12 @@ pub fn probe_hosts(
             }
             let until = clock.now() + config.echo_wait;
             while clock.now() < until {
-                drain(probes, &mut found, &sent_at, until.saturating_duration_since(clock.now()))?;
+                drain(
+                    probes,
+                    &mut found,
+                    &sent_at,
+                    until.saturating_duration_since(clock.now()),
+                )?;
             }
         }
     }

@@ -14,7 +14,9 @@ pub const DEFAULT_MAX_HOSTS: u64 = 65_536;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
     /// No target was given; daicho never guesses its scope.
-    #[error("no target given: daicho never guesses what to scan; name it with --target (CIDR, address or A-B range)")]
+    #[error(
+        "no target given: daicho never guesses what to scan; name it with --target (CIDR, address or A-B range)"
+    )]
     NoTarget,
     /// A target or exclusion could not be read.
     #[error("`{spec}` is not a valid {role}: {reason}")]
@@ -36,7 +38,9 @@ pub enum ScopeError {
         targets: u64,
     },
     /// The scope exceeds the configured maximum and `force` was not given.
-    #[error("the scope holds {hosts} addresses, more than the limit of {max}; narrow it, raise --max-hosts, or pass --force")]
+    #[error(
+        "the scope holds {hosts} addresses, more than the limit of {max}; narrow it, raise --max-hosts, or pass --force"
+    )]
     TooLarge {
         /// Addresses in scope after exclusions.
         hosts: u64,
@@ -170,11 +174,12 @@ impl Scope {
                 .iter()
                 .flat_map(|s| s.as_ref().split(','))
                 .map(|s| {
-                    s.parse::<TargetSpec>().map_err(|reason| ScopeError::Invalid {
-                        spec: s.trim().to_owned(),
-                        role,
-                        reason,
-                    })
+                    s.parse::<TargetSpec>()
+                        .map_err(|reason| ScopeError::Invalid {
+                            spec: s.trim().to_owned(),
+                            role,
+                            reason,
+                        })
                 })
                 .collect()
         };

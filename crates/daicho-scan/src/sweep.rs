@@ -112,7 +112,17 @@ pub fn arp_sweep(
     loop {
         // Take in everything that has arrived.
         while let Some(rx) = link.recv(Duration::ZERO)? {
-            absorb(&rx.frame, rx.at, iface, &state, &mut found, &mut echoes, &echo_sent, config.echo, ident);
+            absorb(
+                &rx.frame,
+                rx.at,
+                iface,
+                &state,
+                &mut found,
+                &mut echoes,
+                &echo_sent,
+                config.echo,
+                ident,
+            );
         }
         let now = clock.now();
         // Drop retries for hosts that have answered meanwhile.
@@ -164,7 +174,11 @@ pub fn arp_sweep(
                         entry.1 = sent_at;
                     }
                 }
-                Err(GateError::Excluded(_) | GateError::OutOfScope(_) | GateError::UnknownDestination) => {
+                Err(
+                    GateError::Excluded(_)
+                    | GateError::OutOfScope(_)
+                    | GateError::UnknownDestination,
+                ) => {
                     refused.insert(ip);
                 }
                 Err(e) => return Err(e),
@@ -196,9 +210,21 @@ pub fn arp_sweep(
                 end
             }
         };
-        let timeout = wake.saturating_duration_since(now).max(Duration::from_micros(100));
+        let timeout = wake
+            .saturating_duration_since(now)
+            .max(Duration::from_micros(100));
         if let Some(rx) = link.recv(timeout)? {
-            absorb(&rx.frame, rx.at, iface, &state, &mut found, &mut echoes, &echo_sent, config.echo, ident);
+            absorb(
+                &rx.frame,
+                rx.at,
+                iface,
+                &state,
+                &mut found,
+                &mut echoes,
+                &echo_sent,
+                config.echo,
+                ident,
+            );
         }
     }
     Ok(found.into_values().collect())

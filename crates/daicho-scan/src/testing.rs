@@ -124,10 +124,7 @@ impl LinkIo for FakeLan {
             }
             _ => {}
         }
-        self.sent.push(SentFrame {
-            at: now,
-            dst,
-        });
+        self.sent.push(SentFrame { at: now, dst });
         Ok(())
     }
 

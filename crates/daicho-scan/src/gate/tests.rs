@@ -20,9 +20,15 @@ fn arp_for(lan: &FakeLan, ip: &str) -> Vec<u8> {
 fn excluded_and_out_of_scope_frames_never_leave() {
     let (_, gate, mut lan) = setup(RateLimits::default());
     let f = arp_for(&lan, "198.18.0.10");
-    assert!(matches!(gate.send_frame(&mut lan, &f), Err(GateError::Excluded(_))));
+    assert!(matches!(
+        gate.send_frame(&mut lan, &f),
+        Err(GateError::Excluded(_))
+    ));
     let f = arp_for(&lan, "198.18.1.10");
-    assert!(matches!(gate.send_frame(&mut lan, &f), Err(GateError::OutOfScope(_))));
+    assert!(matches!(
+        gate.send_frame(&mut lan, &f),
+        Err(GateError::OutOfScope(_))
+    ));
     // A frame whose destination cannot be read is refused, not waved through.
     assert!(matches!(
         gate.send_frame(&mut lan, &[0u8; 60]),
@@ -30,12 +36,23 @@ fn excluded_and_out_of_scope_frames_never_leave() {
     ));
     // Socket probes are judged the same way; a service may be outside the targets but not excluded.
     let mut called = false;
-    let r = gate.emit(Destination::Service("198.18.0.10".parse().unwrap()), 1, || {
-        called = true;
-        Ok(())
-    });
+    let r = gate.emit(
+        Destination::Service("198.18.0.10".parse().unwrap()),
+        1,
+        || {
+            called = true;
+            Ok(())
+        },
+    );
     assert!(r.is_err() && !called);
-    assert!(gate.emit(Destination::Service("192.0.2.53".parse().unwrap()), 1, || Ok(())).is_ok());
+    assert!(
+        gate.emit(
+            Destination::Service("192.0.2.53".parse().unwrap()),
+            1,
+            || Ok(())
+        )
+        .is_ok()
+    );
     assert!(lan.sent.is_empty());
     assert_eq!(gate.stats().refused, 4);
     let f = arp_for(&lan, "198.18.0.11");
@@ -88,15 +105,33 @@ fn per_host_rate_and_cost() {
     gate.emit(Destination::Target(ip), 3, || Ok(())).unwrap();
     let sent = clock.now();
     gate.emit(Destination::Target(ip), 1, || Ok(())).unwrap();
-    assert!(clock.now() - sent >= Duration::from_millis(750), "{:?}", clock.now() - t0);
+    assert!(
+        clock.now() - sent >= Duration::from_millis(750),
+        "{:?}",
+        clock.now() - t0
+    );
     assert_eq!(gate.stats().packets, 12 + 1 + 3 + 1);
 }
 
 #[test]
 fn invalid_limits_are_refused() {
     for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert!(RateLimits { global_pps: bad, per_host_pps: 1.0 }.validate().is_err());
-        assert!(RateLimits { global_pps: 1.0, per_host_pps: bad }.validate().is_err());
+        assert!(
+            RateLimits {
+                global_pps: bad,
+                per_host_pps: 1.0
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            RateLimits {
+                global_pps: 1.0,
+                per_host_pps: bad
+            }
+            .validate()
+            .is_err()
+        );
     }
     assert!(RateLimits::default().validate().is_ok());
 }

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use super::*;
-use crate::clock::ManualClock;
+use crate::clock::{Clock, ManualClock};
 use crate::gate::RateLimits;
 use crate::scope::Scope;
 use crate::testing::max_in_window;
@@ -42,7 +42,13 @@ impl SocketProbes for FakeProbes {
         let at = self.clock.now();
         self.log.push((at, ip, "echo"));
         if self.echo.contains(&ip) {
-            self.events.push_back(ProbeEvent::Echo { ip, ttl: 63, ident, seq, at });
+            self.events.push_back(ProbeEvent::Echo {
+                ip,
+                ttl: 63,
+                ident,
+                seq,
+                at,
+            });
         }
         Ok(())
     }
@@ -51,7 +57,8 @@ impl SocketProbes for FakeProbes {
         self.log.push((at, ip, "tcp"));
         if self.open.contains(&(ip, port)) || self.refuse.contains(&(ip, port)) {
             let open = self.open.contains(&(ip, port));
-            self.events.push_back(ProbeEvent::TcpAnswer { ip, port, open, at });
+            self.events
+                .push_back(ProbeEvent::TcpAnswer { ip, port, open, at });
         } else {
             self.pending.insert((ip, port), at);
         }
@@ -102,7 +109,15 @@ fn echo_then_tcp_finds_hosts_that_block_ping() {
     p.refuse.insert((b, 443)); // no ping, closed port: still alive
     p.open.insert((c, 3389));
     let g = gate(&clock, &[]);
-    let hosts = probe_hosts(&mut p, &g, &targets(), &ProbeConfig::default(), 0, |_, _, _| {}).unwrap();
+    let hosts = probe_hosts(
+        &mut p,
+        &g,
+        &targets(),
+        &ProbeConfig::default(),
+        0,
+        |_, _, _| {},
+    )
+    .unwrap();
     let ips: Vec<_> = hosts.iter().map(|h| h.ip).collect();
     assert_eq!(ips, vec![a, b, c]);
     assert_eq!(hosts[0].ttl, Some(63));
@@ -110,7 +125,13 @@ fn echo_then_tcp_finds_hosts_that_block_ping() {
     assert_eq!(hosts[1].methods, vec!["tcp"]);
     // The pinged host got no TCP probe; the others stopped at the port that answered.
     assert!(!p.log.iter().any(|(_, ip, k)| *ip == a && *k == "tcp"));
-    assert_eq!(p.log.iter().filter(|(_, ip, k)| *ip == b && *k == "tcp").count(), 2);
+    assert_eq!(
+        p.log
+            .iter()
+            .filter(|(_, ip, k)| *ip == b && *k == "tcp")
+            .count(),
+        2
+    );
     // A silent address gets every echo attempt and every port.
     let dead = Ipv4Addr::new(198, 18, 1, 200);
     assert_eq!(p.log.iter().filter(|(_, ip, _)| *ip == dead).count(), 2 + 5);
@@ -128,11 +149,19 @@ fn without_icmp_only_tcp_and_exclusions_hold() {
         ..ProbeConfig::default()
     };
     let hosts = probe_hosts(&mut p, &g, &targets(), &config, 1, |_, _, _| {}).unwrap();
-    assert!(hosts.is_empty(), "the excluded host must not even be probed");
-    assert!(p.log.iter().all(|(_, ip, k)| *k == "tcp" && !g.scope().is_excluded(*ip)));
+    assert!(
+        hosts.is_empty(),
+        "the excluded host must not even be probed"
+    );
+    assert!(
+        p.log
+            .iter()
+            .all(|(_, ip, k)| *k == "tcp" && !g.scope().is_excluded(*ip))
+    );
     assert_eq!(p.log.len(), 254 - 52);
     // Each connect is charged CONNECT_COST + 1 packets: the global pace reflects it.
     let times: Vec<_> = p.log.iter().map(|(t, _, _)| *t).collect();
-    let per_second = (RateLimits::default().global_pps / f64::from(CONNECT_COST + 1)).ceil() as usize;
+    let per_second =
+        (RateLimits::default().global_pps / f64::from(CONNECT_COST + 1)).ceil() as usize;
     assert!(max_in_window(&times, Duration::from_secs(1)) <= per_second);
 }

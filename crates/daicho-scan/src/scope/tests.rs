@@ -44,7 +44,11 @@ fn overlapping_targets_count_once() {
 
 #[test]
 fn exclusions_are_removed_and_known() {
-    let s = scope(&["198.18.0.0/24"], &["198.18.0.10", "198.18.0.100-198.18.0.199"]).unwrap();
+    let s = scope(
+        &["198.18.0.0/24"],
+        &["198.18.0.10", "198.18.0.100-198.18.0.199"],
+    )
+    .unwrap();
     assert_eq!(s.len(), 254 - 1 - 100);
     assert!(s.is_excluded(ip("198.18.0.10")));
     assert!(!s.allows(ip("198.18.0.10")));
@@ -75,7 +79,10 @@ fn refuses_bad_input() {
     }
     assert!(matches!(
         scope(&["10.0.0.1"], &["10.0.0/24"]),
-        Err(ScopeError::Invalid { role: "exclusion", .. })
+        Err(ScopeError::Invalid {
+            role: "exclusion",
+            ..
+        })
     ));
 }
 
@@ -99,7 +106,9 @@ fn size_guard_and_force() {
     // Exclusions count before the guard.
     assert!(Scope::parse(&["10.0.0.0/22"], &["10.0.0.0/23"], 600, false).is_ok());
     assert_eq!(
-        Scope::parse(&["10.0.0.0/16"], &[], 1000, true).unwrap().len(),
+        Scope::parse(&["10.0.0.0/16"], &[], 1000, true)
+            .unwrap()
+            .len(),
         65_534
     );
 }

@@ -64,7 +64,13 @@ fn silent_addresses_get_exactly_the_configured_attempts() {
     let live: Ipv4Addr = "198.18.0.20".parse().unwrap();
     assert_eq!(r.lan.frames_to(live), 2);
     // Retries wait at least retry_after.
-    let times: Vec<_> = r.lan.sent.iter().filter(|s| s.dst == Some(dead)).map(|s| s.at).collect();
+    let times: Vec<_> = r
+        .lan
+        .sent
+        .iter()
+        .filter(|s| s.dst == Some(dead))
+        .map(|s| s.at)
+        .collect();
     assert!(times.windows(2).all(|w| w[1] - w[0] >= config.retry_after));
 }
 
@@ -77,9 +83,20 @@ fn retries_recover_lost_replies() {
         }
     });
     assert_eq!(r.hosts.len(), 200);
-    let r = run(&[], RateLimits::default(), SweepConfig { attempts: 2, ..SweepConfig::default() }, |lan| {
-        lan.hosts.get_mut(&"198.18.0.30".parse().unwrap()).unwrap().lose_first = 2;
-    });
+    let r = run(
+        &[],
+        RateLimits::default(),
+        SweepConfig {
+            attempts: 2,
+            ..SweepConfig::default()
+        },
+        |lan| {
+            lan.hosts
+                .get_mut(&"198.18.0.30".parse().unwrap())
+                .unwrap()
+                .lose_first = 2;
+        },
+    );
     assert_eq!(r.hosts.len(), 199, "two attempts cannot beat two losses");
 }
 
@@ -94,7 +111,15 @@ fn excluded_hosts_receive_nothing_even_when_passed_as_targets() {
     // Deliberately hand the sweep every address, excluded ones included: the gate must hold.
     let targets: Vec<Ipv4Addr> = (1..=254).map(|i| Ipv4Addr::new(198, 18, 0, i)).collect();
     let iface = lan.iface.clone();
-    let hosts = arp_sweep(&mut lan, &gate, &iface, &targets, SweepConfig::default(), |_| {}).unwrap();
+    let hosts = arp_sweep(
+        &mut lan,
+        &gate,
+        &iface,
+        &targets,
+        SweepConfig::default(),
+        |_| {},
+    )
+    .unwrap();
     for s in &lan.sent {
         let dst = s.dst.unwrap();
         assert!(!scope.is_excluded(dst), "a frame went to excluded {dst}");
@@ -119,7 +144,13 @@ fn rate_limits_hold_during_a_sweep() {
     let all: Vec<_> = r.lan.sent.iter().map(|s| s.at).collect();
     assert!(max_in_window(&all, Duration::from_secs(1)) <= 100);
     for ip in r.lan.hosts.keys() {
-        let to_host: Vec<_> = r.lan.sent.iter().filter(|s| s.dst == Some(*ip)).map(|s| s.at).collect();
+        let to_host: Vec<_> = r
+            .lan
+            .sent
+            .iter()
+            .filter(|s| s.dst == Some(*ip))
+            .map(|s| s.at)
+            .collect();
         assert!(max_in_window(&to_host, Duration::from_secs(1)) <= 3, "{ip}");
     }
 }
@@ -133,5 +164,8 @@ fn default_sweep_of_a_slash_24_is_fast() {
     let c = SweepConfig::default();
     let tail = c.retry_after.as_secs_f64() * f64::from(c.attempts - 1) + c.linger.as_secs_f64();
     let bound = packets / RateLimits::default().global_pps * 1.01 + tail;
-    assert!(elapsed <= bound, "{elapsed:.3}s for {packets} packets (bound {bound:.3}s)");
+    assert!(
+        elapsed <= bound,
+        "{elapsed:.3}s for {packets} packets (bound {bound:.3}s)"
+    );
 }
