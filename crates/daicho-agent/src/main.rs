@@ -1,5 +1,5 @@
 //! The `daicho-agent` command line.
 
-fn main() {
-    println!("daicho-agent {}", env!("CARGO_PKG_VERSION"));
+fn main() -> std::process::ExitCode {
+    daicho_agent::cli::main()
 }
