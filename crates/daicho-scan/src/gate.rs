@@ -94,7 +94,8 @@ pub enum Destination {
     /// A host being probed: must be in scope and not excluded.
     Target(Ipv4Addr),
     /// Infrastructure the scan relies on (the DNS resolver for reverse lookups): may be outside
-    /// the targets, but never excluded.
+    /// the targets, but never excluded. It counts towards the global rate; the per-host limit,
+    /// which protects scanned devices, does not apply to a server answering our queries.
     Service(Ipv4Addr),
 }
 
@@ -125,21 +126,25 @@ struct Pacer {
 }
 
 impl Pacer {
-    fn ready_at(&self, ip: Ipv4Addr, now: Instant) -> Instant {
+    fn ready_at(&self, dst: Destination, now: Instant) -> Instant {
         let mut at = now;
         if let Some(t) = self.next_global {
             at = at.max(t);
         }
-        if let Some(t) = self.next_host.get(&ip) {
+        if let Destination::Target(ip) = dst
+            && let Some(t) = self.next_host.get(&ip)
+        {
             at = at.max(*t);
         }
         at
     }
 
-    fn record(&mut self, ip: Ipv4Addr, sent_at: Instant, cost: u32) {
+    fn record(&mut self, dst: Destination, sent_at: Instant, cost: u32) {
         self.next_global = Some(sent_at + self.global_interval * cost);
-        self.next_host
-            .insert(ip, sent_at + self.host_interval * cost);
+        if let Destination::Target(ip) = dst {
+            self.next_host
+                .insert(ip, sent_at + self.host_interval * cost);
+        }
     }
 }
 
@@ -204,14 +209,19 @@ impl PacketGate {
             .lock()
             .expect("gate lock")
             .0
-            .ready_at(ip, now)
+            .ready_at(Destination::Target(ip), now)
     }
 
-    /// The earliest time the per-host limit lets a packet go to `ip` (the global limit aside).
-    pub fn host_ready_at(&self, ip: Ipv4Addr) -> Instant {
-        let now = self.inner.clock.now();
+    /// When the per-host limit next lets a packet go to `ip` (the global limit aside); `None`
+    /// when nothing has been sent to it yet.
+    pub fn host_ready_at(&self, ip: Ipv4Addr) -> Option<Instant> {
         let state = self.inner.state.lock().expect("gate lock");
-        state.0.next_host.get(&ip).map_or(now, |t| now.max(*t))
+        state.0.next_host.get(&ip).copied()
+    }
+
+    /// True when the per-host limit lets a packet go to `ip` at `now`.
+    pub fn host_ready(&self, ip: Ipv4Addr, now: Instant) -> bool {
+        self.host_ready_at(ip).is_none_or(|t| t <= now)
     }
 
     /// Sends with `send` once the scope allows `dst` and the rate allows `cost` packets, waiting
@@ -238,13 +248,13 @@ impl PacketGate {
             return Err(err);
         }
         let clock = &self.inner.clock;
-        let at = state.0.ready_at(ip, clock.now());
+        let at = state.0.ready_at(dst, clock.now());
         clock.sleep_until(at);
         // Pace from the moment of sending, not the planned moment: a late wake-up must not let
         // the next packet follow closer than the interval.
         let sent_at = clock.now();
         let result = send();
-        state.0.record(ip, sent_at, cost.max(1));
+        state.0.record(dst, sent_at, cost.max(1));
         if result.is_ok() {
             state.1.packets += u64::from(cost.max(1));
         }

@@ -245,21 +245,29 @@ pub fn resolve_names(
             Err(_) => Ok(()),
         }
     };
-    for (i, &ip) in hosts.iter().enumerate() {
-        drain(&mut answers);
-        if let Some(server) = resolver {
+    // One pass per kind of query, so that a host's per-host limit has recovered by the time
+    // its next query is due instead of stalling the loop.
+    if let Some(server) = resolver {
+        for (i, &ip) in hosts.iter().enumerate() {
+            drain(&mut answers);
             let q = ptr_query(base_id.wrapping_add(i as u16), ip, true);
             quiet(gate.emit(Destination::Service(server), 1, || {
                 dns.send_to(&q, SocketAddrV4::new(server, 53))
             }))?;
         }
-        if config.netbios {
-            let q = nbstat_query(base_id);
+    }
+    if config.netbios {
+        let q = nbstat_query(base_id);
+        for &ip in hosts {
+            drain(&mut answers);
             quiet(gate.emit(Destination::Target(ip), 1, || {
                 nb.send_to(&q, SocketAddrV4::new(ip, 137))
             }))?;
         }
-        if config.mdns {
+    }
+    if config.mdns {
+        for &ip in hosts {
+            drain(&mut answers);
             let q = ptr_query(base_id, ip, false);
             quiet(gate.emit(Destination::Target(ip), 1, || {
                 mdns.send_to(&q, SocketAddrV4::new(ip, 5353))

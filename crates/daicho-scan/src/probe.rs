@@ -374,10 +374,11 @@ pub fn probe_hosts(
             }
             while drain(probes, &mut found, &sent_at, Duration::ZERO)? {}
             match gate.emit(Destination::Target(ip), CONNECT_COST + extra_cost, || {
-                probes.start_connect(ip, port)
+                let at = clock.now();
+                probes.start_connect(ip, port).map(|()| at)
             }) {
-                Ok(()) => {
-                    sent_at.insert((ip, port), clock.now());
+                Ok(at) => {
+                    sent_at.insert((ip, port), at);
                 }
                 Err(GateError::Io(e)) if e.kind() == io::ErrorKind::PermissionDenied => {
                     return Err(GateError::Io(e));

@@ -136,7 +136,7 @@ pub fn arp_sweep(
         // Choose the next frame: an echo to a found host, a due retry, or a first request.
         let mut next: Option<(Instant, Vec<u8>, Ipv4Addr, bool)> = None;
         if let Some(&ip) = echoes.front() {
-            if gate.host_ready_at(ip) <= now {
+            if gate.host_ready(ip, now) {
                 echoes.pop_front();
                 let host = &found[&ip];
                 let seq = (echo_sent.len() as u16).wrapping_add(1);
@@ -148,7 +148,7 @@ pub fn arp_sweep(
         if next.is_none()
             && let Some(&(due, ip)) = retries.front()
             && due <= now
-            && gate.host_ready_at(ip) <= now
+            && gate.host_ready(ip, now)
         {
             retries.pop_front();
             next = Some((now, frames::arp_request(iface.mac, iface.ip, ip), ip, true));
@@ -193,10 +193,10 @@ pub fn arp_sweep(
         // Nothing can be sent right now: wait for an answer or for the next send opportunity.
         let mut wake: Option<Instant> = None;
         if let Some(&(due, ip)) = retries.front() {
-            wake = Some(due.max(gate.host_ready_at(ip)));
+            wake = Some(gate.host_ready_at(ip).map_or(due, |t| due.max(t)));
         }
         if let Some(&ip) = echoes.front() {
-            let at = gate.host_ready_at(ip);
+            let at = gate.host_ready_at(ip).unwrap_or(now);
             wake = Some(wake.map_or(at, |w| w.min(at)));
         }
         let wake = match wake {
