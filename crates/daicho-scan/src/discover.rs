@@ -76,7 +76,7 @@ impl ScanConfig {
             sweep: SweepConfig::default(),
             probe: ProbeConfig::default(),
             names: true,
-            name_wait: Duration::from_millis(400),
+            name_wait: Duration::from_millis(300),
         }
     }
 }

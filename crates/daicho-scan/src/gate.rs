@@ -26,7 +26,7 @@ use crate::scope::Scope;
 /// Default global limit, packets per second.
 pub const DEFAULT_RATE_PPS: f64 = 500.0;
 /// Default limit per destination host, packets per second.
-pub const DEFAULT_PER_HOST_PPS: f64 = 10.0;
+pub const DEFAULT_PER_HOST_PPS: f64 = 5.0;
 
 /// Pacing intervals are stretched by this factor so that timestamp jitter between our clock and
 /// the wire cannot make a one-second window hold one packet too many.

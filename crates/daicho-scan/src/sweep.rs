@@ -32,8 +32,8 @@ impl Default for SweepConfig {
     fn default() -> Self {
         Self {
             attempts: 3,
-            retry_after: Duration::from_millis(250),
-            linger: Duration::from_millis(300),
+            retry_after: Duration::from_millis(200),
+            linger: Duration::from_millis(250),
             echo: true,
         }
     }
