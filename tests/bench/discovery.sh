@@ -49,7 +49,6 @@ CIDR=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['lan_cidr
 
 now_ns() { date +%s%N; }
 # run NAME CMD...: times CMD in the scanner namespace, output to $WORK/NAME.out
-declare -A WALL
 run() {
     local name=$1; shift
     local t0 t1
@@ -57,7 +56,7 @@ run() {
     ip netns exec "$NS" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || {
         echo "discovery.sh: $name failed:" >&2; cat "$WORK/$name.err" >&2; exit 1; }
     t1=$(now_ns)
-    WALL[$name]=$(((t1 - t0) / 1000000))
+    echo "$name $(((t1 - t0) / 1000000))" >>"$WORK/wall.txt"
 }
 
 for r in $(seq 1 "$RUNS"); do
@@ -69,12 +68,11 @@ run nmap-n nmap -sn -n "$CIDR" -oG -
 run nmap nmap -sn "$CIDR" -oG -
 
 # Hosts found per tool, checked against the truth (LAN segment, scanner itself not counted).
-python3 - "$TRUTH" "$WORK" "$RUNS" "${WALL[@]@K}" <<'PY'
+python3 - "$TRUTH" "$WORK" "$RUNS" <<'PY'
 import json, re, sys
 truth = json.load(open(sys.argv[1]))
 work, runs = sys.argv[2], int(sys.argv[3])
-kv = sys.argv[4:]
-wall = {kv[i]: int(kv[i + 1]) for i in range(0, len(kv), 2)}
+wall = {k: int(v) for k, v in (l.split() for l in open(f"{work}/wall.txt"))}
 lan = {h["ip"]: h for h in truth["hosts"] if h["segment"] == "lan"}
 scanner = truth["scanner"]["ip"]
 

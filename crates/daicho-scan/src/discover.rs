@@ -267,6 +267,8 @@ fn scan_with_clock(
         }
     };
     let mut fallback_targets: Vec<Ipv4Addr> = Vec::new();
+    // Links stay open after their sweep: name queries to on-link hosts go out as frames.
+    let mut open_links: Vec<(LocalInterface, PnetLink)> = Vec::new();
 
     // ARP sweep per interface.
     for ((iface, local), targets) in links.iter().zip(&on_link) {
@@ -328,6 +330,7 @@ fn scan_with_clock(
             }
         }
         found_count = found.len();
+        open_links.push((local.clone(), link));
     }
 
     // Routed targets: ICMP echo and TCP; unprivileged: TCP only.
@@ -442,16 +445,28 @@ fn scan_with_clock(
             total: ips.len(),
             found: found.len(),
         });
-        let named = names::resolve_names(
-            &gate,
-            &ips,
-            &NameConfig {
-                resolvers,
-                netbios: true,
-                mdns: true,
-                wait: config.name_wait,
-            },
-        )?;
+        let name_config = NameConfig {
+            resolvers,
+            netbios: true,
+            mdns: true,
+            wait: config.name_wait,
+        };
+        let direct_macs: BTreeMap<Ipv4Addr, MacAddr> = match open_links.first() {
+            Some((local, _)) => found
+                .iter()
+                .filter(|(ip, _)| local.on_link(**ip) && **ip != local.ip)
+                .filter_map(|(ip, f)| f.mac.map(|m| (*ip, m)))
+                .collect(),
+            None => BTreeMap::new(),
+        };
+        let direct = open_links
+            .first_mut()
+            .map(|(local, link)| names::DirectLink {
+                link,
+                iface: local,
+                macs: &direct_macs,
+            });
+        let named = names::resolve_names(&gate, &ips, &name_config, direct)?;
         for (ip, (name, source)) in named {
             if let Some(entry) = found.get_mut(&ip) {
                 entry.hostname = Some(name);

@@ -10,6 +10,7 @@ use pnet::packet::icmp::echo_request::MutableEchoRequestPacket;
 use pnet::packet::icmp::{IcmpPacket, IcmpTypes, echo_reply::EchoReplyPacket};
 use pnet::packet::ip::IpNextHeaderProtocols;
 use pnet::packet::ipv4::{self, Ipv4Flags, Ipv4Packet, MutableIpv4Packet};
+use pnet::packet::udp::{self, MutableUdpPacket};
 use pnet::util::MacAddr as PnetMac;
 
 const ETH_HEADER: usize = 14;
@@ -89,6 +90,52 @@ pub fn icmp_echo(
     ip.set_flags(Ipv4Flags::DontFragment);
     ip.set_ttl(64);
     ip.set_next_level_protocol(IpNextHeaderProtocols::Icmp);
+    ip.set_source(our_ip);
+    ip.set_destination(dst_ip);
+    let checksum = ipv4::checksum(&ip.to_immutable());
+    ip.set_checksum(checksum);
+    buf
+}
+
+/// A unicast UDP datagram to a host whose MAC is known. Sent as a frame, not through the
+/// kernel, so that the kernel does not first broadcast an ARP request of its own (a packet the
+/// gate would not see); replies arrive at the kernel socket bound to `src_port`.
+pub fn udp_frame(
+    our_mac: MacAddr,
+    our_ip: Ipv4Addr,
+    dst_mac: MacAddr,
+    dst_ip: Ipv4Addr,
+    src_port: u16,
+    dst_port: u16,
+    payload: &[u8],
+) -> Vec<u8> {
+    let udp_len = 8 + payload.len();
+    let mut buf = vec![0u8; (ETH_HEADER + IPV4_HEADER + udp_len).max(ETH_HEADER + 46)];
+    {
+        let mut eth = MutableEthernetPacket::new(&mut buf).expect("buffer fits Ethernet");
+        eth.set_destination(pnet_mac(dst_mac));
+        eth.set_source(pnet_mac(our_mac));
+        eth.set_ethertype(EtherTypes::Ipv4);
+    }
+    {
+        let start = ETH_HEADER + IPV4_HEADER;
+        let mut udp = MutableUdpPacket::new(&mut buf[start..start + udp_len]).expect("UDP");
+        udp.set_source(src_port);
+        udp.set_destination(dst_port);
+        udp.set_length(udp_len as u16);
+        udp.set_payload(payload);
+        let sum = udp::ipv4_checksum(&udp.to_immutable(), &our_ip, &dst_ip);
+        udp.set_checksum(sum);
+    }
+    let mut ip = MutableIpv4Packet::new(&mut buf[ETH_HEADER..ETH_HEADER + IPV4_HEADER + udp_len])
+        .expect("buffer fits IPv4");
+    ip.set_version(4);
+    ip.set_header_length(5);
+    ip.set_total_length((IPV4_HEADER + udp_len) as u16);
+    ip.set_identification(src_port ^ dst_port);
+    ip.set_flags(Ipv4Flags::DontFragment);
+    ip.set_ttl(64);
+    ip.set_next_level_protocol(IpNextHeaderProtocols::Udp);
     ip.set_source(our_ip);
     ip.set_destination(dst_ip);
     let checksum = ipv4::checksum(&ip.to_immutable());
@@ -220,6 +267,7 @@ pub fn echo_reply_for(request: &[u8], ttl: u8) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pnet::packet::udp::UdpPacket;
 
     const OURS: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 1]);
     const THEIRS: MacAddr = MacAddr([0x00, 0x1b, 0x21, 1, 2, 3]);
@@ -273,6 +321,19 @@ mod tests {
                 seq: 7
             })
         );
+    }
+
+    #[test]
+    fn udp_frame_is_well_formed() {
+        let (a, b) = ("10.0.0.2".parse().unwrap(), "10.0.0.9".parse().unwrap());
+        let f = udp_frame(OURS, a, THEIRS, b, 40000, 137, b"query");
+        assert_eq!(crate::gate::frame_destination(&f), Some(b));
+        let ip = Ipv4Packet::new(&f[ETH_HEADER..]).unwrap();
+        assert_eq!(ipv4::checksum(&ip), ip.get_checksum());
+        let u = UdpPacket::new(ip.payload()).unwrap();
+        assert_eq!((u.get_source(), u.get_destination()), (40000, 137));
+        assert_eq!(udp::ipv4_checksum(&u, &a, &b), u.get_checksum());
+        assert_eq!(u.payload(), b"query");
     }
 
     #[test]

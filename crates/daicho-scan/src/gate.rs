@@ -29,8 +29,9 @@ pub const DEFAULT_RATE_PPS: f64 = 500.0;
 pub const DEFAULT_PER_HOST_PPS: f64 = 5.0;
 
 /// Pacing intervals are stretched by this factor so that timestamp jitter between our clock and
-/// the wire cannot make a one-second window hold one packet too many.
-const SAFETY_MARGIN: f64 = 1.005;
+/// the wire, or the rare two-packet burst (a socket send that makes the kernel ARP first, charged
+/// as two), cannot make a one-second window hold one packet too many.
+const SAFETY_MARGIN: f64 = 1.01;
 
 /// The configured packet rate limits.
 #[derive(Debug, Clone, Copy, PartialEq)]

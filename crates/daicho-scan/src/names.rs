@@ -7,7 +7,11 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::Duration;
 
+use daicho_model::MacAddr;
+
+use crate::frames;
 use crate::gate::{Destination, GateError, PacketGate};
+use crate::link::{LinkIo, LocalInterface};
 
 /// Where a name came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -186,12 +190,49 @@ pub struct NameConfig {
     pub wait: Duration,
 }
 
+/// A link on which some hosts can be reached with frames.
+pub struct DirectLink<'a> {
+    /// The link.
+    pub link: &'a mut dyn LinkIo,
+    /// Our addresses on it.
+    pub iface: &'a LocalInterface,
+    /// Hosts on it and their MACs.
+    pub macs: &'a BTreeMap<Ipv4Addr, MacAddr>,
+}
+
+impl DirectLink<'_> {
+    fn send(
+        &mut self,
+        gate: &PacketGate,
+        ip: Ipv4Addr,
+        src_port: u16,
+        dst_port: u16,
+        payload: &[u8],
+    ) -> Option<Result<usize, GateError>> {
+        let mac = *self.macs.get(&ip)?;
+        let frame = frames::udp_frame(
+            self.iface.mac,
+            self.iface.ip,
+            mac,
+            ip,
+            src_port,
+            dst_port,
+            payload,
+        );
+        Some(gate.send_frame(self.link, &frame).map(|_| payload.len()))
+    }
+}
+
 /// Asks for the names of `hosts`; returns the best name per host with its source.
 /// Preference: DNS (the operator's own records), then NetBIOS, then mDNS.
+///
+/// Hosts listed in `direct` (on the link, MAC known) get their queries as frames on that link,
+/// so the kernel sends no ARP of its own; the others go through ordinary UDP sockets.
 pub fn resolve_names(
     gate: &PacketGate,
     hosts: &[Ipv4Addr],
     config: &NameConfig,
+    mut direct: Option<DirectLink<'_>>,
 ) -> Result<BTreeMap<Ipv4Addr, (String, NameSource)>, GateError> {
     let bind = || -> io::Result<UdpSocket> {
         let s = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
@@ -251,7 +292,9 @@ pub fn resolve_names(
         for (i, &ip) in hosts.iter().enumerate() {
             drain(&mut answers);
             let q = ptr_query(base_id.wrapping_add(i as u16), ip, true);
-            quiet(gate.emit(Destination::Service(server), 1, || {
+            // The first query may make the kernel ARP for the resolver: charge that packet.
+            let cost = if i == 0 { 2 } else { 1 };
+            quiet(gate.emit(Destination::Service(server), cost, || {
                 dns.send_to(&q, SocketAddrV4::new(server, 53))
             }))?;
         }
@@ -266,11 +309,17 @@ pub fn resolve_names(
         }
     }
     if config.mdns {
+        let port = mdns.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
             let q = ptr_query(base_id, ip, false);
-            quiet(gate.emit(Destination::Target(ip), 1, || {
-                mdns.send_to(&q, SocketAddrV4::new(ip, 5353))
+            let sent = direct
+                .as_mut()
+                .and_then(|d| d.send(gate, ip, port, 5353, &q));
+            quiet(sent.unwrap_or_else(|| {
+                gate.emit(Destination::Target(ip), 1, || {
+                    mdns.send_to(&q, SocketAddrV4::new(ip, 5353))
+                })
             }))?;
         }
     }
