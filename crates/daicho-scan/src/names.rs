@@ -301,10 +301,16 @@ pub fn resolve_names(
     }
     if config.netbios {
         let q = nbstat_query(base_id);
+        let port = nb.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
-            quiet(gate.emit(Destination::Target(ip), 1, || {
-                nb.send_to(&q, SocketAddrV4::new(ip, 137))
+            let sent = direct
+                .as_mut()
+                .and_then(|d| d.send(gate, ip, port, 137, &q));
+            quiet(sent.unwrap_or_else(|| {
+                gate.emit(Destination::Target(ip), 1, || {
+                    nb.send_to(&q, SocketAddrV4::new(ip, 137))
+                })
             }))?;
         }
     }
