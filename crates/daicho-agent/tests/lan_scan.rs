@@ -145,14 +145,16 @@ fn start_capture(lan: &TestLan, ns: &str, file: &Path, extra: &[&str]) -> Child 
     let mut child = lan
         .command_in(ns, "tcpdump")
         .unwrap()
-        .args(["-i", "eth0", "-U", "-n", "-w"])
+        // -Z root: write the file as root (no privilege drop), so any directory works.
+        .args(["-i", "eth0", "-U", "-n", "-Z", "root", "-w"])
         .arg(file)
         .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("tcpdump");
-    // tcpdump prints "listening on" once the capture is open.
+    // tcpdump prints "listening on" once the capture is open. Keep reading its stderr until
+    // it exits: a closed pipe would kill it at its next message, losing the capture.
     let mut err = child.stderr.take().unwrap();
     let mut seen = Vec::new();
     let mut buf = [0u8; 256];
@@ -161,6 +163,7 @@ fn start_capture(lan: &TestLan, ns: &str, file: &Path, extra: &[&str]) -> Child 
         assert!(n > 0, "tcpdump ended: {}", String::from_utf8_lossy(&seen));
         seen.extend_from_slice(&buf[..n]);
     }
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     child
 }
 
@@ -281,7 +284,12 @@ fn packet_rate_never_above_the_limits() {
         .into_iter()
         .filter(|f| !f.3.contains("Reply"))
         .collect();
-    assert!(sent.len() > 300, "only {} packets captured", sent.len());
+    assert!(
+        sent.len() > 300,
+        "only {} packets captured ({:?} bytes of capture)",
+        sent.len(),
+        std::fs::metadata(&pcap).map(|m| m.len())
+    );
     let times: Vec<f64> = sent.iter().map(|f| f.0).collect();
     let worst = max_in_window(&times);
     assert!(
@@ -332,10 +340,28 @@ fn max_in_window(times: &[f64]) -> usize {
     best
 }
 
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("daicho-scan-cap-{}", unique_id('c')));
+/// A fresh directory for captures, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir() -> TempDir {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("daicho-scan-cap-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 #[test]

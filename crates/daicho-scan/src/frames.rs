@@ -200,18 +200,17 @@ pub fn parse(frame: &[u8]) -> Option<Heard> {
         EtherTypes::Ipv4 => {
             let ip = Ipv4Packet::new(eth.payload())?;
             let (src, ttl, mac) = (ip.get_source(), ip.get_ttl(), model_mac(eth.get_source()));
-            if ip.get_next_level_protocol() == IpNextHeaderProtocols::Icmp {
-                if let Some(reply) = EchoReplyPacket::new(ip.payload())
-                    && reply.get_icmp_type() == IcmpTypes::EchoReply
-                {
-                    return Some(Heard::EchoReply {
-                        ip: src,
-                        mac,
-                        ttl,
-                        ident: reply.get_identifier(),
-                        seq: reply.get_sequence_number(),
-                    });
-                }
+            if ip.get_next_level_protocol() == IpNextHeaderProtocols::Icmp
+                && let Some(reply) = EchoReplyPacket::new(ip.payload())
+                && reply.get_icmp_type() == IcmpTypes::EchoReply
+            {
+                return Some(Heard::EchoReply {
+                    ip: src,
+                    mac,
+                    ttl,
+                    ident: reply.get_identifier(),
+                    seq: reply.get_sequence_number(),
+                });
             }
             Some(Heard::Ipv4 { ip: src, mac, ttl })
         }

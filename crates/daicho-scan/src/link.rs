@@ -64,11 +64,8 @@ impl PnetLink {
             read_timeout: Some(Duration::from_millis(50)),
             ..datalink::Config::default()
         };
-        let (tx, mut rx) = match datalink::channel(iface, config)? {
-            Channel::Ethernet(tx, rx) => (tx, rx),
-            _ => {
-                return Err(io::Error::other("unsupported datalink channel type"));
-            }
+        let Channel::Ethernet(tx, mut rx) = datalink::channel(iface, config)? else {
+            return Err(io::Error::other("unsupported datalink channel type"));
         };
         let (queue, frames) = mpsc::channel();
         let ours = mac.octets();

@@ -278,12 +278,12 @@ pub fn resolve_names(
 
     let quiet = |r: Result<usize, GateError>| -> Result<(), GateError> {
         match r {
-            Ok(_) => Ok(()),
             Err(GateError::Io(e)) if e.kind() == io::ErrorKind::PermissionDenied => {
                 Err(GateError::Io(e))
             }
-            // An unreachable resolver or host, or a refusal by the gate: no name from there.
-            Err(_) => Ok(()),
+            // Sent; or an unreachable resolver or host, or a refusal by the gate: no name
+            // from there.
+            _ => Ok(()),
         }
     };
     // One pass per kind of query, so that a host's per-host limit has recovered by the time

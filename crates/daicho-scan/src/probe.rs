@@ -103,9 +103,8 @@ impl KernelProbes {
         let sock = self.icmp.as_mut()?;
         let mut buf = [0u8; 1500];
         loop {
-            let n = match sock.read(&mut buf) {
-                Ok(n) => n,
-                Err(_) => return None,
+            let Ok(n) = sock.read(&mut buf) else {
+                return None;
             };
             let at = Instant::now();
             let Some(ip) = Ipv4Packet::new(&buf[..n]) else {

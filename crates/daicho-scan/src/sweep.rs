@@ -135,15 +135,15 @@ pub fn arp_sweep(
         }
         // Choose the next frame: an echo to a found host, a due retry, or a first request.
         let mut next: Option<(Instant, Vec<u8>, Ipv4Addr, bool)> = None;
-        if let Some(&ip) = echoes.front() {
-            if gate.host_ready(ip, now) {
-                echoes.pop_front();
-                let host = &found[&ip];
-                let seq = (echo_sent.len() as u16).wrapping_add(1);
-                echo_sent.insert(ip, (seq, now));
-                let frame = frames::icmp_echo(iface.mac, iface.ip, host.mac, ip, ident, seq);
-                next = Some((now, frame, ip, false));
-            }
+        if let Some(&ip) = echoes.front()
+            && gate.host_ready(ip, now)
+        {
+            echoes.pop_front();
+            let host = &found[&ip];
+            let seq = (echo_sent.len() as u16).wrapping_add(1);
+            echo_sent.insert(ip, (seq, now));
+            let frame = frames::icmp_echo(iface.mac, iface.ip, host.mac, ip, ident, seq);
+            next = Some((now, frame, ip, false));
         }
         if next.is_none()
             && let Some(&(due, ip)) = retries.front()
@@ -199,16 +199,15 @@ pub fn arp_sweep(
             let at = gate.host_ready_at(ip).unwrap_or(now);
             wake = Some(wake.map_or(at, |w| w.min(at)));
         }
-        let wake = match wake {
-            Some(w) => w,
-            None => {
-                // Only the final listening period is left.
-                let end = last_send + config.linger;
-                if now >= end {
-                    break;
-                }
-                end
+        let wake = if let Some(w) = wake {
+            w
+        } else {
+            // Only the final listening period is left.
+            let end = last_send + config.linger;
+            if now >= end {
+                break;
             }
+            end
         };
         let timeout = wake
             .saturating_duration_since(now)
@@ -250,27 +249,24 @@ fn absorb(
             if ip == iface.ip {
                 return;
             }
-            match found.get_mut(&ip) {
-                Some(host) => {
-                    if host.mac != mac && !host.other_macs.contains(&mac) {
-                        host.other_macs.push(mac);
-                    }
+            if let Some(host) = found.get_mut(&ip) {
+                if host.mac != mac && !host.other_macs.contains(&mac) {
+                    host.other_macs.push(mac);
                 }
-                None => {
-                    found.insert(
+            } else {
+                found.insert(
+                    ip,
+                    LinkHost {
                         ip,
-                        LinkHost {
-                            ip,
-                            mac,
-                            other_macs: Vec::new(),
-                            rtt: at.saturating_duration_since(sent),
-                            ttl: None,
-                            echo_rtt: None,
-                        },
-                    );
-                    if echo {
-                        echoes.push_back(ip);
-                    }
+                        mac,
+                        other_macs: Vec::new(),
+                        rtt: at.saturating_duration_since(sent),
+                        ttl: None,
+                        echo_rtt: None,
+                    },
+                );
+                if echo {
+                    echoes.push_back(ip);
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! `daicho-agent scan`: one discovery scan of an explicit scope, printed as a table for people
 //! or as the JSON report contract.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -199,8 +200,9 @@ pub fn render_table(report: &ScanReport) -> String {
     }
     let secs = (report.finished_at - report.started_at).num_milliseconds() as f64 / 1000.0;
     let randomized = report.hosts.iter().filter(|h| h.mac_randomized).count();
-    out.push_str(&format!(
-        "\n{} hosts up ({} with randomized MAC) in {} excluding {} — {:.1} s, via {}\n",
+    let _ = writeln!(
+        out,
+        "\n{} hosts up ({} with randomized MAC) in {} excluding {} — {:.1} s, via {}",
         report.hosts.len(),
         randomized,
         report.scope.targets.join(","),
@@ -211,7 +213,7 @@ pub fn render_table(report: &ScanReport) -> String {
         },
         secs,
         report.methods.join(", "),
-    ));
+    );
     out
 }
 
@@ -246,11 +248,7 @@ impl ProgressMeter {
         }
         self.last_draw = Some(Instant::now());
         self.drew = true;
-        let pct = if p.total == 0 {
-            100
-        } else {
-            p.done * 100 / p.total
-        };
+        let pct = (p.done * 100).checked_div(p.total).unwrap_or(100);
         eprint!(
             "\r\x1b[2K{:>5} {:>3}% ({}/{}) {} hosts up, {:.0} s",
             p.phase,

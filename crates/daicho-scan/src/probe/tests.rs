@@ -99,19 +99,19 @@ fn targets() -> Vec<Ipv4Addr> {
 #[test]
 fn echo_then_tcp_finds_hosts_that_block_ping() {
     let clock = Arc::new(ManualClock::new());
-    let mut p = FakeProbes::new(clock.clone(), true);
+    let mut probes = FakeProbes::new(clock.clone(), true);
     let (a, b, c) = (
         Ipv4Addr::new(198, 18, 1, 10),
         Ipv4Addr::new(198, 18, 1, 11),
         Ipv4Addr::new(198, 18, 1, 12),
     );
-    p.echo.insert(a);
-    p.refuse.insert((b, 443)); // no ping, closed port: still alive
-    p.open.insert((c, 3389));
-    let g = gate(&clock, &[]);
+    probes.echo.insert(a);
+    probes.refuse.insert((b, 443)); // no ping, closed port: still alive
+    probes.open.insert((c, 3389));
+    let the_gate = gate(&clock, &[]);
     let hosts = probe_hosts(
-        &mut p,
-        &g,
+        &mut probes,
+        &the_gate,
         &targets(),
         &ProbeConfig::default(),
         0,
@@ -124,9 +124,10 @@ fn echo_then_tcp_finds_hosts_that_block_ping() {
     assert_eq!(hosts[0].methods, vec!["icmp"]);
     assert_eq!(hosts[1].methods, vec!["tcp"]);
     // The pinged host got no TCP probe; the others stopped at the port that answered.
-    assert!(!p.log.iter().any(|(_, ip, k)| *ip == a && *k == "tcp"));
+    assert!(!probes.log.iter().any(|(_, ip, k)| *ip == a && *k == "tcp"));
     assert_eq!(
-        p.log
+        probes
+            .log
             .iter()
             .filter(|(_, ip, k)| *ip == b && *k == "tcp")
             .count(),
@@ -134,7 +135,10 @@ fn echo_then_tcp_finds_hosts_that_block_ping() {
     );
     // A silent address gets every echo attempt and every port.
     let dead = Ipv4Addr::new(198, 18, 1, 200);
-    assert_eq!(p.log.iter().filter(|(_, ip, _)| *ip == dead).count(), 2 + 5);
+    assert_eq!(
+        probes.log.iter().filter(|(_, ip, _)| *ip == dead).count(),
+        2 + 5
+    );
 }
 
 #[test]
