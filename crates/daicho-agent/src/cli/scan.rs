@@ -268,3 +268,62 @@ impl ProgressMeter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use daicho_model::{AgentInfo, Host, OsGuess, Scope};
+
+    fn host(ip: &str, mac: Option<&str>, vendor: Option<&str>, randomized: bool) -> Host {
+        Host {
+            ip: ip.parse().unwrap(),
+            mac: mac.map(|m| m.parse().unwrap()),
+            vendor: vendor.map(str::to_owned),
+            mac_randomized: randomized,
+            hostname: None,
+            os: OsGuess::default(),
+            services: vec![],
+            rtt_ms: Some(0.12),
+            ttl: Some(64),
+            discovered_by: vec!["arp".into()],
+            local: None,
+        }
+    }
+
+    #[test]
+    fn table_is_aligned_and_names_randomized_macs() {
+        let agent = AgentInfo {
+            name: "a".into(),
+            version: "0".into(),
+            machine_id: None,
+        };
+        let scope = Scope {
+            targets: vec!["198.18.0.0/24".into()],
+            exclude: vec![],
+            ports: None,
+        };
+        let mut report = ScanReport::new(agent, scope, chrono::Utc::now());
+        report.hosts = vec![
+            host(
+                "198.18.0.10",
+                Some("98:e7:43:00:00:0a"),
+                Some("Dell Inc."),
+                false,
+            ),
+            host("198.18.0.21", Some("06:72:ef:cd:7c:0b"), None, true),
+            host("198.18.0.99", Some("00:00:00:00:00:01"), None, false),
+            host("198.18.1.10", None, None, false),
+        ];
+        let text = render_table(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        let col = lines[0].find("VENDOR").unwrap();
+        for line in &lines[1..5] {
+            assert!(line.len() > col, "{line}");
+            assert_ne!(&line[col - 1..col], "x");
+        }
+        assert_eq!(&lines[1][col..col + 9], "Dell Inc.");
+        assert_eq!(&lines[2][col..col + 16], "(randomized MAC)");
+        assert_eq!(&lines[3][col..col + 9], "(unknown)");
+        assert!(text.contains("4 hosts up (1 with randomized MAC)"));
+    }
+}

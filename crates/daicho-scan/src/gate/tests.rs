@@ -135,3 +135,22 @@ fn invalid_limits_are_refused() {
     }
     assert!(RateLimits::default().validate().is_ok());
 }
+
+#[test]
+fn a_service_counts_globally_but_has_no_per_host_limit() {
+    let limits = RateLimits {
+        global_pps: 100.0,
+        per_host_pps: 1.0,
+    };
+    let (clock, gate, _) = setup(limits);
+    let resolver: Ipv4Addr = "192.0.2.53".parse().unwrap();
+    let start = clock.now();
+    for _ in 0..50 {
+        gate.emit(Destination::Service(resolver), 1, || Ok(()))
+            .unwrap();
+    }
+    // 50 queries at the global 100 pps: about half a second, not 50 s.
+    let took = clock.now() - start;
+    assert!(took < Duration::from_millis(600), "{took:?}");
+    assert!(took >= Duration::from_millis(490), "{took:?}");
+}
