@@ -150,6 +150,19 @@ pub fn run(args: &ScanArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Registrant names can be long; the table cuts them here (the JSON keeps them whole).
+const VENDOR_WIDTH: usize = 36;
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(max - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
 /// The human table: one aligned row per host, then a summary line.
 pub fn render_table(report: &ScanReport) -> String {
     let headers = ["IP", "MAC", "VENDOR", "NAME", "RTT ms", "TTL", "FOUND BY"];
@@ -167,7 +180,7 @@ pub fn render_table(report: &ScanReport) -> String {
             [
                 h.ip.to_string(),
                 h.mac.map_or_else(|| "-".to_owned(), |m| m.to_string()),
-                vendor,
+                shorten(&vendor, VENDOR_WIDTH),
                 h.hostname.clone().unwrap_or_else(|| "-".to_owned()),
                 h.rtt_ms
                     .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
@@ -325,5 +338,7 @@ mod tests {
         assert_eq!(&lines[2][col..col + 16], "(randomized MAC)");
         assert_eq!(&lines[3][col..col + 9], "(unknown)");
         assert!(text.contains("4 hosts up (1 with randomized MAC)"));
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abcd", 4), "abcd");
     }
 }
