@@ -277,7 +277,13 @@ pub fn probe_hosts(
     let ident = (std::process::id() & 0xffff) as u16 ^ 0x5a5a;
     let mut found: BTreeMap<Ipv4Addr, ProbedHost> = BTreeMap::new();
     let mut sent_at: BTreeMap<(Ipv4Addr, u16), Instant> = BTreeMap::new();
-    let total = targets.len();
+    // Progress counts (round, target) pairs: each echo attempt and each TCP port is a round.
+    let rounds = if probes.has_icmp() {
+        config.echo_attempts as usize
+    } else {
+        0
+    } + config.tcp_ports.len();
+    let total = targets.len() * rounds;
     let mut done = 0usize;
 
     let drain = |probes: &mut dyn SocketProbes,
@@ -332,26 +338,25 @@ pub fn probe_hosts(
     if probes.has_icmp() {
         for attempt in 0..config.echo_attempts {
             for (i, &ip) in targets.iter().enumerate() {
+                done += 1;
+                progress(done, total, found.len());
                 if found.contains_key(&ip) {
                     continue;
                 }
                 while drain(probes, &mut found, &sent_at, Duration::ZERO)? {}
                 let seq = (attempt as u16) << 12 | (i as u16 & 0x0fff);
                 match gate.emit(Destination::Target(ip), 1, || {
-                    probes.send_echo(ip, ident, seq)
+                    let at = clock.now();
+                    probes.send_echo(ip, ident, seq).map(|()| at)
                 }) {
-                    Ok(()) => {
-                        sent_at.insert((ip, seq), clock.now());
+                    Ok(at) => {
+                        sent_at.insert((ip, seq), at);
                     }
                     Err(GateError::Io(e)) if e.kind() == io::ErrorKind::PermissionDenied => {
                         return Err(GateError::Io(e));
                     }
                     // Unreachable networks and refused destinations: that target is silent.
                     Err(_) => {}
-                }
-                if attempt == 0 {
-                    done += 1;
-                    progress(done, total, found.len());
                 }
             }
             let until = clock.now() + config.echo_wait;
@@ -368,6 +373,8 @@ pub fn probe_hosts(
     // Then TCP, one port at a time, to those still silent.
     for &port in &config.tcp_ports {
         for &ip in targets {
+            done += 1;
+            progress(done, total, found.len());
             if found.contains_key(&ip) {
                 continue;
             }
@@ -383,10 +390,6 @@ pub fn probe_hosts(
                     return Err(GateError::Io(e));
                 }
                 Err(_) => {}
-            }
-            if !probes.has_icmp() && port == config.tcp_ports[0] {
-                done += 1;
-                progress(done, total, found.len());
             }
         }
         while probes.pending_connects() > 0 {

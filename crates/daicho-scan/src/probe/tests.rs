@@ -109,15 +109,18 @@ fn echo_then_tcp_finds_hosts_that_block_ping() {
     probes.refuse.insert((b, 443)); // no ping, closed port: still alive
     probes.open.insert((c, 3389));
     let the_gate = gate(&clock, &[]);
+    let mut last = (0, 0);
     let hosts = probe_hosts(
         &mut probes,
         &the_gate,
         &targets(),
         &ProbeConfig::default(),
         0,
-        |_, _, _| {},
+        |done, total, _| last = (done, total),
     )
     .unwrap();
+    // Progress ends complete: 254 targets x (2 echo rounds + 5 ports).
+    assert_eq!(last, (254 * 7, 254 * 7));
     let ips: Vec<_> = hosts.iter().map(|h| h.ip).collect();
     assert_eq!(ips, vec![a, b, c]);
     assert_eq!(hosts[0].ttl, Some(63));
