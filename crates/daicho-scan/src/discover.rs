@@ -289,7 +289,7 @@ fn scan_with_clock(
                     });
                 }
                 report.warnings.push(format!(
-                    "no raw-socket privilege for the ARP sweep on {}: fell back to TCP connect and the kernel neighbour table, which find fewer hosts (run as root or grant CAP_NET_RAW for a full sweep)",
+                    "no raw-socket privilege for the ARP sweep on {}: fell back to TCP connect and the kernel neighbour table, which find fewer hosts and may list a host that went down minutes ago (run as root or grant CAP_NET_RAW for a full sweep)",
                     local.name
                 ));
                 fallback_targets.extend(targets);

@@ -158,6 +158,17 @@ pub fn parse_nbstat(msg: &[u8], id: u16) -> Option<String> {
     None
 }
 
+/// True when `ip` already has a name from `source` or a source preferred to it.
+fn named_by(
+    answers: &BTreeMap<Ipv4Addr, BTreeMap<NameSource, String>>,
+    ip: Ipv4Addr,
+    source: NameSource,
+) -> bool {
+    answers
+        .get(&ip)
+        .is_some_and(|by| by.keys().any(|s| *s <= source))
+}
+
 /// The IPv4 name servers of `/etc/resolv.conf`.
 pub fn system_resolvers() -> Vec<Ipv4Addr> {
     std::fs::read_to_string("/etc/resolv.conf")
@@ -304,6 +315,9 @@ pub fn resolve_names(
         let port = nb.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
+            if named_by(&answers, ip, NameSource::Dns) {
+                continue; // the preferred name is known: spare the device a query
+            }
             let sent = direct
                 .as_mut()
                 .and_then(|d| d.send(gate, ip, port, 137, &q));
@@ -318,6 +332,9 @@ pub fn resolve_names(
         let port = mdns.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
+            if named_by(&answers, ip, NameSource::Netbios) {
+                continue;
+            }
             let q = ptr_query(base_id, ip, false);
             let sent = direct
                 .as_mut()
@@ -426,6 +443,20 @@ mod tests {
         for cut in 0..r.len() {
             let _ = parse_nbstat(&r[..cut], 0x1234);
         }
+    }
+
+    #[test]
+    fn a_preferred_name_spares_the_later_queries() {
+        let ip = Ipv4Addr::new(198, 18, 0, 10);
+        let mut answers: BTreeMap<Ipv4Addr, BTreeMap<NameSource, String>> = BTreeMap::new();
+        assert!(!named_by(&answers, ip, NameSource::Dns));
+        answers
+            .entry(ip)
+            .or_default()
+            .insert(NameSource::Netbios, "PC".into());
+        assert!(!named_by(&answers, ip, NameSource::Dns));
+        assert!(named_by(&answers, ip, NameSource::Netbios));
+        assert!(named_by(&answers, ip, NameSource::Mdns));
     }
 
     #[test]
