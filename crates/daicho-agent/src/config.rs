@@ -3,7 +3,6 @@
 //! file and the key.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -434,6 +433,16 @@ fn validate_scan(
     for (i, t) in s.exclude.iter().enumerate() {
         check_target(t).map_err(|m| err(&format!("scan.exclude[{i}]"), m))?;
     }
+    // The whole scope, as the scanner will see it: refuses one that is all excluded or larger
+    // than max_hosts now, at start, rather than at the first scheduled run.
+    daicho_scan::Scope::parse(
+        &s.targets,
+        &s.exclude,
+        s.max_hosts
+            .map_or(daicho_scan::DEFAULT_MAX_HOSTS, u64::from),
+        false,
+    )
+    .map_err(|e| err("scan.targets", e.to_string()))?;
     if let Some(p) = &s.ports
         && (p.trim().is_empty()
             || !p
@@ -466,41 +475,13 @@ fn validate_scan(
 }
 
 /// Checks one target's form: `198.18.0.0/24`, `198.18.0.7`, `198.18.0.10-198.18.0.20` or
-/// `198.18.0.10-20`. The scanner expands it; this only refuses what it could never read.
+/// `198.18.0.10-20`, with the scanner's own parser.
 pub fn check_target(target: &str) -> Result<(), String> {
-    let t = target.trim();
-    if t.contains('/') {
-        return t
-            .parse::<ipnet::IpNet>()
-            .map(|_| ())
-            .map_err(|_| format!("`{target}` is not a valid CIDR block (e.g. 198.18.0.0/24)"));
-    }
-    if let Some((a, b)) = t.split_once('-') {
-        let start: IpAddr = a
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{target}`: range start `{a}` is not an IP address"))?;
-        let end: IpAddr = match (start, b.trim().parse::<u8>()) {
-            (IpAddr::V4(s), Ok(last)) => {
-                let [o1, o2, o3, _] = s.octets();
-                IpAddr::from([o1, o2, o3, last])
-            }
-            _ => b
-                .trim()
-                .parse()
-                .map_err(|_| format!("`{target}`: range end `{b}` is not an IP address"))?,
-        };
-        if start.is_ipv4() != end.is_ipv4() {
-            return Err(format!("`{target}`: range mixes IPv4 and IPv6"));
-        }
-        if end < start {
-            return Err(format!("`{target}`: range end is before its start"));
-        }
-        return Ok(());
-    }
-    t.parse::<IpAddr>()
-        .map(|_| ())
-        .map_err(|_| format!("`{target}` is not an IP address, CIDR block or A-B range"))
+    target
+        .trim()
+        .parse::<daicho_scan::scope::TargetSpec>()
+        .map(drop)
+        .map_err(|reason| format!("`{target}`: {reason}"))
 }
 
 /// Reads the bearer token: the file's first line, trimmed; it must not be empty.

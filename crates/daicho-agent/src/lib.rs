@@ -6,5 +6,6 @@ pub mod delivery;
 pub mod logging;
 pub mod runner;
 pub mod scan_step;
+pub mod scanner;
 pub mod schedule;
 pub mod spool;

@@ -8,7 +8,7 @@ use tracing::error;
 
 use crate::config::{AgentConfig, LogFormat};
 use crate::runner::{RunMode, run_agent};
-use crate::scan_step::NoScanner;
+use crate::scanner::LanScanner;
 
 /// Exit code when `--once` left reports in the spool (EX_TEMPFAIL: try again later).
 pub const EXIT_PENDING: u8 = 75;
@@ -38,16 +38,6 @@ pub fn execute(args: &RunArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    if let Some(settings) = &config.scan {
-        // The scanner (crate daicho-scan) plugs in here through `ScanStep`; a build without
-        // it must not pretend to have scanned.
-        eprintln!(
-            "daicho-agent: configuration error: {}: key `scan`: this build has no scanner; remove [scan] (targets {}) to run as an inventory-only agent",
-            config.path.display(),
-            settings.targets.join(", ")
-        );
-        return ExitCode::from(EXIT_CONFIG);
-    }
     crate::logging::init(
         args.log_format.unwrap_or(config.log_format),
         &config.log_level,
@@ -68,12 +58,11 @@ pub fn execute(args: &RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run_agent(
-        config,
-        None::<NoScanner>,
-        mode,
-        shutdown_signal(),
-    ));
+    let scanner = config.scan.is_some().then_some(LanScanner);
+    let result = runtime.block_on(run_agent(config, scanner, mode, shutdown_signal()));
+    // A scan abandoned on SIGTERM may still be pacing its last packets on the blocking pool;
+    // give it a moment, never the whole stop timeout.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {
         Ok(summary) if mode == RunMode::Once && summary.final_flush.remaining > 0 => {
             ExitCode::from(EXIT_PENDING)

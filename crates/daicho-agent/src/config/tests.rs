@@ -92,11 +92,11 @@ fn unknown_key_is_named_with_its_table() {
 #[test]
 fn invalid_targets_are_named_by_index() {
     for (bad, expect) in [
-        ("198.18.0.0/33", "CIDR"),
-        ("198.18.0.300", "not an IP address"),
-        ("198.18.0.20-10", "before its start"),
-        ("198.18.0.1-::5", "mixes"),
-        ("printer.local", "not an IP address"),
+        ("198.18.0.0/33", "larger than 32"),
+        ("198.18.0.300", "not an IPv4 address"),
+        ("198.18.0.20-10", "ends before it starts"),
+        ("198.18.0.1-::5", "IPv6"),
+        ("printer.local", "not an IPv4 address"),
     ] {
         let (msg, key) = error_of(&GOOD.replace("198.18.1.100", bad));
         assert_eq!(key.as_deref(), Some("scan.targets[2]"), "{msg}");
@@ -107,6 +107,13 @@ fn invalid_targets_are_named_by_index() {
         "targets = []",
     ));
     assert_eq!(key.as_deref(), Some("scan.targets"), "{msg}");
+    // The whole scope is checked as the scanner will see it.
+    let (msg, key) = error_of(&GOOD.replace(
+        "exclude = [\"198.18.0.5\"]",
+        "exclude = [\"198.18.0.0/16\"]",
+    ));
+    assert_eq!(key.as_deref(), Some("scan.targets"), "{msg}");
+    assert!(msg.contains("excluded"), "{msg}");
 }
 
 #[test]

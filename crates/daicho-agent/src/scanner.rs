@@ -1,0 +1,56 @@
+//! The scan step of `run`: daicho-scan's discovery over the configured scope.
+
+use std::future::Future;
+
+use daicho_scan::{RateLimits, ScanConfig, local_agent_info};
+
+use crate::config::ScanSettings;
+use crate::scan_step::{ScanOutcome, ScanStep, ScanStepError};
+
+/// Scans the configured LAN scope with daicho-scan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LanScanner;
+
+/// The scanner's configuration for `settings`, with the documented defaults for what is unset.
+pub fn scan_config(settings: &ScanSettings) -> ScanConfig {
+    let mut config = ScanConfig::new(
+        local_agent_info(env!("CARGO_PKG_VERSION")),
+        settings.targets.clone(),
+    );
+    config.exclude.clone_from(&settings.exclude);
+    if let Some(max) = settings.max_hosts {
+        config.max_hosts = u64::from(max);
+    }
+    let defaults = RateLimits::default();
+    config.limits = RateLimits {
+        global_pps: settings.rate.map_or(defaults.global_pps, f64::from),
+        per_host_pps: settings
+            .per_host_rate
+            .map_or(defaults.per_host_pps, f64::from),
+    };
+    config.interface.clone_from(&settings.interface);
+    config
+}
+
+impl ScanStep for LanScanner {
+    #[allow(clippy::manual_async_fn)] // the trait names the future's bounds
+    fn scan(
+        &self,
+        settings: &ScanSettings,
+    ) -> impl Future<Output = Result<ScanOutcome, ScanStepError>> + Send {
+        let config = scan_config(settings);
+        async move {
+            // The scanner blocks (raw sockets, pacing); it runs on the blocking pool.
+            let outcome =
+                tokio::task::spawn_blocking(move || daicho_scan::scan(&config, &mut |_| {}))
+                    .await
+                    .map_err(|e| ScanStepError(format!("the scan task failed: {e}")))?
+                    .map_err(|e| ScanStepError(e.to_string()))?;
+            Ok(ScanOutcome {
+                hosts: outcome.report.hosts,
+                methods: outcome.report.methods,
+                warnings: outcome.report.warnings,
+            })
+        }
+    }
+}
