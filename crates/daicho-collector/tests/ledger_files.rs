@@ -16,15 +16,30 @@ use support::{Known, config, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 
-/// Hosts .10–.21; .15 (a Windows PC with telnet open) is the one the ledger does not list.
-fn scan_report() -> ScanReport {
+fn service(port: u16, name: &str) -> Service {
+    Service {
+        port,
+        protocol: Protocol::Tcp,
+        name: name.into(),
+        product: None,
+        version: None,
+        evidence: vec!["banner".into()],
+    }
+}
+
+/// Hosts .10–.21; .15 (a Windows PC, with telnet open when `telnet`) is the one the ledger
+/// does not list; .14 (a Linux server) runs FTP. Ports 1–1024 were scanned.
+fn scan_report(telnet: bool) -> ScanReport {
     let mut r = ScanReport::new(
         AgentInfo {
             name: "ward3".into(),
             version: "t".into(),
             machine_id: None,
         },
-        Scope::default(),
+        Scope {
+            ports: Some("1-1024".into()),
+            ..Scope::default()
+        },
         Utc::now(),
     );
     r.hosts = (10u8..22)
@@ -45,17 +60,10 @@ fn scan_report() -> ScanReport {
                 confidence: 0.6,
                 evidence: vec![],
             },
-            services: if i == 15 {
-                vec![Service {
-                    port: 23,
-                    protocol: Protocol::Tcp,
-                    name: "telnet".into(),
-                    product: None,
-                    version: None,
-                    evidence: vec!["banner".into()],
-                }]
-            } else {
-                vec![]
+            services: match i {
+                15 if telnet => vec![service(23, "telnet")],
+                14 => vec![service(21, "ftp")],
+                _ => vec![],
             },
             rtt_ms: None,
             ttl: None,
@@ -100,7 +108,7 @@ fn a_300_row_ledger_imports_in_both_encodings_and_xlsx_and_the_export_reimports_
     let config = config(dir.path(), &db);
     Ledger::open(&db, LedgerOptions::default())
         .unwrap()
-        .ingest(&scan_report(), None)
+        .ingest(&scan_report(true), None)
         .unwrap();
 
     let mut rows = ledger_rows(&known(), 300);
@@ -259,7 +267,7 @@ fn bad_ledgers_are_refused_with_clear_errors_and_nothing_is_imported() {
     let config = config(dir.path(), &db);
     Ledger::open(&db, LedgerOptions::default())
         .unwrap()
-        .ingest(&scan_report(), None)
+        .ingest(&scan_report(true), None)
         .unwrap();
     let rows = ledger_rows(&known(), 40);
     let before = snapshot(&db);
@@ -325,7 +333,7 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
     let config = config(dir.path(), &db);
     Ledger::open(&db, LedgerOptions::default())
         .unwrap()
-        .ingest(&scan_report(), None)
+        .ingest(&scan_report(true), None)
         .unwrap();
     let rows = ledger_rows(&known(), 40);
     let ledger_path = dir.path().join("l.csv");
@@ -415,4 +423,93 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
     );
     let err = failed(&run(BIN, &config, &["report", "checklist", "--format", "xlsx"]).0);
     assert!(err.contains("--output FILE is required"), "{err}");
+    assert!(summary.contains("2-⑫ いいえ"), "{summary}");
+
+    // Fix: register .15 from a ledger file, stop its telnet (the next scan no longer sees it),
+    // record an exception for the FTP server that must stay.
+    let pc = ledger_rows(
+        &[Known {
+            ip: "198.18.0.15".into(),
+            mac: "00:1b:21:00:00:0f".into(),
+            name: "host-15".into(),
+            maker: "Lenovo".into(),
+            os: "Windows 11 Pro".into(),
+        }],
+        1,
+    );
+    let mut pc = pc;
+    pc[0][0] = "NW-9001".into();
+    let pc_path = dir.path().join("pc.csv");
+    std::fs::write(&pc_path, csv_utf8(&pc)).unwrap();
+    let text = ok(&run(
+        BIN,
+        &config,
+        &["ledger", "import", pc_path.to_str().unwrap(), "--apply"],
+    )
+    .0);
+    assert!(text.contains("matched: 1 (1 changing), new: 0"), "{text}");
+    let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+    ledger.ingest(&scan_report(false), None).unwrap();
+    let ftp_server = ledger
+        .list_devices(&daicho_ledger::DeviceFilter {
+            q: Some("00:1b:21:00:00:0e".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .devices[0]
+        .id;
+    drop(ledger);
+    let (out, _) = run(
+        BIN,
+        &config,
+        &[
+            "report",
+            "checklist",
+            "--format",
+            "html",
+            "--restriction-applied",
+        ],
+    );
+    ok(&out);
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(summary.contains("2-① はい"), "{summary}");
+    assert!(
+        summary.contains("2-⑫ いいえ"),
+        "the FTP server still counts: {summary}"
+    );
+    assert!(summary.contains("2-⑬ はい"), "{summary}");
+    ok(&run(
+        BIN,
+        &config,
+        &[
+            "exception",
+            "add",
+            "--device",
+            &ftp_server.to_string(),
+            "--service",
+            "ftp",
+            "--reason",
+            "検査装置の画像取込に必要",
+            "--approver",
+            "院長",
+            "--expires",
+            "2099-03-31",
+        ],
+    )
+    .0);
+    let (out, _) = run(
+        BIN,
+        &config,
+        &[
+            "report",
+            "checklist",
+            "--format",
+            "html",
+            "--restriction-applied",
+        ],
+    );
+    let html = ok(&out);
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(summary.contains("2-⑫ はい"), "{summary}");
+    assert!(html.contains("検査装置の画像取込に必要") && html.contains("院長"));
 }

@@ -68,9 +68,9 @@ pub fn ledger_rows(known: &[Known], total: usize) -> Vec<[String; 13]> {
         n += 1;
         let mac = format!("00:00:4c:{:02x}:{:02x}:7e", (n >> 8) & 0xff, n & 0xff);
         assert!(!known_macs.contains(&mac.as_str()));
-        let status = if n % 10 == 0 {
+        let status = if n.is_multiple_of(10) {
             "廃棄"
-        } else if n % 7 == 0 {
+        } else if n.is_multiple_of(7) {
             "停止"
         } else {
             "稼働"
@@ -92,7 +92,11 @@ pub fn ledger_rows(known: &[Known], total: usize) -> Vec<[String; 13]> {
             format!("2019/{:02}/{:02}", 1 + n % 12, 1 + n % 28),
             status.into(),
             format!("予備機 {n} 号（倉庫保管）"),
-            if n % 5 == 0 { String::new() } else { mac },
+            if n.is_multiple_of(5) {
+                String::new()
+            } else {
+                mac
+            },
         ]);
     }
     rows
