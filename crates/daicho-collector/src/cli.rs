@@ -17,7 +17,7 @@ mod output;
 mod report;
 
 use crate::server::{ServeError, Server};
-pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat};
+pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat, RadiusFormat};
 pub use ledger::{Encoding, ExportFormat, LedgerCommand};
 pub use report::{ChecklistArgs, ChecklistFormat, ReportCommand};
 

@@ -391,6 +391,11 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
     assert!(aruba.contains("001B21-00000A"), "{aruba}");
     let (radius, _) = allow("freeradius", &[]);
     assert!(radius.contains("001b2100000a"), "{radius}");
+    let (radius, _) = allow(
+        "freeradius",
+        &["--radius-mac-format", "multi-dash", "--radius-uppercase"],
+    );
+    assert!(radius.contains("00-1B-21-00-00-0A"), "{radius}");
 
     // The checklist: .15 is unregistered and runs telnet, no restriction recorded.
     let (out, _) = run(BIN, &config, &["report", "checklist", "--format", "html"]);

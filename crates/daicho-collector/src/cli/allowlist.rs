@@ -51,6 +51,12 @@ pub struct AllowlistArgs {
     /// Aruba: the access ports (`1-24`).
     #[arg(long, default_value = "1-24")]
     pub aruba_ports: String,
+    /// FreeRADIUS: how the switch writes the MAC in its request.
+    #[arg(long, value_enum, default_value_t = RadiusFormat::NoDelimiter)]
+    pub radius_mac_format: RadiusFormat,
+    /// FreeRADIUS: the switch sends the MAC upper-case.
+    #[arg(long)]
+    pub radius_uppercase: bool,
     /// The file to write (stdout without it).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -71,6 +77,19 @@ pub enum AllowlistFormat {
     Aruba,
     /// FreeRADIUS `users` entries for MAC authentication.
     Freeradius,
+}
+
+/// MAC formats of RADIUS MAC-authentication requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RadiusFormat {
+    /// `aabbccddeeff` (ArubaOS-Switch default).
+    NoDelimiter,
+    /// `aabbcc-ddeeff`.
+    SingleDash,
+    /// `aa-bb-cc-dd-ee-ff`.
+    MultiDash,
+    /// `aa:bb:cc:dd:ee:ff`.
+    MultiColon,
 }
 
 fn parse_interface(text: &str) -> Result<(IpNet, String), String> {
@@ -117,7 +136,13 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
         )?
         .into_bytes(),
         AllowlistFormat::Freeradius => {
-            render_freeradius_users(&list, RadiusMacFormat::NoDelimiter, false)?.into_bytes()
+            let format = match args.radius_mac_format {
+                RadiusFormat::NoDelimiter => RadiusMacFormat::NoDelimiter,
+                RadiusFormat::SingleDash => RadiusMacFormat::SingleDash,
+                RadiusFormat::MultiDash => RadiusMacFormat::MultiDash,
+                RadiusFormat::MultiColon => RadiusMacFormat::MultiColon,
+            };
+            render_freeradius_users(&list, format, args.radius_uppercase)?.into_bytes()
         }
     };
     write_output(args.output.as_deref(), &bytes, false)?;
