@@ -232,6 +232,9 @@ pub enum CliError {
     /// Server failure.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The ledger export failed.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),

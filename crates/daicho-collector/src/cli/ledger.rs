@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use clap::{Subcommand, ValueEnum};
 use daicho_ledger::{ImportPlan, Ledger, RowAction};
-use daicho_ledger_io::{CsvEncoding, ExportMeta, Import, SourceKind, export_csv, export_xlsx};
+use daicho_ledger_io::{CsvEncoding, Import, SourceKind};
 
 use super::output::{read_input, write_output};
 use super::{CliError, Format};
@@ -81,33 +81,25 @@ pub(super) fn run(ledger: &Ledger, cmd: LedgerCommand) -> Result<(), CliError> {
             facility,
         } => {
             let started = Instant::now();
-            let rows = ledger.export_rows(registered_only)?;
-            let meta = ExportMeta {
-                generated_at: daicho_ledger_io::export::now_jst(),
-                facility,
-                generator: format!("daicho-collector {}", env!("CARGO_PKG_VERSION")),
-            };
-            let bytes = match format {
+            let csv = match format {
                 ExportFormat::Xlsx => {
                     if output.as_deref().is_none_or(|p| p.as_os_str() == "-") {
                         return Err(CliError::Usage(
                             "--output FILE is required for --format xlsx".into(),
                         ));
                     }
-                    export_xlsx(&rows, &meta)?
+                    None
                 }
-                ExportFormat::Csv => {
-                    let encoding = match encoding {
-                        Encoding::Utf8 => CsvEncoding::Utf8Bom,
-                        Encoding::Cp932 => CsvEncoding::Cp932,
-                    };
-                    export_csv(&rows, &meta, encoding)?
-                }
+                ExportFormat::Csv => Some(match encoding {
+                    Encoding::Utf8 => CsvEncoding::Utf8Bom,
+                    Encoding::Cp932 => CsvEncoding::Cp932,
+                }),
             };
+            let (bytes, count) =
+                crate::evidence::export_ledger(ledger, csv, registered_only, &facility)?;
             write_output(output.as_deref(), &bytes, format == ExportFormat::Xlsx)?;
             eprintln!(
-                "exported {} device(s) in {} ms",
-                rows.len(),
+                "exported {count} device(s) in {} ms",
                 started.elapsed().as_millis()
             );
             Ok(())

@@ -4,13 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use daicho_ledger::Ledger;
-use daicho_ledger_io::allowlist::build_allowlist;
-use daicho_ledger_io::checklist::{
-    ChecklistInput, ConnectionRestriction, evaluate_checklist, render_html, render_xlsx, summary,
-};
+use daicho_ledger_io::checklist::{render_html, render_xlsx, summary};
 
 use super::CliError;
 use super::output::write_output;
+use crate::evidence::{RestrictionStatement, checklist_report};
 
 /// `report …`.
 #[derive(Debug, Subcommand)]
@@ -66,23 +64,14 @@ pub(super) fn run(ledger: &Ledger, cmd: ReportCommand) -> Result<(), CliError> {
             "--output FILE is required for --format xlsx".into(),
         ));
     }
-    let devices = ledger.checklist_devices()?;
-    let allowlist = build_allowlist(&ledger.ledger_rows()?, &[]);
-    let input = ChecklistInput {
-        facility: args.facility,
-        checked_at: daicho_ledger_io::export::now_jst(),
-        devices,
-        restriction: ConnectionRestriction {
+    let report = checklist_report(
+        ledger,
+        &args.facility,
+        &RestrictionStatement {
             applied: args.restriction_applied,
-            description: args.restriction_note,
-            allowlist: if args.restriction_applied {
-                allowlist.macs().collect()
-            } else {
-                Vec::new()
-            },
+            note: args.restriction_note,
         },
-    };
-    let report = evaluate_checklist(&input);
+    )?;
     let (bytes, binary) = match args.format {
         ChecklistFormat::Html => (render_html(&report).into_bytes(), false),
         ChecklistFormat::Xlsx => (
