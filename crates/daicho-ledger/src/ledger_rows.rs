@@ -402,13 +402,15 @@ fn adopt_mac(conn: &Connection, id: i64, mac: MacAddr, at: &str) -> Result<(), L
 }
 
 /// Creates a registered device from a row that matched nothing. It has no sighting: first and
-/// last seen are the import time, `last_match` is `ledger` and `last_report_id` stays empty.
+/// last seen are the import time (so `missing` counts from the import), `last_match` is
+/// `ledger`, `last_report_id` stays empty, and its presence is `gone` (it is not known to be on
+/// the network; the first scan that sees it records `returned`).
 fn create_from_row(conn: &Connection, row: &LedgerRow, at: &str) -> Result<i64, LedgerError> {
     let name = (!row.computer_name.is_empty()).then_some(row.computer_name.as_str());
     conn.execute(
         "INSERT INTO devices (ip, ip_key, hostname, hostname_norm, first_seen, last_seen,
-             last_match, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', ?5)",
+             last_match, presence, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', 'gone', ?5)",
         params![
             row.ip.map(|ip| ip.to_string()),
             row.ip.map(|ip| ip_key(ip).to_vec()),

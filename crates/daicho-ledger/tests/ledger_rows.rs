@@ -139,6 +139,16 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
         .find(|r| r.ledger.asset_no == "A-4")
         .unwrap();
     assert!(spare.last_seen.is_none(), "never seen yet");
+    let gone = ledger
+        .list_devices(&daicho_ledger::DeviceFilter {
+            presence: Some("gone".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        gone.total, 2,
+        "ledger-only devices are not present on the network"
+    );
     scan(
         &ledger,
         vec![host("198.18.0.40", "00:00:4c:00:00:01", None)],
