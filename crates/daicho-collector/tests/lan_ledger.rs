@@ -117,6 +117,12 @@ fn print_checklist(html: &Path, dir: &Path, stem: &str) -> String {
         );
     }
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    // To look at them: DAICHO_TEST_ARTIFACTS=/some/dir.
+    if let Some(keep) = std::env::var_os("DAICHO_TEST_ARTIFACTS") {
+        for f in [&pdf, &png] {
+            std::fs::copy(f, Path::new(&keep).join(f.file_name().unwrap())).unwrap();
+        }
+    }
     let text = Command::new("pdftotext")
         .arg(&pdf)
         .arg("-")
