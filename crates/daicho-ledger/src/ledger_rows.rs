@@ -195,8 +195,7 @@ fn row_changes(row: &LedgerRow) -> Result<Vec<FieldChange>, LedgerError> {
             .is_some_and(|v| v.chars().count() > MAX_FIELD_CHARS)
         {
             return Err(LedgerError::Invalid(format!(
-                "管理番号 {}: field `{name}` is longer than {MAX_FIELD_CHARS} characters",
-                row.asset_no
+                "field `{name}`: longer than {MAX_FIELD_CHARS} characters"
             )));
         }
     }
@@ -295,7 +294,12 @@ fn plan(
     let mut claimed: HashMap<i64, usize> = HashMap::new();
     for (i, row) in rows.iter().enumerate() {
         let number = row_numbers.get(i).copied().unwrap_or(i + 2);
-        let changes = row_changes(row)?;
+        let changes = row_changes(row).map_err(|e| {
+            LedgerError::Invalid(format!(
+                "{number} 行目 (管理番号 {}): {e}; nothing imported",
+                row.asset_no
+            ))
+        })?;
         let holder: Option<i64> = conn
             .query_row(
                 "SELECT id FROM devices WHERE asset_no = ?1 AND merged_into IS NULL",

@@ -217,3 +217,18 @@ fn a_conflict_anywhere_imports_nothing() {
     assert!(ledger.apply_import(&rows, &[2, 3]).is_err());
     assert_eq!(ledger.export_rows(false).unwrap(), before);
 }
+
+#[test]
+fn an_overlong_field_names_its_row_and_imports_nothing() {
+    let (_d, ledger) = ledger();
+    let mut long = row("L-2", None, "b", None);
+    long.location = "長".repeat(501);
+    let err = ledger
+        .apply_import(&[row("L-1", None, "a", None), long], &[2, 3])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("3 行目") && err.to_string().contains("location"),
+        "{err}"
+    );
+    assert!(ledger.export_rows(false).unwrap().is_empty());
+}

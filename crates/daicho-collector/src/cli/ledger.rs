@@ -129,6 +129,18 @@ fn import(ledger: &Ledger, file: &Path, apply: bool, format: Format) -> Result<(
     let started = Instant::now();
     let bytes = read_input(file)?;
     let import = daicho_ledger_io::import_ledger(&bytes)?;
+    if import.rows.len() >= 1000 {
+        eprintln!(
+            "{}: {} rows read; matching them to devices{}…",
+            file.display(),
+            import.rows.len(),
+            if apply {
+                " and applying in one transaction"
+            } else {
+                ""
+            }
+        );
+    }
     let (plan, applied) = if apply {
         let (plan, applied) = ledger.apply_import(&import.rows, &import.row_numbers)?;
         (plan, Some(applied))
