@@ -6,11 +6,12 @@ use clap::{Parser, Subcommand};
 
 pub mod inventory;
 pub mod run;
+pub mod scan;
 
-/// daicho agent: inventories this host, scans the configured LAN scope and delivers reports to
-/// the daicho collector.
+/// daicho agent: finds the devices on its LAN scope, inventories this host, and delivers the
+/// reports to the daicho collector.
 #[derive(Debug, Parser)]
-#[command(name = "daicho-agent", version, about)]
+#[command(name = "daicho-agent", version, about, long_about = None)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -20,17 +21,40 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Discover the live hosts of an explicit scope, once, and print the report.
+    Scan(scan::ScanArgs),
     /// Print the inventory of this host (OS, packages, processes, listening sockets, services).
     Inventory(inventory::InventoryArgs),
     /// Run on the configured schedule and deliver every report to the collector.
     Run(run::RunArgs),
 }
 
-/// Parses the command line and runs the subcommand; the process exit code.
+/// Exit status for bad input: a scope, interface, option or configuration that cannot be used.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status when the work could not be done (privilege, network I/O, output file).
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Parses the command line, runs the subcommand and maps its outcome to an exit status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Scan(args) => {
+            init_stderr_logging();
+            scan::run(&args)
+        }
         Command::Inventory(args) => inventory::execute(&args),
+        // `run` sets up its own logging (human or JSON, per its configuration).
         Command::Run(args) => run::execute(&args),
     }
+}
+
+/// Logs go to stderr (stdout carries the report); `RUST_LOG` adjusts the level.
+fn init_stderr_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }

@@ -1,0 +1,449 @@
+//! `daicho-agent scan` against the test LAN (tests/lan/lan.sh): every host found with the right
+//! MAC and vendor on repeated runs, zero packets to an excluded host, the packet rate within
+//! its limits, and bad input refused. The agent binary runs inside the LAN's scanner namespace.
+//! Needs root (CI runs as root); each test brings up its own LAN.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use daicho_model::ScanReport;
+use daicho_testlan::{Role, Segment, TestLan, require_root, unique_id};
+
+/// A private copy of the agent binary: the target directory may be shared with other checkouts
+/// that rebuild it while this test runs. Readable by everyone for the unprivileged test.
+fn agent() -> PathBuf {
+    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("daicho-scan-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("daicho-agent");
+        std::fs::copy(env!("CARGO_BIN_EXE_daicho-agent"), &path).unwrap();
+        Command::new("chmod")
+            .args(["755"])
+            .arg(&dir)
+            .arg(&path)
+            .status()
+            .unwrap();
+        path
+    })
+    .clone()
+}
+
+fn lan(hosts: Option<usize>) -> TestLan {
+    if let Err(e) = require_root() {
+        panic!("{e}");
+    }
+    TestLan::up(&unique_id('s'), hosts).unwrap_or_else(|e| panic!("LAN up: {e}"))
+}
+
+fn scan(lan: &TestLan, args: &[&str]) -> Output {
+    lan.command_in(lan.scanner_ns(), agent())
+        .unwrap()
+        .arg("scan")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn scan_json(lan: &TestLan, args: &[&str]) -> ScanReport {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json"]);
+    let out = scan(lan, &all);
+    assert!(
+        out.status.success(),
+        "scan {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ScanReport::from_json(&out.stdout).unwrap_or_else(|e| panic!("report: {e}"))
+}
+
+fn v4(ip: IpAddr) -> Ipv4Addr {
+    match ip {
+        IpAddr::V4(v) => v,
+        IpAddr::V6(v) => panic!("unexpected IPv6 {v}"),
+    }
+}
+
+#[test]
+fn every_host_found_with_mac_and_vendor_on_repeated_runs() {
+    let lan = lan(Some(230));
+    let truth = lan.truth();
+    let on_lan: Vec<_> = truth
+        .hosts
+        .iter()
+        .filter(|h| h.segment == Segment::Lan)
+        .collect();
+    assert!(on_lan.len() >= 200, "the /24 must hold at least 200 hosts");
+    assert!(on_lan.iter().any(|h| h.mac_randomized));
+    for run in 1..=3 {
+        let report = scan_json(&lan, &["--target", &truth.lan_cidr]);
+        let found: BTreeMap<Ipv4Addr, _> = report.hosts.iter().map(|h| (v4(h.ip), h)).collect();
+        for t in &on_lan {
+            let h = found
+                .get(&t.ip)
+                .unwrap_or_else(|| panic!("run {run}: {} ({}) missed", t.ip, t.name));
+            let mac = h.mac.map(|m| m.to_string());
+            assert_eq!(
+                mac.as_deref(),
+                Some(t.mac.as_str()),
+                "run {run}: MAC of {}",
+                t.ip
+            );
+            assert_eq!(h.vendor, t.vendor, "run {run}: vendor of {}", t.ip);
+            assert_eq!(
+                h.mac_randomized, t.mac_randomized,
+                "run {run}: randomized {}",
+                t.ip
+            );
+            assert_eq!(h.ttl, Some(t.ttl), "run {run}: TTL of {}", t.ip);
+            assert!(h.rtt_ms.is_some(), "run {run}: RTT of {}", t.ip);
+            if let Some(name) = &t.hostname {
+                assert_eq!(
+                    h.hostname.as_ref(),
+                    Some(name),
+                    "run {run}: name of {}",
+                    t.ip
+                );
+            }
+        }
+        // Nothing invented: every reported host is a LAN host or the scanner itself.
+        for ip in found.keys() {
+            assert!(
+                *ip == truth.scanner.ip || on_lan.iter().any(|t| t.ip == *ip),
+                "run {run}: {ip} reported but does not exist"
+            );
+        }
+        assert!(report.methods.iter().any(|m| m == "arp"));
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    }
+}
+
+#[test]
+fn routed_hosts_found_by_icmp_and_tcp() {
+    let lan = lan(None);
+    let truth = lan.truth();
+    let report = scan_json(&lan, &["--target", &truth.routed_cidr, "--no-names"]);
+    let found: BTreeMap<Ipv4Addr, _> = report.hosts.iter().map(|h| (v4(h.ip), h)).collect();
+    for t in truth.hosts.iter().filter(|h| h.segment == Segment::Routed) {
+        let h = found
+            .get(&t.ip)
+            .unwrap_or_else(|| panic!("{} missed", t.ip));
+        assert_eq!(h.mac, None, "no MAC across a router");
+        // One router hop, except for the router's own far-side address.
+        let hops = u8::from(t.role != Role::Router);
+        assert_eq!(h.ttl, Some(t.ttl - hops), "TTL of {}", t.ip);
+    }
+    assert!(report.methods.iter().any(|m| m == "icmp"));
+}
+
+/// Starts tcpdump in `ns` writing to `file`, and waits until it is capturing.
+fn start_capture(lan: &TestLan, ns: &str, file: &Path, extra: &[&str]) -> Child {
+    let mut child = lan
+        .command_in(ns, "tcpdump")
+        .unwrap()
+        // -Z root: write the file as root (no privilege drop), so any directory works.
+        .args(["-i", "eth0", "-U", "-n", "-Z", "root", "-w"])
+        .arg(file)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tcpdump");
+    // tcpdump prints "listening on" once the capture is open. Keep reading its stderr until
+    // it exits: a closed pipe would kill it at its next message, losing the capture.
+    let mut err = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&seen).contains("listening on") {
+        let n = std::io::Read::read(&mut err, &mut buf).unwrap();
+        assert!(n > 0, "tcpdump ended: {}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    child
+}
+
+fn stop_capture(mut child: Child) {
+    // SIGINT lets tcpdump flush its file.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+}
+
+/// Decoded capture: (timestamp seconds, source MAC, destination MAC, description).
+fn read_capture(file: &Path) -> Vec<(f64, String, String, String)> {
+    let out = Command::new("tcpdump")
+        .args(["-r"])
+        .arg(file)
+        .args(["-n", "-e", "-tt"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            // "1700000000.123456 aa:bb:.. > cc:dd:.., ethertype ARP (0x0806), length 60: Request who-has ..."
+            let mut parts = l.splitn(5, ' ');
+            let ts: f64 = parts.next()?.parse().ok()?;
+            let src = parts.next()?.to_owned();
+            parts.next()?;
+            let dst = parts.next()?.trim_end_matches(',').to_owned();
+            Some((ts, src, dst, parts.next()?.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn excluded_host_receives_no_packet() {
+    let lan = lan(None);
+    let truth = lan.truth();
+    let victim = truth
+        .hosts
+        .iter()
+        .find(|h| h.name == "endoscope")
+        .expect("the endoscope host");
+    let dir = tempdir();
+    let pcap = dir.join("victim.pcap");
+    let capture = start_capture(&lan, &victim.ns, &pcap, &[]);
+    let report = scan_json(
+        &lan,
+        &[
+            "--target",
+            &truth.lan_cidr,
+            "--exclude",
+            &victim.ip.to_string(),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stop_capture(capture);
+    assert!(report.hosts.iter().all(|h| v4(h.ip) != victim.ip));
+    assert_eq!(report.scope.exclude, vec![victim.ip.to_string()]);
+    let frames = read_capture(&pcap);
+    let from_scanner: Vec<_> = frames.iter().filter(|f| f.1 == truth.scanner.mac).collect();
+    // The capture works: the broadcast ARP requests for the other targets reach every port of
+    // the segment, so the victim's NIC sees them (none of them asks for the victim).
+    assert!(
+        from_scanner.len() > 100,
+        "capture saw only {} frames",
+        from_scanner.len()
+    );
+    let ip = victim.ip.to_string();
+    for (_, _, dst, what) in &from_scanner {
+        assert_ne!(
+            dst, &victim.mac,
+            "a frame was addressed to the excluded host: {what}"
+        );
+        assert!(
+            !what.contains(&format!("who-has {ip} ")),
+            "ARP for the excluded host: {what}"
+        );
+        assert!(
+            !what.contains(&format!("> {ip}.")),
+            "IP packet to the excluded host: {what}"
+        );
+        assert!(
+            !what.contains(&format!("> {ip}:")),
+            "IP packet to the excluded host: {what}"
+        );
+        assert_eq!(
+            dst, "ff:ff:ff:ff:ff:ff",
+            "only broadcasts may reach the victim's port: {what}"
+        );
+    }
+}
+
+#[test]
+fn packet_rate_never_above_the_limits() {
+    let lan = lan(Some(120));
+    let truth = lan.truth();
+    let dir = tempdir();
+    let pcap = dir.join("scanner.pcap");
+    let (rate, per_host) = (150.0, 2.0);
+    let capture = start_capture(&lan, lan.scanner_ns(), &pcap, &["-Q", "out"]);
+    let report = scan_json(
+        &lan,
+        &[
+            "--target",
+            &truth.lan_cidr,
+            "--rate",
+            &rate.to_string(),
+            "--per-host-rate",
+            &per_host.to_string(),
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    stop_capture(capture);
+    assert!(report.hosts.len() >= 120);
+    // Everything the scanner sent except the kernel's answers to others' ARP requests.
+    let sent: Vec<_> = read_capture(&pcap)
+        .into_iter()
+        .filter(|f| !f.3.contains("Reply"))
+        .collect();
+    assert!(
+        sent.len() > 300,
+        "only {} packets captured ({:?} bytes of capture)",
+        sent.len(),
+        std::fs::metadata(&pcap).map(|m| m.len())
+    );
+    let times: Vec<f64> = sent.iter().map(|f| f.0).collect();
+    let worst = max_in_window(&times);
+    assert!(
+        worst as f64 <= rate,
+        "{worst} packets in one second (limit {rate})"
+    );
+    // Per destination: the ARP target or the IP destination.
+    let mut per_dst: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (ts, _, _, what) in &sent {
+        let dst = if let Some(rest) = what.split("who-has ").nth(1) {
+            rest.split(' ').next().unwrap_or("").to_owned()
+        } else if let Some(rest) = what.split(" > ").nth(1) {
+            // "198.18.0.10.53: ..." or "198.18.0.10: ICMP ..."
+            let addr = rest.split([':', ' ']).next().unwrap_or("");
+            addr.split('.').take(4).collect::<Vec<_>>().join(".")
+        } else {
+            continue;
+        };
+        per_dst.entry(dst).or_default().push(*ts);
+    }
+    let dns = truth.dns_server.map(|d| d.to_string());
+    for (dst, times) in &per_dst {
+        if Some(dst) == dns.as_ref() {
+            // The resolver answers our reverse lookups: global limit only (documented).
+            continue;
+        }
+        let worst = max_in_window(times);
+        assert!(
+            worst as f64 <= per_host,
+            "{worst} packets to {dst} in one second"
+        );
+    }
+    let _ = report;
+}
+
+/// Most timestamps within any half-open one-second window.
+fn max_in_window(times: &[f64]) -> usize {
+    let mut t = times.to_vec();
+    t.sort_by(f64::total_cmp);
+    let mut start = 0;
+    let mut best = 0;
+    for end in 0..t.len() {
+        while t[end] - t[start] >= 1.0 {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+/// A fresh directory for captures, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir() -> TempDir {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("daicho-scan-cap-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    TempDir(dir)
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_error() {
+    let lan = lan(None);
+    let cases: [(&[&str], &str); 6] = [
+        (&[], "no target given"),
+        (&["--target", "198.18.0.0/33"], "not a valid target"),
+        (
+            &["--target", "198.18.0.0/24", "--exclude", "198.18.0.0/23"],
+            "excluded",
+        ),
+        (&["--target", ""], "empty"),
+        (
+            &["--target", "198.18.0.0/24", "--interface", "nosuch0"],
+            "no network interface named `nosuch0`",
+        ),
+        (&["--target", "198.18.0.0/24", "--rate", "0"], "positive"),
+    ];
+    for (args, message) in cases {
+        let out = scan(&lan, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?} printed a report");
+    }
+    // No raw-socket privilege: raw methods refuse, the default falls back and says so.
+    let nobody = |extra: &[&str]| -> Output {
+        lan.command_in(lan.scanner_ns(), "setpriv")
+            .unwrap()
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--bounding-set=-all",
+            ])
+            .arg(agent())
+            .args([
+                "scan",
+                "--target",
+                "198.18.0.10-198.18.0.23",
+                "--no-names",
+                "--format",
+                "json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = nobody(&["--method", "raw"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("raw-socket privilege"), "{err}");
+    let out = nobody(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = ScanReport::from_json(&out.stdout).unwrap();
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains("no raw-socket privilege"))
+    );
+    assert!(report.methods.iter().any(|m| m == "neighbour-table"));
+    let truth = lan.truth();
+    for t in truth
+        .hosts
+        .iter()
+        .filter(|h| h.segment == Segment::Lan && (10..=23).contains(&h.ip.octets()[3]))
+    {
+        let h = report
+            .hosts
+            .iter()
+            .find(|h| v4(h.ip) == t.ip)
+            .unwrap_or_else(|| panic!("fallback missed {}", t.ip));
+        assert_eq!(
+            h.mac.map(|m| m.to_string()).as_deref(),
+            Some(t.mac.as_str())
+        );
+    }
+}

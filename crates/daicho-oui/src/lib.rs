@@ -1,0 +1,183 @@
+//! IEEE MAC address registrant ("vendor") lookup.
+//!
+//! The registry ships inside the binary: `data/ieee-prefixes.tsv`, generated from Debian's
+//! `ieee-data` package by `data/generate.py` (see that script for the format and how to
+//! regenerate it). It holds the 24-bit MA-L, 28-bit MA-M and 36-bit MA-S/IAB assignments; a
+//! lookup returns the registrant of the longest assigned prefix that matches.
+//!
+//! Locally administered (randomised) addresses have no registrant by definition: [`classify`]
+//! reports them as [`Vendor::Randomized`], a category of its own, never as an unknown vendor.
+
+use std::sync::OnceLock;
+
+use daicho_model::MacAddr;
+
+/// The generated registry, embedded at build time.
+const REGISTRY_TSV: &str = include_str!("../data/ieee-prefixes.tsv");
+
+/// What the registry says about a MAC address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    /// The registrant of the longest matching IEEE assignment.
+    Registered(&'static str),
+    /// The locally administered bit is set: the address was chosen by the device (MAC
+    /// randomisation) or an administrator, so no vendor can be known from it.
+    Randomized,
+    /// A universally administered address whose prefix is not in the embedded registry
+    /// (assigned after the registry date, or never assigned).
+    Unknown,
+}
+
+impl Vendor {
+    /// The registrant's name, when there is one.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Registered(name) => Some(name),
+            Self::Randomized | Self::Unknown => None,
+        }
+    }
+}
+
+/// The parsed registry: one sorted table per prefix length, searched longest first.
+struct Registry {
+    /// The `registry-date:` stamp of the data file.
+    date: &'static str,
+    /// (prefix length in bits, entries sorted by prefix value).
+    tables: Vec<(u32, Vec<(u64, &'static str)>)>,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| parse_registry(REGISTRY_TSV))
+}
+
+/// Parses the TSV format written by `data/generate.py`. The data is embedded and checked by the
+/// tests, so a malformed line is a build defect; it is skipped rather than aborting a scan.
+fn parse_registry(text: &'static str) -> Registry {
+    let mut date = "unknown";
+    let mut tables: Vec<(u32, Vec<(u64, &'static str)>)> =
+        vec![(36, vec![]), (28, vec![]), (24, vec![])];
+    for line in text.lines() {
+        if let Some(comment) = line.strip_prefix('#') {
+            if let Some(stamp) = comment.trim().strip_prefix("registry-date:") {
+                date = stamp.trim();
+            }
+            continue;
+        }
+        let Some((prefix, name)) = line.split_once('\t') else {
+            continue;
+        };
+        let bits = (prefix.len() * 4) as u32;
+        let Ok(value) = u64::from_str_radix(prefix, 16) else {
+            continue;
+        };
+        if let Some((_, table)) = tables.iter_mut().find(|(b, _)| *b == bits) {
+            table.push((value, name));
+        }
+    }
+    for (_, table) in &mut tables {
+        table.sort_unstable_by_key(|(value, _)| *value);
+    }
+    Registry { date, tables }
+}
+
+/// The registrant of the longest IEEE assignment covering `mac`, ignoring the
+/// locally-administered bit. Most callers want [`classify`] instead.
+pub fn lookup(mac: MacAddr) -> Option<&'static str> {
+    let value = mac.to_u64();
+    registry().tables.iter().find_map(|(bits, table)| {
+        let key = value >> (48 - bits);
+        table
+            .binary_search_by_key(&key, |(prefix, _)| *prefix)
+            .ok()
+            .map(|i| table[i].1)
+    })
+}
+
+/// Classifies `mac`: randomised (locally administered), registered to a vendor, or unknown.
+pub fn classify(mac: MacAddr) -> Vendor {
+    if mac.is_locally_administered() {
+        return Vendor::Randomized;
+    }
+    lookup(mac).map_or(Vendor::Unknown, Vendor::Registered)
+}
+
+/// The date of the IEEE registry snapshot embedded in this build (`YYYY-MM-DD`).
+pub fn registry_date() -> &'static str {
+    registry().date
+}
+
+/// How many assignments the embedded registry holds.
+pub fn registry_len() -> usize {
+    registry().tables.iter().map(|(_, t)| t.len()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mac(s: &str) -> MacAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn embedded_registry_is_complete_and_dated() {
+        // Every data line must parse: count them independently of the parser.
+        let lines = REGISTRY_TSV
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .count();
+        assert_eq!(registry_len(), lines);
+        assert!(
+            registry_len() > 40_000,
+            "registry too small: {}",
+            registry_len()
+        );
+        assert_eq!(registry_date(), "2022-08-27");
+        for (bits, table) in &registry().tables {
+            assert!(!table.is_empty(), "no {bits}-bit assignments");
+        }
+    }
+
+    #[test]
+    fn ma_l_lookup() {
+        assert_eq!(lookup(mac("00:00:00:12:34:56")), Some("XEROX CORPORATION"));
+        assert_eq!(
+            classify(mac("00:d0:ef:01:02:03")),
+            Vendor::Registered("IGT")
+        );
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        // 70:B3:D5 is an MA-L held by the IEEE registration authority and sub-assigned as MA-S.
+        let block = lookup(mac("70:b3:d5:00:00:00"));
+        let small = lookup(mac("70:b3:d5:f2:f0:01"));
+        assert_eq!(small, Some("TELEPLATFORMS"));
+        assert_ne!(block, small);
+        // A 28-bit MA-M beats its covering 24-bit block.
+        assert_eq!(lookup(mac("20:85:93:b0:00:01")), Some("IOG Products LLC"));
+    }
+
+    #[test]
+    fn randomized_is_its_own_category() {
+        // 02:00:00 would be "unknown" if looked up; the local bit must win.
+        assert_eq!(classify(mac("02:00:00:11:22:33")), Vendor::Randomized);
+        assert_eq!(classify(mac("da:a1:19:00:00:01")), Vendor::Randomized);
+        assert_eq!(Vendor::Randomized.name(), None);
+    }
+
+    #[test]
+    fn unassigned_prefix_is_unknown() {
+        // Search for an unassigned universal prefix rather than hard-code one.
+        let free = (0u64..0x00ff_ffff)
+            .map(|p| p << 24)
+            .map(|v| {
+                let b = v.to_be_bytes();
+                MacAddr([b[2], b[3], b[4], b[5], b[6], b[7]])
+            })
+            .find(|m| !m.is_locally_administered() && !m.is_multicast() && lookup(*m).is_none())
+            .expect("some prefix is unassigned");
+        assert_eq!(classify(free), Vendor::Unknown);
+    }
+}

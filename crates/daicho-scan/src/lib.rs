@@ -1,0 +1,31 @@
+//! Host discovery for the daicho agent: find every live host in an explicit scope, with its
+//! MAC, IEEE vendor, name, round-trip time and TTL, without ever touching what is out of scope.
+//!
+//! Entry point: [`scan`] with a [`ScanConfig`] returns a [`ScanOutcome`] whose `report` is the
+//! `daicho_model::ScanReport` contract. It blocks; async callers use `spawn_blocking`.
+//!
+//! Layout:
+//! - [`scope`]: targets and exclusions (CIDR, address, `A-B`), the size guard;
+//! - [`gate`]: the single exit for every packet: scope check and global/per-host pacing;
+//! - [`link`] + [`sweep`] + [`frames`]: the ARP sweep over a raw-frame trait ([`link::LinkIo`]);
+//! - [`probe`]: ICMP echo and TCP connect for routed or unprivileged scans;
+//! - [`neighbours`]: the kernel's ARP table for the unprivileged fallback;
+//! - [`names`]: reverse DNS, NetBIOS and mDNS names;
+//! - [`discover`]: the scan itself, from configuration to report.
+
+pub mod clock;
+pub mod discover;
+pub mod frames;
+pub mod gate;
+pub mod link;
+pub mod names;
+pub mod neighbours;
+pub mod probe;
+pub mod scope;
+pub mod sweep;
+#[cfg(test)]
+mod testing;
+
+pub use discover::{Method, Progress, ScanConfig, ScanError, ScanOutcome, local_agent_info, scan};
+pub use gate::{DEFAULT_PER_HOST_PPS, DEFAULT_RATE_PPS, RateLimits};
+pub use scope::{DEFAULT_MAX_HOSTS, Scope, ScopeError};
