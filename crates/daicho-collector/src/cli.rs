@@ -1,4 +1,5 @@
-//! The command line: `serve`, `token …` and `device …`.
+//! The command line: `serve`, `token …`, `device …`, `exception …`, `alert …`, and the
+//! ledger's files: `ledger import|export`, `report checklist`, `allowlist export`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -9,7 +10,16 @@ use daicho_ledger::{Ledger, LedgerError, LedgerFieldsPatch, Role};
 use daicho_model::MacAddr;
 
 use crate::config::{Config, ConfigError};
+
+mod allowlist;
+mod ledger;
+mod output;
+mod report;
+
 use crate::server::{ServeError, Server};
+pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat, RadiusFormat};
+pub use ledger::{Encoding, ExportFormat, LedgerCommand};
+pub use report::{ChecklistArgs, ChecklistFormat, ReportCommand};
 
 /// daicho-collector: merges agents' scan reports into the device ledger.
 #[derive(Debug, Parser)]
@@ -41,6 +51,15 @@ pub enum Command {
     /// Alerts: list, acknowledge.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// The MHLW device ledger as a file: import a hand-kept one, export it.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+    /// Reports for the inspector.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// MAC allowlists for routers and switches (checklist 2-⑬).
+    #[command(subcommand)]
+    Allowlist(AllowlistCommand),
 }
 
 /// `exception …`.
@@ -213,9 +232,35 @@ pub enum CliError {
     /// Server failure.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The ledger export failed.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
     /// Writing output failed.
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
+    /// Reading or writing a named file failed.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A ledger file could not be imported (nothing was).
+    #[error(transparent)]
+    Import(#[from] daicho_ledger_io::ImportError),
+    /// The ledger could not be exported.
+    #[error(transparent)]
+    Export(#[from] daicho_ledger_io::ExportError),
+    /// The allowlist could not be rendered.
+    #[error(transparent)]
+    Allowlist(#[from] daicho_ledger_io::allowlist::AllowlistError),
+    /// A report could not be rendered.
+    #[error("cannot render the report: {0}")]
+    Render(String),
+    /// The command line asks for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Runs a parsed command line.
@@ -235,6 +280,21 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Alert(cmd) => tokio::task::spawn_blocking(move || alert(&config, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Ledger(cmd) => {
+            tokio::task::spawn_blocking(move || ledger::run(&open(&config)?, cmd))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
+        Command::Report(cmd) => {
+            tokio::task::spawn_blocking(move || report::run(&open(&config)?, cmd))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
+        Command::Allowlist(cmd) => {
+            tokio::task::spawn_blocking(move || allowlist::run(&open(&config)?, cmd))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod alert_worker;
 pub mod cli;
 pub mod config;
+pub mod evidence;
 pub mod metrics;
 pub mod server;
 pub mod tls;

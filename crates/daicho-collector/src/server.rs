@@ -29,6 +29,8 @@ use crate::config::Config;
 use crate::metrics::{Metrics, Rejection};
 use crate::tls::{self, TlsError, TlsListener};
 
+mod files;
+
 /// Largest body of an operator request (PATCH, merge, split).
 const OPERATOR_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -134,6 +136,8 @@ async fn blocking<T: Send + 'static>(
 /// | `POST /api/v1/devices/{id}/merge` `{"from": B}` | operator | 200 `MergeOutcome`, 400, 404 |
 /// | `POST /api/v1/devices/{id}/split` `{"macs": [..]}` | operator | 201 `SplitOutcome`, 400, 404 |
 /// | `GET /api/v1/events?device&kind&since&after&limit` | operator | 200 `[EventRecord]` |
+/// | `GET /api/v1/ledger/export?format=csv\|xlsx&encoding=utf8\|cp932&registered_only&facility` | operator | 200 file, 400, 422 |
+/// | `GET /api/v1/reports/checklist?format=html\|xlsx&facility&restriction_applied&restriction_note` | operator | 200 file, 400 |
 /// | `GET /healthz` | none | 200 / 503 [`Health`] |
 /// | `GET /metrics` | none | 200 Prometheus text |
 ///
@@ -157,6 +161,8 @@ pub fn router(state: AppState) -> Router {
             get(list_exceptions).post(post_exception),
         )
         .route("/api/v1/exceptions/{id}", delete(delete_exception))
+        .route("/api/v1/ledger/export", get(files::ledger_export))
+        .route("/api/v1/reports/checklist", get(files::checklist))
         .layer(DefaultBodyLimit::max(OPERATOR_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state.clone(), operator_auth));
     Router::new()

@@ -15,6 +15,7 @@ pub mod exceptions;
 pub mod flags;
 pub mod identity;
 mod ingest;
+pub mod ledger_rows;
 pub mod operator;
 pub mod ports;
 mod presence;
@@ -31,6 +32,9 @@ pub(crate) fn sql_count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 pub use ingest::IngestOutcome;
+pub use ledger_rows::{
+    ImportApplied, ImportPlan, RowAction, RowDecision, RowMatch, UncoveredDevice,
+};
 pub use operator::{LedgerFieldsPatch, MergeOutcome, SplitOutcome};
 pub use query::{
     DeviceDetail, DeviceFilter, DevicePage, DeviceSummary, EventFilter, EventRecord, LedgerFields,

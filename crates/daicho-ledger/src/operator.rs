@@ -72,11 +72,11 @@ pub struct SplitOutcome {
 }
 
 /// One field to change: (column, API name, new value).
-type FieldChange = (&'static str, &'static str, Option<String>);
+pub(crate) type FieldChange = (&'static str, &'static str, Option<String>);
 
 impl LedgerFieldsPatch {
     /// The changes as (column, new value), values trimmed and checked.
-    fn changes(&self) -> Result<Vec<FieldChange>, LedgerError> {
+    pub(crate) fn changes(&self) -> Result<Vec<FieldChange>, LedgerError> {
         let fields = [
             ("asset_no", "asset_no", &self.asset_no),
             ("location", "location", &self.location),
@@ -111,7 +111,7 @@ impl LedgerFieldsPatch {
     }
 }
 
-fn live_device(conn: &Connection, id: i64) -> Result<(), LedgerError> {
+pub(crate) fn live_device(conn: &Connection, id: i64) -> Result<(), LedgerError> {
     let merged: Option<Option<i64>> = conn
         .query_row(
             "SELECT merged_into FROM devices WHERE id = ?1",
@@ -128,6 +128,56 @@ fn live_device(conn: &Connection, id: i64) -> Result<(), LedgerError> {
     }
 }
 
+/// Writes ledger-field changes of device `id` inside the caller's transaction: the one code
+/// path of every ledger edit (API, CLI, import), so each records a `ledger_updated` event with
+/// the diff and recomputes the device's flags. Returns true when anything changed.
+pub(crate) fn apply_changes(
+    tx: &Connection,
+    policy: &daicho_policy::Policy,
+    id: i64,
+    changes: &[FieldChange],
+    at: &str,
+) -> Result<bool, LedgerError> {
+    let mut diff = Map::new();
+    for (column, name, value) in changes {
+        let old: Option<String> = tx.query_row(
+            &format!("SELECT {column} FROM devices WHERE id = ?1"),
+            params![id],
+            |r| r.get(0),
+        )?;
+        if old == *value {
+            continue;
+        }
+        if *column == "asset_no"
+            && let Some(v) = value
+        {
+            let holder: Option<i64> = tx
+                .query_row(
+                    "SELECT id FROM devices WHERE asset_no = ?1 AND id != ?2",
+                    params![v, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(other) = holder {
+                return Err(LedgerError::Conflict(format!(
+                    "field `asset_no`: {v} is already the asset number of device {other}"
+                )));
+            }
+        }
+        tx.execute(
+            &format!("UPDATE devices SET {column} = ?2, ledger_updated_at = ?3 WHERE id = ?1"),
+            params![id, value, at],
+        )?;
+        diff.insert((*name).to_owned(), json!({"from": old, "to": value}));
+    }
+    if diff.is_empty() {
+        return Ok(false);
+    }
+    record_event(tx, id, "ledger_updated", at, None, &Value::Object(diff))?;
+    flags::recompute(tx, policy, id, at, None)?;
+    Ok(true)
+}
+
 impl Ledger {
     /// Sets ledger fields of device `id`. Scans never touch these fields.
     pub fn update_ledger(
@@ -141,44 +191,7 @@ impl Ledger {
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
-            let mut diff = Map::new();
-            for (column, name, value) in &changes {
-                let old: Option<String> = tx.query_row(
-                    &format!("SELECT {column} FROM devices WHERE id = ?1"),
-                    params![id],
-                    |r| r.get(0),
-                )?;
-                if old == *value {
-                    continue;
-                }
-                if *column == "asset_no"
-                    && let Some(v) = value
-                {
-                    let holder: Option<i64> = tx
-                        .query_row(
-                            "SELECT id FROM devices WHERE asset_no = ?1 AND id != ?2",
-                            params![v, id],
-                            |r| r.get(0),
-                        )
-                        .optional()?;
-                    if let Some(other) = holder {
-                        return Err(LedgerError::Conflict(format!(
-                            "field `asset_no`: {v} is already the asset number of device {other}"
-                        )));
-                    }
-                }
-                tx.execute(
-                    &format!(
-                        "UPDATE devices SET {column} = ?2, ledger_updated_at = ?3 WHERE id = ?1"
-                    ),
-                    params![id, value, at],
-                )?;
-                diff.insert((*name).to_owned(), json!({"from": old, "to": value}));
-            }
-            if !diff.is_empty() {
-                record_event(&tx, id, "ledger_updated", &at, None, &Value::Object(diff))?;
-                flags::recompute(&tx, &policy, id, &at, None)?;
-            }
+            apply_changes(&tx, &policy, id, &changes, &at)?;
             let detail = device_detail(&tx, id)?;
             tx.commit()?;
             Ok(detail)

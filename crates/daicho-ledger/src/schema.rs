@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -203,6 +203,19 @@ CREATE TABLE events (
 );
 CREATE INDEX events_device ON events(device_id, id);
 CREATE INDEX events_kind ON events(kind, id);
+";
+
+/// Version 2: the MHLW ledger columns a scan cannot confirm, as the operator's ledger states
+/// them (imported from a hand-kept ledger): メーカー, OS, ソフトウェア, ソフトウェアバージョン,
+/// IPアドレス and コンピュータ名. The observed columns (`vendor`, `os_*`, `ip`, `hostname`) stay
+/// what the scans saw.
+const V2: &str = r"
+ALTER TABLE devices ADD COLUMN maker TEXT;
+ALTER TABLE devices ADD COLUMN ledger_os TEXT;
+ALTER TABLE devices ADD COLUMN software TEXT;
+ALTER TABLE devices ADD COLUMN software_version TEXT;
+ALTER TABLE devices ADD COLUMN ledger_ip TEXT;
+ALTER TABLE devices ADD COLUMN computer_name TEXT;
 ";
 
 /// Brings the database to [`LATEST`], refusing one written by a newer build.

@@ -1,0 +1,158 @@
+//! `allowlist export`: the registered devices' MAC addresses for checklist 2-⑬, per subnet, as
+//! a plain list, CSV, or configuration for YAMAHA RTX, Cisco IOS, ArubaOS-Switch or FreeRADIUS.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use daicho_ledger::Ledger;
+use daicho_ledger_io::allowlist::{
+    ArubaOptions, CiscoOptions, CiscoViolation, RadiusMacFormat, RtxOptions, build_allowlist,
+    render_aruba_lma, render_cisco_port_security, render_csv, render_freeradius_users,
+    render_plain, render_yamaha_rtx,
+};
+use ipnet::IpNet;
+
+use super::CliError;
+use super::output::write_output;
+
+/// `allowlist …`.
+#[derive(Debug, Subcommand)]
+pub enum AllowlistCommand {
+    /// Write the allowlist of registered devices (状態 廃棄 and rows without a MAC are left
+    /// out and listed on stderr).
+    Export(AllowlistArgs),
+}
+
+/// Arguments of `allowlist export`.
+#[derive(Debug, Args)]
+pub struct AllowlistArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: AllowlistFormat,
+    /// Group devices by this subnet (repeat; devices outside every subnet form a last group).
+    #[arg(long = "subnet", value_name = "CIDR")]
+    pub subnets: Vec<IpNet>,
+    /// Cisco: the access port of a subnet's devices, `SUBNET=IFACE` (repeat).
+    #[arg(long = "cisco-interface", value_name = "SUBNET=IFACE", value_parser = parse_interface)]
+    pub cisco_interfaces: Vec<(IpNet, String)>,
+    /// YAMAHA RTX: the LAN interface.
+    #[arg(long, default_value = "lan1")]
+    pub rtx_interface: String,
+    /// YAMAHA RTX: the first filter number.
+    #[arg(long, default_value_t = 1)]
+    pub rtx_first_filter: u32,
+    /// YAMAHA RTX: the last filter number the firmware accepts (512 on current RTX1210
+    /// firmware, 100 on older).
+    #[arg(long, default_value_t = 512)]
+    pub rtx_last_filter: u32,
+    /// Aruba: the VLAN admitted devices are placed in.
+    #[arg(long, default_value_t = 1)]
+    pub aruba_vlan: u16,
+    /// Aruba: the access ports (`1-24`).
+    #[arg(long, default_value = "1-24")]
+    pub aruba_ports: String,
+    /// FreeRADIUS: how the switch writes the MAC in its request.
+    #[arg(long, value_enum, default_value_t = RadiusFormat::NoDelimiter)]
+    pub radius_mac_format: RadiusFormat,
+    /// FreeRADIUS: the switch sends the MAC upper-case.
+    #[arg(long)]
+    pub radius_uppercase: bool,
+    /// The file to write (stdout without it).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Allowlist formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AllowlistFormat {
+    /// One MAC per line, grouped by subnet in comments.
+    Plain,
+    /// CSV with subnet, MAC, 管理番号, コンピュータ名, IP, 設置場所.
+    Csv,
+    /// YAMAHA RTX `ethernet filter` commands.
+    YamahaRtx,
+    /// Cisco IOS port-security.
+    Cisco,
+    /// ArubaOS-Switch local MAC authentication.
+    Aruba,
+    /// FreeRADIUS `users` entries for MAC authentication.
+    Freeradius,
+}
+
+/// MAC formats of RADIUS MAC-authentication requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RadiusFormat {
+    /// `aabbccddeeff` (ArubaOS-Switch default).
+    NoDelimiter,
+    /// `aabbcc-ddeeff`.
+    SingleDash,
+    /// `aa-bb-cc-dd-ee-ff`.
+    MultiDash,
+    /// `aa:bb:cc:dd:ee:ff`.
+    MultiColon,
+}
+
+fn parse_interface(text: &str) -> Result<(IpNet, String), String> {
+    let (subnet, iface) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected SUBNET=IFACE"))?;
+    let subnet: IpNet = subnet
+        .trim()
+        .parse()
+        .map_err(|e| format!("`{subnet}`: {e}"))?;
+    Ok((subnet, iface.trim().to_owned()))
+}
+
+/// Runs `allowlist …`.
+pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError> {
+    let AllowlistCommand::Export(args) = cmd;
+    let list = build_allowlist(&ledger.ledger_rows()?, &args.subnets);
+    let bytes = match args.format {
+        AllowlistFormat::Plain => render_plain(&list).into_bytes(),
+        AllowlistFormat::Csv => render_csv(&list),
+        AllowlistFormat::YamahaRtx => render_yamaha_rtx(
+            &list,
+            &RtxOptions {
+                interface: args.rtx_interface,
+                first_filter: args.rtx_first_filter,
+                last_filter: args.rtx_last_filter,
+            },
+        )?
+        .into_bytes(),
+        AllowlistFormat::Cisco => render_cisco_port_security(
+            &list,
+            &CiscoOptions {
+                interfaces: args.cisco_interfaces,
+                violation: CiscoViolation::Restrict,
+            },
+        )?
+        .into_bytes(),
+        AllowlistFormat::Aruba => render_aruba_lma(
+            &list,
+            &ArubaOptions {
+                vlan: args.aruba_vlan,
+                ports: args.aruba_ports,
+            },
+        )?
+        .into_bytes(),
+        AllowlistFormat::Freeradius => {
+            let format = match args.radius_mac_format {
+                RadiusFormat::NoDelimiter => RadiusMacFormat::NoDelimiter,
+                RadiusFormat::SingleDash => RadiusMacFormat::SingleDash,
+                RadiusFormat::MultiDash => RadiusMacFormat::MultiDash,
+                RadiusFormat::MultiColon => RadiusMacFormat::MultiColon,
+            };
+            render_freeradius_users(&list, format, args.radius_uppercase)?.into_bytes()
+        }
+    };
+    write_output(args.output.as_deref(), &bytes, false)?;
+    for s in &list.skipped {
+        eprintln!("left out {}: {}", s.asset_no, s.reason);
+    }
+    eprintln!(
+        "{} device(s) allowed in {} group(s)",
+        list.len(),
+        list.groups.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! `GET /api/v1/ledger/export` and `GET /api/v1/reports/checklist`: the files of the
+//! `ledger export` and `report checklist` commands, for the operator's browser.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use daicho_ledger_io::CsvEncoding;
+use daicho_ledger_io::checklist::{render_html, render_xlsx};
+use serde::Deserialize;
+
+use super::{AppState, Failure, blocking};
+use crate::evidence::{EvidenceError, RestrictionStatement, checklist_report, export_ledger};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// `GET /api/v1/ledger/export` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ExportQuery {
+    /// `csv` (default) or `xlsx`.
+    format: Option<String>,
+    /// CSV encoding: `utf8` (default, with BOM) or `cp932`.
+    encoding: Option<String>,
+    /// Only registered devices.
+    #[serde(default)]
+    registered_only: bool,
+    /// 医療機関名.
+    #[serde(default)]
+    facility: String,
+}
+
+/// `GET /api/v1/reports/checklist` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ChecklistQuery {
+    /// `html` (default) or `xlsx`.
+    format: Option<String>,
+    /// 医療機関名.
+    #[serde(default)]
+    facility: String,
+    /// The operator states a MAC restriction is applied (2-⑬).
+    #[serde(default)]
+    restriction_applied: bool,
+    /// Where and how.
+    #[serde(default)]
+    restriction_note: String,
+}
+
+fn bad_query(r: &QueryRejection) -> Failure {
+    Failure::new(StatusCode::BAD_REQUEST, r.body_text())
+}
+
+fn file(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+pub(super) async fn ledger_export(
+    State(st): State<AppState>,
+    query: Result<Query<ExportQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|r| bad_query(&r))?;
+    let csv = match (q.format.as_deref().unwrap_or("csv"), q.encoding.as_deref()) {
+        ("xlsx", None) => None,
+        ("csv", None | Some("utf8")) => Some(CsvEncoding::Utf8Bom),
+        ("csv", Some("cp932")) => Some(CsvEncoding::Cp932),
+        (f, e) => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unsupported format `{f}`{}: use format=csv (encoding=utf8|cp932) or format=xlsx",
+                    e.map(|e| format!(" with encoding `{e}`"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    };
+    let ledger = st.ledger.clone();
+    let (bytes, _) = blocking(move || {
+        export_ledger(&ledger, csv, q.registered_only, &q.facility).map_err(|e| match e {
+            EvidenceError::Ledger(e) => Failure::from(e),
+            EvidenceError::Export(e) => {
+                Failure::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+        })
+    })
+    .await?;
+    Ok(match csv {
+        None => file(bytes, XLSX, "daicho-ledger.xlsx"),
+        Some(CsvEncoding::Utf8Bom) => file(bytes, "text/csv; charset=utf-8", "daicho-ledger.csv"),
+        Some(CsvEncoding::Cp932) => file(bytes, "text/csv; charset=Shift_JIS", "daicho-ledger.csv"),
+    })
+}
+
+pub(super) async fn checklist(
+    State(st): State<AppState>,
+    query: Result<Query<ChecklistQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|r| bad_query(&r))?;
+    let xlsx = match q.format.as_deref().unwrap_or("html") {
+        "html" => false,
+        "xlsx" => true,
+        other => {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                format!("unsupported format `{other}`: use html or xlsx"),
+            ));
+        }
+    };
+    let ledger = st.ledger.clone();
+    let report = blocking(move || {
+        checklist_report(
+            &ledger,
+            &q.facility,
+            &RestrictionStatement {
+                applied: q.restriction_applied,
+                note: q.restriction_note,
+            },
+        )
+        .map_err(Failure::from)
+    })
+    .await?;
+    if xlsx {
+        let bytes = render_xlsx(&report)
+            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        Ok(file(bytes, XLSX, "daicho-checklist.xlsx"))
+    } else {
+        Ok(file(
+            render_html(&report).into_bytes(),
+            "text/html; charset=utf-8",
+            "daicho-checklist.html",
+        ))
+    }
+}

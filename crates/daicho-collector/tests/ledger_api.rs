@@ -1,0 +1,137 @@
+//! `GET /api/v1/ledger/export` and `GET /api/v1/reports/checklist` over real loopback HTTP.
+
+use std::net::SocketAddr;
+
+use chrono::Utc;
+use daicho_collector::{Config, Server};
+use daicho_ledger::Role;
+use daicho_ledger_io::{DeviceStatus, LedgerRow};
+use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.storage.database = dir.path().join("collector.db");
+    let server = Server::bind(&config).await.unwrap();
+    let addr: SocketAddr = server.local_addr().unwrap();
+    let ledger = server.ledger();
+    let (agent, operator) = {
+        let l = ledger.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut r = ScanReport::new(
+                AgentInfo {
+                    name: "a".into(),
+                    version: "t".into(),
+                    machine_id: None,
+                },
+                Scope::default(),
+                Utc::now(),
+            );
+            r.hosts = (10u8..13)
+                .map(|i| Host {
+                    ip: format!("198.18.0.{i}").parse().unwrap(),
+                    mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, i])),
+                    vendor: None,
+                    mac_randomized: false,
+                    hostname: Some(format!("host{i}")),
+                    os: OsGuess::default(),
+                    services: vec![],
+                    rtt_ms: None,
+                    ttl: None,
+                    discovered_by: vec![],
+                    local: None,
+                })
+                .collect();
+            l.ingest(&r, None).unwrap();
+            let row = LedgerRow {
+                asset_no: "受付-001".into(),
+                computer_name: "host10".into(),
+                status: Some(DeviceStatus::Active),
+                mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, 10])),
+                ..LedgerRow::default()
+            };
+            l.apply_import(&[row], &[2]).unwrap();
+            (
+                l.create_token("ward3", Role::Agent).unwrap().1,
+                l.create_token("admin", Role::Operator).unwrap().1,
+            )
+        })
+        .await
+        .unwrap()
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let get = |path: &str, token: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+    };
+
+    let r = get("/api/v1/ledger/export?format=csv", &operator)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = r.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"));
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains("受付-001") && text.contains("198.18.0.12"),
+        "{text}"
+    );
+
+    let r = get(
+        "/api/v1/ledger/export?format=csv&encoding=cp932&registered_only=true",
+        &operator,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.bytes().await.unwrap();
+    let rows = daicho_ledger_io::import_ledger(&body).unwrap().rows;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].asset_no, "受付-001");
+
+    let r = get("/api/v1/ledger/export?format=xlsx", &operator)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK\x03\x04"));
+
+    let r = get("/api/v1/ledger/export?format=pdf", &operator)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    let r = get("/api/v1/reports/checklist", &operator).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("2-①") && html.contains("いいえ"), "{html}");
+    let r = get(
+        "/api/v1/reports/checklist?format=xlsx&restriction_applied=true",
+        &operator,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Agents may not read the ledger.
+    let r = get("/api/v1/ledger/export", &agent).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = client
+        .get(format!("{base}/api/v1/reports/checklist"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let _ = tx.send(());
+}

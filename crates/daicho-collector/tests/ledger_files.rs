@@ -1,0 +1,520 @@
+//! `ledger import|export`, `allowlist export` and `report checklist` run as the real binary
+//! against a ledger filled by an ingested scan report (no root needed; the test LAN version of
+//! this flow is `lan_ledger.rs`).
+
+#[path = "support/ledger_files.rs"]
+mod support;
+
+use std::path::Path;
+
+use chrono::Utc;
+use daicho_ledger::{Ledger, LedgerOptions};
+use daicho_model::{
+    AgentInfo, Host, MacAddr, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service,
+};
+use support::{Known, config, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows, run, xlsx};
+
+const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
+
+fn service(port: u16, name: &str) -> Service {
+    Service {
+        port,
+        protocol: Protocol::Tcp,
+        name: name.into(),
+        product: None,
+        version: None,
+        evidence: vec!["banner".into()],
+    }
+}
+
+/// Hosts .10–.21; .15 (a Windows PC, with telnet open when `telnet`) is the one the ledger
+/// does not list; .14 (a Linux server) runs FTP. Ports 1–1024 were scanned.
+fn scan_report(telnet: bool) -> ScanReport {
+    let mut r = ScanReport::new(
+        AgentInfo {
+            name: "ward3".into(),
+            version: "t".into(),
+            machine_id: None,
+        },
+        Scope {
+            ports: Some("1-1024".into()),
+            ..Scope::default()
+        },
+        Utc::now(),
+    );
+    r.hosts = (10u8..22)
+        .map(|i| Host {
+            ip: format!("198.18.0.{i}").parse().unwrap(),
+            mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, i])),
+            vendor: Some("Intel Corporate".into()),
+            mac_randomized: false,
+            hostname: Some(format!("host-{i}.daicho.test")),
+            os: OsGuess {
+                family: if i % 2 == 0 {
+                    OsFamily::Linux
+                } else {
+                    OsFamily::Windows
+                },
+                name: None,
+                version: None,
+                confidence: 0.6,
+                evidence: vec![],
+            },
+            services: match i {
+                15 if telnet => vec![service(23, "telnet")],
+                14 => vec![service(21, "ftp")],
+                _ => vec![],
+            },
+            rtt_ms: None,
+            ttl: None,
+            discovered_by: vec![],
+            local: None,
+        })
+        .collect();
+    r
+}
+
+fn known() -> Vec<Known> {
+    (10u8..22)
+        .filter(|i| *i != 15)
+        .map(|i| Known {
+            ip: format!("198.18.0.{i}"),
+            mac: format!("00:1b:21:00:00:{i:02x}"),
+            name: format!("host-{i}"),
+            maker: "Dell".into(),
+            os: "Ubuntu 22.04".into(),
+        })
+        .collect()
+}
+
+/// Everything a failed import must leave as it was.
+fn snapshot(db: &Path) -> (Vec<daicho_ledger_io::ExportRow>, usize) {
+    let ledger = Ledger::open(db, LedgerOptions::default()).unwrap();
+    let rows = ledger.export_rows(false).unwrap();
+    let events = ledger
+        .events(&daicho_ledger::EventFilter {
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .unwrap()
+        .len();
+    (rows, events)
+}
+
+#[test]
+fn a_300_row_ledger_imports_in_both_encodings_and_xlsx_and_the_export_reimports_to_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let config = config(dir.path(), &db);
+    Ledger::open(&db, LedgerOptions::default())
+        .unwrap()
+        .ingest(&scan_report(true), None)
+        .unwrap();
+
+    let mut rows = ledger_rows(&known(), 300);
+    // One row without its MAC: matched by IP address + コンピュータ名.
+    rows[2][12] = String::new();
+    let files = [
+        ("ledger-utf8.csv", csv_utf8(&rows)),
+        ("ledger-cp932.csv", csv_cp932(&rows)),
+        ("ledger.xlsx", xlsx(&support::HEADERS, &rows)),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let path = |name: &str| dir.path().join(name).display().to_string();
+
+    // Dry runs: the same plan from all three files, and nothing changes.
+    let before = snapshot(&db);
+    for (name, _) in &files {
+        let (out, took) = run(BIN, &config, &["ledger", "import", &path(name)]);
+        let text = ok(&out);
+        assert!(
+            text.contains(
+                "matched: 11 (11 changing), new: 289, conflicts: 0, devices not covered: 1"
+            ),
+            "{name}:\n{text}"
+        );
+        assert!(text.contains("300 row(s)"), "{text}");
+        assert!(text.contains("(unregistered)"), "{text}");
+        eprintln!("dry run of 300 rows from {name}: {} ms", took.as_millis());
+    }
+    assert_eq!(
+        snapshot(&db),
+        before,
+        "a dry run must not change the ledger"
+    );
+    let (out, _) = run(
+        BIN,
+        &config,
+        &["ledger", "import", &path("ledger.xlsx"), "--format", "json"],
+    );
+    let plan: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let decisions = plan["plan"]["rows"].as_array().unwrap();
+    assert_eq!(decisions.len(), 300);
+    assert_eq!(decisions[0]["matched_by"], "mac");
+    assert_eq!(decisions[2]["matched_by"], "ip_name");
+    assert_eq!(decisions[20]["action"], "create");
+    assert!(plan["applied"].is_null());
+
+    // Apply the CP932 file; the other two then say the same thing.
+    let (out, took) = run(
+        BIN,
+        &config,
+        &["ledger", "import", &path("ledger-cp932.csv"), "--apply"],
+    );
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("11 device(s) updated, 0 unchanged, 289 created"),
+        "{stderr}"
+    );
+    eprintln!("apply of 300 rows (CP932 CSV): {} ms", took.as_millis());
+    for name in ["ledger-utf8.csv", "ledger.xlsx"] {
+        let text = ok(&run(BIN, &config, &["ledger", "import", &path(name)]).0);
+        assert!(
+            text.contains("matched: 300 (0 changing), new: 0"),
+            "{name}:\n{text}"
+        );
+    }
+    {
+        let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+        let registered = ledger.device(1).unwrap();
+        assert_eq!(
+            registered.summary.ledger.asset_no.as_deref(),
+            Some("NW-0001")
+        );
+        assert!(!registered.summary.flags.iter().any(|f| f == "unregistered"));
+        let unregistered = ledger.device(6).unwrap();
+        assert!(
+            unregistered
+                .summary
+                .flags
+                .iter()
+                .any(|f| f == "unregistered")
+        );
+    }
+
+    // Export in every format; each re-imports to the rows imported.
+    let mut expected = read_rows(&files[0].1);
+    // The row imported without a MAC now carries the MAC its device was seen with.
+    for r in &mut expected {
+        if r.asset_no == "NW-0003" {
+            r.mac = Some("00:1b:21:00:00:0c".parse().unwrap());
+        }
+    }
+    for (name, args) in [
+        ("out-utf8.csv", vec!["--format", "csv"]),
+        (
+            "out-cp932.csv",
+            vec!["--format", "csv", "--encoding", "cp932"],
+        ),
+        ("out.xlsx", vec!["--format", "xlsx"]),
+    ] {
+        let out_path = path(name);
+        let mut all = vec![
+            "ledger",
+            "export",
+            "--registered-only",
+            "--output",
+            &out_path,
+        ];
+        all.extend(args);
+        let (out, took) = run(BIN, &config, &all);
+        ok(&out);
+        eprintln!("export of 300 rows to {name}: {} ms", took.as_millis());
+        let bytes = std::fs::read(&out_path).unwrap();
+        assert_eq!(read_rows(&bytes), expected, "{name}");
+    }
+    assert!(
+        std::fs::read(path("out-utf8.csv"))
+            .unwrap()
+            .starts_with(b"\xEF\xBB\xBF")
+    );
+    // Re-importing the export changes nothing.
+    let (out, _) = run(
+        BIN,
+        &config,
+        &["ledger", "import", &path("out.xlsx"), "--apply"],
+    );
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("0 device(s) updated, 300 unchanged, 0 created"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without --registered-only the unregistered device is listed, flagged, with no 管理番号.
+    let all = ok(&run(BIN, &config, &["ledger", "export", "--format", "csv"]).0);
+    let line = all
+        .lines()
+        .find(|l| l.contains("198.18.0.15"))
+        .expect("the unregistered device is exported");
+    assert!(line.starts_with(','), "{line}");
+    assert!(
+        line.contains("台帳未登録") && line.contains("telnet/tcp/23"),
+        "{line}"
+    );
+    // XLSX is never written to stdout.
+    let err = failed(&run(BIN, &config, &["ledger", "export", "--format", "xlsx"]).0);
+    assert!(err.contains("--output FILE is required"), "{err}");
+}
+
+#[test]
+fn bad_ledgers_are_refused_with_clear_errors_and_nothing_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let config = config(dir.path(), &db);
+    Ledger::open(&db, LedgerOptions::default())
+        .unwrap()
+        .ingest(&scan_report(true), None)
+        .unwrap();
+    let rows = ledger_rows(&known(), 40);
+    let before = snapshot(&db);
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+
+    // An XLSX without the 管理番号 column.
+    let headers: Vec<&str> = support::HEADERS
+        .iter()
+        .copied()
+        .filter(|h| *h != "管理番号")
+        .collect();
+    let shifted: Vec<[String; 13]> = rows
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.rotate_left(1);
+            r
+        })
+        .collect();
+    let p = write("no-asset-no.xlsx", &xlsx(&headers, &shifted));
+    let err = failed(&run(BIN, &config, &["ledger", "import", &p, "--apply"]).0);
+    assert!(
+        err.contains("必須の列がありません") && err.contains("管理番号"),
+        "{err}"
+    );
+
+    // A CSV in UTF-16 (neither UTF-8 nor CP932).
+    let text = String::from_utf8(csv_utf8(&rows)).unwrap();
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let p = write("utf16.csv", &utf16);
+    let err = failed(&run(BIN, &config, &["ledger", "import", &p, "--apply"]).0);
+    assert!(err.contains("文字コードを判別できません"), "{err}");
+
+    // Duplicate 管理番号 (rows 6 and 7 of the sheet), plus a bad IP on row 10.
+    let mut dup = rows.clone();
+    dup[5][0] = dup[4][0].clone();
+    dup[8][5] = "198.18.0.300".into();
+    let p = write("dup.csv", &csv_utf8(&dup));
+    let err = failed(&run(BIN, &config, &["ledger", "import", &p, "--apply"]).0);
+    assert!(err.contains("7 行目") && err.contains("10 行目"), "{err}");
+    assert!(err.contains("nothing imported"), "{err}");
+
+    // A missing file.
+    let err = failed(&run(BIN, &config, &["ledger", "import", "/nonexistent/l.csv"]).0);
+    assert!(err.contains("/nonexistent/l.csv"), "{err}");
+
+    assert_eq!(
+        snapshot(&db),
+        before,
+        "a refused import must change nothing"
+    );
+}
+
+#[test]
+fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let config = config(dir.path(), &db);
+    Ledger::open(&db, LedgerOptions::default())
+        .unwrap()
+        .ingest(&scan_report(true), None)
+        .unwrap();
+    let rows = ledger_rows(&known(), 40);
+    let ledger_path = dir.path().join("l.csv");
+    std::fs::write(&ledger_path, csv_utf8(&rows)).unwrap();
+    ok(&run(
+        BIN,
+        &config,
+        &["ledger", "import", ledger_path.to_str().unwrap(), "--apply"],
+    )
+    .0);
+
+    let allow = |format: &str, extra: &[&str]| {
+        let mut args = vec![
+            "allowlist",
+            "export",
+            "--format",
+            format,
+            "--subnet",
+            "198.18.0.0/24",
+            "--subnet",
+            "10.20.0.0/16",
+        ];
+        args.extend(extra);
+        let (out, _) = run(BIN, &config, &args);
+        (ok(&out), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (plain, note) = allow("plain", &[]);
+    assert!(plain.contains("00:1b:21:00:00:0a"), "{plain}");
+    assert!(
+        !plain.contains("00:1b:21:00:00:0f"),
+        "unregistered .15 is not allowed"
+    );
+    // ST-0010 and ST-0020 are 廃棄, ST-0005… have no MAC: left out and said so.
+    assert!(!plain.contains("00:00:4c:00:0a:7e"), "{plain}");
+    assert!(note.contains("left out ST-0010"), "{note}");
+    let (csv, _) = allow("csv", &[]);
+    assert!(
+        csv.contains("NW-0001") && csv.contains("198.18.0.0/24"),
+        "{csv}"
+    );
+    let (rtx, _) = allow("yamaha-rtx", &[]);
+    assert!(
+        rtx.contains("ethernet filter") && rtx.contains("00:1b:21:00:00:0a"),
+        "{rtx}"
+    );
+    let (cisco, _) = allow(
+        "cisco",
+        &["--cisco-interface", "198.18.0.0/24=GigabitEthernet1/0/1"],
+    );
+    assert!(
+        cisco.contains("GigabitEthernet1/0/1") && cisco.contains("001b.2100.000a"),
+        "{cisco}"
+    );
+    let (aruba, _) = allow("aruba", &[]);
+    assert!(aruba.contains("001B21-00000A"), "{aruba}");
+    let (radius, _) = allow("freeradius", &[]);
+    assert!(radius.contains("001b2100000a"), "{radius}");
+    let (radius, _) = allow(
+        "freeradius",
+        &["--radius-mac-format", "multi-dash", "--radius-uppercase"],
+    );
+    assert!(radius.contains("00-1B-21-00-00-0A"), "{radius}");
+
+    // The checklist: .15 is unregistered and runs telnet, no restriction recorded.
+    let (out, _) = run(BIN, &config, &["report", "checklist", "--format", "html"]);
+    let html = ok(&out);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        html.contains("2-①") && html.contains("198.18.0.15"),
+        "{html}"
+    );
+    assert!(summary.contains("2-① いいえ"), "{summary}");
+    assert!(summary.contains("2-⑬ いいえ"), "{summary}");
+    let xlsx_path = dir.path().join("c.xlsx");
+    ok(&run(
+        BIN,
+        &config,
+        &[
+            "report",
+            "checklist",
+            "--format",
+            "xlsx",
+            "--output",
+            xlsx_path.to_str().unwrap(),
+        ],
+    )
+    .0);
+    assert!(
+        std::fs::read(&xlsx_path)
+            .unwrap()
+            .starts_with(b"PK\x03\x04")
+    );
+    let err = failed(&run(BIN, &config, &["report", "checklist", "--format", "xlsx"]).0);
+    assert!(err.contains("--output FILE is required"), "{err}");
+    assert!(summary.contains("2-⑫ いいえ"), "{summary}");
+
+    // Fix: register .15 from a ledger file, stop its telnet (the next scan no longer sees it),
+    // record an exception for the FTP server that must stay.
+    let pc = ledger_rows(
+        &[Known {
+            ip: "198.18.0.15".into(),
+            mac: "00:1b:21:00:00:0f".into(),
+            name: "host-15".into(),
+            maker: "Lenovo".into(),
+            os: "Windows 11 Pro".into(),
+        }],
+        1,
+    );
+    let mut pc = pc;
+    pc[0][0] = "NW-9001".into();
+    let pc_path = dir.path().join("pc.csv");
+    std::fs::write(&pc_path, csv_utf8(&pc)).unwrap();
+    let text = ok(&run(
+        BIN,
+        &config,
+        &["ledger", "import", pc_path.to_str().unwrap(), "--apply"],
+    )
+    .0);
+    assert!(text.contains("matched: 1 (1 changing), new: 0"), "{text}");
+    let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+    ledger.ingest(&scan_report(false), None).unwrap();
+    let ftp_server = ledger
+        .list_devices(&daicho_ledger::DeviceFilter {
+            q: Some("00:1b:21:00:00:0e".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .devices[0]
+        .id;
+    drop(ledger);
+    let (out, _) = run(
+        BIN,
+        &config,
+        &[
+            "report",
+            "checklist",
+            "--format",
+            "html",
+            "--restriction-applied",
+        ],
+    );
+    ok(&out);
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(summary.contains("2-① はい"), "{summary}");
+    assert!(
+        summary.contains("2-⑫ いいえ"),
+        "the FTP server still counts: {summary}"
+    );
+    assert!(summary.contains("2-⑬ はい"), "{summary}");
+    ok(&run(
+        BIN,
+        &config,
+        &[
+            "exception",
+            "add",
+            "--device",
+            &ftp_server.to_string(),
+            "--service",
+            "ftp",
+            "--reason",
+            "検査装置の画像取込に必要",
+            "--approver",
+            "院長",
+            "--expires",
+            "2099-03-31",
+        ],
+    )
+    .0);
+    let (out, _) = run(
+        BIN,
+        &config,
+        &[
+            "report",
+            "checklist",
+            "--format",
+            "html",
+            "--restriction-applied",
+        ],
+    );
+    let html = ok(&out);
+    let summary = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(summary.contains("2-⑫ はい"), "{summary}");
+    assert!(html.contains("検査装置の画像取込に必要") && html.contains("院長"));
+}

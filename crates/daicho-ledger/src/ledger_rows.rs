@@ -1,0 +1,790 @@
+//! The ledger as rows of the MHLW 機器台帳: export, import (planned, then applied in one
+//! transaction) and the checklist's input.
+//!
+//! # Matching an imported row to a device
+//!
+//! The first rule that finds a device wins:
+//!
+//! 1. **`mac`** — the row's MAC address is an identity key of a device (or its last MAC).
+//! 2. **`asset_no`** — a device already holds the row's 管理番号 (a re-imported export, or a
+//!    ledger entry without a MAC).
+//! 3. **`ip_name`** — exactly one device was last seen at the row's IP address with the row's
+//!    コンピュータ名 (host names compared case-folded, first DNS label). An IP alone is not
+//!    enough: DHCP hands addresses to other devices.
+//!
+//! A row that matches nothing is **created** as a registered device that has never been seen:
+//! a hand-kept ledger rightly lists devices that are switched off, in storage or on another
+//! segment. Its MAC becomes an identity key, so the first scan that sees it merges into it; if
+//! no scan ever does, the policy raises `missing` after its period, which is exactly what
+//! checklist 2-① asks about. Rows with 状態 廃棄 are imported like any other (the checklist and
+//! the allowlist leave them out).
+//!
+//! Devices no row covers are reported and left untouched. A plan with a conflict (two rows on
+//! one device, or a row whose 管理番号 another device holds) is refused as a whole.
+//!
+//! Ledger fields are written through the same code path as [`Ledger::update_ledger`], so every
+//! change records a `ledger_updated` event and recomputes the device's flags (a registered
+//! device loses `unregistered`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use daicho_ledger_io::checklist::{ChecklistDevice, DeviceKind};
+use daicho_ledger_io::{DeviceStatus, ExportRow, LedgerRow};
+use daicho_model::MacAddr;
+use daicho_policy::{Exception, Flag, FlagKind, Policy};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::identity::hostname_key;
+use crate::ingest::{ip_key, record_event};
+use crate::operator::{FieldChange, apply_changes};
+use crate::time::{from_db, to_db};
+use crate::{Ledger, LedgerError, LedgerFieldsPatch};
+
+/// The longest value an imported text field may take (as for the API).
+const MAX_FIELD_CHARS: usize = 500;
+
+/// How a row found its device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowMatch {
+    /// By MAC address.
+    Mac,
+    /// By 管理番号.
+    AssetNo,
+    /// By IP address and コンピュータ名.
+    IpName,
+}
+
+impl RowMatch {
+    /// The rule's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mac => "mac",
+            Self::AssetNo => "asset_no",
+            Self::IpName => "ip_name",
+        }
+    }
+}
+
+/// What the import does with one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum RowAction {
+    /// The row sets the ledger fields of an existing device.
+    Update {
+        /// The device.
+        device_id: i64,
+        /// The rule that matched.
+        matched_by: RowMatch,
+        /// The fields that change (empty: the device already says what the row says).
+        changed: Vec<&'static str>,
+    },
+    /// The row matches no device and becomes a registered device not yet seen.
+    Create,
+    /// The row cannot be applied.
+    Conflict {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One row's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowDecision {
+    /// The spreadsheet row number.
+    pub row: usize,
+    /// 管理番号.
+    pub asset_no: String,
+    /// The decision.
+    #[serde(flatten)]
+    pub action: RowAction,
+}
+
+/// A device that no row of the import covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UncoveredDevice {
+    /// The device.
+    pub device_id: i64,
+    /// Its 管理番号 if it has one.
+    pub asset_no: Option<String>,
+    /// Last IP address.
+    pub ip: Option<String>,
+    /// Last MAC address.
+    pub mac: Option<String>,
+    /// Host name.
+    pub hostname: Option<String>,
+}
+
+/// What an import would do (or did).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ImportPlan {
+    /// One decision per row, in file order.
+    pub rows: Vec<RowDecision>,
+    /// Live devices (present, or registered) that no row covers.
+    pub uncovered: Vec<UncoveredDevice>,
+}
+
+impl ImportPlan {
+    /// Rows matched to an existing device.
+    pub fn matched(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.action, RowAction::Update { .. }))
+            .count()
+    }
+
+    /// Rows matched to a device whose fields change.
+    pub fn changing(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(
+                |r| matches!(&r.action, RowAction::Update { changed, .. } if !changed.is_empty()),
+            )
+            .count()
+    }
+
+    /// Rows that create a device.
+    pub fn created(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.action == RowAction::Create)
+            .count()
+    }
+
+    /// Rows in conflict.
+    pub fn conflicts(&self) -> Vec<&RowDecision> {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r.action, RowAction::Conflict { .. }))
+            .collect()
+    }
+}
+
+/// The ledger fields one row sets, validated: the standard fields through
+/// [`LedgerFieldsPatch`], then the columns only an imported ledger states.
+fn row_changes(row: &LedgerRow) -> Result<Vec<FieldChange>, LedgerError> {
+    let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let patch = LedgerFieldsPatch {
+        asset_no: Some(text(&row.asset_no)),
+        location: Some(text(&row.location)),
+        user: Some(text(&row.user)),
+        status: Some(row.status.as_ref().map(|s| s.as_str().to_owned())),
+        description: Some(text(&row.description)),
+        registered_on: Some(row.registered_on.map(|d| d.format("%Y-%m-%d").to_string())),
+    };
+    let mut changes = patch.changes()?;
+    let extra: [FieldChange; 6] = [
+        ("maker", "maker", text(&row.maker)),
+        ("ledger_os", "os", text(&row.os)),
+        ("software", "software", text(&row.software)),
+        (
+            "software_version",
+            "software_version",
+            text(&row.software_version),
+        ),
+        ("ledger_ip", "ip", row.ip.map(|ip| ip.to_string())),
+        ("computer_name", "computer_name", text(&row.computer_name)),
+    ];
+    for (_, name, value) in &extra {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.chars().count() > MAX_FIELD_CHARS)
+        {
+            return Err(LedgerError::Invalid(format!(
+                "field `{name}`: longer than {MAX_FIELD_CHARS} characters"
+            )));
+        }
+    }
+    changes.extend(extra);
+    Ok(changes)
+}
+
+/// The fields among `changes` whose stored value differs.
+fn changed_fields(
+    conn: &Connection,
+    id: i64,
+    changes: &[FieldChange],
+) -> Result<Vec<&'static str>, LedgerError> {
+    let mut out = Vec::new();
+    for (column, name, value) in changes {
+        let old: Option<String> = conn.query_row(
+            &format!("SELECT {column} FROM devices WHERE id = ?1"),
+            params![id],
+            |r| r.get(0),
+        )?;
+        if old != *value {
+            out.push(*name);
+        }
+    }
+    Ok(out)
+}
+
+/// The live device (following merges) that holds MAC `mac`.
+fn device_by_mac(conn: &Connection, mac: MacAddr) -> Result<Option<i64>, LedgerError> {
+    let text = mac.to_string();
+    let by_key: Option<i64> = conn
+        .query_row(
+            "SELECT COALESCE(d.merged_into, d.id) FROM device_keys k JOIN devices d
+                 ON d.id = k.device_id WHERE k.kind = 'mac' AND k.value = ?1",
+            params![text],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if by_key.is_some() {
+        return Ok(by_key);
+    }
+    Ok(conn
+        .query_row(
+            "SELECT id FROM devices WHERE mac = ?1 AND merged_into IS NULL
+             ORDER BY last_seen DESC LIMIT 1",
+            params![text],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The one live device at `ip` named `name` (by observed host name or by ledger name).
+fn device_by_ip_name(
+    conn: &Connection,
+    ip: IpAddr,
+    name: &str,
+) -> Result<Option<i64>, LedgerError> {
+    let Some(key) = hostname_key(name) else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, hostname, computer_name FROM devices
+         WHERE merged_into IS NULL AND (ip = ?1 OR ledger_ip = ?1)",
+    )?;
+    let candidates: Vec<i64> = stmt
+        .query_map(params![ip.to_string()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?
+        .filter_map(Result::ok)
+        .filter(|(_, host, ledger_name)| {
+            [host, ledger_name]
+                .iter()
+                .any(|n| n.as_deref().and_then(hostname_key).as_ref() == Some(&key))
+        })
+        .map(|(id, _, _)| id)
+        .collect();
+    Ok(match candidates.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
+}
+
+/// Decides every row against the database as it is on `conn`.
+fn plan(
+    conn: &Connection,
+    rows: &[LedgerRow],
+    row_numbers: &[usize],
+) -> Result<(ImportPlan, Vec<Vec<FieldChange>>), LedgerError> {
+    let mut decisions = Vec::with_capacity(rows.len());
+    let mut all_changes = Vec::with_capacity(rows.len());
+    // device id -> the row number that claimed it
+    let mut claimed: HashMap<i64, usize> = HashMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let number = row_numbers.get(i).copied().unwrap_or(i + 2);
+        let changes = row_changes(row).map_err(|e| {
+            LedgerError::Invalid(format!(
+                "{number} 行目 (管理番号 {}): {e}; nothing imported",
+                row.asset_no
+            ))
+        })?;
+        let holder: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM devices WHERE asset_no = ?1 AND merged_into IS NULL",
+                params![row.asset_no.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let mut found = None;
+        if let Some(mac) = row.mac
+            && let Some(id) = device_by_mac(conn, mac)?
+        {
+            found = Some((id, RowMatch::Mac));
+        }
+        if found.is_none()
+            && let Some(id) = holder
+        {
+            found = Some((id, RowMatch::AssetNo));
+        }
+        if found.is_none()
+            && let Some(ip) = row.ip
+            && let Some(id) = device_by_ip_name(conn, ip, &row.computer_name)?
+        {
+            found = Some((id, RowMatch::IpName));
+        }
+        let action = match found {
+            None => RowAction::Create,
+            Some((id, by)) => {
+                if let Some(first) = claimed.get(&id) {
+                    RowAction::Conflict {
+                        reason: format!(
+                            "{number} 行目と {first} 行目が同じ機器 (ID {id}) を指しています / rows {first} and {number} match the same device {id}"
+                        ),
+                    }
+                } else if let Some(other) = holder.filter(|h| *h != id) {
+                    RowAction::Conflict {
+                        reason: format!(
+                            "管理番号 {} は機器 ID {other} のものですが、この行は機器 ID {id} に一致しました ({}) / asset number held by device {other}, row matches device {id}",
+                            row.asset_no,
+                            by.as_str()
+                        ),
+                    }
+                } else {
+                    claimed.insert(id, number);
+                    RowAction::Update {
+                        device_id: id,
+                        matched_by: by,
+                        changed: changed_fields(conn, id, &changes)?,
+                    }
+                }
+            }
+        };
+        decisions.push(RowDecision {
+            row: number,
+            asset_no: row.asset_no.clone(),
+            action,
+        });
+        all_changes.push(changes);
+    }
+    let mut uncovered = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT id, asset_no, ip, mac, hostname FROM devices
+         WHERE merged_into IS NULL AND (presence = 'present' OR asset_no IS NOT NULL)
+         ORDER BY id",
+    )?;
+    let devices = stmt.query_map([], |r| {
+        Ok(UncoveredDevice {
+            device_id: r.get(0)?,
+            asset_no: r.get(1)?,
+            ip: r.get(2)?,
+            mac: r.get(3)?,
+            hostname: r.get(4)?,
+        })
+    })?;
+    for d in devices {
+        let d = d?;
+        if !claimed.contains_key(&d.device_id) {
+            uncovered.push(d);
+        }
+    }
+    Ok((
+        ImportPlan {
+            rows: decisions,
+            uncovered,
+        },
+        all_changes,
+    ))
+}
+
+/// Adds `mac` as an identity key of device `id` when no device holds it yet, and as the
+/// device's MAC when it has none.
+fn adopt_mac(conn: &Connection, id: i64, mac: MacAddr, at: &str) -> Result<(), LedgerError> {
+    let text = mac.to_string();
+    conn.execute(
+        "INSERT OR IGNORE INTO device_keys (kind, value, device_id, randomized, pinned,
+             first_seen, last_seen)
+         VALUES ('mac', ?1, ?2, ?3, 0, ?4, ?4)",
+        params![text, id, mac.is_locally_administered(), at],
+    )?;
+    conn.execute(
+        "UPDATE devices SET mac = ?2, mac_randomized = ?3 WHERE id = ?1 AND mac IS NULL",
+        params![id, text, mac.is_locally_administered()],
+    )?;
+    Ok(())
+}
+
+/// Creates a registered device from a row that matched nothing. It has no sighting: first and
+/// last seen are the import time (so `missing` counts from the import), `last_match` is
+/// `ledger`, `last_report_id` stays empty, and its presence is `gone` (it is not known to be on
+/// the network; the first scan that sees it records `returned`).
+fn create_from_row(conn: &Connection, row: &LedgerRow, at: &str) -> Result<i64, LedgerError> {
+    let name = (!row.computer_name.is_empty()).then_some(row.computer_name.as_str());
+    conn.execute(
+        "INSERT INTO devices (ip, ip_key, hostname, hostname_norm, first_seen, last_seen,
+             last_match, presence, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', 'gone', ?5)",
+        params![
+            row.ip.map(|ip| ip.to_string()),
+            row.ip.map(|ip| ip_key(ip).to_vec()),
+            name,
+            name.and_then(hostname_key),
+            at
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    record_event(
+        conn,
+        id,
+        "ledger_created",
+        at,
+        None,
+        &json!({"asset_no": row.asset_no, "ip": row.ip, "mac": row.mac,
+                "computer_name": row.computer_name}),
+    )?;
+    Ok(id)
+}
+
+/// Counts of an applied import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct ImportApplied {
+    /// Existing devices whose ledger fields changed.
+    pub updated: usize,
+    /// Existing devices that already said what the row says.
+    pub unchanged: usize,
+    /// Devices created from rows that matched nothing.
+    pub created: usize,
+}
+
+/// The text of a stored flag kind.
+fn flag_kind(text: &str) -> Option<FlagKind> {
+    FlagKind::ALL.into_iter().find(|k| k.as_str() == text)
+}
+
+/// One device's row as the database holds it.
+struct DeviceRow {
+    id: i64,
+    ledger: LedgerRow,
+    registered: bool,
+    observed_ip: Option<IpAddr>,
+    observed_mac: Option<MacAddr>,
+    hostname: String,
+    vendor: String,
+    os_family: String,
+    os_text: String,
+    role: Option<String>,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+/// Every live device that is present or registered, ordered by 管理番号 (unregistered last).
+fn device_rows(conn: &Connection) -> Result<Vec<DeviceRow>, LedgerError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, asset_no, maker, ledger_os, software, software_version, ledger_ip,
+                computer_name, location, user_name, registered_on, status, description,
+                mac, ip, hostname, vendor, os_family, os_name, os_version, last_seen,
+                last_report_id, role
+         FROM devices
+         WHERE merged_into IS NULL AND (presence = 'present' OR asset_no IS NOT NULL)
+         ORDER BY asset_no IS NULL, asset_no, id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let s = |i: usize| -> rusqlite::Result<String> {
+            Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+        };
+        let asset_no: Option<String> = r.get(1)?;
+        let ledger_ip: Option<String> = r.get(6)?;
+        let observed_ip: Option<IpAddr> =
+            r.get::<_, Option<String>>(14)?.and_then(|t| t.parse().ok());
+        let observed_mac: Option<MacAddr> =
+            r.get::<_, Option<String>>(13)?.and_then(|t| t.parse().ok());
+        let computer_name = s(7)?;
+        let hostname = s(15)?;
+        let os_name = s(18)?;
+        let os_version = s(19)?;
+        let os_text = [os_name, os_version]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let last_report: Option<String> = r.get(21)?;
+        let last_seen_text: String = r.get(20)?;
+        Ok(DeviceRow {
+            id: r.get(0)?,
+            registered: asset_no.is_some(),
+            ledger: LedgerRow {
+                asset_no: asset_no.unwrap_or_default(),
+                maker: s(2)?,
+                os: s(3)?,
+                software: s(4)?,
+                software_version: s(5)?,
+                ip: ledger_ip.and_then(|t| t.parse().ok()).or(observed_ip),
+                computer_name: if computer_name.is_empty() {
+                    hostname.clone()
+                } else {
+                    computer_name
+                },
+                location: s(8)?,
+                user: s(9)?,
+                registered_on: r
+                    .get::<_, Option<String>>(10)?
+                    .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                status: r
+                    .get::<_, Option<String>>(11)?
+                    .as_deref()
+                    .and_then(DeviceStatus::parse),
+                description: s(12)?,
+                mac: observed_mac,
+            },
+            observed_ip,
+            observed_mac,
+            hostname,
+            vendor: s(16)?,
+            os_family: r.get(17)?,
+            os_text,
+            role: r.get(22)?,
+            last_seen: last_report.and_then(|_| from_db(&last_seen_text)),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A device's flags, as `daicho-policy` raised them.
+fn device_flags(conn: &Connection, id: i64) -> Result<Vec<Flag>, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT flag, code, service, reason, evidence FROM device_flags
+         WHERE device_id = ?1 ORDER BY flag, key",
+    )?;
+    let flags = stmt
+        .query_map(params![id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(flags
+        .into_iter()
+        .filter_map(|(kind, code, service, reason, evidence)| {
+            Some(Flag {
+                kind: flag_kind(&kind)?,
+                code,
+                service,
+                reason,
+                evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// A device's open services as `name/protocol/port`.
+fn open_services(conn: &Connection, id: i64) -> Result<Vec<String>, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, protocol, port FROM device_services
+         WHERE device_id = ?1 AND state = 'open' ORDER BY protocol, port",
+    )?;
+    let services = stmt
+        .query_map(params![id], |r| {
+            Ok(format!(
+                "{}/{}/{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(services)
+}
+
+/// The exceptions in force (not revoked) per device.
+fn exceptions_by_device(conn: &Connection) -> Result<BTreeMap<i64, Vec<Exception>>, LedgerError> {
+    let mut stmt = conn.prepare(
+        "SELECT device_id, service, reason, approver, expires FROM exceptions
+         WHERE revoked_at IS NULL ORDER BY id",
+    )?;
+    let mut out: BTreeMap<i64, Vec<Exception>> = BTreeMap::new();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    for (device, service, reason, approver, expires) in rows {
+        if let Ok(expires) = NaiveDate::parse_from_str(&expires, "%Y-%m-%d") {
+            out.entry(device).or_default().push(Exception {
+                device_id: device.to_string(),
+                service,
+                reason,
+                approver,
+                expires,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The checklist's kind of a device: by role when the operator set one, else by OS family.
+/// Unix-like hosts without a role count as servers, Windows and macOS as PCs.
+fn device_kind(role: Option<&str>, os_family: &str) -> DeviceKind {
+    if let Some(role) = role {
+        if role.contains("server") || role == "pacs" {
+            return DeviceKind::Server;
+        }
+        if role.contains("terminal") || role.contains("pc") {
+            return DeviceKind::Pc;
+        }
+    }
+    match os_family {
+        "network" => DeviceKind::Network,
+        "printer" => DeviceKind::Printer,
+        "medical" => DeviceKind::Medical,
+        "linux" | "bsd" => DeviceKind::Server,
+        "windows" | "macos" => DeviceKind::Pc,
+        _ => DeviceKind::Unknown,
+    }
+}
+
+impl Ledger {
+    /// What importing `rows` would do, without changing anything. `row_numbers[i]` is the
+    /// spreadsheet row of `rows[i]` (as [`daicho_ledger_io::Import::row_numbers`] gives).
+    pub fn plan_import(
+        &self,
+        rows: &[LedgerRow],
+        row_numbers: &[usize],
+    ) -> Result<ImportPlan, LedgerError> {
+        self.read(|conn| plan(conn, rows, row_numbers).map(|(p, _)| p))
+    }
+
+    /// Imports `rows` in one transaction: every row applied, or none (any conflict or error
+    /// rolls the whole import back). Returns the plan it followed and the counts.
+    pub fn apply_import(
+        &self,
+        rows: &[LedgerRow],
+        row_numbers: &[usize],
+    ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
+        let policy: std::sync::Arc<Policy> = self.policy();
+        let at = to_db(Utc::now());
+        self.write(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Planned inside the write transaction: nothing can change between plan and apply.
+            let (plan, changes) = plan(&tx, rows, row_numbers)?;
+            let conflicts = plan.conflicts();
+            if !conflicts.is_empty() {
+                let list: Vec<String> = conflicts
+                    .iter()
+                    .filter_map(|d| match &d.action {
+                        RowAction::Conflict { reason } => Some(reason.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                return Err(LedgerError::Conflict(format!(
+                    "nothing imported: {}",
+                    list.join("; ")
+                )));
+            }
+            let mut applied = ImportApplied::default();
+            for ((decision, row), changes) in plan.rows.iter().zip(rows).zip(&changes) {
+                let id = match &decision.action {
+                    RowAction::Update { device_id, .. } => *device_id,
+                    RowAction::Create => create_from_row(&tx, row, &at)?,
+                    RowAction::Conflict { .. } => unreachable!("conflicts refused above"),
+                };
+                if let Some(mac) = row.mac {
+                    adopt_mac(&tx, id, mac, &at)?;
+                }
+                let changed = apply_changes(&tx, &policy, id, changes, &at)?;
+                match (&decision.action, changed) {
+                    (RowAction::Create, _) => applied.created += 1,
+                    (_, true) => applied.updated += 1,
+                    (_, false) => applied.unchanged += 1,
+                }
+            }
+            tx.commit()?;
+            Ok((plan, applied))
+        })
+    }
+
+    /// The ledger for export: every live device that is present or registered, the ledger's
+    /// columns as the operator keeps them (IP address, コンピュータ名 and MAC fall back to what
+    /// was observed), then vendor, last seen, open services and flags.
+    pub fn export_rows(&self, registered_only: bool) -> Result<Vec<ExportRow>, LedgerError> {
+        self.read(|conn| {
+            let mut out = Vec::new();
+            for d in device_rows(conn)? {
+                if registered_only && !d.registered {
+                    continue;
+                }
+                let mut ledger = d.ledger;
+                if !d.registered && ledger.os.is_empty() {
+                    // A suggestion for the operator filling in an unregistered device.
+                    ledger.os.clone_from(&d.os_text);
+                }
+                out.push(ExportRow {
+                    ledger,
+                    vendor: d.vendor,
+                    last_seen: d.last_seen,
+                    open_services: open_services(conn, d.id)?,
+                    flags: device_flags(conn, d.id)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// The registered devices' ledger rows (for the MAC allowlist).
+    pub fn ledger_rows(&self) -> Result<Vec<LedgerRow>, LedgerError> {
+        Ok(self
+            .export_rows(true)?
+            .into_iter()
+            .map(|r| r.ledger)
+            .collect())
+    }
+
+    /// Every device the checklist judges: registered ones and those present but unregistered,
+    /// with flags, open services and the exceptions in force.
+    pub fn checklist_devices(&self) -> Result<Vec<ChecklistDevice>, LedgerError> {
+        self.read(|conn| {
+            let mut exceptions = exceptions_by_device(conn)?;
+            let mut out = Vec::new();
+            for d in device_rows(conn)? {
+                out.push(ChecklistDevice {
+                    kind: device_kind(d.role.as_deref(), &d.os_family),
+                    ip: d.observed_ip,
+                    mac: d.observed_mac,
+                    hostname: d.hostname,
+                    vendor: d.vendor,
+                    os: d.os_text,
+                    last_seen: d.last_seen,
+                    open_services: open_services(conn, d.id)?,
+                    flags: device_flags(conn, d.id)?,
+                    exceptions: exceptions.remove(&d.id).unwrap_or_default(),
+                    ledger: d.registered.then_some(d.ledger),
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_kind_prefers_the_role() {
+        assert_eq!(
+            device_kind(Some("ehr-server"), "windows"),
+            DeviceKind::Server
+        );
+        assert_eq!(device_kind(Some("terminal"), "linux"), DeviceKind::Pc);
+        assert_eq!(device_kind(None, "network"), DeviceKind::Network);
+        assert_eq!(device_kind(None, "windows"), DeviceKind::Pc);
+        assert_eq!(device_kind(None, "unknown"), DeviceKind::Unknown);
+    }
+
+    #[test]
+    fn every_stored_flag_kind_reads_back() {
+        for k in FlagKind::ALL {
+            assert_eq!(flag_kind(k.as_str()), Some(k));
+        }
+        assert_eq!(flag_kind("nonsense"), None);
+    }
+}

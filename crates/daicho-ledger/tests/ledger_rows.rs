@@ -1,0 +1,234 @@
+//! Importing a hand-kept ledger into the device ledger, and the rows it exports.
+
+use chrono::{NaiveDate, Utc};
+use daicho_ledger::{EventFilter, Ledger, LedgerError, LedgerOptions, RowAction, RowMatch};
+use daicho_ledger_io::{DeviceStatus, LedgerRow};
+use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
+
+fn ledger() -> (tempfile::TempDir, Ledger) {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open(&dir.path().join("l.db"), LedgerOptions::default()).unwrap();
+    (dir, ledger)
+}
+
+fn host(ip: &str, mac: &str, name: Option<&str>) -> Host {
+    Host {
+        ip: ip.parse().unwrap(),
+        mac: Some(mac.parse().unwrap()),
+        vendor: Some("Example Corp".into()),
+        mac_randomized: false,
+        hostname: name.map(str::to_owned),
+        os: OsGuess::default(),
+        services: vec![],
+        rtt_ms: None,
+        ttl: None,
+        discovered_by: vec!["arp".into()],
+        local: None,
+    }
+}
+
+fn scan(ledger: &Ledger, hosts: Vec<Host>) {
+    let mut r = ScanReport::new(
+        AgentInfo {
+            name: "a".into(),
+            version: "t".into(),
+            machine_id: None,
+        },
+        Scope::default(),
+        Utc::now(),
+    );
+    r.hosts = hosts;
+    ledger.ingest(&r, None).unwrap();
+}
+
+fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> LedgerRow {
+    LedgerRow {
+        asset_no: asset_no.into(),
+        maker: "富士通".into(),
+        os: "Windows 11".into(),
+        software: "電子カルテ".into(),
+        software_version: "5.2".into(),
+        ip: ip.map(|i| i.parse().unwrap()),
+        computer_name: name.into(),
+        location: "受付".into(),
+        user: "山田".into(),
+        registered_on: NaiveDate::from_ymd_opt(2024, 4, 1),
+        status: Some(DeviceStatus::Active),
+        description: String::new(),
+        mac: mac.map(|m| m.parse::<MacAddr>().unwrap()),
+    }
+}
+
+#[test]
+fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
+    let (_d, ledger) = ledger();
+    scan(
+        &ledger,
+        vec![
+            host("198.18.0.10", "00:1b:21:00:00:0a", Some("pc-a.example")),
+            host("198.18.0.11", "00:1b:21:00:00:0b", Some("pc-b")),
+            host("198.18.0.12", "00:1b:21:00:00:0c", None),
+        ],
+    );
+    let rows = vec![
+        row(
+            "A-1",
+            Some("198.18.0.99"),
+            "other",
+            Some("00-1B-21-00-00-0A"),
+        ),
+        row("A-2", Some("198.18.0.11"), "PC-B", None),
+        // Same IP, no name match: never matched by IP alone.
+        row("A-3", Some("198.18.0.12"), "pc-c", None),
+        row("A-4", None, "spare", Some("00:00:4c:00:00:01")),
+    ];
+    let plan = ledger.plan_import(&rows, &[2, 3, 4, 5]).unwrap();
+    assert!(matches!(
+        plan.rows[0].action,
+        RowAction::Update {
+            device_id: 1,
+            matched_by: RowMatch::Mac,
+            ..
+        }
+    ));
+    assert!(matches!(
+        plan.rows[1].action,
+        RowAction::Update {
+            device_id: 2,
+            matched_by: RowMatch::IpName,
+            ..
+        }
+    ));
+    assert_eq!(plan.rows[2].action, RowAction::Create);
+    assert_eq!(plan.rows[3].action, RowAction::Create);
+    assert_eq!(plan.uncovered.len(), 1);
+    assert_eq!(plan.uncovered[0].device_id, 3);
+    assert_eq!(
+        ledger.export_rows(true).unwrap().len(),
+        0,
+        "a plan changes nothing"
+    );
+
+    let (_, applied) = ledger.apply_import(&rows, &[2, 3, 4, 5]).unwrap();
+    assert_eq!((applied.updated, applied.created), (2, 2));
+    let a1 = ledger.device(1).unwrap();
+    assert_eq!(a1.summary.ledger.asset_no.as_deref(), Some("A-1"));
+    assert!(!a1.summary.flags.iter().any(|f| f == "unregistered"));
+    assert!(
+        ledger
+            .device(3)
+            .unwrap()
+            .summary
+            .flags
+            .iter()
+            .any(|f| f == "unregistered")
+    );
+    let events = ledger
+        .events(&EventFilter {
+            kind: Some("ledger_updated".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(events.len(), 4, "one ledger_updated event per imported row");
+
+    // The ledger-only device with a MAC is the one a later scan finds.
+    let spare = ledger
+        .export_rows(true)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.ledger.asset_no == "A-4")
+        .unwrap();
+    assert!(spare.last_seen.is_none(), "never seen yet");
+    let gone = ledger
+        .list_devices(&daicho_ledger::DeviceFilter {
+            presence: Some("gone".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        gone.total, 2,
+        "ledger-only devices are not present on the network"
+    );
+    scan(
+        &ledger,
+        vec![host("198.18.0.40", "00:00:4c:00:00:01", None)],
+    );
+    let spare = ledger
+        .export_rows(true)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.ledger.asset_no == "A-4")
+        .unwrap();
+    assert!(
+        spare.last_seen.is_some(),
+        "the scan merged into the ledger's device"
+    );
+    assert_eq!(
+        ledger
+            .list_devices(&daicho_ledger::DeviceFilter::default())
+            .unwrap()
+            .total,
+        5,
+        "no new device for a MAC the ledger already knew"
+    );
+
+    // Exported rows carry the ledger's own columns.
+    let exported = ledger.export_rows(true).unwrap();
+    let a2 = exported
+        .iter()
+        .find(|r| r.ledger.asset_no == "A-2")
+        .unwrap();
+    assert_eq!(a2.ledger.computer_name, "PC-B");
+    assert_eq!(a2.ledger.maker, "富士通");
+    assert_eq!(a2.ledger.mac, Some("00:1b:21:00:00:0b".parse().unwrap()));
+}
+
+#[test]
+fn a_conflict_anywhere_imports_nothing() {
+    let (_d, ledger) = ledger();
+    scan(
+        &ledger,
+        vec![
+            host("198.18.0.10", "00:1b:21:00:00:0a", None),
+            host("198.18.0.11", "00:1b:21:00:00:0b", None),
+        ],
+    );
+    ledger
+        .apply_import(&[row("A-1", None, "a", Some("00:1b:21:00:00:0a"))], &[2])
+        .unwrap();
+    // Row 3's 管理番号 A-1 belongs to device 1, but its MAC is device 2's.
+    let rows = vec![
+        row("B-1", None, "x", Some("00:00:4c:00:00:09")),
+        row("A-1", None, "b", Some("00:1b:21:00:00:0b")),
+    ];
+    let before = ledger.export_rows(false).unwrap();
+    let plan = ledger.plan_import(&rows, &[2, 3]).unwrap();
+    assert_eq!(plan.conflicts().len(), 1);
+    let err = ledger.apply_import(&rows, &[2, 3]).unwrap_err();
+    assert!(matches!(err, LedgerError::Conflict(_)), "{err}");
+    assert!(err.to_string().contains("nothing imported"), "{err}");
+    assert_eq!(ledger.export_rows(false).unwrap(), before);
+
+    // Two rows on one device.
+    let rows = vec![
+        row("C-1", None, "x", Some("00:1b:21:00:00:0b")),
+        row("C-2", Some("198.18.0.11"), "y", Some("00:1b:21:00:00:0b")),
+    ];
+    assert!(ledger.apply_import(&rows, &[2, 3]).is_err());
+    assert_eq!(ledger.export_rows(false).unwrap(), before);
+}
+
+#[test]
+fn an_overlong_field_names_its_row_and_imports_nothing() {
+    let (_d, ledger) = ledger();
+    let mut long = row("L-2", None, "b", None);
+    long.location = "長".repeat(501);
+    let err = ledger
+        .apply_import(&[row("L-1", None, "a", None), long], &[2, 3])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("3 行目") && err.to_string().contains("location"),
+        "{err}"
+    );
+    assert!(ledger.export_rows(false).unwrap().is_empty());
+}
