@@ -1,0 +1,276 @@
+//! The whole product on the test LAN (root; the `lan` nextest group): the collector serves
+//! inside the scanner namespace, two agents with overlapping scopes run `daicho-agent run
+//! --once` there (real scans, local inventory, delivery over HTTP), repeatedly; the ledger must
+//! hold exactly one device per real host. Then a host changes its IP and a phone rejoins with a
+//! new randomised MAC: still one device each.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use daicho_ledger::{DeviceFilter, DeviceSummary, EventFilter, Ledger, LedgerOptions};
+use daicho_testlan::{Segment, TestLan, require_root, unique_id};
+
+const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
+/// The collector's port inside the scanner namespace (a fresh namespace: always free).
+const PORT: u16 = 8640;
+
+fn agent_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("DAICHO_AGENT") {
+        return PathBuf::from(path);
+    }
+    let path = Path::new(COLLECTOR).with_file_name("daicho-agent");
+    assert!(
+        path.is_file(),
+        "{} not built: run `cargo build -p daicho-agent`",
+        path.display()
+    );
+    path
+}
+
+struct Collector(Child);
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_collector(lan: &TestLan, config: &Path) -> Collector {
+    let child = lan
+        .command_in(lan.scanner_ns(), COLLECTOR)
+        .unwrap()
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .spawn()
+        .unwrap();
+    let collector = Collector(child);
+    // Ready when /healthz answers inside the namespace.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let probe = lan
+            .exec_in_scanner(&["python3", "-c", &format!(
+                "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{PORT}/healthz', timeout=1).status == 200 else 1)"
+            )])
+            .unwrap();
+        if probe.status.success() {
+            return collector;
+        }
+        assert!(Instant::now() < deadline, "the collector did not come up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn token(config: &Path, agent: &str, dir: &Path) -> PathBuf {
+    let out = Command::new(COLLECTOR)
+        .arg("--config")
+        .arg(config)
+        .args(["token", "create", "--agent", agent])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = dir.join(format!("{agent}.token"));
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+fn agent_config(dir: &Path, name: &str, targets: &[&str], token: &Path) -> PathBuf {
+    let quoted: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+    let text = format!(
+        "[agent]\nname = \"{name}\"\nlog_level = \"warn\"\n\
+         [schedule]\ninterval = \"6h\"\nrun_at_start = true\n\
+         [collector]\nurl = \"http://127.0.0.1:{PORT}/\"\ntoken_file = \"{}\"\n\
+         [spool]\ndir = \"{}\"\n\
+         [inventory]\nenabled = true\n\
+         [scan]\ntargets = [{}]\n",
+        token.display(),
+        dir.join(format!("spool-{name}")).display(),
+        quoted.join(", ")
+    );
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_once(lan: &TestLan, config: &Path) {
+    let started = Instant::now();
+    let out = lan
+        .command_in(lan.scanner_ns(), agent_binary())
+        .unwrap()
+        .args(["run", "--once", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "agent run --once failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!(
+        "{}: run --once in {:.1} s",
+        config.display(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+fn devices(db: &Path) -> Vec<DeviceSummary> {
+    let ledger = Ledger::open(db, LedgerOptions::default()).unwrap();
+    let page = ledger
+        .list_devices(&DeviceFilter {
+            limit: Some(1000),
+            ..DeviceFilter::default()
+        })
+        .unwrap();
+    assert_eq!(page.total as usize, page.devices.len());
+    page.devices
+}
+
+fn by_ip(devices: &[DeviceSummary]) -> HashMap<String, Vec<&DeviceSummary>> {
+    let mut map: HashMap<String, Vec<&DeviceSummary>> = HashMap::new();
+    for d in devices {
+        map.entry(d.ip.clone().unwrap_or_default())
+            .or_default()
+            .push(d);
+    }
+    map
+}
+
+#[test]
+fn two_overlapping_agents_and_repeated_runs_give_one_device_per_host() {
+    require_root();
+    let lan = TestLan::up(&unique_id('e'), None).unwrap();
+    let truth = lan.truth().clone();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("collector.db");
+    let collector_config = dir.path().join("collector.toml");
+    std::fs::write(
+        &collector_config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{PORT}\"\n[storage]\ndatabase = \"{}\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let token_a = token(&collector_config, "ward-a", dir.path());
+    let token_b = token(&collector_config, "ward-b", dir.path());
+    let _collector = start_collector(&lan, &collector_config);
+
+    // Overlapping scopes: A the whole LAN, B its lower half plus the routed subnet.
+    let a = agent_config(dir.path(), "ward-a", &["198.18.0.0/24"], &token_a);
+    let b = agent_config(
+        dir.path(),
+        "ward-b",
+        &["198.18.0.0/25", "198.18.1.0/24"],
+        &token_b,
+    );
+    for config in [&a, &b, &a, &b] {
+        run_once(&lan, config);
+    }
+
+    // Every answering address of the LAN is one device, plus the agents' own host (both agents
+    // run on it and report the same machine id).
+    let all = devices(&db);
+    let map = by_ip(&all);
+    let mut missing = Vec::new();
+    for host in &truth.hosts {
+        match map.get(&host.ip.to_string()).map(Vec::as_slice) {
+            Some([device]) => {
+                if host.segment == Segment::Lan {
+                    assert_eq!(
+                        device.mac.as_deref(),
+                        Some(host.mac.as_str()),
+                        "{}: MAC",
+                        host.name
+                    );
+                }
+            }
+            Some(several) => panic!("{} ({}) is {} devices", host.name, host.ip, several.len()),
+            None => missing.push(format!("{} {}", host.name, host.ip)),
+        }
+    }
+    assert!(missing.is_empty(), "hosts with no device: {missing:?}");
+    assert_eq!(
+        all.len(),
+        truth.hosts.len() + 1,
+        "one device per host plus the agents' own host"
+    );
+    let own = map
+        .get(&truth.scanner.ip.to_string())
+        .expect("the agents' own host is a device");
+    assert_eq!(own.len(), 1);
+
+    // A host moves to a new address: same device, an ip_changed event.
+    let nas = truth
+        .hosts
+        .iter()
+        .find(|h| h.name == "nas")
+        .expect("the LAN has a NAS");
+    let moved = "198.18.0.199";
+    let step = |cmd: &[&str]| {
+        let out = lan.exec_in(&nas.ns, cmd).unwrap();
+        assert!(
+            out.status.success(),
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    step(&["ip", "addr", "flush", "dev", "eth0"]);
+    step(&["ip", "addr", "add", &format!("{moved}/24"), "dev", "eth0"]);
+    // A phone rejoins with a fresh randomised MAC (same address, same name).
+    let phone = truth
+        .hosts
+        .iter()
+        .find(|h| h.mac_randomized && h.hostname.is_some())
+        .expect("a named phone");
+    let new_mac = "da:a1:19:42:42:42";
+    let out = lan
+        .exec_in(
+            &phone.ns,
+            &["ip", "link", "set", "dev", "eth0", "address", new_mac],
+        )
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    run_once(&lan, &a);
+
+    let after = devices(&db);
+    assert_eq!(
+        after.len(),
+        all.len(),
+        "no device was added by an IP change or a MAC rotation"
+    );
+    let nas_device = after
+        .iter()
+        .find(|d| d.mac.as_deref() == Some(nas.mac.as_str()))
+        .expect("the NAS");
+    assert_eq!(nas_device.ip.as_deref(), Some(moved));
+    let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+    let events = ledger
+        .events(&EventFilter {
+            device: Some(nas_device.id),
+            ..EventFilter::default()
+        })
+        .unwrap();
+    assert!(events.iter().any(|e| e.kind == "ip_changed"), "{events:?}");
+    let phone_devices: Vec<&DeviceSummary> = after
+        .iter()
+        .filter(|d| d.ip.as_deref() == Some(phone.ip.to_string().as_str()))
+        .collect();
+    assert_eq!(phone_devices.len(), 1, "{phone_devices:?}");
+    assert_eq!(
+        phone_devices[0].mac.as_deref(),
+        Some(new_mac),
+        "the phone's device follows its new MAC"
+    );
+}
