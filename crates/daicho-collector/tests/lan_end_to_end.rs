@@ -145,7 +145,7 @@ fn by_ip(devices: &[DeviceSummary]) -> HashMap<String, Vec<&DeviceSummary>> {
 
 #[test]
 fn two_overlapping_agents_and_repeated_runs_give_one_device_per_host() {
-    require_root();
+    require_root().unwrap();
     let lan = TestLan::up(&unique_id('e'), None).unwrap();
     let truth = lan.truth().clone();
     let dir = tempfile::tempdir().unwrap();
