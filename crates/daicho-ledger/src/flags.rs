@@ -164,8 +164,7 @@ fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, Ledger
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
-    let family: OsFamily =
-        serde_json::from_value(serde_json::Value::String(row.os_family)).unwrap_or_default();
+    let family: OsFamily = row.os_family.parse().unwrap_or_default();
     let os = (family != OsFamily::Unknown || row.os_name.is_some()).then(|| OsGuess {
         family,
         name: row.os_name,

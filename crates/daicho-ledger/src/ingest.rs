@@ -334,7 +334,7 @@ impl Merge<'_> {
                 obs.hostname,
                 obs.hostname_key,
                 obs.machine_id,
-                family_text(obs.os.family),
+                obs.os.family.as_str(),
                 obs.os.name,
                 obs.os.version,
                 obs.os.confidence,
@@ -353,7 +353,7 @@ impl Merge<'_> {
         let ports: Vec<String> = obs
             .services
             .iter()
-            .map(|s| format!("{}/{} {}", protocol_text(s.protocol), s.port, s.name))
+            .map(|s| format!("{}/{} {}", s.protocol.as_str(), s.port, s.name))
             .collect();
         self.event(
             id,
@@ -462,7 +462,7 @@ impl Merge<'_> {
                 stored.os_version.as_deref(),
             );
             let new = (
-                family_text(obs.os.family),
+                obs.os.family.as_str(),
                 obs.os.name.as_deref(),
                 obs.os.version.as_deref(),
             );
@@ -513,7 +513,7 @@ impl Merge<'_> {
                 obs.hostname_key,
                 obs.machine_id,
                 os_replaces,
-                family_text(obs.os.family),
+                obs.os.family.as_str(),
                 obs.os.name,
                 obs.os.version,
                 obs.os.confidence,
@@ -570,7 +570,7 @@ impl Merge<'_> {
         }
         let mut observed = HashSet::new();
         for s in obs.services {
-            let key = (protocol_text(s.protocol).to_owned(), s.port);
+            let key = (s.protocol.as_str().to_owned(), s.port);
             observed.insert(key.clone());
             let label = format!("{}/{}", key.0, s.port);
             match existing.get(&key) {
@@ -642,7 +642,7 @@ impl Merge<'_> {
             )?
             .execute(params![
                 id,
-                protocol_text(s.protocol),
+                s.protocol.as_str(),
                 s.port,
                 s.name,
                 s.product,
@@ -704,30 +704,5 @@ impl Merge<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// The stored text of an OS family (its JSON name).
-pub(crate) fn family_text(f: OsFamily) -> &'static str {
-    match f {
-        OsFamily::Windows => "windows",
-        OsFamily::Linux => "linux",
-        OsFamily::Macos => "macos",
-        OsFamily::Ios => "ios",
-        OsFamily::Android => "android",
-        OsFamily::Bsd => "bsd",
-        OsFamily::Network => "network",
-        OsFamily::Printer => "printer",
-        OsFamily::Medical => "medical",
-        OsFamily::Embedded => "embedded",
-        OsFamily::Unknown => "unknown",
-    }
-}
-
-/// The stored text of a protocol.
-pub(crate) fn protocol_text(p: Protocol) -> &'static str {
-    match p {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
     }
 }

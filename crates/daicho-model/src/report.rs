@@ -124,6 +124,51 @@ pub enum OsFamily {
     Unknown,
 }
 
+impl OsFamily {
+    /// Every family, in the contract's order.
+    pub const ALL: [Self; 11] = [
+        Self::Windows,
+        Self::Linux,
+        Self::Macos,
+        Self::Ios,
+        Self::Android,
+        Self::Bsd,
+        Self::Network,
+        Self::Printer,
+        Self::Medical,
+        Self::Embedded,
+        Self::Unknown,
+    ];
+
+    /// The family's name as the JSON contract writes it (`windows`, `linux`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Windows => "windows",
+            Self::Linux => "linux",
+            Self::Macos => "macos",
+            Self::Ios => "ios",
+            Self::Android => "android",
+            Self::Bsd => "bsd",
+            Self::Network => "network",
+            Self::Printer => "printer",
+            Self::Medical => "medical",
+            Self::Embedded => "embedded",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::str::FromStr for OsFamily {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not an OS family"))
+    }
+}
+
 /// A conclusion about a host's OS with the evidence that supports it.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OsGuess {
@@ -148,6 +193,16 @@ pub enum Protocol {
     Tcp,
     /// UDP.
     Udp,
+}
+
+impl Protocol {
+    /// `tcp` or `udp`, as the JSON contract writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+        }
+    }
 }
 
 /// An open port and what answers on it.

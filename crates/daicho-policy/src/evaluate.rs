@@ -300,11 +300,12 @@ fn excused(
 }
 
 fn service_label(service: &Service) -> String {
-    let protocol = match service.protocol {
-        daicho_model::Protocol::Tcp => "tcp",
-        daicho_model::Protocol::Udp => "udp",
-    };
-    format!("{}/{protocol}/{}", service.name, service.port)
+    format!(
+        "{}/{}/{}",
+        service.name,
+        service.protocol.as_str(),
+        service.port
+    )
 }
 
 fn service_evidence(service: &Service) -> Vec<String> {

@@ -99,10 +99,7 @@ pub fn render_table(inv: &LocalInventory) -> String {
         "PROTO", "ADDRESS", "PORT", "PID", "PROCESS"
     );
     for s in &inv.listening {
-        let proto = match s.protocol {
-            daicho_model::Protocol::Tcp => "tcp",
-            daicho_model::Protocol::Udp => "udp",
-        };
+        let proto = s.protocol.as_str();
         let _ = writeln!(
             out,
             "  {:<5} {:<40} {:>5}  {:>7}  {:<16} {}",
