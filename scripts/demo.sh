@@ -80,14 +80,17 @@ echo "   done in $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
 sleep 3 # one alert pass
 
 echo "== 機器台帳 (device ledger), as CSV"
-"$bin/daicho-collector" --config "$out/collector.toml" ledger export --format csv | head -60
+"$bin/daicho-collector" --config "$out/collector.toml" ledger export --format csv --output "$out/ledger.csv"
+head -n 60 "$out/ledger.csv"
 echo
 echo "== alerts"
-"$bin/daicho-collector" --config "$out/collector.toml" alert list | head -40
+"$bin/daicho-collector" --config "$out/collector.toml" alert list > "$out/alerts.txt"
+head -n 40 "$out/alerts.txt"
+echo "   ($(($(wc -l < "$out/alerts.txt") - 1)) alerts in all: $out/alerts.txt)"
 "$bin/daicho-collector" --config "$out/collector.toml" report checklist --format html --output "$out/checklist.html"
 "$bin/daicho-collector" --config "$out/collector.toml" ledger export --format xlsx --output "$out/ledger.xlsx"
 echo
-echo "== written: $out/checklist.html (checklist evidence), $out/ledger.xlsx (ledger), $out/collector.log"
+echo "== written: $out/checklist.html (checklist evidence), $out/ledger.xlsx and ledger.csv (ledger), $out/collector.log"
 if $keep; then
   echo "LAN '$id' and the collector (pid $collector_pid) are still up; stop with: kill $collector_pid; tests/lan/lan.sh down --id $id"
 fi

@@ -108,7 +108,7 @@ pub fn evaluate(
                 } => (
                     Some("extended_only"),
                     format!(
-                        "{} の通常のセキュリティサポートは{}に終了しました。延長サポート（有償 ESU 等）{}の契約がなければ更新プログラムは届きません。",
+                        "{} の通常のセキュリティサポートは{}に終了しました。以後の更新は延長サポート{}（Windows の ESU のような有償契約、または Debian LTS のような延長版）に限られます。延長サポートを受けているか確認し、更新を計画してください。",
                         names.join(" / "),
                         date_text(ended),
                         extended_until
