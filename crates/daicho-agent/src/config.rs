@@ -469,12 +469,11 @@ fn validate_scan(
     }
     let mut medical_hosts = Vec::with_capacity(s.medical_hosts.len());
     for h in &s.medical_hosts {
-        medical_hosts.push(h.trim().parse().map_err(|_| {
-            err(
-                "scan.medical_hosts",
-                format!("`{h}` is not an IP address"),
-            )
-        })?);
+        medical_hosts.push(
+            h.trim()
+                .parse()
+                .map_err(|_| err("scan.medical_hosts", format!("`{h}` is not an IP address")))?,
+        );
     }
     if let Some(c) = s.snmp_communities.iter().find(|c| c.is_empty()) {
         return Err(err(

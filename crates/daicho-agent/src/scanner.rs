@@ -41,7 +41,10 @@ pub fn inventory_config(settings: &ScanSettings) -> Result<InventoryConfig, Stri
     let fingerprint = if settings.no_fingerprint {
         None
     } else {
-        let text = settings.ports.clone().unwrap_or_else(|| "default".to_owned());
+        let text = settings
+            .ports
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
         let ports = PortSpec::parse(&text).map_err(|e| format!("scan.ports: {e}"))?;
         let mut f = FingerprintSettings::new(ports, text);
         f.snmp_communities.clone_from(&settings.snmp_communities);
@@ -65,13 +68,12 @@ impl ScanStep for LanScanner {
         async move {
             let config = config.map_err(ScanStepError)?;
             // The scanner blocks (raw sockets, pacing); it runs on the blocking pool.
-            let outcome =
-                tokio::task::spawn_blocking(move || {
-                    daicho_pipeline::inventory_scan(&config, &mut |_| {})
-                })
-                    .await
-                    .map_err(|e| ScanStepError(format!("the scan task failed: {e}")))?
-                    .map_err(|e| ScanStepError(e.to_string()))?;
+            let outcome = tokio::task::spawn_blocking(move || {
+                daicho_pipeline::inventory_scan(&config, &mut |_| {})
+            })
+            .await
+            .map_err(|e| ScanStepError(format!("the scan task failed: {e}")))?
+            .map_err(|e| ScanStepError(e.to_string()))?;
             Ok(ScanOutcome {
                 hosts: outcome.report.hosts,
                 methods: outcome.report.methods,
