@@ -18,6 +18,9 @@ use crate::probe::{self, Fact, Finding, ProbeContext, ProbeKind, netbios, snmp};
 use crate::rules::ServiceTable;
 use crate::wire::{Limits, quote};
 
+/// Transaction id of our DNS version query.
+const DNS_ID: u16 = 0x4453;
+
 /// A port-scan connection older than this is replaced by a fresh one before probing.
 const STALE_CONNECTION: Duration = Duration::from_secs(5);
 
@@ -207,6 +210,30 @@ pub async fn fingerprint_host<C: Connector>(
     {
         services.push(service);
         facts.push(Fact::NetBios(status));
+    }
+
+    // DNS: the read-only version.bind query, skipped for medical hosts in safe mode.
+    if udp_ports.contains(&53)
+        && !safe
+        && let Ok(Some(reply)) = connector
+            .exchange_udp(
+                SocketAddr::new(ip, 53),
+                &probe::dns::version_query(DNS_ID),
+                options.snmp_timeout,
+                options.limits.max_bytes.min(4096),
+            )
+            .await
+        && crate::wire::be16(&reply, 0) == Some(DNS_ID)
+    {
+        let f = probe::dns_finding(probe::dns::parse_version(&reply, DNS_ID), "udp");
+        services.push(Service {
+            port: 53,
+            protocol: Protocol::Udp,
+            name: "dns".to_owned(),
+            product: f.product,
+            version: f.version,
+            evidence: f.evidence,
+        });
     }
 
     // SNMP: read-only GET, skipped for medical hosts in safe mode.

@@ -19,7 +19,7 @@ pub const DEFAULT_TCP_PORTS: &[u16] = &[
 ];
 
 /// UDP ports probed by default: only those with a safe, read-only query.
-pub const DEFAULT_UDP_PORTS: &[u16] = &[137, 161];
+pub const DEFAULT_UDP_PORTS: &[u16] = &[53, 137, 161];
 
 /// Ports that receive a TCP connect and nothing else: raw printing (9100–9107), LPD and IPP.
 /// Data sent to a print port can come out as paper.
@@ -164,11 +164,18 @@ mod tests {
         ] {
             assert!(spec.tcp.contains(&p), "{p} missing");
         }
-        assert_eq!(spec.udp, vec![137, 161], "plain `default` is both lists");
+        assert_eq!(
+            spec.udp,
+            vec![53, 137, 161],
+            "plain `default` is both lists"
+        );
         assert!(PortSpec::parse("T:default").unwrap().udp.is_empty());
-        assert_eq!(PortSpec::parse("default,8081").unwrap().udp, vec![137, 161]);
+        assert_eq!(
+            PortSpec::parse("default,8081").unwrap().udp,
+            vec![53, 137, 161]
+        );
         assert!(spec.tcp.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
-        assert_eq!(PortSpec::default_lists().udp, vec![137, 161]);
+        assert_eq!(PortSpec::default_lists().udp, vec![53, 137, 161]);
     }
 
     #[test]
@@ -179,7 +186,7 @@ mod tests {
         assert_eq!(spec.tcp, vec![22, 80, 443]);
         assert_eq!(spec.udp, vec![161, 162]);
         let spec = PortSpec::parse("U:default").unwrap();
-        assert_eq!(spec.udp, vec![137, 161]);
+        assert_eq!(spec.udp, vec![53, 137, 161]);
         assert!(spec.tcp.is_empty());
         let spec = PortSpec::parse("default,65535").unwrap();
         assert!(spec.tcp.contains(&65535) && spec.tcp.contains(&104));
