@@ -44,6 +44,8 @@ fn scan(lan: &TestLan, args: &[&str]) -> Output {
         .unwrap()
         .arg("scan")
         .args(args)
+        // These tests are about discovery; the fingerprint phase has its own (lan_fingerprint).
+        .arg("--no-fingerprint")
         .stdin(Stdio::null())
         .output()
         .unwrap()
