@@ -407,6 +407,7 @@ fn bad_input_is_refused_with_a_clear_error() {
                 "--target",
                 "198.18.0.10-198.18.0.23",
                 "--no-names",
+                "--no-fingerprint",
                 "--format",
                 "json",
             ])
