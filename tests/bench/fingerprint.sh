@@ -102,7 +102,9 @@ python3 "$ROOT/tests/bench/score.py" --truth "$TRUTH" --daicho "$WORK/daicho-acc
     --nmap "$WORK/nmap-acc.xml" --json | tee "$WORK/score.txt"
 echo
 
-# ---- (b) full inventory of the /24
+# ---- (b) full inventory of the /24, on a freshly started LAN: nmap's -sV probes in (a) can
+# kill a service (snmpd was seen to die), which must not shorten or change part (b).
+"$ROOT/tests/lan/lan.sh" up --id "$ID" --hosts "$HOSTS" >/dev/null
 timed daicho-inv "$AGENT" scan -t "$CIDR" --rate "$RATE" --per-host-rate "$PER_HOST" \
     --snmp-community public --format json --output "$WORK/daicho-inv.json"
 timed nmap-inv nmap -sS --top-ports 1000 -sV -oX "$WORK/nmap-inv.xml" "$CIDR"
