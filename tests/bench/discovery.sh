@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Discovery benchmark: in one run, times daicho-agent's host discovery of a /24 test LAN against
 # arp-scan and nmap -sn on the same LAN, all run inside the LAN's scanner namespace, and prints
-# wall times, hosts found (of the LAN's ground truth) and the ratios.
+# wall times, hosts found (of the LAN's ground truth) and the ratios. The agent runs with
+# --no-fingerprint (discovery only; tests/bench/fingerprint.sh measures the full inventory).
 #
 #   tests/bench/discovery.sh [--id ID] [--hosts N] [--agent PATH] [--runs R]
 #
@@ -60,9 +61,9 @@ run() {
 }
 
 for r in $(seq 1 "$RUNS"); do
-    run "daicho-$r" "$AGENT" scan --target "$CIDR" --format json
+    run "daicho-$r" "$AGENT" scan --no-fingerprint --target "$CIDR" --format json
 done
-run daicho-nonames "$AGENT" scan --target "$CIDR" --no-names --format json
+run daicho-nonames "$AGENT" scan --no-fingerprint --target "$CIDR" --no-names --format json
 run arp-scan arp-scan --interface eth0 --retry 2 "$CIDR"
 run nmap-n nmap -sn -n "$CIDR" -oG -
 run nmap nmap -sn "$CIDR" -oG -

@@ -352,6 +352,88 @@ start_telnet() { start_responder "$1" "$2" "$3" "$4" "${5:-23}" telnet telnet - 
 start_vnc() { start_responder "$1" "$2" "$3" "$4" "${5:-5900}" rfb vnc - -; }
 start_hl7() { start_responder "$1" "$2" "$3" "$4" "${5:-2575}" mllp hl7-mllp - -; }
 
+# The OS a role host imitates (name and version), for the truth beside its family.
+record_os() { # HOST NAME VERSION
+    mkdir -p "$RUN_DIR/os"
+    printf '%s\t%s\n' "$2" "$3" >"$RUN_DIR/os/$1.tsv"
+}
+
+# A self-signed certificate made at bring-up. Usage: make_cert DIR BASENAME SUBJECT
+make_cert() {
+    command -v openssl >/dev/null || die "openssl is needed for TLS responders (apt-get install openssl)"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+        -subj "$3" -keyout "$1/$2.key" -out "$1/$2.crt" >"$1/$2.openssl.log" 2>&1 ||
+        die "openssl could not make a certificate for $3 (see $1/$2.openssl.log)"
+}
+
+netbios_name() { echo "$1" | tr '[:lower:]' '[:upper:]' | cut -c1-15; }
+
+# Windows-like host (Windows Server 2019, build 17763): SMB2 with an NTLM challenge, RDP.
+start_smb() {
+    start_responder "$1" "$2" "$3" "$4" "${5:-445}" smb smb "Microsoft Windows" 10.0.17763 \
+        --computer "$(netbios_name "$1")" --domain DAICHO --os-version 10.0.17763
+    record_os "$1" Windows 10.0.17763
+}
+start_rdp() {
+    make_cert "$4" rdp "/CN=$(netbios_name "$1")"
+    start_responder "$1" "$2" "$3" "$4" "${5:-3389}" rdp rdp "Microsoft Terminal Services" - \
+        --cert "$4/rdp.crt" --key "$4/rdp.key"
+}
+
+# FortiGate-style appliance: the web admin's self-signed certificate, and SNMP (real snmpd) with
+# a FortiGate sysDescr and Fortinet sysObjectID. FortiOS 6.0.4 is among CVE-2018-13379's victims.
+start_fgthttps() {
+    make_cert "$4" fgt "/C=US/ST=California/L=Sunnyvale/O=Fortinet/OU=FortiGate/CN=FGT60E4Q17012345/emailAddress=support@fortinet.com"
+    start_responder "$1" "$2" "$3" "$4" "${5:-443}" tlsweb https FortiGate - \
+        --cert "$4/fgt.crt" --key "$4/fgt.key"
+    record_os "$1" FortiOS 6.0.4
+}
+start_fgtsnmp() {
+    local host=$1 ns=$2 ip=$3 dir=$4 port=${5:-161} descr="FortiGate-60E v6.0.4,build0231,190109 (GA)"
+    mkdir -p "$dir/snmp-persist"
+    printf '%s\n' "agentaddress udp:$ip:$port" "rocommunity public 198.18.0.0/16" "sysDescr $descr" \
+        "sysObjectID .1.3.6.1.4.1.12356.101.1.560" "sysName $host" "sysLocation daicho test LAN $ID" \
+        "sysServices 78" >"$dir/snmpd.conf"
+    echo "$descr" >"$dir/snmp-sysdescr"
+    SNMP_PERSISTENT_DIR=$dir/snmp-persist MIBS="" \
+        spawn "$ns" "$dir/snmpd.log" snmpd /usr/sbin/snmpd -f -C -c "$dir/snmpd.conf" -Lf "$dir/snmpd.log" \
+        -p "$dir/snmpd.pid"
+    wait_listening "$ns" udp "$ip" "$port" "$dir/snmpd.log"
+    record_service "$host" "$port" udp snmp Fortinet - -
+}
+
+# Old OpenSSH of Ubuntu 16.04 (xenial), by its banner.
+start_oldssh() {
+    start_responder "$1" "$2" "$3" "$4" "${5:-22}" banner ssh OpenSSH 7.2p2 \
+        --greeting "SSH-2.0-OpenSSH_7.2p2 Ubuntu-4ubuntu2.10"
+    record_os "$1" Ubuntu 16.04
+}
+# Old IIS 7.5 (Windows Server 2008 R2), by its Server header.
+start_iis() {
+    start_responder "$1" "$2" "$3" "$4" "${5:-80}" banner http Microsoft-IIS 7.5 \
+        --http-server Microsoft-IIS/7.5 --title "$1"
+    record_os "$1" "Windows Server 2008 R2" 6.1
+}
+
+# Hostile services: the truth names them `hostile` (nothing to identify; the scan must survive).
+start_hostile() { # HOST NS IP DIR PORT MODE
+    start_responder "$1" "$2" "$3" "$4" "$5" hostile hostile - - --mode "$6"
+}
+start_garbage() { start_hostile "$1" "$2" "$3" "$4" "${5:-21}" garbage; }
+start_endless() { start_hostile "$1" "$2" "$3" "$4" "${5:-25}" endless; }
+start_hugebanner() { start_hostile "$1" "$2" "$3" "$4" "${5:-110}" huge; }
+start_badtls() { start_hostile "$1" "$2" "$3" "$4" "${5:-443}" badtls; }
+start_badsmb() { start_hostile "$1" "$2" "$3" "$4" "${5:-445}" badsmb; }
+start_baddicom() { start_hostile "$1" "$2" "$3" "$4" "${5:-104}" baddicom; }
+start_silent() { start_hostile "$1" "$2" "$3" "$4" "${5:-8080}" silent; }
+start_badsnmp() {
+    local host=$1 ns=$2 ip=$3 dir=$4 port=${5:-161}
+    spawn "$ns" "$dir/badsnmp-$port.log" badsnmp "$PYTHON" -B -u "$LAN_DIR/responders/badsnmp.py" \
+        --bind "$ip" --port "$port"
+    wait_listening "$ns" udp "$ip" "$port" "$dir/badsnmp-$port.log"
+    record_service "$host" "$port" udp hostile - - -
+}
+
 # ---------------------------------------------------------------- down / status
 
 cmd_down() {

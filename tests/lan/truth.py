@@ -102,6 +102,9 @@ def main():
                 "package_version": none_if_dash(package_version),
             })
         services.sort(key=lambda s: (s["protocol"], s["port"]))
+        # os/<name>.tsv: name and version of the OS the host imitates (absent: family only)
+        os_rows = read_tsv(os.path.join(run_dir, "os", name + ".tsv"))
+        os_name, os_version = (os_rows[0] + ["-", "-"])[:2] if os_rows else ("-", "-")
         hosts.append({
             "name": name,
             "ns": ns,
@@ -112,6 +115,8 @@ def main():
             "mac_randomized": randomized,
             "ttl": int(ttl),
             "os_family": family,
+            "os_name": none_if_dash(os_name),
+            "os_version": none_if_dash(os_version),
             "role": role,
             "hostname": none_if_dash(hostname),
             "services": services,

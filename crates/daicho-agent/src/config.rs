@@ -106,6 +106,14 @@ struct RawScan {
     per_host_rate: Option<u32>,
     interface: Option<String>,
     max_hosts: Option<u32>,
+    #[serde(default)]
+    snmp_communities: Vec<String>,
+    #[serde(default)]
+    probe_medical: bool,
+    #[serde(default)]
+    medical_hosts: Vec<String>,
+    #[serde(default)]
+    no_fingerprint: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,6 +223,14 @@ pub struct ScanSettings {
     pub interface: Option<String>,
     /// Refuse scopes larger than this many addresses.
     pub max_hosts: Option<u32>,
+    /// SNMP v2c communities to try; empty = no SNMP query at all.
+    pub snmp_communities: Vec<String>,
+    /// Probe medical devices beyond a TCP connect (operator opt-in).
+    pub probe_medical: bool,
+    /// Hosts to treat as medical devices.
+    pub medical_hosts: Vec<std::net::IpAddr>,
+    /// Discovery only: no ports, services or OS.
+    pub no_fingerprint: bool,
 }
 
 impl AgentConfig {
@@ -444,14 +460,25 @@ fn validate_scan(
     )
     .map_err(|e| err("scan.targets", e.to_string()))?;
     if let Some(p) = &s.ports
-        && (p.trim().is_empty()
-            || !p
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || ",-: ".contains(c)))
+        && let Err(e) = daicho_fingerprint::PortSpec::parse(p)
     {
         return Err(err(
             "scan.ports",
-            format!("`{p}` is not a port specification such as \"22,80,443,8000-8100\""),
+            format!("`{p}` is not a port specification such as \"22,80,443,8000-8100\": {e}"),
+        ));
+    }
+    let mut medical_hosts = Vec::with_capacity(s.medical_hosts.len());
+    for h in &s.medical_hosts {
+        medical_hosts.push(
+            h.trim()
+                .parse()
+                .map_err(|_| err("scan.medical_hosts", format!("`{h}` is not an IP address")))?,
+        );
+    }
+    if let Some(c) = s.snmp_communities.iter().find(|c| c.is_empty()) {
+        return Err(err(
+            "scan.snmp_communities",
+            format!("an SNMP community cannot be empty (`{c}`)"),
         ));
     }
     for (key, value) in [
@@ -471,6 +498,10 @@ fn validate_scan(
         per_host_rate: s.per_host_rate,
         interface: s.interface,
         max_hosts: s.max_hosts,
+        snmp_communities: s.snmp_communities,
+        probe_medical: s.probe_medical,
+        medical_hosts,
+        no_fingerprint: s.no_fingerprint,
     })
 }
 

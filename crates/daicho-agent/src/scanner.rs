@@ -1,7 +1,10 @@
-//! The scan step of `run`: daicho-scan's discovery over the configured scope.
+//! The scan step of `run`: the full inventory scan (daicho-pipeline: discovery, then ports,
+//! services and OS) over the configured scope.
 
 use std::future::Future;
 
+use daicho_fingerprint::PortSpec;
+use daicho_pipeline::{FingerprintSettings, InventoryConfig};
 use daicho_scan::{RateLimits, ScanConfig, local_agent_info};
 
 use crate::config::ScanSettings;
@@ -32,20 +35,45 @@ pub fn scan_config(settings: &ScanSettings) -> ScanConfig {
     config
 }
 
+/// The whole scan for `settings`: discovery as [`scan_config`], then fingerprinting unless
+/// `no_fingerprint`. The port specification was checked when the configuration was loaded.
+pub fn inventory_config(settings: &ScanSettings) -> Result<InventoryConfig, String> {
+    let fingerprint = if settings.no_fingerprint {
+        None
+    } else {
+        let text = settings
+            .ports
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
+        let ports = PortSpec::parse(&text).map_err(|e| format!("scan.ports: {e}"))?;
+        let mut f = FingerprintSettings::new(ports, text);
+        f.snmp_communities.clone_from(&settings.snmp_communities);
+        f.probe_medical = settings.probe_medical;
+        f.medical_hosts.clone_from(&settings.medical_hosts);
+        Some(f)
+    };
+    Ok(InventoryConfig {
+        scan: scan_config(settings),
+        fingerprint,
+    })
+}
+
 impl ScanStep for LanScanner {
     #[allow(clippy::manual_async_fn)] // the trait names the future's bounds
     fn scan(
         &self,
         settings: &ScanSettings,
     ) -> impl Future<Output = Result<ScanOutcome, ScanStepError>> + Send {
-        let config = scan_config(settings);
+        let config = inventory_config(settings);
         async move {
+            let config = config.map_err(ScanStepError)?;
             // The scanner blocks (raw sockets, pacing); it runs on the blocking pool.
-            let outcome =
-                tokio::task::spawn_blocking(move || daicho_scan::scan(&config, &mut |_| {}))
-                    .await
-                    .map_err(|e| ScanStepError(format!("the scan task failed: {e}")))?
-                    .map_err(|e| ScanStepError(e.to_string()))?;
+            let outcome = tokio::task::spawn_blocking(move || {
+                daicho_pipeline::inventory_scan(&config, &mut |_| {})
+            })
+            .await
+            .map_err(|e| ScanStepError(format!("the scan task failed: {e}")))?
+            .map_err(|e| ScanStepError(e.to_string()))?;
             Ok(ScanOutcome {
                 hosts: outcome.report.hosts,
                 methods: outcome.report.methods,

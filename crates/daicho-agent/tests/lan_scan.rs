@@ -44,6 +44,8 @@ fn scan(lan: &TestLan, args: &[&str]) -> Output {
         .unwrap()
         .arg("scan")
         .args(args)
+        // These tests are about discovery; the fingerprint phase has its own (lan_fingerprint).
+        .arg("--no-fingerprint")
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -405,6 +407,7 @@ fn bad_input_is_refused_with_a_clear_error() {
                 "--target",
                 "198.18.0.10-198.18.0.23",
                 "--no-names",
+                "--no-fingerprint",
                 "--format",
                 "json",
             ])

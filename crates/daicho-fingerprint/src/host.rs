@@ -18,6 +18,12 @@ use crate::probe::{self, Fact, Finding, ProbeContext, ProbeKind, netbios, snmp};
 use crate::rules::ServiceTable;
 use crate::wire::{Limits, quote};
 
+/// Transaction id of our DNS version query.
+const DNS_ID: u16 = 0x4453;
+
+/// A port-scan connection older than this is replaced by a fresh one before probing.
+const STALE_CONNECTION: Duration = Duration::from_secs(5);
+
 /// How a scan treats hosts and what it may send.
 #[derive(Debug, Clone)]
 pub struct FingerprintOptions {
@@ -141,10 +147,10 @@ pub async fn fingerprint_host<C: Connector>(
                 .connect(SocketAddr::new(ip, port), opts.connect_timeout)
                 .await
                 .ok();
-            (port, stream)
+            (port, stream.map(|s| (s, tokio::time::Instant::now())))
         });
     }
-    let mut open: BTreeMap<u16, C::Stream> = BTreeMap::new();
+    let mut open: BTreeMap<u16, (C::Stream, tokio::time::Instant)> = BTreeMap::new();
     while let Some(joined) = connects.join_next().await {
         if let Ok((port, Some(stream))) = joined {
             open.insert(port, stream);
@@ -157,7 +163,7 @@ pub async fn fingerprint_host<C: Connector>(
 
     // Phase 2: probe the open ports.
     let mut probes = JoinSet::new();
-    for (port, stream) in open {
+    for (port, (stream, opened)) in open {
         let (connector, per_host, opts) = (
             Arc::clone(&connector),
             Arc::clone(&per_host),
@@ -171,6 +177,20 @@ pub async fn fingerprint_host<C: Connector>(
                 .acquire_owned()
                 .await
                 .expect("semaphore open");
+            // A connection held through a long (paced) port scan may have been dropped by the
+            // service as idle (nginx after 60 s, many devices much sooner): use a fresh one.
+            let needs_bytes = !safe && !is_connect_only_port(port);
+            let stream = if needs_bytes && opened.elapsed() > STALE_CONNECTION {
+                match connector
+                    .connect(SocketAddr::new(ip, port), opts.connect_timeout)
+                    .await
+                {
+                    Ok(fresh) => fresh,
+                    Err(_) => stream,
+                }
+            } else {
+                stream
+            };
             probe_port(&*connector, ip, port, stream, &opts, safe).await
         });
     }
@@ -190,6 +210,30 @@ pub async fn fingerprint_host<C: Connector>(
     {
         services.push(service);
         facts.push(Fact::NetBios(status));
+    }
+
+    // DNS: the read-only version.bind query, skipped for medical hosts in safe mode.
+    if udp_ports.contains(&53)
+        && !safe
+        && let Ok(Some(reply)) = connector
+            .exchange_udp(
+                SocketAddr::new(ip, 53),
+                &probe::dns::version_query(DNS_ID),
+                options.snmp_timeout,
+                options.limits.max_bytes.min(4096),
+            )
+            .await
+        && crate::wire::be16(&reply, 0) == Some(DNS_ID)
+    {
+        let f = probe::dns_finding(probe::dns::parse_version(&reply, DNS_ID), "udp");
+        services.push(Service {
+            port: 53,
+            protocol: Protocol::Udp,
+            name: "dns".to_owned(),
+            product: f.product,
+            version: f.version,
+            evidence: f.evidence,
+        });
     }
 
     // SNMP: read-only GET, skipped for medical hosts in safe mode.

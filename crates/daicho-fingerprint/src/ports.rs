@@ -19,7 +19,7 @@ pub const DEFAULT_TCP_PORTS: &[u16] = &[
 ];
 
 /// UDP ports probed by default: only those with a safe, read-only query.
-pub const DEFAULT_UDP_PORTS: &[u16] = &[137, 161];
+pub const DEFAULT_UDP_PORTS: &[u16] = &[53, 137, 161];
 
 /// Ports that receive a TCP connect and nothing else: raw printing (9100–9107), LPD and IPP.
 /// Data sent to a print port can come out as paper.
@@ -74,7 +74,8 @@ impl PortSpec {
 
     /// Parses `22,80,1000-2000`, `default`, or `T:22,80,U:161` (a `T:`/`U:` prefix switches the
     /// transport for the items after it; unprefixed items are TCP). `default` may be combined
-    /// with other items, e.g. `default,8081`.
+    /// with other items, e.g. `default,8081`. A bare `default` (before any prefix) selects both
+    /// the TCP and the UDP lists; `T:default` and `U:default` one of them.
     pub fn parse(spec: &str) -> Result<Self, PortSpecError> {
         let spec = spec.trim();
         if spec.is_empty() {
@@ -83,6 +84,7 @@ impl PortSpec {
         let mut tcp = BTreeSet::new();
         let mut udp = BTreeSet::new();
         let mut to_udp = false;
+        let mut prefixed = false;
         for raw in spec.split(',') {
             let mut item = raw.trim();
             if let Some((prefix, rest)) = item.split_once(':') {
@@ -92,6 +94,7 @@ impl PortSpec {
                     other => return Err(PortSpecError::BadPrefix(other.to_owned())),
                 }
                 item = rest.trim();
+                prefixed = true;
             }
             if item.is_empty() {
                 return Err(PortSpecError::BadItem(raw.trim().to_owned()));
@@ -102,6 +105,10 @@ impl PortSpec {
                     udp.extend(DEFAULT_UDP_PORTS);
                 } else {
                     set.extend(DEFAULT_TCP_PORTS);
+                    // A bare `default` means both hospital lists; `T:default` only TCP.
+                    if !prefixed {
+                        udp.extend(DEFAULT_UDP_PORTS);
+                    }
                 }
                 continue;
             }
@@ -157,9 +164,18 @@ mod tests {
         ] {
             assert!(spec.tcp.contains(&p), "{p} missing");
         }
-        assert!(spec.udp.is_empty(), "plain `default` is TCP only");
+        assert_eq!(
+            spec.udp,
+            vec![53, 137, 161],
+            "plain `default` is both lists"
+        );
+        assert!(PortSpec::parse("T:default").unwrap().udp.is_empty());
+        assert_eq!(
+            PortSpec::parse("default,8081").unwrap().udp,
+            vec![53, 137, 161]
+        );
         assert!(spec.tcp.windows(2).all(|w| w[0] < w[1]), "sorted, unique");
-        assert_eq!(PortSpec::default_lists().udp, vec![137, 161]);
+        assert_eq!(PortSpec::default_lists().udp, vec![53, 137, 161]);
     }
 
     #[test]
@@ -170,7 +186,7 @@ mod tests {
         assert_eq!(spec.tcp, vec![22, 80, 443]);
         assert_eq!(spec.udp, vec![161, 162]);
         let spec = PortSpec::parse("U:default").unwrap();
-        assert_eq!(spec.udp, vec![137, 161]);
+        assert_eq!(spec.udp, vec![53, 137, 161]);
         assert!(spec.tcp.is_empty());
         let spec = PortSpec::parse("default,65535").unwrap();
         assert!(spec.tcp.contains(&65535) && spec.tcp.contains(&104));

@@ -3,6 +3,7 @@
 
 pub mod database;
 pub mod dicom;
+pub mod dns;
 pub mod http;
 pub mod netbios;
 pub mod ntlm;
@@ -55,6 +56,8 @@ pub enum ProbeKind {
     Postgresql,
     /// MSSQL PRELOGIN.
     Mssql,
+    /// DNS `version.bind` CHAOS TXT query (read-only).
+    Dns,
     /// Connect and send nothing.
     ConnectOnly,
 }
@@ -73,6 +76,7 @@ impl fmt::Display for ProbeKind {
             Self::Hl7 => "hl7",
             Self::Postgresql => "postgresql",
             Self::Mssql => "mssql",
+            Self::Dns => "dns",
             Self::ConnectOnly => "connect-only",
         };
         f.write_str(s)
@@ -212,6 +216,7 @@ where
             ProbeKind::Hl7 => hl7_listen(stream, ctx).await,
             ProbeKind::Postgresql => postgres_probe(stream, ctx).await,
             ProbeKind::Mssql => mssql_probe(stream, ctx).await,
+            ProbeKind::Dns => dns_tcp_probe(stream, ctx).await,
             ProbeKind::ConnectOnly => Ok(Finding {
                 evidence: vec!["connect only: port accepted a connection, nothing sent".to_owned()],
                 ..Finding::default()
@@ -832,6 +837,53 @@ where
         }),
         Err(e) => Err(e),
     }
+}
+
+/// A DNS finding from a `version.bind` answer text (`None` = the server declined).
+pub fn dns_finding(text: Option<String>, transport: &str) -> Finding {
+    let mut f = Finding::named("dns");
+    match text {
+        Some(t) => {
+            f.evidence.push(format!(
+                "dns version.bind ({transport}): {}",
+                quote(t.as_bytes(), 80)
+            ));
+            let (product, version) = dns::product_of(&t);
+            f.product = product;
+            f.version = version;
+        }
+        None => f.evidence.push(format!(
+            "dns ({transport}): answered, version.bind withheld"
+        )),
+    }
+    f
+}
+
+async fn dns_tcp_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send,
+{
+    const ID: u16 = 0x4443;
+    let query = dns::version_query(ID);
+    let mut framed = u16::try_from(query.len())
+        .unwrap_or(0)
+        .to_be_bytes()
+        .to_vec();
+    framed.extend_from_slice(&query);
+    send(stream, &framed, ctx.limits.read_timeout).await?;
+    let head = read_exact_bounded(stream, 2, ctx.limits.read_timeout).await?;
+    let len = usize::from(u16::from_be_bytes([head[0], head[1]])).min(ctx.limits.max_bytes);
+    if len < 12 {
+        return Err(WireError::Malformed(format!("dns length {len}")));
+    }
+    let body = read_exact_bounded(stream, len, ctx.limits.read_timeout).await?;
+    if crate::wire::be16(&body, 0) != Some(ID) {
+        return Err(WireError::Malformed(format!(
+            "not a DNS answer: {}",
+            quote(&body, 16)
+        )));
+    }
+    Ok(dns_finding(dns::parse_version(&body, ID), "tcp"))
 }
 
 async fn postgres_probe<S>(stream: &mut S, ctx: &ProbeContext<'_>) -> Result<Finding, WireError>

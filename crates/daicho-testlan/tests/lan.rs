@@ -78,7 +78,16 @@ fn check_service(lan: &TestLan, host: &TruthHost, svc: &TruthService) -> Result<
                         "1.3.6.1.2.1.1.5.0",
                     ],
                 );
-                if ok && out.contains(&format!("\"{}\"", host.name)) && out.contains("Linux") {
+                // lan.sh keeps the sysDescr each agent was configured with.
+                let descr_file = lan
+                    .truth()
+                    .run_dir
+                    .join("hosts")
+                    .join(&host.name)
+                    .join("snmp-sysdescr");
+                let descr = std::fs::read_to_string(&descr_file)
+                    .map_err(|e| format!("{}: {e}", descr_file.display()))?;
+                if ok && out.contains(&format!("\"{}\"", host.name)) && out.contains(descr.trim()) {
                     Ok(out.lines().next().unwrap_or_default().to_owned())
                 } else {
                     Err(format!("snmpget: ok={ok} out={out:?} err={err:?}"))
@@ -94,6 +103,20 @@ fn check_service(lan: &TestLan, host: &TruthHost, svc: &TruthService) -> Result<
                     Ok(out.trim().to_owned())
                 } else {
                     Err(format!("reverse lookup of {ip}: ok={ok} {out:?} {err:?}"))
+                }
+            }
+            "hostile" => {
+                // A misbehaving agent: it must answer a datagram with something.
+                let script = format!(
+                    "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); \
+                     s.settimeout(3); s.sendto(b'0', ('{ip}', {})); print(len(s.recv(65536)))",
+                    svc.port
+                );
+                let (ok, out, err) = stdout_of(lan, lan.scanner_ns(), &["python3", "-c", &script]);
+                if ok && out.trim().parse::<usize>().is_ok_and(|n| n > 0) {
+                    Ok(format!("{} bytes of nonsense", out.trim()))
+                } else {
+                    Err(format!("hostile UDP responder: ok={ok} {out:?} {err:?}"))
                 }
             }
             other => Err(format!("no check for UDP service {other}")),
@@ -120,7 +143,10 @@ fn check_service(lan: &TestLan, host: &TruthHost, svc: &TruthService) -> Result<
         "http" => {
             let mut req = ProbeRequest::banner(ip, svc.port, b"</html>");
             req.send = Some(format!("GET / HTTP/1.0\r\nHost: {}\r\n\r\n", host.name).into_bytes());
-            let server = format!("Server: nginx/{version}\r\n");
+            let server = format!(
+                "Server: {}/{version}\r\n",
+                svc.product.clone().unwrap_or_default()
+            );
             let title = format!("<title>{}</title>", host.name);
             (
                 req,
@@ -251,7 +277,8 @@ fn services_answer_from_the_scanner_and_nothing_leaks_out() {
     // The host table's kinds are all there, on both segments.
     let names: BTreeSet<&str> = truth.services().map(|(_, s)| s.name.as_str()).collect();
     for want in [
-        "ssh", "http", "ftp", "snmp", "dicom", "telnet", "vnc", "hl7-mllp", "dns",
+        "ssh", "http", "ftp", "snmp", "dicom", "telnet", "vnc", "hl7-mllp", "dns", "smb", "rdp",
+        "https", "hostile",
     ] {
         assert!(
             names.contains(want),

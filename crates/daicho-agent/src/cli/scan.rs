@@ -3,12 +3,15 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
+use daicho_fingerprint::{PortSpec, PortSpecError};
 use daicho_model::ScanReport;
+use daicho_pipeline::{FingerprintSettings, InventoryConfig};
 use daicho_scan::{
     DEFAULT_MAX_HOSTS, DEFAULT_PER_HOST_PPS, DEFAULT_RATE_PPS, Method, Progress, RateLimits,
     ScanConfig, ScanError,
@@ -67,6 +70,25 @@ pub struct ScanArgs {
     /// Do not ask for host names (reverse DNS, NetBIOS, mDNS).
     #[arg(long)]
     pub no_names: bool,
+    /// Ports to check on every host found: `default` (the hospital lists), or e.g.
+    /// `22,80,443,1000-1100`, `T:22,80,U:161`, `default,8443`.
+    #[arg(long, short = 'p', value_name = "SPEC", default_value = "default")]
+    pub ports: String,
+    /// SNMP v2c community to try (repeatable). None by default: no SNMP query is sent, not even
+    /// with `public`, unless it is given here.
+    #[arg(long = "snmp-community", value_name = "NAME")]
+    pub snmp_communities: Vec<String>,
+    /// Probe medical devices beyond a TCP connect (DICOM association, banners, SNMP). Off by
+    /// default: hosts with DICOM/HL7 ports, a medical-vendor MAC or listed by --medical-host get
+    /// a connect and nothing else.
+    #[arg(long)]
+    pub probe_medical: bool,
+    /// Treat this host as a medical device (repeatable).
+    #[arg(long = "medical-host", value_name = "IP")]
+    pub medical_hosts: Vec<IpAddr>,
+    /// Discovery only: no port scan, no service or OS identification.
+    #[arg(long)]
+    pub no_fingerprint: bool,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -76,7 +98,25 @@ pub struct ScanArgs {
 }
 
 impl ScanArgs {
-    /// The library configuration these options describe.
+    /// The whole scan these options describe, or why the options are wrong.
+    pub fn to_inventory_config(&self) -> Result<InventoryConfig, PortSpecError> {
+        let fingerprint = if self.no_fingerprint {
+            None
+        } else {
+            let mut settings =
+                FingerprintSettings::new(PortSpec::parse(&self.ports)?, self.ports.clone());
+            settings.snmp_communities.clone_from(&self.snmp_communities);
+            settings.probe_medical = self.probe_medical;
+            settings.medical_hosts.clone_from(&self.medical_hosts);
+            Some(settings)
+        };
+        Ok(InventoryConfig {
+            scan: self.to_config(),
+            fingerprint,
+        })
+    }
+
+    /// The discovery configuration these options describe.
     pub fn to_config(&self) -> ScanConfig {
         let mut config = ScanConfig::new(
             daicho_scan::local_agent_info(env!("CARGO_PKG_VERSION")),
@@ -102,12 +142,18 @@ impl ScanArgs {
 
 /// Runs the scan and prints the report; returns the process exit status.
 pub fn run(args: &ScanArgs) -> ExitCode {
-    let config = args.to_config();
+    let config = match args.to_inventory_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("daicho-agent scan: --ports: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let to_stdout = args.output.is_none();
     let show_progress =
         std::io::stderr().is_terminal() && !(to_stdout && args.format == Format::Json);
     let mut meter = ProgressMeter::new(show_progress);
-    let outcome = daicho_scan::scan(&config, &mut |p| meter.update(p));
+    let outcome = daicho_pipeline::inventory_scan(&config, &mut |p| meter.update(p));
     meter.finish();
     let outcome = match outcome {
         Ok(o) => o,
@@ -165,8 +211,10 @@ fn shorten(text: &str, max: usize) -> String {
 
 /// The human table: one aligned row per host, then a summary line.
 pub fn render_table(report: &ScanReport) -> String {
-    let headers = ["IP", "MAC", "VENDOR", "NAME", "RTT ms", "TTL", "FOUND BY"];
-    let rows: Vec<[String; 7]> = report
+    let headers = [
+        "IP", "MAC", "VENDOR", "NAME", "RTT ms", "TTL", "FOUND BY", "OS", "SERVICES",
+    ];
+    let rows: Vec<[String; 9]> = report
         .hosts
         .iter()
         .map(|h| {
@@ -186,6 +234,8 @@ pub fn render_table(report: &ScanReport) -> String {
                     .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}")),
                 h.ttl.map_or_else(|| "-".to_owned(), |t| t.to_string()),
                 h.discovered_by.join(","),
+                os_cell(&h.os),
+                services_cell(&h.services),
             ]
         })
         .collect();
@@ -228,6 +278,44 @@ pub fn render_table(report: &ScanReport) -> String {
         report.methods.join(", "),
     );
     out
+}
+
+/// `family name version` of an OS guess, `-` when nothing is known.
+fn os_cell(os: &daicho_model::OsGuess) -> String {
+    if os.family == daicho_model::OsFamily::Unknown && os.name.is_none() {
+        return "-".to_owned();
+    }
+    let family = serde_json::to_value(os.family)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    [Some(family), os.name.clone(), os.version.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `port/name product version` of each service, comma separated.
+fn services_cell(services: &[daicho_model::Service]) -> String {
+    if services.is_empty() {
+        return "-".to_owned();
+    }
+    services
+        .iter()
+        .map(|s| {
+            let mut cell = format!("{}/{}", s.port, s.name);
+            if s.protocol == daicho_model::Protocol::Udp {
+                cell = format!("{}u/{}", s.port, s.name);
+            }
+            for part in [&s.product, &s.version].into_iter().flatten() {
+                cell.push(' ');
+                cell.push_str(part);
+            }
+            cell
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A one-line progress display on stderr, shown only on a terminal and only once a scan has

@@ -214,3 +214,59 @@ fn a_report_with_nothing_in_it_is_refused() {
     let (msg, key) = error_of(&format!("{text}\n[inventory]\nenabled = false\n"));
     assert_eq!(key.as_deref(), Some("inventory.enabled"), "{msg}");
 }
+
+#[test]
+fn fingerprint_keys_are_read_and_checked() {
+    let d = Dir::new();
+    let c = d.parse(GOOD).unwrap();
+    let scan = c.scan.unwrap();
+    assert!(
+        scan.snmp_communities.is_empty(),
+        "no SNMP unless configured"
+    );
+    assert!(!scan.probe_medical && !scan.no_fingerprint);
+    let text = GOOD.replace(
+        "per_host_rate = 20",
+        "per_host_rate = 20\nsnmp_communities = [\"public\", \"ward3ro\"]\n\
+         probe_medical = true\nmedical_hosts = [\"198.18.0.11\"]\nno_fingerprint = true",
+    );
+    let scan = d.parse(&text).unwrap().scan.unwrap();
+    assert_eq!(scan.snmp_communities, ["public", "ward3ro"]);
+    assert!(scan.probe_medical && scan.no_fingerprint);
+    assert_eq!(
+        scan.medical_hosts,
+        ["198.18.0.11".parse::<std::net::IpAddr>().unwrap()]
+    );
+    let config = crate::scanner::inventory_config(&scan).unwrap();
+    assert!(
+        config.fingerprint.is_none(),
+        "no_fingerprint = discovery only"
+    );
+
+    let (msg, key) = error_of(&text.replace("\"198.18.0.11\"]", "\"pacs\"]"));
+    assert_eq!(key.as_deref(), Some("scan.medical_hosts"), "{msg}");
+    let (msg, key) = error_of(&GOOD.replace("22,80,443,8000-8100", "22,80-70"));
+    assert_eq!(key.as_deref(), Some("scan.ports"), "{msg}");
+    let (_, key) = error_of(&text.replace("\"ward3ro\"", "\"\""));
+    assert_eq!(key.as_deref(), Some("scan.snmp_communities"));
+
+    // The pipeline gets the configured ports, and `default` when none are configured.
+    let with_ports = d.parse(GOOD).unwrap().scan.unwrap();
+    let f = crate::scanner::inventory_config(&with_ports)
+        .unwrap()
+        .fingerprint
+        .unwrap();
+    assert_eq!(f.ports_text, "22,80,443,8000-8100");
+    assert!(f.ports.tcp.contains(&8050) && f.ports.udp.is_empty());
+    let no_ports = d
+        .parse(&GOOD.replace("ports = \"22,80,443,8000-8100\"\n", ""))
+        .unwrap()
+        .scan
+        .unwrap();
+    let f = crate::scanner::inventory_config(&no_ports)
+        .unwrap()
+        .fingerprint
+        .unwrap();
+    assert_eq!(f.ports_text, "default");
+    assert!(f.ports.udp.contains(&161));
+}

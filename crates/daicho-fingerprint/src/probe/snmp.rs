@@ -319,3 +319,27 @@ pub(crate) mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fortigate_reply {
+    /// A FortiGate-style answer (long-form lengths, a multi-byte enterprise arc), as captured
+    /// from the test LAN's appliance.
+    #[test]
+    fn parses_a_fortigate_answer() {
+        let hex = "30818102010104067075626c6963a2740204444100000201000201003066303606082b06010201010100042a466f727469476174652d3630452076362e302e342c6275696c64303233312c3139303130392028474129301706082b06010201010200060b2b06010401e04465018430301306082b0601020101050004076667742d363065";
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let info = super::parse_response(&bytes, 0x4441_0000).unwrap();
+        assert_eq!(
+            info.sys_descr.as_deref(),
+            Some("FortiGate-60E v6.0.4,build0231,190109 (GA)")
+        );
+        assert_eq!(
+            info.sys_object_id.as_deref(),
+            Some("1.3.6.1.4.1.12356.101.1.560")
+        );
+        assert_eq!(info.sys_name.as_deref(), Some("fgt-60e"));
+    }
+}

@@ -1,0 +1,200 @@
+//! The full inventory scan of the daicho agent: discovery of every live host in scope
+//! (daicho-scan), then open ports, services and OS of each host found (daicho-fingerprint).
+//!
+//! Both `daicho-agent scan` and `daicho-agent run` call [`inventory_scan`]. Every connect and
+//! datagram of the fingerprint phase goes through [`GatedConnector`], i.e. through the same
+//! [`daicho_scan::gate::PacketGate`] type as discovery: scope and exclusions checked, global and
+//! per-host rates enforced.
+
+pub mod gated;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use daicho_fingerprint::{
+    FingerprintOptions, HostFingerprint, HostInput, PortSpec, TcpConnector, fingerprint_host,
+};
+use daicho_model::Host;
+use daicho_scan::clock::SystemClock;
+use daicho_scan::gate::PacketGate;
+use daicho_scan::{Progress, ScanConfig, ScanError, ScanOutcome, Scope};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use gated::GatedConnector;
+
+/// Default number of hosts fingerprinted at once.
+pub const DEFAULT_HOST_CONCURRENCY: usize = 64;
+
+/// What the fingerprint phase does.
+#[derive(Debug, Clone)]
+pub struct FingerprintSettings {
+    /// Ports to check (TCP and UDP lists).
+    pub ports: PortSpec,
+    /// The port specification as the operator wrote it, for the report's `scope.ports`.
+    pub ports_text: String,
+    /// SNMP v2c communities, tried in order; empty = no SNMP at all.
+    pub snmp_communities: Vec<String>,
+    /// Operator opt-in to probe medical hosts beyond a connect.
+    pub probe_medical: bool,
+    /// Hosts the operator lists as medical devices.
+    pub medical_hosts: Vec<IpAddr>,
+    /// Hosts fingerprinted at once.
+    pub host_concurrency: usize,
+    /// Connections in flight over all hosts.
+    pub global_concurrency: usize,
+    /// Ports of one host handled at once.
+    pub per_host_concurrency: usize,
+}
+
+impl FingerprintSettings {
+    /// The documented defaults for the ports `spec` (`"default"` = the hospital lists).
+    pub fn new(ports: PortSpec, ports_text: impl Into<String>) -> Self {
+        let defaults = FingerprintOptions::default();
+        Self {
+            ports,
+            ports_text: ports_text.into(),
+            snmp_communities: Vec::new(),
+            probe_medical: false,
+            medical_hosts: Vec::new(),
+            host_concurrency: DEFAULT_HOST_CONCURRENCY,
+            global_concurrency: defaults.global.available_permits(),
+            per_host_concurrency: defaults.per_host_concurrency,
+        }
+    }
+
+    fn options(&self) -> FingerprintOptions {
+        FingerprintOptions {
+            per_host_concurrency: self.per_host_concurrency.max(1),
+            global: Arc::new(Semaphore::new(self.global_concurrency.max(1))),
+            snmp_communities: self.snmp_communities.clone(),
+            medical_hosts: self.medical_hosts.clone(),
+            probe_medical: self.probe_medical,
+            ..FingerprintOptions::default()
+        }
+    }
+}
+
+/// A whole inventory scan: discovery, and fingerprinting unless `fingerprint` is `None`.
+#[derive(Debug, Clone)]
+pub struct InventoryConfig {
+    /// Discovery: scope, exclusions, rates, method, names.
+    pub scan: ScanConfig,
+    /// Ports, services and OS; `None` = discovery only.
+    pub fingerprint: Option<FingerprintSettings>,
+}
+
+/// Runs discovery, then fingerprints every host found with bounded concurrency, and returns the
+/// merged report. Blocking, like [`daicho_scan::scan`]: async callers use `spawn_blocking`.
+/// `progress` is called on the calling thread, for discovery's phases and then for the
+/// `ports` phase (hosts done out of hosts found).
+pub fn inventory_scan(
+    config: &InventoryConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ScanOutcome, ScanError> {
+    let mut outcome = daicho_scan::scan(&config.scan, progress)?;
+    let Some(settings) = &config.fingerprint else {
+        return Ok(outcome);
+    };
+    outcome.report.scope.ports = Some(settings.ports_text.clone());
+    let scope = Scope::parse(
+        &config.scan.targets,
+        &config.scan.exclude,
+        config.scan.max_hosts,
+        config.scan.force,
+    )?;
+    let gate = PacketGate::new(Arc::new(scope), config.scan.limits, Arc::new(SystemClock));
+    let connector = Arc::new(GatedConnector::new(TcpConnector, gate));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("daicho-fingerprint")
+        .enable_all()
+        .build()?;
+    let hosts = std::mem::take(&mut outcome.report.hosts);
+    let found = hosts.len();
+    let results = runtime.block_on(fingerprint_all(
+        Arc::clone(&connector),
+        &hosts,
+        settings,
+        &mut |done| {
+            progress(Progress {
+                phase: "ports",
+                done,
+                total: found,
+                found,
+            });
+        },
+    ));
+    outcome.report.hosts = hosts
+        .into_iter()
+        .zip(results)
+        .map(|(host, fp)| merge(host, fp))
+        .collect();
+    let fp_stats = connector.gate().stats();
+    outcome.packets.packets += fp_stats.packets;
+    outcome.packets.refused += fp_stats.refused;
+    outcome.report.finished_at = chrono::Utc::now();
+    Ok(outcome)
+}
+
+/// Fingerprints `hosts` (in order), at most `settings.host_concurrency` at once; `done` is
+/// called with the number of hosts finished after each one.
+pub async fn fingerprint_all<C: daicho_fingerprint::Connector>(
+    connector: Arc<C>,
+    hosts: &[Host],
+    settings: &FingerprintSettings,
+    done: &mut dyn FnMut(usize),
+) -> Vec<Option<HostFingerprint>> {
+    let options = Arc::new(settings.options());
+    let tcp: Arc<[u16]> = settings.ports.tcp.clone().into();
+    let udp: Arc<[u16]> = settings.ports.udp.clone().into();
+    let slots = Arc::new(Semaphore::new(settings.host_concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for (index, host) in hosts.iter().enumerate() {
+        let input = HostInput {
+            ip: host.ip,
+            mac: host.mac,
+            vendor: host.vendor.clone(),
+            ttl: host.ttl,
+        };
+        let (connector, options, tcp, udp, slots) = (
+            Arc::clone(&connector),
+            Arc::clone(&options),
+            Arc::clone(&tcp),
+            Arc::clone(&udp),
+            Arc::clone(&slots),
+        );
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("slots never closed");
+            let fp = fingerprint_host(connector, input, &tcp, &udp, &options).await;
+            (index, fp)
+        });
+    }
+    let mut results: Vec<Option<HostFingerprint>> = vec![None; hosts.len()];
+    let mut finished = 0;
+    while let Some(joined) = tasks.join_next().await {
+        finished += 1;
+        match joined {
+            Ok((index, fp)) => results[index] = Some(fp),
+            // A probe bug must not lose the other hosts: the host keeps its discovery data.
+            Err(e) => tracing::error!("fingerprint task failed: {e}"),
+        }
+        done(finished);
+    }
+    results
+}
+
+/// The discovered host with what fingerprinting learnt: services and OS from the fingerprint;
+/// the discovery name is kept, the fingerprint's only fills a missing one.
+pub fn merge(mut host: Host, fp: Option<HostFingerprint>) -> Host {
+    let Some(fp) = fp else { return host };
+    host.services = fp.services;
+    host.os = fp.os;
+    if host.hostname.is_none() {
+        host.hostname = fp.hostname;
+    }
+    host
+}
+
+#[cfg(test)]
+mod tests;
