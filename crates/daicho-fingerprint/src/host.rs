@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use daicho_model::{MacAddr, OsGuess, Protocol, Service};
 use tokio::sync::Semaphore;
+
+/// SNMP communities that ship as factory defaults; an agent answering one is a finding.
+const DEFAULT_SNMP_COMMUNITIES: &[&str] = &["public", "private"];
 use tokio::task::JoinSet;
 
 use crate::connect::Connector;
@@ -484,7 +487,14 @@ async fn snmp_query<C: Connector>(
                 info.agent_version = v.agent_version;
             }
         }
-        let mut evidence = vec![format!("snmp v2c answered community #{}", i + 1)];
+        // A well-known default community is named (that it answers is the finding); any other
+        // community stays anonymous, as it is a password.
+        let answered = if DEFAULT_SNMP_COMMUNITIES.contains(&community.as_str()) {
+            format!("snmp v2c answered the default community `{community}`")
+        } else {
+            format!("snmp v2c answered community #{}", i + 1)
+        };
+        let mut evidence = vec![answered];
         if let Some(d) = &info.sys_descr {
             evidence.push(format!("snmp sysDescr: {}", quote(d.as_bytes(), 160)));
         }

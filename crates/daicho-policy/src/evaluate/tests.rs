@@ -49,7 +49,11 @@ fn risky_services_are_flagged_with_reason_and_evidence() {
         service("telnet", 23, &["login prompt"]),
         service("ftp", 21, &[]),
         service("vnc", 5900, &["RFB 003.008"]),
-        service("snmp", 161, &["community public answered: Linux pacs 6.1"]),
+        service(
+            "snmp",
+            161,
+            &["snmp v2c answered the default community `public`"],
+        ),
         service("ssh", 23, &[]),
     ]);
     let flags = evaluate(&d, &Policy::builtin(), &[], now());
@@ -83,7 +87,11 @@ fn unidentified_service_matches_by_port() {
 #[test]
 fn snmp_with_private_community_only_is_not_default() {
     let flags = evaluate(
-        &device(vec![service("snmp", 161, &["community h0spital answered"])]),
+        &device(vec![service(
+            "snmp",
+            161,
+            &["snmp v2c answered community #1"],
+        )]),
         &Policy::builtin(),
         &[],
         now(),
@@ -109,7 +117,11 @@ fn roles_and_admin_hosts_allow_what_they_list() {
 
 #[test]
 fn a_role_cannot_excuse_a_default_snmp_community() {
-    let mut d = device(vec![service("snmp", 161, &["community public answered"])]);
+    let mut d = device(vec![service(
+        "snmp",
+        161,
+        &["snmp v2c answered the default community `public`"],
+    )]);
     d.role = Some("network".into());
     assert_eq!(evaluate(&d, &Policy::builtin(), &[], now()).len(), 1);
 }
