@@ -89,7 +89,7 @@ fn agent_config(dir: &Path, name: &str, targets: &[&str], token: &Path) -> PathB
          [collector]\nurl = \"http://127.0.0.1:{PORT}/\"\ntoken_file = \"{}\"\n\
          [spool]\ndir = \"{}\"\n\
          [inventory]\nenabled = true\n\
-         [scan]\ntargets = [{}]\n",
+         [scan]\ntargets = [{}]\nports = \"T:22,80,443\"\nper_host_rate = 50\n",
         token.display(),
         dir.join(format!("spool-{name}")).display(),
         quoted.join(", ")
