@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  iproute2 util-linux procps psmisc iputils-ping python3 # test LAN plumbing and small responders
+  iproute2 util-linux procps psmisc iputils-ping python3 openssl # test LAN plumbing and small responders
   openssh-server nginx-light vsftpd snmpd snmp dcmtk dnsmasq-base # real services in the LAN
   tcpdump nmap arp-scan # packet capture in tests; anchor tools for benchmarks
   ieee-data # the IEEE registry the LAN's ground truth is checked against
