@@ -43,7 +43,14 @@ fn scan_and_ingest(lan: &TestLan, dir: &Path, db: &Path, n: usize) -> ScanReport
     let out = lan
         .command_in(lan.scanner_ns(), agent())
         .unwrap()
-        .args(["scan", "--target", "198.18.0.0/24", "--no-fingerprint", "--format", "json"])
+        .args([
+            "scan",
+            "--target",
+            "198.18.0.0/24",
+            "--no-fingerprint",
+            "--format",
+            "json",
+        ])
         .arg("--output")
         .arg(&out_path)
         .output()
