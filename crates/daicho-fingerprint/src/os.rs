@@ -597,7 +597,7 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
     {
         evidence.push(format!(
             "outweighed ({}): {}",
-            family_word(c.family),
+            c.family.as_str(),
             c.evidence
         ));
     }
@@ -608,22 +608,6 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
         version,
         confidence,
         evidence,
-    }
-}
-
-fn family_word(f: OsFamily) -> &'static str {
-    match f {
-        OsFamily::Windows => "windows",
-        OsFamily::Linux => "linux",
-        OsFamily::Macos => "macos",
-        OsFamily::Ios => "ios",
-        OsFamily::Android => "android",
-        OsFamily::Bsd => "bsd",
-        OsFamily::Network => "network",
-        OsFamily::Printer => "printer",
-        OsFamily::Medical => "medical",
-        OsFamily::Embedded => "embedded",
-        OsFamily::Unknown => "unknown",
     }
 }
 
