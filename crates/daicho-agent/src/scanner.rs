@@ -46,7 +46,7 @@ pub fn inventory_config(settings: &ScanSettings) -> Result<InventoryConfig, Stri
             .clone()
             .unwrap_or_else(|| "default".to_owned());
         let ports = PortSpec::parse(&text).map_err(|e| format!("scan.ports: {e}"))?;
-        let mut f = FingerprintSettings::new(ports, text);
+        let mut f = FingerprintSettings::new(ports);
         f.snmp_communities.clone_from(&settings.snmp_communities);
         f.probe_medical = settings.probe_medical;
         f.medical_hosts.clone_from(&settings.medical_hosts);

@@ -140,6 +140,36 @@ impl PortSpec {
     }
 }
 
+/// The canonical text of a spec: every port listed, runs folded into ranges, TCP after `T:` and
+/// UDP after `U:` (`T:20-23,25,U:53,161`). Reports carry this in `scope.ports`, so the collector
+/// knows exactly which ports were probed without knowing the agent's default lists.
+impl std::fmt::Display for PortSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut sep = "";
+        for (prefix, ports) in [("T:", &self.tcp), ("U:", &self.udp)] {
+            let mut prefix = prefix;
+            let mut rest = ports.as_slice();
+            while let Some(&start) = rest.first() {
+                // The run of consecutive ports from `start`.
+                let run = rest
+                    .iter()
+                    .zip(start..=u16::MAX)
+                    .take_while(|&(&p, expected)| p == expected)
+                    .count();
+                let end = rest[run - 1];
+                rest = &rest[run..];
+                if start == end {
+                    write!(f, "{sep}{prefix}{start}")?;
+                } else {
+                    write!(f, "{sep}{prefix}{start}-{end}")?;
+                }
+                (sep, prefix) = (",", "");
+            }
+        }
+        Ok(())
+    }
+}
+
 fn parse_port(text: &str, item: &str) -> Result<u16, PortSpecError> {
     let text = text.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -154,6 +184,18 @@ fn parse_port(text: &str, item: &str) -> Result<u16, PortSpecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_text_folds_runs_and_parses_back_to_the_same_spec() {
+        let spec = PortSpec::parse("80,22,21,23,U:161,53,T:443,65535").unwrap();
+        assert_eq!(spec.to_string(), "T:21-23,80,443,65535,U:53,161");
+        assert_eq!(PortSpec::parse(&spec.to_string()).unwrap(), spec);
+        let udp_only = PortSpec::parse("U:161").unwrap();
+        assert_eq!(udp_only.to_string(), "U:161");
+        let defaults = PortSpec::default_lists();
+        assert_eq!(PortSpec::parse(&defaults.to_string()).unwrap(), defaults);
+        assert!(defaults.to_string().starts_with("T:20-23,25,53,"));
+    }
 
     #[test]
     fn default_list_has_the_hospital_ports() {

@@ -1,11 +1,12 @@
 //! Which ports a report's scope covered, so that a port missing from a scan is only called
 //! closed when it was actually probed.
 //!
-//! The scope's `ports` spec is a comma-separated list of ports and `A-B` ranges, each optionally
-//! prefixed `T:`/`U:` (`tcp:`/`udp:`) for one protocol — unprefixed items cover TCP only, since
-//! that is what a port scan probes unless told otherwise. `all`, `-` or `*` cover every TCP
-//! port. `top`-style names (`top100`, `top-1000`) are lists only the agent knows: they cover
-//! nothing here, so no port is ever closed on their account. No spec at all means no port scan.
+//! The scope's `ports` spec is a comma-separated list of ports and `A-B` ranges. A `T:`/`U:`
+//! (`tcp:`/`udp:`) prefix switches the protocol for the items after it, as the agent's `--ports`
+//! does (the agent writes the expanded form, `T:21-23,80,U:161`); items before any prefix are
+//! TCP. `all`, `-` or `*` cover every port of the current protocol. Names (`default`, `top100`)
+//! are lists only the agent knows: they cover nothing here, so no port is ever closed on their
+//! account. No spec at all means no port scan.
 
 use std::ops::RangeInclusive;
 
@@ -23,20 +24,23 @@ impl PortCoverage {
     pub fn from_spec(spec: Option<&str>) -> Self {
         let mut cov = Self::default();
         let Some(spec) = spec else { return cov };
+        let mut proto = Protocol::Tcp;
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let lower = item.to_ascii_lowercase();
-            let (proto, rest) = if let Some(r) = lower
+            let rest = if let Some(r) = lower
                 .strip_prefix("u:")
                 .or_else(|| lower.strip_prefix("udp:"))
             {
-                (Protocol::Udp, r.to_owned())
+                proto = Protocol::Udp;
+                r.trim().to_owned()
             } else if let Some(r) = lower
                 .strip_prefix("t:")
                 .or_else(|| lower.strip_prefix("tcp:"))
             {
-                (Protocol::Tcp, r.to_owned())
+                proto = Protocol::Tcp;
+                r.trim().to_owned()
             } else {
-                (Protocol::Tcp, lower.clone())
+                lower.clone()
             };
             let range = match rest.as_str() {
                 "all" | "-" | "*" => Some(1..=u16::MAX),
@@ -88,8 +92,17 @@ mod tests {
     }
 
     #[test]
+    fn a_prefix_holds_for_the_items_after_it_as_in_the_agent() {
+        let c = PortCoverage::from_spec(Some("T:21-23,80,U:53,161"));
+        assert!(c.covers(Protocol::Tcp, 22) && c.covers(Protocol::Tcp, 80));
+        assert!(c.covers(Protocol::Udp, 53) && c.covers(Protocol::Udp, 161));
+        assert!(!c.covers(Protocol::Tcp, 161) && !c.covers(Protocol::Udp, 80));
+    }
+
+    #[test]
     fn unknown_names_and_absent_spec_cover_nothing() {
         assert!(!PortCoverage::from_spec(Some("top100")).covers(Protocol::Tcp, 22));
+        assert!(!PortCoverage::from_spec(Some("default")).covers(Protocol::Tcp, 23));
         assert!(!PortCoverage::from_spec(None).covers(Protocol::Tcp, 22));
         assert!(!PortCoverage::from_spec(Some("90-80")).covers(Protocol::Tcp, 85));
         assert!(PortCoverage::from_spec(Some("all")).covers(Protocol::Tcp, 65535));

@@ -58,7 +58,8 @@ pub struct Scope {
     /// Exclusions in the same forms; these receive no packets at all.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// The port specification, when ports were scanned.
+    /// The ports probed, when ports were scanned: `T:`/`U:` lists of ports and `A-B` ranges
+    /// (a prefix holds for the items after it; unprefixed items are TCP), e.g. `T:21-23,80,U:161`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ports: Option<String>,
 }

@@ -31,8 +31,6 @@ pub const DEFAULT_HOST_CONCURRENCY: usize = 64;
 pub struct FingerprintSettings {
     /// Ports to check (TCP and UDP lists).
     pub ports: PortSpec,
-    /// The port specification as the operator wrote it, for the report's `scope.ports`.
-    pub ports_text: String,
     /// SNMP v2c communities, tried in order; empty = no SNMP at all.
     pub snmp_communities: Vec<String>,
     /// Operator opt-in to probe medical hosts beyond a connect.
@@ -49,11 +47,10 @@ pub struct FingerprintSettings {
 
 impl FingerprintSettings {
     /// The documented defaults for the ports `spec` (`"default"` = the hospital lists).
-    pub fn new(ports: PortSpec, ports_text: impl Into<String>) -> Self {
+    pub fn new(ports: PortSpec) -> Self {
         let defaults = FingerprintOptions::default();
         Self {
             ports,
-            ports_text: ports_text.into(),
             snmp_communities: Vec::new(),
             probe_medical: false,
             medical_hosts: Vec::new(),
@@ -96,7 +93,8 @@ pub fn inventory_scan(
     let Some(settings) = &config.fingerprint else {
         return Ok(outcome);
     };
-    outcome.report.scope.ports = Some(settings.ports_text.clone());
+    // Expanded, so the collector can tell a closed port from one that was not probed.
+    outcome.report.scope.ports = Some(settings.ports.to_string());
     let scope = Scope::parse(
         &config.scan.targets,
         &config.scan.exclude,

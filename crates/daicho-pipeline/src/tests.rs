@@ -75,7 +75,7 @@ fn host(last: u8, hostname: Option<&str>) -> Host {
 async fn every_host_gets_its_own_services_with_bounded_host_concurrency() {
     let lan = Arc::new(FakeLan::default());
     let hosts: Vec<Host> = (10..30).map(|i| host(i, None)).collect();
-    let mut settings = FingerprintSettings::new(PortSpec::parse("22,80,443").unwrap(), "22,80,443");
+    let mut settings = FingerprintSettings::new(PortSpec::parse("22,80,443").unwrap());
     settings.host_concurrency = 3;
     settings.per_host_concurrency = 1;
     let mut calls = Vec::new();

@@ -103,8 +103,7 @@ impl ScanArgs {
         let fingerprint = if self.no_fingerprint {
             None
         } else {
-            let mut settings =
-                FingerprintSettings::new(PortSpec::parse(&self.ports)?, self.ports.clone());
+            let mut settings = FingerprintSettings::new(PortSpec::parse(&self.ports)?);
             settings.snmp_communities.clone_from(&self.snmp_communities);
             settings.probe_medical = self.probe_medical;
             settings.medical_hosts.clone_from(&self.medical_hosts);

@@ -256,7 +256,7 @@ fn fingerprint_keys_are_read_and_checked() {
         .unwrap()
         .fingerprint
         .unwrap();
-    assert_eq!(f.ports_text, "22,80,443,8000-8100");
+    assert_eq!(f.ports.to_string(), "T:22,80,443,8000-8100");
     assert!(f.ports.tcp.contains(&8050) && f.ports.udp.is_empty());
     let no_ports = d
         .parse(&GOOD.replace("ports = \"22,80,443,8000-8100\"\n", ""))
@@ -267,6 +267,6 @@ fn fingerprint_keys_are_read_and_checked() {
         .unwrap()
         .fingerprint
         .unwrap();
-    assert_eq!(f.ports_text, "default");
+    assert_eq!(f.ports, daicho_fingerprint::PortSpec::default_lists());
     assert!(f.ports.udp.contains(&161));
 }
