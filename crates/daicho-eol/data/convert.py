@@ -33,10 +33,17 @@ def clean(value):
 
 
 def releases(path):
-    rows, current, in_releases = [], None, False
+    """The product's title, its label template (both top-level keys) and its releases."""
+    rows, current, in_releases, title, template = [], None, False, None, None
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
+            if line.startswith("title:"):
+                title = clean(line[len("title:"):])
+                continue
+            if line.startswith("releaseLabel:"):
+                template = clean(line[len("releaseLabel:"):])
+                continue
             if line.startswith("releases:"):
                 in_releases = True
                 continue
@@ -52,7 +59,19 @@ def releases(path):
                 m = re.match(r"^    (\w+):\s*(.*)$", line)
             if m and current is not None and m.group(1) in KEYMAP:
                 current[KEYMAP[m.group(1)]] = clean(m.group(2))
-    return rows
+    return title, template, rows
+
+
+def label(title, template, release):
+    """The name people use for a release, as endoflife.date shows it, with the product's title
+    in front when the label is only a number ("11 24H2 (E)" -> "Microsoft Windows 11 24H2 (E)")."""
+    text = release.get("label") or template or "__RELEASE_CYCLE__"
+    text = text.replace("__RELEASE_CYCLE__", release["cycle"])
+    text = text.replace("__CODENAME__", release.get("codename", ""))
+    text = re.sub(r"\s*(\(\)|''|\"\")", "", text).strip()  # an empty codename's brackets
+    if title and text[:1].isdigit():
+        text = f"{title} {text}"
+    return text
 
 
 def main():
@@ -70,10 +89,13 @@ def main():
         if not name.endswith(".yml"):
             continue
         product = name[:-4]
-        for r in releases(os.path.join(src, name)):
+        title, template, rows = releases(os.path.join(src, name))
+        for r in rows:
             if "cycle" not in r:
                 continue
             r["product"] = product
+            # Reports name a release as people do ("Debian 12 (Bookworm)"), not by the file's id.
+            r["label"] = label(title, template, r)
             print("\t".join(r.get(k, "") or "-" for k in FIELDS))
 
 
