@@ -36,7 +36,9 @@ h3 { font-size: 10pt; margin: 3mm 0 1mm; }
 table { border-collapse: collapse; width: 100%; margin: 1mm 0 2mm; }
 th, td { border: 0.5pt solid #666; padding: 1mm 1.5mm; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 .nowrap { white-space: nowrap; }
-th { background: #e6e6e6; font-weight: bold; }
+th { background: #e6e6e6; font-weight: bold; white-space: nowrap; }
+td.code { white-space: nowrap; font-size: 8.5pt; font-variant-numeric: tabular-nums; }
+td.words { overflow-wrap: break-word; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 .answer { font-weight: bold; padding: 0 2mm; border: 1pt solid #000; }
@@ -59,6 +61,22 @@ fn answer_class(answer: Answer) -> &'static str {
     }
 }
 
+/// How a column's cells wrap. Short codes an inspector compares character by character
+/// (addresses, ledger numbers, dates, the device kind) never wrap and get a narrower font; names
+/// (OS, host, service) wrap between words; free text (reasons, banners, service lists) anywhere,
+/// so that no hostile or long value can push the table off the A4 page.
+fn column_class(header: &str) -> &'static str {
+    match header {
+        "管理番号" | "IPアドレス" | "MACアドレス" | "最終確認日時" | "登録日" | "期限" | "種別" => {
+            " class=\"code\""
+        }
+        "OS" | "OS・ファームウェア" | "コンピュータ名" | "ホスト名" | "サービス" | "問題" => {
+            " class=\"words\""
+        }
+        _ => "",
+    }
+}
+
 fn table(out: &mut String, evidence: &Evidence) {
     let _ = writeln!(
         out,
@@ -75,10 +93,12 @@ fn table(out: &mut String, evidence: &Evidence) {
         let _ = write!(out, "<th>{}</th>", escape(h));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
+    let classes: Vec<&str> = evidence.headers.iter().map(|h| column_class(h)).collect();
     for row in &evidence.rows {
         out.push_str("<tr>");
-        for cell in row {
-            let _ = write!(out, "<td>{}</td>", escape(cell));
+        for (i, cell) in row.iter().enumerate() {
+            let class = classes.get(i).copied().unwrap_or("");
+            let _ = write!(out, "<td{class}>{}</td>", escape(cell));
         }
         out.push_str("</tr>\n");
     }

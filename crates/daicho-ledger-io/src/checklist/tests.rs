@@ -299,6 +299,21 @@ fn html_is_balanced_escaped_printable_and_shows_the_answers() {
     }
     let broken_html = render_html(&evaluate_checklist(&broken()));
     assert!(broken_html.contains("「はい」にするために"));
+    // Addresses print whole on one line: a wrapped IP cannot be compared with the ledger.
+    for td in broken_html.split("<td").skip(1) {
+        let cell = &td[td.find('>').unwrap() + 1..td.find("</td>").unwrap()];
+        let looks_like_address = cell.split('.').count() == 4 || cell.matches(':').count() == 5;
+        if looks_like_address
+            && cell
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || ".:".contains(c))
+        {
+            assert!(
+                td.starts_with(" class=\"code\""),
+                "address cell may wrap: <td{td}"
+            );
+        }
+    }
     assert_eq!(
         broken_html
             .matches("<span class=\"answer no\">いいえ</span>")
