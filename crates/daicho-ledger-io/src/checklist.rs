@@ -651,12 +651,28 @@ fn restriction_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult
         .iter()
         .filter(|d| d.kind == DeviceKind::Network && !is_disposed(d))
         .collect();
+    // A switch or router whose management answers anyone over telnet or a default SNMP community
+    // has no connection-source restriction where it matters most, whatever the MAC filter says.
+    let open_management = network
+        .iter()
+        .filter(|d| d.flags.iter().any(|f| f.kind == FlagKind::UnneededService))
+        .copied()
+        .collect::<Vec<_>>();
+    let management_rows = flag_rows(&open_management, &[FlagKind::UnneededService]);
     let mut findings = vec![format!(
         "ネットワーク機器 {} 台、許可リスト {} 件。",
         network.len(),
         record.allowlist.len()
     )];
     let mut actions = Vec::new();
+    if !management_rows.is_empty() {
+        findings.push(format!(
+            "誰でも接続できる管理用サービス（Telnet・既定のコミュニティ名の SNMP など）が {} 件（ネットワーク機器 {} 台）あります。",
+            management_rows.len(),
+            open_management.len()
+        ));
+        actions.push("ネットワーク機器の Telnet などの管理用サービスを停止して SSH・HTTPS に切り替えるか、管理用端末からしか接続できないよう接続元を限定し、その旨を例外として記録してください。".into());
+    }
     if record.applied {
         findings.push(format!("接続元制限の記録: {}", record.description));
     } else {
@@ -685,7 +701,7 @@ fn restriction_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult
         item: ChecklistItem::ConnectionRestriction,
         answer: answer(!actions.is_empty()),
         checked_on,
-        rule: "ネットワーク機器に MAC アドレスによる接続元制限を設定した記録があり、許可リストが空でなく、ネットワーク上で確認したすべての機器の MAC アドレスが許可リストにあるとき「はい」。MAC アドレス制限の効果は限定的です（マニュアル 2-⑬ 補足）。".into(),
+        rule: "ネットワーク機器に MAC アドレスによる接続元制限を設定した記録があり、許可リストが空でなく、ネットワーク上で確認したすべての機器の MAC アドレスが許可リストにあり、ネットワーク機器に誰でも接続できる管理用サービス（例外の記録がないもの）がないとき「はい」。MAC アドレス制限の効果は限定的です（マニュアル 2-⑬ 補足）。".into(),
         findings,
         evidence: vec![
             Evidence {
@@ -695,6 +711,11 @@ fn restriction_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult
                     .iter()
                     .map(|d| vec![asset_no(d), name(d), ip_text(d), mac_text(d), d.vendor.clone(), d.os.clone()])
                     .collect(),
+            },
+            Evidence {
+                caption: "誰でも接続できる管理用サービス".into(),
+                headers: strings(["管理番号", "コンピュータ名", "IPアドレス", "OS", "サービス", "理由と対応"]),
+                rows: management_rows,
             },
             Evidence {
                 caption: format!("許可リストにない機器（接続元制限: {allowlist_note}）"),

@@ -93,6 +93,12 @@ fn broken() -> ChecklistInput {
     fortigate
         .flags
         .push(flag(FlagKind::VulnerableFirmware, None, "CVE-2018-13379"));
+    fortigate.open_services.push("telnet/tcp/23".into());
+    fortigate.flags.push(flag(
+        FlagKind::UnneededService,
+        Some("telnet/tcp/23"),
+        "telnet は平文です",
+    ));
     let stranger = device(
         None,
         DeviceKind::Unknown,
@@ -128,8 +134,9 @@ fn fixed() -> ChecklistInput {
         approver: "院長".into(),
         expires: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
     });
-    // Firmware updated.
+    // Firmware updated, its telnet management stopped.
     input.devices[2].flags.clear();
+    input.devices[2].open_services.clear();
     input.devices[2].os = "FortiOS 7.2.10".into();
     input.restriction = ConnectionRestriction {
         applied: true,
@@ -174,8 +181,12 @@ fn broken_network_answers_no_with_actions() {
         services.evidence[0].rows[0][4],
         "不要なサービス（telnet/tcp/23）"
     );
+    // The VPN appliance's telnet is management open to anyone.
+    let restriction = &report.items[3];
+    assert_eq!(restriction.evidence[1].rows.len(), 1);
+    assert_eq!(restriction.evidence[1].rows[0][1], "VPN装置");
     // The unregistered device is outside the (empty) allowlist with everything else.
-    assert_eq!(report.items[3].evidence[1].rows.len(), 4);
+    assert_eq!(restriction.evidence[2].rows.len(), 4);
 }
 
 #[test]
@@ -243,6 +254,16 @@ fn each_rule_on_its_own() {
     let mut input = fixed();
     input.restriction.allowlist.clear();
     assert_eq!(evaluate_checklist(&input).items[3].answer, Answer::No);
+
+    // A network device answering telnet makes 2-⑬ いいえ even with the MAC filter recorded,
+    // and it is not counted in 2-⑫ (servers and PCs).
+    let mut input = fixed();
+    input.devices[2]
+        .flags
+        .push(flag(FlagKind::UnneededService, Some("telnet/tcp/23"), "x"));
+    let report = evaluate_checklist(&input);
+    assert_eq!(report.items[3].answer, Answer::No);
+    assert_eq!(report.items[2].answer, Answer::Yes);
 }
 
 /// Checks that every opened element is closed in order (void elements excepted).
