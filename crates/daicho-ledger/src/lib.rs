@@ -20,6 +20,7 @@ pub mod operator;
 pub mod ports;
 mod presence;
 pub mod query;
+pub mod restrictions;
 mod schema;
 mod store;
 pub mod time;

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -218,6 +218,22 @@ ALTER TABLE devices ADD COLUMN ledger_ip TEXT;
 ALTER TABLE devices ADD COLUMN computer_name TEXT;
 ";
 
+/// Version 3: the MAC allowlists applied on network devices (checklist 2-⑬), as the operator
+/// records them; `macs` is a JSON array of the admitted addresses.
+const V3: &str = r"
+CREATE TABLE restrictions (
+    id            INTEGER PRIMARY KEY,
+    place         TEXT NOT NULL,
+    applied_by    TEXT NOT NULL,
+    applied_on    TEXT NOT NULL,
+    note          TEXT NOT NULL DEFAULT '',
+    macs          TEXT NOT NULL,
+    recorded_at   TEXT NOT NULL,
+    withdrawn_at  TEXT
+);
+CREATE INDEX restrictions_active ON restrictions(place) WHERE withdrawn_at IS NULL;
+";
+
 /// Brings the database to [`LATEST`], refusing one written by a newer build.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -235,4 +251,40 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), LedgerError> {
         tracing::info!(version = from + 1, "database schema migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_database_is_upgraded_in_place_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // A database as version 2 left it, with a token in it.
+        conn.execute_batch(V1).unwrap();
+        conn.execute_batch(V2).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES ('a', 'agent', 'x', 't')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, LATEST);
+        let tokens: i64 = conn
+            .query_row("SELECT COUNT(*) FROM tokens", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tokens, 1);
+        conn.execute(
+            "INSERT INTO restrictions (place, applied_by, applied_on, macs, recorded_at)
+             VALUES ('SW', 'me', '2026-11-22', '[]', 't')",
+            [],
+        )
+        .unwrap();
+        // Running it again changes nothing.
+        migrate(&mut conn).unwrap();
+    }
 }
