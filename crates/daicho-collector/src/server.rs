@@ -30,6 +30,7 @@ use crate::metrics::{Metrics, Rejection};
 use crate::tls::{self, TlsError, TlsListener};
 
 mod files;
+mod restrictions;
 
 /// Largest body of an operator request (PATCH, merge, split).
 const OPERATOR_BODY_LIMIT: usize = 1024 * 1024;
@@ -138,6 +139,9 @@ async fn blocking<T: Send + 'static>(
 /// | `GET /api/v1/events?device&kind&since&after&limit` | operator | 200 `[EventRecord]` |
 /// | `GET /api/v1/ledger/export?format=csv\|xlsx&encoding=utf8\|cp932&registered_only&facility` | operator | 200 file, 400, 422 |
 /// | `GET /api/v1/reports/checklist?format=html\|xlsx&facility&restriction_applied&restriction_note` | operator | 200 file, 400 |
+/// | `GET /api/v1/allowlist/records?all` | operator | 200 `[RestrictionRecord]` |
+/// | `POST /api/v1/allowlist/records` `AppliedAllowlist` | operator | 201 `RestrictionRecord`, 400 |
+/// | `DELETE /api/v1/allowlist/records/{id}` | operator | 204, 400 |
 /// | `GET /healthz` | none | 200 / 503 [`Health`] |
 /// | `GET /metrics` | none | 200 Prometheus text |
 ///
@@ -163,6 +167,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/exceptions/{id}", delete(delete_exception))
         .route("/api/v1/ledger/export", get(files::ledger_export))
         .route("/api/v1/reports/checklist", get(files::checklist))
+        .route(
+            "/api/v1/allowlist/records",
+            get(restrictions::list).post(restrictions::record),
+        )
+        .route(
+            "/api/v1/allowlist/records/{id}",
+            delete(restrictions::withdraw),
+        )
         .layer(DefaultBodyLimit::max(OPERATOR_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(state.clone(), operator_auth));
     Router::new()
@@ -394,11 +406,11 @@ async fn list_devices(
     Ok(Json(page).into_response())
 }
 
-fn device_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, Failure> {
+fn path_id(path: Result<Path<i64>, PathRejection>) -> Result<i64, Failure> {
     path.map(|Path(id)| id).map_err(|_| {
         Failure::new(
             StatusCode::BAD_REQUEST,
-            "the device id in the path must be an integer",
+            "the id in the path must be an integer",
         )
     })
 }
@@ -407,7 +419,7 @@ async fn get_device(
     State(st): State<AppState>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Response, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let ledger = st.ledger.clone();
     let detail = blocking(move || ledger.device(id).map_err(Failure::from)).await?;
     Ok(Json(detail).into_response())
@@ -425,7 +437,7 @@ async fn patch_device(
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let patch: LedgerFieldsPatch = operator_body(body)?;
     let ledger = st.ledger.clone();
     let detail = blocking(move || ledger.update_ledger(id, &patch).map_err(Failure::from)).await?;
@@ -445,7 +457,7 @@ async fn merge_device(
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let req: MergeRequest = operator_body(body)?;
     let ledger = st.ledger.clone();
     let outcome =
@@ -466,7 +478,7 @@ async fn split_device(
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let req: SplitRequest = operator_body(body)?;
     let ledger = st.ledger.clone();
     let outcome =
@@ -497,7 +509,7 @@ async fn put_role(
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let req: RoleRequest = operator_body(body)?;
     let ledger = st.ledger.clone();
     let detail = blocking(move || {
@@ -543,7 +555,7 @@ async fn ack_alert(
     Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let ledger = st.ledger.clone();
     blocking(move || {
         ledger
@@ -592,7 +604,7 @@ async fn delete_exception(
     State(st): State<AppState>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
-    let id = device_id(path)?;
+    let id = path_id(path)?;
     let ledger = st.ledger.clone();
     blocking(move || {
         ledger

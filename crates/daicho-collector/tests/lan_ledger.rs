@@ -4,7 +4,7 @@
 //! devices imports from UTF-8 CSV, CP932 CSV and XLSX, the export re-imports to the same rows,
 //! and the checklist printed by headless Chromium moves from いいえ to はい as the LAN is fixed:
 //! the unregistered PC registered, telnet stopped and rescanned, exceptions recorded for the
-//! services that stay, the MAC restriction recorded.
+//! services that stay, the applied MAC allowlist recorded.
 //!
 //! The agent binary is `daicho-agent` beside this crate's binary (build it with
 //! `cargo build -p daicho-agent`; a workspace `cargo nextest run` does), or `$DAICHO_AGENT`.
@@ -147,9 +147,19 @@ fn print_checklist(html: &Path, dir: &Path, stem: &str) -> String {
     String::from_utf8(text.stdout).unwrap()
 }
 
-fn checklist(config: &Path, dir: &Path, stem: &str, extra: &[&str]) -> (String, String) {
+/// The HTML of one checklist item's section (`2-⑬`).
+fn section(dir: &Path, stem: &str, item: &str) -> String {
+    let html = std::fs::read_to_string(dir.join(format!("{stem}.html"))).unwrap();
+    let start = html
+        .find(&format!("<section id=\"item-{item}\">"))
+        .unwrap_or_else(|| panic!("{stem}.html has a section for {item}"));
+    let end = html[start..].find("</section>").unwrap();
+    html[start..start + end].to_owned()
+}
+
+fn checklist(config: &Path, dir: &Path, stem: &str) -> (String, String) {
     let html = dir.join(format!("{stem}.html"));
-    let mut args = vec![
+    let args = [
         "report",
         "checklist",
         "--format",
@@ -159,7 +169,6 @@ fn checklist(config: &Path, dir: &Path, stem: &str, extra: &[&str]) -> (String, 
         "--output",
         html.to_str().unwrap(),
     ];
-    args.extend(extra);
     let (out, _) = run(BIN, config, &args);
     ok(&out);
     let summary = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -275,7 +284,7 @@ fn lan_ledger_round_trip_and_the_checklist_moves_to_yes_as_the_lan_is_fixed() {
     }
 
     // Before: the PC is unregistered, services run, no restriction recorded.
-    let (before, text) = checklist(&config, dir.path(), "before", &[]);
+    let (before, text) = checklist(&config, dir.path(), "before");
     eprint!("before:\n{before}");
     assert!(before.contains("2-① いいえ"), "{before}");
     // Until the agent identifies services there is nothing for 2-⑫ to flag; once it does, the
@@ -287,6 +296,11 @@ fn lan_ledger_round_trip_and_the_checklist_moves_to_yes_as_the_lan_is_fixed() {
         eprintln!("NOTE: the agent reported no services; the 2-⑫ part is not exercised");
     }
     assert!(before.contains("2-⑬ いいえ"), "{before}");
+    // The switch's telnet is management anyone can reach: evidence against 2-⑬.
+    assert!(
+        section(dir.path(), "before", "2-⑬").contains("telnet/tcp/23"),
+        "the switch's telnet is listed under 2-⑬"
+    );
     assert!(
         text.contains("回答: いいえ") && text.contains(&unregistered.ip.to_string()),
         "{text}"
@@ -400,21 +414,33 @@ fn lan_ledger_round_trip_and_the_checklist_moves_to_yes_as_the_lan_is_fixed() {
     );
     drop(ledger);
 
-    // After: with the MAC restriction recorded, every item the LAN fixed reads はい.
-    let (after, text) = checklist(
+    // Fix 4: the allowlist is applied on the core switch and recorded.
+    let text = ok(&run(
+        BIN,
         &config,
-        dir.path(),
-        "after",
         &[
-            "--restriction-applied",
-            "--restriction-note",
-            "コアスイッチ ポートセキュリティ 2026/11/22 適用",
+            "allowlist",
+            "applied",
+            "--place",
+            "コアスイッチ SW-01",
+            "--by",
+            "情報システム担当",
+            "--note",
+            "ポートセキュリティ",
+            "--subnet",
+            "198.18.0.0/24",
         ],
-    );
+    )
+    .0);
+    assert!(text.contains("recorded restriction 1"), "{text}");
+
+    // After: every item the LAN fixed reads はい.
+    let (after, text) = checklist(&config, dir.path(), "after");
     eprint!("after ({recorded} exception(s)):\n{after}");
     assert!(after.contains("2-① はい"), "{after}");
     assert!(after.contains("2-⑫ はい"), "{after}");
     assert!(after.contains("2-⑬ はい"), "{after}");
+    assert!(!section(dir.path(), "after", "2-⑬").contains("telnet/tcp/23"));
     assert!(text.contains("回答: はい"), "{text}");
     if recorded > 0 {
         // The HTML holds the whole row; in the PDF's text, wrapped cells interleave, so only the

@@ -1,4 +1,5 @@
-//! `GET /api/v1/ledger/export` and `GET /api/v1/reports/checklist` over real loopback HTTP.
+//! `GET /api/v1/ledger/export`, `GET /api/v1/reports/checklist` and the applied-allowlist
+//! records (`/api/v1/allowlist/records`) over real loopback HTTP.
 
 use std::net::SocketAddr;
 
@@ -123,6 +124,87 @@ async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
     .await
     .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+
+    // The applied allowlist: recorded, listed, withdrawn.
+    let post = |body: serde_json::Value, token: &str| {
+        client
+            .post(format!("{base}/api/v1/allowlist/records"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let r = post(
+        serde_json::json!({"place": "無線LAN AP 2F", "applied_by": "山田", "applied_on": "2026-11-01"}),
+        &operator,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let record: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(record["macs"], serde_json::json!(["00:1b:21:00:00:0a"]));
+    assert_eq!(record["applied_on"], "2026-11-01");
+    let html = get("/api/v1/reports/checklist", &operator)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("無線LAN AP 2F（2026/11/01 適用、山田、1 件）"),
+        "{html}"
+    );
+    for (bad, needle) in [
+        (
+            serde_json::json!({"place": "", "applied_by": "山田"}),
+            "place",
+        ),
+        (
+            serde_json::json!({"place": "SW", "applied_by": "山田", "port": 1}),
+            "port",
+        ),
+        (
+            serde_json::json!({"place": "SW", "applied_by": "山田", "applied_on": "2026-02-30"}),
+            "applied_on",
+        ),
+    ] {
+        let r = post(bad, &operator).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let text = r.text().await.unwrap();
+        assert!(text.contains(needle), "{text}");
+    }
+    assert_eq!(
+        post(
+            serde_json::json!({"place": "SW", "applied_by": "x"}),
+            &agent
+        )
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+    let list: serde_json::Value = get("/api/v1/allowlist/records", &operator)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let id = list[0]["id"].as_i64().unwrap();
+    let delete = |id: i64| {
+        client
+            .delete(format!("{base}/api/v1/allowlist/records/{id}"))
+            .bearer_auth(&operator)
+            .send()
+    };
+    assert_eq!(delete(id).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(delete(id).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let list: serde_json::Value = get("/api/v1/allowlist/records?all=true", &operator)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list[0]["withdrawn_at"].is_string());
 
     // Agents may not read the ledger.
     let r = get("/api/v1/ledger/export", &agent).await.unwrap();

@@ -518,3 +518,123 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
     assert!(summary.contains("2-⑫ はい"), "{summary}");
     assert!(html.contains("検査装置の画像取込に必要") && html.contains("院長"));
 }
+
+#[test]
+fn the_applied_allowlist_is_recorded_and_goes_stale_when_a_device_is_registered_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let config = config(dir.path(), &db);
+    Ledger::open(&db, LedgerOptions::default())
+        .unwrap()
+        .ingest(&scan_report(false), None)
+        .unwrap();
+    let ledger_path = dir.path().join("l.csv");
+    std::fs::write(&ledger_path, csv_utf8(&ledger_rows(&known(), 40))).unwrap();
+    let import = |path: &Path| {
+        ok(&run(
+            BIN,
+            &config,
+            &["ledger", "import", path.to_str().unwrap(), "--apply"],
+        )
+        .0)
+    };
+    import(&ledger_path);
+    let checklist = || {
+        let (out, _) = run(BIN, &config, &["report", "checklist", "--format", "html"]);
+        let html = ok(&out);
+        (String::from_utf8_lossy(&out.stderr).into_owned(), html)
+    };
+    let applied = |on: &str| {
+        run(
+            BIN,
+            &config,
+            &[
+                "allowlist",
+                "applied",
+                "--place",
+                "コアスイッチ SW-01",
+                "--by",
+                "情報システム担当",
+                "--on",
+                on,
+                "--note",
+                "port-security",
+                "--subnet",
+                "198.18.0.0/24",
+            ],
+        )
+        .0
+    };
+
+    // Nothing recorded: 2-⑬ いいえ.
+    assert!(checklist().0.contains("2-⑬ いいえ"));
+    let text = ok(&applied("2026-11-20"));
+    assert!(
+        text.contains("recorded restriction 1: 11 MAC address(es) applied at コアスイッチ SW-01"),
+        "{text}"
+    );
+    // Recorded, but .15 is on the network and not in the list applied.
+    let (summary, html) = checklist();
+    assert!(summary.contains("2-⑬ いいえ"), "{summary}");
+    assert!(
+        html.contains(
+            "コアスイッチ SW-01（2026/11/20 適用、情報システム担当、11 件、port-security）"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("198.18.0.15"));
+
+    // .15 registered after the list was applied: still いいえ until the switch gets the new list.
+    let mut pc = ledger_rows(
+        &[Known {
+            ip: "198.18.0.15".into(),
+            mac: "00:1b:21:00:00:0f".into(),
+            name: "host-15".into(),
+            maker: "Lenovo".into(),
+            os: "Windows 11 Pro".into(),
+        }],
+        1,
+    );
+    pc[0][0] = "NW-9001".into();
+    let pc_path = dir.path().join("pc.csv");
+    std::fs::write(&pc_path, csv_utf8(&pc)).unwrap();
+    import(&pc_path);
+    let (summary, _) = checklist();
+    assert!(summary.contains("2-① はい"), "{summary}");
+    assert!(
+        summary.contains("2-⑬ いいえ"),
+        "the applied list is stale: {summary}"
+    );
+    let text = ok(&applied("2026-11-21"));
+    assert!(text.contains("recorded restriction 2: 12 MAC"), "{text}");
+    assert!(checklist().0.contains("2-⑬ はい"));
+
+    // The register keeps the replaced record.
+    let records = ok(&run(
+        BIN,
+        &config,
+        &["allowlist", "records", "--all", "--format", "json"],
+    )
+    .0);
+    let records: serde_json::Value = serde_json::from_str(&records).unwrap();
+    assert_eq!(records.as_array().unwrap().len(), 2);
+    assert_eq!(records[0]["id"], 2);
+    assert!(records[0]["withdrawn_at"].is_null());
+    assert!(records[1]["withdrawn_at"].is_string());
+    assert_eq!(records[1]["macs"].as_array().unwrap().len(), 11);
+    let table = ok(&run(BIN, &config, &["allowlist", "records"]).0);
+    assert_eq!(table.lines().count(), 2, "one active record:\n{table}");
+
+    // Bad statements are refused and change nothing; withdrawing makes 2-⑬ いいえ again.
+    let err = failed(&applied("2099-01-01"));
+    assert!(err.contains("future"), "{err}");
+    let err = failed(&applied("2026-13-01"));
+    assert!(err.contains("--on"), "{err}");
+    let err = failed(&run(BIN, &config, &["allowlist", "withdraw", "7"]).0);
+    assert!(
+        err.contains("no active restriction record with id 7"),
+        "{err}"
+    );
+    ok(&run(BIN, &config, &["allowlist", "withdraw", "2"]).0);
+    assert!(checklist().0.contains("2-⑬ いいえ"));
+}

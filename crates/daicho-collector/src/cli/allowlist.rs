@@ -1,7 +1,11 @@
 //! `allowlist export`: the registered devices' MAC addresses for checklist 2-⑬, per subnet, as
-//! a plain list, CSV, or configuration for YAMAHA RTX, Cisco IOS, ArubaOS-Switch or FreeRADIUS.
+//! a plain list, CSV, or configuration for YAMAHA RTX, Cisco IOS, ArubaOS-Switch or FreeRADIUS;
+//! `allowlist applied`, `records` and `withdraw`: the record of where such a list is applied.
 
+use std::io::Write as _;
 use std::path::PathBuf;
+
+use chrono::NaiveDate;
 
 use clap::{Args, Subcommand, ValueEnum};
 use daicho_ledger::Ledger;
@@ -12,8 +16,9 @@ use daicho_ledger_io::allowlist::{
 };
 use ipnet::IpNet;
 
-use super::CliError;
 use super::output::write_output;
+use super::{CliError, Format};
+use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
 
 /// `allowlist …`.
 #[derive(Debug, Subcommand)]
@@ -21,6 +26,44 @@ pub enum AllowlistCommand {
     /// Write the allowlist of registered devices (状態 廃棄 and rows without a MAC are left
     /// out and listed on stderr).
     Export(AllowlistArgs),
+    /// Record that the allowlist (as `export` writes it now) has been applied on a switch,
+    /// router or access point. The checklist's 2-⑬ is decided from these records; recording a
+    /// place again replaces its previous list.
+    Applied(AppliedArgs),
+    /// The record of applied allowlists.
+    Records {
+        /// Include withdrawn and replaced records.
+        #[arg(long)]
+        all: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Withdraw a record (the restriction was removed from the device).
+    Withdraw {
+        /// Record id.
+        id: i64,
+    },
+}
+
+/// Arguments of `allowlist applied`.
+#[derive(Debug, Args)]
+pub struct AppliedArgs {
+    /// Where it is applied (`コアスイッチ SW-01`, `無線LAN AP 2F`).
+    #[arg(long)]
+    pub place: String,
+    /// Who applied it.
+    #[arg(long)]
+    pub by: String,
+    /// The day it was applied, YYYY-MM-DD (today by default).
+    #[arg(long, value_name = "DATE")]
+    pub on: Option<NaiveDate>,
+    /// How it is applied (`port-security maximum 1, violation restrict`).
+    #[arg(long, default_value = "")]
+    pub note: String,
+    /// Only the registered devices of this subnet, as `export --subnet` (repeat).
+    #[arg(long = "subnet", value_name = "CIDR")]
+    pub subnets: Vec<IpNet>,
 }
 
 /// Arguments of `allowlist export`.
@@ -105,7 +148,74 @@ fn parse_interface(text: &str) -> Result<(IpNet, String), String> {
 
 /// Runs `allowlist …`.
 pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError> {
-    let AllowlistCommand::Export(args) = cmd;
+    match cmd {
+        AllowlistCommand::Export(args) => export(ledger, args),
+        AllowlistCommand::Applied(args) => {
+            let record = record_applied_allowlist(
+                ledger,
+                &AppliedAllowlist {
+                    place: args.place,
+                    applied_by: args.by,
+                    applied_on: args.on,
+                    note: args.note,
+                    subnets: args.subnets,
+                },
+                chrono::Utc::now(),
+            )?;
+            writeln!(
+                std::io::stdout().lock(),
+                "recorded restriction {}: {} MAC address(es) applied at {} on {}",
+                record.id,
+                record.macs.len(),
+                record.place,
+                record.applied_on
+            )?;
+            Ok(())
+        }
+        AllowlistCommand::Records { all, format } => {
+            let records = ledger.restrictions(!all)?;
+            let mut out = std::io::stdout().lock();
+            if format == Format::Json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&records).unwrap_or_default()
+                )?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "{:>4}  {:<10} {:>5}  {:<9} {:<16} PLACE",
+                "ID", "APPLIED", "MACS", "STATE", "BY"
+            )?;
+            for r in records {
+                let state = if r.withdrawn_at.is_some() {
+                    "withdrawn"
+                } else {
+                    "active"
+                };
+                writeln!(
+                    out,
+                    "{:>4}  {:<10} {:>5}  {:<9} {:<16} {}",
+                    r.id,
+                    r.applied_on,
+                    r.macs.len(),
+                    state,
+                    r.applied_by,
+                    r.place
+                )?;
+            }
+            Ok(())
+        }
+        AllowlistCommand::Withdraw { id } => {
+            ledger.withdraw_restriction(id, chrono::Utc::now())?;
+            writeln!(std::io::stdout().lock(), "withdrew restriction {id}")?;
+            Ok(())
+        }
+    }
+}
+
+fn export(ledger: &Ledger, args: AllowlistArgs) -> Result<(), CliError> {
     let list = build_allowlist(&ledger.ledger_rows()?, &args.subnets);
     let bytes = match args.format {
         AllowlistFormat::Plain => render_plain(&list).into_bytes(),
