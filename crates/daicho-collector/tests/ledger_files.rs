@@ -387,6 +387,12 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
         cisco.contains("GigabitEthernet1/0/1") && cisco.contains("001b.2100.000a"),
         "{cisco}"
     );
+    let (swx, _) = allow("yamaha-swx", &["--swx-port", "198.18.0.0/24=port1.3"]);
+    assert!(
+        swx.contains("interface port1.3\n port-security enable")
+            && swx.contains("port-security mac-address 001B.2100.000A forward port1.3 vlan 1"),
+        "{swx}"
+    );
     let (aruba, _) = allow("aruba", &[]);
     assert!(aruba.contains("001B21-00000A"), "{aruba}");
     let (radius, _) = allow("freeradius", &[]);

@@ -26,6 +26,12 @@
 //!   maps each subnet to the one access port its devices arrive on (typically the port towards
 //!   a Wi-Fi access point or an unmanaged switch, [`CiscoOptions::interfaces`]); subnets with no
 //!   port are written as `!` comment lines only.
+//! - [`render_yamaha_swx`]: YAMAHA SWX (SWX2310/SWX3220 series, the technical data's 「ポート
+//!   セキュリティ機能」): `interface PORT` / `port-security enable` on the access port, and one
+//!   global `port-security mac-address HHHH.HHHH.HHHH forward PORT vlan VID` per device. As with
+//!   Cisco, secure addresses belong to one port, so the operator maps each subnet to its port
+//!   ([`SwxOptions::ports`]); unmapped subnets are written as `!` comment lines only. A frame
+//!   from an address not registered on the port is discarded (the default violation action).
 //! - [`render_aruba_lma`]: ArubaOS-Switch (16.07/16.08 Access Security Guide, Local MAC
 //!   Authentication): `aaa port-access local-mac mac-group NAME`, `… mac-group NAME mac-addr
 //!   XXXXXX-XXXXXX` per device, `aaa port-access local-mac profile PROFILE vlan untagged VID`,
@@ -44,10 +50,6 @@
 //!
 //! MAC filtering is a weak control on its own (addresses can be copied); the manual says so
 //! too (2-⑬ 補足). It is evidence of 接続元制限, not a replacement for 802.1X.
-//!
-//! Not provided: YAMAHA SWX. Its port-security and MAC-authentication command syntax could not
-//! be confirmed from the documentation available while this was written, so no SWX output is
-//! generated rather than a guessed one.
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -381,17 +383,108 @@ fn is_plain_word(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "/.-_: ".contains(c))
 }
 
+/// The port the operator mapped `group`'s subnet to, if any.
+fn mapped_port<'a>(group: &AllowlistGroup, ports: &'a [(IpNet, String)]) -> Option<&'a str> {
+    let subnet = group.subnet?;
+    ports
+        .iter()
+        .find(|(net, _)| *net == subnet)
+        .map(|(_, port)| port.as_str())
+}
+
+/// The group's heading in a device configuration, in ASCII (consoles may not show Japanese).
+fn console_title(group: &AllowlistGroup) -> String {
+    group
+        .subnet
+        .map_or_else(|| "no subnet / no IP".to_owned(), |s| s.to_string())
+}
+
+/// For the port-bound formats: a group with no port is listed as `!` comments, not applied.
+fn write_unmapped(
+    out: &mut String,
+    group: &AllowlistGroup,
+    what: &str,
+    mac: fn(MacAddr) -> String,
+) {
+    let _ = writeln!(
+        out,
+        "! {}: {} devices not written, no {what} given for this subnet",
+        console_title(group),
+        group.entries.len()
+    );
+    for entry in &group.entries {
+        let _ = writeln!(out, "!   {}", mac(entry.mac));
+    }
+}
+
+/// Refuses an empty list and port names that could inject other commands.
+fn check_port_bound(
+    list: &Allowlist,
+    ports: &[(IpNet, String)],
+    what: &str,
+) -> Result<(), AllowlistError> {
+    if list.is_empty() {
+        return Err(AllowlistError::Empty);
+    }
+    if let Some((_, bad)) = ports.iter().find(|(_, p)| !is_plain_word(p)) {
+        return Err(AllowlistError::BadOption(format!("{what}「{bad}」")));
+    }
+    Ok(())
+}
+
+/// Options for the YAMAHA SWX output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwxOptions {
+    /// The access port each subnet's devices arrive on (`port1.1`).
+    pub ports: Vec<(IpNet, String)>,
+    /// The VLAN the devices are in.
+    pub vlan: u16,
+}
+
+/// YAMAHA SWX writes MACs as `HHHH.HHHH.HHHH` in upper case in its port-security examples.
+fn swx_mac(mac: MacAddr) -> String {
+    cisco_mac(mac).to_ascii_uppercase()
+}
+
+/// YAMAHA SWX port-security configuration (see the module docs for the syntax source).
+pub fn render_yamaha_swx(list: &Allowlist, options: &SwxOptions) -> Result<String, AllowlistError> {
+    check_port_bound(list, &options.ports, "port")?;
+    if !(1..=4094).contains(&options.vlan) {
+        return Err(AllowlistError::BadOption(format!("VLAN {}", options.vlan)));
+    }
+    let mut out =
+        String::from("! daicho MAC allowlist (checklist 2-13): YAMAHA SWX port security\n");
+    for group in &list.groups {
+        let Some(port) = mapped_port(group, &options.ports) else {
+            write_unmapped(&mut out, group, "port", swx_mac);
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "! {}: {} devices",
+            console_title(group),
+            group.entries.len()
+        );
+        let _ = writeln!(out, "interface {port}\n port-security enable\nexit");
+        for entry in &group.entries {
+            let _ = writeln!(
+                out,
+                "port-security mac-address {} forward {port} vlan {}",
+                swx_mac(entry.mac),
+                options.vlan
+            );
+        }
+        out.push_str("!\n");
+    }
+    Ok(out)
+}
+
 /// Cisco IOS port-security configuration (see the module docs for the syntax source).
 pub fn render_cisco_port_security(
     list: &Allowlist,
     options: &CiscoOptions,
 ) -> Result<String, AllowlistError> {
-    if list.is_empty() {
-        return Err(AllowlistError::Empty);
-    }
-    if let Some((_, bad)) = options.interfaces.iter().find(|(_, i)| !is_plain_word(i)) {
-        return Err(AllowlistError::BadOption(format!("interface「{bad}」")));
-    }
+    check_port_bound(list, &options.interfaces, "interface")?;
     let violation = match options.violation {
         CiscoViolation::Protect => "protect",
         CiscoViolation::Restrict => "restrict",
@@ -400,28 +493,16 @@ pub fn render_cisco_port_security(
     let mut out =
         String::from("! daicho MAC allowlist (checklist 2-13): Cisco IOS port security\n");
     for group in &list.groups {
-        let interface = group.subnet.and_then(|s| {
-            options
-                .interfaces
-                .iter()
-                .find(|(net, _)| *net == s)
-                .map(|(_, i)| i)
-        });
-        let title = group
-            .subnet
-            .map_or_else(|| "no subnet / no IP".to_owned(), |s| s.to_string());
-        let Some(interface) = interface else {
-            let _ = writeln!(
-                out,
-                "! {title}: {} devices not written, no interface given for this subnet",
-                group.entries.len()
-            );
-            for entry in &group.entries {
-                let _ = writeln!(out, "!   {}", cisco_mac(entry.mac));
-            }
+        let Some(interface) = mapped_port(group, &options.interfaces) else {
+            write_unmapped(&mut out, group, "interface", cisco_mac);
             continue;
         };
-        let _ = writeln!(out, "! {title}: {} devices", group.entries.len());
+        let _ = writeln!(
+            out,
+            "! {}: {} devices",
+            console_title(group),
+            group.entries.len()
+        );
         let _ = writeln!(out, "interface {interface}");
         out.push_str(" switchport mode access\n switchport port-security\n");
         let _ = writeln!(

@@ -1,5 +1,6 @@
 //! `allowlist export`: the registered devices' MAC addresses for checklist 2-⑬, per subnet, as
-//! a plain list, CSV, or configuration for YAMAHA RTX, Cisco IOS, ArubaOS-Switch or FreeRADIUS;
+//! a plain list, CSV, or configuration for YAMAHA RTX or SWX, Cisco IOS, ArubaOS-Switch or
+//! FreeRADIUS;
 //! `allowlist applied`, `records` and `withdraw`: the record of where such a list is applied.
 
 use std::io::Write as _;
@@ -10,9 +11,9 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use daicho_ledger::Ledger;
 use daicho_ledger_io::allowlist::{
-    ArubaOptions, CiscoOptions, CiscoViolation, RadiusMacFormat, RtxOptions, build_allowlist,
-    render_aruba_lma, render_cisco_port_security, render_csv, render_freeradius_users,
-    render_plain, render_yamaha_rtx,
+    ArubaOptions, CiscoOptions, CiscoViolation, RadiusMacFormat, RtxOptions, SwxOptions,
+    build_allowlist, render_aruba_lma, render_cisco_port_security, render_csv,
+    render_freeradius_users, render_plain, render_yamaha_rtx, render_yamaha_swx,
 };
 use ipnet::IpNet;
 
@@ -78,6 +79,12 @@ pub struct AllowlistArgs {
     /// Cisco: the access port of a subnet's devices, `SUBNET=IFACE` (repeat).
     #[arg(long = "cisco-interface", value_name = "SUBNET=IFACE", value_parser = parse_interface)]
     pub cisco_interfaces: Vec<(IpNet, String)>,
+    /// YAMAHA SWX: the access port of a subnet's devices, `SUBNET=PORT` (repeat).
+    #[arg(long = "swx-port", value_name = "SUBNET=PORT", value_parser = parse_interface)]
+    pub swx_ports: Vec<(IpNet, String)>,
+    /// YAMAHA SWX: the VLAN the devices are in.
+    #[arg(long, default_value_t = 1)]
+    pub swx_vlan: u16,
     /// YAMAHA RTX: the LAN interface.
     #[arg(long, default_value = "lan1")]
     pub rtx_interface: String,
@@ -114,6 +121,8 @@ pub enum AllowlistFormat {
     Csv,
     /// YAMAHA RTX `ethernet filter` commands.
     YamahaRtx,
+    /// YAMAHA SWX port security.
+    YamahaSwx,
     /// Cisco IOS port-security.
     Cisco,
     /// ArubaOS-Switch local MAC authentication.
@@ -226,6 +235,14 @@ fn export(ledger: &Ledger, args: AllowlistArgs) -> Result<(), CliError> {
                 interface: args.rtx_interface,
                 first_filter: args.rtx_first_filter,
                 last_filter: args.rtx_last_filter,
+            },
+        )?
+        .into_bytes(),
+        AllowlistFormat::YamahaSwx => render_yamaha_swx(
+            &list,
+            &SwxOptions {
+                ports: args.swx_ports,
+                vlan: args.swx_vlan,
             },
         )?
         .into_bytes(),

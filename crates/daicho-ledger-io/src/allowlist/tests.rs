@@ -179,6 +179,47 @@ fn cisco_port_security() {
 }
 
 #[test]
+fn yamaha_swx_port_security() {
+    let options = SwxOptions {
+        ports: vec![("192.168.1.0/24".parse().unwrap(), "port1.5".into())],
+        vlan: 10,
+    };
+    let out = render_yamaha_swx(&sample(), &options).unwrap();
+    let expected_block = "! 192.168.1.0/24: 3 devices\ninterface port1.5\n port-security enable\nexit\nport-security mac-address 001B.2100.0001 forward port1.5 vlan 10\nport-security mac-address 001B.2100.0003 forward port1.5 vlan 10\nport-security mac-address 001B.2100.0009 forward port1.5 vlan 10\n!\n";
+    assert!(out.contains(expected_block), "{out}");
+    assert!(
+        out.contains("! 192.168.2.0/24: 1 devices not written, no port given"),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines()
+            .filter(|l| !l.starts_with('!') && !l.starts_with(' '))
+            .filter(|l| !l.starts_with("port-security mac-address") || l.contains("forward port1.5"))
+            .count(),
+        5,
+        "one interface, its exit and three addresses, nothing else applied: {out}"
+    );
+    for (ports, vlan, needle) in [
+        (
+            vec![(
+                "192.168.1.0/24".parse().unwrap(),
+                "port1.1\nreload".to_owned(),
+            )],
+            1,
+            "port",
+        ),
+        (options.ports.clone(), 0, "VLAN 0"),
+    ] {
+        let err = render_yamaha_swx(&sample(), &SwxOptions { ports, vlan }).unwrap_err();
+        assert!(err.to_string().contains(needle), "{err}");
+    }
+    assert!(matches!(
+        render_yamaha_swx(&Allowlist::default(), &options),
+        Err(AllowlistError::Empty)
+    ));
+}
+
+#[test]
 fn aruba_local_mac_auth() {
     let options = ArubaOptions {
         vlan: 10,
