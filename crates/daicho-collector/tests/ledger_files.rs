@@ -5,7 +5,7 @@
 #[path = "support/ledger_files.rs"]
 mod support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use daicho_ledger::{Ledger, LedgerOptions};
@@ -87,6 +87,17 @@ fn known() -> Vec<Known> {
         .collect()
 }
 
+/// A collector database in `dir` holding one ingested [`scan_report`], and its config file.
+fn scanned_collector(dir: &Path, telnet: bool) -> (PathBuf, PathBuf) {
+    let db = dir.join("c.db");
+    let config = config(dir, &db);
+    Ledger::open(&db, LedgerOptions::default())
+        .unwrap()
+        .ingest(&scan_report(telnet), None)
+        .unwrap();
+    (db, config)
+}
+
 /// Everything a failed import must leave as it was.
 fn snapshot(db: &Path) -> (Vec<daicho_ledger_io::ExportRow>, usize) {
     let ledger = Ledger::open(db, LedgerOptions::default()).unwrap();
@@ -104,12 +115,7 @@ fn snapshot(db: &Path) -> (Vec<daicho_ledger_io::ExportRow>, usize) {
 #[test]
 fn a_300_row_ledger_imports_in_both_encodings_and_xlsx_and_the_export_reimports_to_the_same_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let config = config(dir.path(), &db);
-    Ledger::open(&db, LedgerOptions::default())
-        .unwrap()
-        .ingest(&scan_report(true), None)
-        .unwrap();
+    let (db, config) = scanned_collector(dir.path(), true);
 
     let mut rows = ledger_rows(&known(), 300);
     // One row without its MAC: matched by IP address + コンピュータ名.
@@ -263,12 +269,7 @@ fn a_300_row_ledger_imports_in_both_encodings_and_xlsx_and_the_export_reimports_
 #[test]
 fn bad_ledgers_are_refused_with_clear_errors_and_nothing_is_imported() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let config = config(dir.path(), &db);
-    Ledger::open(&db, LedgerOptions::default())
-        .unwrap()
-        .ingest(&scan_report(true), None)
-        .unwrap();
+    let (db, config) = scanned_collector(dir.path(), true);
     let rows = ledger_rows(&known(), 40);
     let before = snapshot(&db);
     let write = |name: &str, bytes: &[u8]| {
@@ -329,12 +330,7 @@ fn bad_ledgers_are_refused_with_clear_errors_and_nothing_is_imported() {
 #[test]
 fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let config = config(dir.path(), &db);
-    Ledger::open(&db, LedgerOptions::default())
-        .unwrap()
-        .ingest(&scan_report(true), None)
-        .unwrap();
+    let (db, config) = scanned_collector(dir.path(), true);
     let rows = ledger_rows(&known(), 40);
     let ledger_path = dir.path().join("l.csv");
     std::fs::write(&ledger_path, csv_utf8(&rows)).unwrap();
@@ -528,12 +524,7 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
 #[test]
 fn the_applied_allowlist_is_recorded_and_goes_stale_when_a_device_is_registered_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let config = config(dir.path(), &db);
-    Ledger::open(&db, LedgerOptions::default())
-        .unwrap()
-        .ingest(&scan_report(false), None)
-        .unwrap();
+    let (_, config) = scanned_collector(dir.path(), false);
     let ledger_path = dir.path().join("l.csv");
     std::fs::write(&ledger_path, csv_utf8(&ledger_rows(&known(), 40))).unwrap();
     let import = |path: &Path| {

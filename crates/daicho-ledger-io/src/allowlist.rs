@@ -446,17 +446,20 @@ fn swx_mac(mac: MacAddr) -> String {
     cisco_mac(mac).to_ascii_uppercase()
 }
 
-/// YAMAHA SWX port-security configuration (see the module docs for the syntax source).
-pub fn render_yamaha_swx(list: &Allowlist, options: &SwxOptions) -> Result<String, AllowlistError> {
-    check_port_bound(list, &options.ports, "port")?;
-    if !(1..=4094).contains(&options.vlan) {
-        return Err(AllowlistError::BadOption(format!("VLAN {}", options.vlan)));
-    }
-    let mut out =
-        String::from("! daicho MAC allowlist (checklist 2-13): YAMAHA SWX port security\n");
+/// The frame of the port-bound formats (SWX, Cisco): a `!` title line, then per group either
+/// `block` for the port the subnet is mapped to, or the group as comments when it has none.
+fn render_port_bound(
+    title: &str,
+    list: &Allowlist,
+    ports: &[(IpNet, String)],
+    what: &str,
+    mac: fn(MacAddr) -> String,
+    block: impl Fn(&mut String, &str, &AllowlistGroup),
+) -> String {
+    let mut out = format!("! daicho MAC allowlist (checklist 2-13): {title}\n");
     for group in &list.groups {
-        let Some(port) = mapped_port(group, &options.ports) else {
-            write_unmapped(&mut out, group, "port", swx_mac);
+        let Some(port) = mapped_port(group, ports) else {
+            write_unmapped(&mut out, group, what, mac);
             continue;
         };
         let _ = writeln!(
@@ -465,18 +468,36 @@ pub fn render_yamaha_swx(list: &Allowlist, options: &SwxOptions) -> Result<Strin
             console_title(group),
             group.entries.len()
         );
-        let _ = writeln!(out, "interface {port}\n port-security enable\nexit");
-        for entry in &group.entries {
-            let _ = writeln!(
-                out,
-                "port-security mac-address {} forward {port} vlan {}",
-                swx_mac(entry.mac),
-                options.vlan
-            );
-        }
+        block(&mut out, port, group);
         out.push_str("!\n");
     }
-    Ok(out)
+    out
+}
+
+/// YAMAHA SWX port-security configuration (see the module docs for the syntax source).
+pub fn render_yamaha_swx(list: &Allowlist, options: &SwxOptions) -> Result<String, AllowlistError> {
+    check_port_bound(list, &options.ports, "port")?;
+    if !(1..=4094).contains(&options.vlan) {
+        return Err(AllowlistError::BadOption(format!("VLAN {}", options.vlan)));
+    }
+    Ok(render_port_bound(
+        "YAMAHA SWX port security",
+        list,
+        &options.ports,
+        "port",
+        swx_mac,
+        |out, port, group| {
+            let _ = writeln!(out, "interface {port}\n port-security enable\nexit");
+            for entry in &group.entries {
+                let _ = writeln!(
+                    out,
+                    "port-security mac-address {} forward {port} vlan {}",
+                    swx_mac(entry.mac),
+                    options.vlan
+                );
+            }
+        },
+    ))
 }
 
 /// Cisco IOS port-security configuration (see the module docs for the syntax source).
@@ -490,37 +511,30 @@ pub fn render_cisco_port_security(
         CiscoViolation::Restrict => "restrict",
         CiscoViolation::Shutdown => "shutdown",
     };
-    let mut out =
-        String::from("! daicho MAC allowlist (checklist 2-13): Cisco IOS port security\n");
-    for group in &list.groups {
-        let Some(interface) = mapped_port(group, &options.interfaces) else {
-            write_unmapped(&mut out, group, "interface", cisco_mac);
-            continue;
-        };
-        let _ = writeln!(
-            out,
-            "! {}: {} devices",
-            console_title(group),
-            group.entries.len()
-        );
-        let _ = writeln!(out, "interface {interface}");
-        out.push_str(" switchport mode access\n switchport port-security\n");
-        let _ = writeln!(
-            out,
-            " switchport port-security maximum {}",
-            group.entries.len()
-        );
-        let _ = writeln!(out, " switchport port-security violation {violation}");
-        for entry in &group.entries {
+    Ok(render_port_bound(
+        "Cisco IOS port security",
+        list,
+        &options.interfaces,
+        "interface",
+        cisco_mac,
+        |out, interface, group| {
+            let _ = writeln!(out, "interface {interface}");
+            out.push_str(" switchport mode access\n switchport port-security\n");
             let _ = writeln!(
                 out,
-                " switchport port-security mac-address {}",
-                cisco_mac(entry.mac)
+                " switchport port-security maximum {}",
+                group.entries.len()
             );
-        }
-        out.push_str("!\n");
-    }
-    Ok(out)
+            let _ = writeln!(out, " switchport port-security violation {violation}");
+            for entry in &group.entries {
+                let _ = writeln!(
+                    out,
+                    " switchport port-security mac-address {}",
+                    cisco_mac(entry.mac)
+                );
+            }
+        },
+    ))
 }
 
 /// Options for the ArubaOS-Switch output.
