@@ -114,6 +114,22 @@ fn bad_json(e: &ModelError) -> Failure {
     Failure::new(StatusCode::BAD_REQUEST, e.to_string())
 }
 
+/// Runs `work` on the ledger off the async threads; a ledger error becomes its HTTP answer.
+async fn on_ledger<T: Send + 'static>(
+    st: &AppState,
+    work: impl FnOnce(&Ledger) -> Result<T, LedgerError> + Send + 'static,
+) -> Result<T, Failure> {
+    let ledger = Arc::clone(&st.ledger);
+    blocking(move || work(&ledger).map_err(Failure::from)).await
+}
+
+/// The query string, or 400 naming what is wrong with it.
+fn query_of<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))
+}
+
 /// Runs blocking ledger work off the async threads.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
@@ -400,9 +416,8 @@ async fn list_devices(
     State(st): State<AppState>,
     query: Result<Query<DeviceFilter>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(filter) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
-    let ledger = st.ledger.clone();
-    let page = blocking(move || ledger.list_devices(&filter).map_err(Failure::from)).await?;
+    let filter = query_of(query)?;
+    let page = on_ledger(&st, move |ledger| ledger.list_devices(&filter)).await?;
     Ok(Json(page).into_response())
 }
 
@@ -420,8 +435,7 @@ async fn get_device(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
-    let ledger = st.ledger.clone();
-    let detail = blocking(move || ledger.device(id).map_err(Failure::from)).await?;
+    let detail = on_ledger(&st, move |ledger| ledger.device(id)).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -439,8 +453,7 @@ async fn patch_device(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let patch: LedgerFieldsPatch = operator_body(body)?;
-    let ledger = st.ledger.clone();
-    let detail = blocking(move || ledger.update_ledger(id, &patch).map_err(Failure::from)).await?;
+    let detail = on_ledger(&st, move |ledger| ledger.update_ledger(id, &patch)).await?;
     Ok(Json(detail).into_response())
 }
 
@@ -459,9 +472,7 @@ async fn merge_device(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: MergeRequest = operator_body(body)?;
-    let ledger = st.ledger.clone();
-    let outcome =
-        blocking(move || ledger.merge_devices(id, req.from).map_err(Failure::from)).await?;
+    let outcome = on_ledger(&st, move |ledger| ledger.merge_devices(id, req.from)).await?;
     Ok(Json(outcome).into_response())
 }
 
@@ -480,9 +491,7 @@ async fn split_device(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: SplitRequest = operator_body(body)?;
-    let ledger = st.ledger.clone();
-    let outcome =
-        blocking(move || ledger.split_device(id, &req.macs).map_err(Failure::from)).await?;
+    let outcome = on_ledger(&st, move |ledger| ledger.split_device(id, &req.macs)).await?;
     Ok((StatusCode::CREATED, Json(outcome)).into_response())
 }
 
@@ -490,9 +499,8 @@ async fn list_events(
     State(st): State<AppState>,
     query: Result<Query<EventFilter>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(filter) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
-    let ledger = st.ledger.clone();
-    let events = blocking(move || ledger.events(&filter).map_err(Failure::from)).await?;
+    let filter = query_of(query)?;
+    let events = on_ledger(&st, move |ledger| ledger.events(&filter)).await?;
     Ok(Json(events).into_response())
 }
 
@@ -511,13 +519,9 @@ async fn put_role(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: RoleRequest = operator_body(body)?;
-    let ledger = st.ledger.clone();
-    let detail = blocking(move || {
-        {
-            ledger.set_role(id, req.role.as_deref(), chrono::Utc::now())?;
-            ledger.device(id)
-        }
-        .map_err(Failure::from)
+    let detail = on_ledger(&st, move |ledger| {
+        ledger.set_role(id, req.role.as_deref(), chrono::Utc::now())?;
+        ledger.device(id)
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -538,13 +542,10 @@ async fn list_alerts(
     State(st): State<AppState>,
     query: Result<Query<AlertQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(q) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
-    let ledger = st.ledger.clone();
+    let q = query_of(query)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let alerts = blocking(move || {
-        ledger
-            .alerts(q.open.unwrap_or(true), limit)
-            .map_err(Failure::from)
+    let alerts = on_ledger(&st, move |ledger| {
+        ledger.alerts(q.open.unwrap_or(true), limit)
     })
     .await?;
     Ok(Json(alerts).into_response())
@@ -556,11 +557,8 @@ async fn ack_alert(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
-    let ledger = st.ledger.clone();
-    blocking(move || {
-        ledger
-            .acknowledge_alert(id, &token.name, chrono::Utc::now())
-            .map_err(Failure::from)
+    on_ledger(&st, move |ledger| {
+        ledger.acknowledge_alert(id, &token.name, chrono::Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -578,9 +576,8 @@ async fn list_exceptions(
     State(st): State<AppState>,
     query: Result<Query<ExceptionQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(q) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
-    let ledger = st.ledger.clone();
-    let list = blocking(move || ledger.exceptions(q.device).map_err(Failure::from)).await?;
+    let q = query_of(query)?;
+    let list = on_ledger(&st, move |ledger| ledger.exceptions(q.device)).await?;
     Ok(Json(list).into_response())
 }
 
@@ -589,11 +586,8 @@ async fn post_exception(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let new: NewException = operator_body(body)?;
-    let ledger = st.ledger.clone();
-    let id = blocking(move || {
-        ledger
-            .add_exception(&new, chrono::Utc::now())
-            .map_err(Failure::from)
+    let id = on_ledger(&st, move |ledger| {
+        ledger.add_exception(&new, chrono::Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -605,11 +599,8 @@ async fn delete_exception(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
-    let ledger = st.ledger.clone();
-    blocking(move || {
-        ledger
-            .revoke_exception(id, chrono::Utc::now())
-            .map_err(Failure::from)
+    on_ledger(&st, move |ledger| {
+        ledger.revoke_exception(id, chrono::Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -617,8 +608,7 @@ async fn delete_exception(
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {
-    let ledger = st.ledger.clone();
-    let ok = blocking(move || ledger.ping().map_err(Failure::from)).await;
+    let ok = on_ledger(&st, Ledger::ping).await;
     let version = env!("CARGO_PKG_VERSION").to_owned();
     match ok {
         Ok(()) => Json(Health {

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{AppState, Failure, blocking, operator_body, path_id};
+use super::{AppState, Failure, on_ledger, operator_body, path_id, query_of};
 use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
 
 /// `GET /api/v1/allowlist/records` query.
@@ -26,9 +26,8 @@ pub(super) async fn list(
     State(st): State<AppState>,
     query: Result<Query<RecordsQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let Query(q) = query.map_err(|r| Failure::new(StatusCode::BAD_REQUEST, r.body_text()))?;
-    let ledger = st.ledger.clone();
-    let records = blocking(move || ledger.restrictions(!q.all).map_err(Failure::from)).await?;
+    let q = query_of(query)?;
+    let records = on_ledger(&st, move |ledger| ledger.restrictions(!q.all)).await?;
     Ok(Json(records).into_response())
 }
 
@@ -38,9 +37,8 @@ pub(super) async fn record(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let applied: AppliedAllowlist = operator_body(body)?;
-    let ledger = st.ledger.clone();
-    let record = blocking(move || {
-        record_applied_allowlist(&ledger, &applied, chrono::Utc::now()).map_err(Failure::from)
+    let record = on_ledger(&st, move |ledger| {
+        record_applied_allowlist(ledger, &applied, chrono::Utc::now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
@@ -52,11 +50,8 @@ pub(super) async fn withdraw(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
-    let ledger = st.ledger.clone();
-    blocking(move || {
-        ledger
-            .withdraw_restriction(id, chrono::Utc::now())
-            .map_err(Failure::from)
+    on_ledger(&st, move |ledger| {
+        ledger.withdraw_restriction(id, chrono::Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
