@@ -1,40 +1,20 @@
 //! Checklist flags and alerts through the real server: pushes over loopback HTTP, alerts to a
 //! webhook receiver and an SMTP sink run by the test, operator actions over the API.
 
+#[path = "support/webhook.rs"]
+mod webhook;
+
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
-use axum::http::StatusCode as AxumStatus;
 use chrono::Utc;
-use daicho_alert::AlertMessage;
 use daicho_alert::test_support::SmtpSink;
 use daicho_collector::{Config, Server};
 use daicho_ledger::{DeviceFilter, Ledger, Role};
 use daicho_model::{AgentInfo, Host, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service};
 use reqwest::StatusCode;
-
-type Hooks = Arc<Mutex<Vec<AlertMessage>>>;
-
-async fn webhook_receiver() -> (String, Hooks) {
-    let hooks: Hooks = Arc::default();
-    let store = Arc::clone(&hooks);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |Json(m): Json<AlertMessage>| {
-            let store = Arc::clone(&store);
-            async move {
-                store.lock().unwrap().push(m);
-                AxumStatus::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, hooks)
-}
+use webhook::{Hooks, webhook_receiver};
 
 struct Running {
     _dir: tempfile::TempDir,

@@ -5,22 +5,22 @@
 //! whose ground truth has them (the FortiOS 6.0.4 appliance, the old OpenSSH and IIS hosts,
 //! telnet/FTP/VNC/RDP/SNMP-public) and on no other host.
 
+#[path = "support/webhook.rs"]
+mod webhook;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::http::StatusCode as AxumStatus;
 use chrono::Utc;
-use daicho_alert::AlertMessage;
 use daicho_alert::test_support::SmtpSink;
 use daicho_collector::{Config, Server};
 use daicho_ledger::{DeviceFilter, Role};
 use daicho_model::{OsFamily, OsGuess, ScanReport};
 use daicho_policy::os_lifecycle::lifecycle;
 use daicho_testlan::{TestLan, require_root, unique_id};
+use webhook::webhook_receiver;
 
 const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
 /// The ports the scans cover: every service the LAN runs that a flag rule concerns, and the
@@ -38,27 +38,6 @@ fn agent_binary() -> PathBuf {
         path.display()
     );
     path
-}
-
-type Hooks = Arc<Mutex<Vec<AlertMessage>>>;
-
-async fn webhook_receiver() -> (String, Hooks) {
-    let hooks: Hooks = Arc::default();
-    let store = Arc::clone(&hooks);
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |Json(m): Json<AlertMessage>| {
-            let store = Arc::clone(&store);
-            async move {
-                store.lock().unwrap().push(m);
-                AxumStatus::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, hooks)
 }
 
 fn scan(lan: &TestLan, dir: &Path, n: usize) -> ScanReport {
