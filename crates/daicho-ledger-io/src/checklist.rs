@@ -580,10 +580,24 @@ fn services_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
         })
         .collect();
     let unneeded = flag_rows(&flagged, &[FlagKind::UnneededService]);
+    // Only a device seen on the network has observed services; listing ledger-only devices with
+    // empty service lists would bury the evidence.
+    let seen: Vec<&ChecklistDevice> = in_scope
+        .iter()
+        .filter(|d| d.last_seen.is_some())
+        .copied()
+        .collect();
     let mut findings = vec![format!(
-        "サーバ・端末PC（種別不明を含む）{} 台の開放サービスを確認しました。",
-        in_scope.len()
+        "サーバ・端末PC（種別不明を含む）{} 台のうち、ネットワーク上で確認した {} 台の開放サービスを確認しました。",
+        in_scope.len(),
+        seen.len()
     )];
+    if seen.len() < in_scope.len() {
+        findings.push(format!(
+            "台帳にあってネットワーク上で確認できていない {} 台は、開放サービスを確認できていません。",
+            in_scope.len() - seen.len()
+        ));
+    }
     let mut actions = Vec::new();
     if !unneeded.is_empty() {
         findings.push(format!(
@@ -617,9 +631,9 @@ fn services_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
                 rows: exceptions,
             },
             Evidence {
-                caption: "対象機器の開放サービス".into(),
+                caption: "ネットワーク上で確認した対象機器の開放サービス".into(),
                 headers: strings(["管理番号", "コンピュータ名", "IPアドレス", "種別", "開放サービス"]),
-                rows: in_scope
+                rows: seen
                     .iter()
                     .map(|d| {
                         vec![

@@ -238,6 +238,24 @@ fn each_rule_on_its_own() {
         .push(flag(FlagKind::UnneededService, Some("telnet/tcp/23"), "x"));
     assert_eq!(evaluate_checklist(&input).items[2].answer, Answer::Yes);
 
+    // A ledger-only device (never seen) is counted but not listed with empty services.
+    let mut input = fixed();
+    input.devices[0].last_seen = None;
+    let services = &evaluate_checklist(&input).items[2];
+    assert_eq!(
+        services.evidence[2].rows.len(),
+        2,
+        "the server and the newly registered PC"
+    );
+    assert!(
+        services
+            .findings
+            .iter()
+            .any(|f| f.contains("確認できていない 1 台")),
+        "{:?}",
+        services.findings
+    );
+
     // A disposed device's EOL OS does not count.
     let mut input = fixed();
     input.devices[0]
