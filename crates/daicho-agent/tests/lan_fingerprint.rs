@@ -3,13 +3,12 @@
 //! medical safe mode seen on the wire. Needs root (CI runs as root); each test brings up its own
 //! LAN. The agent runs inside the LAN's scanner namespace.
 
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use daicho_model::ScanReport;
-use daicho_testlan::{TestLan, require_root, unique_id};
+use daicho_testlan::{Capture, TestLan, require_root, unique_id};
 
 /// A private copy of the agent binary (the target directory may be shared and rebuilt).
 fn agent() -> PathBuf {
@@ -221,96 +220,9 @@ fn hostile_services_cannot_hold_or_crash_the_scan() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Starts tcpdump in `ns`, writing to `file`, once it is capturing.
-fn start_capture(lan: &TestLan, ns: &str, file: &Path) -> Child {
-    let mut child = lan
-        .command_in(ns, "tcpdump")
-        .unwrap()
-        // Immediate mode: without it libpcap hands packets over in blocks up to a second old,
-        // so the end marker (see `stop_capture`) would take that long to show up.
-        .args(["-i", "eth0", "--immediate-mode"])
-        .args(["-U", "-n", "-Z", "root", "-w"])
-        .arg(file)
-        .arg("tcp")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    let mut err = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("listening on") {
-        let n = std::io::Read::read(&mut err, &mut buf).unwrap();
-        assert!(n > 0, "tcpdump ended: {}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    child
-}
-
-/// Port of the end marker: nothing listens there, the connect is refused at once.
-const MARKER_PORT: u16 = 9;
-
-/// Stops a capture of `start_capture` on host `ip` once it has written everything that reached
-/// the host so far.
-///
-/// tcpdump drops the packets it has not yet written when it is interrupted (up to a second of
-/// them without immediate mode: the end of the scan, e.g. the connect to modality-ct:11112,
-/// late in the port list). So first a marker connect from the router, which the scanner's
-/// segments never include, goes to the host; tcpdump writes in arrival order, so once the
-/// marker is in the file, everything the scan sent before it is too.
-fn stop_capture(lan: &TestLan, mut child: Child, file: &Path, ip: Ipv4Addr) {
-    let router = &lan.truth().router;
-    let target = format!("exec 3<>/dev/tcp/{ip}/{MARKER_PORT}");
-    // Refused (nothing listens) is the expected outcome: only the SYN matters.
-    let _ = lan
-        .command_in(&router.ns, "timeout")
-        .unwrap()
-        .args(["5", "bash", "-c", &target])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    let marker = format!(
-        "tcp and src host {} and dst host {ip} and dst port {MARKER_PORT}",
-        router.lan_ip
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = Command::new("tcpdump")
-            .arg("-r")
-            .arg(file)
-            .args(["-n", &marker])
-            .stderr(Stdio::null())
-            .output()
-            .unwrap();
-        if !out.stdout.is_empty() {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}: the end marker never reached the capture",
-            file.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-}
-
 /// (destination port, payload length, first payload byte) of every TCP segment the scanner sent.
 fn payloads_from_scanner(file: &Path) -> Vec<(u16, usize, Option<u8>)> {
-    let out = Command::new("tcpdump")
-        .arg("-r")
-        .arg(file)
-        .args(["-n", "-x", "src host 198.18.0.2"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = daicho_testlan::capture::read(file, "src host 198.18.0.2", &["-x"]).unwrap();
     let mut segments = Vec::new();
     let mut current: Option<(u16, usize)> = None;
     let mut hex = String::new();
@@ -366,25 +278,24 @@ fn medical_hosts_get_connects_only_unless_opted_in() {
         ("modality-ct", 11112),
         ("monitor-gw", 2575),
     ];
-    let (namespaces, ips): (Vec<String>, Vec<Ipv4Addr>) = watched
+    let namespaces: Vec<String> = watched
         .iter()
         .map(|(name, _)| {
-            let host = lan
-                .truth()
+            lan.truth()
                 .host_by_name(name)
-                .unwrap_or_else(|| panic!("{name} in the truth"));
-            (host.ns.clone(), host.ip)
+                .unwrap_or_else(|| panic!("{name} in the truth"))
+                .ns
+                .clone()
         })
-        .unzip();
+        .collect();
 
     for opted_in in [false, true] {
-        let caps: Vec<(PathBuf, Child)> = namespaces
+        let caps: Vec<Capture> = namespaces
             .iter()
             .enumerate()
             .map(|(i, ns)| {
                 let file = dir.join(format!("{i}-{opted_in}.pcap"));
-                let child = start_capture(&lan, ns, &file);
-                (file, child)
+                lan.capture(ns, &file, &[], Some("tcp")).unwrap()
             })
             .collect();
         let out = dir.join(format!("report-{opted_in}.json"));
@@ -396,9 +307,8 @@ fn medical_hosts_get_connects_only_unless_opted_in() {
         }
         let (report, _, _, _) = scan(&lan, &args, &out);
         let mut all = Vec::new();
-        for ((file, child), ip) in caps.into_iter().zip(&ips) {
-            stop_capture(&lan, child, &file, *ip);
-            all.push(payloads_from_scanner(&file));
+        for capture in caps {
+            all.push(payloads_from_scanner(&capture.stop(&lan).unwrap()));
         }
         for ((name, port), segments) in watched.iter().zip(&all) {
             let to_port: Vec<_> = segments.iter().filter(|s| s.0 == *port).collect();

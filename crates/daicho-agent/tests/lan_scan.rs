@@ -6,8 +6,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output, Stdio};
 
 use daicho_model::ScanReport;
 use daicho_testlan::{Role, Segment, TestLan, require_root, unique_id};
@@ -142,51 +141,10 @@ fn routed_hosts_found_by_icmp_and_tcp() {
     assert!(report.methods.iter().any(|m| m == "icmp"));
 }
 
-/// Starts tcpdump in `ns` writing to `file`, and waits until it is capturing.
-fn start_capture(lan: &TestLan, ns: &str, file: &Path, extra: &[&str]) -> Child {
-    let mut child = lan
-        .command_in(ns, "tcpdump")
-        .unwrap()
-        // -Z root: write the file as root (no privilege drop), so any directory works.
-        .args(["-i", "eth0", "-U", "-n", "-Z", "root", "-w"])
-        .arg(file)
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    // tcpdump prints "listening on" once the capture is open. Keep reading its stderr until
-    // it exits: a closed pipe would kill it at its next message, losing the capture.
-    let mut err = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut buf = [0u8; 256];
-    while !String::from_utf8_lossy(&seen).contains("listening on") {
-        let n = std::io::Read::read(&mut err, &mut buf).unwrap();
-        assert!(n > 0, "tcpdump ended: {}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    child
-}
-
-fn stop_capture(mut child: Child) {
-    // SIGINT lets tcpdump flush its file.
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    child.wait().unwrap();
-}
-
 /// Decoded capture: (timestamp seconds, source MAC, destination MAC, description).
 fn read_capture(file: &Path) -> Vec<(f64, String, String, String)> {
-    let out = Command::new("tcpdump")
-        .args(["-r"])
-        .arg(file)
-        .args(["-n", "-e", "-tt"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
+    daicho_testlan::capture::read(file, "", &["-e", "-tt"])
+        .unwrap()
         .lines()
         .filter_map(|l| {
             // "1700000000.123456 aa:bb:.. > cc:dd:.., ethertype ARP (0x0806), length 60: Request who-has ..."
@@ -211,7 +169,7 @@ fn excluded_host_receives_no_packet() {
         .expect("the endoscope host");
     let dir = tempdir();
     let pcap = dir.join("victim.pcap");
-    let capture = start_capture(&lan, &victim.ns, &pcap, &[]);
+    let capture = lan.capture(&victim.ns, &pcap, &[], None).unwrap();
     let report = scan_json(
         &lan,
         &[
@@ -221,8 +179,7 @@ fn excluded_host_receives_no_packet() {
             &victim.ip.to_string(),
         ],
     );
-    std::thread::sleep(Duration::from_millis(300));
-    stop_capture(capture);
+    capture.stop(&lan).unwrap();
     assert!(report.hosts.iter().all(|h| v4(h.ip) != victim.ip));
     assert_eq!(report.scope.exclude, vec![victim.ip.to_string()]);
     let frames = read_capture(&pcap);
@@ -266,7 +223,9 @@ fn packet_rate_never_above_the_limits() {
     let dir = tempdir();
     let pcap = dir.join("scanner.pcap");
     let (rate, per_host) = (150.0, 2.0);
-    let capture = start_capture(&lan, lan.scanner_ns(), &pcap, &["-Q", "out"]);
+    let capture = lan
+        .capture(lan.scanner_ns(), &pcap, &["-Q", "out"], None)
+        .unwrap();
     let report = scan_json(
         &lan,
         &[
@@ -278,8 +237,7 @@ fn packet_rate_never_above_the_limits() {
             &per_host.to_string(),
         ],
     );
-    std::thread::sleep(Duration::from_millis(300));
-    stop_capture(capture);
+    capture.stop(&lan).unwrap();
     assert!(report.hosts.len() >= 120);
     // Everything the scanner sent except the kernel's answers to others' ARP requests.
     let sent: Vec<_> = read_capture(&pcap)

@@ -19,6 +19,9 @@ pub enum LanError {
         /// The id given.
         id: String,
     },
+    /// A packet capture could not be started or stopped cleanly.
+    #[error("capture: {0}")]
+    Capture(String),
     /// A program could not be started at all.
     #[error("cannot run {program}: {source}")]
     Spawn {

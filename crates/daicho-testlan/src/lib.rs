@@ -3,7 +3,8 @@
 //!
 //! [`TestLan::up`] builds a LAN and returns a guard that tears it down when dropped;
 //! [`TestLan::truth`] is its ground truth (`/run/daicho-lan/ID/truth.json`) as typed structs;
-//! [`TestLan::command_in`] runs a program inside one of its namespaces (normally the scanner).
+//! [`TestLan::command_in`] runs a program inside one of its namespaces (normally the scanner);
+//! [`TestLan::capture`] records what reaches a namespace, without losing the end ([`capture`]).
 //! Every LAN lives in namespaces named `dl-ID-*`, so tests using distinct ids
 //! ([`unique_id`]) run in parallel. The LAN needs root.
 //!
@@ -18,12 +19,14 @@
 //! # Ok::<(), daicho_testlan::LanError>(())
 //! ```
 
+pub mod capture;
 mod error;
 mod lan;
 mod netns;
 pub mod probe;
 mod truth;
 
+pub use capture::Capture;
 pub use error::LanError;
 pub use lan::{RecordedProcess, TestLan, lan_script, repo_root, unique_id};
 pub use netns::{namespaces_with_prefix, processes_in_namespaces, require_root};

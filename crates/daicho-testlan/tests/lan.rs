@@ -639,3 +639,63 @@ fn a_full_slash24_comes_up_and_every_host_answers_arp() {
         Vec::<String>::new()
     );
 }
+
+#[test]
+fn a_capture_keeps_the_last_packet_and_not_its_marker() {
+    need_root();
+    let lan = TestLan::up(&unique_id('c'), None).expect("LAN up");
+    let dir = tempfile_dir();
+    let router = lan.truth().router.ns.clone();
+    let host = lan
+        .truth()
+        .hosts_on(Segment::Lan)
+        .find(|h| h.ns != router)
+        .expect("a LAN host")
+        .clone();
+    let ip = host.ip.to_string();
+    for round in 0..3 {
+        // One capture on the host (filtered), one on the scanner (outbound only, unfiltered).
+        let on_host = lan
+            .capture(
+                &host.ns,
+                &dir.join(format!("host-{round}.pcap")),
+                &[],
+                Some("icmp"),
+            )
+            .unwrap();
+        let on_scanner = lan
+            .capture(
+                lan.scanner_ns(),
+                &dir.join(format!("scanner-{round}.pcap")),
+                &["-Q", "out"],
+                None,
+            )
+            .unwrap();
+        // The ping is the last thing before the stop: exactly what a lost tail would drop.
+        let (ok, out, _) = stdout_of(&lan, lan.scanner_ns(), &["ping", "-c", "1", "-W", "2", &ip]);
+        assert!(ok, "{out}");
+        for (capture, expect) in [
+            (on_host, "ICMP echo request"),
+            (on_scanner, "ICMP echo request"),
+        ] {
+            let file = capture.stop(&lan).unwrap();
+            let text = daicho_testlan::capture::read(&file, "", &[]).unwrap();
+            assert!(text.contains(expect), "{}: {text}", file.display());
+            assert!(
+                !text.contains(".9:") && !text.contains(".9 >"),
+                "the marker was left in {}: {text}",
+                file.display()
+            );
+        }
+    }
+    for ns in ["dl-elsewhere-x", router.as_str()] {
+        let err = lan.capture(ns, &dir.join("x.pcap"), &[], None).unwrap_err();
+        assert!(err.to_string().contains(ns), "{err}");
+    }
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("daicho-capture-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
