@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use daicho_model::{MacAddr, OsGuess, Protocol, Service};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// SNMP communities that ship as factory defaults; an agent answering one is a finding.
 const DEFAULT_SNMP_COMMUNITIES: &[&str] = &["public", "private"];
@@ -117,6 +117,23 @@ pub struct HostFingerprint {
 }
 
 /// Fingerprints one host: connects to each of `tcp_ports`, probes what is open, asks SNMP on
+/// A place for one connection: first within the host's limit, then within the global one (in
+/// that order everywhere, so the two semaphores cannot deadlock).
+async fn slot(
+    per_host: &Arc<Semaphore>,
+    global: &Arc<Semaphore>,
+) -> (OwnedSemaphorePermit, OwnedSemaphorePermit) {
+    let host = Arc::clone(per_host)
+        .acquire_owned()
+        .await
+        .expect("semaphore open");
+    let all = Arc::clone(global)
+        .acquire_owned()
+        .await
+        .expect("semaphore open");
+    (host, all)
+}
+
 /// `udp_ports` (only 161 is understood) when communities are configured, and infers the OS.
 pub async fn fingerprint_host<C: Connector>(
     connector: Arc<C>,
@@ -139,13 +156,7 @@ pub async fn fingerprint_host<C: Connector>(
             Arc::clone(&opts),
         );
         connects.spawn(async move {
-            let _h = per_host.acquire_owned().await.expect("semaphore open");
-            let _g = opts
-                .global
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("semaphore open");
+            let _permits = slot(&per_host, &opts.global).await;
             let stream = connector
                 .connect(SocketAddr::new(ip, port), opts.connect_timeout)
                 .await
@@ -173,13 +184,7 @@ pub async fn fingerprint_host<C: Connector>(
             Arc::clone(&opts),
         );
         probes.spawn(async move {
-            let _h = per_host.acquire_owned().await.expect("semaphore open");
-            let _g = opts
-                .global
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("semaphore open");
+            let _permits = slot(&per_host, &opts.global).await;
             // A connection held through a long (paced) port scan may have been dropped by the
             // service as idle (nginx after 60 s, many devices much sooner): use a fresh one.
             let needs_bytes = !safe && !is_connect_only_port(port);
