@@ -547,6 +547,37 @@ fn patches_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
     }
 }
 
+/// The exceptions in force on `devices`: the justification the inspector reads for each service
+/// that stays.
+fn exception_evidence(devices: &[&ChecklistDevice], caption: &str) -> Evidence {
+    Evidence {
+        caption: caption.into(),
+        headers: strings([
+            "管理番号",
+            "コンピュータ名",
+            "サービス",
+            "理由",
+            "承認者",
+            "期限",
+        ]),
+        rows: devices
+            .iter()
+            .flat_map(|d| {
+                d.exceptions.iter().map(move |e| {
+                    vec![
+                        asset_no(d),
+                        name(d),
+                        e.service.clone(),
+                        e.reason.clone(),
+                        e.approver.clone(),
+                        e.expires.format("%Y/%m/%d").to_string(),
+                    ]
+                })
+            })
+            .collect(),
+    }
+}
+
 fn services_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
     let in_scope: Vec<&ChecklistDevice> = input
         .devices
@@ -564,21 +595,7 @@ fn services_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
         .filter(|d| d.flags.iter().any(|f| f.kind == FlagKind::UnneededService))
         .copied()
         .collect();
-    let exceptions: Vec<Vec<String>> = in_scope
-        .iter()
-        .flat_map(|d| {
-            d.exceptions.iter().map(move |e| {
-                vec![
-                    asset_no(d),
-                    name(d),
-                    e.service.clone(),
-                    e.reason.clone(),
-                    e.approver.clone(),
-                    e.expires.format("%Y/%m/%d").to_string(),
-                ]
-            })
-        })
-        .collect();
+    let exceptions = exception_evidence(&in_scope, "例外として認めているサービス");
     let unneeded = flag_rows(&flagged, &[FlagKind::UnneededService]);
     // Only a device seen on the network has observed services; listing ledger-only devices with
     // empty service lists would bury the evidence.
@@ -607,10 +624,10 @@ fn services_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
         ));
         actions.push("不要なサービスを停止してください。業務上どうしても必要なものは、理由・承認者・期限を例外として記録してください。".into());
     }
-    if !exceptions.is_empty() {
+    if !exceptions.rows.is_empty() {
         findings.push(format!(
             "例外として認めているサービスが {} 件あります。",
-            exceptions.len()
+            exceptions.rows.len()
         ));
     }
     ItemResult {
@@ -625,11 +642,7 @@ fn services_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult {
                 headers: strings(["管理番号", "コンピュータ名", "IPアドレス", "OS", "サービス", "理由と対応"]),
                 rows: unneeded,
             },
-            Evidence {
-                caption: "例外として認めているサービス".into(),
-                headers: strings(["管理番号", "コンピュータ名", "サービス", "理由", "承認者", "期限"]),
-                rows: exceptions,
-            },
+            exceptions,
             Evidence {
                 caption: "ネットワーク上で確認した対象機器の開放サービス".into(),
                 headers: strings(["管理番号", "コンピュータ名", "IPアドレス", "種別", "開放サービス"]),
@@ -673,6 +686,10 @@ fn restriction_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult
         .copied()
         .collect::<Vec<_>>();
     let management_rows = flag_rows(&open_management, &[FlagKind::UnneededService]);
+    let network_exceptions = exception_evidence(
+        &network,
+        "例外として認めている管理用サービス（接続元を限定済みなど）",
+    );
     let mut findings = vec![format!(
         "ネットワーク機器 {} 台、許可リスト {} 件。",
         network.len(),
@@ -686,6 +703,12 @@ fn restriction_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult
             open_management.len()
         ));
         actions.push("ネットワーク機器の Telnet などの管理用サービスを停止して SSH・HTTPS に切り替えるか、管理用端末からしか接続できないよう接続元を限定し、その旨を例外として記録してください。".into());
+    }
+    if !network_exceptions.rows.is_empty() {
+        findings.push(format!(
+            "例外として認めている管理用サービスが {} 件あります。",
+            network_exceptions.rows.len()
+        ));
     }
     if record.applied {
         findings.push(format!("接続元制限の記録: {}", record.description));
@@ -731,6 +754,7 @@ fn restriction_item(input: &ChecklistInput, checked_on: NaiveDate) -> ItemResult
                 headers: strings(["管理番号", "コンピュータ名", "IPアドレス", "OS", "サービス", "理由と対応"]),
                 rows: management_rows,
             },
+            network_exceptions,
             Evidence {
                 caption: format!("許可リストにない機器（接続元制限: {allowlist_note}）"),
                 headers: strings(["管理番号", "IPアドレス", "MACアドレス", "ホスト名", "ベンダー", "最終確認日時"]),

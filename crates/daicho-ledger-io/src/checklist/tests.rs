@@ -186,7 +186,7 @@ fn broken_network_answers_no_with_actions() {
     assert_eq!(restriction.evidence[1].rows.len(), 1);
     assert_eq!(restriction.evidence[1].rows[0][1], "VPN装置");
     // The unregistered device is outside the (empty) allowlist with everything else.
-    assert_eq!(restriction.evidence[2].rows.len(), 4);
+    assert_eq!(restriction.evidence[3].rows.len(), 4);
 }
 
 #[test]
@@ -282,6 +282,24 @@ fn each_rule_on_its_own() {
     let report = evaluate_checklist(&input);
     assert_eq!(report.items[3].answer, Answer::No);
     assert_eq!(report.items[2].answer, Answer::Yes);
+    // Kept by an exception instead (the flag is gone): はい, and the exception is shown.
+    input.devices[2].flags.clear();
+    input.devices[2].exceptions.push(Exception {
+        device_id: "003".into(),
+        service: "telnet".into(),
+        reason: "管理用端末からのみ接続可（ACL 設定済み）".into(),
+        approver: "情報システム委員会".into(),
+        expires: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    });
+    let report = evaluate_checklist(&input);
+    assert_eq!(report.items[3].answer, Answer::Yes);
+    assert_eq!(report.items[3].evidence[2].rows[0][1], "VPN装置");
+    assert!(
+        report.items[2].evidence[1]
+            .rows
+            .iter()
+            .all(|r| r[1] != "VPN装置")
+    );
 }
 
 /// Checks that every opened element is closed in order (void elements excepted).
