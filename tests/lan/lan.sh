@@ -351,6 +351,10 @@ start_responder() {
 start_telnet() { start_responder "$1" "$2" "$3" "$4" "${5:-23}" telnet telnet - - --banner "$1"; }
 start_vnc() { start_responder "$1" "$2" "$3" "$4" "${5:-5900}" rfb vnc - -; }
 start_hl7() { start_responder "$1" "$2" "$3" "$4" "${5:-2575}" mllp hl7-mllp - -; }
+# An iPhone's lockdownd (Wi-Fi sync): it accepts and waits for the client's plist.
+start_lockdown() {
+    start_responder "$1" "$2" "$3" "$4" "${5:-62078}" hostile iphone-sync - - --mode silent
+}
 
 # The OS a role host imitates (name and version), for the truth beside its family.
 record_os() { # HOST NAME VERSION

@@ -258,6 +258,7 @@ pub async fn fingerprint_host<C: Connector>(
     let observations = Observations {
         ttl: host.ttl,
         mac_vendor: host.vendor.clone(),
+        mac_randomized: host.mac.is_some_and(MacAddr::is_locally_administered),
         open_ports: services
             .iter()
             .filter(|s| s.protocol == Protocol::Tcp)

@@ -25,6 +25,9 @@ pub struct Observations {
     pub ttl: Option<u8>,
     /// IEEE registrant of the MAC prefix.
     pub mac_vendor: Option<String>,
+    /// The MAC is locally administered: a private (randomized) address, as phones, tablets and
+    /// laptops use on Wi-Fi.
+    pub mac_randomized: bool,
     /// Open TCP ports.
     pub open_ports: Vec<u16>,
     /// What the probes learned.
@@ -229,7 +232,18 @@ pub fn infer_os(obs: &Observations) -> OsGuess {
 /// Infers the OS from `obs` using `tables`.
 pub fn infer_os_with(obs: &Observations, tables: &OsTables) -> OsGuess {
     let candidates = collect(obs, tables);
-    decide(candidates)
+    let mut guess = decide(candidates);
+    if guess.family == OsFamily::Unknown
+        && obs.mac_randomized
+        && let Some(ttl) = obs.ttl.filter(|t| *t <= 64)
+    {
+        // Said, not guessed: the TTL fits every one of these, and nothing else was seen.
+        guess.evidence.push(format!(
+            "ttl {ttl} and a randomized MAC: a phone, tablet or laptop with a private address \
+             (iOS, Android, macOS or Linux); nothing seen tells which"
+        ));
+    }
+    guess
 }
 
 fn apply_rules(
@@ -291,13 +305,17 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
             65..=128 => (OsFamily::Windows, 128, 0.3),
             _ => (OsFamily::Network, 255, 0.3),
         };
-        out.push(candidate(
-            family,
-            None,
-            None,
-            confidence,
-            format!("ttl {ttl} (initial {initial})"),
-        ));
+        // Initial TTL 64 with a private MAC is most often a phone or tablet (iOS and Android
+        // both start at 64): calling it Linux would list a phone as a server.
+        if !(initial == 64 && obs.mac_randomized) {
+            out.push(candidate(
+                family,
+                None,
+                None,
+                confidence,
+                format!("ttl {ttl} (initial {initial})"),
+            ));
+        }
     }
     if let Some(vendor) = &obs.mac_vendor {
         if tables.is_medical_vendor(vendor) {
@@ -313,6 +331,16 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
             ));
         }
         apply_rules(tables, Source::MacVendor, vendor, "mac vendor", &mut out);
+    }
+    if obs.open_ports.contains(&62078) {
+        // Only Apple's mobile devices run lockdownd (Wi-Fi sync) on this port.
+        out.push(candidate(
+            OsFamily::Ios,
+            None,
+            None,
+            0.7,
+            "tcp 62078 (iphone-sync, Apple lockdownd) is open".to_owned(),
+        ));
     }
     let server_roles = obs
         .open_ports

@@ -30,6 +30,7 @@ fn obs(ttl: Option<u8>, vendor: Option<&str>, facts: Vec<Fact>) -> Observations 
     Observations {
         ttl,
         mac_vendor: vendor.map(str::to_owned),
+        mac_randomized: false,
         open_ports: Vec::new(),
         facts,
         medical_reason: None,
@@ -415,4 +416,29 @@ fn smb1_native_os_strings() {
         vec![native("Unix", "Samba 4.17.12-Debian")],
     ));
     assert_eq!(g.family, OsFamily::Linux);
+}
+
+#[test]
+fn apple_lockdown_port_names_an_iphone_over_the_ttl_guess() {
+    let mut o = obs(Some(64), None, vec![]);
+    assert_eq!(infer_os(&o).family, OsFamily::Linux, "TTL alone");
+    // A private MAC with TTL 64 and nothing else: not a Linux server, and it says why.
+    o.mac_randomized = true;
+    let guess = infer_os(&o);
+    assert_eq!(guess.family, OsFamily::Unknown);
+    assert!(
+        guess.evidence.iter().any(|e| e.contains("randomized MAC")),
+        "{guess:?}"
+    );
+    // A Windows laptop with a private MAC still reads Windows by its TTL.
+    o.ttl = Some(128);
+    assert_eq!(infer_os(&o).family, OsFamily::Windows);
+    o.ttl = Some(64);
+    o.open_ports = vec![62078];
+    let guess = infer_os(&o);
+    assert_eq!(guess.family, OsFamily::Ios);
+    assert!(
+        guess.evidence.iter().any(|e| e.contains("62078")),
+        "{guess:?}"
+    );
 }
