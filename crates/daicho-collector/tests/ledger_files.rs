@@ -98,6 +98,24 @@ fn scanned_collector(dir: &Path, telnet: bool) -> (PathBuf, PathBuf) {
     (db, config)
 }
 
+/// A one-row ledger file registering .15, the PC [`known`] leaves out, as NW-9001.
+fn unregistered_pc_file(dir: &Path) -> PathBuf {
+    let mut pc = ledger_rows(
+        &[Known {
+            ip: "198.18.0.15".into(),
+            mac: "00:1b:21:00:00:0f".into(),
+            name: "host-15".into(),
+            maker: "Lenovo".into(),
+            os: "Windows 11 Pro".into(),
+        }],
+        1,
+    );
+    pc[0][0] = "NW-9001".into();
+    let path = dir.join("pc.csv");
+    std::fs::write(&path, csv_utf8(&pc)).unwrap();
+    path
+}
+
 /// Everything a failed import must leave as it was.
 fn snapshot(db: &Path) -> (Vec<daicho_ledger_io::ExportRow>, usize) {
     let ledger = Ledger::open(db, LedgerOptions::default()).unwrap();
@@ -434,20 +452,7 @@ fn allowlists_and_the_checklist_come_from_the_imported_ledger() {
 
     // Fix: register .15 from a ledger file, stop its telnet (the next scan no longer sees it),
     // record an exception for the FTP server that must stay.
-    let pc = ledger_rows(
-        &[Known {
-            ip: "198.18.0.15".into(),
-            mac: "00:1b:21:00:00:0f".into(),
-            name: "host-15".into(),
-            maker: "Lenovo".into(),
-            os: "Windows 11 Pro".into(),
-        }],
-        1,
-    );
-    let mut pc = pc;
-    pc[0][0] = "NW-9001".into();
-    let pc_path = dir.path().join("pc.csv");
-    std::fs::write(&pc_path, csv_utf8(&pc)).unwrap();
+    let pc_path = unregistered_pc_file(dir.path());
     let text = ok(&run(
         BIN,
         &config,
@@ -582,19 +587,7 @@ fn the_applied_allowlist_is_recorded_and_goes_stale_when_a_device_is_registered_
     assert!(html.contains("198.18.0.15"));
 
     // .15 registered after the list was applied: still いいえ until the switch gets the new list.
-    let mut pc = ledger_rows(
-        &[Known {
-            ip: "198.18.0.15".into(),
-            mac: "00:1b:21:00:00:0f".into(),
-            name: "host-15".into(),
-            maker: "Lenovo".into(),
-            os: "Windows 11 Pro".into(),
-        }],
-        1,
-    );
-    pc[0][0] = "NW-9001".into();
-    let pc_path = dir.path().join("pc.csv");
-    std::fs::write(&pc_path, csv_utf8(&pc)).unwrap();
+    let pc_path = unregistered_pc_file(dir.path());
     import(&pc_path);
     let (summary, _) = checklist();
     assert!(summary.contains("2-① はい"), "{summary}");
