@@ -19,7 +19,10 @@ use std::time::Instant;
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
 use daicho_model::ScanReport;
 use daicho_testlan::{Role, Segment, TestLan, TruthHost, require_root, unique_id};
-use support::{Known, config, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows, run, xlsx};
+use support::{
+    Known, config, core_switch_applied, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows,
+    run, xlsx,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 
@@ -418,18 +421,7 @@ fn lan_ledger_round_trip_and_the_checklist_moves_to_yes_as_the_lan_is_fixed() {
     let text = ok(&run(
         BIN,
         &config,
-        &[
-            "allowlist",
-            "applied",
-            "--place",
-            "コアスイッチ SW-01",
-            "--by",
-            "情報システム担当",
-            "--note",
-            "ポートセキュリティ",
-            "--subnet",
-            "198.18.0.0/24",
-        ],
+        &core_switch_applied(&["--note", "ポートセキュリティ"]),
     )
     .0);
     assert!(text.contains("recorded restriction 1"), "{text}");

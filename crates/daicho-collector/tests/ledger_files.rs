@@ -12,7 +12,10 @@ use daicho_ledger::{Ledger, LedgerOptions};
 use daicho_model::{
     AgentInfo, Host, MacAddr, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service,
 };
-use support::{Known, config, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows, run, xlsx};
+use support::{
+    Known, config, core_switch_applied, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows,
+    run, xlsx,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 
@@ -550,20 +553,7 @@ fn the_applied_allowlist_is_recorded_and_goes_stale_when_a_device_is_registered_
         run(
             BIN,
             &config,
-            &[
-                "allowlist",
-                "applied",
-                "--place",
-                "コアスイッチ SW-01",
-                "--by",
-                "情報システム担当",
-                "--on",
-                on,
-                "--note",
-                "port-security",
-                "--subnet",
-                "198.18.0.0/24",
-            ],
+            &core_switch_applied(&["--on", on, "--note", "port-security"]),
         )
         .0
     };

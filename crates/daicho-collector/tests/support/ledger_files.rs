@@ -204,3 +204,19 @@ pub fn read_rows(bytes: &[u8]) -> Vec<daicho_ledger_io::LedgerRow> {
     rows.sort_by(|a, b| a.asset_no.cmp(&b.asset_no));
     rows
 }
+
+/// `allowlist applied` for the core switch of 198.18.0.0/24, then `extra` (`--on`, `--note`).
+pub fn core_switch_applied<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "allowlist",
+        "applied",
+        "--place",
+        "コアスイッチ SW-01",
+        "--by",
+        "情報システム担当",
+        "--subnet",
+        "198.18.0.0/24",
+    ];
+    args.extend(extra);
+    args
+}
