@@ -4,30 +4,21 @@
 //! hold exactly one device per real host. Then a host changes its IP and a phone rejoins with a
 //! new randomised MAC: still one device each.
 
+#[path = "support/agent_binary.rs"]
+mod agent_binary;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+use agent_binary::agent_binary;
 use daicho_ledger::{DeviceFilter, DeviceSummary, EventFilter, Ledger, LedgerOptions};
 use daicho_testlan::{Segment, TestLan, require_root, unique_id};
 
 const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
 /// The collector's port inside the scanner namespace (a fresh namespace: always free).
 const PORT: u16 = 8640;
-
-fn agent_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("DAICHO_AGENT") {
-        return PathBuf::from(path);
-    }
-    let path = Path::new(COLLECTOR).with_file_name("daicho-agent");
-    assert!(
-        path.is_file(),
-        "{} not built: run `cargo build -p daicho-agent`",
-        path.display()
-    );
-    path
-}
 
 struct Collector(Child);
 
@@ -102,7 +93,7 @@ fn agent_config(dir: &Path, name: &str, targets: &[&str], token: &Path) -> PathB
 fn run_once(lan: &TestLan, config: &Path) {
     let started = Instant::now();
     let out = lan
-        .command_in(lan.scanner_ns(), agent_binary())
+        .command_in(lan.scanner_ns(), agent_binary(COLLECTOR))
         .unwrap()
         .args(["run", "--once", "--config"])
         .arg(config)

@@ -8,11 +8,15 @@
 #[path = "support/webhook.rs"]
 mod webhook;
 
+#[path = "support/agent_binary.rs"]
+mod agent_binary;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use agent_binary::agent_binary;
 use chrono::Utc;
 use daicho_alert::test_support::SmtpSink;
 use daicho_collector::{Config, Server};
@@ -27,24 +31,11 @@ const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
 /// ones that identify the OS (SSH, HTTP(S), SMB, SNMP).
 const PORTS: &str = "T:21,22,23,80,443,445,3389,5900,U:161";
 
-fn agent_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("DAICHO_AGENT") {
-        return PathBuf::from(path);
-    }
-    let path = Path::new(COLLECTOR).with_file_name("daicho-agent");
-    assert!(
-        path.is_file(),
-        "{} not built: run `cargo build -p daicho-agent`",
-        path.display()
-    );
-    path
-}
-
 fn scan(lan: &TestLan, dir: &Path, n: usize) -> ScanReport {
     let out_path = dir.join(format!("scan-{n}.json"));
     let started = Instant::now();
     let out = lan
-        .command_in(lan.scanner_ns(), agent_binary())
+        .command_in(lan.scanner_ns(), agent_binary(COLLECTOR))
         .unwrap()
         .args([
             "scan",

@@ -12,10 +12,14 @@
 #[path = "support/ledger_files.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+#[path = "support/agent_binary.rs"]
+mod agent_binary;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
+use agent_binary::agent_binary;
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
 use daicho_model::ScanReport;
 use daicho_testlan::{Role, Segment, TestLan, TruthHost, require_root, unique_id};
@@ -26,25 +30,12 @@ use support::{
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 
-fn agent() -> PathBuf {
-    if let Some(path) = std::env::var_os("DAICHO_AGENT") {
-        return PathBuf::from(path);
-    }
-    let path = Path::new(BIN).with_file_name("daicho-agent");
-    assert!(
-        path.is_file(),
-        "{} not built: run `cargo build -p daicho-agent` (or set DAICHO_AGENT)",
-        path.display()
-    );
-    path
-}
-
 /// Scans the LAN's /24 from the scanner namespace with the real agent and ingests the report.
 fn scan_and_ingest(lan: &TestLan, dir: &Path, db: &Path, n: usize) -> ScanReport {
     let out_path = dir.join(format!("scan-{n}.json"));
     let started = Instant::now();
     let out = lan
-        .command_in(lan.scanner_ns(), agent())
+        .command_in(lan.scanner_ns(), agent_binary(BIN))
         .unwrap()
         .args([
             "scan",
