@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::time::to_db;
@@ -124,57 +124,57 @@ impl Ledger {
     /// The register, newest first; `active_only` leaves out withdrawn and replaced records.
     pub fn restrictions(&self, active_only: bool) -> Result<Vec<RestrictionRecord>, LedgerError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, place, applied_by, applied_on, note, macs, recorded_at, withdrawn_at
-                 FROM restrictions WHERE NOT ?1 OR withdrawn_at IS NULL ORDER BY id DESC",
-            )?;
-            let rows = stmt.query_map(params![active_only], |r| {
-                let macs: String = r.get(5)?;
-                Ok((
-                    RestrictionRecord {
-                        id: r.get(0)?,
-                        place: r.get(1)?,
-                        applied_by: r.get(2)?,
-                        applied_on: r.get(3)?,
-                        note: r.get(4)?,
-                        macs: Vec::new(),
-                        recorded_at: r.get(6)?,
-                        withdrawn_at: r.get(7)?,
-                    },
-                    macs,
-                ))
-            })?;
-            rows.map(|row| {
-                let (mut record, macs) = row?;
-                record.macs = serde_json::from_str(&macs).map_err(|e| {
-                    LedgerError::Invalid(format!(
-                        "restriction record {}: stored MAC list unreadable: {e}",
-                        record.id
-                    ))
-                })?;
-                Ok(record)
-            })
-            .collect()
+            select_records(
+                conn,
+                "WHERE NOT ?1 OR withdrawn_at IS NULL ORDER BY id DESC",
+                active_only,
+            )
         })
     }
 
     /// One record, active or not.
     pub fn restriction(&self, id: i64) -> Result<Option<RestrictionRecord>, LedgerError> {
-        let exists = self.read(|conn| {
-            Ok(conn
-                .query_row(
-                    "SELECT 1 FROM restrictions WHERE id = ?1",
-                    params![id],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some())
-        })?;
-        if !exists {
-            return Ok(None);
-        }
-        Ok(self.restrictions(false)?.into_iter().find(|r| r.id == id))
+        self.read(|conn| Ok(select_records(conn, "WHERE id = ?1", id)?.pop()))
     }
+}
+
+/// The records `tail` (a WHERE/ORDER clause over one parameter `?1`) selects.
+fn select_records(
+    conn: &rusqlite::Connection,
+    tail: &str,
+    param: impl rusqlite::ToSql,
+) -> Result<Vec<RestrictionRecord>, LedgerError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, place, applied_by, applied_on, note, macs, recorded_at, withdrawn_at
+         FROM restrictions {tail}"
+    ))?;
+    let rows = stmt.query_map(params![param], |r| {
+        let macs: String = r.get(5)?;
+        Ok((
+            RestrictionRecord {
+                id: r.get(0)?,
+                place: r.get(1)?,
+                applied_by: r.get(2)?,
+                applied_on: r.get(3)?,
+                note: r.get(4)?,
+                macs: Vec::new(),
+                recorded_at: r.get(6)?,
+                withdrawn_at: r.get(7)?,
+            },
+            macs,
+        ))
+    })?;
+    rows.map(|row| {
+        let (mut record, macs) = row?;
+        record.macs = serde_json::from_str(&macs).map_err(|e| {
+            LedgerError::Invalid(format!(
+                "restriction record {}: stored MAC list unreadable: {e}",
+                record.id
+            ))
+        })?;
+        Ok(record)
+    })
+    .collect()
 }
 
 #[cfg(test)]
