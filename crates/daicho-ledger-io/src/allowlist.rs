@@ -446,8 +446,9 @@ fn swx_mac(mac: MacAddr) -> String {
     cisco_mac(mac).to_ascii_uppercase()
 }
 
-/// The frame of the port-bound formats (SWX, Cisco): a `!` title line, then per group either
-/// `block` for the port the subnet is mapped to, or the group as comments when it has none.
+/// The frame of the port-bound formats (SWX, Cisco): after [`check_port_bound`], a `!` title
+/// line, then per group either `block` for the port the subnet is mapped to, or the group as
+/// comments when it has none.
 fn render_port_bound(
     title: &str,
     list: &Allowlist,
@@ -455,7 +456,8 @@ fn render_port_bound(
     what: &str,
     mac: fn(MacAddr) -> String,
     block: impl Fn(&mut String, &str, &AllowlistGroup),
-) -> String {
+) -> Result<String, AllowlistError> {
+    check_port_bound(list, ports, what)?;
     let mut out = format!("! daicho MAC allowlist (checklist 2-13): {title}\n");
     for group in &list.groups {
         let Some(port) = mapped_port(group, ports) else {
@@ -471,16 +473,15 @@ fn render_port_bound(
         block(&mut out, port, group);
         out.push_str("!\n");
     }
-    out
+    Ok(out)
 }
 
 /// YAMAHA SWX port-security configuration (see the module docs for the syntax source).
 pub fn render_yamaha_swx(list: &Allowlist, options: &SwxOptions) -> Result<String, AllowlistError> {
-    check_port_bound(list, &options.ports, "port")?;
     if !(1..=4094).contains(&options.vlan) {
         return Err(AllowlistError::BadOption(format!("VLAN {}", options.vlan)));
     }
-    Ok(render_port_bound(
+    render_port_bound(
         "YAMAHA SWX port security",
         list,
         &options.ports,
@@ -497,7 +498,7 @@ pub fn render_yamaha_swx(list: &Allowlist, options: &SwxOptions) -> Result<Strin
                 );
             }
         },
-    ))
+    )
 }
 
 /// Cisco IOS port-security configuration (see the module docs for the syntax source).
@@ -505,13 +506,12 @@ pub fn render_cisco_port_security(
     list: &Allowlist,
     options: &CiscoOptions,
 ) -> Result<String, AllowlistError> {
-    check_port_bound(list, &options.interfaces, "interface")?;
     let violation = match options.violation {
         CiscoViolation::Protect => "protect",
         CiscoViolation::Restrict => "restrict",
         CiscoViolation::Shutdown => "shutdown",
     };
-    Ok(render_port_bound(
+    render_port_bound(
         "Cisco IOS port security",
         list,
         &options.interfaces,
@@ -534,7 +534,7 @@ pub fn render_cisco_port_security(
                 );
             }
         },
-    ))
+    )
 }
 
 /// Options for the ArubaOS-Switch output.
