@@ -1,13 +1,12 @@
 //! `allowlist export`: the registered devices' MAC addresses for checklist 2-⑬, per subnet, as
 //! a plain list, CSV, or configuration for YAMAHA RTX or SWX, Cisco IOS, ArubaOS-Switch or
-//! FreeRADIUS;
-//! `allowlist applied`, `records` and `withdraw`: the record of where such a list is applied.
+//! FreeRADIUS. `allowlist applied`, `records` and `withdraw`: the record of where such a list
+//! is applied.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-
 use clap::{Args, Subcommand, ValueEnum};
 use daicho_ledger::Ledger;
 use daicho_ledger_io::allowlist::{
