@@ -322,10 +322,12 @@ pub fn render_yamaha_rtx(list: &Allowlist, options: &RtxOptions) -> Result<Strin
     let mut number = options.first_filter;
     let mut numbers = Vec::with_capacity(needed);
     for group in &list.groups {
-        let title = group
-            .subnet
-            .map_or_else(|| "no subnet / no IP".to_owned(), |s| s.to_string());
-        let _ = writeln!(out, "# {title}: {} devices", group.entries.len());
+        let _ = writeln!(
+            out,
+            "# {}: {} devices",
+            console_title(group),
+            group.entries.len()
+        );
         for entry in &group.entries {
             let note = ascii_note(entry);
             if !note.is_empty() {
@@ -642,10 +644,12 @@ pub fn render_freeradius_users(
         "# daicho MAC allowlist (checklist 2-13): FreeRADIUS users entries for MAC authentication\n",
     );
     for group in &list.groups {
-        let title = group
-            .subnet
-            .map_or_else(|| "no subnet / no IP".to_owned(), |s| s.to_string());
-        let _ = writeln!(out, "# {title}: {} devices", group.entries.len());
+        let _ = writeln!(
+            out,
+            "# {}: {} devices",
+            console_title(group),
+            group.entries.len()
+        );
         for entry in &group.entries {
             let note = ascii_note(entry);
             if !note.is_empty() {
