@@ -25,7 +25,7 @@ use daicho_model::ScanReport;
 use daicho_testlan::{Role, Segment, TestLan, TruthHost, require_root, unique_id};
 use support::{
     Known, config, core_switch_applied, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows,
-    run, xlsx,
+    run, write_three_ways,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
@@ -218,14 +218,7 @@ fn lan_ledger_round_trip_and_the_checklist_moves_to_yes_as_the_lan_is_fixed() {
     let uncovered = seen_macs.len() - matched;
 
     let rows = ledger_rows(&known, 300);
-    let files = [
-        ("ledger-utf8.csv", csv_utf8(&rows)),
-        ("ledger-cp932.csv", csv_cp932(&rows)),
-        ("ledger.xlsx", xlsx(&support::HEADERS, &rows)),
-    ];
-    for (name, bytes) in &files {
-        std::fs::write(dir.path().join(name), bytes).unwrap();
-    }
+    let files = write_three_ways(dir.path(), &rows);
     let expect = format!(
         "matched: {matched} ({matched} changing), new: {}, conflicts: 0, devices not covered: {uncovered}",
         300 - matched

@@ -13,8 +13,8 @@ use daicho_model::{
     AgentInfo, Host, MacAddr, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service,
 };
 use support::{
-    Known, config, core_switch_applied, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows,
-    run, xlsx,
+    Known, config, core_switch_applied, csv_utf8, failed, ledger_rows, ok, read_rows, run,
+    write_three_ways, xlsx,
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
@@ -141,14 +141,7 @@ fn a_300_row_ledger_imports_in_both_encodings_and_xlsx_and_the_export_reimports_
     let mut rows = ledger_rows(&known(), 300);
     // One row without its MAC: matched by IP address + コンピュータ名.
     rows[2][12] = String::new();
-    let files = [
-        ("ledger-utf8.csv", csv_utf8(&rows)),
-        ("ledger-cp932.csv", csv_cp932(&rows)),
-        ("ledger.xlsx", xlsx(&support::HEADERS, &rows)),
-    ];
-    for (name, bytes) in &files {
-        std::fs::write(dir.path().join(name), bytes).unwrap();
-    }
+    let files = write_three_ways(dir.path(), &rows);
     let path = |name: &str| dir.path().join(name).display().to_string();
 
     // Dry runs: the same plan from all three files, and nothing changes.

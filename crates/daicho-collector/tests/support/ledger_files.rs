@@ -220,3 +220,16 @@ pub fn core_switch_applied<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     args.extend(extra);
     args
 }
+
+/// Writes `rows` into `dir` as UTF-8 CSV, CP932 CSV and XLSX; returns each file's name and bytes.
+pub fn write_three_ways(dir: &Path, rows: &[[String; 13]]) -> [(&'static str, Vec<u8>); 3] {
+    let files = [
+        ("ledger-utf8.csv", csv_utf8(rows)),
+        ("ledger-cp932.csv", csv_cp932(rows)),
+        ("ledger.xlsx", xlsx(&HEADERS, rows)),
+    ];
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    files
+}
