@@ -234,8 +234,7 @@ pub fn infer_os_with(obs: &Observations, tables: &OsTables) -> OsGuess {
     let candidates = collect(obs, tables);
     let mut guess = decide(candidates);
     if guess.family == OsFamily::Unknown
-        && obs.mac_randomized
-        && let Some(ttl) = obs.ttl.filter(|t| *t <= 64)
+        && let Some(ttl) = private_mac_ttl64(obs)
     {
         // Said, not guessed: the TTL fits every one of these, and nothing else was seen.
         guess.evidence.push(format!(
@@ -296,6 +295,13 @@ fn expand_str(template: &str, caps: &regex::Captures<'_>) -> String {
     out.trim().to_owned()
 }
 
+/// The TTL when it has the initial value 64 and the MAC is private: most often a phone or tablet
+/// (iOS and Android both start at 64), so the TTL must not call it Linux, which would list a
+/// phone as a server.
+fn private_mac_ttl64(obs: &Observations) -> Option<u8> {
+    obs.ttl.filter(|t| *t <= 64 && obs.mac_randomized)
+}
+
 fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
     let mut out = Vec::new();
     if let Some(ttl) = obs.ttl {
@@ -305,9 +311,7 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
             65..=128 => (OsFamily::Windows, 128, 0.3),
             _ => (OsFamily::Network, 255, 0.3),
         };
-        // Initial TTL 64 with a private MAC is most often a phone or tablet (iOS and Android
-        // both start at 64): calling it Linux would list a phone as a server.
-        if !(initial == 64 && obs.mac_randomized) {
+        if private_mac_ttl64(obs).is_none() {
             out.push(candidate(
                 family,
                 None,
