@@ -9,8 +9,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{AppState, Failure, on_ledger, operator_body, path_id, query_of};
 use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
+use crate::server::AppState;
+use crate::server::error::Failure;
+use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
 
 /// `GET /api/v1/allowlist/records` query.
 #[derive(Debug, Deserialize)]

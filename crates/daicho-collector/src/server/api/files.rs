@@ -9,8 +9,10 @@ use daicho_ledger_io::CsvEncoding;
 use daicho_ledger_io::checklist::{render_html, render_xlsx};
 use serde::Deserialize;
 
-use super::{AppState, Failure, blocking};
 use crate::evidence::{EvidenceError, RestrictionStatement, checklist_report, export_ledger};
+use crate::server::AppState;
+use crate::server::error::Failure;
+use crate::server::extract::blocking;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

@@ -1,0 +1,116 @@
+//! `/api/v1/devices…` and `/api/v1/events`: the ledger read and the operator decisions on one
+//! device (ledger fields, role, merge, split).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use daicho_ledger::{DeviceFilter, EventFilter, LedgerFieldsPatch};
+use daicho_model::MacAddr;
+use serde::Deserialize;
+
+use crate::server::AppState;
+use crate::server::error::Failure;
+use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
+
+pub(super) async fn list_devices(
+    State(st): State<AppState>,
+    query: Result<Query<DeviceFilter>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let filter = query_of(query)?;
+    let page = on_ledger(&st, move |ledger| ledger.list_devices(&filter)).await?;
+    Ok(Json(page).into_response())
+}
+
+pub(super) async fn get_device(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, Failure> {
+    let id = path_id(path)?;
+    let detail = on_ledger(&st, move |ledger| ledger.device(id)).await?;
+    Ok(Json(detail).into_response())
+}
+
+pub(super) async fn patch_device(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let id = path_id(path)?;
+    let patch: LedgerFieldsPatch = operator_body(body)?;
+    let detail = on_ledger(&st, move |ledger| ledger.update_ledger(id, &patch)).await?;
+    Ok(Json(detail).into_response())
+}
+
+/// `POST /api/v1/devices/{id}/merge` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeRequest {
+    /// The device to merge into `{id}`.
+    from: i64,
+}
+
+pub(super) async fn merge_device(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let id = path_id(path)?;
+    let req: MergeRequest = operator_body(body)?;
+    let outcome = on_ledger(&st, move |ledger| ledger.merge_devices(id, req.from)).await?;
+    Ok(Json(outcome).into_response())
+}
+
+/// `POST /api/v1/devices/{id}/split` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitRequest {
+    /// The MACs to move to a new device.
+    macs: Vec<MacAddr>,
+}
+
+pub(super) async fn split_device(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let id = path_id(path)?;
+    let req: SplitRequest = operator_body(body)?;
+    let outcome = on_ledger(&st, move |ledger| ledger.split_device(id, &req.macs)).await?;
+    Ok((StatusCode::CREATED, Json(outcome)).into_response())
+}
+
+pub(super) async fn list_events(
+    State(st): State<AppState>,
+    query: Result<Query<EventFilter>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let filter = query_of(query)?;
+    let events = on_ledger(&st, move |ledger| ledger.events(&filter)).await?;
+    Ok(Json(events).into_response())
+}
+
+/// `PUT /api/v1/devices/{id}/role` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleRequest {
+    /// A role id of the policy, or null to clear.
+    role: Option<String>,
+}
+
+pub(super) async fn put_role(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let id = path_id(path)?;
+    let req: RoleRequest = operator_body(body)?;
+    let detail = on_ledger(&st, move |ledger| {
+        ledger.set_role(id, req.role.as_deref(), chrono::Utc::now())?;
+        ledger.device(id)
+    })
+    .await?;
+    st.alerts_wake.notify_one();
+    Ok(Json(detail).into_response())
+}

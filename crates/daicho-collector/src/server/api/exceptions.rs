@@ -1,0 +1,57 @@
+//! `/api/v1/exceptions`: the exception register (vendor-agreed services, 2-⑫).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use daicho_ledger::exceptions::NewException;
+use serde::Deserialize;
+
+use crate::server::AppState;
+use crate::server::error::Failure;
+use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
+
+/// `GET /api/v1/exceptions` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ExceptionQuery {
+    /// Only this device's exceptions.
+    device: Option<i64>,
+}
+
+pub(super) async fn list_exceptions(
+    State(st): State<AppState>,
+    query: Result<Query<ExceptionQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let q = query_of(query)?;
+    let list = on_ledger(&st, move |ledger| ledger.exceptions(q.device)).await?;
+    Ok(Json(list).into_response())
+}
+
+pub(super) async fn post_exception(
+    State(st): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let new: NewException = operator_body(body)?;
+    let id = on_ledger(&st, move |ledger| {
+        ledger.add_exception(&new, chrono::Utc::now())
+    })
+    .await?;
+    st.alerts_wake.notify_one();
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response())
+}
+
+pub(super) async fn delete_exception(
+    State(st): State<AppState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<StatusCode, Failure> {
+    let id = path_id(path)?;
+    on_ledger(&st, move |ledger| {
+        ledger.revoke_exception(id, chrono::Utc::now())
+    })
+    .await?;
+    st.alerts_wake.notify_one();
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,126 @@
+//! `POST /api/v1/reports`: an agent's scan report, optionally gzip-compressed, merged into the
+//! ledger in one transaction.
+
+use std::io::Read as _;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::{Extension, Json};
+use daicho_ledger::TokenInfo;
+use daicho_model::ScanReport;
+use daicho_model::api::ReportAccepted;
+
+use crate::metrics::Rejection;
+use crate::server::error::{Failure, bad_json, body_failure, too_large};
+use crate::server::extract::blocking;
+use crate::server::{AppState, Limits};
+
+/// The report body as JSON bytes: checks the content type and undoes gzip, bounded.
+fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Bytes, Failure> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !ct.starts_with("application/json") {
+            return Err(Failure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("content type `{ct}` is not application/json"),
+            ));
+        }
+    }
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or_default().trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("" | "identity") => {
+            if body.len() > limits.max_decompressed_bytes {
+                return Err(too_large(limits.max_decompressed_bytes));
+            }
+            Ok(body)
+        }
+        Some("gzip" | "x-gzip") => {
+            let cap = limits.max_decompressed_bytes;
+            let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(cap));
+            flate2::read::GzDecoder::new(&body[..])
+                .take(cap as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| {
+                    Failure::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("the body is not valid gzip: {e}"),
+                    )
+                })?;
+            if out.len() > cap {
+                return Err(too_large(cap));
+            }
+            Ok(Bytes::from(out))
+        }
+        Some(other) => Err(Failure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content encoding `{other}` is not supported (use gzip or none)"),
+        )),
+    }
+}
+
+pub(super) async fn post_report(
+    State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ReportAccepted>), Failure> {
+    let limits = st.limits;
+    let body = body.map_err(|r| {
+        let f = body_failure(&r, limits.max_body_bytes);
+        st.metrics
+            .rejected(if f.status == StatusCode::PAYLOAD_TOO_LARGE {
+                Rejection::TooLarge
+            } else {
+                Rejection::Malformed
+            });
+        f
+    })?;
+    let ledger = st.ledger.clone();
+    let metrics = st.metrics.clone();
+    let wake = Arc::clone(&st.alerts_wake);
+    blocking(move || {
+        let json = decode_body(&headers, body, limits).inspect_err(|f| {
+            metrics.rejected(match f.status {
+                StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => Rejection::Unsupported,
+                _ => Rejection::Malformed,
+            });
+        })?;
+        let report = ScanReport::from_json(&json).map_err(|e| {
+            metrics.rejected(Rejection::Malformed);
+            bad_json(&e)
+        })?;
+        if report.agent.name != token.name {
+            tracing::warn!(token = %token.name, agent = %report.agent.name,
+                "report's agent name differs from its token's name; storing both");
+        }
+        let started = Instant::now();
+        let outcome = ledger.ingest(&report, Some(&token.name)).map_err(|e| {
+            metrics.rejected(Rejection::Internal);
+            Failure::from(e)
+        })?;
+        let status = if outcome.duplicate {
+            metrics.duplicate();
+            StatusCode::OK
+        } else {
+            metrics.accepted(report.hosts.len(), started.elapsed());
+            wake.notify_one();
+            StatusCode::CREATED
+        };
+        Ok((
+            status,
+            Json(ReportAccepted {
+                report_id: outcome.report_id,
+                duplicate: outcome.duplicate,
+                devices: outcome.devices,
+            }),
+        ))
+    })
+    .await
+}
