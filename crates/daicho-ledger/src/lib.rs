@@ -4,12 +4,16 @@
 //! only entry point: [`Ledger::ingest`] merges a [`daicho_model::ScanReport`] in one
 //! transaction, the query methods read devices, history and events, the operator methods set the
 //! ledger fields and merge or split devices by hand, and the token methods manage the agents'
-//! bearer tokens. Every method is blocking; callers on an async runtime wrap them in
+//! bearer tokens. The console's accounts ([`accounts`], with the login lockout rule), the audit
+//! log of operator decisions ([`audit`]) and the collector's stored settings ([`settings`]) live
+//! in the same database. Every method is blocking; callers on an async runtime wrap them in
 //! `spawn_blocking`.
 //!
 //! How a host in a report is matched to a device is described in [`identity`].
 
+pub mod accounts;
 pub mod alerts;
+pub mod audit;
 pub mod error;
 pub mod exceptions;
 pub mod flags;
@@ -22,6 +26,7 @@ mod presence;
 pub mod query;
 pub mod restrictions;
 mod schema;
+pub mod settings;
 mod store;
 pub mod time;
 pub mod tokens;
@@ -32,6 +37,8 @@ pub use error::LedgerError;
 pub(crate) fn sql_count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
+pub use accounts::{AccountInfo, AccountRole, LoginOutcome};
+pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use ingest::IngestOutcome;
 pub use ledger_rows::{
     ImportApplied, ImportPlan, RowAction, RowDecision, RowMatch, UncoveredDevice,
