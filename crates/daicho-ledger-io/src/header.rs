@@ -3,10 +3,12 @@
 //! Headers are compared by [`header_key`]: surrounding and inner
 //! spaces, full-width/half-width letters and katakana, `・`, `_`, `-`, `.` and brackets do not
 //! matter, and neither does a trailing long-vowel mark (`コンピューター名` = `コンピュータ名`).
-//! Each field also accepts a few synonyms that hand-kept ledgers use (see [`ALIASES`]).
+//! Each field also accepts a few synonyms that hand-kept ledgers use (see [`ALIASES`]), and an
+//! operator's [`ColumnMapping`] names the rest; a mapped header wins over the synonyms.
 
 use std::collections::BTreeMap;
 
+use crate::mapping::{ColumnMapping, MappedTo};
 use crate::row::Column;
 use crate::text::header_key;
 
@@ -19,13 +21,22 @@ pub const ALIASES: &[(Column, &[&str])] = &[
             "管理No",
             "管理NO.",
             "資産番号",
+            "資産管理番号",
+            "備品番号",
             "機器番号",
             "台帳番号",
         ],
     ),
     (
         Column::Maker,
-        &["メーカー", "メーカ", "製造元", "製造者", "メーカー名"],
+        &[
+            "メーカー",
+            "メーカ",
+            "製造元",
+            "製造者",
+            "製造会社",
+            "メーカー名",
+        ],
     ),
     (Column::Os, &["OS", "オペレーティングシステム"]),
     (
@@ -61,23 +72,66 @@ pub const ALIASES: &[(Column, &[&str])] = &[
             "Hostname",
             "Host Name",
             "端末名",
+            "端末名称",
+            "PC名",
             "機器名",
         ],
     ),
     (
         Column::Location,
-        &["設置場所", "場所", "所在", "所在地", "設置場所（部署）"],
+        &[
+            "設置場所",
+            "場所",
+            "所在",
+            "所在地",
+            "設置場所（部署）",
+            "設置先",
+            "設置部署",
+        ],
     ),
     (
         Column::User,
-        &["利用者", "使用者", "利用者名", "ユーザー", "ユーザ"],
+        &[
+            "利用者",
+            "使用者",
+            "利用者名",
+            "使用者名",
+            "ユーザー",
+            "ユーザ",
+            "担当者",
+            "使用部署",
+            "利用部署",
+        ],
     ),
-    (Column::RegisteredOn, &["登録日", "登録年月日", "登録日付"]),
+    (
+        Column::RegisteredOn,
+        &[
+            "登録日",
+            "登録年月日",
+            "登録日付",
+            "導入日",
+            "導入年月日",
+            "購入日",
+            "購入年月日",
+            "設置日",
+            "設置年月日",
+        ],
+    ),
     (
         Column::Status,
-        &["状態", "ステータス", "稼働状況", "稼働状態"],
+        &[
+            "状態",
+            "ステータス",
+            "稼働状況",
+            "稼働状態",
+            "稼動状況",
+            "使用状況",
+        ],
     ),
-    (Column::Description, &["説明", "備考", "メモ"]),
+    (
+        Column::Description,
+        &["説明", "備考", "メモ", "備考欄", "特記事項"],
+    ),
     (
         Column::Mac,
         &[
@@ -117,8 +171,12 @@ pub fn column_for(header: &str) -> Option<Column> {
 pub struct HeaderMap {
     /// Spreadsheet column index (0-based) of each recognised column.
     pub positions: BTreeMap<Column, usize>,
-    /// Headers that matched nothing, as written; import ignores those columns.
+    /// Headers that are not read, as written: those that matched nothing and those the mapping
+    /// says to ignore.
     pub ignored: Vec<String>,
+    /// The headers that matched nothing and that the mapping does not name, with their column
+    /// index (0-based): what a mapping step has to ask about.
+    pub unknown: Vec<(usize, String)>,
 }
 
 /// Why a header row cannot be used.
@@ -133,28 +191,62 @@ pub enum HeaderProblem {
     },
 }
 
-/// Maps a header row. Blank header cells are skipped.
+/// Maps a header row by the built-in synonyms only. Blank header cells are skipped.
 pub fn map_headers(cells: &[String]) -> Result<HeaderMap, HeaderProblem> {
+    map_headers_with(cells, &ColumnMapping::new())
+}
+
+/// Maps a header row: a header the mapping names goes where the mapping says (a column, or
+/// ignored), any other by the built-in synonyms. Blank header cells are skipped.
+pub fn map_headers_with(
+    cells: &[String],
+    mapping: &ColumnMapping,
+) -> Result<HeaderMap, HeaderProblem> {
     let mut positions: BTreeMap<Column, usize> = BTreeMap::new();
     let mut ignored = Vec::new();
+    let mut unknown = Vec::new();
     for (index, cell) in cells.iter().enumerate() {
         if cell.trim().is_empty() {
             continue;
         }
-        match column_for(cell) {
-            Some(column) => {
-                if let Some(&first) = positions.get(&column) {
-                    return Err(HeaderProblem::Duplicate {
-                        column,
-                        headers: (cells[first].trim().to_owned(), cell.trim().to_owned()),
-                    });
-                }
-                positions.insert(column, index);
+        let column = match mapping.get(cell) {
+            Some(MappedTo::Column(column)) => Some(column),
+            Some(MappedTo::Ignore) => {
+                ignored.push(cell.trim().to_owned());
+                continue;
             }
-            None => ignored.push(cell.trim().to_owned()),
+            None => column_for(cell),
+        };
+        let Some(column) = column else {
+            ignored.push(cell.trim().to_owned());
+            unknown.push((index, cell.trim().to_owned()));
+            continue;
+        };
+        if let Some(&first) = positions.get(&column) {
+            return Err(HeaderProblem::Duplicate {
+                column,
+                headers: (cells[first].trim().to_owned(), cell.trim().to_owned()),
+            });
         }
+        positions.insert(column, index);
     }
-    Ok(HeaderMap { positions, ignored })
+    Ok(HeaderMap {
+        positions,
+        ignored,
+        unknown,
+    })
+}
+
+/// The spreadsheet letter of a 0-based column index: 0 → `A`, 25 → `Z`, 26 → `AA`.
+pub fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
 }
 
 #[cfg(test)]
@@ -232,5 +324,58 @@ mod tests {
         let map = map_headers(&ok).unwrap();
         assert_eq!(map.positions[&Column::Ip], 1);
         assert_eq!(map.ignored, vec!["購入価格".to_owned()]);
+        assert_eq!(map.unknown, vec![(2, "購入価格".to_owned())]);
+    }
+
+    #[test]
+    fn hand_kept_synonyms() {
+        for (h, c) in [
+            ("導入日", Column::RegisteredOn),
+            ("購入日", Column::RegisteredOn),
+            ("設置日", Column::RegisteredOn),
+            ("使用者", Column::User),
+            ("担当者", Column::User),
+            ("使用部署", Column::User),
+            ("備考", Column::Description),
+            ("メモ", Column::Description),
+            ("ホスト名", Column::ComputerName),
+            ("端末名", Column::ComputerName),
+            ("ＰＣ名", Column::ComputerName),
+        ] {
+            assert_eq!(column_for(h), Some(c), "{h}");
+        }
+        // No model column: 機種 is the operator's to map.
+        assert_eq!(column_for("機種"), None);
+        assert_eq!(column_for("型番"), None);
+    }
+
+    #[test]
+    fn a_mapped_header_wins_over_the_synonyms() {
+        let cells: Vec<String> = ["管理番号", "ホスト名", "機器名", "機種", "購入価格"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        // 機器名 and ホスト名 are both コンピュータ名 by the synonyms.
+        assert!(map_headers(&cells).is_err());
+        let mapping: ColumnMapping = [
+            ("機器名", MappedTo::Column(Column::Description)),
+            ("機種", MappedTo::Ignore),
+        ]
+        .into_iter()
+        .collect();
+        let map = map_headers_with(&cells, &mapping).unwrap();
+        assert_eq!(map.positions[&Column::ComputerName], 1);
+        assert_eq!(map.positions[&Column::Description], 2);
+        assert_eq!(map.ignored, vec!["機種".to_owned(), "購入価格".to_owned()]);
+        assert_eq!(map.unknown, vec![(4, "購入価格".to_owned())]);
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+        assert_eq!(column_letter(701), "ZZ");
+        assert_eq!(column_letter(702), "AAA");
     }
 }

@@ -26,6 +26,7 @@ pub mod checklist;
 pub mod export;
 pub mod header;
 pub mod import;
+pub mod mapping;
 pub mod row;
 pub mod text;
 
@@ -34,4 +35,5 @@ pub use import::{
     Import, ImportError, RowProblem, SourceKind, TextEncoding, import_csv, import_ledger,
     import_workbook,
 };
+pub use mapping::{ColumnMapping, MappedTo, MappingError};
 pub use row::{Column, DeviceStatus, ExportRow, LedgerRow, flag_label};

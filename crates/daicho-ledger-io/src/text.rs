@@ -1,4 +1,8 @@
-//! Text helpers: width folding (全角/半角), date reading and display width.
+//! Text helpers: width folding (全角/半角), date reading, display width, and making file text
+//! safe to print on a terminal.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -179,9 +183,44 @@ pub fn display_width(text: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// Makes text from a file (a cell, a header, a sheet name) safe to print on a terminal: control
+/// characters (C0, DEL, C1, so no escape sequence reaches the terminal) and the bidirectional
+/// overrides and isolates (which reorder what is shown) are written as visible escapes — `\n`,
+/// `\r`, `\t`, otherwise `\u{…}`. Everything else, Japanese included, is kept. This is the
+/// one function every printed piece of file or device text goes through.
+pub fn terminal_text(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_text_escapes_controls_and_bidi_only() {
+        assert!(matches!(terminal_text("【外来棟】 PC-1"), Cow::Borrowed(_)));
+        assert_eq!(
+            terminal_text("a\x1b[2Jb\n\tc\u{202E}d\u{85}"),
+            "a\\u{1b}[2Jb\\n\\tc\\u{202e}d\\u{85}"
+        );
+    }
 
     #[test]
     fn folds_full_width_and_half_width_katakana() {
