@@ -15,11 +15,13 @@ mod allowlist;
 mod ledger;
 mod output;
 mod report;
+mod user;
 
 use crate::server::{ServeError, Server};
 pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat, RadiusFormat};
 pub use ledger::{Encoding, ExportFormat, LedgerCommand};
 pub use report::{ChecklistArgs, ChecklistFormat, ReportCommand};
+pub use user::UserCommand;
 
 /// daicho-collector: merges agents' scan reports into the device ledger.
 #[derive(Debug, Parser)]
@@ -60,6 +62,9 @@ pub enum Command {
     /// MAC allowlists for routers and switches (checklist 2-⑬).
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
+    /// Web console accounts: add, list, change a password, disable.
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 /// `exception …`.
@@ -295,6 +300,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
                 .map_err(|e| CliError::Output(std::io::Error::other(e)))?
         }
+        Command::User(cmd) => tokio::task::spawn_blocking(move || user::run(&open(&config)?, cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
     }
 }
 

@@ -1,0 +1,208 @@
+//! `user add|list|passwd|disable`: the web console's accounts. A password is never an argument
+//! (it would stay in the shell history and show in `ps`): on a terminal it is asked twice
+//! without echo, otherwise the first line of stdin is the password. Every change is recorded
+//! in the audit log as `cli:$USER`.
+
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+
+use chrono::Utc;
+use clap::Subcommand;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
+use daicho_ledger::audit::NewAudit;
+use daicho_ledger::time::from_db;
+use daicho_ledger::{AccountInfo, AccountRole, Ledger};
+use daicho_ledger_io::text::terminal_text;
+
+use super::{CliError, Format};
+
+/// `user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a console account; the password is read from stdin (asked twice on a terminal).
+    Add {
+        /// The login name (case-sensitive, no spaces).
+        name: String,
+        /// What the account may do: admin (管理者), operator (運用担当) or viewer (閲覧).
+        #[arg(
+            long,
+            value_parser = PossibleValuesParser::new(AccountRole::ALL.map(AccountRole::as_str))
+                .try_map(|s| s.parse::<AccountRole>())
+        )]
+        role: AccountRole,
+    },
+    /// List the console accounts (never their password hashes).
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Set a new password, read from stdin as for `add`; also clears a login lock.
+    Passwd {
+        /// The login name.
+        name: String,
+    },
+    /// Disable an account: it can no longer sign in.
+    Disable {
+        /// The login name.
+        name: String,
+    },
+}
+
+/// Runs a `user` subcommand.
+pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    let actor = actor();
+    match cmd {
+        UserCommand::Add { name, role } => {
+            let password = read_new_password(&name)?;
+            let info = ledger.add_account(&name, role, &password)?;
+            ledger.record_audit(
+                &NewAudit {
+                    actor: &actor,
+                    action: "account.add",
+                    target: &format!("account:{}", info.name),
+                    summary: &format!(
+                        "アカウント「{}」を{}として追加",
+                        info.name,
+                        info.role.label()
+                    ),
+                    before: None,
+                    after: Some(json(&info)),
+                },
+                Utc::now(),
+            )?;
+            writeln!(
+                out,
+                "added account {} ({}, {})",
+                terminal_text(&info.name),
+                info.role.as_str(),
+                info.role.label()
+            )?;
+        }
+        UserCommand::List { format } => {
+            let accounts = ledger.list_accounts()?;
+            if format == Format::Json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&accounts).unwrap_or_default()
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:>4}  {:<9} {:<24} {:<9} {:<27} CREATED",
+                    "ID", "ROLE", "NAME", "STATE", "LAST LOGIN"
+                )?;
+                for a in accounts {
+                    writeln!(
+                        out,
+                        "{:>4}  {:<9} {:<24} {:<9} {:<27} {}",
+                        a.id,
+                        a.role.as_str(),
+                        terminal_text(&a.name),
+                        state(&a),
+                        a.last_login_at.as_deref().unwrap_or("-"),
+                        a.created_at
+                    )?;
+                }
+            }
+        }
+        UserCommand::Passwd { name } => {
+            // Fail before asking for a password nobody can use.
+            if ledger.account(&name)?.is_none() {
+                return Err(CliError::Usage(format!(
+                    "アカウント「{0}」はありません / no account named `{0}`",
+                    terminal_text(&name)
+                )));
+            }
+            let password = read_new_password(&name)?;
+            ledger.set_password(&name, &password)?;
+            ledger.record_audit(
+                &NewAudit {
+                    actor: &actor,
+                    action: "account.password",
+                    target: &format!("account:{name}"),
+                    summary: &format!("アカウント「{name}」のパスワードを変更"),
+                    before: None,
+                    after: None,
+                },
+                Utc::now(),
+            )?;
+            writeln!(out, "changed the password of {}", terminal_text(&name))?;
+        }
+        UserCommand::Disable { name } => {
+            let before = ledger.account(&name)?;
+            let info = ledger.disable_account(&name)?;
+            ledger.record_audit(
+                &NewAudit {
+                    actor: &actor,
+                    action: "account.disable",
+                    target: &format!("account:{}", info.name),
+                    summary: &format!("アカウント「{}」を無効化", info.name),
+                    before: before.as_ref().map(json),
+                    after: Some(json(&info)),
+                },
+                Utc::now(),
+            )?;
+            writeln!(out, "disabled account {}", terminal_text(&info.name))?;
+        }
+    }
+    Ok(())
+}
+
+/// The audit actor of the command line: `cli:` and the login user (`root` when `USER` is
+/// unset).
+fn actor() -> String {
+    let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
+    format!("cli:{}", user.as_deref().unwrap_or("root"))
+}
+
+fn json(info: &AccountInfo) -> serde_json::Value {
+    serde_json::to_value(info).unwrap_or_default()
+}
+
+/// `disabled`, `locked` (a lock still in force) or `active`.
+fn state(a: &AccountInfo) -> &'static str {
+    if a.disabled_at.is_some() {
+        "disabled"
+    } else if a
+        .locked_until
+        .as_deref()
+        .and_then(from_db)
+        .is_some_and(|u| u > Utc::now())
+    {
+        "locked"
+    } else {
+        "active"
+    }
+}
+
+/// Reads a new password: on a terminal asked twice without echo, otherwise the first line of
+/// stdin (without its line ending). The ledger checks the rules.
+fn read_new_password(name: &str) -> Result<String, CliError> {
+    let stdin_error = |source| CliError::File {
+        path: "stdin".into(),
+        source,
+    };
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let first = rpassword::prompt_password(format!(
+            "「{}」の新しいパスワード / new password: ",
+            terminal_text(name)
+        ))
+        .map_err(stdin_error)?;
+        let again = rpassword::prompt_password("もう一度 / again: ").map_err(stdin_error)?;
+        if first != again {
+            return Err(CliError::Usage(
+                "パスワードが一致しません / the passwords do not match".into(),
+            ));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map_err(stdin_error)?;
+        let password = line.strip_suffix('\n').unwrap_or(&line);
+        let password = password.strip_suffix('\r').unwrap_or(password);
+        Ok(password.to_owned())
+    }
+}
