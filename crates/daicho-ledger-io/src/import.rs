@@ -5,18 +5,19 @@
 //! the first row), and a file with any problem returns [`ImportError::InvalidRows`] and no rows,
 //! so a caller that applies only `Ok` results never half-imports a ledger.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Cursor;
 use std::net::IpAddr;
 
-use calamine::{Data, Reader, open_workbook_auto_from_rs};
+use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
 use chrono::NaiveDate;
 use daicho_model::MacAddr;
 
-use crate::header::{HeaderMap, HeaderProblem, map_headers};
+use crate::header::{HeaderMap, HeaderProblem, column_letter, map_headers_with};
+use crate::mapping::ColumnMapping;
 use crate::row::{Column, DeviceStatus, LedgerRow};
-use crate::text::{excel_serial_date, fold_width, is_none_mark, parse_date};
+use crate::text::{excel_serial_date, fold_width, is_none_mark, parse_date, terminal_text};
 
 /// How many rows from the top are searched for the header row (a title may sit above it).
 pub const HEADER_SEARCH_ROWS: usize = 20;
@@ -52,29 +53,110 @@ pub enum SourceKind {
     },
     /// An Excel workbook (XLSX or the older XLS).
     Workbook {
-        /// The sheet the ledger was read from.
-        sheet: String,
+        /// The sheets the ledger was read from, in workbook order.
+        sheets: Vec<SheetRead>,
+        /// The sheets without a header row (a cover sheet, notes), skipped, in workbook order.
+        skipped_sheets: Vec<String>,
     },
+}
+
+/// One sheet a workbook ledger was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetRead {
+    /// The sheet's name.
+    pub name: String,
+    /// The spreadsheet row number of its header row.
+    pub header_row: usize,
+    /// How many device rows it gave.
+    pub rows: usize,
+}
+
+/// Where a row is: the sheet (none for a CSV) and the row number as the spreadsheet shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RowRef {
+    /// The sheet's name; `None` for a CSV.
+    pub sheet: Option<String>,
+    /// The row number as the spreadsheet shows it.
+    pub row: usize,
+}
+
+impl fmt::Display for RowRef {
+    /// `12 行目`, or `シート「外来棟」12 行目` in a workbook.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(sheet) = &self.sheet {
+            write!(f, "シート「{}」", terminal_text(sheet))?;
+        }
+        write!(f, "{} 行目", self.row)
+    }
+}
+
+/// A column whose header matched no ledger column and is not in the [`ColumnMapping`]: what a
+/// mapping step shows the operator (`導入日 (列 F): 2019/4/1, 2020/10/1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmappedColumn {
+    /// The sheet; `None` for a CSV.
+    pub sheet: Option<String>,
+    /// The header as written (trimmed).
+    pub header: String,
+    /// The column index, 0-based (column A is 0); [`Self::letter`] gives the letter.
+    pub index: usize,
+    /// Up to [`SAMPLE_VALUES`] distinct non-blank values from the rows under it, each cut to
+    /// [`SAMPLE_CHARS`] characters.
+    pub samples: Vec<String>,
+}
+
+impl UnmappedColumn {
+    /// The column's spreadsheet letter (`A`, `F`, `AB`).
+    pub fn letter(&self) -> String {
+        column_letter(self.index)
+    }
+}
+
+/// How many sample values an [`UnmappedColumn`] carries.
+pub const SAMPLE_VALUES: usize = 3;
+
+/// The longest sample value, in characters (longer ones end in `…`).
+pub const SAMPLE_CHARS: usize = 40;
+
+/// A group-heading row (【外来棟】, ■3階, ＜サーバ室＞, 2F 医事課) that was skipped: not a
+/// device and not a problem. See [`heading`] for the rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedHeading {
+    /// Where it is.
+    pub at: RowRef,
+    /// Its text.
+    pub text: String,
 }
 
 /// A successfully read ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Import {
-    /// The rows, in file order (blank rows skipped).
+    /// The rows, in file order (sheet by sheet; blank and heading rows skipped).
     pub rows: Vec<LedgerRow>,
     /// Where they came from.
     pub source: SourceKind,
-    /// The spreadsheet row number of the header row.
+    /// The spreadsheet row number of the header row (of the first sheet read, for a workbook;
+    /// [`SourceKind::Workbook`] has every sheet's).
     pub header_row: usize,
-    /// Headers that matched no ledger column; those columns were not read.
+    /// Headers that no ledger column was read from (unknown, or mapped to ignore), each once.
     pub ignored_columns: Vec<String>,
-    /// The spreadsheet row number of each entry of `rows`, for reports that cite rows.
+    /// The spreadsheet row number of each entry of `rows`, for reports that cite rows. In a
+    /// workbook of several sheets the numbers repeat; `row_refs` names the sheet too.
     pub row_numbers: Vec<usize>,
+    /// Sheet and row of each entry of `rows`.
+    pub row_refs: Vec<RowRef>,
+    /// Columns whose header matched nothing and that the mapping does not name, with samples,
+    /// per sheet.
+    pub unmapped: Vec<UnmappedColumn>,
+    /// Group-heading rows that were skipped.
+    pub skipped_headings: Vec<SkippedHeading>,
 }
 
 /// One problem in one row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowProblem {
+    /// The sheet; `None` for a CSV.
+    pub sheet: Option<String>,
     /// The row number as the spreadsheet shows it.
     pub row: usize,
     /// The column concerned.
@@ -85,20 +167,32 @@ pub struct RowProblem {
     pub message: String,
 }
 
+impl RowProblem {
+    /// Where the problem is.
+    pub fn at(&self) -> RowRef {
+        RowRef {
+            sheet: self.sheet.clone(),
+            row: self.row,
+        }
+    }
+}
+
 impl fmt::Display for RowProblem {
+    /// One line, file text made safe for a terminal by [`terminal_text`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} 行目 {}「{}」: {}",
-            self.row,
+            "{} {}「{}」: {}",
+            self.at(),
             self.column.header(),
-            self.value,
-            self.message
+            terminal_text(&self.value),
+            terminal_text(&self.message)
         )
     }
 }
 
 /// Why a ledger file was not imported. Nothing from the file is used when this is returned.
+/// The messages pass file text through [`terminal_text`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
     /// The CSV is neither UTF-8 nor Shift_JIS/CP932.
@@ -110,27 +204,29 @@ pub enum ImportError {
         detail: String,
     },
     /// The workbook could not be opened.
-    #[error("Excel ファイルとして読めません: {detail} / not a readable workbook")]
+    #[error("Excel ファイルとして読めません: {} / not a readable workbook", terminal_text(.detail))]
     NotAWorkbook {
         /// The reader's message.
         detail: String,
     },
     /// Required columns are missing.
-    #[error(
-        "必須の列がありません: {}（見つかった見出し: {}）/ missing required column: {}",
-        .missing.join(", "),
-        if .found.is_empty() { "なし".to_owned() } else { .found.join(", ") },
-        .missing.join(", ")
-    )]
+    #[error("{}", missing_message(.missing, .found, .sheet.as_deref()))]
     MissingColumns {
         /// The missing columns, as their headers.
         missing: Vec<String>,
         /// The headers of the best candidate header row.
         found: Vec<String>,
+        /// The sheet of that row; `None` for a CSV (or a workbook with no usable sheet).
+        sheet: Option<String>,
+        /// The headers of that row that matched nothing, with samples, so that a mapping step
+        /// can offer "導入日 → 登録日".
+        unmapped: Vec<UnmappedColumn>,
     },
     /// Two columns map to the same field.
     #[error(
-        "列「{first}」と「{second}」はどちらも {column} を表しています。どちらか一方にしてください"
+        "列「{}」と「{}」はどちらも {column} を表しています。どちらか一方にしてください",
+        terminal_text(.first),
+        terminal_text(.second)
     )]
     DuplicateColumn {
         /// The field.
@@ -143,9 +239,27 @@ pub enum ImportError {
     /// The header row has no data rows under it.
     #[error("見出し行の下にデータ行がありません / no data rows")]
     NoRows,
-    /// Some rows are invalid; all problems are listed.
+    /// Some rows are invalid; all problems are listed (in sheet order, then by row).
     #[error("{} 件の問題があるため取り込みませんでした / {} problems, nothing imported:\n{}", .0.len(), .0.len(), list(.0))]
     InvalidRows(Vec<RowProblem>),
+}
+
+fn missing_message(missing: &[String], found: &[String], sheet: Option<&str>) -> String {
+    let found = if found.is_empty() {
+        "なし".to_owned()
+    } else {
+        found
+            .iter()
+            .map(|h| terminal_text(h).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let sheet = sheet.map_or_else(String::new, |s| format!("シート「{}」の", terminal_text(s)));
+    format!(
+        "必須の列がありません: {}（{sheet}見つかった見出し: {found}）/ missing required column: {}",
+        missing.join(", "),
+        missing.join(", ")
+    )
 }
 
 fn list(problems: &[RowProblem]) -> String {
@@ -156,12 +270,19 @@ fn list(problems: &[RowProblem]) -> String {
         .join("\n")
 }
 
-/// Reads a ledger file, telling XLSX/XLS from CSV by its first bytes.
+/// Reads a ledger file, telling XLSX/XLS from CSV by its first bytes, with the built-in header
+/// synonyms only ([`import_ledger_with`] and an empty mapping).
 pub fn import_ledger(bytes: &[u8]) -> Result<Import, ImportError> {
+    import_ledger_with(bytes, &ColumnMapping::new())
+}
+
+/// Reads a ledger file, telling XLSX/XLS from CSV by its first bytes; headers the mapping
+/// names go where it says (over the built-in synonyms).
+pub fn import_ledger_with(bytes: &[u8], mapping: &ColumnMapping) -> Result<Import, ImportError> {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        import_workbook(bytes)
+        import_workbook_with(bytes, mapping)
     } else {
-        import_csv(bytes)
+        import_csv_with(bytes, mapping)
     }
 }
 
@@ -239,8 +360,14 @@ fn unguard(text: &str) -> &str {
     }
 }
 
-/// Reads a CSV ledger (comma- or tab-separated) in UTF-8 or CP932.
+/// Reads a CSV ledger (comma- or tab-separated) in UTF-8 or CP932, with the built-in header
+/// synonyms only.
 pub fn import_csv(bytes: &[u8]) -> Result<Import, ImportError> {
+    import_csv_with(bytes, &ColumnMapping::new())
+}
+
+/// Reads a CSV ledger (comma- or tab-separated) in UTF-8 or CP932 with a column mapping.
+pub fn import_csv_with(bytes: &[u8], mapping: &ColumnMapping) -> Result<Import, ImportError> {
     let (text, encoding) = decode_text(bytes)?;
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
@@ -284,35 +411,60 @@ pub fn import_csv(bytes: &[u8]) -> Result<Import, ImportError> {
             record.iter().map(|f| Cell::Text(f.to_owned())).collect(),
         ));
     }
-    let (header_row, map, rows, row_numbers) = parse_grid(&grid)?;
-    Ok(Import {
-        rows,
-        source: SourceKind::Csv {
+    let sheet = SheetGrid {
+        name: None,
+        rows: grid,
+        merged: HashSet::new(),
+    };
+    let header = match find_header(&sheet, mapping)? {
+        Found::Header(header) => header,
+        Found::Nothing(candidate) => return Err(candidate.into_error(None)),
+    };
+    let mut reader = RowReader::default();
+    reader.read_sheet(0, &sheet, &header);
+    let header_row = header.row_no;
+    reader.finish(
+        SourceKind::Csv {
             encoding,
             delimiter,
         },
         header_row,
-        ignored_columns: map.ignored,
-        row_numbers,
-    })
+    )
 }
 
-/// Reads an XLSX (or XLS) ledger from the first sheet that has a 管理番号 header.
+/// Reads an XLSX (or XLS) ledger from every sheet that has a header row, with the built-in
+/// header synonyms only.
 pub fn import_workbook(bytes: &[u8]) -> Result<Import, ImportError> {
+    import_workbook_with(bytes, &ColumnMapping::new())
+}
+
+/// Reads an XLSX (or XLS) ledger with a column mapping.
+///
+/// Every sheet with a header row (a row with a 管理番号 header among its top
+/// [`HEADER_SEARCH_ROWS`] non-blank rows) is read, in workbook order, and their rows are
+/// concatenated; 管理番号 and MAC duplicates are checked across all of them. A sheet with no
+/// header row (a cover sheet, notes) is skipped and named in
+/// [`SourceKind::Workbook::skipped_sheets`]. A sheet that has a header row but lacks the
+/// required columns fails the import: silently leaving out a sheet of devices would be worse.
+pub fn import_workbook_with(bytes: &[u8], mapping: &ColumnMapping) -> Result<Import, ImportError> {
     let mut workbook =
         open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| ImportError::NotAWorkbook {
             detail: e.to_string(),
         })?;
-    let mut first_error = None;
-    for sheet in workbook.sheet_names() {
+    let mut best: Option<(Candidate, String)> = None;
+    let mut reader = RowReader::default();
+    let mut sheets = Vec::new();
+    let mut skipped_sheets = Vec::new();
+    for (order, name) in workbook.sheet_names().into_iter().enumerate() {
         let range = workbook
-            .worksheet_range(&sheet)
+            .worksheet_range(&name)
             .map_err(|e| ImportError::NotAWorkbook {
                 detail: e.to_string(),
             })?;
+        let merged = merged_heads(&mut workbook, &name);
         let top = range.start().map_or(0, |(r, _)| r as usize);
         let left = range.start().map_or(0, |(_, c)| c as usize);
-        let grid: Vec<(usize, Vec<Cell>)> = range
+        let rows: Vec<(usize, Vec<Cell>)> = range
             .rows()
             .enumerate()
             .map(|(i, cells)| {
@@ -321,26 +473,60 @@ pub fn import_workbook(bytes: &[u8]) -> Result<Import, ImportError> {
                 (top + i + 1, row)
             })
             .collect();
-        match parse_grid(&grid) {
-            Ok((header_row, map, rows, row_numbers)) => {
-                return Ok(Import {
-                    rows,
-                    source: SourceKind::Workbook { sheet },
-                    header_row,
-                    ignored_columns: map.ignored,
-                    row_numbers,
+        let sheet = SheetGrid {
+            name: Some(name.clone()),
+            rows,
+            merged,
+        };
+        match find_header(&sheet, mapping)? {
+            Found::Header(header) => {
+                let count = reader.read_sheet(order, &sheet, &header);
+                sheets.push(SheetRead {
+                    name,
+                    header_row: header.row_no,
+                    rows: count,
                 });
             }
-            Err(e @ ImportError::MissingColumns { .. }) => {
-                first_error.get_or_insert(e);
+            Found::Nothing(candidate) => {
+                if best.as_ref().is_none_or(|(b, _)| candidate.score > b.score) {
+                    best = Some((candidate, name.clone()));
+                }
+                skipped_sheets.push(name);
             }
-            Err(e) => return Err(e),
         }
     }
-    Err(first_error.unwrap_or(ImportError::MissingColumns {
-        missing: vec![Column::AssetNo.header().to_owned()],
-        found: Vec::new(),
-    }))
+    let Some(header_row) = sheets.first().map(|s| s.header_row) else {
+        return Err(match best {
+            Some((candidate, name)) => candidate.into_error(Some(name)),
+            None => Candidate::default().into_error(None),
+        });
+    };
+    reader.finish(
+        SourceKind::Workbook {
+            sheets,
+            skipped_sheets,
+        },
+        header_row,
+    )
+}
+
+/// The top-left cells (spreadsheet row number, 0-based column) of the sheet's merged ranges
+/// that span more than one column. Only XLSX and XLS expose them.
+fn merged_heads<RS: std::io::Read + std::io::Seek>(
+    workbook: &mut Sheets<RS>,
+    name: &str,
+) -> HashSet<(usize, usize)> {
+    let regions = match workbook {
+        Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(name).ok(),
+        Sheets::Xls(x) => x.merge_cells_by_sheet_name(name).ok(),
+        _ => None,
+    };
+    regions
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d.end.1 > d.start.1)
+        .map(|d| (d.start.0 as usize + 1, d.start.1 as usize))
+        .collect()
 }
 
 fn workbook_cell(data: &Data) -> Cell {
@@ -362,152 +548,312 @@ fn workbook_cell(data: &Data) -> Cell {
     }
 }
 
-/// What [`parse_grid`] found: header row number, header map, rows and their row numbers.
-type Parsed = (usize, HeaderMap, Vec<LedgerRow>, Vec<usize>);
+/// One sheet (or the CSV) as read: rows with their spreadsheet row numbers.
+struct SheetGrid {
+    /// `None` for a CSV.
+    name: Option<String>,
+    rows: Vec<(usize, Vec<Cell>)>,
+    /// See [`merged_heads`].
+    merged: HashSet<(usize, usize)>,
+}
 
-/// Finds the header row, maps it and parses every data row under it.
-fn parse_grid(grid: &[(usize, Vec<Cell>)]) -> Result<Parsed, ImportError> {
-    let mut best_found: Vec<String> = Vec::new();
-    let mut best_score = 0usize;
-    let mut header = None;
-    for (index, (row_no, cells)) in grid
+impl SheetGrid {
+    fn at(&self, row: usize) -> RowRef {
+        RowRef {
+            sheet: self.name.clone(),
+            row,
+        }
+    }
+
+    /// The heading text of grid row `i`, if it is a group heading (see [`heading`]).
+    fn heading(&self, i: usize, map: &HeaderMap) -> Option<String> {
+        let (row_no, cells) = &self.rows[i];
+        heading::heading_text(cells, map, |col| self.merged.contains(&(*row_no, col)))
+    }
+
+    /// The unknown headers of `map` (the header at grid row `header`) with samples from the
+    /// rows under it, headings left out.
+    fn unmapped(&self, header: usize, map: &HeaderMap) -> Vec<UnmappedColumn> {
+        let mut columns: Vec<UnmappedColumn> = map
+            .unknown
+            .iter()
+            .map(|(index, text)| UnmappedColumn {
+                sheet: self.name.clone(),
+                header: text.clone(),
+                index: *index,
+                samples: Vec::new(),
+            })
+            .collect();
+        for i in header + 1..self.rows.len() {
+            if columns.iter().all(|c| c.samples.len() >= SAMPLE_VALUES) {
+                break;
+            }
+            if self.heading(i, map).is_some() {
+                continue;
+            }
+            let cells = &self.rows[i].1;
+            for column in &mut columns {
+                let Some(cell) = cells.get(column.index).filter(|c| !c.is_blank()) else {
+                    continue;
+                };
+                let mut text = cell.text();
+                if text.chars().count() > SAMPLE_CHARS {
+                    text = text.chars().take(SAMPLE_CHARS - 1).collect::<String>() + "…";
+                }
+                if column.samples.len() < SAMPLE_VALUES && !column.samples.contains(&text) {
+                    column.samples.push(text);
+                }
+            }
+        }
+        columns
+    }
+}
+
+/// A sheet's header row.
+struct Header {
+    /// Index into [`SheetGrid::rows`].
+    index: usize,
+    /// Its spreadsheet row number.
+    row_no: usize,
+    map: HeaderMap,
+}
+
+/// The row that looked most like a header row in a sheet without one, for the error.
+#[derive(Default)]
+struct Candidate {
+    /// How many columns it named.
+    score: usize,
+    found: Vec<String>,
+    unmapped: Vec<UnmappedColumn>,
+}
+
+impl Candidate {
+    fn into_error(self, sheet: Option<String>) -> ImportError {
+        ImportError::MissingColumns {
+            missing: vec![Column::AssetNo.header().to_owned()],
+            found: self.found,
+            sheet,
+            unmapped: self.unmapped,
+        }
+    }
+}
+
+enum Found {
+    Header(Header),
+    Nothing(Candidate),
+}
+
+/// Finds the sheet's header row: the first of the top [`HEADER_SEARCH_ROWS`] non-blank rows
+/// with a 管理番号 header. A header row without an identifying column is an error.
+fn find_header(sheet: &SheetGrid, mapping: &ColumnMapping) -> Result<Found, ImportError> {
+    let mut best: Option<(usize, usize, HeaderMap, Vec<String>)> = None;
+    for (index, (row_no, cells)) in sheet
+        .rows
         .iter()
         .enumerate()
         .filter(|(_, (_, cells))| cells.iter().any(|c| !c.is_blank()))
         .take(HEADER_SEARCH_ROWS)
     {
         let texts: Vec<String> = cells.iter().map(Cell::text).collect();
-        let map = map_headers(&texts).map_err(|HeaderProblem::Duplicate { column, headers }| {
-            ImportError::DuplicateColumn {
+        let map = map_headers_with(&texts, mapping).map_err(
+            |HeaderProblem::Duplicate { column, headers }| ImportError::DuplicateColumn {
                 column: column.header().to_owned(),
                 first: headers.0,
                 second: headers.1,
-            }
-        });
-        let map = map?;
+            },
+        )?;
         if map.positions.contains_key(&Column::AssetNo) {
-            header = Some((index, *row_no, map));
-            break;
+            let identifiers = [Column::Ip, Column::Mac, Column::ComputerName];
+            if !identifiers.iter().any(|c| map.positions.contains_key(c)) {
+                return Err(ImportError::MissingColumns {
+                    missing: vec![format!(
+                        "{} / {} / {} のいずれか",
+                        Column::Ip.header(),
+                        Column::Mac.header(),
+                        Column::ComputerName.header()
+                    )],
+                    found: texts.into_iter().filter(|t| !t.is_empty()).collect(),
+                    sheet: sheet.name.clone(),
+                    unmapped: sheet.unmapped(index, &map),
+                });
+            }
+            return Ok(Found::Header(Header {
+                index,
+                row_no: *row_no,
+                map,
+            }));
         }
         // Name the headers of the row that looks most like a header row.
-        if best_found.is_empty() || map.positions.len() > best_score {
-            best_score = map.positions.len();
-            best_found = texts.into_iter().filter(|t| !t.is_empty()).collect();
+        if best
+            .as_ref()
+            .is_none_or(|(score, ..)| map.positions.len() > *score)
+        {
+            let found = texts.into_iter().filter(|t| !t.is_empty()).collect();
+            best = Some((map.positions.len(), index, map, found));
         }
     }
-    let Some((index, header_row, map)) = header else {
-        return Err(ImportError::MissingColumns {
-            missing: vec![Column::AssetNo.header().to_owned()],
-            found: best_found,
-        });
-    };
-    let identifiers = [Column::Ip, Column::Mac, Column::ComputerName];
-    if !identifiers.iter().any(|c| map.positions.contains_key(c)) {
-        return Err(ImportError::MissingColumns {
-            missing: vec![format!(
-                "{} / {} / {} のいずれか",
-                Column::Ip.header(),
-                Column::Mac.header(),
-                Column::ComputerName.header()
-            )],
-            found: grid[index]
-                .1
-                .iter()
-                .map(Cell::text)
-                .filter(|t| !t.is_empty())
-                .collect(),
-        });
-    }
+    Ok(Found::Nothing(match best {
+        Some((score, index, map, found)) => Candidate {
+            score,
+            found,
+            unmapped: sheet.unmapped(index, &map),
+        },
+        None => Candidate::default(),
+    }))
+}
 
-    let mut rows = Vec::new();
-    let mut row_numbers = Vec::new();
-    let mut problems = Vec::new();
-    let mut asset_rows: HashMap<String, usize> = HashMap::new();
-    let mut mac_rows: HashMap<MacAddr, usize> = HashMap::new();
-    for (row_no, cells) in &grid[index + 1..] {
-        let get = |column: Column| -> &Cell {
-            map.positions
-                .get(&column)
-                .and_then(|&i| cells.get(i))
-                .unwrap_or(&Cell::Empty)
-        };
-        if Column::LEDGER.iter().all(|&c| get(c).is_blank()) {
-            continue;
+/// Reads the rows of one sheet after another, keeping what spans sheets: the duplicate checks
+/// and the problems.
+#[derive(Default)]
+struct RowReader {
+    rows: Vec<LedgerRow>,
+    refs: Vec<RowRef>,
+    /// With the sheet's order, to sort by.
+    problems: Vec<(usize, RowProblem)>,
+    asset_rows: HashMap<String, RowRef>,
+    mac_rows: HashMap<MacAddr, RowRef>,
+    headings: Vec<SkippedHeading>,
+    unmapped: Vec<UnmappedColumn>,
+    ignored: Vec<String>,
+}
+
+impl RowReader {
+    /// Parses every data row under the sheet's header; returns how many device rows it had.
+    fn read_sheet(&mut self, order: usize, sheet: &SheetGrid, header: &Header) -> usize {
+        let map = &header.map;
+        self.unmapped.extend(sheet.unmapped(header.index, map));
+        for h in &map.ignored {
+            if !self.ignored.contains(h) {
+                self.ignored.push(h.clone());
+            }
         }
-        let mut problem = |column: Column, value: String, message: String| {
-            problems.push(RowProblem {
-                row: *row_no,
-                column,
-                value,
-                message,
-            });
-        };
-        let row = LedgerRow {
-            asset_no: get(Column::AssetNo).text(),
-            maker: get(Column::Maker).text(),
-            os: get(Column::Os).text(),
-            software: get(Column::Software).text(),
-            software_version: get(Column::SoftwareVersion).text(),
-            ip: parse_ip(get(Column::Ip)).unwrap_or_else(|(v, m)| {
-                problem(Column::Ip, v, m);
-                None
-            }),
-            computer_name: get(Column::ComputerName).text(),
-            location: get(Column::Location).text(),
-            user: get(Column::User).text(),
-            registered_on: parse_registered(get(Column::RegisteredOn)).unwrap_or_else(|(v, m)| {
-                problem(Column::RegisteredOn, v, m);
-                None
-            }),
-            status: DeviceStatus::parse(&get(Column::Status).text()),
-            description: get(Column::Description).text(),
-            mac: parse_mac(get(Column::Mac)).unwrap_or_else(|(v, m)| {
-                problem(Column::Mac, v, m);
-                None
-            }),
-        };
-        if row.asset_no.is_empty() {
-            problem(
-                Column::AssetNo,
-                String::new(),
-                "管理番号が空欄です（必須）".into(),
-            );
-        } else {
-            let key = fold_width(&row.asset_no);
-            if let Some(first) = asset_rows.get(&key) {
+        let before = self.rows.len();
+        for i in header.index + 1..sheet.rows.len() {
+            let (row_no, cells) = &sheet.rows[i];
+            let at = sheet.at(*row_no);
+            if let Some(text) = sheet.heading(i, map) {
+                self.headings.push(SkippedHeading { at, text });
+                continue;
+            }
+            let get = |column: Column| -> &Cell {
+                map.positions
+                    .get(&column)
+                    .and_then(|&i| cells.get(i))
+                    .unwrap_or(&Cell::Empty)
+            };
+            if Column::LEDGER.iter().all(|&c| get(c).is_blank()) {
+                continue;
+            }
+            let problems = &mut self.problems;
+            let mut problem = |column: Column, value: String, message: String| {
+                problems.push((
+                    order,
+                    RowProblem {
+                        sheet: sheet.name.clone(),
+                        row: *row_no,
+                        column,
+                        value,
+                        message,
+                    },
+                ));
+            };
+            let row = LedgerRow {
+                asset_no: get(Column::AssetNo).text(),
+                maker: get(Column::Maker).text(),
+                os: get(Column::Os).text(),
+                software: get(Column::Software).text(),
+                software_version: get(Column::SoftwareVersion).text(),
+                ip: parse_ip(get(Column::Ip)).unwrap_or_else(|(v, m)| {
+                    problem(Column::Ip, v, m);
+                    None
+                }),
+                computer_name: get(Column::ComputerName).text(),
+                location: get(Column::Location).text(),
+                user: get(Column::User).text(),
+                registered_on: parse_registered(get(Column::RegisteredOn)).unwrap_or_else(
+                    |(v, m)| {
+                        problem(Column::RegisteredOn, v, m);
+                        None
+                    },
+                ),
+                status: DeviceStatus::parse(&get(Column::Status).text()),
+                description: get(Column::Description).text(),
+                mac: parse_mac(get(Column::Mac)).unwrap_or_else(|(v, m)| {
+                    problem(Column::Mac, v, m);
+                    None
+                }),
+            };
+            if row.asset_no.is_empty() {
                 problem(
                     Column::AssetNo,
-                    row.asset_no.clone(),
-                    format!("{first} 行目と同じ管理番号です（重複）"),
+                    String::new(),
+                    "管理番号が空欄です（必須）".into(),
                 );
             } else {
-                asset_rows.insert(key, *row_no);
+                let key = fold_width(&row.asset_no);
+                if let Some(first) = self.asset_rows.get(&key) {
+                    problem(
+                        Column::AssetNo,
+                        row.asset_no.clone(),
+                        format!("{}と同じ管理番号です（重複）", same_sheet(first, &at)),
+                    );
+                } else {
+                    self.asset_rows.insert(key, at.clone());
+                }
             }
-        }
-        if let Some(mac) = row.mac {
-            if let Some(first) = mac_rows.get(&mac) {
-                problem(
-                    Column::Mac,
-                    mac.to_string(),
-                    format!(
-                        "{first} 行目と同じ MAC アドレスです（同じ機器が二重に登録されています）"
-                    ),
-                );
-            } else {
-                mac_rows.insert(mac, *row_no);
+            if let Some(mac) = row.mac {
+                if let Some(first) = self.mac_rows.get(&mac) {
+                    problem(
+                        Column::Mac,
+                        mac.to_string(),
+                        format!(
+                            "{}と同じ MAC アドレスです（同じ機器が二重に登録されています）",
+                            same_sheet(first, &at)
+                        ),
+                    );
+                } else {
+                    self.mac_rows.insert(mac, at.clone());
+                }
             }
+            self.rows.push(row);
+            self.refs.push(at);
         }
-        rows.push(row);
-        row_numbers.push(*row_no);
+        self.rows.len() - before
     }
-    if !problems.is_empty() {
-        problems.sort_by_key(|p| (p.row, p.column));
-        return Err(ImportError::InvalidRows(problems));
+
+    /// The import, or every problem found in every sheet, or [`ImportError::NoRows`].
+    fn finish(self, source: SourceKind, header_row: usize) -> Result<Import, ImportError> {
+        if !self.problems.is_empty() {
+            let mut problems = self.problems;
+            problems.sort_by_key(|(order, p)| (*order, p.row, p.column));
+            return Err(ImportError::InvalidRows(
+                problems.into_iter().map(|(_, p)| p).collect(),
+            ));
+        }
+        if self.rows.is_empty() {
+            return Err(ImportError::NoRows);
+        }
+        Ok(Import {
+            rows: self.rows,
+            source,
+            header_row,
+            ignored_columns: self.ignored,
+            row_numbers: self.refs.iter().map(|r| r.row).collect(),
+            row_refs: self.refs,
+            unmapped: self.unmapped,
+            skipped_headings: self.headings,
+        })
     }
-    if rows.is_empty() {
-        return Err(ImportError::NoRows);
+}
+
+/// `first` as a problem message cites it: `5 行目` within the same sheet (or a CSV), with the
+/// sheet's name when it is another sheet.
+fn same_sheet(first: &RowRef, at: &RowRef) -> String {
+    if first.sheet == at.sheet {
+        format!("{} 行目", first.row)
+    } else {
+        first.to_string()
     }
-    Ok((header_row, map, rows, row_numbers))
 }
 
 type CellResult<T> = Result<Option<T>, (String, String)>;
@@ -569,5 +915,6 @@ fn parse_registered(cell: &Cell) -> CellResult<NaiveDate> {
     }
 }
 
+pub mod heading;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,10 @@
 //! - [`import_ledger`] reads a hand-kept ledger (XLSX/XLS, or CSV in UTF-8 or Shift_JIS/CP932)
 //!   into [`LedgerRow`]s, validating every row first: any bad IP, MAC or date, a blank or
 //!   duplicate 管理番号 or a duplicate MAC fails the whole import with every problem listed by
-//!   spreadsheet row number ([`ImportError::InvalidRows`]).
+//!   sheet and spreadsheet row number ([`ImportError::InvalidRows`]). Every sheet with a header
+//!   row is read; group-heading rows (【外来棟】) are skipped ([`import::heading`]).
+//!   [`import_ledger_with`] takes the operator's [`ColumnMapping`] for headers the built-in
+//!   synonyms do not know.
 //! - [`export_xlsx`] and [`export_csv`] write [`ExportRow`]s in the MHLW column order.
 //! - [`allowlist`] builds the per-subnet MAC allowlist for checklist 2-⑬ and renders it for
 //!   routers and switches.
@@ -17,7 +20,8 @@
 //! 管理番号 is required (it is the ledger's key), plus at least one of IPアドレス, MACアドレス and
 //! コンピュータ名 (without one of them no row can ever be matched to a device on the network).
 //! A row may leave IP, MAC and name blank (a stopped device can have none). Every other column
-//! is optional; unknown columns are ignored and reported in [`Import::ignored_columns`].
+//! is optional; unknown columns are ignored and reported in [`Import::ignored_columns`] and,
+//! with sample values, in [`Import::unmapped`].
 //! The header row may sit below a title: the first of the top
 //! [`HEADER_SEARCH_ROWS`](import::HEADER_SEARCH_ROWS) non-blank rows with a 管理番号 header is used.
 
@@ -32,8 +36,9 @@ pub mod text;
 
 pub use export::{CsvEncoding, ExportError, ExportMeta, export_csv, export_xlsx};
 pub use import::{
-    Import, ImportError, RowProblem, SourceKind, TextEncoding, import_csv, import_ledger,
-    import_workbook,
+    Import, ImportError, RowProblem, RowRef, SheetRead, SkippedHeading, SourceKind, TextEncoding,
+    UnmappedColumn, import_csv, import_csv_with, import_ledger, import_ledger_with,
+    import_workbook, import_workbook_with,
 };
 pub use mapping::{ColumnMapping, MappedTo, MappingError};
 pub use row::{Column, DeviceStatus, ExportRow, LedgerRow, flag_label};

@@ -1,11 +1,13 @@
 //! Ledger files end to end: a 300-row ledger written by the test (CSV in UTF-8 and CP932,
 //! XLSX) imports to the same rows; every export re-imports to the same rows; bad files are
-//! refused with every problem named.
+//! refused with every problem named; a workbook of several sheets with a cover sheet, heading
+//! rows and headers the operator maps.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use daicho_ledger_io::{
-    Column, CsvEncoding, DeviceStatus, ExportError, ExportMeta, ExportRow, Import, ImportError,
-    LedgerRow, SourceKind, TextEncoding, export_csv, export_xlsx, import_ledger,
+    Column, ColumnMapping, CsvEncoding, DeviceStatus, ExportError, ExportMeta, ExportRow, Import,
+    ImportError, LedgerRow, MappedTo, RowRef, SourceKind, TextEncoding, export_csv, export_xlsx,
+    import_ledger, import_ledger_with,
 };
 use daicho_policy::{Flag, FlagKind};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -312,7 +314,9 @@ fn hand_kept_300_rows_import_in_utf8_cp932_and_xlsx() {
     let xlsx = import_ledger(&hand_kept_xlsx(&rows)).unwrap();
     assert_eq!(xlsx.header_row, 3);
     assert_eq!(xlsx.row_numbers.first(), Some(&4));
-    assert!(matches!(&xlsx.source, SourceKind::Workbook { sheet } if sheet == "台帳"));
+    assert!(
+        matches!(&xlsx.source, SourceKind::Workbook { sheets, skipped_sheets } if sheets.len() == 1 && sheets[0].name == "台帳" && sheets[0].rows == ROWS && skipped_sheets.is_empty())
+    );
     assert_same(&xlsx, &rows);
 }
 
@@ -366,7 +370,11 @@ fn every_export_reimports_to_the_same_rows() {
 
     let xlsx = export_xlsx(&exported, &meta()).unwrap();
     let back = import_ledger(&xlsx).unwrap();
-    assert!(matches!(&back.source, SourceKind::Workbook { sheet } if sheet == "機器台帳"));
+    // The export's 作成情報 sheet has no header row: skipped and named.
+    assert!(
+        matches!(&back.source, SourceKind::Workbook { sheets, skipped_sheets } if sheets.len() == 1 && sheets[0].name == "機器台帳" && skipped_sheets == &["作成情報".to_owned()])
+    );
+    assert!(back.unmapped.is_empty() && back.skipped_headings.is_empty());
     assert!(
         back.ignored_columns.is_empty(),
         "{:?}",
@@ -511,7 +519,7 @@ fn xlsx_missing_a_required_column_is_refused() {
     let bytes = xlsx_with(&["メーカー", "IPアドレス"], &[vec!["A社", "10.0.0.1"]]);
     let err = import_ledger(&bytes).unwrap_err();
     assert!(
-        matches!(&err, ImportError::MissingColumns { missing, found } if missing == &vec!["管理番号".to_owned()] && found.contains(&"IPアドレス".to_owned())),
+        matches!(&err, ImportError::MissingColumns { missing, found, .. } if missing == &vec!["管理番号".to_owned()] && found.contains(&"IPアドレス".to_owned())),
         "{err:?}"
     );
     assert!(
@@ -612,5 +620,244 @@ fn duplicates_and_bad_cells_are_all_listed_with_row_numbers() {
     assert!(
         message.contains("3 行目 IPアドレス「10.0.0.256」"),
         "{message}"
+    );
+}
+
+/// A workbook as hospitals keep it: a cover sheet, then one sheet per building, each with a
+/// title, a heading row merged across the columns (【外来棟】, and 3階病棟 which only the merge
+/// marks as a heading), and headers the synonyms do not all know.
+fn hospital_workbook(duplicate: bool) -> Vec<u8> {
+    let mut book = Workbook::new();
+    let cover = book.add_worksheet();
+    cover.set_name("表紙").unwrap();
+    cover.write_string(0, 0, "機器台帳").unwrap();
+    cover.write_string(2, 0, "作成: 情報システム課").unwrap();
+    cover.write_string(3, 0, "管理番号の付け方は別紙").unwrap();
+
+    let heading = Format::new().set_bold();
+    let headers = [
+        "管理番号",
+        "機種",
+        "IPアドレス",
+        "導入日",
+        "使用部署",
+        "備考",
+    ];
+    let sheets: [(&str, &str, Vec<[&str; 6]>); 2] = [
+        (
+            "外来棟",
+            "【外来棟】",
+            vec![
+                ["G-001", "FMV-D588", "10.1.0.11", "2019/4/1", "受付", ""],
+                [
+                    "G-002",
+                    "FMV-D588",
+                    "10.1.0.12",
+                    "令和2年10月1日",
+                    "医事課",
+                    "予備",
+                ],
+            ],
+        ),
+        (
+            "病棟",
+            "3階病棟",
+            vec![
+                [
+                    "W-001",
+                    "ThinkCentre M75q",
+                    "10.2.0.11",
+                    "2021-06-30",
+                    "3階NS",
+                    "",
+                ],
+                [
+                    if duplicate { "G-002" } else { "W-002" },
+                    "",
+                    "10.2.0.12",
+                    "",
+                    "3階NS",
+                    "",
+                ],
+            ],
+        ),
+    ];
+    for (name, title, rows) in &sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name).unwrap();
+        sheet
+            .write_string(0, 0, format!("{name} 機器一覧"))
+            .unwrap();
+        for (c, h) in headers.iter().enumerate() {
+            sheet.write_string(1, c as u16, *h).unwrap();
+        }
+        sheet.merge_range(2, 0, 2, 5, title, &heading).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    sheet.write_string(3 + r as u32, c as u16, *v).unwrap();
+                }
+            }
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+#[test]
+fn every_sheet_with_a_header_is_read_and_headings_are_skipped() {
+    let bytes = hospital_workbook(false);
+
+    let plain = import_ledger(&bytes).unwrap();
+    let SourceKind::Workbook {
+        sheets,
+        skipped_sheets,
+    } = &plain.source
+    else {
+        panic!("{:?}", plain.source);
+    };
+    let read: Vec<(&str, usize, usize)> = sheets
+        .iter()
+        .map(|s| (s.name.as_str(), s.header_row, s.rows))
+        .collect();
+    assert_eq!(read, vec![("外来棟", 2, 2), ("病棟", 2, 2)]);
+    assert_eq!(skipped_sheets, &["表紙".to_owned()]);
+    assert_eq!(plain.header_row, 2);
+    let assets: Vec<&str> = plain.rows.iter().map(|r| r.asset_no.as_str()).collect();
+    assert_eq!(assets, vec!["G-001", "G-002", "W-001", "W-002"]);
+    assert_eq!(plain.row_numbers, vec![4, 5, 4, 5]);
+    assert_eq!(
+        plain.row_refs[2],
+        RowRef {
+            sheet: Some("病棟".into()),
+            row: 4
+        }
+    );
+    let headings: Vec<(String, &str)> = plain
+        .skipped_headings
+        .iter()
+        .map(|h| (h.at.to_string(), h.text.as_str()))
+        .collect();
+    assert_eq!(
+        headings,
+        vec![
+            ("シート「外来棟」3 行目".to_owned(), "【外来棟】"),
+            ("シート「病棟」3 行目".to_owned(), "3階病棟"),
+        ]
+    );
+    // 導入日, 使用部署 and 備考 are built-in synonyms; 機種 is not, and is offered per sheet.
+    assert_eq!(
+        plain.rows[1].registered_on,
+        NaiveDate::from_ymd_opt(2020, 10, 1)
+    );
+    assert_eq!(plain.rows[1].user, "医事課");
+    assert_eq!(plain.rows[1].description, "予備");
+    let offered: Vec<(Option<&str>, &str, String, Vec<String>)> = plain
+        .unmapped
+        .iter()
+        .map(|c| {
+            (
+                c.sheet.as_deref(),
+                c.header.as_str(),
+                c.letter(),
+                c.samples.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        offered,
+        vec![
+            (
+                Some("外来棟"),
+                "機種",
+                "B".to_owned(),
+                vec!["FMV-D588".to_owned()]
+            ),
+            (
+                Some("病棟"),
+                "機種",
+                "B".to_owned(),
+                vec!["ThinkCentre M75q".to_owned()]
+            ),
+        ]
+    );
+    assert_eq!(plain.ignored_columns, vec!["機種".to_owned()]);
+
+    // The operator maps 機種 to 説明 and 導入日 explicitly; 備考 is then the second 説明.
+    let mapping: ColumnMapping = [
+        ("導入日", MappedTo::Column(Column::RegisteredOn)),
+        ("機種", MappedTo::Column(Column::Description)),
+    ]
+    .into_iter()
+    .collect();
+    let err = import_ledger_with(&bytes, &mapping).unwrap_err();
+    assert!(
+        matches!(&err, ImportError::DuplicateColumn { first, second, .. } if first == "機種" && second == "備考"),
+        "{err:?}"
+    );
+    let mapping: ColumnMapping = mapping.iter().chain([("備考", MappedTo::Ignore)]).collect();
+    let mapped = import_ledger_with(&bytes, &mapping).unwrap();
+    assert_eq!(mapped.rows[0].description, "FMV-D588");
+    assert_eq!(mapped.rows[2].description, "ThinkCentre M75q");
+    assert_eq!(
+        mapped.rows[2].registered_on,
+        NaiveDate::from_ymd_opt(2021, 6, 30)
+    );
+    assert!(mapped.unmapped.is_empty());
+    assert_eq!(mapped.ignored_columns, vec!["備考".to_owned()]);
+}
+
+#[test]
+fn duplicates_are_found_across_sheets_and_problems_name_the_sheet() {
+    let Err(ImportError::InvalidRows(problems)) = import_ledger(&hospital_workbook(true)) else {
+        panic!("duplicate across sheets accepted");
+    };
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        (problems[0].sheet.as_deref(), problems[0].row),
+        (Some("病棟"), 5)
+    );
+    assert_eq!(
+        problems[0].to_string(),
+        "シート「病棟」5 行目 管理番号「G-002」: シート「外来棟」5 行目と同じ管理番号です（重複）"
+    );
+}
+
+#[test]
+fn a_workbook_without_a_ledger_sheet_names_the_best_candidate() {
+    let mut book = Workbook::new();
+    book.add_worksheet()
+        .set_name("表紙")
+        .unwrap()
+        .write_string(0, 0, "機器台帳")
+        .unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("一覧").unwrap();
+    for (c, h) in ["No", "IPアドレス", "導入日"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "1").unwrap();
+    sheet.write_string(1, 1, "10.0.0.1").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let err = import_ledger(&bytes).unwrap_err();
+    let ImportError::MissingColumns {
+        sheet, unmapped, ..
+    } = &err
+    else {
+        panic!("{err:?}");
+    };
+    assert_eq!(sheet.as_deref(), Some("一覧"));
+    assert_eq!(unmapped[0].header, "No");
+    assert_eq!(unmapped[0].samples, vec!["1".to_owned()]);
+    assert!(
+        err.to_string()
+            .contains("シート「一覧」の見つかった見出し: No, IPアドレス, 導入日"),
+        "{err}"
+    );
+    let mapping: ColumnMapping = [("No", MappedTo::Column(Column::AssetNo))]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        import_ledger_with(&bytes, &mapping).unwrap().rows[0].asset_no,
+        "1"
     );
 }
