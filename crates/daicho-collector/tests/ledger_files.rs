@@ -611,3 +611,154 @@ fn the_applied_allowlist_is_recorded_and_goes_stale_when_a_device_is_registered_
     ok(&run(BIN, &config, &["allowlist", "withdraw", "2"]).0);
     assert!(checklist().0.contains("2-⑬ いいえ"));
 }
+
+#[test]
+fn map_reads_unknown_headers_and_the_dry_run_shows_sheets_unmapped_headers_and_headings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, config) = scanned_collector(dir.path(), false);
+    // A CP932 CSV whose identifying headers the synonyms do not know, grouped under headings;
+    // one 機種 cell carries an escape sequence, which must not reach the terminal raw.
+    let text = "No,端末IP,MAC,機種,場所\r\n\
+                【外来棟】,,,,\r\n\
+                G-1,198.18.0.10,00:1b:21:00:00:0a,\"FMV\u{1b}[2J\",受付\r\n\
+                G-2,198.18.0.11,00:1b:21:00:00:0b,ESPRIMO,医事課\r\n\
+                ■3階,,,,\r\n\
+                W-1,198.18.0.12,00:1b:21:00:00:0c,ThinkCentre,3階NS\r\n";
+    let (sjis, _, unmappable) = encoding_rs::SHIFT_JIS.encode(text);
+    assert!(!unmappable);
+    let file = dir.path().join("gairai.csv");
+    std::fs::write(&file, &sjis).unwrap();
+    let file = file.display().to_string();
+
+    // Without a mapping there is no 管理番号: the error offers the unmapped headers and --map.
+    let err = failed(&run(BIN, &config, &["ledger", "import", &file]).0);
+    assert!(err.contains("必須の列がありません: 管理番号"), "{err}");
+    assert!(err.contains("A No: G-1, G-2, W-1"), "{err}");
+    assert!(err.contains("--map 'HEADER=COLUMN'"), "{err}");
+    assert!(!err.contains('\u{1b}'), "raw escape on the terminal: {err}");
+
+    // Mapped: a dry run lists the headings and the still unmapped 機種 with samples.
+    let maps = ["--map", "No=管理番号", "--map", "端末IP=IPアドレス"];
+    let mut args = vec!["ledger", "import", &file];
+    args.extend(maps);
+    let out = ok(&run(BIN, &config, &args).0);
+    assert!(out.contains("3 row(s), CSV, Shift_JIS (CP932)"), "{out}");
+    assert!(
+        out.contains("headers no column matched")
+            && out.contains("D 機種: FMV\\u{1b}[2J, ESPRIMO, ThinkCentre"),
+        "{out}"
+    );
+    assert!(!out.contains('\u{1b}'), "raw escape on the terminal: {out}");
+    assert!(out.contains("heading rows skipped: 2"), "{out}");
+    assert!(
+        out.contains("2 行目: 【外来棟】") && out.contains("5 行目: ■3階"),
+        "{out}"
+    );
+    assert!(out.contains("G-1"), "{out}");
+
+    // A target that is not a ledger column is refused before anything is read.
+    let err = failed(
+        &run(
+            BIN,
+            &config,
+            &["ledger", "import", &file, "--map", "機種=型番"],
+        )
+        .0,
+    );
+    assert!(err.contains("台帳の列ではありません"), "{err}");
+
+    // Applied with 機種 as 説明: the devices carry it.
+    args.extend(["--map", "機種=説明", "--apply"]);
+    ok(&run(BIN, &config, &args).0);
+    let rows = Ledger::open(&db, LedgerOptions::default())
+        .unwrap()
+        .export_rows(true)
+        .unwrap();
+    let described: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.ledger.asset_no.as_str(), r.ledger.description.as_str()))
+        .collect();
+    assert_eq!(
+        described,
+        vec![
+            ("G-1", "FMV\u{1b}[2J"),
+            ("G-2", "ESPRIMO"),
+            ("W-1", "ThinkCentre")
+        ]
+    );
+}
+
+#[test]
+fn a_workbook_is_read_sheet_by_sheet_and_the_plan_names_the_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_db, config) = scanned_collector(dir.path(), false);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet()
+        .set_name("表紙")
+        .unwrap()
+        .write_string(0, 0, "機器台帳 2026年度")
+        .unwrap();
+    for (name, heading, rows) in [
+        ("外来棟", "【外来棟】", [("G-1", "198.18.0.10", "2019/4/1")]),
+        (
+            "病棟",
+            "＜病棟＞",
+            [("W-1", "198.18.0.11", "令和3年4月1日")],
+        ),
+    ] {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (c, h) in ["管理番号", "IPアドレス", "導入日", "型番"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_string(1, 0, heading).unwrap();
+        for (r, (asset, ip, date)) in rows.iter().enumerate() {
+            let row = 2 + r as u32;
+            sheet.write_string(row, 0, *asset).unwrap();
+            sheet.write_string(row, 1, *ip).unwrap();
+            sheet.write_string(row, 2, *date).unwrap();
+            sheet.write_string(row, 3, "X-100").unwrap();
+        }
+    }
+    let file = dir.path().join("hospital.xlsx");
+    std::fs::write(&file, book.save_to_buffer().unwrap()).unwrap();
+    let file = file.display().to_string();
+
+    let out = ok(&run(
+        BIN,
+        &config,
+        &["ledger", "import", &file, "--map", "型番=ignore"],
+    )
+    .0);
+    assert!(
+        out.contains("2 row(s), workbook, sheets 「外来棟」 (header row 1, 1 row(s)), 「病棟」 (header row 1, 1 row(s)); skipped (no header row): 「表紙」"),
+        "{out}"
+    );
+    assert!(out.contains("ignored columns: 型番"), "{out}");
+    assert!(!out.contains("headers no column matched"), "{out}");
+    assert!(
+        out.contains("シート「外来棟」2 行目: 【外来棟】")
+            && out.contains("シート「病棟」2 行目: ＜病棟＞"),
+        "{out}"
+    );
+    assert!(
+        out.contains("外来棟!3  G-1") && out.contains("病棟!3  W-1"),
+        "{out}"
+    );
+
+    let json = ok(&run(
+        BIN,
+        &config,
+        &["ledger", "import", &file, "--format", "json"],
+    )
+    .0);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["sheets"][1]["name"], "病棟");
+    assert_eq!(json["skipped_sheets"][0], "表紙");
+    assert_eq!(json["unmapped_columns"][0]["header"], "型番");
+    assert_eq!(json["unmapped_columns"][0]["column"], "D");
+    assert_eq!(json["skipped_headings"][1]["text"], "＜病棟＞");
+}
