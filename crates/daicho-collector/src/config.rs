@@ -29,6 +29,27 @@ pub struct Config {
     pub policy: Option<PathBuf>,
     /// Where alerts go and how often they are repeated.
     pub alerts: daicho_alert::AlertConfig,
+    /// The operator console's sessions.
+    pub console: ConsoleConfig,
+}
+
+/// `[console]`: how long a console login lasts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// A session unused for this many minutes ends (the operator logs in again).
+    pub idle_timeout_minutes: u32,
+    /// A session ends this many hours after login, used or not.
+    pub session_hours: u32,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 30,
+            session_hours: 10,
+        }
+    }
 }
 
 /// `[server]`.

@@ -155,15 +155,32 @@ pub fn export_ledger(
     registered_only: bool,
     facility: &str,
 ) -> Result<(Vec<u8>, usize), EvidenceError> {
-    let rows = ledger.export_rows(registered_only)?;
+    render_export(&ledger.export_rows(registered_only)?, csv, facility)
+}
+
+/// The ledger export of these devices only (a filtered list's download).
+pub fn export_devices(
+    ledger: &Ledger,
+    csv: Option<CsvEncoding>,
+    ids: &[i64],
+    facility: &str,
+) -> Result<(Vec<u8>, usize), EvidenceError> {
+    render_export(&ledger.export_rows_of(ids)?, csv, facility)
+}
+
+fn render_export(
+    rows: &[daicho_ledger_io::ExportRow],
+    csv: Option<CsvEncoding>,
+    facility: &str,
+) -> Result<(Vec<u8>, usize), EvidenceError> {
     let meta = ExportMeta {
         generated_at: daicho_ledger_io::export::now_jst(),
         facility: facility.to_owned(),
         generator: format!("daicho-collector {}", env!("CARGO_PKG_VERSION")),
     };
     let bytes = match csv {
-        None => export_xlsx(&rows, &meta)?,
-        Some(encoding) => export_csv(&rows, &meta, encoding)?,
+        None => export_xlsx(rows, &meta)?,
+        Some(encoding) => export_csv(rows, &meta, encoding)?,
     };
     Ok((bytes, rows.len()))
 }

@@ -7,6 +7,7 @@
 pub mod alert_worker;
 pub mod cli;
 pub mod config;
+pub mod decisions;
 pub mod evidence;
 pub mod metrics;
 pub mod server;

@@ -2,7 +2,8 @@
 //! one listener (plain or TLS), and the workers beside it.
 //!
 //! Split by concern: [`error`] (the error answer), `extract` (what handlers take from a request),
-//! `bearer` (API tokens), `limits`, `api` (the JSON routes), `workers` (the periodic sweep).
+//! `bearer` (API tokens), `limits`, `api` (the JSON routes), `console` (the operator console's pages),
+//! `workers` (the periodic sweep).
 //! Routes are documented on [`router`].
 
 use std::future::Future;
@@ -15,12 +16,14 @@ use axum::middleware;
 use daicho_ledger::{Ledger, LedgerError};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, ConsoleConfig};
 use crate::metrics::Metrics;
 use crate::tls::{self, TlsError, TlsListener};
 
 mod api;
 mod bearer;
+mod console;
+mod download;
 pub mod error;
 mod extract;
 mod limits;
@@ -40,6 +43,10 @@ pub struct AppState {
     pub limits: Limits,
     /// Wakes the alert worker (after an ingest or an operator decision).
     pub alerts_wake: Arc<tokio::sync::Notify>,
+    /// The console's session settings.
+    pub console: ConsoleConfig,
+    /// The listener speaks TLS (console cookies are then `Secure`).
+    pub tls: bool,
 }
 
 /// The API.
@@ -65,6 +72,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(&state))
+        .merge(console::routes(&state))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -151,6 +159,8 @@ impl Server {
                     max_decompressed_bytes: config.server.max_decompressed_bytes,
                     request_timeout: config.server.request_timeout(),
                 },
+                console: config.console.clone(),
+                tls: tls.is_some(),
             },
             tls,
             sweep_every: Duration::from_secs(config.ledger.gone_check_interval_secs),

@@ -706,10 +706,23 @@ impl Ledger {
     /// columns as the operator keeps them (IP address, コンピュータ名 and MAC fall back to what
     /// was observed), then vendor, last seen, open services and flags.
     pub fn export_rows(&self, registered_only: bool) -> Result<Vec<ExportRow>, LedgerError> {
+        self.export_rows_where(|d| !registered_only || d.registered)
+    }
+
+    /// The export rows of these devices only (a filtered list's download), in ledger order.
+    pub fn export_rows_of(&self, ids: &[i64]) -> Result<Vec<ExportRow>, LedgerError> {
+        let ids: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        self.export_rows_where(|d| ids.contains(&d.id))
+    }
+
+    fn export_rows_where(
+        &self,
+        keep: impl Fn(&DeviceRow) -> bool,
+    ) -> Result<Vec<ExportRow>, LedgerError> {
         self.read(|conn| {
             let mut out = Vec::new();
             for d in device_rows(conn)? {
-                if registered_only && !d.registered {
+                if !keep(&d) {
                     continue;
                 }
                 let mut ledger = d.ledger;

@@ -21,6 +21,7 @@ pub mod identity;
 mod ingest;
 pub mod ledger_rows;
 pub mod operator;
+pub mod overview;
 pub mod ports;
 mod presence;
 pub mod query;

@@ -27,6 +27,24 @@ pub struct LedgerFields {
     pub description: Option<String>,
     /// 登録日: when it was registered in the ledger (YYYY-MM-DD).
     pub registered_on: Option<String>,
+    /// メーカー, as the ledger keeps it (imported or entered; the MAC vendor is apart).
+    #[serde(default)]
+    pub maker: Option<String>,
+    /// OS, as the ledger keeps it (the observed OS is apart).
+    #[serde(default)]
+    pub os: Option<String>,
+    /// ソフトウェア.
+    #[serde(default)]
+    pub software: Option<String>,
+    /// ソフトウェアバージョン.
+    #[serde(default)]
+    pub software_version: Option<String>,
+    /// IPアドレス, as the ledger keeps it (the observed address is apart).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// コンピュータ名, as the ledger keeps it (the observed host name is apart).
+    #[serde(default)]
+    pub computer_name: Option<String>,
 }
 
 /// A device's OS as last concluded.
@@ -77,6 +95,9 @@ pub struct DeviceSummary {
     pub merged_into: Option<i64>,
     /// The role profile an operator assigned (`ehr-server`, `terminal`, …).
     pub role: Option<String>,
+    /// Open services as `name port/protocol`, by port.
+    #[serde(default)]
+    pub open_services: Vec<String>,
 }
 
 /// An identity key of a device.
@@ -234,10 +255,50 @@ pub struct DeviceFilter {
     /// Free text, matched case-insensitively against addresses, names, vendor, OS and ledger
     /// fields; a MAC in any common notation matches its device.
     pub q: Option<String>,
+    /// Has at least one flag raised (`true`) or none (`false`).
+    pub flagged: Option<bool>,
+    /// 管理番号 contains this (case-insensitive).
+    pub asset_no: Option<String>,
+    /// 設置場所 contains this.
+    pub location: Option<String>,
+    /// 利用者 contains this.
+    pub user: Option<String>,
+    /// Host name or ledger コンピュータ名 contains this.
+    pub hostname: Option<String>,
+    /// MAC vendor or ledger メーカー contains this.
+    pub vendor: Option<String>,
+    /// Observed or ledger OS contains this.
+    pub os: Option<String>,
+    /// Current or ledger IP address contains this.
+    pub ip: Option<String>,
+    /// Sort key: `id` (default), `ip`, `hostname`, `vendor`, `os`, `asset_no`, `location`,
+    /// `user`, `status`, `registered_on`, `first_seen`, `last_seen`.
+    pub sort: Option<String>,
+    /// Sort descending.
+    pub desc: Option<bool>,
     /// Page size, 1–1000 (default 100).
     pub limit: Option<u32>,
     /// Rows to skip.
     pub offset: Option<u32>,
+}
+
+/// The SQL order of a sort key; `None` for an unknown key.
+fn sort_sql(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "id" => "d.id",
+        "ip" => "d.ip_key",
+        "hostname" => "d.hostname_norm",
+        "vendor" => "d.vendor",
+        "os" => "d.os_name",
+        "asset_no" => "d.asset_no",
+        "location" => "d.location",
+        "user" => "d.user_name",
+        "status" => "d.status",
+        "registered_on" => "d.registered_on",
+        "first_seen" => "d.first_seen",
+        "last_seen" => "d.last_seen",
+        _ => return None,
+    })
 }
 
 /// One page of devices.
@@ -271,7 +332,10 @@ const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.
     d.last_match, d.last_agent, d.asset_no, d.location, d.user_name, d.status, d.description,
     d.registered_on, d.merged_into,
     (SELECT group_concat(DISTINCT f.flag) FROM device_flags f WHERE f.device_id = d.id),
-    d.role";
+    d.role, d.maker, d.ledger_os, d.software, d.software_version, d.ledger_ip, d.computer_name,
+    (SELECT group_concat(s.name || ' ' || s.port || '/' || s.protocol, char(9))
+       FROM (SELECT name, port, protocol FROM device_services
+             WHERE device_id = d.id AND state = 'open' ORDER BY port) s)";
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
     let flags: Option<String> = r.get(22)?;
@@ -304,9 +368,19 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
             status: r.get(18)?,
             description: r.get(19)?,
             registered_on: r.get(20)?,
+            maker: r.get(24)?,
+            os: r.get(25)?,
+            software: r.get(26)?,
+            software_version: r.get(27)?,
+            ip: r.get(28)?,
+            computer_name: r.get(29)?,
         },
         merged_into: r.get(21)?,
         role: r.get(23)?,
+        open_services: r
+            .get::<_, Option<String>>(30)?
+            .map(|s| s.split('\t').map(str::to_owned).collect())
+            .unwrap_or_default(),
         flags,
     })
 }
@@ -335,71 +409,115 @@ fn like_pattern(text: &str) -> String {
     out
 }
 
-impl Ledger {
-    /// Lists devices (operators' merged-away devices excluded) matching `filter`, by id.
-    pub fn list_devices(&self, filter: &DeviceFilter) -> Result<DevicePage, LedgerError> {
-        let limit = page_size(filter.limit)?;
-        let mut clauses = vec!["d.merged_into IS NULL".to_owned()];
-        let mut args: Vec<SqlValue> = Vec::new();
-        if let Some(flag) = &filter.flag {
-            args.push(SqlValue::Text(flag.clone()));
-            clauses.push(format!(
-                "d.id IN (SELECT device_id FROM device_flags WHERE flag = ?{})",
-                args.len()
-            ));
+/// The `WHERE` clauses and their arguments of a device filter (paging and order aside).
+fn device_where(filter: &DeviceFilter) -> Result<(Vec<String>, Vec<SqlValue>), LedgerError> {
+    let mut clauses = vec!["d.merged_into IS NULL".to_owned()];
+    let mut args: Vec<SqlValue> = Vec::new();
+    if let Some(flag) = &filter.flag {
+        args.push(SqlValue::Text(flag.clone()));
+        clauses.push(format!(
+            "d.id IN (SELECT device_id FROM device_flags WHERE flag = ?{})",
+            args.len()
+        ));
+    }
+    if let Some(flagged) = filter.flagged {
+        let not = if flagged { "" } else { "NOT " };
+        clauses.push(format!("d.id {not}IN (SELECT device_id FROM device_flags)"));
+    }
+    if let Some(status) = &filter.status {
+        args.push(SqlValue::Text(status.clone()));
+        clauses.push(format!("d.status = ?{}", args.len()));
+    }
+    if let Some(presence) = &filter.presence {
+        if presence != "present" && presence != "gone" {
+            return Err(LedgerError::Invalid(format!(
+                "presence `{presence}` is not `present` or `gone`"
+            )));
         }
-        if let Some(status) = &filter.status {
-            args.push(SqlValue::Text(status.clone()));
-            clauses.push(format!("d.status = ?{}", args.len()));
-        }
-        if let Some(presence) = &filter.presence {
-            if presence != "present" && presence != "gone" {
-                return Err(LedgerError::Invalid(format!(
-                    "presence `{presence}` is not `present` or `gone`"
-                )));
-            }
-            args.push(SqlValue::Text(presence.clone()));
-            clauses.push(format!("d.presence = ?{}", args.len()));
-        }
-        if let Some(subnet) = &filter.subnet {
-            let net: IpNet = subnet.trim().parse().map_err(|_| {
-                LedgerError::Invalid(format!(
-                    "subnet `{subnet}` is not a CIDR block such as 192.168.1.0/24"
-                ))
-            })?;
-            args.push(SqlValue::Blob(ip_key(net.network()).to_vec()));
-            args.push(SqlValue::Blob(ip_key(net.broadcast()).to_vec()));
-            clauses.push(format!(
-                "d.ip_key BETWEEN ?{} AND ?{}",
-                args.len() - 1,
-                args.len()
-            ));
-        }
-        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            let needle = q
-                .parse::<MacAddr>()
-                .map_or_else(|_| q.to_owned(), |m| m.to_string());
-            args.push(SqlValue::Text(like_pattern(&needle)));
+        args.push(SqlValue::Text(presence.clone()));
+        clauses.push(format!("d.presence = ?{}", args.len()));
+    }
+    if let Some(subnet) = &filter.subnet {
+        let net: IpNet = subnet.trim().parse().map_err(|_| {
+            LedgerError::Invalid(format!(
+                "subnet `{subnet}` is not a CIDR block such as 192.168.1.0/24"
+            ))
+        })?;
+        args.push(SqlValue::Blob(ip_key(net.network()).to_vec()));
+        args.push(SqlValue::Blob(ip_key(net.broadcast()).to_vec()));
+        clauses.push(format!(
+            "d.ip_key BETWEEN ?{} AND ?{}",
+            args.len() - 1,
+            args.len()
+        ));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let needle = q
+            .parse::<MacAddr>()
+            .map_or_else(|_| q.to_owned(), |m| m.to_string());
+        args.push(SqlValue::Text(like_pattern(&needle)));
+        let n = args.len();
+        let cols = [
+            "d.ip",
+            "d.mac",
+            "d.vendor",
+            "d.hostname",
+            "d.os_name",
+            "d.os_version",
+            "d.asset_no",
+            "d.location",
+            "d.user_name",
+            "d.status",
+            "d.description",
+        ];
+        let ors: Vec<String> = cols
+            .iter()
+            .map(|c| format!("{c} LIKE ?{n} ESCAPE '\\'"))
+            .collect();
+        clauses.push(format!("({})", ors.join(" OR ")));
+    }
+    let contains: [(&Option<String>, &[&str]); 7] = [
+        (&filter.asset_no, &["d.asset_no"]),
+        (&filter.location, &["d.location"]),
+        (&filter.user, &["d.user_name"]),
+        (&filter.hostname, &["d.hostname", "d.computer_name"]),
+        (&filter.vendor, &["d.vendor", "d.maker"]),
+        (&filter.os, &["d.os_name", "d.os_version", "d.ledger_os"]),
+        (&filter.ip, &["d.ip", "d.ledger_ip"]),
+    ];
+    for (value, cols) in contains {
+        if let Some(v) = value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            args.push(SqlValue::Text(like_pattern(v)));
             let n = args.len();
-            let cols = [
-                "d.ip",
-                "d.mac",
-                "d.vendor",
-                "d.hostname",
-                "d.os_name",
-                "d.os_version",
-                "d.asset_no",
-                "d.location",
-                "d.user_name",
-                "d.status",
-                "d.description",
-            ];
             let ors: Vec<String> = cols
                 .iter()
                 .map(|c| format!("{c} LIKE ?{n} ESCAPE '\\'"))
                 .collect();
             clauses.push(format!("({})", ors.join(" OR ")));
         }
+    }
+    Ok((clauses, args))
+}
+
+impl Ledger {
+    /// Lists devices (operators' merged-away devices excluded) matching `filter`, sorted by
+    /// `filter.sort` (blanks last), then by id.
+    pub fn list_devices(&self, filter: &DeviceFilter) -> Result<DevicePage, LedgerError> {
+        let limit = page_size(filter.limit)?;
+        let (clauses, args) = device_where(filter)?;
+        let order = match filter.sort.as_deref() {
+            None => "d.id",
+            Some(key) => sort_sql(key).ok_or_else(|| {
+                LedgerError::Invalid(format!(
+                    "sort `{key}` is not one of id, ip, hostname, vendor, os, asset_no, location, user, status, registered_on, first_seen, last_seen"
+                ))
+            })?,
+        };
+        let direction = if filter.desc.unwrap_or(false) {
+            "DESC"
+        } else {
+            "ASC"
+        };
         // Merged-away devices carry no flags, so a flag alone is counted from its index.
         let flag_only = filter.flag.is_some() && clauses.len() == 2;
         let where_sql = clauses.join(" AND ");
@@ -417,7 +535,8 @@ impl Ledger {
             page_args.push(SqlValue::Integer(i64::from(filter.offset.unwrap_or(0))));
             let sql = format!(
                 "SELECT {SUMMARY_COLUMNS} FROM devices d WHERE {where_sql}
-                 ORDER BY d.id LIMIT ?{} OFFSET ?{}",
+                 ORDER BY {order} IS NULL, {order} {direction}, d.id {direction}
+                 LIMIT ?{} OFFSET ?{}",
                 page_args.len() - 1,
                 page_args.len()
             );
@@ -429,6 +548,21 @@ impl Ledger {
                 total: total as u64,
                 devices,
             })
+        })
+    }
+
+    /// The ids of every device matching `filter` (paging ignored), for downloads of exactly
+    /// the rows a filtered list shows.
+    pub fn device_ids(&self, filter: &DeviceFilter) -> Result<Vec<i64>, LedgerError> {
+        let (clauses, args) = device_where(filter)?;
+        let sql = format!(
+            "SELECT d.id FROM devices d WHERE {} ORDER BY d.id",
+            clauses.join(" AND ")
+        );
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let ids = stmt.query_map(params_from_iter(args.iter()), |r| r.get(0))?;
+            Ok(ids.collect::<Result<Vec<i64>, _>>()?)
         })
     }
 

@@ -3,18 +3,16 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use daicho_ledger_io::CsvEncoding;
+use axum::http::StatusCode;
+use axum::response::Response;
 use daicho_ledger_io::checklist::{render_html, render_xlsx};
 use serde::Deserialize;
 
 use crate::evidence::{EvidenceError, RestrictionStatement, checklist_report, export_ledger};
 use crate::server::AppState;
+use crate::server::download::{XLSX, attachment, ledger_file, ledger_format};
 use crate::server::error::Failure;
 use crate::server::extract::blocking;
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// `GET /api/v1/ledger/export` query.
 #[derive(Debug, Deserialize)]
@@ -53,36 +51,12 @@ fn bad_query(r: &QueryRejection) -> Failure {
     Failure::new(StatusCode::BAD_REQUEST, r.body_text())
 }
 
-fn file(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
-}
-
 pub(super) async fn ledger_export(
     State(st): State<AppState>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
     let Query(q) = query.map_err(|r| bad_query(&r))?;
-    let csv = match (q.format.as_deref().unwrap_or("csv"), q.encoding.as_deref()) {
-        ("xlsx", None) => None,
-        ("csv", None | Some("utf8")) => Some(CsvEncoding::Utf8Bom),
-        ("csv", Some("cp932")) => Some(CsvEncoding::Cp932),
-        (f, e) => {
-            return Err(Failure::new(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "unsupported format `{f}`{}: use format=csv (encoding=utf8|cp932) or format=xlsx",
-                    e.map(|e| format!(" with encoding `{e}`"))
-                        .unwrap_or_default()
-                ),
-            ));
-        }
-    };
+    let csv = ledger_format(q.format.as_deref(), q.encoding.as_deref())?;
     let ledger = st.ledger.clone();
     let (bytes, _) = blocking(move || {
         export_ledger(&ledger, csv, q.registered_only, &q.facility).map_err(|e| match e {
@@ -93,11 +67,7 @@ pub(super) async fn ledger_export(
         })
     })
     .await?;
-    Ok(match csv {
-        None => file(bytes, XLSX, "daicho-ledger.xlsx"),
-        Some(CsvEncoding::Utf8Bom) => file(bytes, "text/csv; charset=utf-8", "daicho-ledger.csv"),
-        Some(CsvEncoding::Cp932) => file(bytes, "text/csv; charset=Shift_JIS", "daicho-ledger.csv"),
-    })
+    Ok(ledger_file(bytes, csv))
 }
 
 pub(super) async fn checklist(
@@ -131,9 +101,9 @@ pub(super) async fn checklist(
     if xlsx {
         let bytes = render_xlsx(&report)
             .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok(file(bytes, XLSX, "daicho-checklist.xlsx"))
+        Ok(attachment(bytes, XLSX, "daicho-checklist.xlsx"))
     } else {
-        Ok(file(
+        Ok(attachment(
             render_html(&report).into_bytes(),
             "text/html; charset=utf-8",
             "daicho-checklist.html",

@@ -1,0 +1,351 @@
+//! Operator decisions, each run on the ledger and written to the audit log (who, when, what,
+//! before → after) in one place, so the console, the API and the CLI record them alike.
+//!
+//! The actor is a console account name, `token:NAME` for an operator token, or `cli:USER`.
+
+use chrono::{DateTime, Utc};
+use daicho_ledger::audit::NewAudit;
+use daicho_ledger::exceptions::{ExceptionRecord, NewException};
+use daicho_ledger::restrictions::RestrictionRecord;
+use daicho_ledger::{
+    DeviceDetail, ImportApplied, ImportPlan, Ledger, LedgerError, LedgerFields, LedgerFieldsPatch,
+    MergeOutcome, SplitOutcome,
+};
+use daicho_ledger_io::LedgerRow;
+use daicho_model::MacAddr;
+use serde_json::{Value, json};
+
+use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
+
+/// Who made a decision, as the audit log names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    /// A console account.
+    pub fn account(name: &str) -> Self {
+        Self(name.to_owned())
+    }
+
+    /// An operator bearer token.
+    pub fn token(name: &str) -> Self {
+        Self(format!("token:{name}"))
+    }
+
+    /// The command line, run by this OS user (`$USER`, `root` when unset).
+    pub fn cli() -> Self {
+        let user = std::env::var("USER").unwrap_or_else(|_| "root".to_owned());
+        Self(format!("cli:{user}"))
+    }
+
+    /// The name written to the audit log.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // the columns of one audit row
+fn audit(
+    ledger: &Ledger,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+    summary: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    ledger.record_audit(
+        &NewAudit {
+            actor: actor.as_str(),
+            action,
+            target,
+            summary,
+            before,
+            after,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+fn device_target(id: i64) -> String {
+    format!("device:{id}")
+}
+
+fn fields_json(fields: &LedgerFields) -> Value {
+    serde_json::to_value(fields).unwrap_or(Value::Null)
+}
+
+/// Sets a device's ledger fields (管理番号, 設置場所, …).
+pub fn update_ledger(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    patch: &LedgerFieldsPatch,
+    now: DateTime<Utc>,
+) -> Result<DeviceDetail, LedgerError> {
+    let before = ledger.device(id)?.summary.ledger;
+    let after = ledger.update_ledger(id, patch)?;
+    if after.summary.ledger != before {
+        let was_registered = before.asset_no.is_some();
+        let (action, summary) = if !was_registered && after.summary.ledger.asset_no.is_some() {
+            ("device.register", format!("機器 #{id} を台帳に登録"))
+        } else {
+            ("device.update", format!("機器 #{id} の台帳項目を変更"))
+        };
+        audit(
+            ledger,
+            actor,
+            action,
+            &device_target(id),
+            &summary,
+            Some(fields_json(&before)),
+            Some(fields_json(&after.summary.ledger)),
+            now,
+        )?;
+    }
+    Ok(after)
+}
+
+/// Assigns a role profile to a device, or clears it.
+pub fn set_role(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    role: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<DeviceDetail, LedgerError> {
+    let before = ledger.device(id)?.summary.role;
+    ledger.set_role(id, role, now)?;
+    let after = ledger.device(id)?;
+    audit(
+        ledger,
+        actor,
+        "device.role",
+        &device_target(id),
+        &format!("機器 #{id} の役割を {} に設定", role.unwrap_or("（なし）")),
+        Some(json!({ "role": before })),
+        Some(json!({ "role": after.summary.role })),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Merges device `from` into `into`.
+pub fn merge_devices(
+    ledger: &Ledger,
+    actor: &Actor,
+    into: i64,
+    from: i64,
+    now: DateTime<Utc>,
+) -> Result<MergeOutcome, LedgerError> {
+    let outcome = ledger.merge_devices(into, from)?;
+    audit(
+        ledger,
+        actor,
+        "device.merge",
+        &device_target(into),
+        &format!("機器 #{from} を #{into} に統合"),
+        Some(json!({ "devices": [into, from] })),
+        Some(json!({ "device": into, "merged": from })),
+        now,
+    )?;
+    Ok(outcome)
+}
+
+/// Moves `macs` of device `id` to a new device.
+pub fn split_device(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    macs: &[MacAddr],
+    now: DateTime<Utc>,
+) -> Result<SplitOutcome, LedgerError> {
+    let outcome = ledger.split_device(id, macs)?;
+    let macs: Vec<String> = macs.iter().map(ToString::to_string).collect();
+    audit(
+        ledger,
+        actor,
+        "device.split",
+        &device_target(id),
+        &format!(
+            "機器 #{id} から {} を新しい機器 #{} に分離",
+            macs.join(", "),
+            outcome.split_off.summary.id
+        ),
+        Some(json!({ "device": id, "macs": macs })),
+        Some(json!({ "device": id, "created": outcome.split_off.summary.id })),
+        now,
+    )?;
+    Ok(outcome)
+}
+
+/// Records an exception (a vendor-agreed service allowed until a date).
+pub fn add_exception(
+    ledger: &Ledger,
+    actor: &Actor,
+    new: &NewException,
+    now: DateTime<Utc>,
+) -> Result<i64, LedgerError> {
+    let id = ledger.add_exception(new, now)?;
+    audit(
+        ledger,
+        actor,
+        "exception.add",
+        &device_target(new.device_id),
+        &format!(
+            "機器 #{} の {} を {} まで例外として許可（承認: {}）",
+            new.device_id, new.service, new.expires, new.approver
+        ),
+        None,
+        Some(serde_json::to_value(new).unwrap_or(Value::Null)),
+        now,
+    )?;
+    Ok(id)
+}
+
+/// Revokes an exception; the flag it silenced returns.
+pub fn revoke_exception(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let before: Option<ExceptionRecord> = ledger.exceptions(None)?.into_iter().find(|e| e.id == id);
+    ledger.revoke_exception(id, now)?;
+    let target = before
+        .as_ref()
+        .map_or_else(|| format!("exception:{id}"), |e| device_target(e.device_id));
+    audit(
+        ledger,
+        actor,
+        "exception.revoke",
+        &target,
+        &format!("例外 #{id} を取り消し"),
+        before.and_then(|e| serde_json::to_value(e).ok()),
+        None,
+        now,
+    )
+}
+
+/// Acknowledges an alert: no more reminders.
+pub fn acknowledge_alert(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    ledger.acknowledge_alert(id, actor.as_str(), now)?;
+    audit(
+        ledger,
+        actor,
+        "alert.ack",
+        &format!("alert:{id}"),
+        &format!("アラート #{id} を確認済みにした"),
+        None,
+        None,
+        now,
+    )
+}
+
+/// Records where the MAC allowlist was applied (2-⑬).
+pub fn record_allowlist(
+    ledger: &Ledger,
+    actor: &Actor,
+    applied: &AppliedAllowlist,
+    now: DateTime<Utc>,
+) -> Result<RestrictionRecord, LedgerError> {
+    let record = record_applied_allowlist(ledger, applied, now)?;
+    audit(
+        ledger,
+        actor,
+        "allowlist.applied",
+        &format!("allowlist:{}", record.id),
+        &format!(
+            "{} に MAC 許可リスト（{} 件）を適用したと記録",
+            record.place,
+            record.macs.len()
+        ),
+        None,
+        Some(
+            json!({ "place": record.place, "applied_by": record.applied_by,
+            "applied_on": record.applied_on, "macs": record.macs.len() }),
+        ),
+        now,
+    )?;
+    Ok(record)
+}
+
+/// Withdraws an applied-allowlist record.
+pub fn withdraw_allowlist(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let before = ledger.restriction(id)?;
+    ledger.withdraw_restriction(id, now)?;
+    audit(
+        ledger,
+        actor,
+        "allowlist.withdraw",
+        &format!("allowlist:{id}"),
+        &format!("MAC 許可リストの適用記録 #{id} を取り下げ"),
+        before.map(|r| json!({ "place": r.place, "applied_on": r.applied_on })),
+        None,
+        now,
+    )
+}
+
+/// Applies a hand-kept ledger in one transaction.
+pub fn apply_import(
+    ledger: &Ledger,
+    actor: &Actor,
+    file_name: &str,
+    rows: &[LedgerRow],
+    row_numbers: &[usize],
+    now: DateTime<Utc>,
+) -> Result<(ImportPlan, ImportApplied), LedgerError> {
+    let (plan, applied) = ledger.apply_import(rows, row_numbers)?;
+    audit(
+        ledger,
+        actor,
+        "ledger.import",
+        "ledger",
+        &format!(
+            "台帳ファイル「{file_name}」を取り込み（一致 {}、変更 {}、新規 {}）",
+            plan.matched(),
+            plan.changing(),
+            plan.created()
+        ),
+        None,
+        Some(
+            json!({ "file": file_name, "rows": rows.len(), "matched": plan.matched(),
+            "changed": plan.changing(), "created": plan.created() }),
+        ),
+        now,
+    )?;
+    Ok((plan, applied))
+}
+
+/// Sets the facility name printed on every page (医療機関名).
+pub fn set_facility_name(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let before = ledger.facility_name()?;
+    ledger.set_facility_name(name, actor.as_str(), now)?;
+    audit(
+        ledger,
+        actor,
+        "settings.facility",
+        "settings",
+        &format!("医療機関名を「{}」に設定", name.trim()),
+        Some(json!({ "facility_name": before })),
+        Some(json!({ "facility_name": name.trim() })),
+        now,
+    )
+}

@@ -1,0 +1,85 @@
+//! The operator console at `/`: server-rendered Japanese pages (askama templates compiled into
+//! the binary), plain forms and links that work without scripts, and a small vendored htmx for
+//! partial updates. Every page needs a console login; decisions need 管理者 or 運用担当
+//! ([`session::Decider`]); handlers call the same ledger operations as the API, through
+//! [`crate::decisions`] so each decision is audited.
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `GET /login`, `POST /login`, `POST /logout` | anyone | sign in (`username`, `password`), out |
+//! | `GET /` | signed in | dashboard |
+//! | `GET /devices?view&q&<column>&sort&desc&page&per&col` | signed in | the 機器台帳 list |
+//! | `GET /devices/export?format&encoding&<the list's filters>` | signed in | the filtered rows as XLSX/CSV |
+//! | `GET /devices/{id}` | signed in | one device with evidence, flags, exceptions, timeline |
+//! | `POST /devices/{id}/ledger`, `…/role`, `…/merge` (`from`), `…/split` (`mac`…) | decider | its decisions |
+//! | `GET /static/…` | anyone | style sheet and htmx |
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::AppState;
+
+mod cross_origin;
+mod dashboard;
+mod device;
+mod devices;
+mod form;
+mod labels;
+mod login;
+mod render;
+mod session;
+
+/// The console's routes, with its session, cross-origin and header layers.
+pub(crate) fn routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/devices", get(devices::page))
+        .route("/devices/export", get(devices::export))
+        .route("/devices/{id}", get(device::page))
+        .route("/devices/{id}/ledger", post(device::save_ledger))
+        .route("/devices/{id}/role", post(device::save_role))
+        .route("/devices/{id}/merge", post(device::merge))
+        .route("/devices/{id}/split", post(device::split))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .layer(middleware::from_fn(cross_origin::refuse_cross_origin))
+        .layer(session::layer(&state.console, state.tls))
+        .layer(middleware::from_fn(render::security_headers))
+        .route("/static/console.css", get(console_css))
+        .route("/static/htmx.min.js", get(htmx_js))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn console_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/console.css"),
+    )
+}
+
+async fn htmx_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/htmx.min.js"),
+    )
+}

@@ -1,0 +1,114 @@
+//! `GET /`: the dashboard — the four checklist answers with the next step for each, the
+//! devices that need the operator, the newest changes, and the agents (quiet ones marked).
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::Utc;
+use daicho_ledger::EventFilter;
+use daicho_ledger::overview::{AgentSummary, DeviceCounts};
+use daicho_ledger_io::checklist::Answer;
+
+use super::labels::{display_time, event_detail, event_label};
+use super::render::{ConsoleError, Layout, Page, html};
+use super::session::Signed;
+use crate::evidence::{RestrictionStatement, checklist_report};
+use crate::server::AppState;
+use crate::server::extract::on_ledger;
+
+/// How many changes the dashboard lists.
+const NEWEST_CHANGES: u32 = 12;
+
+/// One checklist answer on the dashboard.
+pub(crate) struct AnswerCard {
+    pub number: &'static str,
+    pub title: &'static str,
+    pub yes: bool,
+    pub label: &'static str,
+    /// The one thing to do next (empty for はい).
+    pub next_step: String,
+    /// The first finding that decided the answer.
+    pub finding: String,
+}
+
+/// One recent change.
+pub(crate) struct ChangeRow {
+    pub at: String,
+    pub device_id: i64,
+    pub what: &'static str,
+    pub detail: String,
+}
+
+/// One agent line.
+pub(crate) struct AgentRow {
+    pub name: String,
+    pub version: String,
+    pub last_report_at: String,
+    pub hosts: u64,
+    pub quiet: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    answers: Vec<AnswerCard>,
+    counts: DeviceCounts,
+    changes: Vec<ChangeRow>,
+    agents: Vec<AgentRow>,
+}
+
+pub(super) async fn page(
+    State(st): State<AppState>,
+    signed: Signed,
+) -> Result<Response, ConsoleError> {
+    let layout = Layout::new(&st, &signed, Page::Dashboard).await?;
+    let facility = layout.facility.clone();
+    let (report, counts, events, agents) = on_ledger(&st, move |l| {
+        let report = checklist_report(l, &facility, &RestrictionStatement::default())?;
+        let events = l.events(&EventFilter {
+            limit: Some(NEWEST_CHANGES),
+            ..EventFilter::default()
+        })?;
+        Ok((report, l.device_counts()?, events, l.agents(Utc::now())?))
+    })
+    .await?;
+    let answers = report
+        .items
+        .iter()
+        .map(|item| AnswerCard {
+            number: item.item.number(),
+            title: item.item.title(),
+            yes: item.answer == Answer::Yes,
+            label: item.answer.label(),
+            next_step: item.actions.first().cloned().unwrap_or_default(),
+            finding: item.findings.first().cloned().unwrap_or_default(),
+        })
+        .collect();
+    let changes = events
+        .iter()
+        .map(|e| ChangeRow {
+            at: display_time(&e.at),
+            device_id: e.device_id,
+            what: event_label(&e.kind),
+            detail: event_detail(&e.detail),
+        })
+        .collect();
+    let agents = agents
+        .into_iter()
+        .map(|a: AgentSummary| AgentRow {
+            last_report_at: display_time(&a.last_report_at),
+            name: a.name,
+            version: a.version,
+            hosts: a.last_host_count,
+            quiet: a.quiet,
+        })
+        .collect();
+    html(&DashboardPage {
+        layout,
+        answers,
+        counts,
+        changes,
+        agents,
+    })
+}
