@@ -22,15 +22,23 @@ use axum::routing::{get, post};
 
 use super::AppState;
 
+mod admin;
+mod alerts;
+mod allowlist;
+mod audit;
+mod checklist;
 mod cross_origin;
 mod dashboard;
 mod device;
 mod devices;
+mod exceptions;
 mod form;
+mod import;
 mod labels;
 mod login;
 mod render;
 mod session;
+mod triage;
 
 /// The console's routes, with its session, cross-origin and header layers.
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
@@ -43,6 +51,14 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/devices/{id}/role", post(device::save_role))
         .route("/devices/{id}/merge", post(device::merge))
         .route("/devices/{id}/split", post(device::split))
+        .merge(triage::routes())
+        .merge(alerts::routes())
+        .merge(exceptions::routes())
+        .merge(allowlist::routes())
+        .merge(import::routes())
+        .merge(checklist::routes())
+        .merge(audit::routes())
+        .merge(admin::routes())
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .layer(middleware::from_fn(cross_origin::refuse_cross_origin))

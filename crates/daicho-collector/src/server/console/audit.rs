@@ -1,0 +1,10 @@
+//! (being written) console pages: audit.
+
+use axum::Router;
+
+use crate::server::AppState;
+
+/// This page group's routes.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+}
