@@ -432,15 +432,6 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
             description,
             registered_on,
         } => {
-            let current = ledger.device(id)?;
-            let registered_on = registered_on.or_else(|| {
-                current
-                    .summary
-                    .ledger
-                    .registered_on
-                    .is_none()
-                    .then(|| chrono::Local::now().date_naive().to_string())
-            });
             let patch = LedgerFieldsPatch {
                 asset_no: Some(Some(asset_no)),
                 location: location.map(Some),
@@ -448,8 +439,15 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
                 status: status.map(Some),
                 description: description.map(Some),
                 registered_on: registered_on.map(Some),
+                ..LedgerFieldsPatch::default()
             };
-            let detail = ledger.update_ledger(id, &patch)?;
+            let detail = crate::decisions::register_device(
+                &ledger,
+                &crate::decisions::Actor::cli(),
+                id,
+                patch,
+                chrono::Utc::now(),
+            )?;
             writeln!(
                 out,
                 "registered device {id} as 管理番号 {}; flags now: {}",

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use daicho_ledger::audit::NewAudit;
 use daicho_ledger::exceptions::{ExceptionRecord, NewException};
 use daicho_ledger::restrictions::RestrictionRecord;
+use daicho_ledger::triage::Disposition;
 use daicho_ledger::{
-    DeviceDetail, ImportApplied, ImportPlan, Ledger, LedgerError, LedgerFields, LedgerFieldsPatch,
-    MergeOutcome, SplitOutcome,
+    AccountRole, DeviceDetail, ImportApplied, ImportPlan, Ledger, LedgerError, LedgerFields,
+    LedgerFieldsPatch, MergeOutcome, Role, SplitOutcome, TokenInfo,
 };
 use daicho_ledger_io::LedgerRow;
 use daicho_model::MacAddr;
@@ -105,6 +106,54 @@ pub fn update_ledger(
             now,
         )?;
     }
+    Ok(after)
+}
+
+/// Registers a device in the ledger: `patch` must give its 管理番号; 登録日 becomes today
+/// (JST) unless the patch or the device already has one.
+pub fn register_device(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    mut patch: LedgerFieldsPatch,
+    now: DateTime<Utc>,
+) -> Result<DeviceDetail, LedgerError> {
+    if !matches!(&patch.asset_no, Some(Some(a)) if !a.trim().is_empty()) {
+        return Err(LedgerError::Invalid(
+            "台帳に登録するには管理番号を入れてください / an asset number is required".to_owned(),
+        ));
+    }
+    let dated = matches!(&patch.registered_on, Some(Some(d)) if !d.trim().is_empty());
+    if !dated && ledger.device(id)?.summary.ledger.registered_on.is_none() {
+        let today = daicho_ledger_io::export::now_jst().date_naive();
+        patch.registered_on = Some(Some(today.format("%Y-%m-%d").to_string()));
+    }
+    update_ledger(ledger, actor, id, &patch, now)
+}
+
+/// Records what an unregistered device is (私物, 来訪者, 撤去), or clears that.
+pub fn set_disposition(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    disposition: Option<Disposition>,
+    now: DateTime<Utc>,
+) -> Result<DeviceDetail, LedgerError> {
+    let before = ledger.device(id)?.summary.disposition;
+    let after = ledger.set_disposition(id, disposition, actor.as_str(), now)?;
+    audit(
+        ledger,
+        actor,
+        "device.disposition",
+        &device_target(id),
+        &disposition.map_or_else(
+            || format!("機器 #{id} の確認結果（私物・来訪者・撤去）を取り消し"),
+            |d| format!("機器 #{id} を{}として記録", d.label()),
+        ),
+        Some(json!({ "disposition": before })),
+        Some(json!({ "disposition": after.summary.disposition })),
+        now,
+    )?;
     Ok(after)
 }
 
@@ -348,4 +397,222 @@ pub fn set_facility_name(
         Some(json!({ "facility_name": name.trim() })),
         now,
     )
+}
+
+fn account_target(name: &str) -> String {
+    format!("account:{name}")
+}
+
+/// What the audit log keeps of an account: never its password or hash.
+fn account_json(info: &daicho_ledger::AccountInfo) -> Value {
+    json!({ "name": info.name, "role": info.role.as_str(), "disabled_at": info.disabled_at })
+}
+
+/// The rule that keeps the console manageable: an admin may not disable or demote their own
+/// account, and the last enabled 管理者 may not be disabled or demoted.
+fn check_keeps_an_admin(ledger: &Ledger, actor: &Actor, name: &str) -> Result<(), LedgerError> {
+    if actor.as_str() == name {
+        return Err(LedgerError::Conflict(
+            "自分のアカウントは無効化・役割変更できません。別の管理者に依頼してください / you cannot disable or demote your own account".to_owned(),
+        ));
+    }
+    let enabled_admins: Vec<String> = ledger
+        .list_accounts()?
+        .into_iter()
+        .filter(|a| a.role == AccountRole::Admin && a.disabled_at.is_none())
+        .map(|a| a.name)
+        .collect();
+    if enabled_admins == [name] {
+        return Err(LedgerError::Conflict(format!(
+            "「{name}」は最後の有効な管理者なので、無効化・役割変更できません / `{name}` is the last enabled admin"
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a console account (`account.add`).
+pub fn add_account(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    role: AccountRole,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<daicho_ledger::AccountInfo, LedgerError> {
+    let info = ledger.add_account(name, role, password)?;
+    audit(
+        ledger,
+        actor,
+        "account.add",
+        &account_target(&info.name),
+        &format!(
+            "アカウント「{}」を{}として追加",
+            info.name,
+            info.role.label()
+        ),
+        None,
+        Some(account_json(&info)),
+        now,
+    )?;
+    Ok(info)
+}
+
+/// Changes an account's role (`account.role`); never one's own, never the last admin's.
+pub fn set_account_role(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    role: AccountRole,
+    now: DateTime<Utc>,
+) -> Result<daicho_ledger::AccountInfo, LedgerError> {
+    let before = ledger.account(name)?.ok_or_else(|| {
+        LedgerError::Invalid(format!(
+            "アカウント「{name}」はありません / no account named `{name}`"
+        ))
+    })?;
+    if before.role == role {
+        return Ok(before);
+    }
+    check_keeps_an_admin(ledger, actor, name)?;
+    let after = ledger.set_account_role(name, role)?;
+    audit(
+        ledger,
+        actor,
+        "account.role",
+        &account_target(name),
+        &format!(
+            "アカウント「{name}」の役割を{}から{}に変更",
+            before.role.label(),
+            after.role.label()
+        ),
+        Some(json!({ "role": before.role.as_str() })),
+        Some(json!({ "role": after.role.as_str() })),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Sets a new password for an account (`account.password`; the log says only that it changed).
+pub fn set_account_password(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    ledger.set_password(name, password)?;
+    audit(
+        ledger,
+        actor,
+        "account.password",
+        &account_target(name),
+        &format!("アカウント「{name}」のパスワードを変更"),
+        None,
+        None,
+        now,
+    )
+}
+
+/// Disables an account (`account.disable`); never one's own, never the last enabled admin.
+pub fn disable_account(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<daicho_ledger::AccountInfo, LedgerError> {
+    let before = ledger.account(name)?;
+    check_keeps_an_admin(ledger, actor, name)?;
+    let after = ledger.disable_account(name)?;
+    audit(
+        ledger,
+        actor,
+        "account.disable",
+        &account_target(name),
+        &format!("アカウント「{name}」を無効化"),
+        before.as_ref().map(account_json),
+        Some(account_json(&after)),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Enables a disabled account again (`account.enable`).
+pub fn enable_account(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<daicho_ledger::AccountInfo, LedgerError> {
+    let before = ledger.account(name)?;
+    let after = ledger.enable_account(name)?;
+    audit(
+        ledger,
+        actor,
+        "account.enable",
+        &account_target(name),
+        &format!("アカウント「{name}」を有効化"),
+        before.as_ref().map(account_json),
+        Some(account_json(&after)),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Creates a bearer token (`token.create`); returns it with the token text, shown once (the
+/// audit log keeps its id, name and role only).
+pub fn create_token(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<(TokenInfo, String), LedgerError> {
+    let (info, token) = ledger.create_token(name, role)?;
+    audit(
+        ledger,
+        actor,
+        "token.create",
+        &format!("token:{}", info.id),
+        &format!(
+            "{}用トークン #{}（{}）を発行",
+            token_role_label(info.role),
+            info.id,
+            info.name
+        ),
+        None,
+        Some(json!({ "id": info.id, "name": info.name, "role": info.role.as_str() })),
+        now,
+    )?;
+    Ok((info, token))
+}
+
+/// Revokes the one token with this id (`token.revoke`).
+pub fn revoke_token(
+    ledger: &Ledger,
+    actor: &Actor,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<TokenInfo, LedgerError> {
+    let info = ledger.revoke_token_id(id)?;
+    audit(
+        ledger,
+        actor,
+        "token.revoke",
+        &format!("token:{id}"),
+        &format!("トークン #{id}（{}）を失効", info.name),
+        Some(
+            json!({ "id": id, "name": info.name, "role": info.role.as_str(), "revoked_at": null }),
+        ),
+        Some(json!({ "revoked_at": info.revoked_at })),
+        now,
+    )?;
+    Ok(info)
+}
+
+/// The Japanese name of what a token is for.
+pub fn token_role_label(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "エージェント",
+        Role::Operator => "運用（API）",
+    }
 }

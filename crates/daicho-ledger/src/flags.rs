@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::LedgerError;
 use crate::time::from_db;
+use crate::triage::KNOWN_OUTSIDE_LEDGER;
 
 /// Recomputes every flag of `device_id` as of `at`, recording an event for each change.
 /// Returns how many flags changed.
@@ -117,14 +118,15 @@ fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, Ledger
         os_confidence: f64,
         os_evidence: String,
         local_json: Option<String>,
+        known_outside_ledger: bool,
     }
     let row = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT ip, mac_randomized, asset_no IS NOT NULL OR registered_on IS NOT NULL, role,
                     last_seen, os_family, os_name, os_version, os_confidence, os_evidence,
-                    local_json
-             FROM devices WHERE id = ?1",
-        )?
+                    local_json, {KNOWN_OUTSIDE_LEDGER}
+             FROM devices WHERE id = ?1"
+        ))?
         .query_row(params![device_id], |r| {
             Ok(Row {
                 ip: r.get(0)?,
@@ -138,6 +140,7 @@ fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, Ledger
                 os_confidence: r.get(8)?,
                 os_evidence: r.get(9)?,
                 local_json: r.get(10)?,
+                known_outside_ledger: r.get(11)?,
             })
         })
         .optional()?
@@ -181,6 +184,7 @@ fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, Ledger
         ips: row.ip.iter().filter_map(|ip| ip.parse().ok()).collect(),
         mac_randomized: row.mac_randomized,
         registered: row.registered,
+        known_outside_ledger: row.known_outside_ledger,
         role: row.role,
         last_seen: from_db(&row.last_seen).unwrap_or_else(Utc::now),
         os,

@@ -42,6 +42,7 @@ use crate::identity::hostname_key;
 use crate::ingest::{ip_key, record_event};
 use crate::operator::{FieldChange, apply_changes};
 use crate::time::{from_db, to_db};
+use crate::triage::KNOWN_OUTSIDE_LEDGER;
 use crate::{Ledger, LedgerError, LedgerFieldsPatch};
 
 /// The longest value an imported text field may take (as for the API).
@@ -175,20 +176,14 @@ fn row_changes(row: &LedgerRow) -> Result<Vec<FieldChange>, LedgerError> {
         status: Some(row.status.as_ref().map(|s| s.as_str().to_owned())),
         description: Some(text(&row.description)),
         registered_on: Some(row.registered_on.map(|d| d.format("%Y-%m-%d").to_string())),
+        maker: Some(text(&row.maker)),
+        os: Some(text(&row.os)),
+        software: Some(text(&row.software)),
+        software_version: Some(text(&row.software_version)),
+        computer_name: Some(text(&row.computer_name)),
     };
     let mut changes = patch.changes()?;
-    let extra: [FieldChange; 6] = [
-        ("maker", "maker", text(&row.maker)),
-        ("ledger_os", "os", text(&row.os)),
-        ("software", "software", text(&row.software)),
-        (
-            "software_version",
-            "software_version",
-            text(&row.software_version),
-        ),
-        ("ledger_ip", "ip", row.ip.map(|ip| ip.to_string())),
-        ("computer_name", "computer_name", text(&row.computer_name)),
-    ];
+    let extra: [FieldChange; 1] = [("ledger_ip", "ip", row.ip.map(|ip| ip.to_string()))];
     for (_, name, value) in &extra {
         if value
             .as_ref()
@@ -469,15 +464,17 @@ struct DeviceRow {
 
 /// Every live device that is present or registered, ordered by 管理番号 (unregistered last).
 fn device_rows(conn: &Connection) -> Result<Vec<DeviceRow>, LedgerError> {
-    let mut stmt = conn.prepare(
+    // Devices the operator said are personal, visitors' or removed are not ledger devices.
+    let mut stmt = conn.prepare(&format!(
         "SELECT id, asset_no, maker, ledger_os, software, software_version, ledger_ip,
                 computer_name, location, user_name, registered_on, status, description,
                 mac, ip, hostname, vendor, os_family, os_name, os_version, last_seen,
                 last_report_id, role
          FROM devices
          WHERE merged_into IS NULL AND (presence = 'present' OR asset_no IS NOT NULL)
-         ORDER BY asset_no IS NULL, asset_no, id",
-    )?;
+           AND NOT {KNOWN_OUTSIDE_LEDGER}
+         ORDER BY asset_no IS NULL, asset_no, id"
+    ))?;
     let rows = stmt.query_map([], |r| {
         let s = |i: usize| -> rusqlite::Result<String> {
             Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())

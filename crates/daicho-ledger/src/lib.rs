@@ -31,8 +31,12 @@ pub mod settings;
 mod store;
 pub mod time;
 pub mod tokens;
+pub mod triage;
 
 pub use error::LedgerError;
+
+/// The schema version a database has once this build opened it.
+pub const SCHEMA_VERSION: i64 = schema::LATEST;
 
 /// A count as SQLite's integer (counts here never come near `i64::MAX`).
 pub(crate) fn sql_count(n: usize) -> i64 {

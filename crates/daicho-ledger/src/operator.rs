@@ -42,6 +42,21 @@ pub struct LedgerFieldsPatch {
     /// 登録日, `YYYY-MM-DD`.
     #[serde(default, deserialize_with = "present")]
     pub registered_on: Option<Option<String>>,
+    /// メーカー, as the ledger keeps it.
+    #[serde(default, deserialize_with = "present")]
+    pub maker: Option<Option<String>>,
+    /// OS, as the ledger keeps it.
+    #[serde(default, deserialize_with = "present")]
+    pub os: Option<Option<String>>,
+    /// ソフトウェア.
+    #[serde(default, deserialize_with = "present")]
+    pub software: Option<Option<String>>,
+    /// ソフトウェアバージョン.
+    #[serde(default, deserialize_with = "present")]
+    pub software_version: Option<Option<String>>,
+    /// コンピュータ名, as the ledger keeps it.
+    #[serde(default, deserialize_with = "present")]
+    pub computer_name: Option<Option<String>>,
 }
 
 /// Tells "absent" (`None`, via `default`) from "null" (`Some(None)`).
@@ -84,6 +99,15 @@ impl LedgerFieldsPatch {
             ("status", "status", &self.status),
             ("description", "description", &self.description),
             ("registered_on", "registered_on", &self.registered_on),
+            ("maker", "maker", &self.maker),
+            ("ledger_os", "os", &self.os),
+            ("software", "software", &self.software),
+            (
+                "software_version",
+                "software_version",
+                &self.software_version,
+            ),
+            ("computer_name", "computer_name", &self.computer_name),
         ];
         let mut out = Vec::new();
         for (column, name, value) in fields {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::ingest::ip_key;
 use crate::time::to_db;
+use crate::triage::Disposition;
 use crate::{Ledger, LedgerError};
 
 /// The ledger columns a scan cannot see, set only by operators (MHLW 機器台帳 columns).
@@ -98,6 +99,10 @@ pub struct DeviceSummary {
     /// Open services as `name port/protocol`, by port.
     #[serde(default)]
     pub open_services: Vec<String>,
+    /// What the operator said this unregistered device is (`personal`, `visitor`, `removed`;
+    /// see `triage`).
+    #[serde(default)]
+    pub disposition: Option<String>,
 }
 
 /// An identity key of a device.
@@ -257,6 +262,9 @@ pub struct DeviceFilter {
     pub q: Option<String>,
     /// Has at least one flag raised (`true`) or none (`false`).
     pub flagged: Option<bool>,
+    /// The operator's triage decision is this (`personal`, `visitor`, `removed`), or any with
+    /// `any`.
+    pub disposition: Option<String>,
     /// 管理番号 contains this (case-insensitive).
     pub asset_no: Option<String>,
     /// 設置場所 contains this.
@@ -335,7 +343,8 @@ const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.
     d.role, d.maker, d.ledger_os, d.software, d.software_version, d.ledger_ip, d.computer_name,
     (SELECT group_concat(s.name || ' ' || s.port || '/' || s.protocol, char(9))
        FROM (SELECT name, port, protocol FROM device_services
-             WHERE device_id = d.id AND state = 'open' ORDER BY port) s)";
+             WHERE device_id = d.id AND state = 'open' ORDER BY port) s),
+    d.disposition";
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
     let flags: Option<String> = r.get(22)?;
@@ -381,6 +390,7 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
             .get::<_, Option<String>>(30)?
             .map(|s| s.split('\t').map(str::to_owned).collect())
             .unwrap_or_default(),
+        disposition: r.get(31)?,
         flags,
     })
 }
@@ -423,6 +433,16 @@ fn device_where(filter: &DeviceFilter) -> Result<(Vec<String>, Vec<SqlValue>), L
     if let Some(flagged) = filter.flagged {
         let not = if flagged { "" } else { "NOT " };
         clauses.push(format!("d.id {not}IN (SELECT device_id FROM device_flags)"));
+    }
+    if let Some(d) = &filter.disposition {
+        if d == "any" {
+            clauses.push("d.disposition IS NOT NULL".to_owned());
+        } else {
+            args.push(SqlValue::Text(
+                d.parse::<Disposition>()?.as_str().to_owned(),
+            ));
+            clauses.push(format!("d.disposition = ?{}", args.len()));
+        }
     }
     if let Some(status) = &filter.status {
         args.push(SqlValue::Text(status.clone()));

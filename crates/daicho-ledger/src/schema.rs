@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -270,6 +270,15 @@ CREATE TABLE settings (
     updated_at  TEXT NOT NULL,
     updated_by  TEXT NOT NULL
 );
+";
+
+/// Version 5: the operator's triage decision on a device nobody registered: a known personal
+/// or visitor device, or one taken off the network (see `triage`).
+const V5: &str = r"
+ALTER TABLE devices ADD COLUMN disposition TEXT
+    CHECK (disposition IN ('personal', 'visitor', 'removed'));
+ALTER TABLE devices ADD COLUMN disposition_at TEXT;
+ALTER TABLE devices ADD COLUMN disposition_by TEXT;
 ";
 
 /// Brings the database to [`LATEST`], refusing one written by a newer build.

@@ -485,6 +485,9 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TABLE accounts; DROP TABLE audit_log; DROP TABLE settings;
+             ALTER TABLE devices DROP COLUMN disposition;
+             ALTER TABLE devices DROP COLUMN disposition_at;
+             ALTER TABLE devices DROP COLUMN disposition_by;
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -508,5 +511,5 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, daicho_ledger::SCHEMA_VERSION);
 }

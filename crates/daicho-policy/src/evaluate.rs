@@ -201,7 +201,7 @@ pub fn evaluate(
         }
     }
 
-    if !device.registered {
+    if !device.registered && !device.known_outside_ledger {
         flags.push(Flag {
             kind: FlagKind::Unregistered,
             code: "unregistered".into(),

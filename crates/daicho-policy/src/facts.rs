@@ -16,6 +16,9 @@ pub struct DeviceFacts {
     pub mac_randomized: bool,
     /// True when an operator registered the device in the ledger.
     pub registered: bool,
+    /// True when an operator, triaging it, said what this unregistered device is (a personal
+    /// or visitor device, or removed): it is known, though not a ledger device.
+    pub known_outside_ledger: bool,
     /// The role assigned by the operator, if any.
     pub role: Option<String>,
     /// When the device was last seen by any agent.

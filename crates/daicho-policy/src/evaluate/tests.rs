@@ -24,6 +24,7 @@ fn device(services: Vec<Service>) -> DeviceFacts {
         ips: vec!["198.18.0.20".parse().unwrap()],
         mac_randomized: false,
         registered: true,
+        known_outside_ledger: false,
         role: None,
         last_seen: now(),
         os: None,
@@ -40,6 +41,19 @@ fn kinds(flags: &[Flag]) -> Vec<(FlagKind, String)> {
 #[test]
 fn a_clean_registered_device_has_no_flags() {
     let d = device(vec![service("ssh", 22, &[]), service("https", 443, &[])]);
+    assert!(evaluate(&d, &Policy::builtin(), &[], now()).is_empty());
+}
+
+#[test]
+fn an_unregistered_device_is_flagged_until_the_operator_says_what_it_is() {
+    let mut d = device(vec![]);
+    d.registered = false;
+    let flags = evaluate(&d, &Policy::builtin(), &[], now());
+    assert_eq!(
+        kinds(&flags),
+        vec![(FlagKind::Unregistered, "unregistered".into())]
+    );
+    d.known_outside_ledger = true;
     assert!(evaluate(&d, &Policy::builtin(), &[], now()).is_empty());
 }
 

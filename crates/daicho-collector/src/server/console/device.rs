@@ -248,7 +248,8 @@ pub(super) async fn page(
     html(&device_page(layout, &detail, exceptions, roles))
 }
 
-/// The ledger form's patch: every field given; a blank field clears it.
+/// The ledger form's patch: each field the form has is set; a blank one is cleared; a field
+/// the form does not have is left as it is.
 pub(crate) fn ledger_patch(form: &FormFields) -> LedgerFieldsPatch {
     let field = |name: &str| {
         form.get(name)
@@ -261,6 +262,11 @@ pub(crate) fn ledger_patch(form: &FormFields) -> LedgerFieldsPatch {
         status: field("status"),
         description: field("description"),
         registered_on: field("registered_on"),
+        maker: field("maker"),
+        os: field("os"),
+        software: field("software"),
+        software_version: field("software_version"),
+        computer_name: field("computer_name"),
     }
 }
 
