@@ -142,6 +142,29 @@ impl Ledger {
         Ok(n)
     }
 
+    /// Revokes the one live token with this id (a name is never matched); returns it as it
+    /// now stands. [`LedgerError::NoSuchToken`] when no live token has that id.
+    pub fn revoke_token_id(&self, id: i64) -> Result<TokenInfo, LedgerError> {
+        let now = to_db(Utc::now());
+        let revoked = self.write(|conn| {
+            let n = conn.execute(
+                "UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND id = ?2",
+                params![now, id],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            Ok(conn
+                .prepare_cached(
+                    "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens
+                     WHERE id = ?1",
+                )?
+                .query_row(params![id], token_from_row)
+                .optional()?)
+        })?;
+        revoked.ok_or_else(|| LedgerError::NoSuchToken(id.to_string()))
+    }
+
     /// Every token, revoked ones included.
     pub fn list_tokens(&self) -> Result<Vec<TokenInfo>, LedgerError> {
         self.read(|conn| {

@@ -1,19 +1,19 @@
 //! `user add|list|passwd|disable`: the web console's accounts. A password is never an argument
 //! (it would stay in the shell history and show in `ps`): on a terminal it is asked twice
 //! without echo, otherwise the first line of stdin is the password. Every change is recorded
-//! in the audit log as `cli:$USER`.
+//! in the audit log as `cli:$USER`, through [`crate::decisions`] as the console's are.
 
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 
 use chrono::Utc;
 use clap::Subcommand;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
-use daicho_ledger::audit::NewAudit;
 use daicho_ledger::time::from_db;
 use daicho_ledger::{AccountInfo, AccountRole, Ledger};
 use daicho_ledger_io::text::terminal_text;
 
 use super::{CliError, Format};
+use crate::decisions::{self, Actor};
 
 /// `user …`.
 #[derive(Debug, Subcommand)]
@@ -51,26 +51,11 @@ pub enum UserCommand {
 /// Runs a `user` subcommand.
 pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
-    let actor = actor();
+    let actor = Actor::cli();
     match cmd {
         UserCommand::Add { name, role } => {
             let password = read_new_password(&name)?;
-            let info = ledger.add_account(&name, role, &password)?;
-            ledger.record_audit(
-                &NewAudit {
-                    actor: &actor,
-                    action: "account.add",
-                    target: &format!("account:{}", info.name),
-                    summary: &format!(
-                        "アカウント「{}」を{}として追加",
-                        info.name,
-                        info.role.label()
-                    ),
-                    before: None,
-                    after: Some(json(&info)),
-                },
-                Utc::now(),
-            )?;
+            let info = decisions::add_account(ledger, &actor, &name, role, &password, Utc::now())?;
             writeln!(
                 out,
                 "added account {} ({}, {})",
@@ -116,49 +101,15 @@ pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
                 )));
             }
             let password = read_new_password(&name)?;
-            ledger.set_password(&name, &password)?;
-            ledger.record_audit(
-                &NewAudit {
-                    actor: &actor,
-                    action: "account.password",
-                    target: &format!("account:{name}"),
-                    summary: &format!("アカウント「{name}」のパスワードを変更"),
-                    before: None,
-                    after: None,
-                },
-                Utc::now(),
-            )?;
+            decisions::set_account_password(ledger, &actor, &name, &password, Utc::now())?;
             writeln!(out, "changed the password of {}", terminal_text(&name))?;
         }
         UserCommand::Disable { name } => {
-            let before = ledger.account(&name)?;
-            let info = ledger.disable_account(&name)?;
-            ledger.record_audit(
-                &NewAudit {
-                    actor: &actor,
-                    action: "account.disable",
-                    target: &format!("account:{}", info.name),
-                    summary: &format!("アカウント「{}」を無効化", info.name),
-                    before: before.as_ref().map(json),
-                    after: Some(json(&info)),
-                },
-                Utc::now(),
-            )?;
+            let info = decisions::disable_account(ledger, &actor, &name, Utc::now())?;
             writeln!(out, "disabled account {}", terminal_text(&info.name))?;
         }
     }
     Ok(())
-}
-
-/// The audit actor of the command line: `cli:` and the login user (`root` when `USER` is
-/// unset).
-fn actor() -> String {
-    let user = std::env::var("USER").ok().filter(|u| !u.is_empty());
-    format!("cli:{}", user.as_deref().unwrap_or("root"))
-}
-
-fn json(info: &AccountInfo) -> serde_json::Value {
-    serde_json::to_value(info).unwrap_or_default()
 }
 
 /// `disabled`, `locked` (a lock still in force) or `active`.
