@@ -12,6 +12,15 @@
 //! | `GET /devices/export?format&encoding&<the list's filters>` | signed in | the filtered rows as XLSX/CSV |
 //! | `GET /devices/{id}` | signed in | one device with evidence, flags, exceptions, timeline |
 //! | `POST /devices/{id}/ledger`, `…/role`, `…/merge` (`from`), `…/split` (`mac`…) | decider | its decisions |
+//! | `GET /alerts?all=1` | signed in | the alert inbox with each delivery |
+//! | `POST /alerts/{id}/ack`, `POST /alerts/ack` (`id`…) | decider | acknowledge one, several |
+//! | `GET /exceptions` | signed in | the 例外台帳 |
+//! | `POST /exceptions` (`device_id`, `service`, `reason`, `approver`, `expires`, `back`), `POST /exceptions/{id}/revoke` (`back`) | decider | record, revoke an exception |
+//! | `GET /audit?actor&target&before` | signed in | the 操作履歴 (audit log), newest first |
+//! | `GET /admin` | admin | 医療機関名, accounts, tokens, agents |
+//! | `POST /admin/facility` (`facility_name`) | admin | set the 医療機関名 |
+//! | `POST /admin/accounts` (`name`, `role`, `password`, `password_confirm`), `…/{name}/role`, `…/{name}/password`, `…/{name}/disable`, `…/{name}/enable` | admin | add, change an account |
+//! | `POST /admin/tokens` (`name`, `role`), `POST /admin/tokens/{id}/revoke` | admin | create (shown once), revoke a token |
 //! | `GET /static/…` | anyone | style sheet and htmx |
 
 use axum::Router;

@@ -1,10 +1,213 @@
-//! (being written) console pages: admin.
+//! `GET /admin`: the 管理 page, for 管理者 only — the 医療機関名 printed on every page, the
+//! console accounts ([`accounts`]), the agents' and scripts' bearer tokens ([`tokens`]) and the
+//! agents with when each last reported. Every route here takes [`Admin`]: other roles get 403.
+//! `POST /admin/facility` (`facility_name`) sets the name.
 
+use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::Utc;
+use daicho_ledger::overview::AgentSummary;
+use daicho_ledger::{AccountInfo, AccountRole, TokenInfo};
 
+use super::form::FormFields;
+use super::labels::display_time;
+use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
+use super::session::{Admin, Signed};
+use crate::decisions;
 use crate::server::AppState;
+use crate::server::extract::on_ledger;
+
+mod accounts;
+mod tokens;
 
 /// This page group's routes.
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
+        .route("/admin", get(page))
+        .route("/admin/facility", post(set_facility))
+        .merge(accounts::routes())
+        .merge(tokens::routes())
+}
+
+/// A token just created, shown on this one page and never again.
+pub(super) struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub role_label: &'static str,
+    pub token: String,
+}
+
+/// One account line.
+pub(super) struct AccountRow {
+    pub name: String,
+    /// The name as one URL path segment, for the forms' addresses.
+    pub path: String,
+    pub role: &'static str,
+    pub role_label: &'static str,
+    pub last_login: String,
+    pub disabled: bool,
+    /// Until when (JST) failed logins keep it locked, when a lock is in force.
+    pub locked_until: Option<String>,
+    /// The signed-in account itself (it may not disable or demote itself).
+    pub is_me: bool,
+}
+
+/// One token line.
+pub(super) struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub role_label: &'static str,
+    pub created: String,
+    pub last_used: String,
+    pub revoked: Option<String>,
+}
+
+/// One agent line.
+pub(super) struct AgentRow {
+    pub name: String,
+    pub token_name: String,
+    pub version: String,
+    pub last_report_at: String,
+    pub hosts: u64,
+    pub reports: u64,
+    pub quiet: bool,
+}
+
+/// A role choice of the account forms.
+pub(super) struct RoleChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "console/admin.html")]
+struct AdminPage {
+    layout: Layout,
+    facility_name: String,
+    accounts: Vec<AccountRow>,
+    roles: Vec<RoleChoice>,
+    min_password: usize,
+    tokens: Vec<TokenRow>,
+    new_token: Option<NewToken>,
+    agents: Vec<AgentRow>,
+}
+
+fn account_row(a: AccountInfo, me: &str) -> AccountRow {
+    let now = Utc::now();
+    AccountRow {
+        path: accounts::path_segment(&a.name),
+        role: a.role.as_str(),
+        role_label: a.role.label(),
+        last_login: a
+            .last_login_at
+            .as_deref()
+            .map(display_time)
+            .unwrap_or_default(),
+        disabled: a.disabled_at.is_some(),
+        locked_until: a
+            .locked_until
+            .filter(|u| daicho_ledger::time::from_db(u).is_some_and(|u| u > now))
+            .map(|u| display_time(&u)),
+        is_me: a.name == me,
+        name: a.name,
+    }
+}
+
+fn token_row(t: TokenInfo) -> TokenRow {
+    TokenRow {
+        id: t.id,
+        role_label: decisions::token_role_label(t.role),
+        created: display_time(&t.created_at),
+        last_used: t
+            .last_used_at
+            .as_deref()
+            .map(display_time)
+            .unwrap_or_default(),
+        revoked: t.revoked_at.as_deref().map(display_time),
+        name: t.name,
+    }
+}
+
+fn agent_row(a: AgentSummary) -> AgentRow {
+    AgentRow {
+        last_report_at: display_time(&a.last_report_at),
+        name: a.name,
+        token_name: a.token_name.unwrap_or_default(),
+        version: a.version,
+        hosts: a.last_host_count,
+        reports: a.reports,
+        quiet: a.quiet,
+    }
+}
+
+/// The 管理 page, with a token just created when there is one.
+pub(super) async fn admin_page(
+    st: &AppState,
+    signed: &Signed,
+    new_token: Option<NewToken>,
+) -> Result<Response, ConsoleError> {
+    let layout = Layout::new(st, signed, Page::Admin).await?;
+    let (accounts, tokens, agents) = on_ledger(st, |l| {
+        Ok((l.list_accounts()?, l.list_tokens()?, l.agents(Utc::now())?))
+    })
+    .await?;
+    html(&AdminPage {
+        facility_name: layout.facility.clone(),
+        layout,
+        accounts: accounts
+            .into_iter()
+            .map(|a| account_row(a, &signed.name))
+            .collect(),
+        roles: AccountRole::ALL
+            .iter()
+            .map(|r| RoleChoice {
+                value: r.as_str(),
+                label: r.label(),
+            })
+            .collect(),
+        min_password: daicho_ledger::accounts::MIN_PASSWORD_CHARS,
+        tokens: tokens.into_iter().rev().map(token_row).collect(),
+        new_token,
+        agents: agents.into_iter().map(agent_row).collect(),
+    })
+}
+
+/// `GET /admin`.
+pub(super) async fn page(
+    State(st): State<AppState>,
+    Admin(signed): Admin,
+) -> Result<Response, ConsoleError> {
+    admin_page(&st, &signed, None).await
+}
+
+/// `POST /admin/facility` (`facility_name`): the name printed on every page.
+pub(super) async fn set_facility(
+    State(st): State<AppState>,
+    Admin(signed): Admin,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let form = FormFields::parse(&body);
+    let name = form.get("facility_name").unwrap_or_default().to_owned();
+    let actor = signed.actor();
+    let shown = name.clone();
+    let result = on_ledger(&st, move |l| {
+        decisions::set_facility_name(l, &actor, &name, Utc::now())
+    })
+    .await;
+    match result {
+        Ok(()) => {
+            flash(
+                &signed.session,
+                true,
+                format!("医療機関名を「{shown}」にしました。"),
+            )
+            .await;
+        }
+        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
+    }
+    Ok(see_other("/admin"))
 }

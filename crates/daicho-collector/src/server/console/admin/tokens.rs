@@ -1,0 +1,102 @@
+//! The 管理 page's bearer tokens (for agents pushing reports and for scripts using the API):
+//! `POST /admin/tokens` (`name`, `role` = `agent` | `operator`) creates one and answers the 管理
+//! page itself with the token, shown this once; `POST /admin/tokens/{id}/revoke` revokes the one
+//! token with that id.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::post;
+use chrono::Utc;
+use daicho_ledger::Role;
+
+use super::{NewToken, admin_page};
+use crate::decisions;
+use crate::server::AppState;
+use crate::server::console::form::FormFields;
+use crate::server::console::render::{ConsoleError, flash, see_other};
+use crate::server::console::session::Admin;
+use crate::server::extract::{on_ledger, path_id};
+
+/// These forms' routes.
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin/tokens", post(create))
+        .route("/admin/tokens/{id}/revoke", post(revoke))
+}
+
+fn token_role(value: Option<&str>) -> Option<Role> {
+    match value {
+        Some("agent") => Some(Role::Agent),
+        Some("operator") => Some(Role::Operator),
+        _ => None,
+    }
+}
+
+/// `POST /admin/tokens`: the page comes back with the new token (not a redirect: the token is
+/// never stored, so it cannot be shown on a later page).
+pub(super) async fn create(
+    State(st): State<AppState>,
+    Admin(signed): Admin,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let form = FormFields::parse(&body);
+    let Some(role) = token_role(form.get("role")) else {
+        flash(
+            &signed.session,
+            false,
+            "トークンの種類（エージェント・運用）を選んでください。",
+        )
+        .await;
+        return Ok(see_other("/admin"));
+    };
+    let name = form.get("name").unwrap_or_default().to_owned();
+    let actor = signed.actor();
+    let result = on_ledger(&st, move |l| {
+        decisions::create_token(l, &actor, &name, role, Utc::now())
+    })
+    .await;
+    match result {
+        Ok((info, token)) => {
+            let created = NewToken {
+                id: info.id,
+                role_label: decisions::token_role_label(info.role),
+                name: info.name,
+                token,
+            };
+            admin_page(&st, &signed, Some(created)).await
+        }
+        Err(f) => {
+            flash(&signed.session, false, f.message().to_owned()).await;
+            Ok(see_other("/admin"))
+        }
+    }
+}
+
+/// `POST /admin/tokens/{id}/revoke`.
+pub(super) async fn revoke(
+    State(st): State<AppState>,
+    Admin(signed): Admin,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, ConsoleError> {
+    let id = path_id(path)?;
+    let actor = signed.actor();
+    let result = on_ledger(&st, move |l| {
+        decisions::revoke_token(l, &actor, id, Utc::now())
+    })
+    .await;
+    match result {
+        Ok(info) => {
+            flash(
+                &signed.session,
+                true,
+                format!("トークン #{id}（{}）を失効させました。", info.name),
+            )
+            .await;
+        }
+        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
+    }
+    Ok(see_other("/admin"))
+}
