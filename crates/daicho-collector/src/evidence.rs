@@ -1,10 +1,15 @@
-//! The files the collector hands out, shared by the CLI and the API: the ledger export, the
-//! checklist evidence, and the record of the allowlists applied on network devices.
+//! The files the collector hands out, shared by the CLI, the API and the console: the ledger
+//! export, the checklist evidence, the allowlist files, and the record of the allowlists
+//! applied on network devices (with the registered devices not on any of them yet).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_ledger::restrictions::{NewRestriction, RestrictionRecord};
 use daicho_ledger::{Ledger, LedgerError};
-use daicho_ledger_io::allowlist::build_allowlist;
+use daicho_ledger_io::allowlist::{
+    Allowlist, AllowlistEntry, AllowlistError, ArubaOptions, CiscoOptions, RadiusMacFormat,
+    RtxOptions, SwxOptions, build_allowlist, render_aruba_lma, render_cisco_port_security,
+    render_csv, render_freeradius_users, render_plain, render_yamaha_rtx, render_yamaha_swx,
+};
 use daicho_ledger_io::checklist::{
     ChecklistInput, ChecklistReport, ConnectionRestriction, evaluate_checklist,
 };
@@ -183,4 +188,103 @@ fn render_export(
         Some(encoding) => export_csv(rows, &meta, encoding)?,
     };
     Ok((bytes, rows.len()))
+}
+
+/// The file an allowlist is written as, with the options its format needs (the
+/// `allowlist export --format` choices, shared by the CLI and the console).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowlistOutput {
+    /// One MAC per line, grouped by subnet in comments.
+    Plain,
+    /// CSV with subnet, MAC, 管理番号, コンピュータ名, IP, 設置場所.
+    Csv,
+    /// YAMAHA RTX `ethernet filter` commands.
+    YamahaRtx(RtxOptions),
+    /// YAMAHA SWX port security.
+    YamahaSwx(SwxOptions),
+    /// Cisco IOS port-security.
+    Cisco(CiscoOptions),
+    /// ArubaOS-Switch local MAC authentication.
+    Aruba(ArubaOptions),
+    /// FreeRADIUS `users` entries for MAC authentication.
+    FreeRadius {
+        /// How the switch writes the MAC in its request.
+        mac_format: RadiusMacFormat,
+        /// The switch sends the MAC upper-case.
+        uppercase: bool,
+    },
+}
+
+impl AllowlistOutput {
+    /// The download's file name.
+    pub fn file_name(&self) -> &'static str {
+        match self {
+            Self::Plain => "daicho-allowlist.txt",
+            Self::Csv => "daicho-allowlist.csv",
+            Self::YamahaRtx(_) => "daicho-allowlist-yamaha-rtx.txt",
+            Self::YamahaSwx(_) => "daicho-allowlist-yamaha-swx.txt",
+            Self::Cisco(_) => "daicho-allowlist-cisco.txt",
+            Self::Aruba(_) => "daicho-allowlist-aruba.txt",
+            Self::FreeRadius { .. } => "daicho-allowlist-freeradius-users.txt",
+        }
+    }
+
+    /// The download's media type.
+    pub fn content_type(&self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            _ => "text/plain; charset=utf-8",
+        }
+    }
+}
+
+/// The allowlist of the registered devices as `allowlist export` builds it, grouped by
+/// `subnets`.
+pub fn registered_allowlist(ledger: &Ledger, subnets: &[IpNet]) -> Result<Allowlist, LedgerError> {
+    Ok(build_allowlist(&ledger.ledger_rows()?, subnets))
+}
+
+/// Writes `list` in `output`'s format.
+pub fn render_allowlist(
+    list: &Allowlist,
+    output: &AllowlistOutput,
+) -> Result<Vec<u8>, AllowlistError> {
+    Ok(match output {
+        AllowlistOutput::Plain => render_plain(list).into_bytes(),
+        AllowlistOutput::Csv => render_csv(list),
+        AllowlistOutput::YamahaRtx(options) => render_yamaha_rtx(list, options)?.into_bytes(),
+        AllowlistOutput::YamahaSwx(options) => render_yamaha_swx(list, options)?.into_bytes(),
+        AllowlistOutput::Cisco(options) => render_cisco_port_security(list, options)?.into_bytes(),
+        AllowlistOutput::Aruba(options) => render_aruba_lma(list, options)?.into_bytes(),
+        AllowlistOutput::FreeRadius {
+            mac_format,
+            uppercase,
+        } => render_freeradius_users(list, *mac_format, *uppercase)?.into_bytes(),
+    })
+}
+
+/// Reads a port mapping `SUBNET=PORT` (`192.168.10.0/24=Gi1/0/1`), as `--cisco-interface`
+/// and `--swx-port` take it.
+pub fn parse_port_mapping(text: &str) -> Result<(IpNet, String), String> {
+    let (subnet, port) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected SUBNET=IFACE"))?;
+    let subnet: IpNet = subnet
+        .trim()
+        .parse()
+        .map_err(|e| format!("`{subnet}`: {e}"))?;
+    Ok((subnet, port.trim().to_owned()))
+}
+
+/// The registered devices (as the allowlist has them: with a MAC, not 廃棄) whose MAC is on no
+/// active applied-allowlist record: the devices a network device does not admit yet, so the
+/// list must be applied again (2-⑬ stays いいえ while one is seen on the network).
+pub fn registered_not_applied(ledger: &Ledger) -> Result<Vec<AllowlistEntry>, LedgerError> {
+    let applied = recorded_restriction(&ledger.restrictions(true)?).allowlist;
+    Ok(registered_allowlist(ledger, &[])?
+        .groups
+        .into_iter()
+        .flat_map(|g| g.entries)
+        .filter(|e| applied.binary_search(&e.mac).is_err())
+        .collect())
 }

@@ -11,14 +11,15 @@ use clap::{Args, Subcommand, ValueEnum};
 use daicho_ledger::Ledger;
 use daicho_ledger_io::allowlist::{
     ArubaOptions, CiscoOptions, CiscoViolation, RadiusMacFormat, RtxOptions, SwxOptions,
-    build_allowlist, render_aruba_lma, render_cisco_port_security, render_csv,
-    render_freeradius_users, render_plain, render_yamaha_rtx, render_yamaha_swx,
 };
 use ipnet::IpNet;
 
 use super::output::write_output;
 use super::{CliError, Format};
-use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
+use crate::evidence::{
+    AllowlistOutput, AppliedAllowlist, parse_port_mapping, record_applied_allowlist,
+    registered_allowlist, render_allowlist,
+};
 
 /// `allowlist …`.
 #[derive(Debug, Subcommand)]
@@ -76,10 +77,10 @@ pub struct AllowlistArgs {
     #[arg(long = "subnet", value_name = "CIDR")]
     pub subnets: Vec<IpNet>,
     /// Cisco: the access port of a subnet's devices, `SUBNET=IFACE` (repeat).
-    #[arg(long = "cisco-interface", value_name = "SUBNET=IFACE", value_parser = parse_interface)]
+    #[arg(long = "cisco-interface", value_name = "SUBNET=IFACE", value_parser = parse_port_mapping)]
     pub cisco_interfaces: Vec<(IpNet, String)>,
     /// YAMAHA SWX: the access port of a subnet's devices, `SUBNET=PORT` (repeat).
-    #[arg(long = "swx-port", value_name = "SUBNET=PORT", value_parser = parse_interface)]
+    #[arg(long = "swx-port", value_name = "SUBNET=PORT", value_parser = parse_port_mapping)]
     pub swx_ports: Vec<(IpNet, String)>,
     /// YAMAHA SWX: the VLAN the devices are in.
     #[arg(long, default_value_t = 1)]
@@ -141,17 +142,6 @@ pub enum RadiusFormat {
     MultiDash,
     /// `aa:bb:cc:dd:ee:ff`.
     MultiColon,
-}
-
-fn parse_interface(text: &str) -> Result<(IpNet, String), String> {
-    let (subnet, iface) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}`: expected SUBNET=IFACE"))?;
-    let subnet: IpNet = subnet
-        .trim()
-        .parse()
-        .map_err(|e| format!("`{subnet}`: {e}"))?;
-    Ok((subnet, iface.trim().to_owned()))
 }
 
 /// Runs `allowlist …`.
@@ -224,53 +214,38 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
 }
 
 fn export(ledger: &Ledger, args: AllowlistArgs) -> Result<(), CliError> {
-    let list = build_allowlist(&ledger.ledger_rows()?, &args.subnets);
-    let bytes = match args.format {
-        AllowlistFormat::Plain => render_plain(&list).into_bytes(),
-        AllowlistFormat::Csv => render_csv(&list),
-        AllowlistFormat::YamahaRtx => render_yamaha_rtx(
-            &list,
-            &RtxOptions {
-                interface: args.rtx_interface,
-                first_filter: args.rtx_first_filter,
-                last_filter: args.rtx_last_filter,
-            },
-        )?
-        .into_bytes(),
-        AllowlistFormat::YamahaSwx => render_yamaha_swx(
-            &list,
-            &SwxOptions {
-                ports: args.swx_ports,
-                vlan: args.swx_vlan,
-            },
-        )?
-        .into_bytes(),
-        AllowlistFormat::Cisco => render_cisco_port_security(
-            &list,
-            &CiscoOptions {
-                interfaces: args.cisco_interfaces,
-                violation: CiscoViolation::Restrict,
-            },
-        )?
-        .into_bytes(),
-        AllowlistFormat::Aruba => render_aruba_lma(
-            &list,
-            &ArubaOptions {
-                vlan: args.aruba_vlan,
-                ports: args.aruba_ports,
-            },
-        )?
-        .into_bytes(),
-        AllowlistFormat::Freeradius => {
-            let format = match args.radius_mac_format {
+    let list = registered_allowlist(ledger, &args.subnets)?;
+    let output = match args.format {
+        AllowlistFormat::Plain => AllowlistOutput::Plain,
+        AllowlistFormat::Csv => AllowlistOutput::Csv,
+        AllowlistFormat::YamahaRtx => AllowlistOutput::YamahaRtx(RtxOptions {
+            interface: args.rtx_interface,
+            first_filter: args.rtx_first_filter,
+            last_filter: args.rtx_last_filter,
+        }),
+        AllowlistFormat::YamahaSwx => AllowlistOutput::YamahaSwx(SwxOptions {
+            ports: args.swx_ports,
+            vlan: args.swx_vlan,
+        }),
+        AllowlistFormat::Cisco => AllowlistOutput::Cisco(CiscoOptions {
+            interfaces: args.cisco_interfaces,
+            violation: CiscoViolation::Restrict,
+        }),
+        AllowlistFormat::Aruba => AllowlistOutput::Aruba(ArubaOptions {
+            vlan: args.aruba_vlan,
+            ports: args.aruba_ports,
+        }),
+        AllowlistFormat::Freeradius => AllowlistOutput::FreeRadius {
+            mac_format: match args.radius_mac_format {
                 RadiusFormat::NoDelimiter => RadiusMacFormat::NoDelimiter,
                 RadiusFormat::SingleDash => RadiusMacFormat::SingleDash,
                 RadiusFormat::MultiDash => RadiusMacFormat::MultiDash,
                 RadiusFormat::MultiColon => RadiusMacFormat::MultiColon,
-            };
-            render_freeradius_users(&list, format, args.radius_uppercase)?.into_bytes()
-        }
+            },
+            uppercase: args.radius_uppercase,
+        },
     };
+    let bytes = render_allowlist(&list, &output)?;
     write_output(args.output.as_deref(), &bytes, false)?;
     for s in &list.skipped {
         eprintln!("left out {}: {}", s.asset_no, s.reason);
