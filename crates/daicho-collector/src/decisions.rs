@@ -616,3 +616,57 @@ pub fn token_role_label(role: Role) -> &'static str {
         Role::Operator => "運用（API）",
     }
 }
+
+/// The setting that keeps the column mapping of the last import, offered again at the next.
+pub const IMPORT_MAPPING_KEY: &str = "import.column_mapping";
+
+/// The column mapping remembered by [`remember_import_mapping`]; empty when none is stored (or
+/// the stored one no longer reads).
+pub fn remembered_import_mapping(
+    ledger: &Ledger,
+) -> Result<daicho_ledger_io::ColumnMapping, LedgerError> {
+    Ok(ledger
+        .setting(IMPORT_MAPPING_KEY)?
+        .and_then(|json| match serde_json::from_str(&json) {
+            Ok(mapping) => Some(mapping),
+            Err(e) => {
+                tracing::warn!(error = %e, "the remembered import column mapping does not read");
+                None
+            }
+        })
+        .unwrap_or_default())
+}
+
+/// Remembers the column mapping for the next ledger import (`import.mapping`).
+pub fn remember_import_mapping(
+    ledger: &Ledger,
+    actor: &Actor,
+    mapping: &daicho_ledger_io::ColumnMapping,
+    now: DateTime<Utc>,
+) -> Result<(), LedgerError> {
+    let before = remembered_import_mapping(ledger)?;
+    if before == *mapping {
+        return Ok(());
+    }
+    let json = serde_json::to_string(mapping)
+        .map_err(|e| LedgerError::Invalid(format!("column mapping: {e}")))?;
+    ledger.set_setting(IMPORT_MAPPING_KEY, &json, actor.as_str(), now)?;
+    let entries: Vec<String> = mapping.iter().map(|(h, to)| format!("{h}→{to}")).collect();
+    audit(
+        ledger,
+        actor,
+        "import.mapping",
+        "settings",
+        &format!(
+            "台帳取り込みの列の対応付けを保存（{}）",
+            if entries.is_empty() {
+                "なし".to_owned()
+            } else {
+                entries.join("、")
+            }
+        ),
+        Some(serde_json::to_value(&before).unwrap_or(Value::Null)),
+        Some(serde_json::to_value(mapping).unwrap_or(Value::Null)),
+        now,
+    )
+}

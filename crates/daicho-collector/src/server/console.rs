@@ -16,6 +16,14 @@
 //! | `POST /alerts/{id}/ack`, `POST /alerts/ack` (`id`…) | decider | acknowledge one, several |
 //! | `GET /exceptions` | signed in | the 例外台帳 |
 //! | `POST /exceptions` (`device_id`, `service`, `reason`, `approver`, `expires`, `back`), `POST /exceptions/{id}/revoke` (`back`) | decider | record, revoke an exception |
+//! | `GET /allowlist?all=1` | signed in | 接続元制限: registered devices not yet applied, downloads, the applied records |
+//! | `GET /allowlist/download?format&subnets&<the format's options>` | signed in | the allowlist file (plain, csv, yamaha-rtx, yamaha-swx, cisco, aruba, freeradius) |
+//! | `POST /allowlist/applied` (`place`, `applied_by`, `applied_on`, `note`, `subnets`), `POST /allowlist/records/{id}/withdraw` | decider | record, withdraw an applied list |
+//! | `GET /import` | signed in | upload form and the remembered column mapping |
+//! | `POST /import` (multipart `file`, 10 MiB) | decider | keep the file as a draft of its uploader, go to its dry run |
+//! | `GET /import/{draft}` | its uploader | the dry run: sheets, headings, problems, changes before → after, the mapping step |
+//! | `POST /import/{draft}/map` (`h0`/`t0`, …), `POST /import/{draft}/apply` | decider | re-read with a mapping (remembered), apply all or nothing |
+//! | `GET /checklist`, `GET /checklist/download?format=html\|xlsx` | signed in | the checklist evidence on screen (A4 print), as a file |
 //! | `GET /audit?actor&target&before` | signed in | the 操作履歴 (audit log), newest first |
 //! | `GET /admin` | admin | 医療機関名, accounts, tokens, agents |
 //! | `POST /admin/facility` (`facility_name`) | admin | set the 医療機関名 |
