@@ -9,7 +9,7 @@ packages=(
   openssh-server nginx-light vsftpd snmpd snmp dcmtk dnsmasq-base # real services in the LAN
   tcpdump nmap arp-scan # packet capture in tests; anchor tools for benchmarks
   ieee-data # the IEEE registry the LAN's ground truth is checked against
-  chromium fonts-noto-cjk poppler-utils # print the checklist evidence HTML to PDF in tests and read it back
+  chromium chromium-driver fonts-noto-cjk poppler-utils # browser tests of the console; the checklist printed to PDF
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -32,6 +32,18 @@ fi
 for svc in nginx vsftpd snmpd ssh dnsmasq; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
+
+# The console's browser tests drive Debian's chromium with Playwright's driver (playwright-core
+# from npm, pinned in tests/browser/package-lock.json; it downloads no browser).
+command -v npm >/dev/null 2>&1 || {
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+}
+browser_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ ! -f "$browser_dir/node_modules/playwright-core/package.json" ]; then
+  echo "install-deps: installing playwright-core for the browser tests"
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 command -v cargo-nextest >/dev/null 2>&1 || {
   echo "install-deps: cargo-nextest missing; installing it from crates.io"

@@ -91,7 +91,7 @@ pub(super) async fn page(
             at: display_time(&e.at),
             device_id: e.device_id,
             what: event_label(&e.kind),
-            detail: event_detail(&e.detail),
+            detail: event_detail(&e.kind, &e.detail),
         })
         .collect();
     let agents = agents

@@ -89,6 +89,11 @@ struct DevicePage {
     status: String,
     description: String,
     registered_on: String,
+    maker: String,
+    ledger_os: String,
+    software: String,
+    software_version: String,
+    computer_name: String,
     statuses: [&'static str; 5],
     roles: Vec<RoleChoice>,
     services: Vec<ServiceRow>,
@@ -161,6 +166,11 @@ fn device_page(
         status: or_empty(l.status.as_ref()),
         description: or_empty(l.description.as_ref()),
         registered_on: or_empty(l.registered_on.as_ref()),
+        maker: or_empty(l.maker.as_ref()),
+        ledger_os: or_empty(l.os.as_ref()),
+        software: or_empty(l.software.as_ref()),
+        software_version: or_empty(l.software_version.as_ref()),
+        computer_name: or_empty(l.computer_name.as_ref()),
         statuses: STATUS_CHOICES,
         roles,
         services: d
@@ -209,7 +219,7 @@ fn device_page(
             .map(|e| EventRow {
                 at: display_time(&e.at),
                 what: event_label(&e.kind),
-                detail: event_detail(&e.detail),
+                detail: event_detail(&e.kind, &e.detail),
             })
             .collect(),
         macs: d
@@ -362,7 +372,7 @@ pub(super) async fn merge(
                 true,
                 format!("機器 #{from} をこの機器に統合しました。"),
             )
-            .await
+            .await;
         }
         Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
     }

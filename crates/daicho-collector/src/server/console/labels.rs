@@ -49,24 +49,69 @@ pub(crate) fn display_time(stored: &str) -> String {
     )
 }
 
-/// A short one-line description of an event's details (`192.168.1.5 → 192.168.1.9`).
-pub(crate) fn event_detail(detail: &serde_json::Value) -> String {
+/// The longest event description shown in a list.
+const DETAIL_CHARS: usize = 120;
+
+/// A short one-line description of an event's details for people: the flag raised, where a
+/// device was first seen, `old → new` for a change.
+pub(crate) fn event_detail(kind: &str, detail: &serde_json::Value) -> String {
     let Some(map) = detail.as_object() else {
         return String::new();
     };
-    let text = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "—".to_owned(),
-        other => other.to_string(),
+    let text = |v: &serde_json::Value| -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "—".to_owned(),
+            serde_json::Value::Object(o) => o
+                .values()
+                .filter(|v| !v.is_null())
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => other.to_string(),
+        }
     };
-    if let (Some(from), Some(to)) = (map.get("from"), map.get("to")) {
-        return format!("{} → {}", text(from), text(to));
+    let field = |k: &str| map.get(k).map(text).filter(|t| !t.is_empty() && t != "—");
+    let line = match kind {
+        "flag_raised" | "flag_cleared" => {
+            let flag = map
+                .get("flag")
+                .and_then(serde_json::Value::as_str)
+                .map(flag_label)
+                .unwrap_or_default();
+            match field("service") {
+                Some(service) => format!("{flag}（{service}）"),
+                None => flag,
+            }
+        }
+        "first_seen" | "returned" => [field("ip"), field("mac"), field("hostname")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("　"),
+        _ => match (map.get("from"), map.get("to")) {
+            (Some(from), Some(to)) => format!("{} → {}", text(from), text(to)),
+            _ => map
+                .iter()
+                .take(3)
+                .map(|(k, v)| match v.as_object() {
+                    Some(o) if o.contains_key("from") => format!(
+                        "{k}: {} → {}",
+                        o.get("from").map(text).unwrap_or_default(),
+                        o.get("to").map(text).unwrap_or_default()
+                    ),
+                    _ => format!("{k}: {}", text(v)),
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+        },
+    };
+    if line.chars().count() > DETAIL_CHARS {
+        let cut: String = line.chars().take(DETAIL_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        line
     }
-    map.iter()
-        .take(4)
-        .map(|(k, v)| format!("{k}: {}", text(v)))
-        .collect::<Vec<_>>()
-        .join("、")
 }
 
 #[cfg(test)]
@@ -89,6 +134,18 @@ mod tests {
     #[test]
     fn event_details_read_as_one_line() {
         let d = serde_json::json!({"from": "10.0.0.1", "to": "10.0.0.2"});
-        assert_eq!(event_detail(&d), "10.0.0.1 → 10.0.0.2");
+        assert_eq!(event_detail("ip_changed", &d), "10.0.0.1 → 10.0.0.2");
+        let d = serde_json::json!({"flag": "unneeded_service", "code": "ftp",
+            "service": "ftp/tcp/21", "reason": "…", "evidence": []});
+        assert_eq!(
+            event_detail("flag_raised", &d),
+            "不要なサービス（ftp/tcp/21）"
+        );
+        let d = serde_json::json!({"ip": "198.18.0.5", "mac": null, "hostname": "pc-1", "services": []});
+        assert_eq!(event_detail("first_seen", &d), "198.18.0.5　pc-1");
+        let d = serde_json::json!({"location": {"from": null, "to": "2F"}});
+        assert_eq!(event_detail("ledger_updated", &d), "location: — → 2F");
+        let long = serde_json::json!({"from": "x".repeat(300), "to": "y"});
+        assert!(event_detail("hostname_changed", &long).ends_with('…'));
     }
 }
