@@ -93,8 +93,8 @@ fn hostile_report() -> ScanReport {
     r
 }
 
-/// A hand-kept ledger of two devices not on the LAN, with 導入日 (not a known header) for
-/// their registration day.
+/// A hand-kept ledger of two devices not on the LAN, with 納品日 (a header the importer does
+/// not know) for their registration day.
 fn hand_kept_ledger(dir: &Path) -> PathBuf {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
@@ -106,7 +106,7 @@ fn hand_kept_ledger(dir: &Path) -> PathBuf {
             "設置場所",
             "利用者",
             "状態",
-            "導入日",
+            "納品日",
         ],
         [
             "OFF-001",
@@ -239,7 +239,7 @@ async fn the_operator_works_through_the_ledger_in_a_browser() {
     assert_eq!(
         days,
         vec![Some("2021-04-01".into()), Some("2019-10-15".into())],
-        "導入日 was mapped to 登録日"
+        "納品日 was mapped to 登録日"
     );
     for action in [
         "device.register",
