@@ -6,58 +6,35 @@
 #[path = "support/console.rs"]
 mod console;
 
-use chrono::{Duration, TimeZone, Utc};
-use console::{ConsoleServer, password_of, start_console};
+use chrono::Utc;
+use console::{
+    ConsoleServer, ESCAPED_SCRIPT_TAG, SCRIPT_TAG, password_of, scanned_host, start_console,
+    ward_report,
+};
 use daicho_collector::decisions::{self, Actor};
 use daicho_ledger::{AccountRole, AuditFilter, LedgerError, Role};
-use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, Protocol, ScanReport, Scope, Service};
+use daicho_model::{Host, Protocol, ScanReport, Service};
 use reqwest::StatusCode;
 
-const SCRIPT_HOST: &str = "<script>alert(1)</script>";
-/// The host name as askama's HTML escaping writes it (`<` as `&#60;`, `>` as `&#62;`).
-const ESCAPED_HOST: &str = "&#60;script&#62;alert(1)&#60;/script&#62;";
+const SCRIPT_HOST: &str = SCRIPT_TAG;
+const ESCAPED_HOST: &str = ESCAPED_SCRIPT_TAG;
 
+/// A scanned host with SSH open.
 fn host(i: u8, hostname: &str) -> Host {
-    Host {
-        ip: format!("198.18.0.{i}").parse().unwrap(),
-        mac: Some(MacAddr([0x00, 0x1b, 0x21, 0, 0, i])),
-        vendor: Some("Intel Corporate".to_owned()),
-        mac_randomized: false,
-        hostname: Some(hostname.to_owned()),
-        os: OsGuess::default(),
-        services: vec![Service {
-            port: 22,
-            protocol: Protocol::Tcp,
-            name: "ssh".into(),
-            product: Some("OpenSSH".into()),
-            version: Some("9.2p1".into()),
-            evidence: vec![],
-        }],
-        rtt_ms: None,
-        ttl: Some(64),
-        discovered_by: vec!["arp".into()],
-        local: None,
-    }
+    let mut h = scanned_host(i, hostname);
+    h.services.push(Service {
+        port: 22,
+        protocol: Protocol::Tcp,
+        name: "ssh".into(),
+        product: Some("OpenSSH".into()),
+        version: Some("9.2p1".into()),
+        evidence: vec![],
+    });
+    h
 }
 
 fn report(hosts: Vec<Host>) -> ScanReport {
-    let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: "ward3".into(),
-            version: "test-1.0".into(),
-            machine_id: None,
-        },
-        Scope {
-            targets: vec!["198.18.0.0/24".into()],
-            exclude: vec![],
-            ports: Some("1-1024".into()),
-        },
-        at,
-    );
-    r.finished_at = at + Duration::seconds(20);
-    r.hosts = hosts;
-    r
+    ward_report("test-1.0", hosts)
 }
 
 /// A server with 管理者 `kanri`, 運用担当 `unyo`, 閲覧 `etsuran`, and two unregistered devices

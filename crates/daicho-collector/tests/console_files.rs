@@ -5,53 +5,27 @@
 #[path = "support/console.rs"]
 mod console;
 
-use chrono::{Duration, TimeZone, Utc};
-use console::{Browser, ConsoleServer, start_console};
+use chrono::Utc;
+use console::{
+    Browser, ConsoleServer, ESCAPED_SCRIPT_TAG, SCRIPT_TAG, scanned_host, start_console,
+    ward_report,
+};
 use daicho_ledger::{AccountRole, DeviceFilter, LedgerFieldsPatch};
-use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
+use daicho_model::{Host, ScanReport};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, LOCATION, SET_COOKIE};
 
-const HOSTILE: &str = "<script>alert(1)</script>";
-/// [`HOSTILE`] as askama's HTML escaping writes it.
-const ESCAPED: &str = "&#60;script&#62;alert(1)&#60;/script&#62;";
+const HOSTILE: &str = SCRIPT_TAG;
+const ESCAPED: &str = ESCAPED_SCRIPT_TAG;
 const MAC: &str = "00:1b:21:00:00:05";
 const FACILITY: &str = "テスト記念病院";
 
 fn report(hosts: Vec<Host>) -> ScanReport {
-    let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: "ward3".into(),
-            version: "test".into(),
-            machine_id: None,
-        },
-        Scope {
-            targets: vec!["198.18.0.0/24".into()],
-            exclude: vec![],
-            ports: Some("1-1024".into()),
-        },
-        at,
-    );
-    r.finished_at = at + Duration::seconds(20);
-    r.hosts = hosts;
-    r
+    ward_report("test", hosts)
 }
 
 fn host(i: u8, hostname: &str) -> Host {
-    Host {
-        ip: format!("198.18.0.{i}").parse().unwrap(),
-        mac: Some(MacAddr([0x00, 0x1b, 0x21, 0, 0, i])),
-        vendor: Some("Intel Corporate".to_owned()),
-        mac_randomized: false,
-        hostname: Some(hostname.to_owned()),
-        os: OsGuess::default(),
-        services: vec![],
-        rtt_ms: None,
-        ttl: Some(64),
-        discovered_by: vec!["arp".into()],
-        local: None,
-    }
+    scanned_host(i, hostname)
 }
 
 /// A collector with one registered device (管理番号 NW-0001, MAC [`MAC`], a hostile host

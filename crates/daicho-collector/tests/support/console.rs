@@ -8,8 +8,10 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use chrono::{Duration, TimeZone, Utc};
 use daicho_collector::{Config, Server};
 use daicho_ledger::{AccountRole, Ledger};
+use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 
@@ -39,6 +41,50 @@ pub struct Browser {
     base: String,
     client: reqwest::Client,
     cookie: Mutex<String>,
+}
+
+/// A device string that would run if a page did not escape it.
+pub const SCRIPT_TAG: &str = "<script>alert(1)</script>";
+/// [`SCRIPT_TAG`] as askama's HTML escaping writes it (`<` as `&#60;`, `>` as `&#62;`).
+pub const ESCAPED_SCRIPT_TAG: &str = "&#60;script&#62;alert(1)&#60;/script&#62;";
+
+/// A host as a ward's agent saw it: 198.18.0.`i`, MAC 00:1b:21:00:00:`i` (Intel), TTL 64,
+/// named `hostname`, no services.
+pub fn scanned_host(i: u8, hostname: &str) -> Host {
+    Host {
+        ip: format!("198.18.0.{i}").parse().unwrap(),
+        mac: Some(MacAddr([0x00, 0x1b, 0x21, 0, 0, i])),
+        vendor: Some("Intel Corporate".to_owned()),
+        mac_randomized: false,
+        hostname: Some(hostname.to_owned()),
+        os: OsGuess::default(),
+        services: vec![],
+        rtt_ms: None,
+        ttl: Some(64),
+        discovered_by: vec!["arp".into()],
+        local: None,
+    }
+}
+
+/// A report of `hosts` from agent `ward3` version `version`, scanned 2026-05-01 09:00 UTC.
+pub fn ward_report(version: &str, hosts: Vec<Host>) -> ScanReport {
+    let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
+    let mut r = ScanReport::new(
+        AgentInfo {
+            name: "ward3".into(),
+            version: version.into(),
+            machine_id: None,
+        },
+        Scope {
+            targets: vec!["198.18.0.0/24".into()],
+            exclude: vec![],
+            ports: Some("1-1024".into()),
+        },
+        at,
+    );
+    r.finished_at = at + Duration::seconds(20);
+    r.hosts = hosts;
+    r
 }
 
 /// The password every test account gets.
@@ -118,6 +164,11 @@ impl ConsoleServer {
 }
 
 impl Browser {
+    /// The `Cookie` header this browser sends (`daicho_session=…`, empty before a login).
+    pub fn cookie(&self) -> String {
+        self.cookie.lock().unwrap().clone()
+    }
+
     fn keep_cookie(&self, headers: &HeaderMap) {
         for value in headers.get_all(SET_COOKIE) {
             let Ok(text) = value.to_str() else { continue };
