@@ -10,6 +10,7 @@ use daicho_ledger::{Ledger, LedgerError, LedgerFieldsPatch, Role};
 use daicho_model::MacAddr;
 
 use crate::config::{Config, ConfigError};
+use crate::decisions::{self, Actor};
 
 mod allowlist;
 mod ledger;
@@ -349,7 +350,8 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                 (None, Some(o)) => (o, Role::Operator),
                 (None, None) => unreachable!("clap requires --agent or --operator"),
             };
-            let (info, token) = ledger.create_token(&name, role)?;
+            let (info, token) =
+                decisions::create_token(&ledger, &Actor::cli(), &name, role, chrono::Utc::now())?;
             eprintln!(
                 "created {} token {} for `{}`; it is shown only now, store it safely:",
                 info.role.as_str(),
@@ -359,7 +361,12 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
             writeln!(out, "{token}")?;
         }
         TokenCommand::Revoke { id_or_name } => {
-            let n = ledger.revoke_tokens(&id_or_name)?;
+            let n = decisions::revoke_tokens_by_id_or_name(
+                &ledger,
+                &Actor::cli(),
+                &id_or_name,
+                chrono::Utc::now(),
+            )?;
             writeln!(out, "revoked {n} token(s)")?;
         }
         TokenCommand::List { format } => {
@@ -399,7 +406,8 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match cmd {
         DeviceCommand::Merge { into, from } => {
-            let outcome = ledger.merge_devices(into, from)?;
+            let outcome =
+                decisions::merge_devices(&ledger, &Actor::cli(), into, from, chrono::Utc::now())?;
             writeln!(
                 out,
                 "merged device {from} into device {into}; it now has {} identity key(s)",
@@ -407,7 +415,8 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
             )?;
         }
         DeviceCommand::Split { id, macs } => {
-            let outcome = ledger.split_device(id, &macs)?;
+            let outcome =
+                decisions::split_device(&ledger, &Actor::cli(), id, &macs, chrono::Utc::now())?;
             writeln!(
                 out,
                 "split {} MAC(s) off device {id} into new device {}",
@@ -441,13 +450,8 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
                 registered_on: registered_on.map(Some),
                 ..LedgerFieldsPatch::default()
             };
-            let detail = crate::decisions::register_device(
-                &ledger,
-                &crate::decisions::Actor::cli(),
-                id,
-                patch,
-                chrono::Utc::now(),
-            )?;
+            let detail =
+                decisions::register_device(&ledger, &Actor::cli(), id, patch, chrono::Utc::now())?;
             writeln!(
                 out,
                 "registered device {id} as 管理番号 {}; flags now: {}",
@@ -461,7 +465,13 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
         }
         DeviceCommand::Role { id, role, clear } => {
             let role = if clear { None } else { role };
-            ledger.set_role(id, role.as_deref(), chrono::Utc::now())?;
+            decisions::set_role(
+                &ledger,
+                &Actor::cli(),
+                id,
+                role.as_deref(),
+                chrono::Utc::now(),
+            )?;
             let flags = ledger.device(id)?.summary.flags;
             writeln!(
                 out,
@@ -489,7 +499,9 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
             approver,
             expires,
         } => {
-            let id = ledger.add_exception(
+            let id = decisions::add_exception(
+                &ledger,
+                &Actor::cli(),
                 &NewException {
                     device_id: device,
                     service,
@@ -502,7 +514,7 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
             writeln!(out, "recorded exception {id}")?;
         }
         ExceptionCommand::Revoke { id } => {
-            ledger.revoke_exception(id, chrono::Utc::now())?;
+            decisions::revoke_exception(&ledger, &Actor::cli(), id, chrono::Utc::now())?;
             writeln!(out, "revoked exception {id}")?;
         }
         ExceptionCommand::List { device, format } => {
@@ -585,7 +597,7 @@ fn alert(config: &Config, cmd: AlertCommand) -> Result<(), CliError> {
             }
         }
         AlertCommand::Ack { id, by } => {
-            ledger.acknowledge_alert(id, &by, chrono::Utc::now())?;
+            decisions::acknowledge_alert(&ledger, &Actor::cli(), &by, id, chrono::Utc::now())?;
             writeln!(out, "acknowledged alert {id}")?;
         }
     }

@@ -278,14 +278,16 @@ pub fn revoke_exception(
     )
 }
 
-/// Acknowledges an alert: no more reminders.
+/// Acknowledges an alert: no more reminders. `by` is the name the alert shows as having
+/// acknowledged it (the account, the token's name, or the CLI's `--by`).
 pub fn acknowledge_alert(
     ledger: &Ledger,
     actor: &Actor,
+    by: &str,
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    ledger.acknowledge_alert(id, actor.as_str(), now)?;
+    ledger.acknowledge_alert(id, by, now)?;
     audit(
         ledger,
         actor,
@@ -584,6 +586,42 @@ pub fn create_token(
         now,
     )?;
     Ok((info, token))
+}
+
+/// Revokes the live token with this id, or else every live token of this name (the CLI's
+/// `token revoke ID|NAME`: an id never also revokes a token named like it). Returns how many.
+pub fn revoke_tokens_by_id_or_name(
+    ledger: &Ledger,
+    actor: &Actor,
+    id_or_name: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, LedgerError> {
+    let live: Vec<TokenInfo> = ledger
+        .list_tokens()?
+        .into_iter()
+        .filter(|t| t.revoked_at.is_none())
+        .collect();
+    let by_id: Vec<i64> = id_or_name
+        .parse::<i64>()
+        .ok()
+        .filter(|id| live.iter().any(|t| t.id == *id))
+        .into_iter()
+        .collect();
+    let ids = if by_id.is_empty() {
+        live.iter()
+            .filter(|t| t.name == id_or_name)
+            .map(|t| t.id)
+            .collect()
+    } else {
+        by_id
+    };
+    if ids.is_empty() {
+        return Err(LedgerError::NoSuchToken(id_or_name.to_owned()));
+    }
+    for id in &ids {
+        revoke_token(ledger, actor, *id, now)?;
+    }
+    Ok(ids.len())
 }
 
 /// Revokes the one token with this id (`token.revoke`).

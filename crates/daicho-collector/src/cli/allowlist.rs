@@ -16,9 +16,9 @@ use ipnet::IpNet;
 
 use super::output::write_output;
 use super::{CliError, Format};
+use crate::decisions::{self, Actor};
 use crate::evidence::{
-    AllowlistOutput, AppliedAllowlist, parse_port_mapping, record_applied_allowlist,
-    registered_allowlist, render_allowlist,
+    AllowlistOutput, AppliedAllowlist, parse_port_mapping, registered_allowlist, render_allowlist,
 };
 
 /// `allowlist …`.
@@ -149,8 +149,9 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
     match cmd {
         AllowlistCommand::Export(args) => export(ledger, args),
         AllowlistCommand::Applied(args) => {
-            let record = record_applied_allowlist(
+            let record = decisions::record_allowlist(
                 ledger,
+                &Actor::cli(),
                 &AppliedAllowlist {
                     place: args.place,
                     applied_by: args.by,
@@ -206,7 +207,7 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
             Ok(())
         }
         AllowlistCommand::Withdraw { id } => {
-            ledger.withdraw_restriction(id, chrono::Utc::now())?;
+            decisions::withdraw_allowlist(ledger, &Actor::cli(), id, chrono::Utc::now())?;
             writeln!(std::io::stdout().lock(), "withdrew restriction {id}")?;
             Ok(())
         }

@@ -249,7 +249,17 @@ fn import(
         );
     }
     let (plan, applied) = if apply {
-        let (plan, applied) = ledger.apply_import(&import.rows, &import.row_numbers)?;
+        let file_name = file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let (plan, applied) = crate::decisions::apply_import(
+            ledger,
+            &crate::decisions::Actor::cli(),
+            &file_name,
+            &import.rows,
+            &import.row_numbers,
+            chrono::Utc::now(),
+        )?;
         (plan, Some(applied))
     } else {
         (ledger.plan_import(&import.rows, &import.row_numbers)?, None)

@@ -8,6 +8,7 @@ use axum::{Extension, Json};
 use daicho_ledger::TokenInfo;
 use serde::Deserialize;
 
+use crate::decisions::{self, Actor};
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_ledger, path_id, query_of};
@@ -41,8 +42,9 @@ pub(super) async fn ack_alert(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
+    let actor = Actor::token(&token.name);
     on_ledger(&st, move |ledger| {
-        ledger.acknowledge_alert(id, &token.name, chrono::Utc::now())
+        decisions::acknowledge_alert(ledger, &actor, &token.name, id, chrono::Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,16 +1,18 @@
 //! `/api/v1/devices…` and `/api/v1/events`: the ledger read and the operator decisions on one
 //! device (ledger fields, role, merge, split).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use daicho_ledger::{DeviceFilter, EventFilter, LedgerFieldsPatch};
+use axum::{Extension, Json};
+use chrono::Utc;
+use daicho_ledger::{DeviceFilter, EventFilter, LedgerFieldsPatch, TokenInfo};
 use daicho_model::MacAddr;
 use serde::Deserialize;
 
+use crate::decisions::{self, Actor};
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
@@ -35,12 +37,18 @@ pub(super) async fn get_device(
 
 pub(super) async fn patch_device(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let patch: LedgerFieldsPatch = operator_body(body)?;
-    let detail = on_ledger(&st, move |ledger| ledger.update_ledger(id, &patch)).await?;
+    let actor = Actor::token(&token.name);
+    let detail = on_ledger(&st, move |ledger| {
+        decisions::update_ledger(ledger, &actor, id, &patch, Utc::now())
+    })
+    .await?;
+    st.alerts_wake.notify_one();
     Ok(Json(detail).into_response())
 }
 
@@ -54,12 +62,17 @@ struct MergeRequest {
 
 pub(super) async fn merge_device(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: MergeRequest = operator_body(body)?;
-    let outcome = on_ledger(&st, move |ledger| ledger.merge_devices(id, req.from)).await?;
+    let actor = Actor::token(&token.name);
+    let outcome = on_ledger(&st, move |ledger| {
+        decisions::merge_devices(ledger, &actor, id, req.from, Utc::now())
+    })
+    .await?;
     Ok(Json(outcome).into_response())
 }
 
@@ -73,12 +86,17 @@ struct SplitRequest {
 
 pub(super) async fn split_device(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: SplitRequest = operator_body(body)?;
-    let outcome = on_ledger(&st, move |ledger| ledger.split_device(id, &req.macs)).await?;
+    let actor = Actor::token(&token.name);
+    let outcome = on_ledger(&st, move |ledger| {
+        decisions::split_device(ledger, &actor, id, &req.macs, Utc::now())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(outcome)).into_response())
 }
 
@@ -101,14 +119,15 @@ struct RoleRequest {
 
 pub(super) async fn put_role(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: RoleRequest = operator_body(body)?;
+    let actor = Actor::token(&token.name);
     let detail = on_ledger(&st, move |ledger| {
-        ledger.set_role(id, req.role.as_deref(), chrono::Utc::now())?;
-        ledger.device(id)
+        decisions::set_role(ledger, &actor, id, req.role.as_deref(), Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();

@@ -1,14 +1,16 @@
 //! `/api/v1/exceptions`: the exception register (vendor-agreed services, 2-⑫).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use daicho_ledger::TokenInfo;
 use daicho_ledger::exceptions::NewException;
 use serde::Deserialize;
 
+use crate::decisions::{self, Actor};
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
@@ -32,11 +34,13 @@ pub(super) async fn list_exceptions(
 
 pub(super) async fn post_exception(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let new: NewException = operator_body(body)?;
+    let actor = Actor::token(&token.name);
     let id = on_ledger(&st, move |ledger| {
-        ledger.add_exception(&new, chrono::Utc::now())
+        decisions::add_exception(ledger, &actor, &new, chrono::Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -45,11 +49,13 @@ pub(super) async fn post_exception(
 
 pub(super) async fn delete_exception(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
+    let actor = Actor::token(&token.name);
     on_ledger(&st, move |ledger| {
-        ledger.revoke_exception(id, chrono::Utc::now())
+        decisions::revoke_exception(ledger, &actor, id, chrono::Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();

@@ -1,15 +1,18 @@
 //! `/api/v1/allowlist/records`: the record of MAC allowlists applied on network devices, as the
 //! `allowlist applied`, `records` and `withdraw` commands keep it.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 
-use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
+use daicho_ledger::TokenInfo;
+
+use crate::decisions::{self, Actor};
+use crate::evidence::AppliedAllowlist;
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
@@ -36,11 +39,13 @@ pub(super) async fn list(
 /// `POST /api/v1/allowlist/records` with an [`AppliedAllowlist`]: 201 with the record.
 pub(super) async fn record(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let applied: AppliedAllowlist = operator_body(body)?;
+    let actor = Actor::token(&token.name);
     let record = on_ledger(&st, move |ledger| {
-        record_applied_allowlist(ledger, &applied, chrono::Utc::now())
+        decisions::record_allowlist(ledger, &actor, &applied, chrono::Utc::now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
@@ -49,11 +54,13 @@ pub(super) async fn record(
 /// `DELETE /api/v1/allowlist/records/{id}`: withdraws a record.
 pub(super) async fn withdraw(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
+    let actor = Actor::token(&token.name);
     on_ledger(&st, move |ledger| {
-        ledger.withdraw_restriction(id, chrono::Utc::now())
+        decisions::withdraw_allowlist(ledger, &actor, id, chrono::Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -147,7 +147,7 @@ async fn acknowledge(st: &AppState, signed: &Signed, ids: Vec<i64>) -> (usize, O
         let mut done = 0;
         let mut refused = None;
         for id in ids {
-            match decisions::acknowledge_alert(l, &actor, id, now) {
+            match decisions::acknowledge_alert(l, &actor, actor.as_str(), id, now) {
                 Ok(()) => done += 1,
                 Err(e) => {
                     refused.get_or_insert_with(|| format!("アラート #{id}: {e}"));
