@@ -46,7 +46,7 @@ impl Actor {
 }
 
 #[allow(clippy::too_many_arguments)] // the columns of one audit row
-fn audit(
+pub(crate) fn audit(
     ledger: &Ledger,
     actor: &Actor,
     action: &str,

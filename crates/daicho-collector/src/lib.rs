@@ -10,6 +10,7 @@ pub mod config;
 pub mod decisions;
 pub mod evidence;
 pub mod metrics;
+pub mod saved_views;
 pub mod server;
 pub mod tls;
 

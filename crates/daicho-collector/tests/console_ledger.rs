@@ -212,6 +212,30 @@ async fn the_device_list_filters_sorts_pages_and_downloads_exactly_its_rows() {
         .body;
     assert!(csv.contains("reception-pc"));
     assert!(!csv.contains("iphone") && !csv.contains("198.18.0.10"));
+    // A view saved by one operator is there for everyone; viewers may not save one.
+    let saved = b
+        .post(
+            "/devices/views",
+            &[
+                ("name", "受付の端末"),
+                ("query", "computer_name=reception&page=3&bogus=1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.location, "/devices?computer_name=reception");
+    let viewer = server.login("etsuran").await;
+    let listed = viewer.get("/devices").await.body;
+    assert!(
+        listed.contains("href=\"/devices?computer_name=reception\">受付の端末</a>"),
+        "{listed}"
+    );
+    let refused = viewer
+        .post("/devices/views", &[("name", "x"), ("query", "")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    b.post("/devices/views/delete", &[("name", "受付の端末")])
+        .await;
+    assert!(!b.get("/devices").await.body.contains("受付の端末</a>"));
     let bad = b.get("/devices/export?format=pdf").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(
@@ -349,6 +373,7 @@ async fn viewers_and_other_sites_cannot_decide() {
         format!("/devices/{id}/merge"),
         format!("/devices/{id}/split"),
         "/triage/register".to_owned(),
+        "/devices/views".to_owned(),
         format!("/triage/{id}/dismiss"),
     ] {
         assert_refused(&viewer, &operator, &path).await;

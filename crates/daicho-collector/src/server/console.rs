@@ -10,6 +10,7 @@
 //! | `GET /` | signed in | dashboard |
 //! | `GET /devices?view&q&<column>&sort&desc&page&per&col` | signed in | the 機器台帳 list |
 //! | `GET /devices/export?format&encoding&<the list's filters>` | signed in | the filtered rows as XLSX/CSV |
+//! | `POST /devices/views` (`name`, `query`), `POST /devices/views/delete` (`name`) | decider | the facility's saved views |
 //! | `GET /devices/{id}` | signed in | one device with evidence, flags, exceptions, timeline |
 //! | `POST /devices/{id}/ledger`, `…/role`, `…/merge` (`from`), `…/split` (`mac`…) | decider | its decisions |
 //! | `GET /alerts?all=1` | signed in | the alert inbox with each delivery |
@@ -63,6 +64,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/", get(dashboard::page))
         .route("/devices", get(devices::page))
         .route("/devices/export", get(devices::export))
+        .route("/devices/views", post(devices::save))
+        .route("/devices/views/delete", post(devices::delete))
         .route("/devices/{id}", get(device::page))
         .route("/devices/{id}/ledger", post(device::save_ledger))
         .route("/devices/{id}/role", post(device::save_role))

@@ -1,17 +1,22 @@
 //! `GET /devices`: the 機器台帳 — every MHLW ledger column plus MAC, vendor, OS, open services,
 //! flags and last seen; a filter on each column, free text, sort, a choice of columns, the
-//! built-in views (未登録, サポート終了OS, …), paging; and `GET /devices/export`, the download
-//! of exactly the filtered rows as XLSX or CSV.
+//! built-in views (未登録, サポート終了OS, …) and the facility's saved views
+//! (`POST /devices/views`, `POST /devices/views/delete`), paging; and `GET /devices/export`,
+//! the download of exactly the filtered rows as XLSX or CSV.
 
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
+use chrono::Utc;
 use daicho_ledger::{DeviceFilter, DeviceSummary};
 
+use super::form::FormFields;
 use super::labels::{display_time, flag_label};
-use super::render::{ConsoleError, Layout, Page, facility_name, html};
-use super::session::Signed;
+use super::render::{ConsoleError, Layout, Page, facility_name, flash, html, see_other};
+use super::session::{Decider, Signed};
 use crate::evidence::{EvidenceError, export_devices};
+use crate::saved_views::{SavedView, delete_view, save_view, saved_views};
 use crate::server::AppState;
 use crate::server::download::{ledger_file, ledger_format};
 use crate::server::error::Failure;
@@ -274,6 +279,13 @@ pub(crate) struct ViewLink {
     pub active: bool,
 }
 
+/// A saved view's link.
+pub(crate) struct SavedLink {
+    pub name: String,
+    pub href: String,
+    pub active: bool,
+}
+
 /// A column choice checkbox.
 pub(crate) struct ColumnChoice {
     pub key: &'static str,
@@ -286,6 +298,9 @@ pub(crate) struct ColumnChoice {
 struct DevicesPage {
     layout: Layout,
     views: Vec<ViewLink>,
+    saved: Vec<SavedLink>,
+    /// This list's query, for saving it as a view.
+    this_query: String,
     view: String,
     q: String,
     sort: String,
@@ -387,7 +402,19 @@ pub(super) async fn page(
     let query = ListQuery::parse(raw.as_deref());
     let layout = Layout::new(&st, &signed, Page::Devices).await?;
     let filter = query.filter(true);
-    let list = on_ledger(&st, move |l| l.list_devices(&filter)).await?;
+    let (list, saved) = on_ledger(&st, move |l| {
+        Ok((l.list_devices(&filter)?, saved_views(l)?))
+    })
+    .await?;
+    let this_query = query.link(|q| q.page = 1);
+    let saved = saved
+        .into_iter()
+        .map(|v: SavedView| SavedLink {
+            active: v.query == this_query,
+            href: v.query,
+            name: v.name,
+        })
+        .collect();
     let columns = query.columns();
     let header_label = |key: &str| COLUMNS.iter().find(|(k, _)| *k == key).map_or("", |c| c.1);
     let headers = columns
@@ -457,6 +484,8 @@ pub(super) async fn page(
     html(&DevicesPage {
         layout,
         views,
+        saved,
+        this_query,
         view: query.view.clone(),
         q: query.q.clone(),
         sort: query.sort.clone(),
@@ -515,6 +544,56 @@ pub(super) async fn export(
     })
     .await?;
     Ok(ledger_file(bytes, csv))
+}
+
+/// `POST /devices/views` (`name`, `query`): saves the list's query as a named view.
+pub(super) async fn save(
+    State(st): State<AppState>,
+    Decider(signed): Decider,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let form = FormFields::parse(&body);
+    // Normalised through the parser, so only known parts are kept.
+    let query = ListQuery::parse(form.get("query")).link(|q| q.page = 1);
+    let name = form.get("name").unwrap_or_default().to_owned();
+    let actor = signed.actor();
+    let (q, n) = (query.clone(), name.clone());
+    match on_ledger(&st, move |l| save_view(l, &actor, &n, &q, Utc::now())).await {
+        Ok(()) => {
+            flash(
+                &signed.session,
+                true,
+                format!("表示「{}」を保存しました。", name.trim()),
+            )
+            .await
+        }
+        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
+    }
+    Ok(see_other(&format!("/devices?{query}")))
+}
+
+/// `POST /devices/views/delete` (`name`).
+pub(super) async fn delete(
+    State(st): State<AppState>,
+    Decider(signed): Decider,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let form = FormFields::parse(&body);
+    let name = form.get("name").unwrap_or_default().to_owned();
+    let actor = signed.actor();
+    let n = name.clone();
+    match on_ledger(&st, move |l| delete_view(l, &actor, &n, Utc::now())).await {
+        Ok(()) => {
+            flash(
+                &signed.session,
+                true,
+                format!("表示「{name}」を削除しました。"),
+            )
+            .await
+        }
+        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
+    }
+    Ok(see_other("/devices"))
 }
 
 #[cfg(test)]
