@@ -558,17 +558,11 @@ pub(super) async fn save(
     let name = form.get("name").unwrap_or_default().to_owned();
     let actor = signed.actor();
     let (q, n) = (query.clone(), name.clone());
-    match on_ledger(&st, move |l| save_view(l, &actor, &n, &q, Utc::now())).await {
-        Ok(()) => {
-            flash(
-                &signed.session,
-                true,
-                format!("表示「{}」を保存しました。", name.trim()),
-            )
-            .await
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
+    let (ok, text) = match on_ledger(&st, move |l| save_view(l, &actor, &n, &q, Utc::now())).await {
+        Ok(()) => (true, format!("表示「{}」を保存しました。", name.trim())),
+        Err(f) => (false, f.message().to_owned()),
+    };
+    flash(&signed.session, ok, text).await;
     Ok(see_other(&format!("/devices?{query}")))
 }
 
@@ -582,17 +576,11 @@ pub(super) async fn delete(
     let name = form.get("name").unwrap_or_default().to_owned();
     let actor = signed.actor();
     let n = name.clone();
-    match on_ledger(&st, move |l| delete_view(l, &actor, &n, Utc::now())).await {
-        Ok(()) => {
-            flash(
-                &signed.session,
-                true,
-                format!("表示「{name}」を削除しました。"),
-            )
-            .await
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
+    let (ok, text) = match on_ledger(&st, move |l| delete_view(l, &actor, &n, Utc::now())).await {
+        Ok(()) => (true, format!("表示「{name}」を削除しました。")),
+        Err(f) => (false, f.message().to_owned()),
+    };
+    flash(&signed.session, ok, text).await;
     Ok(see_other("/devices"))
 }
 
