@@ -47,6 +47,7 @@ mod audit;
 mod checklist;
 mod cross_origin;
 mod dashboard;
+mod decide;
 mod device;
 mod devices;
 mod exceptions;

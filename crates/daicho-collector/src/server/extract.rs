@@ -8,11 +8,12 @@ use axum::extract::Path;
 use axum::extract::Query;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
-use daicho_ledger::{Ledger, LedgerError};
+use daicho_ledger::{Ledger, LedgerError, TokenInfo};
 use daicho_model::report::from_json_with_path;
 
 use super::AppState;
 use super::error::{Failure, bad_json, body_failure};
+use crate::decisions::Actor;
 
 /// Largest body of an operator request (PATCH, merge, split).
 pub(crate) const OPERATOR_BODY_LIMIT: usize = 1024 * 1024;
@@ -24,6 +25,17 @@ pub(crate) async fn on_ledger<T: Send + 'static>(
 ) -> Result<T, Failure> {
     let ledger = Arc::clone(&st.ledger);
     blocking(move || work(&ledger).map_err(Failure::from)).await
+}
+
+/// Runs an audited decision (`crate::decisions`) for an operator token off the async threads;
+/// the audit log names the token (`token:NAME`).
+pub(crate) async fn on_decision<T: Send + 'static>(
+    st: &AppState,
+    token: &TokenInfo,
+    work: impl FnOnce(&Ledger, &Actor) -> Result<T, LedgerError> + Send + 'static,
+) -> Result<T, Failure> {
+    let actor = Actor::token(&token.name);
+    on_ledger(st, move |ledger| work(ledger, &actor)).await
 }
 
 /// Runs blocking ledger work off the async threads.

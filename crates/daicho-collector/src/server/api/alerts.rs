@@ -8,10 +8,10 @@ use axum::{Extension, Json};
 use daicho_ledger::TokenInfo;
 use serde::Deserialize;
 
-use crate::decisions::{self, Actor};
+use crate::decisions;
 use crate::server::AppState;
 use crate::server::error::Failure;
-use crate::server::extract::{on_ledger, path_id, query_of};
+use crate::server::extract::{on_decision, on_ledger, path_id, query_of};
 
 /// `GET /api/v1/alerts` query.
 #[derive(Debug, Deserialize)]
@@ -42,9 +42,9 @@ pub(super) async fn ack_alert(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
-    let actor = Actor::token(&token.name);
-    on_ledger(&st, move |ledger| {
-        decisions::acknowledge_alert(ledger, &actor, &token.name, id, chrono::Utc::now())
+    let by = token.name.clone();
+    on_decision(&st, &token, move |ledger, actor| {
+        decisions::acknowledge_alert(ledger, actor, &by, id, chrono::Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,10 +12,10 @@ use daicho_ledger::{DeviceFilter, EventFilter, LedgerFieldsPatch, TokenInfo};
 use daicho_model::MacAddr;
 use serde::Deserialize;
 
-use crate::decisions::{self, Actor};
+use crate::decisions;
 use crate::server::AppState;
 use crate::server::error::Failure;
-use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
+use crate::server::extract::{on_decision, on_ledger, operator_body, path_id, query_of};
 
 pub(super) async fn list_devices(
     State(st): State<AppState>,
@@ -43,9 +43,8 @@ pub(super) async fn patch_device(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let patch: LedgerFieldsPatch = operator_body(body)?;
-    let actor = Actor::token(&token.name);
-    let detail = on_ledger(&st, move |ledger| {
-        decisions::update_ledger(ledger, &actor, id, &patch, Utc::now())
+    let detail = on_decision(&st, &token, move |ledger, actor| {
+        decisions::update_ledger(ledger, actor, id, &patch, Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -68,9 +67,8 @@ pub(super) async fn merge_device(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: MergeRequest = operator_body(body)?;
-    let actor = Actor::token(&token.name);
-    let outcome = on_ledger(&st, move |ledger| {
-        decisions::merge_devices(ledger, &actor, id, req.from, Utc::now())
+    let outcome = on_decision(&st, &token, move |ledger, actor| {
+        decisions::merge_devices(ledger, actor, id, req.from, Utc::now())
     })
     .await?;
     Ok(Json(outcome).into_response())
@@ -92,9 +90,8 @@ pub(super) async fn split_device(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: SplitRequest = operator_body(body)?;
-    let actor = Actor::token(&token.name);
-    let outcome = on_ledger(&st, move |ledger| {
-        decisions::split_device(ledger, &actor, id, &req.macs, Utc::now())
+    let outcome = on_decision(&st, &token, move |ledger, actor| {
+        decisions::split_device(ledger, actor, id, &req.macs, Utc::now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(outcome)).into_response())
@@ -125,9 +122,8 @@ pub(super) async fn put_role(
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
     let req: RoleRequest = operator_body(body)?;
-    let actor = Actor::token(&token.name);
-    let detail = on_ledger(&st, move |ledger| {
-        decisions::set_role(ledger, &actor, id, req.role.as_deref(), Utc::now())
+    let detail = on_decision(&st, &token, move |ledger, actor| {
+        decisions::set_role(ledger, actor, id, req.role.as_deref(), Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();

@@ -10,10 +10,10 @@ use daicho_ledger::TokenInfo;
 use daicho_ledger::exceptions::NewException;
 use serde::Deserialize;
 
-use crate::decisions::{self, Actor};
+use crate::decisions;
 use crate::server::AppState;
 use crate::server::error::Failure;
-use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
+use crate::server::extract::{on_decision, on_ledger, operator_body, path_id, query_of};
 
 /// `GET /api/v1/exceptions` query.
 #[derive(Debug, Deserialize)]
@@ -38,9 +38,8 @@ pub(super) async fn post_exception(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let new: NewException = operator_body(body)?;
-    let actor = Actor::token(&token.name);
-    let id = on_ledger(&st, move |ledger| {
-        decisions::add_exception(ledger, &actor, &new, chrono::Utc::now())
+    let id = on_decision(&st, &token, move |ledger, actor| {
+        decisions::add_exception(ledger, actor, &new, chrono::Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -53,9 +52,8 @@ pub(super) async fn delete_exception(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
-    let actor = Actor::token(&token.name);
-    on_ledger(&st, move |ledger| {
-        decisions::revoke_exception(ledger, &actor, id, chrono::Utc::now())
+    on_decision(&st, &token, move |ledger, actor| {
+        decisions::revoke_exception(ledger, actor, id, chrono::Utc::now())
     })
     .await?;
     st.alerts_wake.notify_one();

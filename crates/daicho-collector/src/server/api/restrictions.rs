@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use daicho_ledger::TokenInfo;
 
-use crate::decisions::{self, Actor};
+use crate::decisions;
 use crate::evidence::AppliedAllowlist;
 use crate::server::AppState;
 use crate::server::error::Failure;
-use crate::server::extract::{on_ledger, operator_body, path_id, query_of};
+use crate::server::extract::{on_decision, on_ledger, operator_body, path_id, query_of};
 
 /// `GET /api/v1/allowlist/records` query.
 #[derive(Debug, Deserialize)]
@@ -43,9 +43,8 @@ pub(super) async fn record(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Failure> {
     let applied: AppliedAllowlist = operator_body(body)?;
-    let actor = Actor::token(&token.name);
-    let record = on_ledger(&st, move |ledger| {
-        decisions::record_allowlist(ledger, &actor, &applied, chrono::Utc::now())
+    let record = on_decision(&st, &token, move |ledger, actor| {
+        decisions::record_allowlist(ledger, actor, &applied, chrono::Utc::now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
@@ -58,9 +57,8 @@ pub(super) async fn withdraw(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
-    let actor = Actor::token(&token.name);
-    on_ledger(&st, move |ledger| {
-        decisions::withdraw_allowlist(ledger, &actor, id, chrono::Utc::now())
+    on_decision(&st, &token, move |ledger, actor| {
+        decisions::withdraw_allowlist(ledger, actor, id, chrono::Utc::now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

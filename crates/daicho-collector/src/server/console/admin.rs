@@ -13,9 +13,10 @@ use chrono::Utc;
 use daicho_ledger::overview::AgentSummary;
 use daicho_ledger::{AccountInfo, AccountRole, TokenInfo};
 
+use super::decide::{Flags, decide};
 use super::form::FormFields;
 use super::labels::display_time;
-use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
+use super::render::{ConsoleError, Layout, Page, html};
 use super::session::{Admin, Signed};
 use crate::decisions;
 use crate::server::AppState;
@@ -192,22 +193,14 @@ pub(super) async fn set_facility(
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(&body);
     let name = form.get("facility_name").unwrap_or_default().to_owned();
-    let actor = signed.actor();
     let shown = name.clone();
-    let result = on_ledger(&st, move |l| {
-        decisions::set_facility_name(l, &actor, &name, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(()) => {
-            flash(
-                &signed.session,
-                true,
-                format!("医療機関名を「{shown}」にしました。"),
-            )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other("/admin"))
+    Ok(decide(
+        &st,
+        &signed,
+        "/admin",
+        Flags::Stay,
+        move |l, actor| decisions::set_facility_name(l, actor, &name, Utc::now()),
+        |()| format!("医療機関名を「{shown}」にしました。"),
+    )
+    .await)
 }

@@ -11,9 +11,10 @@ use chrono::Utc;
 use daicho_ledger::{DeviceDetail, LedgerFieldsPatch};
 use daicho_model::MacAddr;
 
+use super::decide::{Flags, decide, refuse};
 use super::form::{FormFields, back_to};
 use super::labels::{display_time, event_detail, event_label, flag_label};
-use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
+use super::render::{ConsoleError, Layout, Page, html};
 use super::session::{Decider, Signed};
 use crate::decisions;
 use crate::server::AppState;
@@ -291,24 +292,15 @@ pub(super) async fn save_ledger(
     let form = FormFields::parse(&body);
     let back = back_to(&form, &format!("/devices/{id}"));
     let patch = ledger_patch(&form);
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::update_ledger(l, &actor, id, &patch, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(_) => {
-            st.alerts_wake.notify_one();
-            flash(
-                &signed.session,
-                true,
-                format!("機器 #{id} の台帳項目を保存しました。"),
-            )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&back))
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Change,
+        move |l, actor| decisions::update_ledger(l, actor, id, &patch, Utc::now()),
+        |_| format!("機器 #{id} の台帳項目を保存しました。"),
+    )
+    .await)
 }
 
 /// `POST /devices/{id}/role`: set or clear the role profile.
@@ -324,19 +316,15 @@ pub(super) async fn save_role(
         .get("role")
         .filter(|r| !r.is_empty())
         .map(str::to_owned);
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::set_role(l, &actor, id, role.as_deref(), Utc::now())
-    })
-    .await;
-    match result {
-        Ok(_) => {
-            st.alerts_wake.notify_one();
-            flash(&signed.session, true, "役割を設定しました。").await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&format!("/devices/{id}")))
+    Ok(decide(
+        &st,
+        &signed,
+        &format!("/devices/{id}"),
+        Flags::Change,
+        move |l, actor| decisions::set_role(l, actor, id, role.as_deref(), Utc::now()),
+        |_| "役割を設定しました。".to_owned(),
+    )
+    .await)
 }
 
 /// `POST /devices/{id}/merge` (`from`): the other device becomes part of this one.
@@ -347,36 +335,24 @@ pub(super) async fn merge(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
+    let back = format!("/devices/{id}");
     let form = FormFields::parse(&body);
     let Some(from) = form
         .get("from")
         .and_then(|v| v.trim_start_matches('#').parse::<i64>().ok())
     else {
-        flash(
-            &signed.session,
-            false,
-            "統合する機器の番号（#の後の数字）を入れてください。",
-        )
-        .await;
-        return Ok(see_other(&format!("/devices/{id}")));
+        let problem = "統合する機器の番号（#の後の数字）を入れてください。";
+        return Ok(refuse(&signed, &back, problem).await);
     };
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::merge_devices(l, &actor, id, from, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(_) => {
-            flash(
-                &signed.session,
-                true,
-                format!("機器 #{from} をこの機器に統合しました。"),
-            )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&format!("/devices/{id}")))
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Change,
+        move |l, actor| decisions::merge_devices(l, actor, id, from, Utc::now()),
+        |_| format!("機器 #{from} をこの機器に統合しました。"),
+    )
+    .await)
 }
 
 /// `POST /devices/{id}/split` (`mac` repeated): those MACs become a new device.
@@ -387,33 +363,24 @@ pub(super) async fn split(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
+    let back = format!("/devices/{id}");
     let form = FormFields::parse(&body);
     let macs: Result<Vec<MacAddr>, _> = form.all("mac").map(str::parse).collect();
     let Ok(macs) = macs else {
-        flash(
-            &signed.session,
-            false,
-            "MACアドレスの形式が正しくありません。",
-        )
-        .await;
-        return Ok(see_other(&format!("/devices/{id}")));
+        return Ok(refuse(&signed, &back, "MACアドレスの形式が正しくありません。").await);
     };
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::split_device(l, &actor, id, &macs, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(outcome) => {
-            let new_id = outcome.split_off.summary.id;
-            flash(
-                &signed.session,
-                true,
-                format!("新しい機器 #{new_id} に分離しました。"),
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Change,
+        move |l, actor| decisions::split_device(l, actor, id, &macs, Utc::now()),
+        |outcome| {
+            format!(
+                "新しい機器 #{} に分離しました。",
+                outcome.split_off.summary.id
             )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&format!("/devices/{id}")))
+        },
+    )
+    .await)
 }

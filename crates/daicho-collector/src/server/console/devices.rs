@@ -11,9 +11,10 @@ use axum::response::Response;
 use chrono::Utc;
 use daicho_ledger::{DeviceFilter, DeviceSummary};
 
+use super::decide::{Flags, decide};
 use super::form::FormFields;
 use super::labels::{display_time, flag_label};
-use super::render::{ConsoleError, Layout, Page, facility_name, flash, html, see_other};
+use super::render::{ConsoleError, Layout, Page, facility_name, html};
 use super::session::{Decider, Signed};
 use crate::evidence::{EvidenceError, export_devices};
 use crate::saved_views::{SavedView, delete_view, save_view, saved_views};
@@ -556,14 +557,17 @@ pub(super) async fn save(
     // Normalised through the parser, so only known parts are kept.
     let query = ListQuery::parse(form.get("query")).link(|q| q.page = 1);
     let name = form.get("name").unwrap_or_default().to_owned();
-    let actor = signed.actor();
-    let (q, n) = (query.clone(), name.clone());
-    let (ok, text) = match on_ledger(&st, move |l| save_view(l, &actor, &n, &q, Utc::now())).await {
-        Ok(()) => (true, format!("表示「{}」を保存しました。", name.trim())),
-        Err(f) => (false, f.message().to_owned()),
-    };
-    flash(&signed.session, ok, text).await;
-    Ok(see_other(&format!("/devices?{query}")))
+    let back = format!("/devices?{query}");
+    let shown = name.trim().to_owned();
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Stay,
+        move |l, actor| save_view(l, actor, &name, &query, Utc::now()),
+        |()| format!("表示「{shown}」を保存しました。"),
+    )
+    .await)
 }
 
 /// `POST /devices/views/delete` (`name`).
@@ -574,14 +578,16 @@ pub(super) async fn delete(
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(&body);
     let name = form.get("name").unwrap_or_default().to_owned();
-    let actor = signed.actor();
-    let n = name.clone();
-    let (ok, text) = match on_ledger(&st, move |l| delete_view(l, &actor, &n, Utc::now())).await {
-        Ok(()) => (true, format!("表示「{name}」を削除しました。")),
-        Err(f) => (false, f.message().to_owned()),
-    };
-    flash(&signed.session, ok, text).await;
-    Ok(see_other("/devices"))
+    let shown = name.clone();
+    Ok(decide(
+        &st,
+        &signed,
+        "/devices",
+        Flags::Stay,
+        move |l, actor| delete_view(l, actor, &name, Utc::now()),
+        |()| format!("表示「{shown}」を削除しました。"),
+    )
+    .await)
 }
 
 #[cfg(test)]

@@ -16,9 +16,10 @@ use chrono::{NaiveDate, Utc};
 use daicho_ledger::exceptions::{ExceptionRecord, NewException};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerError};
 
+use super::decide::{Flags, decide, refuse};
 use super::form::{FormFields, back_to};
 use super::labels::display_time;
-use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
+use super::render::{ConsoleError, Layout, Page, html};
 use super::session::{Decider, Signed};
 use crate::decisions;
 use crate::server::AppState;
@@ -200,33 +201,25 @@ pub(super) async fn add(
     let back = back_to(&form, "/exceptions");
     let new = match new_exception(&form) {
         Ok(new) => new,
-        Err(problem) => {
-            flash(&signed.session, false, problem).await;
-            return Ok(see_other(&back));
-        }
+        Err(problem) => return Ok(refuse(&signed, &back, problem).await),
     };
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        let id = decisions::add_exception(l, &actor, &new, Utc::now())?;
-        Ok((id, new))
-    })
-    .await;
-    match result {
-        Ok((id, new)) => {
-            st.alerts_wake.notify_one();
-            flash(
-                &signed.session,
-                true,
-                format!(
-                    "例外 #{id}（機器 #{} の {}、{} まで）を記録しました。",
-                    new.device_id, new.service, new.expires
-                ),
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Change,
+        move |l, actor| {
+            let id = decisions::add_exception(l, actor, &new, Utc::now())?;
+            Ok((id, new))
+        },
+        |(id, new)| {
+            format!(
+                "例外 #{id}（機器 #{} の {}、{} まで）を記録しました。",
+                new.device_id, new.service, new.expires
             )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&back))
+        },
+    )
+    .await)
 }
 
 /// `POST /exceptions/{id}/revoke` (optional `back`): the flag it silenced returns.
@@ -239,24 +232,15 @@ pub(super) async fn revoke(
     let id = path_id(path)?;
     let form = FormFields::parse(&body);
     let back = back_to(&form, "/exceptions");
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::revoke_exception(l, &actor, id, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(()) => {
-            st.alerts_wake.notify_one();
-            flash(
-                &signed.session,
-                true,
-                format!("例外 #{id} を取り消しました。"),
-            )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&back))
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Change,
+        move |l, actor| decisions::revoke_exception(l, actor, id, Utc::now()),
+        |()| format!("例外 #{id} を取り消しました。"),
+    )
+    .await)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use chrono::Utc;
 use daicho_ledger::triage::Disposition;
 use daicho_ledger::{DeviceFilter, DeviceSummary, LedgerFieldsPatch};
 
+use super::decide::{Flags, decide, refuse};
 use super::device::STATUS_CHOICES;
 use super::form::{FormFields, back_to};
 use super::labels::{display_time, flag_label};
@@ -219,13 +220,7 @@ async fn register(
         .filter_map(|id| card_patch(&form, id).map(|p| (id, p)))
         .collect();
     if cards.is_empty() {
-        flash(
-            &signed.session,
-            false,
-            "登録する機器の管理番号を入れてください。",
-        )
-        .await;
-        return Ok(see_other(&back));
+        return Ok(refuse(&signed, &back, "登録する機器の管理番号を入れてください。").await);
     }
     let actor = signed.actor();
     let outcomes = on_ledger(&st, move |l| {
@@ -287,21 +282,18 @@ async fn dismiss(
             Err(e) => return Err(e.into()),
         },
     };
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::set_disposition(l, &actor, id, disposition, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(_) => {
-            st.alerts_wake.notify_one();
-            let text = disposition.map_or_else(
+    Ok(decide(
+        &st,
+        &signed,
+        &back,
+        Flags::Change,
+        move |l, actor| decisions::set_disposition(l, actor, id, disposition, Utc::now()),
+        move |_| {
+            disposition.map_or_else(
                 || format!("機器 #{id} を未登録機器に戻しました。"),
                 |d| format!("機器 #{id} を{}として記録しました。", d.label()),
-            );
-            flash(&signed.session, true, text).await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other(&back))
+            )
+        },
+    )
+    .await)
 }

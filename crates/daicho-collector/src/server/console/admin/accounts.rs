@@ -17,11 +17,10 @@ use daicho_ledger::AccountRole;
 
 use crate::decisions;
 use crate::server::AppState;
+use crate::server::console::decide::{Flags, decide, refuse};
 use crate::server::console::form::FormFields;
-use crate::server::console::render::{ConsoleError, flash, see_other};
-use crate::server::console::session::{Admin, Signed};
-use crate::server::error::Failure;
-use crate::server::extract::on_ledger;
+use crate::server::console::render::ConsoleError;
+use crate::server::console::session::Admin;
 
 /// These forms' routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -78,21 +77,8 @@ fn account_name(path: Result<Path<String>, PathRejection>) -> Result<String, Con
         )
     })
 }
-
-/// Leaves the outcome of a decision as the next page's message, and goes back to `/admin`.
-async fn answer<T>(signed: &Signed, result: Result<T, Failure>, done: String) -> Response {
-    match result {
-        Ok(_) => flash(&signed.session, true, done).await,
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    see_other("/admin")
-}
-
-/// Refuses with `problem` as the next page's message.
-async fn refuse(signed: &Signed, problem: impl Into<String>) -> Response {
-    flash(&signed.session, false, problem).await;
-    see_other("/admin")
-}
+/// Where the account forms return.
+const ADMIN: &str = "/admin";
 
 /// `POST /admin/accounts`.
 pub(super) async fn add(
@@ -104,20 +90,23 @@ pub(super) async fn add(
     let name = form.get("name").unwrap_or_default().to_owned();
     let role = match role_of(&form) {
         Ok(role) => role,
-        Err(problem) => return Ok(refuse(&signed, problem).await),
+        Err(problem) => return Ok(refuse(&signed, ADMIN, problem).await),
     };
     let password = match new_password(&body) {
         Ok(p) => p,
-        Err(problem) => return Ok(refuse(&signed, problem).await),
+        Err(problem) => return Ok(refuse(&signed, ADMIN, problem).await),
     };
-    let actor = signed.actor();
     let who = name.clone();
-    let result = on_ledger(&st, move |l| {
-        decisions::add_account(l, &actor, &who, role, &password, Utc::now())
-    })
-    .await;
     let done = format!("アカウント「{name}」を{}として追加しました。", role.label());
-    Ok(answer(&signed, result, done).await)
+    Ok(decide(
+        &st,
+        &signed,
+        ADMIN,
+        Flags::Stay,
+        move |l, actor| decisions::add_account(l, actor, &who, role, &password, Utc::now()),
+        |_| done,
+    )
+    .await)
 }
 
 /// `POST /admin/accounts/{name}/role` (`role`).
@@ -130,16 +119,19 @@ pub(super) async fn set_role(
     let name = account_name(path)?;
     let role = match role_of(&FormFields::parse(&body)) {
         Ok(role) => role,
-        Err(problem) => return Ok(refuse(&signed, problem).await),
+        Err(problem) => return Ok(refuse(&signed, ADMIN, problem).await),
     };
-    let actor = signed.actor();
     let who = name.clone();
-    let result = on_ledger(&st, move |l| {
-        decisions::set_account_role(l, &actor, &who, role, Utc::now())
-    })
-    .await;
     let done = format!("アカウント「{name}」の役割を{}にしました。", role.label());
-    Ok(answer(&signed, result, done).await)
+    Ok(decide(
+        &st,
+        &signed,
+        ADMIN,
+        Flags::Stay,
+        move |l, actor| decisions::set_account_role(l, actor, &who, role, Utc::now()),
+        |_| done,
+    )
+    .await)
 }
 
 /// `POST /admin/accounts/{name}/password` (`password`, `password_confirm`); also clears a
@@ -153,16 +145,19 @@ pub(super) async fn set_password(
     let name = account_name(path)?;
     let password = match new_password(&body) {
         Ok(p) => p,
-        Err(problem) => return Ok(refuse(&signed, problem).await),
+        Err(problem) => return Ok(refuse(&signed, ADMIN, problem).await),
     };
-    let actor = signed.actor();
     let who = name.clone();
-    let result = on_ledger(&st, move |l| {
-        decisions::set_account_password(l, &actor, &who, &password, Utc::now())
-    })
-    .await;
     let done = format!("アカウント「{name}」のパスワードを設定しました。");
-    Ok(answer(&signed, result, done).await)
+    Ok(decide(
+        &st,
+        &signed,
+        ADMIN,
+        Flags::Stay,
+        move |l, actor| decisions::set_account_password(l, actor, &who, &password, Utc::now()),
+        |()| done,
+    )
+    .await)
 }
 
 /// `POST /admin/accounts/{name}/disable`.
@@ -172,14 +167,17 @@ pub(super) async fn disable(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ConsoleError> {
     let name = account_name(path)?;
-    let actor = signed.actor();
     let who = name.clone();
-    let result = on_ledger(&st, move |l| {
-        decisions::disable_account(l, &actor, &who, Utc::now())
-    })
-    .await;
     let done = format!("アカウント「{name}」を無効にしました。");
-    Ok(answer(&signed, result, done).await)
+    Ok(decide(
+        &st,
+        &signed,
+        ADMIN,
+        Flags::Stay,
+        move |l, actor| decisions::disable_account(l, actor, &who, Utc::now()),
+        |_| done,
+    )
+    .await)
 }
 
 /// `POST /admin/accounts/{name}/enable`.
@@ -189,14 +187,17 @@ pub(super) async fn enable(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ConsoleError> {
     let name = account_name(path)?;
-    let actor = signed.actor();
     let who = name.clone();
-    let result = on_ledger(&st, move |l| {
-        decisions::enable_account(l, &actor, &who, Utc::now())
-    })
-    .await;
     let done = format!("アカウント「{name}」を有効にしました。");
-    Ok(answer(&signed, result, done).await)
+    Ok(decide(
+        &st,
+        &signed,
+        ADMIN,
+        Flags::Stay,
+        move |l, actor| decisions::enable_account(l, actor, &who, Utc::now()),
+        |_| done,
+    )
+    .await)
 }
 
 #[cfg(test)]

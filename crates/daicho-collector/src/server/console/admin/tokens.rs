@@ -15,8 +15,9 @@ use daicho_ledger::Role;
 use super::{NewToken, admin_page};
 use crate::decisions;
 use crate::server::AppState;
+use crate::server::console::decide::{Flags, decide, refuse};
 use crate::server::console::form::FormFields;
-use crate::server::console::render::{ConsoleError, flash, see_other};
+use crate::server::console::render::ConsoleError;
 use crate::server::console::session::Admin;
 use crate::server::extract::{on_ledger, path_id};
 
@@ -44,13 +45,8 @@ pub(super) async fn create(
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(&body);
     let Some(role) = token_role(form.get("role")) else {
-        flash(
-            &signed.session,
-            false,
-            "トークンの種類（エージェント・運用）を選んでください。",
-        )
-        .await;
-        return Ok(see_other("/admin"));
+        let problem = "トークンの種類（エージェント・運用）を選んでください。";
+        return Ok(refuse(&signed, "/admin", problem).await);
     };
     let name = form.get("name").unwrap_or_default().to_owned();
     let actor = signed.actor();
@@ -68,10 +64,7 @@ pub(super) async fn create(
             };
             admin_page(&st, &signed, Some(created)).await
         }
-        Err(f) => {
-            flash(&signed.session, false, f.message().to_owned()).await;
-            Ok(see_other("/admin"))
-        }
+        Err(f) => Ok(refuse(&signed, "/admin", f.message()).await),
     }
 }
 
@@ -82,21 +75,13 @@ pub(super) async fn revoke(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
-    let actor = signed.actor();
-    let result = on_ledger(&st, move |l| {
-        decisions::revoke_token(l, &actor, id, Utc::now())
-    })
-    .await;
-    match result {
-        Ok(info) => {
-            flash(
-                &signed.session,
-                true,
-                format!("トークン #{id}（{}）を失効させました。", info.name),
-            )
-            .await;
-        }
-        Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
-    }
-    Ok(see_other("/admin"))
+    Ok(decide(
+        &st,
+        &signed,
+        "/admin",
+        Flags::Stay,
+        move |l, actor| decisions::revoke_token(l, actor, id, Utc::now()),
+        |info| format!("トークン #{id}（{}）を失効させました。", info.name),
+    )
+    .await)
 }
