@@ -1,6 +1,9 @@
 //! Console accounts and the login rule, the audit log and the stored settings, through the
 //! public API.
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use daicho_ledger::accounts::{LOCK_AFTER_FAILURES, LOCK_FOR};
 use daicho_ledger::audit::MAX_AUDIT_PAGE;
@@ -8,18 +11,8 @@ use daicho_ledger::settings::FACILITY_NAME;
 use daicho_ledger::{
     AccountRole, AuditFilter, Ledger, LedgerError, LedgerOptions, LoginOutcome, NewAudit,
 };
+use fixtures::{TempLedger, temp_ledger};
 use serde_json::json;
-
-struct Fixture {
-    dir: tempfile::TempDir,
-    ledger: Ledger,
-}
-
-fn ledger() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("ledger.db"), LedgerOptions::default()).unwrap();
-    Fixture { dir, ledger }
-}
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap()
@@ -27,9 +20,28 @@ fn t0() -> DateTime<Utc> {
 
 const PW: &str = "correct horse battery";
 
+/// A fresh ledger whose one account is `yamada`, in `role`, with the password [`PW`].
+fn ledger_with_yamada(role: AccountRole) -> TempLedger {
+    let f = temp_ledger();
+    f.ledger.add_account("yamada", role, PW).unwrap();
+    f
+}
+
+/// `times` sign-ins as `yamada` with a wrong password at `at`, each refused as bad
+/// credentials.
+fn fail_yamada_logins(ledger: &Ledger, times: u32, at: DateTime<Utc>) {
+    for i in 1..=times {
+        assert_eq!(
+            ledger.authenticate("yamada", "wrong password", at).unwrap(),
+            LoginOutcome::BadCredentials,
+            "wrong password {i} of {times}"
+        );
+    }
+}
+
 #[test]
 fn accounts_are_added_listed_and_never_show_the_hash() {
-    let f = ledger();
+    let f = temp_ledger();
     let a = f
         .ledger
         .add_account("yamada", AccountRole::Admin, PW)
@@ -57,10 +69,7 @@ fn accounts_are_added_listed_and_never_show_the_hash() {
 
 #[test]
 fn a_taken_name_is_a_conflict() {
-    let f = ledger();
-    f.ledger
-        .add_account("yamada", AccountRole::Admin, PW)
-        .unwrap();
+    let f = ledger_with_yamada(AccountRole::Admin);
     let err = f
         .ledger
         .add_account("yamada", AccountRole::Viewer, "another password")
@@ -71,7 +80,7 @@ fn a_taken_name_is_a_conflict() {
 
 #[test]
 fn bad_names_and_weak_passwords_are_refused() {
-    let f = ledger();
+    let f = temp_ledger();
     for name in [
         "",
         "with space",
@@ -119,16 +128,8 @@ fn bad_names_and_weak_passwords_are_refused() {
 
 #[test]
 fn authenticate_right_wrong_and_unknown() {
-    let f = ledger();
-    f.ledger
-        .add_account("yamada", AccountRole::Operator, PW)
-        .unwrap();
-    assert_eq!(
-        f.ledger
-            .authenticate("yamada", "wrong password", t0())
-            .unwrap(),
-        LoginOutcome::BadCredentials
-    );
+    let f = ledger_with_yamada(AccountRole::Operator);
+    fail_yamada_logins(&f.ledger, 1, t0());
     assert_eq!(
         f.ledger.account("yamada").unwrap().unwrap().failed_logins,
         1
@@ -170,10 +171,7 @@ fn authenticate_right_wrong_and_unknown() {
 fn five_failures_lock_the_account_for_fifteen_minutes() {
     assert_eq!(LOCK_AFTER_FAILURES, 5);
     assert_eq!(LOCK_FOR, Duration::minutes(15));
-    let f = ledger();
-    f.ledger
-        .add_account("yamada", AccountRole::Operator, PW)
-        .unwrap();
+    let f = ledger_with_yamada(AccountRole::Operator);
     let mut at = t0();
     for i in 1..=LOCK_AFTER_FAILURES {
         at += Duration::seconds(10);
@@ -213,42 +211,22 @@ fn five_failures_lock_the_account_for_fifteen_minutes() {
 
 #[test]
 fn after_a_lock_runs_out_the_count_starts_again_and_success_resets_it() {
-    let f = ledger();
-    f.ledger
-        .add_account("yamada", AccountRole::Operator, PW)
-        .unwrap();
+    let f = ledger_with_yamada(AccountRole::Operator);
     let at = t0();
-    for _ in 0..LOCK_AFTER_FAILURES {
-        f.ledger
-            .authenticate("yamada", "wrong password", at)
-            .unwrap();
-    }
+    fail_yamada_logins(&f.ledger, LOCK_AFTER_FAILURES, at);
     let later = at + LOCK_FOR + Duration::minutes(1);
     // One more failure after the lock does not lock again at once.
-    assert_eq!(
-        f.ledger
-            .authenticate("yamada", "wrong password", later)
-            .unwrap(),
-        LoginOutcome::BadCredentials
-    );
+    fail_yamada_logins(&f.ledger, 1, later);
     let info = f.ledger.account("yamada").unwrap().unwrap();
     assert_eq!(info.failed_logins, 1);
     assert!(info.locked_until.is_none());
     // Four failures, a success, four failures: never five in a row.
-    for _ in 0..LOCK_AFTER_FAILURES - 2 {
-        f.ledger
-            .authenticate("yamada", "wrong password", later)
-            .unwrap();
-    }
+    fail_yamada_logins(&f.ledger, LOCK_AFTER_FAILURES - 2, later);
     assert!(matches!(
         f.ledger.authenticate("yamada", PW, later).unwrap(),
         LoginOutcome::Ok(_)
     ));
-    for _ in 0..LOCK_AFTER_FAILURES - 1 {
-        f.ledger
-            .authenticate("yamada", "wrong password", later)
-            .unwrap();
-    }
+    fail_yamada_logins(&f.ledger, LOCK_AFTER_FAILURES - 1, later);
     assert!(matches!(
         f.ledger.authenticate("yamada", PW, later).unwrap(),
         LoginOutcome::Ok(_)
@@ -257,15 +235,8 @@ fn after_a_lock_runs_out_the_count_starts_again_and_success_resets_it() {
 
 #[test]
 fn a_disabled_account_cannot_sign_in_and_disabling_clears_the_lock() {
-    let f = ledger();
-    f.ledger
-        .add_account("yamada", AccountRole::Operator, PW)
-        .unwrap();
-    for _ in 0..LOCK_AFTER_FAILURES {
-        f.ledger
-            .authenticate("yamada", "wrong password", t0())
-            .unwrap();
-    }
+    let f = ledger_with_yamada(AccountRole::Operator);
+    fail_yamada_logins(&f.ledger, LOCK_AFTER_FAILURES, t0());
     let info = f.ledger.disable_account("yamada").unwrap();
     assert!(info.disabled_at.is_some());
     assert!(info.locked_until.is_none());
@@ -275,12 +246,7 @@ fn a_disabled_account_cannot_sign_in_and_disabling_clears_the_lock() {
         LoginOutcome::Disabled
     );
     // A wrong password does not learn that the account exists.
-    assert_eq!(
-        f.ledger
-            .authenticate("yamada", "wrong password", t0())
-            .unwrap(),
-        LoginOutcome::BadCredentials
-    );
+    fail_yamada_logins(&f.ledger, 1, t0());
     // Disabling again keeps the first date.
     assert_eq!(
         f.ledger.disable_account("yamada").unwrap().disabled_at,
@@ -305,7 +271,7 @@ fn a_disabled_account_cannot_sign_in_and_disabling_clears_the_lock() {
 
 #[test]
 fn the_audit_log_records_filters_and_pages_newest_first() {
-    let f = ledger();
+    let f = temp_ledger();
     let mut ids = Vec::new();
     for i in 0..7 {
         let target = if i % 2 == 0 { "device:12" } else { "device:13" };
@@ -393,35 +359,29 @@ fn the_audit_log_records_filters_and_pages_newest_first() {
     assert_eq!(one.len(), 1);
     assert_eq!(MAX_AUDIT_PAGE, 500);
 
-    let bad = f.ledger.record_audit(
-        &NewAudit {
-            actor: "",
-            action: "device.register",
-            target: "",
-            summary: "",
-            before: None,
-            after: None,
-        },
-        t0(),
-    );
-    assert!(matches!(bad, Err(LedgerError::Invalid(_))));
-    let bad = f.ledger.record_audit(
-        &NewAudit {
-            actor: "yamada",
-            action: "Device Register",
-            target: "",
-            summary: "",
-            before: None,
-            after: None,
-        },
-        t0(),
-    );
-    assert!(matches!(bad, Err(LedgerError::Invalid(_))));
+    // An empty actor, or an action not written in lowercase ASCII, digits, `_` and `.`.
+    for (actor, action) in [("", "device.register"), ("yamada", "Device Register")] {
+        let bad = f.ledger.record_audit(
+            &NewAudit {
+                actor,
+                action,
+                target: "",
+                summary: "",
+                before: None,
+                after: None,
+            },
+            t0(),
+        );
+        assert!(
+            matches!(bad, Err(LedgerError::Invalid(_))),
+            "{actor:?} {action:?}: {bad:?}"
+        );
+    }
 }
 
 #[test]
 fn settings_round_trip() {
-    let f = ledger();
+    let f = temp_ledger();
     assert_eq!(f.ledger.setting("x").unwrap(), None);
     assert_eq!(f.ledger.facility_name().unwrap(), None);
     f.ledger
@@ -473,7 +433,7 @@ fn settings_round_trip() {
 
 #[test]
 fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
-    let f = ledger();
+    let f = temp_ledger();
     let path = f.dir.path().join("ledger.db");
     let (token, _) = f
         .ledger

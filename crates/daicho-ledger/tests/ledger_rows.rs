@@ -1,44 +1,19 @@
 //! Importing a hand-kept ledger into the device ledger, and the rows it exports.
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 use chrono::{NaiveDate, Utc};
-use daicho_ledger::{EventFilter, Ledger, LedgerError, LedgerOptions, RowAction, RowMatch};
+use daicho_ledger::{EventFilter, Ledger, LedgerError, RowAction, RowMatch};
 use daicho_ledger_io::{DeviceStatus, LedgerRow};
-use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
+use daicho_model::{Host, MacAddr};
+use fixtures::{TempLedger, arp_host_of_example_corp, scan_report, temp_ledger};
 
-fn ledger() -> (tempfile::TempDir, Ledger) {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.db"), LedgerOptions::default()).unwrap();
-    (dir, ledger)
-}
-
-fn host(ip: &str, mac: &str, name: Option<&str>) -> Host {
-    Host {
-        ip: ip.parse().unwrap(),
-        mac: Some(mac.parse().unwrap()),
-        vendor: Some("Example Corp".into()),
-        mac_randomized: false,
-        hostname: name.map(str::to_owned),
-        os: OsGuess::default(),
-        services: vec![],
-        rtt_ms: None,
-        ttl: None,
-        discovered_by: vec!["arp".into()],
-        local: None,
-    }
-}
-
+/// Ingests a report of `hosts` scanned now.
 fn scan(ledger: &Ledger, hosts: Vec<Host>) {
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: "a".into(),
-            version: "t".into(),
-            machine_id: None,
-        },
-        Scope::default(),
-        Utc::now(),
-    );
-    r.hosts = hosts;
-    ledger.ingest(&r, None).unwrap();
+    ledger
+        .ingest(&scan_report("a", Utc::now(), None, hosts), None)
+        .unwrap();
 }
 
 fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> LedgerRow {
@@ -61,13 +36,13 @@ fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> Ledge
 
 #[test]
 fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
-    let (_d, ledger) = ledger();
+    let TempLedger { dir: _dir, ledger } = temp_ledger();
     scan(
         &ledger,
         vec![
-            host("198.18.0.10", "00:1b:21:00:00:0a", Some("pc-a.example")),
-            host("198.18.0.11", "00:1b:21:00:00:0b", Some("pc-b")),
-            host("198.18.0.12", "00:1b:21:00:00:0c", None),
+            arp_host_of_example_corp("198.18.0.10", "00:1b:21:00:00:0a", Some("pc-a.example")),
+            arp_host_of_example_corp("198.18.0.11", "00:1b:21:00:00:0b", Some("pc-b")),
+            arp_host_of_example_corp("198.18.0.12", "00:1b:21:00:00:0c", None),
         ],
     );
     let rows = vec![
@@ -151,7 +126,11 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
     );
     scan(
         &ledger,
-        vec![host("198.18.0.40", "00:00:4c:00:00:01", None)],
+        vec![arp_host_of_example_corp(
+            "198.18.0.40",
+            "00:00:4c:00:00:01",
+            None,
+        )],
     );
     let spare = ledger
         .export_rows(true)
@@ -185,12 +164,12 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
 
 #[test]
 fn a_conflict_anywhere_imports_nothing() {
-    let (_d, ledger) = ledger();
+    let TempLedger { dir: _dir, ledger } = temp_ledger();
     scan(
         &ledger,
         vec![
-            host("198.18.0.10", "00:1b:21:00:00:0a", None),
-            host("198.18.0.11", "00:1b:21:00:00:0b", None),
+            arp_host_of_example_corp("198.18.0.10", "00:1b:21:00:00:0a", None),
+            arp_host_of_example_corp("198.18.0.11", "00:1b:21:00:00:0b", None),
         ],
     );
     ledger
@@ -220,7 +199,7 @@ fn a_conflict_anywhere_imports_nothing() {
 
 #[test]
 fn an_overlong_field_names_its_row_and_imports_nothing() {
-    let (_d, ledger) = ledger();
+    let TempLedger { dir: _dir, ledger } = temp_ledger();
     let mut long = row("L-2", None, "b", None);
     long.location = "長".repeat(501);
     let err = ledger

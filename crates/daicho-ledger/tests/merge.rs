@@ -1,63 +1,15 @@
 //! Identity and merge behaviour, driven by synthetic reports through the public API.
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use daicho_ledger::{DeviceFilter, EventFilter, Ledger, LedgerFieldsPatch, LedgerOptions};
-use daicho_model::{
-    AgentInfo, Host, LocalInventory, MacAddr, OsFamily, OsGuess, Protocol, ScanReport, Scope,
-    Service,
-};
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    ledger: Ledger,
-}
-
-fn ledger() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("ledger.db"), LedgerOptions::default()).unwrap();
-    Fixture { _dir: dir, ledger }
-}
+use daicho_model::{Host, LocalInventory, OsFamily, OsGuess, Protocol, Service};
+use fixtures::{arp_host, scan_report, temp_ledger};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap()
-}
-
-fn report(agent: &str, at: DateTime<Utc>, ports: Option<&str>, hosts: Vec<Host>) -> ScanReport {
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: agent.into(),
-            version: "test".into(),
-            machine_id: None,
-        },
-        Scope {
-            targets: vec!["198.18.0.0/24".into()],
-            exclude: vec![],
-            ports: ports.map(str::to_owned),
-        },
-        at,
-    );
-    r.finished_at = at + Duration::seconds(30);
-    r.hosts = hosts;
-    r
-}
-
-fn host(ip: &str, mac: Option<&str>, hostname: Option<&str>) -> Host {
-    let mac: Option<MacAddr> = mac.map(|m| m.parse().unwrap());
-    Host {
-        ip: ip.parse().unwrap(),
-        mac,
-        vendor: mac
-            .filter(|m| !m.is_locally_administered())
-            .map(|_| "Example Corp".to_owned()),
-        mac_randomized: mac.is_some_and(MacAddr::is_locally_administered),
-        hostname: hostname.map(str::to_owned),
-        os: OsGuess::default(),
-        services: vec![],
-        rtt_ms: None,
-        ttl: None,
-        discovered_by: vec!["arp".into()],
-        local: None,
-    }
 }
 
 fn svc(port: u16, name: &str, version: Option<&str>) -> Service {
@@ -95,13 +47,13 @@ fn kinds(ledger: &Ledger, device: i64) -> Vec<String> {
 
 #[test]
 fn repeated_scans_and_an_ip_change_keep_one_device() {
-    let f = ledger();
+    let f = temp_ledger();
     for i in 0..3 {
-        let r = report(
+        let r = scan_report(
             "a",
             t0() + Duration::hours(i),
             None,
-            vec![host(
+            vec![arp_host(
                 "198.18.0.10",
                 Some("00:1b:21:00:00:10"),
                 Some("pc-10"),
@@ -109,11 +61,11 @@ fn repeated_scans_and_an_ip_change_keep_one_device() {
         );
         f.ledger.ingest(&r, Some("a")).unwrap();
     }
-    let r = report(
+    let r = scan_report(
         "a",
         t0() + Duration::hours(5),
         None,
-        vec![host(
+        vec![arp_host(
             "198.18.0.77",
             Some("00:1B:21:00:00:10"),
             Some("pc-10"),
@@ -155,11 +107,11 @@ fn repeated_scans_and_an_ip_change_keep_one_device() {
 #[test]
 fn two_overlapping_agents_give_one_device_per_host_in_either_order() {
     for local_first in [true, false] {
-        let f = ledger();
+        let f = temp_ledger();
         // Agent "seg" is on the hosts' segment and sees MACs; agent "far" is routed and does not.
         let seg: Vec<Host> = (10..20)
             .map(|i| {
-                host(
+                arp_host(
                     &format!("198.18.0.{i}"),
                     Some(&format!("00:1b:21:00:00:{i:02x}")),
                     (i % 2 == 0).then(|| format!("host{i}")).as_deref(),
@@ -168,7 +120,7 @@ fn two_overlapping_agents_give_one_device_per_host_in_either_order() {
             .collect();
         let far: Vec<Host> = (10..20)
             .map(|i| {
-                host(
+                arp_host(
                     &format!("198.18.0.{i}"),
                     None,
                     (i % 3 == 0).then(|| format!("HOST{i}.lan")).as_deref(),
@@ -177,8 +129,8 @@ fn two_overlapping_agents_give_one_device_per_host_in_either_order() {
             .collect();
         for round in 0..3 {
             let at = t0() + Duration::hours(round);
-            let a = report("seg", at, None, seg.clone());
-            let b = report("far", at + Duration::minutes(1), None, far.clone());
+            let a = scan_report("seg", at, None, seg.clone());
+            let b = scan_report("far", at + Duration::minutes(1), None, far.clone());
             if local_first {
                 f.ledger.ingest(&a, Some("seg")).unwrap();
                 f.ledger.ingest(&b, Some("far")).unwrap();
@@ -197,17 +149,17 @@ fn two_overlapping_agents_give_one_device_per_host_in_either_order() {
 
 #[test]
 fn a_randomized_mac_phone_rejoining_does_not_multiply() {
-    let f = ledger();
+    let f = temp_ledger();
     // Same per-SSID randomized MAC, new lease.
     let mut at = t0();
     for ip in ["198.18.0.50", "198.18.0.51", "198.18.0.50"] {
         f.ledger
             .ingest(
-                &report(
+                &scan_report(
                     "a",
                     at,
                     None,
-                    vec![host(ip, Some("da:a1:19:00:00:01"), None)],
+                    vec![arp_host(ip, Some("da:a1:19:00:00:01"), None)],
                 ),
                 None,
             )
@@ -218,11 +170,11 @@ fn a_randomized_mac_phone_rejoining_does_not_multiply() {
     // A rotated MAC with the same (non-generic) host name.
     f.ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 at,
                 None,
-                vec![host(
+                vec![arp_host(
                     "198.18.0.60",
                     Some("da:a1:19:00:00:02"),
                     Some("Galaxy-S24-Hanako"),
@@ -234,11 +186,11 @@ fn a_randomized_mac_phone_rejoining_does_not_multiply() {
     at += Duration::hours(1);
     f.ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 at,
                 None,
-                vec![host(
+                vec![arp_host(
                     "198.18.0.61",
                     Some("6a:00:00:00:00:03"),
                     Some("galaxy-s24-hanako.local"),
@@ -253,11 +205,11 @@ fn a_randomized_mac_phone_rejoining_does_not_multiply() {
     let out = f
         .ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 at,
                 None,
-                vec![host("198.18.0.50", Some("da:a1:19:00:00:09"), None)],
+                vec![arp_host("198.18.0.50", Some("da:a1:19:00:00:09"), None)],
             ),
             None,
         )
@@ -276,14 +228,14 @@ fn a_randomized_mac_phone_rejoining_does_not_multiply() {
     at += Duration::hours(1);
     f.ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 at,
                 None,
                 vec![
-                    host("198.18.0.50", Some("da:a1:19:00:00:09"), None),
-                    host("198.18.0.90", Some("da:a1:19:00:00:0a"), Some("iPhone")),
-                    host("198.18.0.91", Some("da:a1:19:00:00:0b"), Some("iPhone")),
+                    arp_host("198.18.0.50", Some("da:a1:19:00:00:09"), None),
+                    arp_host("198.18.0.90", Some("da:a1:19:00:00:0a"), Some("iPhone")),
+                    arp_host("198.18.0.91", Some("da:a1:19:00:00:0b"), Some("iPhone")),
                 ],
             ),
             None,
@@ -294,25 +246,25 @@ fn a_randomized_mac_phone_rejoining_does_not_multiply() {
 
 #[test]
 fn a_stale_lease_does_not_capture_a_new_phone() {
-    let f = ledger();
+    let f = temp_ledger();
     f.ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 t0(),
                 None,
-                vec![host("198.18.0.50", Some("da:a1:19:00:00:01"), None)],
+                vec![arp_host("198.18.0.50", Some("da:a1:19:00:00:01"), None)],
             ),
             None,
         )
         .unwrap();
     f.ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 t0() + Duration::days(3),
                 None,
-                vec![host("198.18.0.50", Some("da:a1:19:00:00:02"), None)],
+                vec![arp_host("198.18.0.50", Some("da:a1:19:00:00:02"), None)],
             ),
             None,
         )
@@ -322,12 +274,12 @@ fn a_stale_lease_does_not_capture_a_new_phone() {
 
 #[test]
 fn a_duplicate_report_changes_nothing() {
-    let f = ledger();
-    let r = report(
+    let f = temp_ledger();
+    let r = scan_report(
         "a",
         t0(),
         None,
-        vec![host("198.18.0.10", Some("00:1b:21:00:00:10"), None)],
+        vec![arp_host("198.18.0.10", Some("00:1b:21:00:00:10"), None)],
     );
     let first = f.ledger.ingest(&r, Some("a")).unwrap();
     assert!(!first.duplicate);
@@ -341,8 +293,8 @@ fn a_duplicate_report_changes_nothing() {
 
 #[test]
 fn ports_open_close_only_within_the_scanned_range_and_os_changes_are_recorded() {
-    let f = ledger();
-    let mut h = host("198.18.0.10", Some("00:1b:21:00:00:10"), None);
+    let f = temp_ledger();
+    let mut h = arp_host("198.18.0.10", Some("00:1b:21:00:00:10"), None);
     h.services = vec![svc(22, "ssh", Some("8.9")), svc(8080, "http", None)];
     h.os = OsGuess {
         family: OsFamily::Linux,
@@ -352,14 +304,17 @@ fn ports_open_close_only_within_the_scanned_range_and_os_changes_are_recorded() 
         evidence: vec!["banner".into()],
     };
     f.ledger
-        .ingest(&report("a", t0(), Some("1-1024"), vec![h.clone()]), None)
+        .ingest(
+            &scan_report("a", t0(), Some("1-1024"), vec![h.clone()]),
+            None,
+        )
         .unwrap();
     // 22 gone and 23 new within 1-1024; 8080 not scanned this time so it stays open.
     h.services = vec![svc(23, "telnet", None)];
     h.os.version = Some("12".into());
     f.ledger
         .ingest(
-            &report(
+            &scan_report(
                 "a",
                 t0() + Duration::hours(1),
                 Some("1-1024"),
@@ -389,7 +344,10 @@ fn ports_open_close_only_within_the_scanned_range_and_os_changes_are_recorded() 
     // An unknown guess never replaces a known OS.
     h.os = OsGuess::default();
     f.ledger
-        .ingest(&report("a", t0() + Duration::hours(2), None, vec![h]), None)
+        .ingest(
+            &scan_report("a", t0() + Duration::hours(2), None, vec![h]),
+            None,
+        )
         .unwrap();
     assert_eq!(
         f.ledger.device(id).unwrap().summary.os.version.as_deref(),
@@ -399,10 +357,10 @@ fn ports_open_close_only_within_the_scanned_range_and_os_changes_are_recorded() 
 
 #[test]
 fn ledger_fields_survive_scans_and_clear_the_unregistered_flag() {
-    let f = ledger();
-    let h = host("198.18.0.10", Some("00:1b:21:00:00:10"), Some("pacs"));
+    let f = temp_ledger();
+    let h = arp_host("198.18.0.10", Some("00:1b:21:00:00:10"), Some("pacs"));
     f.ledger
-        .ingest(&report("a", t0(), None, vec![h.clone()]), None)
+        .ingest(&scan_report("a", t0(), None, vec![h.clone()]), None)
         .unwrap();
     let id = all(&f.ledger)[0].id;
     assert!(all(&f.ledger)[0].flags.contains(&"unregistered".to_owned()));
@@ -412,7 +370,10 @@ fn ledger_fields_survive_scans_and_clear_the_unregistered_flag() {
     .unwrap();
     f.ledger.update_ledger(id, &patch).unwrap();
     f.ledger
-        .ingest(&report("a", t0() + Duration::hours(1), None, vec![h]), None)
+        .ingest(
+            &scan_report("a", t0() + Duration::hours(1), None, vec![h]),
+            None,
+        )
         .unwrap();
     let d = &all(&f.ledger)[0];
     assert_eq!(d.ledger.asset_no.as_deref(), Some("A-001"));
@@ -458,14 +419,14 @@ fn ledger_fields_survive_scans_and_clear_the_unregistered_flag() {
 
 #[test]
 fn manual_merge_and_split_survive_later_scans() {
-    let f = ledger();
+    let f = temp_ledger();
     // One box with two NICs on different segments, no inventory: two devices until merged.
     let hosts = vec![
-        host("198.18.0.10", Some("00:1b:21:00:00:10"), Some("nas-a")),
-        host("198.18.0.11", Some("00:1b:21:00:00:11"), Some("nas-b")),
+        arp_host("198.18.0.10", Some("00:1b:21:00:00:10"), Some("nas-a")),
+        arp_host("198.18.0.11", Some("00:1b:21:00:00:11"), Some("nas-b")),
     ];
     f.ledger
-        .ingest(&report("a", t0(), None, hosts.clone()), None)
+        .ingest(&scan_report("a", t0(), None, hosts.clone()), None)
         .unwrap();
     let ids: Vec<i64> = all(&f.ledger).iter().map(|d| d.id).collect();
     assert_eq!(ids.len(), 2);
@@ -482,7 +443,7 @@ fn manual_merge_and_split_survive_later_scans() {
     for i in 1..3 {
         f.ledger
             .ingest(
-                &report("a", t0() + Duration::hours(i), None, hosts.clone()),
+                &scan_report("a", t0() + Duration::hours(i), None, hosts.clone()),
                 None,
             )
             .unwrap();
@@ -500,7 +461,7 @@ fn manual_merge_and_split_survive_later_scans() {
     for i in 3..5 {
         f.ledger
             .ingest(
-                &report("a", t0() + Duration::hours(i), None, hosts.clone()),
+                &scan_report("a", t0() + Duration::hours(i), None, hosts.clone()),
                 None,
             )
             .unwrap();
@@ -517,7 +478,7 @@ fn manual_merge_and_split_survive_later_scans() {
 
 #[test]
 fn machine_id_joins_a_multi_homed_host() {
-    let f = ledger();
+    let f = temp_ledger();
     let mut inv = LocalInventory {
         hostname: "emr-srv".into(),
         machine_id: Some("4c4c4544-0042".into()),
@@ -525,12 +486,12 @@ fn machine_id_joins_a_multi_homed_host() {
     };
     inv.os.id = Some("windows".into());
     inv.os.name = Some("Windows Server 2019".into());
-    let mut a = host("198.18.0.20", Some("00:1b:21:00:00:20"), None);
+    let mut a = arp_host("198.18.0.20", Some("00:1b:21:00:00:20"), None);
     a.local = Some(inv.clone());
-    let mut b = host("198.18.1.20", Some("00:1b:21:00:01:20"), None);
+    let mut b = arp_host("198.18.1.20", Some("00:1b:21:00:01:20"), None);
     b.local = Some(inv);
     f.ledger
-        .ingest(&report("a", t0(), None, vec![a, b]), None)
+        .ingest(&scan_report("a", t0(), None, vec![a, b]), None)
         .unwrap();
     let devices = all(&f.ledger);
     assert_eq!(devices.len(), 1);
@@ -543,10 +504,10 @@ fn machine_id_joins_a_multi_homed_host() {
 
 #[test]
 fn devices_go_missing_and_return() {
-    let f = ledger();
-    let h = host("198.18.0.10", Some("00:1b:21:00:00:10"), None);
+    let f = temp_ledger();
+    let h = arp_host("198.18.0.10", Some("00:1b:21:00:00:10"), None);
     f.ledger
-        .ingest(&report("a", t0(), None, vec![h.clone()]), None)
+        .ingest(&scan_report("a", t0(), None, vec![h.clone()]), None)
         .unwrap();
     assert!(
         f.ledger
@@ -562,7 +523,7 @@ fn devices_go_missing_and_return() {
     late.ip = "198.18.0.99".parse().unwrap();
     f.ledger
         .ingest(
-            &report("a", t0() - Duration::hours(1), None, vec![late]),
+            &scan_report("a", t0() - Duration::hours(1), None, vec![late]),
             None,
         )
         .unwrap();
@@ -572,7 +533,10 @@ fn devices_go_missing_and_return() {
         ("gone", Some("198.18.0.10"))
     );
     f.ledger
-        .ingest(&report("a", t0() + Duration::days(9), None, vec![h]), None)
+        .ingest(
+            &scan_report("a", t0() + Duration::days(9), None, vec![h]),
+            None,
+        )
         .unwrap();
     let d = &all(&f.ledger)[0];
     assert_eq!(d.presence, "present");
@@ -590,7 +554,7 @@ fn the_database_reopens_and_checks_clean() {
     {
         let l = Ledger::open(&path, LedgerOptions::default()).unwrap();
         l.ingest(
-            &report("a", t0(), None, vec![host("198.18.0.10", None, None)]),
+            &scan_report("a", t0(), None, vec![arp_host("198.18.0.10", None, None)]),
             None,
         )
         .unwrap();
@@ -602,7 +566,7 @@ fn the_database_reopens_and_checks_clean() {
 
 #[test]
 fn tokens_are_stored_hashed_and_revocable() {
-    let f = ledger();
+    let f = temp_ledger();
     let (info, token) = f
         .ledger
         .create_token("ward3", daicho_ledger::Role::Agent)

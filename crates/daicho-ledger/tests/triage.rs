@@ -1,55 +1,32 @@
 //! Triage of unregistered devices: a disposition takes a device out of the unregistered flag
 //! and the ledger rows; a removed device that comes back is unregistered again.
 
+#[path = "support/fixtures.rs"]
+mod fixtures;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use daicho_ledger::triage::Disposition;
-use daicho_ledger::{DeviceFilter, Ledger, LedgerFieldsPatch, LedgerOptions};
-use daicho_model::{AgentInfo, Host, OsGuess, ScanReport, Scope};
+use daicho_ledger::{DeviceFilter, Ledger, LedgerFieldsPatch};
+use daicho_model::ScanReport;
+use fixtures::{TempLedger, arp_host_of_example_corp, scan_report, temp_ledger};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap()
 }
 
+/// A report from `agent-1` of hosts with these IPs and MACs, scanned at `at`.
 fn report(at: DateTime<Utc>, ips: &[(&str, &str)]) -> ScanReport {
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: "agent-1".into(),
-            version: "test".into(),
-            machine_id: None,
-        },
-        Scope {
-            targets: vec!["198.18.0.0/24".into()],
-            exclude: vec![],
-            ports: None,
-        },
-        at,
-    );
-    r.finished_at = at + Duration::seconds(30);
-    r.hosts = ips
+    let hosts = ips
         .iter()
-        .map(|(ip, mac)| Host {
-            ip: ip.parse().unwrap(),
-            mac: Some(mac.parse().unwrap()),
-            vendor: Some("Example Corp".into()),
-            mac_randomized: false,
-            hostname: None,
-            os: OsGuess::default(),
-            services: vec![],
-            rtt_ms: None,
-            ttl: None,
-            discovered_by: vec!["arp".into()],
-            local: None,
-        })
+        .map(|(ip, mac)| arp_host_of_example_corp(ip, mac, None))
         .collect();
-    r
+    scan_report("agent-1", at, None, hosts)
 }
 
-fn unregistered(ledger: &Ledger) -> Vec<i64> {
+/// The ids of the devices `filter` lists.
+fn device_ids(ledger: &Ledger, filter: DeviceFilter) -> Vec<i64> {
     ledger
-        .list_devices(&DeviceFilter {
-            flag: Some("unregistered".into()),
-            ..DeviceFilter::default()
-        })
+        .list_devices(&filter)
         .unwrap()
         .devices
         .iter()
@@ -57,26 +34,32 @@ fn unregistered(ledger: &Ledger) -> Vec<i64> {
         .collect()
 }
 
+fn unregistered(ledger: &Ledger) -> Vec<i64> {
+    device_ids(
+        ledger,
+        DeviceFilter {
+            flag: Some("unregistered".into()),
+            ..DeviceFilter::default()
+        },
+    )
+}
+
 #[test]
 fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_seen() {
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = Ledger::open(&dir.path().join("l.db"), LedgerOptions::default()).unwrap();
+    let TempLedger { dir: _dir, ledger } = temp_ledger();
     let hosts = [
         ("198.18.0.10", "02:00:00:00:00:10"),
         ("198.18.0.11", "00:11:22:00:00:11"),
         ("198.18.0.12", "00:11:22:00:00:12"),
     ];
     ledger.ingest(&report(t0(), &hosts), None).unwrap();
-    let ids: Vec<i64> = ledger
-        .list_devices(&DeviceFilter {
+    let ids = device_ids(
+        &ledger,
+        DeviceFilter {
             sort: Some("ip".into()),
             ..DeviceFilter::default()
-        })
-        .unwrap()
-        .devices
-        .iter()
-        .map(|d| d.id)
-        .collect();
+        },
+    );
     assert_eq!(unregistered(&ledger).len(), 3);
     assert_eq!(ledger.export_rows(false).unwrap().len(), 3);
 
