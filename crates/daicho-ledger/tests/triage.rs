@@ -24,9 +24,9 @@ fn report(at: DateTime<Utc>, ips: &[(&str, &str)]) -> ScanReport {
 }
 
 /// The ids of the devices `filter` lists.
-fn device_ids(ledger: &Ledger, filter: DeviceFilter) -> Vec<i64> {
+fn device_ids(ledger: &Ledger, filter: &DeviceFilter) -> Vec<i64> {
     ledger
-        .list_devices(&filter)
+        .list_devices(filter)
         .unwrap()
         .devices
         .iter()
@@ -37,7 +37,7 @@ fn device_ids(ledger: &Ledger, filter: DeviceFilter) -> Vec<i64> {
 fn unregistered(ledger: &Ledger) -> Vec<i64> {
     device_ids(
         ledger,
-        DeviceFilter {
+        &DeviceFilter {
             flag: Some("unregistered".into()),
             ..DeviceFilter::default()
         },
@@ -55,7 +55,7 @@ fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_s
     ledger.ingest(&report(t0(), &hosts), None).unwrap();
     let ids = device_ids(
         &ledger,
-        DeviceFilter {
+        &DeviceFilter {
             sort: Some("ip".into()),
             ..DeviceFilter::default()
         },
