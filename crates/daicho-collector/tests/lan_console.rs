@@ -14,6 +14,8 @@
 mod agent_binary;
 #[path = "support/console.rs"]
 mod console;
+#[path = "support/lan_scan.rs"]
+mod lan_scan;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -25,40 +27,21 @@ use console::{password_of, start_console};
 use daicho_ledger::{AccountRole, AuditFilter, DeviceFilter, Role};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 use daicho_testlan::{TestLan, repo_root, require_root, unique_id};
+use lan_scan::{FAST_SCAN_OF_THE_24, scan_lan_to_json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 const HOSTILE: &str = "<img src=x onerror=alert(1)>pc";
 
 /// The agent's real scan of the LAN's /24, as JSON.
 fn scan(lan: &TestLan, dir: &Path) -> Vec<u8> {
-    let out_path = dir.join("scan.json");
-    let started = Instant::now();
-    let out = lan
-        .command_in(lan.scanner_ns(), agent_binary(BIN))
-        .unwrap()
-        .args([
-            "scan",
-            "--target",
-            "198.18.0.0/24",
-            // The test LAN is ours: scan it fast.
-            "--rate",
-            "5000",
-            "--per-host-rate",
-            "300",
-            "--format",
-            "json",
-        ])
-        .arg("--output")
-        .arg(&out_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "agent scan failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let (json, took) = scan_lan_to_json(
+        lan,
+        &agent_binary(BIN),
+        &FAST_SCAN_OF_THE_24,
+        &dir.join("scan.json"),
     );
-    eprintln!("scan in {:.1} s", started.elapsed().as_secs_f64());
-    std::fs::read(&out_path).unwrap()
+    eprintln!("scan in {:.1} s", took.as_secs_f64());
+    json
 }
 
 /// A report from a compromised or buggy agent: a device whose host name is markup.

@@ -10,6 +10,8 @@ mod webhook;
 
 #[path = "support/agent_binary.rs"]
 mod agent_binary;
+#[path = "support/lan_scan.rs"]
+mod lan_scan;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -24,6 +26,7 @@ use daicho_ledger::{DeviceFilter, Role};
 use daicho_model::{OsFamily, OsGuess, ScanReport};
 use daicho_policy::os_lifecycle::lifecycle;
 use daicho_testlan::{TestLan, require_root, unique_id};
+use lan_scan::scan_lan_to_json;
 use webhook::webhook_receiver;
 
 const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
@@ -32,40 +35,28 @@ const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
 const PORTS: &str = "T:21,22,23,80,443,445,3389,5900,U:161";
 
 fn scan(lan: &TestLan, dir: &Path, n: usize) -> ScanReport {
-    let out_path = dir.join(format!("scan-{n}.json"));
-    let started = Instant::now();
-    let out = lan
-        .command_in(lan.scanner_ns(), agent_binary(COLLECTOR))
-        .unwrap()
-        .args([
-            "scan",
+    let (json, took) = scan_lan_to_json(
+        lan,
+        &agent_binary(COLLECTOR),
+        &[
             "--target",
             "198.18.0.0/24",
             "--target",
             "198.18.1.0/24",
-        ])
-        .args([
             "--ports",
             PORTS,
             "--snmp-community",
             "public",
             "--per-host-rate",
             "50",
-        ])
-        .args(["--format", "json", "--output"])
-        .arg(&out_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "scan failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
+        &dir.join(format!("scan-{n}.json")),
     );
-    let report = ScanReport::from_json(&std::fs::read(&out_path).unwrap()).unwrap();
+    let report = ScanReport::from_json(&json).unwrap();
     eprintln!(
         "scan {n}: {} hosts in {:.1} s",
         report.hosts.len(),
-        started.elapsed().as_secs_f64()
+        took.as_secs_f64()
     );
     report
 }

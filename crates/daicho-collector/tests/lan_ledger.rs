@@ -14,15 +14,17 @@ mod support;
 
 #[path = "support/agent_binary.rs"]
 mod agent_binary;
+#[path = "support/lan_scan.rs"]
+mod lan_scan;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use agent_binary::agent_binary;
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
 use daicho_model::ScanReport;
 use daicho_testlan::{Role, Segment, TestLan, TruthHost, require_root, unique_id};
+use lan_scan::{FAST_SCAN_OF_THE_24, scan_lan_to_json};
 use support::{
     Known, config, core_switch_applied, csv_cp932, csv_utf8, failed, ledger_rows, ok, read_rows,
     run, write_three_ways,
@@ -32,40 +34,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 
 /// Scans the LAN's /24 from the scanner namespace with the real agent and ingests the report.
 fn scan_and_ingest(lan: &TestLan, dir: &Path, db: &Path, n: usize) -> ScanReport {
-    let out_path = dir.join(format!("scan-{n}.json"));
-    let started = Instant::now();
-    let out = lan
-        .command_in(lan.scanner_ns(), agent_binary(BIN))
-        .unwrap()
-        .args([
-            "scan",
-            "--target",
-            "198.18.0.0/24",
-            // The test LAN is ours: scan it fast. The default port lists cover telnet (23).
-            "--rate",
-            "5000",
-            "--per-host-rate",
-            "300",
-            "--snmp-community",
-            "public",
-            "--format",
-            "json",
-        ])
-        .arg("--output")
-        .arg(&out_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "agent scan failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    // The default port lists cover telnet (23).
+    let args = [&FAST_SCAN_OF_THE_24[..], &["--snmp-community", "public"]].concat();
+    let (json, took) = scan_lan_to_json(
+        lan,
+        &agent_binary(BIN),
+        &args,
+        &dir.join(format!("scan-{n}.json")),
     );
-    let report: ScanReport =
-        serde_json::from_slice(&std::fs::read(&out_path).unwrap()).expect("a JSON scan report");
+    let report: ScanReport = serde_json::from_slice(&json).expect("a JSON scan report");
     eprintln!(
         "scan {n}: {} host(s) in {:.1} s",
         report.hosts.len(),
-        started.elapsed().as_secs_f64()
+        took.as_secs_f64()
     );
     Ledger::open(db, LedgerOptions::default())
         .unwrap()
