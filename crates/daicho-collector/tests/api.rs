@@ -1,33 +1,29 @@
 //! The HTTP API over real loopback connections (a TcpListener on 127.0.0.1, reqwest client).
 
+#[path = "support/console.rs"]
+mod console;
+
 use std::io::Write as _;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
+use console::{ConsoleServer, agent_report, openssh_service, start_server};
 use daicho_collector::{Config, Server};
 use daicho_ledger::{Ledger, Role};
 use daicho_model::api::{ApiError, ReportAccepted};
-use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, Protocol, ScanReport, Scope, Service};
+use daicho_model::{Host, MacAddr, OsGuess, ScanReport};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+/// A started collector (stopped when dropped) with an agent token for `ward3` and an operator
+/// token for `admin`.
 struct Running {
-    _dir: tempfile::TempDir,
+    _server: ConsoleServer,
     base: String,
     ledger: Arc<Ledger>,
     agent: String,
     operator: String,
     client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
 }
 
 fn client() -> reqwest::Client {
@@ -36,58 +32,27 @@ fn client() -> reqwest::Client {
 }
 
 async fn start(tweak: impl FnOnce(&mut Config)) -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.server.listen = "127.0.0.1:0".parse().unwrap();
-    config.storage.database = dir.path().join("collector.db");
-    tweak(&mut config);
-    let server = Server::bind(&config).await.unwrap();
-    let addr: SocketAddr = server.local_addr().unwrap();
-    let ledger = server.ledger();
-    let (agent, operator) = {
-        let l = ledger.clone();
-        tokio::task::spawn_blocking(move || {
+    let server = start_server(tweak).await;
+    let (agent, operator) = server
+        .on_ledger(|l| {
             (
                 l.create_token("ward3", Role::Agent).unwrap().1,
                 l.create_token("admin", Role::Operator).unwrap().1,
             )
         })
-        .await
-        .unwrap()
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(server.run(async {
-        let _ = rx.await;
-    }));
+        .await;
     Running {
-        _dir: dir,
-        base: format!("http://{addr}"),
-        ledger,
+        base: server.base.clone(),
+        ledger: Arc::clone(&server.ledger),
+        _server: server,
         agent,
         operator,
         client: client(),
-        stop: Some(tx),
     }
 }
 
 fn report(agent: &str, hosts: Vec<Host>) -> ScanReport {
-    let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: agent.into(),
-            version: "test".into(),
-            machine_id: None,
-        },
-        Scope {
-            targets: vec!["198.18.0.0/24".into()],
-            exclude: vec![],
-            ports: Some("1-1024".into()),
-        },
-        at,
-    );
-    r.finished_at = at + Duration::seconds(20);
-    r.hosts = hosts;
-    r
+    agent_report(agent, "test", hosts)
 }
 
 fn host(i: u8, mac: bool) -> Host {
@@ -98,14 +63,7 @@ fn host(i: u8, mac: bool) -> Host {
         mac_randomized: false,
         hostname: Some(format!("host{i}")),
         os: OsGuess::default(),
-        services: vec![Service {
-            port: 22,
-            protocol: Protocol::Tcp,
-            name: "ssh".into(),
-            product: Some("OpenSSH".into()),
-            version: Some("9.2p1".into()),
-            evidence: vec![],
-        }],
+        services: vec![openssh_service()],
         rtt_ms: None,
         ttl: Some(64),
         discovered_by: vec!["arp".into()],

@@ -8,12 +8,12 @@ mod console;
 
 use chrono::Utc;
 use console::{
-    ConsoleServer, ESCAPED_SCRIPT_TAG, SCRIPT_TAG, password_of, scanned_host, start_console,
-    ward_report,
+    ConsoleServer, ESCAPED_SCRIPT_TAG, SCRIPT_TAG, openssh_service, password_of, scanned_host,
+    start_console, ward_report,
 };
 use daicho_collector::decisions::{self, Actor};
 use daicho_ledger::{AccountRole, AuditFilter, LedgerError, Role};
-use daicho_model::{Host, Protocol, ScanReport, Service};
+use daicho_model::{Host, ScanReport};
 use reqwest::StatusCode;
 
 const SCRIPT_HOST: &str = SCRIPT_TAG;
@@ -22,14 +22,7 @@ const ESCAPED_HOST: &str = ESCAPED_SCRIPT_TAG;
 /// A scanned host with SSH open.
 fn host(i: u8, hostname: &str) -> Host {
     let mut h = scanned_host(i, hostname);
-    h.services.push(Service {
-        port: 22,
-        protocol: Protocol::Tcp,
-        name: "ssh".into(),
-        product: Some("OpenSSH".into()),
-        version: Some("9.2p1".into()),
-        evidence: vec![],
-    });
+    h.services.push(openssh_service());
     h
 }
 

@@ -1,10 +1,11 @@
 //! `GET /api/v1/ledger/export`, `GET /api/v1/reports/checklist` and the applied-allowlist
 //! records (`/api/v1/allowlist/records`) over real loopback HTTP.
 
-use std::net::SocketAddr;
+#[path = "support/console.rs"]
+mod console;
 
 use chrono::Utc;
-use daicho_collector::{Config, Server};
+use console::start_console;
 use daicho_ledger::Role;
 use daicho_ledger_io::{DeviceStatus, LedgerRow};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
@@ -13,16 +14,9 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.server.listen = "127.0.0.1:0".parse().unwrap();
-    config.storage.database = dir.path().join("collector.db");
-    let server = Server::bind(&config).await.unwrap();
-    let addr: SocketAddr = server.local_addr().unwrap();
-    let ledger = server.ledger();
-    let (agent, operator) = {
-        let l = ledger.clone();
-        tokio::task::spawn_blocking(move || {
+    let server = start_console().await;
+    let (agent, operator) = server
+        .on_ledger(|l| {
             let mut r = ScanReport::new(
                 AgentInfo {
                     name: "a".into(),
@@ -61,15 +55,9 @@ async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
                 l.create_token("admin", Role::Operator).unwrap().1,
             )
         })
-        .await
-        .unwrap()
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async {
-        let _ = rx.await;
-    }));
+        .await;
     let client = reqwest::Client::new();
-    let base = format!("http://{addr}");
+    let base = server.base.clone();
     let get = |path: &str, token: &str| {
         client
             .get(format!("{base}{path}"))
@@ -215,5 +203,5 @@ async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let _ = tx.send(());
+    drop(server);
 }

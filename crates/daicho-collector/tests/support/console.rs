@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, TimeZone, Utc};
 use daicho_collector::{Config, Server};
 use daicho_ledger::{AccountRole, Ledger};
-use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
+use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, Protocol, ScanReport, Scope, Service};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
 
@@ -66,12 +66,30 @@ pub fn scanned_host(i: u8, hostname: &str) -> Host {
     }
 }
 
+/// SSH open on TCP 22: OpenSSH 9.2p1.
+pub fn openssh_service() -> Service {
+    Service {
+        port: 22,
+        protocol: Protocol::Tcp,
+        name: "ssh".into(),
+        product: Some("OpenSSH".into()),
+        version: Some("9.2p1".into()),
+        evidence: vec![],
+    }
+}
+
 /// A report of `hosts` from agent `ward3` version `version`, scanned 2026-05-01 09:00 UTC.
 pub fn ward_report(version: &str, hosts: Vec<Host>) -> ScanReport {
+    agent_report("ward3", version, hosts)
+}
+
+/// A report of `hosts` from agent `agent` version `version`: ports 1-1024 of 198.18.0.0/24,
+/// scanned 2026-05-01 09:00 UTC for 20 seconds.
+pub fn agent_report(agent: &str, version: &str, hosts: Vec<Host>) -> ScanReport {
     let at = Utc.with_ymd_and_hms(2026, 5, 1, 9, 0, 0).unwrap();
     let mut r = ScanReport::new(
         AgentInfo {
-            name: "ward3".into(),
+            name: agent.into(),
             version: version.into(),
             machine_id: None,
         },
@@ -94,10 +112,17 @@ pub fn password_of(name: &str) -> String {
 
 /// Starts a collector with the default configuration on a free loopback port.
 pub async fn start_console() -> ConsoleServer {
+    start_server(|_| {}).await
+}
+
+/// Starts a collector on a free loopback port (`127.0.0.1:0`) with its database in a new
+/// temporary directory, after `tweak` has changed the rest of the configuration.
+pub async fn start_server(tweak: impl FnOnce(&mut Config)) -> ConsoleServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::default();
     config.server.listen = "127.0.0.1:0".parse().unwrap();
     config.storage.database = dir.path().join("collector.db");
+    tweak(&mut config);
     let server = Server::bind(&config).await.unwrap();
     let addr: SocketAddr = server.local_addr().unwrap();
     let ledger = server.ledger();
