@@ -1,9 +1,13 @@
 //! The command line: tokens and operator decisions on devices, run as the real binary.
 
+#[path = "support/command_line.rs"]
+mod command_line;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 use chrono::{TimeZone, Utc};
+use command_line::{stdout, temp_config};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 
@@ -18,21 +22,9 @@ fn run(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
 #[test]
 fn tokens_and_device_decisions_from_the_command_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        format!("[storage]\ndatabase = \"{}\"\n", db.display()),
-    )
-    .unwrap();
+    let (_dir, db, config) = temp_config();
 
     let token = stdout(&run(&config, &["token", "create", "--agent", "ward3"]));
     assert!(

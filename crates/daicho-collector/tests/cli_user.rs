@@ -1,10 +1,14 @@
 //! `user add|list|passwd|disable`, run as the real binary with the password on stdin.
 
+#[path = "support/command_line.rs"]
+mod command_line;
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use chrono::Utc;
+use command_line::{stdout, temp_config};
 use daicho_ledger::{AccountRole, AuditFilter, Ledger, LedgerOptions, LoginOutcome};
 
 const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
@@ -25,30 +29,13 @@ fn run(config: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        format!("[storage]\ndatabase = \"{}\"\n", db.display()),
-    )
-    .unwrap();
-    (dir, db, config)
-}
-
 #[test]
 fn accounts_from_the_command_line_with_the_password_on_stdin() {
-    let (_dir, db, config) = setup();
+    let (_dir, db, config) = temp_config();
 
     let added = stdout(&run(
         &config,
@@ -152,7 +139,7 @@ fn accounts_from_the_command_line_with_the_password_on_stdin() {
 
 #[test]
 fn bad_input_is_refused_and_records_nothing() {
-    let (_dir, db, config) = setup();
+    let (_dir, db, config) = temp_config();
 
     // A password is never an argument.
     let arg = run(
