@@ -188,10 +188,18 @@ try {
   await screenshot(page, "import-applied");
   assert.match(await page.locator("main").innerText(), /取り込みました/);
 
-  step("download the filtered ledger and the checklist");
-  await page.goto(`${base}/devices?location=${encodeURIComponent("サーバ室")}`);
-  const filtered = Number((await page.locator("main p").first().innerText()).match(/(\d+) 台中/)[1]);
+  step("filter the list as one types (htmx, no page load), then download it and the checklist");
+  await page.goto(`${base}/devices`);
+  const allCount = await page.locator("#device-count").innerText();
+  let reloaded = false;
+  page.once("load", () => (reloaded = true));
+  await page.locator("input[name=location]").fill("サーバ室");
+  await page.waitForURL(/location=/);
+  await page.waitForFunction((before) => document.querySelector("#device-count").innerText !== before, allCount);
+  assert.equal(reloaded, false, "the rows were replaced in place");
+  const filtered = Number((await page.locator("#device-count").innerText()).match(/(\d+) 台中/)[1]);
   await screenshot(page, "devices-filtered");
+  // The download links sit in the replaced count line, so they follow the filter.
   const xlsxHref = await page.locator("a", { hasText: "Excel（XLSX）" }).getAttribute("href");
   const xlsx = await page.request.get(`${base}${xlsxHref.replaceAll("&amp;", "&")}`);
   assert.equal(xlsx.status(), 200);

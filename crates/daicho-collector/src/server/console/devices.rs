@@ -310,6 +310,10 @@ struct DevicesPage {
     headers: Vec<HeaderCell>,
     rows: Vec<Row>,
     choices: Vec<ColumnChoice>,
+    /// The list's parameters other than the columns, for the column form.
+    keep: Vec<(String, String)>,
+    /// The chosen columns, for the filter form.
+    cols: Vec<String>,
     total: u64,
     first: u64,
     last: u64,
@@ -337,6 +341,23 @@ fn nowrap(text: String) -> Cell {
         text,
         badges: Vec::new(),
         nowrap: true,
+    }
+}
+
+/// How many open services a list cell names before it counts the rest.
+const SERVICES_SHOWN: usize = 3;
+
+/// A list cell's open services: the first few, then how many more (the device page has all).
+fn services_text(services: &[String]) -> String {
+    let shown = services
+        .iter()
+        .take(SERVICES_SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join("、");
+    match services.len().saturating_sub(SERVICES_SHOWN) {
+        0 => shown,
+        more => format!("{shown}（ほか {more}）"),
     }
 }
 
@@ -373,7 +394,7 @@ fn device_cell(d: &DeviceSummary, column: &str) -> Cell {
             (None, _) => String::new(),
         }),
         "vendor" => cell(text(d.vendor.as_deref())),
-        "services" => cell(d.open_services.join("、")),
+        "services" => cell(services_text(&d.open_services)),
         "flags" => Cell {
             text: String::new(),
             badges: d
@@ -495,6 +516,10 @@ pub(super) async fn page(
         headers,
         rows,
         choices,
+        keep: form_urlencoded::parse(query.link(|q| q.cols.clear()).as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        cols: query.cols.clone(),
         total: list.total,
         first,
         last,
@@ -624,6 +649,24 @@ mod tests {
                 .presence
                 .as_deref(),
             Some("gone")
+        );
+    }
+
+    #[test]
+    fn a_list_cell_names_three_services_and_counts_the_rest() {
+        let s: Vec<String> = [
+            "ssh 22/tcp",
+            "http 80/tcp",
+            "https 443/tcp",
+            "smb 445/tcp",
+            "rdp 3389/tcp",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(services_text(&s[..2]), "ssh 22/tcp、http 80/tcp");
+        assert_eq!(
+            services_text(&s),
+            "ssh 22/tcp、http 80/tcp、https 443/tcp（ほか 2）"
         );
     }
 
