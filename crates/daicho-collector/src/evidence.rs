@@ -27,6 +27,16 @@ pub struct RestrictionStatement {
     pub note: String,
 }
 
+/// The facility name for a report: `given` when it is not blank, else the one set in the
+/// console (医療機関名), else blank.
+pub fn facility_for(ledger: &Ledger, given: &str) -> Result<String, LedgerError> {
+    if given.trim().is_empty() {
+        Ok(ledger.facility_name()?.unwrap_or_default())
+    } else {
+        Ok(given.trim().to_owned())
+    }
+}
+
 /// Decides the checklist from the ledger as it is now. 2-⑬ is decided from the active
 /// restriction records (each with the MAC list applied at the time), unless `statement` says a
 /// restriction is applied: then the allowlist taken as applied is the registered devices' as

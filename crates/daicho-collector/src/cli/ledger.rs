@@ -54,7 +54,7 @@ pub enum LedgerCommand {
         /// Only registered devices (leave out devices seen but not in the ledger).
         #[arg(long)]
         registered_only: bool,
-        /// 医療機関名, written in the file's metadata.
+        /// 医療機関名, written in the file's metadata (default: the one set in the console).
         #[arg(long, default_value = "")]
         facility: String,
     },
@@ -112,8 +112,12 @@ pub(super) fn run(ledger: &Ledger, cmd: LedgerCommand) -> Result<(), CliError> {
                     Encoding::Cp932 => CsvEncoding::Cp932,
                 }),
             };
-            let (bytes, count) =
-                crate::evidence::export_ledger(ledger, csv, registered_only, &facility)?;
+            let (bytes, count) = crate::evidence::export_ledger(
+                ledger,
+                csv,
+                registered_only,
+                &crate::evidence::facility_for(ledger, &facility)?,
+            )?;
             write_output(output.as_deref(), &bytes, format == ExportFormat::Xlsx)?;
             eprintln!(
                 "exported {count} device(s) in {} ms",

@@ -27,7 +27,7 @@ pub struct ChecklistArgs {
     /// The file to write (required for XLSX; HTML goes to stdout without it).
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// 医療機関名, printed on the report.
+    /// 医療機関名, printed on the report (default: the one set in the console).
     #[arg(long, default_value = "")]
     pub facility: String,
     /// The operator states that a MAC-address restriction is applied on the network devices
@@ -66,7 +66,7 @@ pub(super) fn run(ledger: &Ledger, cmd: ReportCommand) -> Result<(), CliError> {
     }
     let report = checklist_report(
         ledger,
-        &args.facility,
+        &crate::evidence::facility_for(ledger, &args.facility)?,
         &RestrictionStatement {
             applied: args.restriction_applied,
             note: args.restriction_note,

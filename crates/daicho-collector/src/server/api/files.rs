@@ -8,7 +8,9 @@ use axum::response::Response;
 use daicho_ledger_io::checklist::{render_html, render_xlsx};
 use serde::Deserialize;
 
-use crate::evidence::{EvidenceError, RestrictionStatement, checklist_report, export_ledger};
+use crate::evidence::{
+    EvidenceError, RestrictionStatement, checklist_report, export_ledger, facility_for,
+};
 use crate::server::AppState;
 use crate::server::download::{XLSX, attachment, ledger_file, ledger_format};
 use crate::server::error::Failure;
@@ -59,7 +61,8 @@ pub(super) async fn ledger_export(
     let csv = ledger_format(q.format.as_deref(), q.encoding.as_deref())?;
     let ledger = st.ledger.clone();
     let (bytes, _) = blocking(move || {
-        export_ledger(&ledger, csv, q.registered_only, &q.facility).map_err(|e| match e {
+        let facility = facility_for(&ledger, &q.facility).map_err(Failure::from)?;
+        export_ledger(&ledger, csv, q.registered_only, &facility).map_err(|e| match e {
             EvidenceError::Ledger(e) => Failure::from(e),
             EvidenceError::Export(e) => {
                 Failure::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
@@ -89,7 +92,7 @@ pub(super) async fn checklist(
     let report = blocking(move || {
         checklist_report(
             &ledger,
-            &q.facility,
+            &facility_for(&ledger, &q.facility)?,
             &RestrictionStatement {
                 applied: q.restriction_applied,
                 note: q.restriction_note,
