@@ -12,7 +12,7 @@ use console::{
     start_console, ward_report,
 };
 use daicho_collector::decisions::{self, Actor};
-use daicho_ledger::{AccountRole, AuditFilter, LedgerError, Role};
+use daicho_ledger::{AccountRole, AuditEntry, AuditFilter, LedgerError, Role};
 use daicho_model::{Host, ScanReport};
 use reqwest::StatusCode;
 
@@ -28,6 +28,20 @@ fn host(i: u8, hostname: &str) -> Host {
 
 fn report(hosts: Vec<Host>) -> ScanReport {
     ward_report("test-1.0", hosts)
+}
+
+/// The audit log's entries by `actor`, newest first.
+async fn audit_by(server: &ConsoleServer, actor: &str) -> Vec<AuditEntry> {
+    let actor = actor.to_owned();
+    server
+        .on_ledger(move |l| {
+            l.audit_log(&AuditFilter {
+                actor: Some(actor),
+                ..AuditFilter::default()
+            })
+            .unwrap()
+        })
+        .await
 }
 
 /// A server with 管理者 `kanri`, 運用担当 `unyo`, 閲覧 `etsuran`, and two unregistered devices
@@ -138,15 +152,7 @@ async fn alerts_are_listed_and_acknowledged_one_or_several() {
     );
     assert_eq!(operator.get("/alerts?all=1").await.status, StatusCode::OK);
 
-    let log = server
-        .on_ledger(|l| {
-            l.audit_log(&AuditFilter {
-                actor: Some("unyo".into()),
-                ..AuditFilter::default()
-            })
-            .unwrap()
-        })
-        .await;
+    let log = audit_by(&server, "unyo").await;
     assert_eq!(log.len(), ids.len());
     assert!(log.iter().all(|e| e.action == "alert.ack"));
 }
@@ -501,15 +507,7 @@ async fn admin_manages_the_facility_accounts_and_tokens_and_sees_the_agents() {
     assert!(admin.get("/admin").await.body.contains("を失効させました"));
 
     // Every decision is audited as the admin, never with a secret.
-    let log = server
-        .on_ledger(|l| {
-            l.audit_log(&AuditFilter {
-                actor: Some("kanri".into()),
-                ..AuditFilter::default()
-            })
-            .unwrap()
-        })
-        .await;
+    let log = audit_by(&server, "kanri").await;
     let mut actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     actions.reverse();
     assert_eq!(
