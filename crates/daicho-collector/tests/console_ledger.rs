@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use console::{
     Browser, ConsoleServer, ESCAPED_SCRIPT_TAG, SCRIPT_TAG, password_of, scanned_host,
-    start_console, ward_report,
+    start_console, start_server, ward_report,
 };
 use daicho_ledger::{AccountRole, AuditFilter, DeviceFilter};
 use reqwest::StatusCode;
@@ -116,6 +116,53 @@ async fn a_login_sets_a_guarded_cookie_and_returns_to_the_page_asked_for() {
     let signed = server.login("unyo").await;
     assert_eq!(signed.post("/logout", &[]).await.location, "/login");
     assert_eq!(signed.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_login_outlives_a_restart_of_the_collector_and_ends_at_logout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kept.db");
+    let first = {
+        let db = db.clone();
+        start_server(move |c| c.storage.database = db).await
+    };
+    first.add_account("unyo", AccountRole::Operator).await;
+    let cookie = first.login("unyo").await.cookie();
+    drop(first);
+    let second = {
+        let db = db.clone();
+        start_server(move |c| c.storage.database = db).await
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{}/", second.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "the session survived the restart"
+    );
+    let out = client
+        .post(format!("{}/logout", second.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let after = client
+        .get(format!("{}/", second.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER, "logged out for good");
 }
 
 #[tokio::test]

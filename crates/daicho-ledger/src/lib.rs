@@ -27,6 +27,7 @@ mod presence;
 pub mod query;
 pub mod restrictions;
 mod schema;
+pub mod sessions;
 pub mod settings;
 mod store;
 pub mod time;

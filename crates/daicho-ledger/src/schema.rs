@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -279,6 +279,16 @@ ALTER TABLE devices ADD COLUMN disposition TEXT
     CHECK (disposition IN ('personal', 'visitor', 'removed'));
 ALTER TABLE devices ADD COLUMN disposition_at TEXT;
 ALTER TABLE devices ADD COLUMN disposition_by TEXT;
+";
+
+/// Version 6: console login sessions, kept across restarts (only a hash of each session id).
+const V6: &str = r"
+CREATE TABLE console_sessions (
+    id_sha256   TEXT PRIMARY KEY,
+    record      TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL
+);
+CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
 ";
 
 /// Brings the database to [`LATEST`], refusing one written by a newer build.

@@ -70,7 +70,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The stored form of a token.
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 

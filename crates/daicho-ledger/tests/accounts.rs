@@ -444,7 +444,7 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE accounts; DROP TABLE audit_log; DROP TABLE settings;
+            "DROP TABLE accounts; DROP TABLE audit_log; DROP TABLE settings; DROP TABLE console_sessions;
              ALTER TABLE devices DROP COLUMN disposition;
              ALTER TABLE devices DROP COLUMN disposition_at;
              ALTER TABLE devices DROP COLUMN disposition_by;

@@ -32,6 +32,8 @@
 //! | `POST /admin/tokens` (`name`, `role`), `POST /admin/tokens/{id}/revoke` | admin | create (shown once), revoke a token |
 //! | `GET /static/…` | anyone | style sheet and htmx |
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware;
@@ -57,6 +59,7 @@ mod labels;
 mod login;
 mod render;
 mod session;
+mod session_store;
 mod triage;
 
 /// The console's routes, with its session, cross-origin and header layers.
@@ -83,7 +86,11 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/login", get(login::page).post(login::submit))
         .route("/logout", post(login::logout))
         .layer(middleware::from_fn(cross_origin::refuse_cross_origin))
-        .layer(session::layer(&state.console, state.tls))
+        .layer(session::layer(
+            Arc::clone(&state.ledger),
+            &state.console,
+            state.tls,
+        ))
         .layer(middleware::from_fn(render::security_headers))
         .route("/static/console.css", get(console_css))
         .route("/static/htmx.min.js", get(htmx_js))

@@ -1,5 +1,6 @@
 //! The collector's background work beside the HTTP server: the periodic sweep (time alone
-//! changes things: devices go missing, exceptions expire) that wakes the alert worker.
+//! changes things: devices go missing, exceptions expire, console sessions end) that wakes the
+//! alert worker.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub(crate) fn spawn_sweeper(
             let swept = tokio::task::spawn_blocking(move || {
                 let now = chrono::Utc::now();
                 l.sweep_gone(now)?;
+                l.purge_sessions(now.timestamp())?;
                 l.refresh_flags(now)
             })
             .await;

@@ -1,23 +1,26 @@
 //! Console logins: the session cookie (tower-sessions: HttpOnly, SameSite=Lax, Secure under TLS,
-//! ended after idle minutes) and who is signed in ([`Signed`], checked against the account on
+//! ended after idle minutes; sessions kept in the ledger, see `session_store`) and who is signed in ([`Signed`], checked against the account on
 //! every request, so a disabled account or a changed role takes effect at once). A session
 //! also ends a fixed number of hours after login, used or not.
 //!
 //! [`Decider`] and [`Admin`] are the role gates: a route taking one answers 403 to a viewer.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use daicho_ledger::Ledger;
 use daicho_ledger::accounts::AccountRole;
 use serde::{Deserialize, Serialize};
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use super::render::ConsoleError;
+use super::session_store::LedgerSessionStore;
 use crate::config::ConsoleConfig;
 use crate::server::AppState;
 use crate::server::extract::on_ledger;
@@ -35,10 +38,14 @@ struct Login {
     since: i64,
 }
 
-/// The session layer of the console.
-pub(crate) fn layer(config: &ConsoleConfig, tls: bool) -> SessionManagerLayer<MemoryStore> {
+/// The session layer of the console, keeping sessions in the ledger.
+pub(crate) fn layer(
+    ledger: Arc<Ledger>,
+    config: &ConsoleConfig,
+    tls: bool,
+) -> SessionManagerLayer<LedgerSessionStore> {
     let idle = i64::from(config.idle_timeout_minutes.max(1));
-    SessionManagerLayer::new(MemoryStore::default())
+    SessionManagerLayer::new(LedgerSessionStore::new(ledger))
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
