@@ -54,7 +54,7 @@ pub struct AppState {
 /// | route | auth | answers |
 /// |---|---|---|
 /// | `POST /api/v1/reports` | agent token | 201 stored / 200 duplicate ([`ReportAccepted`]), 400, 401, 403, 413, 415 |
-/// | `GET /api/v1/devices?flag&status&presence&subnet&q&limit&offset` | operator token | 200 `DevicePage`, 400 |
+/// | `GET /api/v1/devices?flag&flagged&status&presence&disposition&subnet&q&<column>&sort&desc&limit&offset` | operator token | 200 `DevicePage`, 400 |
 /// | `GET /api/v1/devices/{id}` | operator | 200 `DeviceDetail`, 404 |
 /// | `PATCH /api/v1/devices/{id}` | operator | 200 `DeviceDetail`, 400, 404, 409 |
 /// | `POST /api/v1/devices/{id}/merge` `{"from": B}` | operator | 200 `MergeOutcome`, 400, 404 |
