@@ -14,6 +14,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod backup;
 pub mod error;
 pub mod exceptions;
 pub mod flags;
@@ -45,6 +46,7 @@ pub(crate) fn sql_count(n: usize) -> i64 {
 }
 pub use accounts::{AccountInfo, AccountRole, LoginOutcome};
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
+pub use backup::{BackupOutcome, RestoreOutcome, restore_database};
 pub use ingest::IngestOutcome;
 pub use ledger_rows::{
     ImportApplied, ImportPlan, RowAction, RowDecision, RowMatch, UncoveredDevice,
@@ -53,5 +55,5 @@ pub use operator::{LedgerFieldsPatch, MergeOutcome, SplitOutcome};
 pub use query::{
     DeviceDetail, DeviceFilter, DevicePage, DeviceSummary, EventFilter, EventRecord, LedgerFields,
 };
-pub use store::{Ledger, LedgerOptions};
+pub use store::{Ledger, LedgerOptions, WriteCheck};
 pub use tokens::{Role, TokenInfo};

@@ -49,12 +49,25 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Ledger {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// The database and its `-wal` and `-shm` files are kept 0600 (SQLite gives the side files
+    /// the database file's mode, so a new database is created 0600 before SQLite opens it, and
+    /// an existing one open to group or others is narrowed with a warning); a directory created
+    /// here is 0750.
     pub fn open(path: &Path, options: LedgerOptions) -> Result<Self, LedgerError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
             std::fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
                 path: dir.display().to_string(),
                 source,
             })?;
+            set_private_mode(dir, 0o750)?;
+        }
+        if path.exists() {
+            narrow_db_modes(path)?;
+        } else {
+            create_private_file(path)?;
         }
         let mut writer = Connection::open(path)?;
         configure(&writer)?;
@@ -109,9 +122,72 @@ impl Ledger {
         })
     }
 
-    /// Checks that the database answers (for `/healthz`).
+    /// Checks that the database can be read and written (for `/healthz`):
+    /// [`Ledger::check_readable`], then [`Ledger::check_writable`].
     pub fn ping(&self) -> Result<(), LedgerError> {
-        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?))
+        self.check_readable()?;
+        self.check_writable().map(drop)
+    }
+
+    /// Checks that the database can be read: the schema and the newest rows of the busiest
+    /// tables are read through a reader connection (a damaged header or a damaged page on
+    /// those paths fails here). Cheap: a few pages, no full scan.
+    pub fn check_readable(&self) -> Result<(), LedgerError> {
+        self.read(|conn| {
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            for sql in [
+                "SELECT max(id) FROM reports",
+                "SELECT max(id) FROM devices",
+                "SELECT max(id) FROM events",
+            ] {
+                conn.prepare_cached(sql)?.query_row([], |_| Ok(()))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Checks that the database can be written: in one `BEGIN IMMEDIATE` transaction (waiting
+    /// at most 50 ms for another process's write lock), a row needing new pages is inserted
+    /// and rolled back (fails when the database or the disk is full), then the time of the
+    /// check is stored under the setting `health.write_check` and committed (fails when the
+    /// WAL cannot be appended to). When an ingest holds the writer for more than 25 ms the
+    /// check is not made and [`WriteCheck::WriterBusy`] is returned: the database is being
+    /// written.
+    pub fn check_writable(&self) -> Result<WriteCheck, LedgerError> {
+        let deadline = std::time::Instant::now() + Duration::from_millis(25);
+        let mut conn = loop {
+            match self.writer.try_lock() {
+                Ok(g) => break g,
+                Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    if std::time::Instant::now() >= deadline {
+                        return Ok(WriteCheck::WriterBusy);
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        };
+        conn.busy_timeout(Duration::from_millis(50))?;
+        let result = write_probe(&mut conn);
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        result.map(|()| WriteCheck::Written)
+    }
+
+    /// Caps the database at `max_pages` pages through this ledger's writer (SQLite's
+    /// `max_page_count`, which holds per connection): a write that would grow the database
+    /// further fails with "database or disk is full". Returns the cap in force. Meant for
+    /// tests of the full-database path; `0` asks for the current page count as the cap.
+    pub fn limit_pages(&self, max_pages: u64) -> Result<u64, LedgerError> {
+        self.write(|conn| {
+            let pages = if max_pages == 0 {
+                conn.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))?
+            } else {
+                i64::try_from(max_pages).unwrap_or(i64::MAX)
+            };
+            let set: i64 =
+                conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))?;
+            Ok(set as u64)
+        })
     }
 
     /// Runs `f` with the writer connection held.
@@ -149,7 +225,95 @@ impl Ledger {
     }
 }
 
-fn configure(conn: &Connection) -> Result<(), LedgerError> {
+/// What [`Ledger::check_writable`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteCheck {
+    /// A write was committed.
+    Written,
+    /// An ingest or a decision was writing; no probe was made.
+    WriterBusy,
+}
+
+fn write_probe(conn: &mut Connection) -> Result<(), LedgerError> {
+    let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let sp = tx.savepoint()?;
+        // About two pages of text: the insert has to allocate pages.
+        sp.execute(
+            "INSERT OR REPLACE INTO settings (key, value, updated_at, updated_by) \
+             VALUES ('health.space_check', hex(zeroblob(4096)), '', 'healthz')",
+            [],
+        )?;
+        // Dropped without commit: rolled back.
+    }
+    tx.prepare_cached(
+        "INSERT INTO settings (key, value, updated_at, updated_by) \
+         VALUES ('health.write_check', ?1, ?1, 'healthz') \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )?
+    .execute([crate::time::to_db(chrono::Utc::now())])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Creates `path` as an empty file with mode 0600 (umask-independent); fails if it exists.
+pub(crate) fn create_private_file(path: &Path) -> Result<(), LedgerError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .map_err(|source| LedgerError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+/// Sets `path`'s permission bits (Unix; nothing elsewhere).
+pub(crate) fn set_private_mode(path: &Path, mode: u32) -> Result<(), LedgerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(
+            |source| LedgerError::Io {
+                path: path.display().to_string(),
+                source,
+            },
+        )?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// Narrows an existing database and its side files to 0600 when group or others have access.
+fn narrow_db_modes(path: &Path) -> Result<(), LedgerError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        for p in [
+            path.to_owned(),
+            PathBuf::from(format!("{}-wal", path.display())),
+            PathBuf::from(format!("{}-shm", path.display())),
+        ] {
+            let Ok(meta) = std::fs::metadata(&p) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(file = %p.display(), mode = format!("{mode:o}"), "narrowing the database file's mode to 600");
+                set_private_mode(&p, 0o600)?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+pub(crate) fn configure(conn: &Connection) -> Result<(), LedgerError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(64);
     conn.pragma_update(None, "foreign_keys", "ON")?;
