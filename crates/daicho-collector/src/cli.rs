@@ -13,6 +13,7 @@ use crate::config::{Config, ConfigError};
 use crate::decisions::{self, Actor};
 
 mod allowlist;
+mod backup;
 mod ledger;
 mod output;
 mod report;
@@ -66,6 +67,21 @@ pub enum Command {
     /// Web console accounts: add, list, change a password, disable.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a consistent, checked copy of the database (safe while the server runs).
+    Backup {
+        /// The backup file (created 0600; replaced when it exists).
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Replace the database with a backup; the collector must be stopped.
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        input: PathBuf,
+        /// Replace an existing database (it is kept as `<database>.before-restore-<time>`).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `exception …`.
@@ -304,6 +320,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => tokio::task::spawn_blocking(move || user::run(&open(&config)?, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Backup { output } => {
+            tokio::task::spawn_blocking(move || backup::backup(&config, &output))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
+        Command::Restore { input, force } => {
+            tokio::task::spawn_blocking(move || backup::restore(&config, &input, force))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
     }
 }
 

@@ -31,6 +31,38 @@ pub struct Config {
     pub alerts: daicho_alert::AlertConfig,
     /// The operator console's sessions.
     pub console: ConsoleConfig,
+    /// Scheduled backups of the database by the server; absent: none.
+    pub backup: Option<BackupConfig>,
+}
+
+/// `[backup]`: the server backs the database up every `every_hours` into `dir` (SQLite's
+/// online backup, checked, files 0600) as `collector-<UTC time>.db`, keeping the `keep` newest.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// The directory of the backups, an absolute path (created 0700 when missing).
+    pub dir: PathBuf,
+    /// Hours between two backups.
+    #[serde(default = "backup_every_hours")]
+    pub every_hours: u32,
+    /// Backups kept; the older ones are removed after each new one.
+    #[serde(default = "backup_keep")]
+    pub keep: usize,
+}
+
+fn backup_every_hours() -> u32 {
+    24
+}
+
+fn backup_keep() -> usize {
+    14
+}
+
+impl BackupConfig {
+    /// The time between two backups.
+    pub fn every(&self) -> Duration {
+        Duration::from_secs(u64::from(self.every_hours) * 3600)
+    }
 }
 
 /// `[console]`: how long a console login lasts.
@@ -269,6 +301,14 @@ impl Config {
         if self.storage.database.as_os_str().is_empty() {
             return invalid("storage.database must not be empty");
         }
+        if let Some(b) = &self.backup {
+            if !b.dir.is_absolute() {
+                return invalid("backup.dir must be an absolute path");
+            }
+            if b.every_hours == 0 || b.keep == 0 {
+                return invalid("backup.every_hours and backup.keep must be > 0");
+            }
+        }
         Ok(())
     }
 }
@@ -295,5 +335,14 @@ mod tests {
         assert!(e.to_string().contains("listen_on"), "{e}");
         let e = Config::parse("[ledger]\ngone_after_days = 0\n").unwrap_err();
         assert!(e.to_string().contains("gone_after_days"), "{e}");
+        let e = Config::parse("[backup]\ndir = \"/b\"\nkeep = 0\n").unwrap_err();
+        assert!(e.to_string().contains("backup.keep"), "{e}");
+        let e = Config::parse("[backup]\ndir = \"b\"\n").unwrap_err();
+        assert!(e.to_string().contains("backup.dir"), "{e}");
+        let b = Config::parse("[backup]\ndir = \"/b\"\n")
+            .unwrap()
+            .backup
+            .unwrap();
+        assert_eq!((b.every_hours, b.keep), (24, 14));
     }
 }

@@ -117,6 +117,7 @@ pub struct Server {
     alerts: crate::alert_worker::AlertWorker,
     tls: Option<Arc<rustls::ServerConfig>>,
     sweep_every: Duration,
+    backup: Option<crate::config::BackupConfig>,
 }
 
 impl Server {
@@ -164,6 +165,7 @@ impl Server {
             },
             tls,
             sweep_every: Duration::from_secs(config.ledger.gone_check_interval_secs),
+            backup: config.backup.clone(),
         })
     }
 
@@ -189,6 +191,9 @@ impl Server {
             Arc::clone(&self.state.alerts_wake),
         );
         let alerts = tokio::spawn(self.alerts.run());
+        let backups = self
+            .backup
+            .map(|b| workers::spawn_backups(self.state.ledger.clone(), b));
         let app = router(self.state);
         let result = if let Some(config) = self.tls {
             tracing::info!(%addr, tls = true, "listening");
@@ -204,6 +209,9 @@ impl Server {
         };
         sweeper.abort();
         alerts.abort();
+        if let Some(b) = backups {
+            b.abort();
+        }
         result.map_err(ServeError::Io)
     }
 }

@@ -1,11 +1,13 @@
 //! The collector's background work beside the HTTP server: the periodic sweep (time alone
 //! changes things: devices go missing, exceptions expire, console sessions end) that wakes the
-//! alert worker.
+//! alert worker; the scheduled backups (`[backup]`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use daicho_ledger::Ledger;
+
+use crate::config::BackupConfig;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -30,8 +32,69 @@ pub(crate) fn spawn_sweeper(
             .await;
             match swept {
                 Ok(Ok(changed)) if changed > 0 => alerts.notify_one(),
-                Ok(Err(e)) => tracing::error!(error = %e, "periodic sweep failed"),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "periodic sweep failed")
+                }
                 _ => {}
+            }
+        }
+    })
+}
+
+/// Starts the scheduled backups: one when `every_hours` have passed since the newest generation
+/// in the directory (at once when there is none), pruned to `keep`. A failure is logged and
+/// tried again in an hour at the latest; the server keeps serving.
+pub(crate) fn spawn_backups(ledger: Arc<Ledger>, config: BackupConfig) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let retry = chrono::Duration::hours(1);
+        let mut failed_at: Option<chrono::DateTime<chrono::Utc>> = None;
+        loop {
+            let now = chrono::Utc::now();
+            let due = match crate::backup::next_due(&config, now) {
+                Ok(due) => due,
+                Err(e) => {
+                    tracing::error!(dir = %config.dir.display(), error = %e, "cannot read the backup directory");
+                    now + retry
+                }
+            };
+            let due = match failed_at {
+                Some(f) => due.max(
+                    f + retry.min(chrono::Duration::from_std(config.every()).unwrap_or(retry)),
+                ),
+                None => due,
+            };
+            if due > now {
+                // Woken at least hourly so a changed clock or a removed generation is seen.
+                let wait = (due - now)
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(Duration::from_secs(3600));
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let (l, c) = (ledger.clone(), config.clone());
+            let done =
+                tokio::task::spawn_blocking(move || crate::backup::scheduled_backup(&l, &c, now))
+                    .await;
+            match done {
+                Ok(Ok(b)) => {
+                    failed_at = None;
+                    tracing::info!(
+                        file = %b.backup.path.display(),
+                        bytes = b.backup.bytes,
+                        millis = b.backup.elapsed.as_millis() as u64,
+                        removed = b.removed.len(),
+                        "scheduled backup written and checked"
+                    );
+                }
+                Ok(Err(e)) => {
+                    failed_at = Some(now);
+                    tracing::error!(dir = %config.dir.display(), error = %e, "scheduled backup failed");
+                }
+                Err(e) => {
+                    failed_at = Some(now);
+                    tracing::error!(error = %e, "scheduled backup task failed");
+                }
             }
         }
     })
