@@ -515,10 +515,12 @@ pub fn check_target(target: &str) -> Result<(), String> {
         .map_err(|reason| format!("`{target}`: {reason}"))
 }
 
-/// Reads the bearer token: the file's first line, trimmed; it must not be empty.
+/// Reads the bearer token: the file's first line, trimmed; it must not be empty, and the file
+/// must not be open to other users (see [`check_secret_mode`]).
 pub fn read_token(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
+    check_secret_mode(path)?;
     let token = text.lines().next().unwrap_or("").trim().to_owned();
     if token.is_empty() {
         return Err(format!("token file {} is empty", path.display()));
@@ -526,9 +528,40 @@ pub fn read_token(path: &Path) -> Result<String, String> {
     Ok(token)
 }
 
-/// Creates the spool directory if needed and proves it is writable.
+/// Refuses a secret file that users other than its owner and group may read or write (any
+/// "other" permission bit): 0600, or 0640 with the service's group, as `deploy/README.md`
+/// installs it. The message names the file and the `chmod` that fixes it.
+pub fn check_secret_mode(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o007 != 0 {
+            return Err(format!(
+                "token file {} is open to every user (mode {mode:03o}); run `chmod 600 {}` \
+                 (or `chmod 640` with the agent's group as owner group)",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Creates the spool directory if needed (0700) and proves it is writable.
 fn check_spool_dir(dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
         .map_err(|e| format!("cannot create spool directory {}: {e}", dir.display()))?;
     std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read spool directory {}: {e}", dir.display()))?;

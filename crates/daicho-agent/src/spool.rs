@@ -4,7 +4,8 @@
 //! Layout: `DIR/pending/<nanos>-<report_id>.json.gz` (the gzip body exactly as it is sent; the
 //! name orders reports oldest first) and `DIR/rejected/` for reports the collector refused for
 //! good, each with a `.reason` file. Writes are atomic: temporary file, fsync, rename, fsync of
-//! the directory.
+//! the directory. Files are created 0600 and directories 0700 (whatever the umask): a report
+//! lists every device and service of the network.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -62,8 +63,8 @@ impl Spool {
     pub fn open(dir: &Path, max_reports: usize, max_bytes: u64) -> Result<Self, SpoolError> {
         let pending = dir.join("pending");
         let rejected = dir.join("rejected");
-        fs::create_dir_all(&pending).map_err(at("create", &pending))?;
-        fs::create_dir_all(&rejected).map_err(at("create", &rejected))?;
+        create_private_dir(&pending)?;
+        create_private_dir(&rejected)?;
         for entry in fs::read_dir(&pending).map_err(at("read", &pending))? {
             let entry = entry.map_err(at("read", &pending))?;
             if entry.file_name().to_string_lossy().starts_with(".tmp-") {
@@ -171,12 +172,30 @@ impl Spool {
 fn write_atomically(dir: &Path, name: &str, body: &[u8]) -> Result<(), SpoolError> {
     let tmp = dir.join(format!(".tmp-{name}"));
     let target = dir.join(name);
-    let mut file = File::create(&tmp).map_err(at("create", &tmp))?;
+    let mut file = private_file().open(&tmp).map_err(at("create", &tmp))?;
     file.write_all(body).map_err(at("write", &tmp))?;
     file.sync_all().map_err(at("sync", &tmp))?;
     drop(file);
     fs::rename(&tmp, &target).map_err(at("rename", &tmp))?;
     sync_dir(dir)
+}
+
+/// Options creating a file 0600 (truncating one left by a crash).
+fn private_file() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Creates `dir` and its missing parents 0700; an existing directory is left as it is.
+fn create_private_dir(dir: &Path) -> Result<(), SpoolError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(at("create", dir))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), SpoolError> {

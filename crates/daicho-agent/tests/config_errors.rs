@@ -17,6 +17,11 @@ dir = "spool"
 
 fn run_with(dir: &Path, text: &str) -> (Option<i32>, String) {
     std::fs::write(dir.join("token"), "t0ken\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("token"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let config = dir.join("agent.toml");
     std::fs::write(&config, text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_daicho-agent"))
@@ -107,6 +112,11 @@ fn example_config_in_the_repository_is_valid_apart_from_host_paths() {
     .expect("config/agent.toml exists");
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("token"), "x\n").unwrap();
+    std::fs::set_permissions(
+        dir.path().join("token"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let text = example
         .replace("/etc/daicho/agent.token", "token")
         .replace("/var/lib/daicho-agent/spool", "spool");

@@ -20,6 +20,11 @@ const BACKLOG: usize = 100;
 async fn backlog_drains_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("token"), "tok\n").unwrap();
+    std::fs::set_permissions(
+        dir.path().join("token"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let double = CollectorDouble::start("tok").await;
     let collector = Collector::new(&CollectorConfig {
         url: double.url().parse().unwrap(),

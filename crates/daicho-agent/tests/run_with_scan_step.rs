@@ -55,6 +55,11 @@ impl ScanStep for FixedScan {
 
 fn config(dir: &std::path::Path, url: &str) -> AgentConfig {
     std::fs::write(dir.join("token"), "tok\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("token"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let text = format!(
         r#"[agent]
 shutdown_grace = "2s"

@@ -128,13 +128,47 @@ impl AlertConfig {
             channels.push(Channel::Log);
         }
         if let Some(webhook) = &self.webhook {
+            if let Some(path) = &webhook.token_file {
+                check_secret_mode("webhook.token_file", path)?;
+            }
             channels.push(Channel::Webhook(Webhook::new(webhook)?));
         }
         if let Some(email) = &self.email {
+            if let Some(path) = &email.password_file {
+                check_secret_mode("email.password_file", path)?;
+            }
             channels.push(Channel::Email(Email::new(email)?));
         }
         Ok(channels)
     }
+}
+
+/// Refuses a secret file that users other than its owner and group may read or write (any
+/// "other" permission bit): 0600, or 0640 with the collector's group. The message names the
+/// key, the file and the `chmod` that fixes it. A file that cannot be read is left to the
+/// channel, which says so.
+pub fn check_secret_mode(key: &str, path: &std::path::Path) -> Result<(), ConfigError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o007 != 0 {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "{} is open to every user (mode {mode:03o}); run `chmod 600 {}` \
+                         (or `chmod 640` with the collector's group as owner group)",
+                        path.display(),
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (key, path);
+    Ok(())
 }
 
 pub(crate) fn invalid(key: &str, message: impl std::fmt::Display) -> ConfigError {

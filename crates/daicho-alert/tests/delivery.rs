@@ -63,6 +63,7 @@ async fn webhook_and_email_receive_the_alert() {
     let sink = SmtpSink::start().await.unwrap();
     let token = std::env::temp_dir().join(format!("daicho-hook-token-{}", std::process::id()));
     std::fs::write(&token, "s3cret\n").unwrap();
+    std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let cfg = config(&format!(
         "log = false\n[webhook]\nurl = \"{url}\"\ntoken_file = \"{}\"\n[email]\nsmtp_host = \"127.0.0.1\"\nsmtp_port = {}\ntls = \"none\"\nfrom = \"daicho@clinic.example\"\nto = [\"it@clinic.example\", \"director@clinic.example\"]\n",
         token.display(),

@@ -69,6 +69,7 @@ fn token(config: &Path, agent: &str, dir: &Path) -> PathBuf {
     );
     let path = dir.join(format!("{agent}.token"));
     std::fs::write(&path, &out.stdout).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     path
 }
 

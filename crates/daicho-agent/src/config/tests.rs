@@ -13,6 +13,11 @@ impl Dir {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("token"), "secret-token\n").unwrap();
+        std::fs::set_permissions(
+            dir.path().join("token"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o600),
+        )
+        .unwrap();
         Self { dir }
     }
     fn path(&self) -> &Path {

@@ -128,6 +128,11 @@ pub fn write_config(
     extra_schedule: &str,
 ) -> PathBuf {
     std::fs::write(dir.join("token"), "test-token-123\n").unwrap();
+    std::fs::set_permissions(
+        dir.join("token"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let config = dir.join("agent.toml");
     std::fs::write(
         &config,
