@@ -13,7 +13,9 @@ use daicho_ledger_io::allowlist::{
 use daicho_ledger_io::checklist::{
     ChecklistInput, ChecklistReport, ConnectionRestriction, evaluate_checklist,
 };
-use daicho_ledger_io::{CsvEncoding, ExportError, ExportMeta, export_csv, export_xlsx};
+use daicho_ledger_io::{
+    Cp932Notice, CsvEncoding, ExportError, ExportMeta, export_csv, export_xlsx,
+};
 use daicho_model::MacAddr;
 use ipnet::IpNet;
 
@@ -157,19 +159,19 @@ pub enum EvidenceError {
     /// Reading the ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    /// Writing the file failed (e.g. a character CP932 cannot hold).
+    /// Writing the file failed (e.g. a cell too long for XLSX).
     #[error(transparent)]
     Export(#[from] ExportError),
 }
 
-/// The ledger export: XLSX when `csv` is `None`, else CSV in that encoding. Returns the bytes
-/// and the number of devices.
+/// The ledger export: XLSX when `csv` is `None`, else CSV in that encoding. Returns the bytes,
+/// the number of devices and, for CP932, the notice of replaced characters (to show).
 pub fn export_ledger(
     ledger: &Ledger,
     csv: Option<CsvEncoding>,
     registered_only: bool,
     facility: &str,
-) -> Result<(Vec<u8>, usize), EvidenceError> {
+) -> Result<(Vec<u8>, usize, Option<Cp932Notice>), EvidenceError> {
     render_export(&ledger.export_rows(registered_only)?, csv, facility)
 }
 
@@ -179,7 +181,7 @@ pub fn export_devices(
     csv: Option<CsvEncoding>,
     ids: &[i64],
     facility: &str,
-) -> Result<(Vec<u8>, usize), EvidenceError> {
+) -> Result<(Vec<u8>, usize, Option<Cp932Notice>), EvidenceError> {
     render_export(&ledger.export_rows_of(ids)?, csv, facility)
 }
 
@@ -187,17 +189,19 @@ fn render_export(
     rows: &[daicho_ledger_io::ExportRow],
     csv: Option<CsvEncoding>,
     facility: &str,
-) -> Result<(Vec<u8>, usize), EvidenceError> {
+) -> Result<(Vec<u8>, usize, Option<Cp932Notice>), EvidenceError> {
     let meta = ExportMeta {
         generated_at: daicho_ledger_io::export::now_jst(),
         facility: facility.to_owned(),
         generator: format!("daicho-collector {}", env!("CARGO_PKG_VERSION")),
     };
-    let bytes = match csv {
-        None => export_xlsx(rows, &meta)?,
-        Some(encoding) => export_csv(rows, &meta, encoding)?,
-    };
-    Ok((bytes, rows.len()))
+    Ok(match csv {
+        None => (export_xlsx(rows, &meta)?, rows.len(), None),
+        Some(encoding) => {
+            let file = export_csv(rows, &meta, encoding)?;
+            (file.bytes, rows.len(), file.notice)
+        }
+    })
 }
 
 /// The file an allowlist is written as, with the options its format needs (the

@@ -216,6 +216,8 @@ pub fn render_plain(list: &Allowlist) -> String {
 }
 
 /// CSV (UTF-8 with BOM, CRLF): サブネット, MACアドレス, 管理番号, コンピュータ名, IPアドレス, 設置場所.
+/// Every cell goes through [`spreadsheet_cell`](crate::text::spreadsheet_cell): names and
+/// places come from imported ledgers and devices and must not run as formulas.
 pub fn render_csv(list: &Allowlist) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -233,14 +235,17 @@ pub fn render_csv(list: &Allowlist) -> Vec<u8> {
     for group in &list.groups {
         let subnet = group.subnet.map(|s| s.to_string()).unwrap_or_default();
         for e in &group.entries {
-            let _ = writer.write_record([
-                subnet.as_str(),
-                &e.mac.to_string(),
-                &e.asset_no,
-                &e.computer_name,
-                &e.ip.map(|ip| ip.to_string()).unwrap_or_default(),
-                &e.location,
-            ]);
+            let _ = writer.write_record(
+                [
+                    subnet.as_str(),
+                    &e.mac.to_string(),
+                    &e.asset_no,
+                    &e.computer_name,
+                    &e.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                    &e.location,
+                ]
+                .map(|cell| crate::text::spreadsheet_cell(cell).into_owned()),
+            );
         }
     }
     writer.into_inner().unwrap_or_default()

@@ -6,11 +6,14 @@
 //! recognises and skips the four observed columns).
 //!
 //! CSV details: rows end in CRLF. UTF-8 output starts with a BOM so that Excel opens it as
-//! UTF-8. CP932 output refuses characters CP932 cannot hold ([`ExportError::NotCp932`] lists
-//! every one with its row and column) rather than writing `?`: nothing is silently lost.
-//! A cell that a spreadsheet would evaluate as a formula (starting with `=`, `+`, `@`, or `-`
-//! followed by a non-digit) gets a leading `'`, which import strips again — host names come
-//! from the network and must not run in the operator's Excel.
+//! UTF-8. CP932 output goes through [`cp932_text`]: invisible characters (zero-width, bidi
+//! controls) are dropped and what CP932 cannot hold (emoji, `€`) becomes `〓`; the
+//! [`Cp932Notice`] of [`CsvFile::notice`] counts them and names the first few by row and
+//! column, for the caller to show — nothing is lost silently, and one odd vendor string no
+//! longer fails the whole export. Every cell then goes through [`spreadsheet_cell`] (a cell
+//! starting with `=`, `+`, `-`, `@`, TAB, CR or a full-width `＝＋－＠` gets a leading `'`, which
+//! import strips again) — host names come from the network and must not run in the
+//! operator's Excel. The XLSX export writes every text with `write_string` (never a formula).
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use rust_xlsxwriter::{
@@ -18,7 +21,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::row::{Column, ExportRow, flag_label};
-use crate::text::display_width;
+use crate::text::{cp932_text, display_width, spreadsheet_cell};
 
 /// Facts written beside the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +43,7 @@ pub enum CsvEncoding {
     Cp932,
 }
 
-/// A character CP932 cannot hold.
+/// A character CP932 cannot hold, as the [`Cp932Notice`] names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unrepresentable {
     /// Spreadsheet row (header = 1).
@@ -51,15 +54,70 @@ pub struct Unrepresentable {
     pub character: char,
 }
 
+/// A CSV export: the file and, for CP932, what had to be changed to write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvFile {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Set when a CP932 export replaced or dropped characters; tell the operator.
+    pub notice: Option<Cp932Notice>,
+}
+
+/// How many characters a CP932 export could not write as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cp932Notice {
+    /// Characters CP932 cannot hold, written as `〓`.
+    pub replaced: usize,
+    /// Invisible characters (zero-width, bidi controls, variation selectors) left out.
+    pub dropped: usize,
+    /// The first [`Cp932Notice::EXAMPLES`] changed characters, by row and column.
+    pub first: Vec<Unrepresentable>,
+}
+
+impl Cp932Notice {
+    /// How many changed characters the notice names.
+    pub const EXAMPLES: usize = 5;
+
+    /// The notice in ASCII, for an HTTP header.
+    pub fn ascii(&self) -> String {
+        format!(
+            "CP932: {} character(s) replaced with U+3013, {} invisible character(s) dropped",
+            self.replaced, self.dropped
+        )
+    }
+}
+
+impl std::fmt::Display for Cp932Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CP932 (Shift_JIS) で表せない文字 {} 個を「〓」に置き換え、見えない制御文字 {} 個を除きました",
+            self.replaced, self.dropped
+        )?;
+        if !self.first.is_empty() {
+            let shown: Vec<String> = self
+                .first
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{} 行目 {} の U+{:04X}",
+                        u.row, u.column, u.character as u32
+                    )
+                })
+                .collect();
+            write!(f, " ({}", shown.join(", "))?;
+            if self.replaced + self.dropped > self.first.len() {
+                write!(f, " ほか")?;
+            }
+            write!(f, ")")?;
+        }
+        write!(f, "。元の文字が必要なら UTF-8 で出力してください")
+    }
+}
+
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    /// Some characters cannot be written in CP932.
-    #[error(
-        "CP932 (Shift_JIS) で表せない文字があります。UTF-8 で出力するか、台帳の文字を直してください: {}",
-        .0.iter().map(|u| format!("{} 行目 {} の「{}」(U+{:04X})", u.row, u.column, u.character, u.character as u32)).collect::<Vec<_>>().join(", ")
-    )]
-    NotCp932(Vec<Unrepresentable>),
     /// The XLSX writer failed.
     #[error("XLSX を書けません: {0}")]
     Xlsx(#[from] XlsxError),
@@ -100,48 +158,52 @@ fn flags_text(row: &ExportRow) -> String {
         .join("、")
 }
 
-/// Prefixes `'` to a value a spreadsheet would treat as a formula.
-fn guard(value: &str) -> String {
-    let risky = match value.chars().next() {
-        Some('=' | '+' | '@' | '\t' | '\r') => true,
-        Some('-') => value
-            .chars()
-            .nth(1)
-            .is_some_and(|c| !c.is_ascii_digit() && !c.is_whitespace()),
-        _ => false,
-    };
-    if risky {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    }
-}
-
-/// Writes the ledger as CSV.
+/// Writes the ledger as CSV, every cell through [`spreadsheet_cell`] (after [`cp932_text`] for
+/// CP932, so dropping an invisible first character cannot expose a formula).
 pub fn export_csv(
     rows: &[ExportRow],
     meta: &ExportMeta,
     encoding: CsvEncoding,
-) -> Result<Vec<u8>, ExportError> {
+) -> Result<CsvFile, ExportError> {
     let offset = *meta.generated_at.offset();
     let mut table: Vec<Vec<String>> =
         vec![Column::ALL.iter().map(|c| c.header().to_owned()).collect()];
-    table.extend(
-        rows.iter()
-            .map(|r| export_cells(r, offset).iter().map(|v| guard(v)).collect()),
-    );
+    table.extend(rows.iter().map(|r| export_cells(r, offset)));
+    let mut notice = Cp932Notice::default();
+    if encoding == CsvEncoding::Cp932 {
+        for (i, cells) in table.iter_mut().enumerate() {
+            for (column, cell) in Column::ALL.iter().zip(cells.iter_mut()) {
+                let (text, changes) = cp932_text(cell);
+                if changes == crate::text::Cp932Changes::default() {
+                    continue;
+                }
+                for character in unrepresentable_in_cp932(cell) {
+                    if notice.first.len() < Cp932Notice::EXAMPLES {
+                        notice.first.push(Unrepresentable {
+                            row: i + 1,
+                            column: column.header(),
+                            character,
+                        });
+                    }
+                }
+                notice.replaced += changes.replaced;
+                notice.dropped += changes.dropped;
+                *cell = text.into_owned();
+            }
+        }
+    }
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for cells in &table {
         writer
-            .write_record(cells)
+            .write_record(cells.iter().map(|c| spreadsheet_cell(c).into_owned()))
             .map_err(|e| ExportError::Csv(e.to_string()))?;
     }
     let body = writer
         .into_inner()
         .map_err(|e| ExportError::Csv(e.to_string()))?;
-    Ok(match encoding {
+    let bytes = match encoding {
         CsvEncoding::Utf8Bom => {
             let mut out = b"\xEF\xBB\xBF".to_vec();
             out.extend(body);
@@ -151,28 +213,18 @@ pub fn export_csv(
             let text = String::from_utf8(body).map_err(|e| ExportError::Csv(e.to_string()))?;
             let (bytes, _, had_errors) = encoding_rs::SHIFT_JIS.encode(&text);
             if had_errors {
-                // Only now look cell by cell, to name every character that does not fit.
-                return Err(ExportError::NotCp932(unrepresentable_cells(&table)));
+                return Err(ExportError::Csv(
+                    "CP932 に置き換えた後も書けない文字が残りました".into(),
+                ));
             }
             bytes.into_owned()
         }
+    };
+    let changed = notice.replaced + notice.dropped > 0;
+    Ok(CsvFile {
+        bytes,
+        notice: changed.then_some(notice),
     })
-}
-
-fn unrepresentable_cells(table: &[Vec<String>]) -> Vec<Unrepresentable> {
-    let mut bad = Vec::new();
-    for (i, cells) in table.iter().enumerate() {
-        for (column, value) in Column::ALL.iter().zip(cells) {
-            for character in unrepresentable_in_cp932(value) {
-                bad.push(Unrepresentable {
-                    row: i + 1,
-                    column: column.header(),
-                    character,
-                });
-            }
-        }
-    }
-    bad
 }
 
 /// The characters of `text` that CP932 cannot hold, each once, in order.
@@ -343,17 +395,6 @@ pub fn now_jst() -> DateTime<FixedOffset> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_guard() {
-        assert_eq!(guard("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
-        assert_eq!(guard("+81"), "'+81");
-        assert_eq!(guard("@SUM(1)"), "'@SUM(1)");
-        assert_eq!(guard("-cmd"), "'-cmd");
-        assert_eq!(guard("-1"), "-1");
-        assert_eq!(guard("-"), "-");
-        assert_eq!(guard("PC-01"), "PC-01");
-    }
 
     #[test]
     fn cp932_coverage() {

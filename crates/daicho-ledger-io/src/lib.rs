@@ -14,6 +14,9 @@
 //! - [`allowlist`] builds the per-subnet MAC allowlist for checklist 2-⑬ and renders it for
 //!   routers and switches.
 //! - [`checklist`] decides 2-①, 2-⑥, 2-⑫ and 2-⑬ and renders the evidence as HTML and XLSX.
+//! - [`text`] holds the one neutralising function per destination for text that leaves
+//!   daicho: [`text::spreadsheet_cell`] (every CSV cell), [`text::terminal_text`] (the CLI),
+//!   [`text::log_text`] (logs) and [`text::cp932_text`] (CP932 files).
 //!
 //! # Required columns
 //!
@@ -34,7 +37,9 @@ pub mod mapping;
 pub mod row;
 pub mod text;
 
-pub use export::{CsvEncoding, ExportError, ExportMeta, export_csv, export_xlsx};
+pub use export::{
+    Cp932Notice, CsvEncoding, CsvFile, ExportError, ExportMeta, export_csv, export_xlsx,
+};
 pub use import::{
     Import, ImportError, RowProblem, RowRef, SheetRead, SkippedHeading, SourceKind, TextEncoding,
     UnmappedColumn, import_csv, import_csv_with, import_ledger, import_ledger_with,

@@ -1,5 +1,10 @@
-//! Text helpers: width folding (全角/半角), date reading, display width, and making file text
-//! safe to print on a terminal.
+//! Text helpers: width folding (全角/半角), date reading, display width, and the one
+//! neutralising function per destination for text that leaves daicho:
+//!
+//! - a terminal: [`terminal_text`] (and [`terminal_json`] for JSON output);
+//! - a log: [`log_text`];
+//! - a spreadsheet (every CSV cell): [`spreadsheet_cell`];
+//! - a CP932 file: [`cp932_text`].
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -183,30 +188,190 @@ pub fn display_width(text: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Makes text from a file (a cell, a header, a sheet name) safe to print on a terminal: control
-/// characters (C0, DEL, C1, so no escape sequence reaches the terminal) and the bidirectional
-/// overrides and isolates (which reorder what is shown) are written as visible escapes — `\n`,
-/// `\r`, `\t`, otherwise `\u{…}`. Everything else, Japanese included, is kept. This is the
-/// one function every printed piece of file or device text goes through.
-pub fn terminal_text(text: &str) -> Cow<'_, str> {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    if !text.chars().any(unsafe_char) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
+/// True for what must not reach a terminal or a log as it is: control characters (C0, DEL,
+/// C1; ESC starts terminal escape sequences, CR/LF forge lines) and the invisible format
+/// characters — bidirectional marks, embeddings, overrides and isolates (which reorder what is
+/// shown), zero-width spaces and joiners, the byte-order mark, the soft hyphen and the line and
+/// paragraph separators.
+pub fn is_hidden_or_control(c: char) -> bool {
+    c.is_control() || is_invisible_format(c)
+}
+
+/// The invisible format characters of [`is_hidden_or_control`] (not the control characters).
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// Writes `text` with every [`is_hidden_or_control`] character as a visible escape: `\n`, `\r`,
+/// `\t`, otherwise `\u{…}` (lower-case hex).
+fn escape_hidden(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if unsafe_char(c) => {
+            c if is_hidden_or_control(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
         }
     }
+}
+
+/// **The terminal neutraliser.** Makes text from a file or a device (a cell, a header, a sheet
+/// name, a host name, a vendor string, an account or token name) safe to print on a terminal:
+/// every [`is_hidden_or_control`] character — control characters, so no escape sequence reaches
+/// the terminal and CR/LF cannot forge a line, bidirectional controls and zero-width
+/// characters — is written as a visible escape: `\n`, `\r`, `\t`, otherwise `\u{…}`
+/// (`\u{1b}`, `\u{202e}`, `\u{200b}`). Everything else, Japanese and emoji included, is kept.
+/// Every piece of file, device or user text the CLI prints goes through this function
+/// (JSON output through [`terminal_json`], which applies the same rule the JSON way).
+pub fn terminal_text(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_hidden_or_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    escape_hidden(text, &mut out);
     Cow::Owned(out)
+}
+
+/// [`terminal_text`]'s rule for JSON printed on a terminal: every [`is_hidden_or_control`]
+/// character in `json` (which serde_json leaves raw for DEL, C1, bidi and zero-width
+/// characters) becomes a JSON `\uXXXX` escape, so the JSON still parses to the same data.
+/// `json` must be serialised JSON (those characters can then only be inside strings).
+pub fn terminal_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(is_hidden_or_control) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 8);
+    for c in json.chars() {
+        // Pretty-printed JSON's own line breaks and indentation stay.
+        if is_hidden_or_control(c) && !matches!(c, '\n' | '\r' | '\t') {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The most characters of one value [`log_text`] writes; the rest is counted, not written.
+pub const LOG_TEXT_MAX_CHARS: usize = 256;
+
+/// **The log neutraliser**, for a field of a `tracing` event that holds device-, file- or
+/// user-supplied text (a host name, an agent or account name, an alert subject, an error that
+/// may quote such text): use it as `field = %log_text(&value)`. The value is written with
+/// [`terminal_text`]'s escapes, so CR/LF cannot forge a log line and ESC or bidi controls do
+/// not reach whoever reads the log on a terminal, and cut after [`LOG_TEXT_MAX_CHARS`]
+/// characters with a `…(+N chars)` marker so one huge host name cannot flood the log.
+pub fn log_text<T: std::fmt::Display>(value: T) -> LogText<T> {
+    LogText(value)
+}
+
+/// A value formatted by [`log_text`]'s rule.
+#[derive(Debug, Clone, Copy)]
+pub struct LogText<T>(T);
+
+impl<T: std::fmt::Display> std::fmt::Display for LogText<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let raw = self.0.to_string();
+        let total = raw.chars().count();
+        let kept: String = raw.chars().take(LOG_TEXT_MAX_CHARS).collect();
+        let mut out = String::with_capacity(kept.len() + 16);
+        escape_hidden(&kept, &mut out);
+        if total > LOG_TEXT_MAX_CHARS {
+            let _ = write!(out, "…(+{} chars)", total - LOG_TEXT_MAX_CHARS);
+        }
+        f.write_str(&out)
+    }
+}
+
+/// True when a spreadsheet would read a cell starting with `c` as a formula (OWASP "CSV
+/// injection"): `=`, `+`, `-`, `@`, TAB, CR, and the full-width `＝`, `＋`, `－`, `＠` (Excel
+/// and LibreOffice with Japanese input settings fold them to half-width).
+fn starts_formula(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠'
+    )
+}
+
+/// **The spreadsheet neutraliser**, applied to every cell of every CSV the project writes (the
+/// ledger in UTF-8 and CP932, the allowlist): a cell starting with `=`, `+`, `-`, `@`, TAB, CR,
+/// `＝`, `＋`, `－` or `＠` gets a leading `'`, so Excel and LibreOffice show it as text instead
+/// of running it (`=cmd|' /C calc'!A0`, `=HYPERLINK(…)`, `-2+3+cmd|…`). No exception, not even
+/// for a negative number: `-1` is written `'-1`. [`spreadsheet_unguard`] takes the `'` off
+/// again on import. XLSX cells need no guard: the exports write every text with
+/// `write_string`, a shared-string cell a spreadsheet never evaluates, and no export ever
+/// writes a formula from device or file text.
+pub fn spreadsheet_cell(value: &str) -> Cow<'_, str> {
+    if value.chars().next().is_some_and(starts_formula) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Undoes [`spreadsheet_cell`]: strips a `'` followed by a character it guards.
+pub fn spreadsheet_unguard(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.chars().next().is_some_and(starts_formula) => rest,
+        _ => text,
+    }
+}
+
+/// What CP932 cannot hold is written as this (ゲタ, the customary JIS substitute).
+pub const CP932_REPLACEMENT: char = '〓';
+
+/// What [`cp932_text`] did to one text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Cp932Changes {
+    /// Characters CP932 cannot hold, written as [`CP932_REPLACEMENT`].
+    pub replaced: usize,
+    /// Invisible characters left out (zero-width, bidirectional controls, variation
+    /// selectors, the byte-order mark).
+    pub dropped: usize,
+}
+
+/// **The CP932 neutraliser**, for text written in Shift_JIS/CP932: invisible format
+/// characters (zero-width spaces and joiners, bidi marks and overrides, the BOM, soft hyphen)
+/// and variation selectors are dropped, and every other character CP932 cannot hold (emoji,
+/// `€`, most non-Japanese scripts) becomes [`CP932_REPLACEMENT`]. The counts say what was
+/// changed, so the caller can tell the operator instead of losing text silently.
+pub fn cp932_text(text: &str) -> (Cow<'_, str>, Cp932Changes) {
+    let (_, _, had_errors) = encoding_rs::SHIFT_JIS.encode(text);
+    if !had_errors {
+        return (Cow::Borrowed(text), Cp932Changes::default());
+    }
+    let mut changes = Cp932Changes::default();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_invisible_format(c)
+            || matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0000}'..='\u{E01EF}')
+        {
+            changes.dropped += 1;
+            continue;
+        }
+        let mut buf = [0u8; 4];
+        let (_, _, bad) = encoding_rs::SHIFT_JIS.encode(c.encode_utf8(&mut buf));
+        if bad {
+            changes.replaced += 1;
+            out.push(CP932_REPLACEMENT);
+        } else {
+            out.push(c);
+        }
+    }
+    (Cow::Owned(out), changes)
 }
 
 #[cfg(test)]
@@ -220,6 +385,102 @@ mod tests {
             terminal_text("a\x1b[2Jb\n\tc\u{202E}d\u{85}"),
             "a\\u{1b}[2Jb\\n\\tc\\u{202e}d\\u{85}"
         );
+    }
+
+    #[test]
+    fn terminal_text_escapes_zero_width_and_line_forging() {
+        assert_eq!(
+            terminal_text("pc\x1b[31m\r\nFAKE\u{200B}\u{200F}\u{FEFF}😀"),
+            "pc\\u{1b}[31m\\r\\nFAKE\\u{200b}\\u{200f}\\u{feff}😀"
+        );
+    }
+
+    #[test]
+    fn terminal_json_keeps_the_data() {
+        let json = serde_json::to_string_pretty(&serde_json::json!({
+            "host": "a\x1b[31m\r\n\u{202E}\u{7f}\u{9b}\u{200B}b"
+        }))
+        .unwrap();
+        let shown = terminal_json(&json);
+        assert!(
+            !shown.chars().any(|c| is_hidden_or_control(c) && c != '\n'),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\\u202e") && shown.contains("\\u009b"),
+            "{shown}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back["host"], "a\x1b[31m\r\n\u{202E}\u{7f}\u{9b}\u{200B}b");
+        assert!(matches!(
+            terminal_json("{\"a\": \"受付\"}"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn log_text_escapes_and_bounds() {
+        assert_eq!(
+            log_text("pc\r\n2026-01-01T00:00:00Z  INFO forged\x1b[2J\u{202E}").to_string(),
+            "pc\\r\\n2026-01-01T00:00:00Z  INFO forged\\u{1b}[2J\\u{202e}"
+        );
+        assert_eq!(log_text("受付PC").to_string(), "受付PC");
+        let long = "x".repeat(LOG_TEXT_MAX_CHARS + 10);
+        let shown = log_text(&long).to_string();
+        assert!(shown.ends_with("…(+10 chars)"), "{shown}");
+        assert_eq!(
+            shown.chars().filter(|&c| c == 'x').count(),
+            LOG_TEXT_MAX_CHARS
+        );
+        // Any Display value, e.g. an error quoting device text.
+        let err = std::io::Error::other("bad host a\nb");
+        assert_eq!(log_text(&err).to_string(), "bad host a\\nb");
+    }
+
+    #[test]
+    fn spreadsheet_cell_guards_every_formula_start() {
+        for payload in [
+            "=cmd|' /C calc'!A0",
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-2+3+cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "\t=1",
+            "\r=1",
+            "＝1",
+            "＋1",
+            "－1",
+            "＠SUM(1)",
+            "-1",
+            "-",
+        ] {
+            let guarded = spreadsheet_cell(payload);
+            assert_eq!(guarded, format!("'{payload}"), "{payload:?}");
+            assert_eq!(spreadsheet_unguard(&guarded), payload);
+        }
+        for plain in ["PC-01", "受付", "", "192.168.1.1", "'quoted", " =1"] {
+            assert!(
+                matches!(spreadsheet_cell(plain), Cow::Borrowed(_)),
+                "{plain:?}"
+            );
+            assert_eq!(spreadsheet_unguard(plain), plain);
+        }
+    }
+
+    #[test]
+    fn cp932_text_drops_invisible_and_replaces_the_rest() {
+        let (text, changes) = cp932_text("\u{200F}Acme\u{200B}\u{202E} 医療 ①髙 😀\u{FE0F}€");
+        assert_eq!(text, "Acme 医療 ①髙 〓〓");
+        assert_eq!(
+            changes,
+            Cp932Changes {
+                replaced: 2,
+                dropped: 4
+            }
+        );
+        let (text, changes) = cp932_text("電子カルテ ～ －");
+        assert!(matches!(text, Cow::Borrowed(_)));
+        assert_eq!(changes, Cp932Changes::default());
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use daicho_ledger_io::{
-    Column, ColumnMapping, CsvEncoding, DeviceStatus, ExportError, ExportMeta, ExportRow, Import,
-    ImportError, LedgerRow, MappedTo, RowRef, SourceKind, TextEncoding, export_csv, export_xlsx,
-    import_ledger, import_ledger_with,
+    Column, ColumnMapping, CsvEncoding, DeviceStatus, ExportMeta, ExportRow, Import, ImportError,
+    LedgerRow, MappedTo, RowRef, SourceKind, TextEncoding, export_csv, export_xlsx, import_ledger,
+    import_ledger_with,
 };
 use daicho_policy::{Flag, FlagKind};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -383,6 +383,8 @@ fn every_export_reimports_to_the_same_rows() {
     assert_same(&back, &rows);
 
     let utf8 = export_csv(&exported, &meta(), CsvEncoding::Utf8Bom).unwrap();
+    assert_eq!(utf8.notice, None);
+    let utf8 = utf8.bytes;
     assert!(utf8.starts_with(b"\xEF\xBB\xBF"));
     assert_same(&import_ledger(&utf8).unwrap(), &rows);
     let text = String::from_utf8(utf8[3..].to_vec()).unwrap();
@@ -392,6 +394,8 @@ fn every_export_reimports_to_the_same_rows() {
     assert!(text.contains("不要なサービス(telnet/tcp/23)"));
 
     let cp932 = export_csv(&exported, &meta(), CsvEncoding::Cp932).unwrap();
+    assert_eq!(cp932.notice, None, "every test row fits CP932");
+    let cp932 = cp932.bytes;
     let back = import_ledger(&cp932).unwrap();
     assert!(matches!(
         back.source,
@@ -479,25 +483,36 @@ fn inflate(data: &[u8]) -> String {
     out
 }
 
+/// What CP932 cannot hold used to fail the whole export (`NotCp932`); now it is replaced
+/// with 〓, invisible characters are dropped, and the notice counts and names them.
 #[test]
-fn cp932_export_names_what_it_cannot_write() {
+fn cp932_export_replaces_what_it_cannot_write_and_says_so() {
     let mut rows = ledger_rows();
     rows[4].user = "山田😀".into();
     rows[9].description = "€ 建て".into();
-    let err = export_csv(&export_rows(&rows), &meta(), CsvEncoding::Cp932).unwrap_err();
-    let ExportError::NotCp932(bad) = &err else {
-        panic!("{err}")
-    };
-    assert_eq!(bad.len(), 2);
+    let file = export_csv(&export_rows(&rows), &meta(), CsvEncoding::Cp932).unwrap();
+    let notice = file.notice.expect("a notice");
+    assert_eq!((notice.replaced, notice.dropped), (2, 0));
     assert_eq!(
-        (bad[0].row, bad[0].column, bad[0].character),
+        (
+            notice.first[0].row,
+            notice.first[0].column,
+            notice.first[0].character
+        ),
         (6, "利用者", '😀')
     );
     assert_eq!(
-        (bad[1].row, bad[1].column, bad[1].character),
+        (
+            notice.first[1].row,
+            notice.first[1].column,
+            notice.first[1].character
+        ),
         (11, "説明", '€')
     );
-    assert!(err.to_string().contains("6 行目 利用者"), "{err}");
+    assert!(notice.to_string().contains("6 行目 利用者"), "{notice}");
+    let back = import_ledger(&file.bytes).unwrap().rows;
+    assert_eq!(back[4].user, "山田〓");
+    assert_eq!(back[9].description, "〓 建て");
 }
 
 fn xlsx_with(headers: &[&str], rows: &[Vec<&str>]) -> Vec<u8> {

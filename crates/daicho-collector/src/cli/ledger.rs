@@ -112,13 +112,16 @@ pub(super) fn run(ledger: &Ledger, cmd: LedgerCommand) -> Result<(), CliError> {
                     Encoding::Cp932 => CsvEncoding::Cp932,
                 }),
             };
-            let (bytes, count) = crate::evidence::export_ledger(
+            let (bytes, count, notice) = crate::evidence::export_ledger(
                 ledger,
                 csv,
                 registered_only,
                 &crate::evidence::facility_for(ledger, &facility)?,
             )?;
             write_output(output.as_deref(), &bytes, format == ExportFormat::Xlsx)?;
+            if let Some(notice) = notice {
+                eprintln!("注意 / notice: {notice}");
+            }
             eprintln!(
                 "exported {count} device(s) in {} ms",
                 started.elapsed().as_millis()
@@ -324,7 +327,9 @@ fn import(
         writeln!(
             out,
             "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
+            daicho_ledger_io::text::terminal_json(
+                &serde_json::to_string_pretty(&json).unwrap_or_default()
+            )
         )?;
     } else {
         print_plan(&mut out, &shown_file, &import, &plan)?;

@@ -60,7 +60,7 @@ pub(super) async fn ledger_export(
     let Query(q) = query.map_err(|r| bad_query(&r))?;
     let csv = ledger_format(q.format.as_deref(), q.encoding.as_deref())?;
     let ledger = st.ledger.clone();
-    let (bytes, _) = blocking(move || {
+    let (bytes, _, notice) = blocking(move || {
         let facility = facility_for(&ledger, &q.facility).map_err(Failure::from)?;
         export_ledger(&ledger, csv, q.registered_only, &facility).map_err(|e| match e {
             EvidenceError::Ledger(e) => Failure::from(e),
@@ -70,7 +70,21 @@ pub(super) async fn ledger_export(
         })
     })
     .await?;
-    Ok(ledger_file(bytes, csv))
+    Ok(with_notice(ledger_file(bytes, csv), notice.as_ref()))
+}
+
+/// The header a CP932 export's notice travels in (ASCII; the CLI prints the Japanese text).
+pub(crate) const NOTICE_HEADER: &str = "x-daicho-notice";
+
+/// Adds `notice` (characters CP932 could not hold, replaced or dropped) as [`NOTICE_HEADER`].
+pub(crate) fn with_notice(
+    mut response: Response,
+    notice: Option<&daicho_ledger_io::Cp932Notice>,
+) -> Response {
+    if let Some(value) = notice.and_then(|n| axum::http::HeaderValue::from_str(&n.ascii()).ok()) {
+        response.headers_mut().insert(NOTICE_HEADER, value);
+    }
+    response
 }
 
 pub(super) async fn checklist(

@@ -559,7 +559,7 @@ pub(super) async fn export(
     let facility = facility_name(&st).await?;
     let filter = query.filter(false);
     let ledger = st.ledger.clone();
-    let (bytes, _) = blocking(move || {
+    let (bytes, _, notice) = blocking(move || {
         let ids = ledger.device_ids(&filter).map_err(Failure::from)?;
         export_devices(&ledger, csv, &ids, &facility).map_err(|e| match e {
             EvidenceError::Ledger(e) => Failure::from(e),
@@ -569,7 +569,13 @@ pub(super) async fn export(
         })
     })
     .await?;
-    Ok(ledger_file(bytes, csv))
+    // A download shows no page: the CP932 notice travels in the API's header
+    // (`x-daicho-notice`, see api/files.rs).
+    let mut response = ledger_file(bytes, csv);
+    if let Some(value) = notice.and_then(|n| axum::http::HeaderValue::from_str(&n.ascii()).ok()) {
+        response.headers_mut().insert("x-daicho-notice", value);
+    }
+    Ok(response)
 }
 
 /// `POST /devices/views` (`name`, `query`): saves the list's query as a named view.
