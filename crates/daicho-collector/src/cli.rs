@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use daicho_ledger::exceptions::NewException;
 use daicho_ledger::{Ledger, LedgerError, LedgerFieldsPatch, Role};
+use daicho_ledger_io::text::{terminal_json, terminal_text};
 use daicho_model::MacAddr;
 
 use crate::config::{Config, ConfigError};
@@ -382,7 +383,7 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                 "created {} token {} for `{}`; it is shown only now, store it safely:",
                 info.role.as_str(),
                 info.id,
-                info.name
+                terminal_text(&info.name)
             );
             writeln!(out, "{token}")?;
         }
@@ -401,7 +402,7 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&tokens).unwrap_or_default()
+                    terminal_json(&serde_json::to_string_pretty(&tokens).unwrap_or_default())
                 )?;
             } else {
                 writeln!(
@@ -415,7 +416,7 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                         "{:>4}  {:<9} {:<24} {:<27} {:<27} {}",
                         t.id,
                         t.role.as_str(),
-                        t.name,
+                        terminal_text(&t.name),
                         t.created_at,
                         t.revoked_at.as_deref().unwrap_or("-"),
                         t.last_used_at.as_deref().unwrap_or("-")
@@ -455,7 +456,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
             writeln!(
                 out,
                 "{}",
-                serde_json::to_string_pretty(&detail).unwrap_or_default()
+                terminal_json(&serde_json::to_string_pretty(&detail).unwrap_or_default())
             )?;
         }
         DeviceCommand::Register {
@@ -481,7 +482,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
             writeln!(
                 out,
                 "registered device {id} as 管理番号 {}; flags now: {}",
-                detail.summary.ledger.asset_no.as_deref().unwrap_or("-"),
+                terminal_text(detail.summary.ledger.asset_no.as_deref().unwrap_or("-")),
                 if detail.summary.flags.is_empty() {
                     "none".to_owned()
                 } else {
@@ -502,7 +503,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
             writeln!(
                 out,
                 "device {id}: role {}; flags now: {}",
-                role.as_deref().unwrap_or("(none)"),
+                terminal_text(role.as_deref().unwrap_or("(none)")),
                 if flags.is_empty() {
                     "none".to_owned()
                 } else {
@@ -549,7 +550,7 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&list).unwrap_or_default()
+                    terminal_json(&serde_json::to_string_pretty(&list).unwrap_or_default())
                 )?;
             } else {
                 writeln!(
@@ -566,7 +567,13 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
                     writeln!(
                         out,
                         "{:>4}  {:>6}  {:<24} {:<10} {:<16} {:<8} {}",
-                        e.id, e.device_id, e.service, e.expires, e.approver, state, e.reason
+                        e.id,
+                        e.device_id,
+                        terminal_text(&e.service),
+                        e.expires,
+                        terminal_text(&e.approver),
+                        state,
+                        terminal_text(&e.reason)
                     )?;
                 }
             }
@@ -585,7 +592,7 @@ fn alert(config: &Config, cmd: AlertCommand) -> Result<(), CliError> {
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&alerts).unwrap_or_default()
+                    terminal_json(&serde_json::to_string_pretty(&alerts).unwrap_or_default())
                 )?;
             } else {
                 writeln!(
@@ -614,10 +621,10 @@ fn alert(config: &Config, cmd: AlertCommand) -> Result<(), CliError> {
                         "{:>5}  {:>6}  {:<20} {:<27} {:<24} {}",
                         a.id,
                         a.device_id,
-                        a.flag,
+                        terminal_text(&a.flag),
                         a.raised_at,
-                        delivered.join(" "),
-                        a.subject
+                        terminal_text(&delivered.join(" ")),
+                        terminal_text(&a.subject)
                     )?;
                 }
             }

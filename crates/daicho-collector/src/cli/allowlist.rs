@@ -12,6 +12,7 @@ use daicho_ledger::Ledger;
 use daicho_ledger_io::allowlist::{
     ArubaOptions, CiscoOptions, CiscoViolation, RadiusMacFormat, RtxOptions, SwxOptions,
 };
+use daicho_ledger_io::text::terminal_text;
 use ipnet::IpNet;
 
 use super::output::write_output;
@@ -166,7 +167,7 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
                 "recorded restriction {}: {} MAC address(es) applied at {} on {}",
                 record.id,
                 record.macs.len(),
-                record.place,
+                terminal_text(&record.place),
                 record.applied_on
             )?;
             Ok(())
@@ -178,7 +179,9 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&records).unwrap_or_default()
+                    daicho_ledger_io::text::terminal_json(
+                        &serde_json::to_string_pretty(&records).unwrap_or_default()
+                    )
                 )?;
                 return Ok(());
             }
@@ -200,8 +203,8 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
                     r.applied_on,
                     r.macs.len(),
                     state,
-                    r.applied_by,
-                    r.place
+                    terminal_text(&r.applied_by),
+                    terminal_text(&r.place)
                 )?;
             }
             Ok(())
@@ -249,7 +252,11 @@ fn export(ledger: &Ledger, args: AllowlistArgs) -> Result<(), CliError> {
     let bytes = render_allowlist(&list, &output)?;
     write_output(args.output.as_deref(), &bytes, false)?;
     for s in &list.skipped {
-        eprintln!("left out {}: {}", s.asset_no, s.reason);
+        eprintln!(
+            "left out {}: {}",
+            terminal_text(&s.asset_no),
+            terminal_text(&s.reason)
+        );
     }
     eprintln!(
         "{} device(s) allowed in {} group(s)",

@@ -70,7 +70,9 @@ pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
                 writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(&accounts).unwrap_or_default()
+                    daicho_ledger_io::text::terminal_json(
+                        &serde_json::to_string_pretty(&accounts).unwrap_or_default()
+                    )
                 )?;
             } else {
                 writeln!(
