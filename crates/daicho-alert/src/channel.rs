@@ -46,7 +46,9 @@ impl Channel {
     pub async fn deliver(&self, message: &AlertMessage) -> Result<(), DeliveryError> {
         match self {
             Self::Log => {
-                tracing::warn!(alert_id = message.alert_id, device = %message.device, flag = %message.flag.key(), "{}", message.subject);
+                // Device text as Debug (`?`), which escapes control, bidi and zero-width characters:
+                // this crate cannot reach `daicho_ledger_io::text::log_text`.
+                tracing::warn!(alert_id = message.alert_id, device = ?message.device, flag = %message.flag.key(), subject = ?message.subject, "alert");
                 Ok(())
             }
             Self::Webhook(w) => w.deliver(message).await,

@@ -66,7 +66,9 @@ impl AlertWorker {
                     );
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "alert pass failed"),
+                Err(e) => {
+                    tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "alert pass failed");
+                }
             }
             tokio::select! {
                 () = self.wake.notified() => {}
@@ -104,7 +106,7 @@ impl AlertWorker {
                 )),
             };
             if let Err(error) = &result {
-                tracing::warn!(alert_id = delivery.message.alert_id, channel = %delivery.channel, %error, "alert delivery failed; will retry");
+                tracing::warn!(alert_id = delivery.message.alert_id, channel = %daicho_ledger_io::text::log_text(&delivery.channel), error = %daicho_ledger_io::text::log_text(error), "alert delivery failed; will retry");
                 outcome.failed += 1;
             } else {
                 outcome.delivered += 1;

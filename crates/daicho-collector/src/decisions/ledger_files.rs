@@ -103,7 +103,7 @@ pub fn remembered_import_mapping(
         .and_then(|json| match serde_json::from_str(&json) {
             Ok(mapping) => Some(mapping),
             Err(e) => {
-                tracing::warn!(error = %e, "the remembered import column mapping does not read");
+                tracing::warn!(error = %daicho_ledger_io::text::log_text(&e), "the remembered import column mapping does not read");
                 None
             }
         })

@@ -33,7 +33,7 @@ pub(crate) fn spawn_sweeper(
             match swept {
                 Ok(Ok(changed)) if changed > 0 => alerts.notify_one(),
                 Ok(Err(e)) => {
-                    tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "periodic sweep failed")
+                    tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "periodic sweep failed");
                 }
                 _ => {}
             }

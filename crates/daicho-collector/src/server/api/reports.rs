@@ -97,7 +97,7 @@ pub(super) async fn post_report(
             bad_json(&e)
         })?;
         if report.agent.name != token.name {
-            tracing::warn!(token = %token.name, agent = %report.agent.name,
+            tracing::warn!(token = %daicho_ledger_io::text::log_text(&token.name), agent = %daicho_ledger_io::text::log_text(&report.agent.name),
                 "report's agent name differs from its token's name; storing both");
         }
         let started = Instant::now();

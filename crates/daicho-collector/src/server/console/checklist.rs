@@ -112,7 +112,7 @@ async fn download(
     let report = report(&st).await?;
     if xlsx {
         let bytes = render_xlsx(&report).map_err(|e| {
-            tracing::error!(error = %e, "checklist workbook failed");
+            tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "checklist workbook failed");
             ConsoleError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Excel ファイルを作れませんでした。",

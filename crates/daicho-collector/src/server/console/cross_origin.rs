@@ -49,7 +49,7 @@ pub(crate) fn check(method: &Method, headers: &HeaderMap) -> Option<CrossOrigin>
 /// Middleware: refuses cross-origin state changes before any handler runs.
 pub(crate) async fn refuse_cross_origin(req: Request, next: Next) -> Response {
     if let Some(why) = check(req.method(), req.headers()) {
-        tracing::warn!(path = %req.uri().path(), ?why, "cross-origin form post refused");
+        tracing::warn!(path = %daicho_ledger_io::text::log_text(req.uri().path()), ?why, "cross-origin form post refused");
         return ConsoleError::new(
             StatusCode::FORBIDDEN,
             "別のサイトから送られた操作は受け付けません（cross-origin request refused）。",

@@ -86,15 +86,15 @@ pub(super) async fn submit(
     match outcome {
         LoginOutcome::Ok(account) => {
             sign_in(&session, &account.name).await?;
-            tracing::info!(account = ?account.name, "console login");
+            tracing::info!(account = %daicho_ledger_io::text::log_text(&account.name), "console login");
             Ok(see_other(local_path(&form.next)))
         }
         LoginOutcome::BadCredentials => {
-            tracing::warn!(username = ?name, "console login failed: bad credentials");
+            tracing::warn!(username = %daicho_ledger_io::text::log_text(&name), "console login failed: bad credentials");
             refuse("ユーザー名またはパスワードが違います。".to_owned()).await
         }
         LoginOutcome::Locked { until } => {
-            tracing::warn!(username = ?name, %until, "console login refused: account locked");
+            tracing::warn!(username = %daicho_ledger_io::text::log_text(&name), %until, "console login refused: account locked");
             let until = daicho_ledger::time::from_db(&until).map_or(until, |t| {
                 t.with_timezone(&daicho_ledger_io::export::now_jst().timezone())
                     .format("%H:%M")
@@ -106,7 +106,7 @@ pub(super) async fn submit(
             .await
         }
         LoginOutcome::Disabled => {
-            tracing::warn!(username = ?name, "console login refused: account disabled");
+            tracing::warn!(username = %daicho_ledger_io::text::log_text(&name), "console login refused: account disabled");
             refuse("このアカウントは無効にされています。管理者に連絡してください。".to_owned())
                 .await
         }

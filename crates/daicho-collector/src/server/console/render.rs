@@ -81,7 +81,7 @@ pub(crate) async fn flash(session: &Session, ok: bool, text: impl Into<String>) 
         text: text.into(),
     };
     if let Err(e) = session.insert(FLASH_KEY, message).await {
-        tracing::warn!(error = %e, "could not keep a console message");
+        tracing::warn!(error = %daicho_ledger_io::text::log_text(&e), "could not keep a console message");
     }
 }
 
@@ -154,7 +154,7 @@ pub(crate) fn html(template: &impl Template) -> Result<Response, ConsoleError> {
         .render()
         .map(|body| Html(body).into_response())
         .map_err(|e| {
-            tracing::error!(error = %e, "console template failed");
+            tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "console template failed");
             ConsoleError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "画面を作れませんでした。",

@@ -74,12 +74,12 @@ pub(crate) async fn sign_in(session: &Session, account: &str) -> Result<(), Cons
 /// Ends the session.
 pub(crate) async fn sign_out(session: &Session) {
     if let Err(e) = session.flush().await {
-        tracing::warn!(error = %e, "could not end a console session");
+        tracing::warn!(error = %daicho_ledger_io::text::log_text(&e), "could not end a console session");
     }
 }
 
 fn session_failed(e: &tower_sessions::session::Error) -> ConsoleError {
-    tracing::error!(error = %e, "console session store failed");
+    tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "console session store failed");
     ConsoleError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "セッションを保存できませんでした。",
