@@ -338,7 +338,7 @@ impl Cell {
 
     fn text(&self) -> String {
         match self {
-            Self::Text(s) => unguard(s.trim()).to_owned(),
+            Self::Text(s) => crate::text::spreadsheet_unguard(s.trim()).to_owned(),
             Self::Number(n) => {
                 if n.fract() == 0.0 && n.abs() < 1e15 {
                     format!("{}", *n as i64)
@@ -349,14 +349,6 @@ impl Cell {
             Self::Date(d) => d.format("%Y/%m/%d").to_string(),
             Self::Empty => String::new(),
         }
-    }
-}
-
-/// Strips the `'` the CSV export puts before values a spreadsheet would run as a formula.
-fn unguard(text: &str) -> &str {
-    match text.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
-        _ => text,
     }
 }
 
