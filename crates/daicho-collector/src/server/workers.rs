@@ -68,7 +68,7 @@ pub(crate) fn spawn_backups(ledger: Arc<Ledger>, config: BackupConfig) -> JoinHa
                 let wait = (due - now)
                     .to_std()
                     .unwrap_or_default()
-                    .min(Duration::from_secs(3600));
+                    .min(Duration::from_hours(1));
                 tokio::time::sleep(wait).await;
                 continue;
             }
