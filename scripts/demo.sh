@@ -48,7 +48,8 @@ database = "$out/collector.db"
 check_interval_secs = 2
 log = true
 TOML
-"$bin/daicho-collector" --config "$out/collector.toml" token create --agent demo-agent > "$out/agent.token" 2>/dev/null
+# The agent refuses a token file other users can read: create it 0600.
+(umask 077 && "$bin/daicho-collector" --config "$out/collector.toml" token create --agent demo-agent > "$out/agent.token" 2>/dev/null)
 ip netns exec "$ns" "$bin/daicho-collector" --config "$out/collector.toml" serve > "$out/collector.log" 2>&1 &
 collector_pid=$!
 for _ in $(seq 50); do
