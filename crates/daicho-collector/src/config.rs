@@ -12,6 +12,8 @@ use serde::Deserialize;
 pub const DEFAULT_DATABASE: &str = "/var/lib/daicho/collector.db";
 /// Where the CLI looks for a configuration when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "/etc/daicho/collector.toml";
+/// The largest `server.max_connections` accepted.
+const MAX_CONNECTIONS: usize = 1_000_000;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -96,6 +98,20 @@ pub struct ServerConfig {
     pub max_decompressed_bytes: usize,
     /// A request not answered within this many seconds gets 408.
     pub request_timeout_secs: u64,
+    /// A request's line and headers must arrive whole within this many seconds of the connection
+    /// being ready for it (also between keep-alive requests); else the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// A connection with no request being answered and nothing sent or received for this many
+    /// seconds is closed (keep-alive idle; also a client that stops reading its answer).
+    pub idle_timeout_secs: u64,
+    /// A TLS handshake not finished within this many seconds is dropped.
+    pub tls_handshake_timeout_secs: u64,
+    /// Connections served at once (plain or TLS, handshakes included). Lowered at start-up to
+    /// what the open-files limit allows. At the cap the longest-idle connection is closed to
+    /// make room; a new connection waits (in the kernel's queue) when none is idle.
+    pub max_connections: usize,
+    /// Gzip reports decompressed at once; one more waits up to 2 s, then gets 503 + Retry-After.
+    pub max_concurrent_decompressions: usize,
     /// HTTPS: when set, the server speaks TLS only.
     pub tls: Option<TlsConfig>,
 }
@@ -107,6 +123,11 @@ impl Default for ServerConfig {
             max_body_bytes: 32 * 1024 * 1024,
             max_decompressed_bytes: 256 * 1024 * 1024,
             request_timeout_secs: 120,
+            header_read_timeout_secs: 15,
+            idle_timeout_secs: 60,
+            tls_handshake_timeout_secs: 10,
+            max_connections: 1024,
+            max_concurrent_decompressions: 2,
             tls: None,
         }
     }
@@ -116,6 +137,21 @@ impl ServerConfig {
     /// The request timeout as a duration.
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    /// The header read timeout as a duration.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    /// The idle connection timeout as a duration.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// The TLS handshake timeout as a duration.
+    pub fn tls_handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.tls_handshake_timeout_secs)
     }
 }
 
@@ -292,6 +328,21 @@ impl Config {
         if s.request_timeout_secs == 0 {
             return invalid("server.request_timeout_secs must be > 0");
         }
+        if s.header_read_timeout_secs == 0
+            || s.idle_timeout_secs == 0
+            || s.tls_handshake_timeout_secs == 0
+        {
+            return invalid(
+                "server.header_read_timeout_secs, server.idle_timeout_secs and \
+                 server.tls_handshake_timeout_secs must be > 0",
+            );
+        }
+        if s.max_connections == 0 || s.max_connections > MAX_CONNECTIONS {
+            return invalid("server.max_connections must be between 1 and 1000000");
+        }
+        if s.max_concurrent_decompressions == 0 {
+            return invalid("server.max_concurrent_decompressions must be > 0");
+        }
         if self.ledger.gone_after_days == 0 {
             return invalid("ledger.gone_after_days must be > 0");
         }
@@ -344,5 +395,9 @@ mod tests {
             .backup
             .unwrap();
         assert_eq!((b.every_hours, b.keep), (24, 14));
+        let e = Config::parse("[server]\nidle_timeout_secs = 0\n").unwrap_err();
+        assert!(e.to_string().contains("idle_timeout_secs"), "{e}");
+        let e = Config::parse("[server]\nmax_connections = 0\n").unwrap_err();
+        assert!(e.to_string().contains("max_connections"), "{e}");
     }
 }

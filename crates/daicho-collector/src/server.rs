@@ -3,7 +3,7 @@
 //!
 //! Split by concern: [`error`] (the error answer), `extract` (what handlers take from a request),
 //! `bearer` (API tokens), `limits`, `api` (the JSON routes), `console` (the operator console's pages),
-//! `workers` (the periodic sweep).
+//! `workers` (the periodic sweep), `connections` (the accept loop: timeouts and the connection cap).
 //! Routes are documented on [`router`].
 
 use std::future::Future;
@@ -18,10 +18,11 @@ use tokio::net::TcpListener;
 
 use crate::config::{Config, ConsoleConfig};
 use crate::metrics::Metrics;
-use crate::tls::{self, TlsError, TlsListener};
+use crate::tls::{self, Handshake, TlsError};
 
 mod api;
 mod bearer;
+pub mod connections;
 mod console;
 mod download;
 pub mod error;
@@ -29,6 +30,8 @@ mod extract;
 mod limits;
 mod workers;
 
+pub use bearer::AuthFailures;
+pub use connections::ConnectionLimits;
 pub use error::Failure;
 pub use limits::Limits;
 
@@ -47,6 +50,10 @@ pub struct AppState {
     pub console: ConsoleConfig,
     /// The listener speaks TLS (console cookies are then `Secure`).
     pub tls: bool,
+    /// Gzip reports decompressed at once (`server.max_concurrent_decompressions`).
+    pub decompressions: Arc<tokio::sync::Semaphore>,
+    /// Failed authentications per source, which pause the next answer to that source.
+    pub auth_failures: Arc<AuthFailures>,
 }
 
 /// The API.
@@ -116,6 +123,7 @@ pub struct Server {
     state: AppState,
     alerts: crate::alert_worker::AlertWorker,
     tls: Option<Arc<rustls::ServerConfig>>,
+    connections: ConnectionLimits,
     sweep_every: Duration,
     backup: Option<crate::config::BackupConfig>,
 }
@@ -162,8 +170,13 @@ impl Server {
                 },
                 console: config.console.clone(),
                 tls: tls.is_some(),
+                decompressions: Arc::new(tokio::sync::Semaphore::new(
+                    config.server.max_concurrent_decompressions,
+                )),
+                auth_failures: Arc::new(AuthFailures::new()),
             },
             tls,
+            connections: ConnectionLimits::from_config(&config.server),
             sweep_every: Duration::from_secs(config.ledger.gone_check_interval_secs),
             backup: config.backup.clone(),
         })
@@ -177,6 +190,11 @@ impl Server {
     /// The ledger the server writes to.
     pub fn ledger(&self) -> Arc<Ledger> {
         self.state.ledger.clone()
+    }
+
+    /// The connection limits in force (the cap lowered to the open-files limit).
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        self.connections
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -195,18 +213,13 @@ impl Server {
             .backup
             .map(|b| workers::spawn_backups(self.state.ledger.clone(), b));
         let app = router(self.state);
-        let result = if let Some(config) = self.tls {
-            tracing::info!(%addr, tls = true, "listening");
-            let listener = TlsListener::new(self.listener, config)?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-        } else {
-            tracing::info!(%addr, tls = false, "listening");
-            axum::serve(self.listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-        };
+        let limits = self.connections;
+        let handshake = self
+            .tls
+            .map(|config| Handshake::new(config, limits.tls_handshake_timeout));
+        tracing::info!(%addr, tls = handshake.is_some(),
+            max_connections = limits.max_connections, "listening");
+        let result = connections::serve(self.listener, handshake, app, limits, shutdown).await;
         sweeper.abort();
         alerts.abort();
         if let Some(b) = backups {

@@ -3,12 +3,13 @@
 
 use std::io::Read as _;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Extension, Json};
 use daicho_ledger::TokenInfo;
 use daicho_model::ScanReport;
@@ -18,6 +19,22 @@ use crate::metrics::Rejection;
 use crate::server::error::{Failure, bad_json, body_failure, too_large};
 use crate::server::extract::blocking;
 use crate::server::{AppState, Limits};
+
+/// How long a gzip report waits for a decompression slot before 503.
+const DECOMPRESSION_WAIT: Duration = Duration::from_secs(2);
+/// The Retry-After of that 503, in seconds.
+const DECOMPRESSION_RETRY_AFTER: &str = "5";
+
+/// Whether the body is gzip (then it takes a decompression slot).
+fn is_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip")
+        })
+}
 
 /// The report body as JSON bytes: checks the content type and undoes gzip, bounded.
 fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Bytes, Failure> {
@@ -69,6 +86,43 @@ pub(super) async fn post_report(
     Extension(token): Extension<TokenInfo>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ReportAccepted>), Response> {
+    // At most `server.max_concurrent_decompressions` gzip reports are decompressed and parsed
+    // at once (each may take up to max_decompressed_bytes); one more waits briefly, then 503.
+    let slot = if is_gzip(&headers) {
+        let wait = tokio::time::timeout(
+            DECOMPRESSION_WAIT,
+            Arc::clone(&st.decompressions).acquire_owned(),
+        )
+        .await;
+        if let Ok(Ok(permit)) = wait {
+            Some(permit)
+        } else {
+            st.metrics.rejected(Rejection::Internal);
+            tracing::warn!(agent = %token.name, "report refused: every decompression slot is busy");
+            return Err((
+                AppendHeaders([(header::RETRY_AFTER, DECOMPRESSION_RETRY_AFTER)]),
+                Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the collector is decompressing other reports; retry later",
+                ),
+            )
+                .into_response());
+        }
+    } else {
+        None
+    };
+    ingest(st, token, headers, body, slot)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+async fn ingest(
+    st: AppState,
+    token: TokenInfo,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<(StatusCode, Json<ReportAccepted>), Failure> {
     let limits = st.limits;
     let body = body.map_err(|r| {
@@ -96,6 +150,9 @@ pub(super) async fn post_report(
             metrics.rejected(Rejection::Malformed);
             bad_json(&e)
         })?;
+        // The decompressed bytes are gone once parsed: the slot is free for the next report.
+        drop(json);
+        drop(slot);
         if report.agent.name != token.name {
             tracing::warn!(token = %daicho_ledger_io::text::log_text(&token.name), agent = %daicho_ledger_io::text::log_text(&report.agent.name),
                 "report's agent name differs from its token's name; storing both");
