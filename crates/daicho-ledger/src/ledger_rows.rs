@@ -26,7 +26,7 @@
 //! change records a `ledger_updated` event and recomputes the device's flags (a registered
 //! device loses `unregistered`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -462,8 +462,12 @@ struct DeviceRow {
     last_seen: Option<DateTime<Utc>>,
 }
 
-/// Every live device that is present or registered, ordered by 管理番号 (unregistered last).
-fn device_rows(conn: &Connection) -> Result<Vec<DeviceRow>, LedgerError> {
+/// Every live device that is present or registered and that `keep(id, registered)` chooses,
+/// ordered by 管理番号 (unregistered last, by id). Rows not kept are not read further.
+fn device_rows(
+    conn: &Connection,
+    keep: impl Fn(i64, bool) -> bool,
+) -> Result<Vec<DeviceRow>, LedgerError> {
     // Devices the operator said are personal, visitors' or removed are not ledger devices.
     let mut stmt = conn.prepare(&format!(
         "SELECT id, asset_no, maker, ledger_os, software, software_version, ledger_ip,
@@ -472,118 +476,183 @@ fn device_rows(conn: &Connection) -> Result<Vec<DeviceRow>, LedgerError> {
                 last_report_id, role
          FROM devices
          WHERE merged_into IS NULL AND (presence = 'present' OR asset_no IS NOT NULL)
-           AND NOT {KNOWN_OUTSIDE_LEDGER}
-         ORDER BY asset_no IS NULL, asset_no, id"
+           AND NOT {KNOWN_OUTSIDE_LEDGER}"
     ))?;
-    let rows = stmt.query_map([], |r| {
-        let s = |i: usize| -> rusqlite::Result<String> {
-            Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
-        };
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
         let asset_no: Option<String> = r.get(1)?;
-        let ledger_ip: Option<String> = r.get(6)?;
-        let observed_ip: Option<IpAddr> =
-            r.get::<_, Option<String>>(14)?.and_then(|t| t.parse().ok());
-        let observed_mac: Option<MacAddr> =
-            r.get::<_, Option<String>>(13)?.and_then(|t| t.parse().ok());
-        let computer_name = s(7)?;
-        let hostname = s(15)?;
-        let os_name = s(18)?;
-        let os_version = s(19)?;
-        let os_text = [os_name, os_version]
-            .into_iter()
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let last_report: Option<String> = r.get(21)?;
-        let last_seen_text: String = r.get(20)?;
-        Ok(DeviceRow {
-            id: r.get(0)?,
-            registered: asset_no.is_some(),
-            ledger: LedgerRow {
-                asset_no: asset_no.unwrap_or_default(),
-                maker: s(2)?,
-                os: s(3)?,
-                software: s(4)?,
-                software_version: s(5)?,
-                ip: ledger_ip.and_then(|t| t.parse().ok()).or(observed_ip),
-                computer_name: if computer_name.is_empty() {
-                    hostname.clone()
-                } else {
-                    computer_name
-                },
-                location: s(8)?,
-                user: s(9)?,
-                registered_on: r
-                    .get::<_, Option<String>>(10)?
-                    .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-                status: r
-                    .get::<_, Option<String>>(11)?
-                    .as_deref()
-                    .and_then(DeviceStatus::parse),
-                description: s(12)?,
-                mac: observed_mac,
-            },
-            observed_ip,
-            observed_mac,
-            hostname,
-            vendor: s(16)?,
-            os_family: r.get(17)?,
-            os_text,
-            role: r.get(22)?,
-            last_seen: last_report.and_then(|_| from_db(&last_seen_text)),
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        if keep(id, asset_no.is_some()) {
+            out.push(device_row(r, id, asset_no)?);
+        }
+    }
+    // Sorted here rather than by SQLite, whose sorter would carry every column of every row
+    // (`ORDER BY asset_no IS NULL, asset_no, id`: SQLite's BINARY text order is the byte order
+    // of Rust's `String`).
+    out.sort_unstable_by(|a, b| {
+        (!a.registered, &a.ledger.asset_no, a.id).cmp(&(!b.registered, &b.ledger.asset_no, b.id))
+    });
+    Ok(out)
 }
 
-/// A device's flags, as `daicho-policy` raised them.
-fn device_flags(conn: &Connection, id: i64) -> Result<Vec<Flag>, LedgerError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT flag, code, service, reason, evidence FROM device_flags
-         WHERE device_id = ?1 ORDER BY flag, key",
-    )?;
-    let flags = stmt
-        .query_map(params![id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(flags
+/// One row of [`device_rows`]'s query, whose id and 管理番号 were read already.
+fn device_row(
+    r: &rusqlite::Row<'_>,
+    id: i64,
+    asset_no: Option<String>,
+) -> rusqlite::Result<DeviceRow> {
+    let s = |i: usize| -> rusqlite::Result<String> {
+        Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
+    };
+    let ledger_ip: Option<String> = r.get(6)?;
+    let observed_ip: Option<IpAddr> = r.get::<_, Option<String>>(14)?.and_then(|t| t.parse().ok());
+    let observed_mac: Option<MacAddr> =
+        r.get::<_, Option<String>>(13)?.and_then(|t| t.parse().ok());
+    let computer_name = s(7)?;
+    let hostname = s(15)?;
+    let os_name = s(18)?;
+    let os_version = s(19)?;
+    let os_text = [os_name, os_version]
         .into_iter()
-        .filter_map(|(kind, code, service, reason, evidence)| {
-            Some(Flag {
-                kind: flag_kind(&kind)?,
-                code,
-                service,
-                reason,
-                evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-            })
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let last_report: Option<String> = r.get(21)?;
+    let last_seen_text: String = r.get(20)?;
+    Ok(DeviceRow {
+        id,
+        registered: asset_no.is_some(),
+        ledger: LedgerRow {
+            asset_no: asset_no.unwrap_or_default(),
+            maker: s(2)?,
+            os: s(3)?,
+            software: s(4)?,
+            software_version: s(5)?,
+            ip: ledger_ip.and_then(|t| t.parse().ok()).or(observed_ip),
+            computer_name: if computer_name.is_empty() {
+                hostname.clone()
+            } else {
+                computer_name
+            },
+            location: s(8)?,
+            user: s(9)?,
+            registered_on: r
+                .get::<_, Option<String>>(10)?
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            status: r
+                .get::<_, Option<String>>(11)?
+                .as_deref()
+                .and_then(DeviceStatus::parse),
+            description: s(12)?,
+            mac: observed_mac,
+        },
+        observed_ip,
+        observed_mac,
+        hostname,
+        vendor: s(16)?,
+        os_family: r.get(17)?,
+        os_text,
+        role: r.get(22)?,
+        last_seen: last_report.and_then(|_| from_db(&last_seen_text)),
+    })
+}
+
+/// The flags of the devices in `wanted`, as `daicho-policy` raised them, each device's by flag
+/// then key: one pass over the table (a query per device costs seconds over 50,000 devices).
+fn flags_by_device(
+    conn: &Connection,
+    wanted: &HashSet<i64>,
+) -> Result<HashMap<i64, Vec<Flag>>, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT device_id, flag, key, code, service, reason, evidence FROM device_flags
+         ORDER BY device_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut keyed: HashMap<i64, Vec<(String, String, Flag)>> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if !wanted.contains(&id) {
+            continue;
+        }
+        let kind_text: String = r.get(1)?;
+        let Some(kind) = flag_kind(&kind_text) else {
+            continue;
+        };
+        let evidence: String = r.get(6)?;
+        let flag = Flag {
+            kind,
+            code: r.get(3)?,
+            service: r.get(4)?,
+            reason: r.get(5)?,
+            evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+        };
+        keyed
+            .entry(id)
+            .or_default()
+            .push((kind_text, r.get(2)?, flag));
+    }
+    Ok(keyed
+        .into_iter()
+        .map(|(id, mut flags)| {
+            // SQLite's BINARY order of text is the byte order Rust's `Ord` for `String` uses.
+            flags.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            (id, flags.into_iter().map(|(_, _, f)| f).collect())
         })
         .collect())
 }
 
-/// A device's open services as `name/protocol/port`.
-fn open_services(conn: &Connection, id: i64) -> Result<Vec<String>, LedgerError> {
+/// The open services of the devices in `wanted` as `name/protocol/port`, each device's by
+/// protocol then port (the table's key order): one pass over the table.
+fn open_services_by_device(
+    conn: &Connection,
+    wanted: &HashSet<i64>,
+) -> Result<HashMap<i64, Vec<String>>, LedgerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT name, protocol, port FROM device_services
-         WHERE device_id = ?1 AND state = 'open' ORDER BY protocol, port",
+        "SELECT device_id, name, protocol, port FROM device_services
+         WHERE state = 'open' ORDER BY device_id, protocol, port",
     )?;
-    let services = stmt
-        .query_map(params![id], |r| {
-            Ok(format!(
-                "{}/{}/{}",
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(services)
+    let mut rows = stmt.query([])?;
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if !wanted.contains(&id) {
+            continue;
+        }
+        out.entry(id).or_default().push(format!(
+            "{}/{}/{}",
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?
+        ));
+    }
+    Ok(out)
+}
+
+/// The flags and open services of `devices`, loaded in one pass each.
+struct Findings {
+    flags: HashMap<i64, Vec<Flag>>,
+    services: HashMap<i64, Vec<String>>,
+}
+
+impl Findings {
+    fn of(conn: &Connection, devices: &[DeviceRow]) -> Result<Self, LedgerError> {
+        let wanted: HashSet<i64> = devices.iter().map(|d| d.id).collect();
+        Ok(Self {
+            flags: flags_by_device(conn, &wanted)?,
+            services: open_services_by_device(conn, &wanted)?,
+        })
+    }
+
+    /// Device `id`'s flags, taken out.
+    fn take_flags(&mut self, id: i64) -> Vec<Flag> {
+        self.flags.remove(&id).unwrap_or_default()
+    }
+
+    /// Device `id`'s open services, taken out.
+    fn take_services(&mut self, id: i64) -> Vec<String> {
+        self.services.remove(&id).unwrap_or_default()
+    }
 }
 
 /// The exceptions in force (not revoked) per device.
@@ -703,25 +772,24 @@ impl Ledger {
     /// columns as the operator keeps them (IP address, コンピュータ名 and MAC fall back to what
     /// was observed), then vendor, last seen, open services and flags.
     pub fn export_rows(&self, registered_only: bool) -> Result<Vec<ExportRow>, LedgerError> {
-        self.export_rows_where(|d| !registered_only || d.registered)
+        self.export_rows_where(|_, registered| !registered_only || registered)
     }
 
     /// The export rows of these devices only (a filtered list's download), in ledger order.
     pub fn export_rows_of(&self, ids: &[i64]) -> Result<Vec<ExportRow>, LedgerError> {
-        let ids: std::collections::HashSet<i64> = ids.iter().copied().collect();
-        self.export_rows_where(|d| ids.contains(&d.id))
+        let ids: HashSet<i64> = ids.iter().copied().collect();
+        self.export_rows_where(|id, _| ids.contains(&id))
     }
 
     fn export_rows_where(
         &self,
-        keep: impl Fn(&DeviceRow) -> bool,
+        keep: impl Fn(i64, bool) -> bool,
     ) -> Result<Vec<ExportRow>, LedgerError> {
         self.read(|conn| {
-            let mut out = Vec::new();
-            for d in device_rows(conn)? {
-                if !keep(&d) {
-                    continue;
-                }
+            let devices = device_rows(conn, keep)?;
+            let mut findings = Findings::of(conn, &devices)?;
+            let mut out = Vec::with_capacity(devices.len());
+            for d in devices {
                 let mut ledger = d.ledger;
                 if !d.registered && ledger.os.is_empty() {
                     // A suggestion for the operator filling in an unregistered device.
@@ -731,8 +799,8 @@ impl Ledger {
                     ledger,
                     vendor: d.vendor,
                     last_seen: d.last_seen,
-                    open_services: open_services(conn, d.id)?,
-                    flags: device_flags(conn, d.id)?,
+                    open_services: findings.take_services(d.id),
+                    flags: findings.take_flags(d.id),
                 });
             }
             Ok(out)
@@ -753,8 +821,10 @@ impl Ledger {
     pub fn checklist_devices(&self) -> Result<Vec<ChecklistDevice>, LedgerError> {
         self.read(|conn| {
             let mut exceptions = exceptions_by_device(conn)?;
-            let mut out = Vec::new();
-            for d in device_rows(conn)? {
+            let devices = device_rows(conn, |_, _| true)?;
+            let mut findings = Findings::of(conn, &devices)?;
+            let mut out = Vec::with_capacity(devices.len());
+            for d in devices {
                 out.push(ChecklistDevice {
                     kind: device_kind(d.role.as_deref(), &d.os_family),
                     ip: d.observed_ip,
@@ -763,8 +833,8 @@ impl Ledger {
                     vendor: d.vendor,
                     os: d.os_text,
                     last_seen: d.last_seen,
-                    open_services: open_services(conn, d.id)?,
-                    flags: device_flags(conn, d.id)?,
+                    open_services: findings.take_services(d.id),
+                    flags: findings.take_flags(d.id),
                     exceptions: exceptions.remove(&d.id).unwrap_or_default(),
                     ledger: d.registered.then_some(d.ledger),
                 });

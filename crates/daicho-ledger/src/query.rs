@@ -553,10 +553,20 @@ impl Ledger {
             let mut page_args = args.clone();
             page_args.push(SqlValue::Integer(limit));
             page_args.push(SqlValue::Integer(i64::from(filter.offset.unwrap_or(0))));
+            // The page's ids are chosen first and only its rows get their flags and services:
+            // selected with the summary columns, every matching row would compute them before
+            // the sort (a deep page over 50,000 devices took a quarter of a second).
+            let order_by = if order == "d.id" {
+                // Never NULL: in rowid order the first page is read without sorting.
+                format!("d.id {direction}")
+            } else {
+                format!("{order} IS NULL, {order} {direction}, d.id {direction}")
+            };
             let sql = format!(
-                "SELECT {SUMMARY_COLUMNS} FROM devices d WHERE {where_sql}
-                 ORDER BY {order} IS NULL, {order} {direction}, d.id {direction}
-                 LIMIT ?{} OFFSET ?{}",
+                "SELECT {SUMMARY_COLUMNS} FROM devices d
+                 JOIN (SELECT d.id AS page_id FROM devices d WHERE {where_sql}
+                       ORDER BY {order_by} LIMIT ?{} OFFSET ?{}) p ON d.id = p.page_id
+                 ORDER BY {order_by}",
                 page_args.len() - 1,
                 page_args.len()
             );
