@@ -6,87 +6,15 @@
 
 use std::io::Write as _;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
 use daicho_collector::{Config, Server};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions, Role};
-use daicho_model::{
-    AgentInfo, Host, MacAddr, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service,
-};
 
-/// A report of `count` hosts numbered from `first`; every tenth host uses a randomized MAC.
-fn report(agent: &str, first: u32, count: u32, minutes: i64) -> ScanReport {
-    let at =
-        Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap() + chrono::Duration::minutes(minutes);
-    let mut r = ScanReport::new(
-        AgentInfo {
-            name: agent.into(),
-            version: "bench".into(),
-            machine_id: None,
-        },
-        Scope {
-            targets: vec!["10.0.0.0/8".into()],
-            exclude: vec![],
-            ports: Some("1-1024".into()),
-        },
-        at,
-    );
-    r.finished_at = at + chrono::Duration::seconds(60);
-    r.hosts = (first..first + count)
-        .map(|i| {
-            let b = i.to_be_bytes();
-            let randomized = i % 10 == 0;
-            let mac = MacAddr([
-                if randomized { 0xda } else { 0x00 },
-                0x1b,
-                b[0],
-                b[1],
-                b[2],
-                b[3],
-            ]);
-            Host {
-                ip: format!("10.{}.{}.{}", b[1], b[2], b[3]).parse().unwrap(),
-                mac: Some(mac),
-                vendor: (!randomized).then(|| "Intel Corporate".to_owned()),
-                mac_randomized: randomized,
-                hostname: Some(format!("pc-{i:06}")),
-                os: OsGuess {
-                    family: OsFamily::Windows,
-                    name: Some("Windows 10".into()),
-                    version: Some("10.0.19045".into()),
-                    confidence: 0.7,
-                    evidence: vec!["ttl 128".into(), "smb banner".into()],
-                },
-                services: [(135u16, "msrpc"), (139, "netbios-ssn"), (445, "smb")]
-                    .iter()
-                    .map(|(port, name)| Service {
-                        port: *port,
-                        protocol: Protocol::Tcp,
-                        name: (*name).into(),
-                        product: Some("Microsoft Windows".into()),
-                        version: None,
-                        evidence: vec![format!("port {port} open")],
-                    })
-                    .collect(),
-                rtt_ms: Some(0.4),
-                ttl: Some(128),
-                discovered_by: vec!["arp".into()],
-                local: None,
-            }
-        })
-        .collect();
-    r
-}
+#[path = "support/fleet.rs"]
+mod fleet;
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1e3)
-}
+use fleet::{ms, percentile, report};
 
 fn ingest_5000() {
     let dir = tempfile::tempdir().unwrap();
