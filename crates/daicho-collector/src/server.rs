@@ -21,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::tls::{self, Handshake, TlsError};
 
 mod api;
+mod auth_failures;
 mod bearer;
 pub mod connections;
 mod console;
@@ -30,7 +31,7 @@ mod extract;
 mod limits;
 mod workers;
 
-pub use bearer::AuthFailures;
+pub use auth_failures::AuthFailures;
 pub use connections::ConnectionLimits;
 pub use error::Failure;
 pub use limits::Limits;

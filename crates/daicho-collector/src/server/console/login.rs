@@ -1,18 +1,22 @@
 //! `GET /login`, `POST /login` (form fields `username`, `password`), `POST /logout`.
 //!
-//! A failed login is logged and answered only after a pause; the lock after repeated failures
-//! is the ledger's rule (`Ledger::authenticate`).
+//! A failed login is logged with its source address and answered only after a pause that grows
+//! with the failures from that source (counted with the API's bad tokens, `AuthFailures`), at
+//! least [`FAILED_LOGIN_PAUSE`]; the lock of an account after repeated failures is the ledger's
+//! rule (`Ledger::authenticate`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use askama::Template;
-use axum::Form;
 use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use chrono::Utc;
 use daicho_ledger::accounts::LoginOutcome;
+use daicho_ledger_io::text::log_text;
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -22,7 +26,7 @@ use super::session::{sign_in, sign_out};
 use crate::server::AppState;
 use crate::server::extract::on_ledger;
 
-/// How long a failed login waits before it is answered (slows guessing).
+/// The least a failed login waits before it is answered (slows guessing).
 const FAILED_LOGIN_PAUSE: Duration = Duration::from_secs(1);
 
 #[derive(Template)]
@@ -65,6 +69,7 @@ pub(super) async fn page(
 
 pub(super) async fn submit(
     State(st): State<AppState>,
+    source: Option<Extension<ConnectInfo<SocketAddr>>>,
     session: Session,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, ConsoleError> {
@@ -73,8 +78,11 @@ pub(super) async fn submit(
     let password = form.password;
     let who = name.clone();
     let outcome = on_ledger(&st, move |l| l.authenticate(&who, &password, Utc::now())).await?;
+    let source = source.map(|Extension(ConnectInfo(addr))| addr.ip());
+    let shown_source = source.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let refuse = |message: String| async {
-        tokio::time::sleep(FAILED_LOGIN_PAUSE).await;
+        let (_, pause) = st.auth_failures.failed(source);
+        tokio::time::sleep(pause.max(FAILED_LOGIN_PAUSE)).await;
         let page = LoginPage {
             facility: facility_name(&st).await?,
             message: Some(message),
@@ -86,15 +94,15 @@ pub(super) async fn submit(
     match outcome {
         LoginOutcome::Ok(account) => {
             sign_in(&session, &account.name).await?;
-            tracing::info!(account = %daicho_ledger_io::text::log_text(&account.name), "console login");
+            tracing::info!(account = %log_text(&account.name), source = %shown_source, "console login");
             Ok(see_other(local_path(&form.next)))
         }
         LoginOutcome::BadCredentials => {
-            tracing::warn!(username = %daicho_ledger_io::text::log_text(&name), "console login failed: bad credentials");
+            tracing::warn!(username = %log_text(&name), source = %shown_source, "console login failed: bad credentials");
             refuse("ユーザー名またはパスワードが違います。".to_owned()).await
         }
         LoginOutcome::Locked { until } => {
-            tracing::warn!(username = %daicho_ledger_io::text::log_text(&name), %until, "console login refused: account locked");
+            tracing::warn!(username = %log_text(&name), source = %shown_source, %until, "console login refused: account locked");
             let until = daicho_ledger::time::from_db(&until).map_or(until, |t| {
                 t.with_timezone(&daicho_ledger_io::export::now_jst().timezone())
                     .format("%H:%M")
@@ -106,7 +114,7 @@ pub(super) async fn submit(
             .await
         }
         LoginOutcome::Disabled => {
-            tracing::warn!(username = %daicho_ledger_io::text::log_text(&name), "console login refused: account disabled");
+            tracing::warn!(username = %log_text(&name), source = %shown_source, "console login refused: account disabled");
             refuse("このアカウントは無効にされています。管理者に連絡してください。".to_owned())
                 .await
         }
