@@ -55,6 +55,8 @@ pub struct AppState {
     pub decompressions: Arc<tokio::sync::Semaphore>,
     /// Failed authentications per source, which pause the next answer to that source.
     pub auth_failures: Arc<AuthFailures>,
+    /// The dashboard's checklist, kept while the ledger does not change.
+    pub checklist: Arc<crate::evidence::ChecklistCache>,
 }
 
 /// The API.
@@ -175,6 +177,7 @@ impl Server {
                     config.server.max_concurrent_decompressions,
                 )),
                 auth_failures: Arc::new(AuthFailures::new()),
+                checklist: Arc::default(),
             },
             tls,
             connections: ConnectionLimits::from_config(&config.server),

@@ -32,7 +32,7 @@ impl Ledger {
         only_new: bool,
     ) -> Result<bool, LedgerError> {
         let key = token_hash(id);
-        self.write(|conn| {
+        self.write_quiet(|conn| {
             let sql = if only_new {
                 "INSERT OR IGNORE INTO console_sessions (id_sha256, record, expires_at)
                  VALUES (?1, ?2, ?3)"
@@ -47,7 +47,7 @@ impl Ledger {
     /// Forgets session `id` (logout).
     pub fn delete_session(&self, id: &str) -> Result<(), LedgerError> {
         let key = token_hash(id);
-        self.write(|conn| {
+        self.write_quiet(|conn| {
             conn.execute(
                 "DELETE FROM console_sessions WHERE id_sha256 = ?1",
                 params![key],
@@ -58,7 +58,7 @@ impl Ledger {
 
     /// Deletes every session expired at `now` (Unix seconds); returns how many.
     pub fn purge_sessions(&self, now: i64) -> Result<usize, LedgerError> {
-        self.write(|conn| {
+        self.write_quiet(|conn| {
             Ok(conn.execute(
                 "DELETE FROM console_sessions WHERE expires_at <= ?1",
                 params![now],
@@ -75,7 +75,20 @@ mod tests {
     fn a_session_is_kept_hashed_until_it_expires() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(&dir.path().join("s.db"), LedgerOptions::default()).unwrap();
+        let generation = ledger.generation();
         assert!(ledger.store_session("abc", "{\"a\":1}", 100, true).unwrap());
+        assert_eq!(
+            ledger.generation(),
+            generation,
+            "a session write changes no ledger data"
+        );
+        ledger
+            .set_setting("x", "y", "test", chrono::Utc::now())
+            .unwrap();
+        assert!(
+            ledger.generation() > generation,
+            "a ledger write is counted"
+        );
         assert!(
             !ledger.store_session("abc", "{}", 100, true).unwrap(),
             "taken"

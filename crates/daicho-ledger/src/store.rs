@@ -1,6 +1,7 @@
 //! The database handle: one writer connection and a small pool of readers over a WAL database.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -41,6 +42,8 @@ pub struct Ledger {
     readers: Mutex<Vec<Connection>>,
     /// The flag policy; replaced as a whole when the operator reloads it.
     policy: RwLock<Arc<Policy>>,
+    /// Counts this handle's writes, so readers can tell whether what they derived is current.
+    generation: AtomicU64,
 }
 
 /// How long a connection waits for a lock held by another process (e.g. the CLI while the
@@ -83,6 +86,7 @@ impl Ledger {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             policy: RwLock::new(Arc::new(Policy::builtin())),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -195,8 +199,26 @@ impl Ledger {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
+        let result = self.write_quiet(f);
+        self.generation.fetch_add(1, Ordering::Release);
+        result
+    }
+
+    /// Runs `f` with the writer connection held, for writes that change nothing derived from
+    /// the ledger (console sessions): [`Self::generation`] stays.
+    pub(crate) fn write_quiet<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
         let mut conn = lock(&self.writer);
         f(&mut conn)
+    }
+
+    /// Changes after every write made through this handle (ingest, decisions, sweeps), so a
+    /// reader can tell that what it derived earlier may be out of date. Writes by another
+    /// process (the CLI while the server runs) are not counted.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Runs `f` with a reader connection, opening one when none is idle.

@@ -1,5 +1,8 @@
-//! `GET /`: the dashboard — the four checklist answers with the next step for each, the
-//! devices that need the operator, the newest changes, and the agents (quiet ones marked).
+//! `GET /`: the dashboard — the four checklist answers with the next step for each (kept while
+//! the ledger does not change, see `ChecklistCache`), the devices that need the operator, the
+//! newest changes, and the agents (quiet ones marked).
+
+use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
@@ -12,7 +15,6 @@ use daicho_ledger_io::checklist::Answer;
 use super::labels::{display_time, event_detail, event_label};
 use super::render::{ConsoleError, Layout, Page, html};
 use super::session::Signed;
-use crate::evidence::{RestrictionStatement, checklist_report};
 use crate::server::AppState;
 use crate::server::extract::on_ledger;
 
@@ -64,8 +66,9 @@ pub(super) async fn page(
 ) -> Result<Response, ConsoleError> {
     let layout = Layout::new(&st, &signed, Page::Dashboard).await?;
     let facility = layout.facility.clone();
+    let cache = Arc::clone(&st.checklist);
     let (report, counts, events, agents) = on_ledger(&st, move |l| {
-        let report = checklist_report(l, &facility, &RestrictionStatement::default())?;
+        let report = cache.report(l, &facility)?;
         let events = l.events(&EventFilter {
             limit: Some(NEWEST_CHANGES),
             ..EventFilter::default()
