@@ -8,31 +8,15 @@ mod console;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use command_line::{stdout, temp_config};
+use command_line::{run, stderr, stdout, temp_config};
 use console::{agent_report, scanned_host, start_server};
 use daicho_collector::backup::{generation_name, generations, scheduled_backup};
 use daicho_collector::config::BackupConfig;
 use daicho_ledger::{Ledger, LedgerOptions, SCHEMA_VERSION};
 use reqwest::StatusCode;
-
-const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
-
-fn run(config: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

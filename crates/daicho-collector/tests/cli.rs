@@ -3,24 +3,10 @@
 #[path = "support/command_line.rs"]
 mod command_line;
 
-use std::path::Path;
-use std::process::{Command, Output};
-
 use chrono::{TimeZone, Utc};
-use command_line::{stdout, temp_config};
+use command_line::{run, stdout, temp_config};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
-
-const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
-
-fn run(config: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn tokens_and_device_decisions_from_the_command_line() {

@@ -8,10 +8,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use chrono::Utc;
-use command_line::{stdout, temp_config};
+use command_line::{BIN, stderr, stdout, temp_config};
 use daicho_ledger::{AccountRole, AuditFilter, Ledger, LedgerOptions, LoginOutcome};
-
-const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 
 fn run(config: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BIN)
@@ -27,10 +25,6 @@ fn run(config: &Path, args: &[&str], stdin: &str) -> Output {
     // The child may exit before reading (a clap error): a broken pipe is fine.
     let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
     child.wait_with_output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -6,26 +6,14 @@
 mod command_line;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 use chrono::{TimeZone, Utc};
-use command_line::{stdout, temp_config};
+use command_line::{run, stdout, temp_config};
 use daicho_ledger::{Ledger, LedgerOptions};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 
-const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
-
 /// A host name that would colour the terminal red, start a forged line and reverse the text.
 const HOSTILE: &str = "pc\x1b[31mRED\r\n2026-01-01 INFO forged\u{202E}txt.exe";
-
-fn run(config: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// One unregistered device named [`HOSTILE`], vendor `vendor`, its alert raised.
 fn ledger_with_hostile_host(db: &Path, vendor: &str) {
