@@ -1,12 +1,14 @@
 //! SIGKILL of the collector process in the middle of an ingest: the database must reopen clean
 //! with nothing of the report, and the agent's retry must store it whole.
 
-use std::io::{BufRead as _, BufReader};
+#[path = "support/child_collector.rs"]
+mod child_collector;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
+use child_collector::{Collector, agent_token};
 use chrono::{TimeZone, Utc};
 use daicho_ledger::{Ledger, LedgerOptions};
 use daicho_model::api::ReportAccepted;
@@ -64,80 +66,13 @@ fn big_report() -> ScanReport {
     r
 }
 
-struct Collector {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    addr: String,
-}
-
-impl Collector {
-    fn start(config: &Path) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut c = Self {
-            child,
-            lines,
-            addr: String::new(),
-        };
-        let line = c.wait_for("listening");
-        line.split("addr=")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap()
-            .clone_into(&mut c.addr);
-        c
-    }
-
-    /// The first stderr line containing `needle`; panics after 120 s.
-    fn wait_for(&self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_mins(2)) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("collector never logged {needle:?}: {e}"),
-            }
-        }
-    }
-
-    fn saw(&self, needle: &str) -> bool {
-        self.lines.try_iter().any(|l| l.contains(needle))
-    }
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn create_token(config: &Path) -> String {
-    let out = Command::new(BIN)
-        .args(["token", "create", "--agent", "big", "--config"])
+fn serve(config: &Path) -> Collector {
+    let mut command = Command::new(BIN);
+    command
+        .args(["serve", "--config"])
         .arg(config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        .env("RUST_LOG", "info");
+    Collector::start(command, Duration::from_mins(2))
 }
 
 async fn push(addr: &str, token: &str, body: Vec<u8>) -> reqwest::Result<reqwest::Response> {
@@ -166,11 +101,11 @@ async fn sigkill_mid_ingest_leaves_nothing_partial_and_the_retry_completes() {
         ),
     )
     .unwrap();
-    let token = create_token(&config);
+    let token = agent_token(BIN, &config, "big");
     let report = big_report();
     let body = serde_json::to_vec(&report).unwrap();
 
-    let mut collector = Collector::start(&config);
+    let mut collector = serve(&config);
     let addr = collector.addr.clone();
     let (t, b) = (token.clone(), body.clone());
     let inflight = tokio::spawn(async move { push(&addr, &t, b).await });
@@ -201,7 +136,7 @@ async fn sigkill_mid_ingest_leaves_nothing_partial_and_the_retry_completes() {
         );
     }
 
-    let collector = Collector::start(&config);
+    let collector = serve(&config);
     let resp = push(&collector.addr, &token, body.clone()).await.unwrap();
     assert_eq!(resp.status(), reqwest::StatusCode::CREATED);
     let accepted: ReportAccepted = resp.json().await.unwrap();

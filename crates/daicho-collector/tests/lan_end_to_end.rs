@@ -6,13 +6,16 @@
 
 #[path = "support/agent_binary.rs"]
 mod agent_binary;
+#[path = "support/child_collector.rs"]
+mod child_collector;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use agent_binary::agent_binary;
+use child_collector::agent_token;
 use daicho_ledger::{DeviceFilter, DeviceSummary, EventFilter, Ledger, LedgerOptions};
 use daicho_testlan::{Segment, TestLan, require_root, unique_id};
 
@@ -55,20 +58,11 @@ fn start_collector(lan: &TestLan, config: &Path) -> Collector {
     }
 }
 
+/// A new token for `agent`, written 0600 to `dir/AGENT.token`; the file's path.
 fn token(config: &Path, agent: &str, dir: &Path) -> PathBuf {
-    let out = Command::new(COLLECTOR)
-        .arg("--config")
-        .arg(config)
-        .args(["token", "create", "--agent", agent])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let token = agent_token(COLLECTOR, config, agent);
     let path = dir.join(format!("{agent}.token"));
-    std::fs::write(&path, &out.stdout).unwrap();
+    std::fs::write(&path, format!("{token}\n")).unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     path
 }

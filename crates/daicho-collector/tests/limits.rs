@@ -7,12 +7,14 @@
 //!   and the log names the source, never the token;
 //! - SIGTERM lets the request in flight finish.
 
-use std::io::{BufRead as _, BufReader};
+#[path = "support/child_collector.rs"]
+mod child_collector;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use child_collector::{Collector, agent_token};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -23,87 +25,24 @@ fn bin() -> String {
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_daicho-collector").to_owned())
 }
 
-/// The collector binary, serving; killed when dropped.
-struct Collector {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-    addr: String,
-}
-
-impl Collector {
-    /// `serve --config config`, under `ulimit -n nofile` when given.
-    fn start(config: &Path, nofile: Option<u32>) -> Self {
-        let mut command = match nofile {
-            Some(n) => {
-                let mut c = Command::new("sh");
-                c.arg("-c")
-                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
-                    .arg(bin());
-                c
-            }
-            None => Command::new(bin()),
-        };
-        let mut child = command
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "info,daicho_collector=debug")
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut c = Self {
-            child,
-            lines,
-            seen: Vec::new(),
-            addr: String::new(),
-        };
-        let line = c.wait_for("listening");
-        line.split("addr=")
-            .nth(1)
-            .and_then(|s| s.split_whitespace().next())
-            .unwrap()
-            .clone_into(&mut c.addr);
-        c
-    }
-
-    /// The first stderr line from now on containing `needle`; panics after 60 s.
-    fn wait_for(&mut self, needle: &str) -> String {
-        loop {
-            match self.lines.recv_timeout(Duration::from_mins(1)) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(e) => panic!("collector never logged {needle:?}: {e}\n{:#?}", self.seen),
-            }
+/// `serve --config config` as a child, under `ulimit -n nofile` when given.
+fn serve(config: &Path, nofile: Option<u32>) -> Collector {
+    let mut command = match nofile {
+        Some(n) => {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                .arg(bin());
+            c
         }
-    }
-
-    /// Every stderr line so far.
-    fn log(&mut self) -> &[String] {
-        self.seen.extend(self.lines.try_iter());
-        &self.seen
-    }
-}
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+        None => Command::new(bin()),
+    };
+    command
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info,daicho_collector=debug")
+        .env("NO_COLOR", "1");
+    Collector::start(command, Duration::from_mins(1))
 }
 
 fn config(dir: &Path, server: &str) -> std::path::PathBuf {
@@ -117,20 +56,6 @@ fn config(dir: &Path, server: &str) -> std::path::PathBuf {
     )
     .unwrap();
     path
-}
-
-fn agent_token(config: &Path, name: &str) -> String {
-    let out = Command::new(bin())
-        .args(["token", "create", "--agent", name, "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// One request on a new connection (`Connection: close`); the status code and the whole answer.
@@ -175,6 +100,17 @@ async fn closed_by_server(s: &mut TcpStream, wait: Duration) -> bool {
     }
 }
 
+/// Asserts that the server closes `s` between 0.8 and 2.5 s from now (a 1 s timeout).
+async fn assert_closed_after_about_a_second(s: &mut TcpStream) {
+    let started = Instant::now();
+    assert!(closed_by_server(s, Duration::from_secs(5)).await);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
+}
+
 /// Whether the server's close of `s` has already arrived (no waiting).
 fn eof_already(s: &TcpStream) -> bool {
     let mut buf = [0u8; 64];
@@ -195,7 +131,7 @@ async fn idle_sockets_beyond_the_open_files_limit_leave_healthz_answering() {
         dir.path(),
         "idle_timeout_secs = 10\nheader_read_timeout_secs = 30\n",
     );
-    let mut collector = Collector::start(&config, Some(NOFILE));
+    let mut collector = serve(&config, Some(NOFILE));
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", collector.child.id())).unwrap();
     let nofile = limits
         .lines()
@@ -290,19 +226,13 @@ async fn a_kept_alive_connection_is_closed_after_the_idle_timeout_and_a_silent_o
         dir.path(),
         "idle_timeout_secs = 2\nheader_read_timeout_secs = 1\n",
     );
-    let collector = Collector::start(&config, None);
+    let collector = serve(&config, None);
     let addr = collector.addr.clone();
 
     // Header read timeout: half a request line, then nothing.
     let mut silent = TcpStream::connect(&addr).await.unwrap();
     silent.write_all(b"GET /hea").await.unwrap();
-    let started = Instant::now();
-    assert!(closed_by_server(&mut silent, Duration::from_secs(5)).await);
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(800) && took < Duration::from_millis(2500),
-        "{took:?}"
-    );
+    assert_closed_after_about_a_second(&mut silent).await;
 
     // Keep-alive: one answered request, then silence; closed by the server within the limits.
     let mut kept = TcpStream::connect(&addr).await.unwrap();
@@ -321,8 +251,8 @@ async fn a_kept_alive_connection_is_closed_after_the_idle_timeout_and_a_silent_o
 async fn bad_tokens_are_slowed_per_source_and_logged_a_good_one_is_answered_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), "");
-    let token = agent_token(&config, "ward3");
-    let mut collector = Collector::start(&config, None);
+    let token = agent_token(&bin(), &config, "ward3");
+    let mut collector = serve(&config, None);
     let addr = collector.addr.clone();
     let guess = "guessed-token-0123456789";
 
@@ -396,8 +326,8 @@ async fn sigterm_finishes_the_request_in_flight() {
     // The request in flight: /healthz held by a header that arrives slowly is not "in flight";
     // a report body sent in two halves is (the handler is reading it).
     let config = config(dir.path(), "");
-    let token = agent_token(&config, "ward3");
-    let mut collector = Collector::start(&config, None);
+    let token = agent_token(&bin(), &config, "ward3");
+    let mut collector = serve(&config, None);
     let addr = collector.addr.clone();
     let body = br#"{"not": "a report"}"#;
     let mut s = TcpStream::connect(&addr).await.unwrap();
@@ -454,18 +384,12 @@ async fn tls_handshakes_and_idle_tls_connections_are_timed_out() {
             key_path.display()
         ),
     );
-    let collector = Collector::start(&config, None);
+    let collector = serve(&config, None);
     let addr = collector.addr.clone();
 
     // A TCP connection that never starts its handshake is dropped after about 1 s.
     let mut silent = TcpStream::connect(&addr).await.unwrap();
-    let started = Instant::now();
-    assert!(closed_by_server(&mut silent, Duration::from_secs(5)).await);
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(800) && took < Duration::from_millis(2500),
-        "{took:?}"
-    );
+    assert_closed_after_about_a_second(&mut silent).await;
 
     // After the handshake and one answer, an idle TLS connection is closed after about 2 s.
     let mut roots = rustls::RootCertStore::empty();
