@@ -3,14 +3,21 @@
 //! refused with every problem named; a workbook of several sheets with a cover sheet, heading
 //! rows and headers the operator maps.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+#[path = "support/export_meta.rs"]
+mod export_meta;
+#[path = "support/zip_parts.rs"]
+mod zip_parts;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use daicho_ledger_io::{
     Column, ColumnMapping, CsvEncoding, DeviceStatus, ExportMeta, ExportRow, Import, ImportError,
     LedgerRow, MappedTo, RowRef, SourceKind, TextEncoding, export_csv, export_xlsx, import_ledger,
     import_ledger_with,
 };
 use daicho_policy::{Flag, FlagKind};
+use export_meta::export_meta;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use zip_parts::zip_part;
 
 /// A small deterministic generator so the ledger is varied but the same on every run.
 struct Lcg(u64);
@@ -321,14 +328,7 @@ fn hand_kept_300_rows_import_in_utf8_cp932_and_xlsx() {
 }
 
 fn meta() -> ExportMeta {
-    ExportMeta {
-        generated_at: FixedOffset::east_opt(9 * 3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 11, 21, 9, 30, 0)
-            .unwrap(),
-        facility: "テスト病院 & 診療所".into(),
-        generator: "daicho test".into(),
-    }
+    export_meta("テスト病院 & 診療所")
 }
 
 fn export_rows(rows: &[LedgerRow]) -> Vec<ExportRow> {
@@ -439,48 +439,6 @@ fn export_xlsx_layout() {
 /// frozen panes or autofilters, so the test inflates the part itself.
 fn sheet_xml(bytes: &[u8]) -> String {
     zip_part(bytes, "xl/worksheets/sheet1.xml")
-}
-
-fn zip_part(bytes: &[u8], name: &str) -> String {
-    // The central directory has the sizes even when the local headers defer them.
-    let u16_at = |p: usize| u16::from_le_bytes([bytes[p], bytes[p + 1]]) as usize;
-    let u32_at = |p: usize| {
-        u32::from_le_bytes([bytes[p], bytes[p + 1], bytes[p + 2], bytes[p + 3]]) as usize
-    };
-    let mut pos = 0;
-    while pos + 46 <= bytes.len() {
-        if bytes[pos..pos + 4] != [0x50, 0x4B, 0x01, 0x02] {
-            pos += 1;
-            continue;
-        }
-        let method = u16_at(pos + 10);
-        let compressed = u32_at(pos + 20);
-        let name_len = u16_at(pos + 28);
-        let extra_len = u16_at(pos + 30);
-        let comment_len = u16_at(pos + 32);
-        let local = u32_at(pos + 42);
-        let entry = std::str::from_utf8(&bytes[pos + 46..pos + 46 + name_len]).unwrap_or("");
-        if entry == name {
-            let data_start = local + 30 + u16_at(local + 26) + u16_at(local + 28);
-            let data = &bytes[data_start..data_start + compressed];
-            return match method {
-                0 => String::from_utf8_lossy(data).into_owned(),
-                8 => inflate(data),
-                other => panic!("zip method {other}"),
-            };
-        }
-        pos += 46 + name_len + extra_len + comment_len;
-    }
-    panic!("{name} not found");
-}
-
-fn inflate(data: &[u8]) -> String {
-    use std::io::Read;
-    let mut out = String::new();
-    flate2::read::DeflateDecoder::new(data)
-        .read_to_string(&mut out)
-        .unwrap();
-    out
 }
 
 /// What CP932 cannot hold used to fail the whole export (`NotCp932`); now it is replaced

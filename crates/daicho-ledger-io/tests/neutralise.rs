@@ -2,12 +2,18 @@
 //! output (ledger CSV in UTF-8 and CP932, allowlist CSV), checked by reading the files back;
 //! the XLSX export holds no formula; a vendor string CP932 cannot hold exports with a notice.
 
-use chrono::{FixedOffset, TimeZone};
+#[path = "support/export_meta.rs"]
+mod export_meta;
+#[path = "support/zip_parts.rs"]
+mod zip_parts;
+
 use daicho_ledger_io::allowlist::{build_allowlist, render_csv};
 use daicho_ledger_io::{
     CsvEncoding, ExportMeta, ExportRow, LedgerRow, export_csv, export_xlsx, import_ledger,
 };
+use export_meta::export_meta;
 use ipnet::IpNet;
+use zip_parts::zip_entries;
 
 /// The payloads of issue 13 and OWASP's list.
 const PAYLOADS: [&str; 8] = [
@@ -22,14 +28,7 @@ const PAYLOADS: [&str; 8] = [
 ];
 
 fn meta() -> ExportMeta {
-    ExportMeta {
-        generated_at: FixedOffset::east_opt(9 * 3600)
-            .unwrap()
-            .with_ymd_and_hms(2026, 11, 21, 9, 30, 0)
-            .unwrap(),
-        facility: "テスト病院".into(),
-        generator: "daicho test".into(),
-    }
+    export_meta("テスト病院")
 }
 
 /// One row per payload, the payload in every free-text column (管理番号 made unique by a
@@ -152,44 +151,6 @@ fn the_xlsx_export_writes_payloads_as_strings_never_formulas() {
         strings.contains("=cmd|' /C calc'!A0"),
         "payload kept as text"
     );
-}
-
-/// The parts of an XLSX file by name (rust_xlsxwriter deflates them).
-fn zip_entries(bytes: &[u8]) -> std::collections::HashMap<String, String> {
-    use std::io::Read as _;
-    let u16_at = |p: usize| u16::from_le_bytes([bytes[p], bytes[p + 1]]) as usize;
-    let u32_at = |p: usize| {
-        u32::from_le_bytes([bytes[p], bytes[p + 1], bytes[p + 2], bytes[p + 3]]) as usize
-    };
-    let mut parts = std::collections::HashMap::new();
-    let mut pos = 0;
-    while pos + 46 <= bytes.len() {
-        if bytes[pos..pos + 4] != [0x50, 0x4B, 0x01, 0x02] {
-            pos += 1;
-            continue;
-        }
-        let method = u16_at(pos + 10);
-        let compressed = u32_at(pos + 20);
-        let name_len = u16_at(pos + 28);
-        let extra_len = u16_at(pos + 30);
-        let comment_len = u16_at(pos + 32);
-        let local = u32_at(pos + 42);
-        let name = String::from_utf8_lossy(&bytes[pos + 46..pos + 46 + name_len]).into_owned();
-        let start = local + 30 + u16_at(local + 26) + u16_at(local + 28);
-        let data = &bytes[start..start + compressed];
-        let text = if method == 0 {
-            String::from_utf8_lossy(data).into_owned()
-        } else {
-            let mut out = String::new();
-            flate2::read::DeflateDecoder::new(data)
-                .read_to_string(&mut out)
-                .unwrap();
-            out
-        };
-        parts.insert(name, text);
-        pos += 46 + name_len + extra_len + comment_len;
-    }
-    parts
 }
 
 /// A vendor string with an RTL mark, a zero-width space and an emoji failed the whole CP932
