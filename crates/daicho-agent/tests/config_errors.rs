@@ -1,40 +1,21 @@
 //! Bad configurations make `daicho-agent run` exit 2 with a message naming file and key.
 
+#[path = "common/config_run.rs"]
+mod config_run;
+
 use std::path::Path;
 use std::process::Command;
 
-const GOOD: &str = r#"
-[schedule]
-interval = "1h"
-
-[collector]
-url = "http://127.0.0.1:9/"
-token_file = "token"
-
-[spool]
-dir = "spool"
-"#;
+use config_run::{GOOD, run_once, write_config};
 
 fn run_with(dir: &Path, text: &str) -> (Option<i32>, String) {
-    std::fs::write(dir.join("token"), "t0ken\n").unwrap();
-    std::fs::set_permissions(
-        dir.join("token"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
-    let config = dir.join("agent.toml");
-    std::fs::write(&config, text).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_daicho-agent"))
-        .args(["run", "--once", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let config = write_config(dir, text, 0o600);
+    let (code, stderr) = run_once(&config);
     assert!(
         stderr.contains(&config.display().to_string()),
         "the message names the file: {stderr}"
     );
-    (out.status.code(), stderr)
+    (code, stderr)
 }
 
 fn assert_config_error(text: &str, key: &str, words: &str) {

@@ -1,10 +1,13 @@
 //! What the agent writes is 0600 in 0700 directories, and a token file open to every user is
 //! refused at start-up (exit 2, naming the file and the `chmod` that fixes it).
 
+#[path = "common/config_run.rs"]
+mod config_run;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::Command;
 
+use config_run::{GOOD, run_once, write_config};
 use daicho_agent::spool::Spool;
 
 fn mode(path: &Path) -> u32 {
@@ -30,39 +33,19 @@ fn spool_files_are_0600_and_its_directories_0700() {
     }
 }
 
-const CONFIG: &str = r#"
-[schedule]
-interval = "1h"
-
-[collector]
-url = "http://127.0.0.1:9/"
-token_file = "token"
-
-[spool]
-dir = "spool"
-"#;
-
 fn run_with_token_mode(token_mode: u32) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), GOOD, token_mode);
     let token = dir.path().join("token");
-    std::fs::write(&token, "t0ken\n").unwrap();
-    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(token_mode)).unwrap();
-    let config = dir.path().join("agent.toml");
-    std::fs::write(&config, CONFIG).unwrap();
-    let parsed = daicho_agent::config::AgentConfig::parse(&config, CONFIG);
-    let out = Command::new(env!("CARGO_BIN_EXE_daicho-agent"))
-        .args(["run", "--once", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let parsed = daicho_agent::config::AgentConfig::parse(&config, GOOD);
+    let (code, stderr) = run_once(&config);
     if token_mode.trailing_zeros() >= 3 {
         parsed.unwrap_or_else(|e| panic!("{e}"));
     } else {
         let e = parsed.unwrap_err().to_string();
         assert!(e.contains(&format!("chmod 600 {}", token.display())), "{e}");
     }
-    (out.status.code(), stderr)
+    (code, stderr)
 }
 
 #[test]
