@@ -537,8 +537,22 @@ async fn fetch(client: &reqwest::Client, url: &str, auth: &Auth) -> usize {
     response.bytes().await.unwrap().len()
 }
 
-/// Times sequential `GET url` after the warm-up, within the plan's budget.
-async fn time_get(client: &reqwest::Client, url: &str, auth: &Auth, plan: &Plan) -> Timing {
+/// Times sequential `GET url` after the warm-up, within the plan's budget; with `touch`, a
+/// small ledger write comes before each request, so nothing derived earlier may be reused.
+async fn time_get(
+    client: &reqwest::Client,
+    url: &str,
+    auth: &Auth,
+    plan: &Plan,
+    touch: Option<&Ledger>,
+) -> Timing {
+    let write = || {
+        if let Some(ledger) = touch {
+            ledger
+                .set_setting("bench.touch", "x", "bench", chrono::Utc::now())
+                .unwrap();
+        }
+    };
     let warming = Instant::now();
     for _ in 0..plan.warmup {
         fetch(client, url, auth).await;
@@ -552,6 +566,7 @@ async fn time_get(client: &reqwest::Client, url: &str, auth: &Auth, plan: &Plan)
     while times.len() < plan.requests
         && (times.len() < MIN_SAMPLES || started.elapsed() < plan.budget)
     {
+        write();
         let t = Instant::now();
         bytes = fetch(client, url, auth).await;
         times.push(t.elapsed());
@@ -570,6 +585,8 @@ struct Case {
     name: &'static str,
     console: String,
     api: Option<String>,
+    /// Write to the ledger before each request (the dashboard after a change).
+    after_change: bool,
 }
 
 fn cases(devices: u32, detail_id: i64) -> Vec<Case> {
@@ -579,6 +596,7 @@ fn cases(devices: u32, detail_id: i64) -> Vec<Case> {
         name,
         console: console.to_owned(),
         api: api.map(str::to_owned),
+        after_change: false,
     };
     vec![
         case("device list", "/devices", Some("/api/v1/devices?limit=50")),
@@ -598,13 +616,19 @@ fn cases(devices: u32, detail_id: i64) -> Vec<Case> {
             api: Some(format!(
                 "/api/v1/devices?sort=ip&limit=50&offset={deep_offset}"
             )),
+            after_change: false,
         },
         case("column filter 2F", "/devices?location=2F", None),
         case("dashboard", "/", None),
         Case {
+            after_change: true,
+            ..case("dashboard, changed", "/", None)
+        },
+        Case {
             name: "device detail",
             console: format!("/devices/{detail_id}"),
             api: Some(format!("/api/v1/devices/{detail_id}")),
+            after_change: false,
         },
         case(
             "CSV of unregistered",
@@ -759,12 +783,20 @@ async fn run(plan: Plan) {
             &format!("{}{}", server.base, case.console),
             &cookie,
             &plan,
+            case.after_change.then_some(ledger.as_ref()),
         )
         .await;
         let api = match &case.api {
-            Some(path) => {
-                Some(time_get(&client, &format!("{}{path}", server.base), &bearer, &plan).await)
-            }
+            Some(path) => Some(
+                time_get(
+                    &client,
+                    &format!("{}{path}", server.base),
+                    &bearer,
+                    &plan,
+                    None,
+                )
+                .await,
+            ),
             None => None,
         };
         let samples = match &api {
