@@ -5,9 +5,9 @@ use std::io::Read as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest as _, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::{Extension, Json};
@@ -24,6 +24,8 @@ use crate::server::{AppState, Limits};
 const DECOMPRESSION_WAIT: Duration = Duration::from_secs(2);
 /// The Retry-After of that 503, in seconds.
 const DECOMPRESSION_RETRY_AFTER: &str = "5";
+/// How long the body of a report refused that way is read (and dropped) before the answer.
+const DISCARD_WAIT: Duration = Duration::from_secs(10);
 
 /// Whether the body is gzip (then it takes a decompression slot).
 fn is_gzip(headers: &HeaderMap) -> bool {
@@ -59,7 +61,9 @@ fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Bytes
         }
         Some("gzip" | "x-gzip") => {
             let cap = limits.max_decompressed_bytes;
-            let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(cap));
+            // Room for exactly cap + 1 bytes up front (pages untouched until written): growing
+            // on demand past the cap would double the buffer and copy it, twice the memory.
+            let mut out = Vec::with_capacity(cap + 1);
             flate2::read::GzDecoder::new(&body[..])
                 .take(cap as u64 + 1)
                 .read_to_end(&mut out)
@@ -85,10 +89,13 @@ pub(super) async fn post_report(
     State(st): State<AppState>,
     Extension(token): Extension<TokenInfo>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<(StatusCode, Json<ReportAccepted>), Response> {
-    // At most `server.max_concurrent_decompressions` gzip reports are decompressed and parsed
-    // at once (each may take up to max_decompressed_bytes); one more waits briefly, then 503.
+    // At most `server.max_concurrent_decompressions` gzip reports are read, decompressed and
+    // parsed at once (each holds its body, up to max_body_bytes, and up to
+    // max_decompressed_bytes decompressed); one more waits briefly with its body unread, then
+    // 503. The slot is taken before the body is read, or every waiting report would hold its
+    // body in memory meanwhile.
     let slot = if is_gzip(&headers) {
         let wait = tokio::time::timeout(
             DECOMPRESSION_WAIT,
@@ -100,6 +107,9 @@ pub(super) async fn post_report(
         } else {
             st.metrics.rejected(Rejection::Internal);
             tracing::warn!(agent = %token.name, "report refused: every decompression slot is busy");
+            // Read and drop the body (never kept), so that the agent reads the 503 rather than a
+            // connection reset from a close with its body unread.
+            discard_body(request.into_body(), st.limits.max_body_bytes).await;
             return Err((
                 AppendHeaders([(header::RETRY_AFTER, DECOMPRESSION_RETRY_AFTER)]),
                 Failure::new(
@@ -112,9 +122,27 @@ pub(super) async fn post_report(
     } else {
         None
     };
+    let body = Bytes::from_request(request, &st).await;
     ingest(st, token, headers, body, slot)
         .await
         .map_err(IntoResponse::into_response)
+}
+
+/// Reads `body` to its end and drops each chunk, for at most `limit` bytes and
+/// [`DISCARD_WAIT`].
+async fn discard_body(mut body: Body, limit: usize) {
+    let drain = async {
+        let mut read = 0usize;
+        while let Some(Ok(frame)) =
+            std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+        {
+            read += frame.data_ref().map_or(0, Bytes::len);
+            if read > limit {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DISCARD_WAIT, drain).await;
 }
 
 async fn ingest(
