@@ -554,22 +554,34 @@ pub fn check_secret_mode(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates the spool directory if needed (0700) and proves it is writable.
+/// Creates the spool directory if needed (0700) and proves it is writable. A full disk
+/// (ENOSPC, EDQUOT) passes: it is a state the agent recovers from by delivering what is spooled
+/// (it logs `SPOOL DISK FULL` and keeps running), not a configuration error. A missing parent
+/// that cannot be created, a file in the way or a permission denied fail.
 fn check_spool_dir(dir: &Path) -> Result<(), String> {
+    use crate::spool::{is_disk_full, probe_write};
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder
-        .create(dir)
-        .map_err(|e| format!("cannot create spool directory {}: {e}", dir.display()))?;
+    if let Err(e) = builder.create(dir) {
+        if is_disk_full(&e) {
+            return Ok(());
+        }
+        return Err(format!(
+            "cannot create spool directory {}: {e}",
+            dir.display()
+        ));
+    }
     std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read spool directory {}: {e}", dir.display()))?;
-    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"probe")
-        .map_err(|e| format!("cannot write in spool directory {}: {e}", dir.display()))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
+    match probe_write(dir) {
+        Err(e) if !is_disk_full(&e) => Err(format!(
+            "cannot write in spool directory {}: {e}",
+            dir.display()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Parses `500ms`, `30s`, `15m`, `2h`, `1d` (one number, one unit).

@@ -2,6 +2,13 @@
 //! inventory, spool the report, and let the delivery task push it. SIGTERM/SIGINT abandon a
 //! run in progress (nothing half-written reaches the spool) and flush the spool within the
 //! configured grace.
+//!
+//! A full spool disk (ENOSPC, EDQUOT) does not stop the agent: at start-up it logs `SPOOL DISK
+//! FULL`, delivers the backlog (which frees space) and keeps to its schedule. A run whose
+//! report cannot be written is skipped: the report is logged as lost (ERROR `SPOOL DISK FULL:
+//! report lost`, with its id, host count and size) and never held in memory; the next run
+//! writes again. Keeping it would only hide the fault while memory grows; the next run carries
+//! the same inventory anyway.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -52,6 +59,10 @@ pub struct RunSummary {
     pub reports: usize,
     /// The final delivery pass.
     pub final_flush: FlushSummary,
+    /// Reports the collector refused for good (moved to `rejected/`) during this process.
+    pub rejected: usize,
+    /// Runs that produced no spooled report (a full spool disk, a failed task).
+    pub failed_runs: usize,
 }
 
 /// Runs the agent until `shutdown` resolves (or after one run in [`RunMode::Once`]).
@@ -68,6 +79,17 @@ pub async fn run_agent<S: ScanStep>(
     )?);
     let collector = Collector::new(&config.collector)?;
     let backlog = spool.pending()?.len();
+    if let Err(e) = spool.probe() {
+        if e.disk_full() {
+            error!(
+                error = %e,
+                backlog,
+                "SPOOL DISK FULL: new reports cannot be written; delivering the spooled ones to free space and retrying at each run"
+            );
+        } else {
+            return Err(e.into());
+        }
+    }
     info!(
         collector = %collector.reports_url(),
         spool = %config.spool.dir.display(),
@@ -93,6 +115,7 @@ pub async fn run_agent<S: ScanStep>(
     let scanner = scanner.map(Arc::new);
     let mut scheduler = Scheduler::new(config.schedule.clone());
     let mut reports = 0;
+    let mut failed_runs = 0;
     tokio::pin!(shutdown);
     loop {
         let (planned, jitter) = match mode {
@@ -116,7 +139,12 @@ pub async fn run_agent<S: ScanStep>(
                     reports += 1;
                     let _ = signals.try_send(DeliverySignal::NewReport);
                 }
-                Err(e) => error!(error = %e, "run failed; no report written"),
+                Err(e) => {
+                    failed_runs += 1;
+                    error!(error = %e, "run failed; no report written");
+                    // Delivering what is spooled may free the space the next run needs.
+                    let _ = signals.try_send(DeliverySignal::NewReport);
+                }
             },
             () = &mut shutdown => {
                 warn!("shutdown requested during a run: run abandoned, nothing of it was spooled");
@@ -130,8 +158,11 @@ pub async fn run_agent<S: ScanStep>(
     info!("stopping: delivering what the spool holds");
     let _ = signals.send(DeliverySignal::Shutdown).await;
     let final_flush = delivery.await.map_err(|e| RunError::Task(e.to_string()))?;
+    let rejected = spool.rejected_count();
     info!(
         reports,
+        failed_runs,
+        rejected,
         delivered = final_flush.delivered,
         pending = final_flush.remaining,
         "agent stopped"
@@ -139,6 +170,8 @@ pub async fn run_agent<S: ScanStep>(
     Ok(RunSummary {
         reports,
         final_flush,
+        rejected,
+        failed_runs,
     })
 }
 
@@ -204,7 +237,17 @@ pub async fn produce_report<S: ScanStep>(
     let hosts = report.hosts.len();
     let bytes = tokio::task::spawn_blocking(move || -> Result<usize, SpoolError> {
         let body = gzip_json(&report);
-        let dropped = spool.put(report.report_id, &body)?;
+        let dropped = spool.put(report.report_id, &body).inspect_err(|e| {
+            if e.disk_full() {
+                error!(
+                    %report_id,
+                    hosts,
+                    bytes = body.len(),
+                    error = %e,
+                    "SPOOL DISK FULL: report lost, it could not be spooled; the next run tries again"
+                );
+            }
+        })?;
         for id in dropped {
             warn!(dropped_report_id = %id, "SPOOL FULL: oldest undelivered report dropped");
         }

@@ -6,10 +6,16 @@
 //! good, each with a `.reason` file. Writes are atomic: temporary file, fsync, rename, fsync of
 //! the directory. Files are created 0600 and directories 0700 (whatever the umask): a report
 //! lists every device and service of the network.
+//!
+//! A full disk (ENOSPC, EDQUOT) is not fatal: [`SpoolError::disk_full`] tells it apart, the
+//! delivery of what is spooled frees space, and the next write tries again. Temporary and
+//! write-probe files are removed on every error path, and those a crash left are removed by
+//! [`Spool::open`].
 
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use uuid::Uuid;
 
@@ -24,6 +30,52 @@ pub struct SpoolError {
     /// The I/O error.
     #[source]
     pub source: io::Error,
+}
+
+impl SpoolError {
+    /// The disk (or the user's quota) is full: delivering reports frees space, and a later
+    /// write may succeed. Not a configuration error.
+    pub fn disk_full(&self) -> bool {
+        is_disk_full(&self.source)
+    }
+}
+
+/// ENOSPC or EDQUOT.
+pub fn is_disk_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// Prefix of the file [`probe_write`] creates.
+pub const PROBE_PREFIX: &str = ".write-probe-";
+/// Prefix of a file being written atomically.
+pub const TMP_PREFIX: &str = ".tmp-";
+
+/// Proves that `dir` takes a write: writes a small probe file and removes it, whether the
+/// write succeeded or not.
+pub fn probe_write(dir: &Path) -> io::Result<()> {
+    let probe = dir.join(format!("{PROBE_PREFIX}{}", std::process::id()));
+    let written = fs::write(&probe, b"probe");
+    let removed = fs::remove_file(&probe);
+    written?;
+    match removed {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Removes the temporary and probe files a crash left in `dir` (best effort).
+fn remove_leftovers(dir: &Path) -> Result<(), SpoolError> {
+    for entry in fs::read_dir(dir).map_err(at("read", dir))? {
+        let entry = entry.map_err(at("read", dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(TMP_PREFIX) || name.starts_with(PROBE_PREFIX) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
 }
 
 fn at(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> SpoolError {
@@ -53,30 +105,41 @@ pub struct Spool {
     rejected: PathBuf,
     max_reports: usize,
     max_bytes: u64,
+    rejected_count: AtomicUsize,
 }
 
 const EXTENSION: &str = ".json.gz";
 
 impl Spool {
     /// Opens (creating if needed) the spool under `dir`, and removes temporary files that a
-    /// crash left half-written (their report was never acknowledged as spooled).
+    /// crash left half-written (their report was never acknowledged as spooled) and write
+    /// probes a crash left, in `dir`, `pending/` and `rejected/`.
     pub fn open(dir: &Path, max_reports: usize, max_bytes: u64) -> Result<Self, SpoolError> {
         let pending = dir.join("pending");
         let rejected = dir.join("rejected");
         create_private_dir(&pending)?;
         create_private_dir(&rejected)?;
-        for entry in fs::read_dir(&pending).map_err(at("read", &pending))? {
-            let entry = entry.map_err(at("read", &pending))?;
-            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
-                let _ = fs::remove_file(entry.path());
-            }
+        for d in [dir, &pending, &rejected] {
+            remove_leftovers(d)?;
         }
         Ok(Self {
             pending,
             rejected,
             max_reports: max_reports.max(1),
             max_bytes,
+            rejected_count: AtomicUsize::new(0),
         })
+    }
+
+    /// Proves that the spool takes a write now (the probe file is removed either way); a
+    /// [`SpoolError::disk_full`] error means a full disk, not a broken directory.
+    pub fn probe(&self) -> Result<(), SpoolError> {
+        probe_write(&self.pending).map_err(at("write probe in", &self.pending))
+    }
+
+    /// How many reports this process moved to `rejected/`.
+    pub fn rejected_count(&self) -> usize {
+        self.rejected_count.load(Ordering::SeqCst)
     }
 
     /// Writes a report body atomically. When the spool is full, the oldest pending reports are
@@ -156,6 +219,7 @@ impl Spool {
         let target = self.rejected.join(&name);
         write_atomically(&self.rejected, &format!("{name}.reason"), reason.as_bytes())?;
         fs::rename(&report.path, &target).map_err(at("move", &report.path))?;
+        self.rejected_count.fetch_add(1, Ordering::SeqCst);
         sync_dir(&self.rejected)?;
         sync_dir(&self.pending)?;
         Ok(target)
@@ -168,15 +232,23 @@ impl Spool {
 }
 
 /// Temporary file, fsync, rename into place, fsync the directory: after this returns the file
-/// is complete on disk under its final name, and a crash before it leaves only a `.tmp-` file.
+/// is complete on disk under its final name; an error removes the temporary file, and a crash
+/// before the rename leaves only a `.tmp-` file (removed by the next [`Spool::open`]).
 fn write_atomically(dir: &Path, name: &str, body: &[u8]) -> Result<(), SpoolError> {
-    let tmp = dir.join(format!(".tmp-{name}"));
+    let tmp = dir.join(format!("{TMP_PREFIX}{name}"));
     let target = dir.join(name);
-    let mut file = private_file().open(&tmp).map_err(at("create", &tmp))?;
-    file.write_all(body).map_err(at("write", &tmp))?;
-    file.sync_all().map_err(at("sync", &tmp))?;
-    drop(file);
-    fs::rename(&tmp, &target).map_err(at("rename", &tmp))?;
+    let written = private_file()
+        .open(&tmp)
+        .map_err(at("create", &tmp))
+        .and_then(|mut file| {
+            file.write_all(body).map_err(at("write", &tmp))?;
+            file.sync_all().map_err(at("sync", &tmp))
+        })
+        .and_then(|()| fs::rename(&tmp, &target).map_err(at("rename", &tmp)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written?;
     sync_dir(dir)
 }
 

@@ -150,13 +150,14 @@ async fn sigkill_mid_delivery_loses_nothing_and_dedup_sees_one_report() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rejected_token_is_set_aside_not_retried_forever() {
+async fn rejected_token_is_set_aside_not_retried_forever_and_once_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let collector = CollectorDouble::start("the-collector-wants-another-token").await;
     let config = write_config(dir.path(), &collector.url(), "1h", "");
     let mut agent = AgentProcess::start(&config, &["--once"]);
     let status = agent.wait(Duration::from_mins(1));
-    assert!(status.success(), "{}", agent.dump());
+    // 1, not 0: a rejected report needs the operator (README, exit status).
+    assert_eq!(status.code(), Some(1), "{}", agent.dump());
     assert_eq!(collector.record.unauthorized.load(Ordering::SeqCst), 1);
     assert!(pending_files(dir.path()).is_empty());
     let rejected: Vec<_> = std::fs::read_dir(dir.path().join("spool/rejected"))

@@ -12,6 +12,9 @@ use crate::scanner::LanScanner;
 
 /// Exit code when `--once` left reports in the spool (EX_TEMPFAIL: try again later).
 pub const EXIT_PENDING: u8 = 75;
+/// Exit code when `--once` saw the collector refuse a report for good (moved to `rejected/`),
+/// or its run could not spool a report (a full spool disk): retrying alone will not help.
+pub const EXIT_REJECTED: u8 = 1;
 /// Exit code for a configuration that cannot be used.
 pub const EXIT_CONFIG: u8 = 2;
 
@@ -21,7 +24,8 @@ pub struct RunArgs {
     /// The agent configuration file (TOML; see config/agent.toml).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
-    /// Do one run now, try to deliver the spool once, and exit (75 if reports stay pending).
+    /// Do one run now, try to deliver the spool once, and exit (1 if a report was rejected or
+    /// could not be spooled, 75 if reports stay pending).
     #[arg(long)]
     pub once: bool,
     /// Log style, overriding the configuration: human or json.
@@ -64,6 +68,11 @@ pub fn execute(args: &RunArgs) -> ExitCode {
     // give it a moment, never the whole stop timeout.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {
+        Ok(summary)
+            if mode == RunMode::Once && (summary.rejected > 0 || summary.failed_runs > 0) =>
+        {
+            ExitCode::from(EXIT_REJECTED)
+        }
         Ok(summary) if mode == RunMode::Once && summary.final_flush.remaining > 0 => {
             ExitCode::from(EXIT_PENDING)
         }
