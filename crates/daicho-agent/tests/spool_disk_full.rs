@@ -241,3 +241,25 @@ async fn full_spool_disk_delivers_the_backlog_and_keeps_running() {
     assert!(pending_files(dir.path()).is_empty(), "spool drained");
     assert_eq!(leftovers(&spool_dir), Vec::<PathBuf>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_on_a_full_disk_logs_the_lost_report_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool_dir = dir.path().join("spool");
+    let Some(_mount) = small_tmpfs(&spool_dir) else {
+        return;
+    };
+    let collector = CollectorDouble::start(TOKEN).await;
+    let config = write_config(dir.path(), &collector.url(), "1h", "");
+    drop(Spool::open(&spool_dir, 100, 1 << 20).unwrap());
+    fill(&spool_dir, "filler");
+
+    let mut agent = AgentProcess::start(&config, &["--once"]);
+    let status = agent.wait(Duration::from_mins(1));
+    assert_eq!(status.code(), Some(1), "{}", agent.dump());
+    let lost = agent.events(LOST);
+    assert_eq!(lost.len(), 1, "{}", agent.dump());
+    assert_eq!(lost[0]["level"], "ERROR");
+    assert!(collector.record.ids().is_empty());
+    assert_eq!(leftovers(&spool_dir), Vec::<PathBuf>::new());
+}
