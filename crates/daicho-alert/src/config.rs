@@ -33,6 +33,10 @@ pub struct AlertConfig {
     /// Subnets where a randomised MAC deserves an alert (guest Wi-Fi is usually not one).
     #[serde(default)]
     pub randomized_mac_subnets: Vec<IpNet>,
+    /// When one planning pass (one report) raises and reminds more than this many alerts, one
+    /// digest goes out per channel instead of one message each (`daicho_alert::digested`).
+    #[serde(default = "twenty")]
+    pub digest_after: usize,
     /// Write every alert to the log too (default true).
     #[serde(default = "yes")]
     pub log: bool,
@@ -50,6 +54,7 @@ impl Default for AlertConfig {
             reminder_hours: None,
             check_interval_secs: ten(),
             randomized_mac_subnets: Vec::new(),
+            digest_after: twenty(),
             log: true,
             webhook: None,
             email: None,
@@ -73,6 +78,10 @@ pub struct WebhookConfig {
     /// Seconds to wait for the receiver.
     #[serde(default = "ten")]
     pub timeout_secs: u64,
+}
+
+fn twenty() -> usize {
+    20
 }
 
 fn ten() -> u64 {

@@ -3,7 +3,8 @@
 //!
 //! [`plan`] decides, purely, which alerts to raise, remind or close given the flags now active
 //! and the alerts already on record: each alert is sent once, then only as a reminder at the
-//! configured interval until acknowledged or resolved. [`Channel`] delivers a message by
+//! configured interval until acknowledged or resolved; [`digested`] is the batching rule (more
+//! than `digest_after` notices in one pass go out as one digest per channel). [`Channel`] delivers a message by
 //! webhook (JSON over HTTP(S)), email (SMTP) or the log; [`retry_at`] spaces failed deliveries.
 //! The collector stores alerts and delivery attempts; this crate holds no state.
 
@@ -16,5 +17,5 @@ pub mod test_support;
 
 pub use channel::{Channel, DeliveryError};
 pub use config::{AlertConfig, ConfigError, EmailConfig, SmtpTls, WebhookConfig};
-pub use message::{AlertKind, AlertMessage};
-pub use plan::{ActiveFlag, AlertRecord, Planned, plan, retry_at};
+pub use message::{AlertKind, AlertMessage, Digest, DigestItem};
+pub use plan::{ActiveFlag, AlertRecord, Planned, digested, plan, retry_at};

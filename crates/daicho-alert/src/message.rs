@@ -1,5 +1,7 @@
 //! The alert message: one JSON object for webhooks, the same facts as an email.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Utc};
 use daicho_policy::{Flag, FlagKind};
 use serde::{Deserialize, Serialize};
@@ -14,6 +16,35 @@ pub enum AlertKind {
     Missing,
     /// Any other checklist flag was newly raised.
     FlagRaised,
+    /// Many alerts of one planning pass at once ([`Digest`]).
+    Digest,
+}
+
+/// How many devices a digest names; the rest are counted.
+pub const DIGEST_SAMPLE: usize = 5;
+
+/// The summary a digest carries instead of one message per alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Digest {
+    /// Alerts in the digest.
+    pub alerts: usize,
+    /// Their count by flag name (`unregistered`, `eol_os`, …), largest first.
+    pub by_flag: Vec<(String, usize)>,
+    /// The first few ([`DIGEST_SAMPLE`]).
+    pub first: Vec<DigestItem>,
+}
+
+/// One alert named in a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestItem {
+    /// The alert's id.
+    pub alert_id: i64,
+    /// The ledger device id.
+    pub device_id: String,
+    /// How a person recognises the device.
+    pub device: String,
+    /// The flag's name.
+    pub flag: String,
 }
 
 /// One alert as delivered. Webhooks receive exactly this as JSON.
@@ -37,6 +68,10 @@ pub struct AlertMessage {
     pub text: String,
     /// When the flag was first raised.
     pub raised_at: DateTime<Utc>,
+    /// Present on a digest: the alerts it stands for (then `alert_id`, `device_id`, `device`
+    /// and `flag` are those of its first alert).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
 }
 
 impl AlertMessage {
@@ -95,6 +130,73 @@ impl AlertMessage {
             subject,
             text,
             raised_at,
+            digest: None,
         }
+    }
+
+    /// One digest for `alerts` (at least one; each its message as [`AlertMessage::new`] made
+    /// it), sent at `now`, pointing to the console's 未登録機器 and アラート pages.
+    pub fn digest(alerts: &[AlertMessage], now: DateTime<Utc>, reminder: bool) -> Option<Self> {
+        let first = alerts.first()?;
+        let mut by_flag: Vec<(String, usize)> = Vec::new();
+        for a in alerts {
+            let name = a.flag.kind.as_str();
+            match by_flag.iter_mut().find(|(n, _)| n == name) {
+                Some((_, n)) => *n += 1,
+                None => by_flag.push((name.to_owned(), 1)),
+            }
+        }
+        by_flag.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        let again = if reminder { "【再通知】" } else { "" };
+        let counts: Vec<String> = by_flag.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        let subject = format!(
+            "[daicho] {again}アラート {} 件をまとめて通知: {}",
+            alerts.len(),
+            counts.join(", ")
+        );
+        let mut text = format!(
+            "一度の受信で {} 件のアラートが発生したため、1 通にまとめて通知します。\n\n種別ごとの件数:\n",
+            alerts.len()
+        );
+        for (f, n) in &by_flag {
+            let _ = writeln!(text, "  - {f}: {n}");
+        }
+        text.push_str("\n最初の機器:\n");
+        let sample: Vec<DigestItem> = alerts
+            .iter()
+            .take(DIGEST_SAMPLE)
+            .map(|a| DigestItem {
+                alert_id: a.alert_id,
+                device_id: a.device_id.clone(),
+                device: a.device.clone(),
+                flag: a.flag.kind.as_str().to_owned(),
+            })
+            .collect();
+        for item in &sample {
+            let _ = writeln!(text, "  - {} ({})", item.device, item.flag);
+        }
+        if alerts.len() > sample.len() {
+            let _ = writeln!(text, "  ほか {} 件", alerts.len() - sample.len());
+        }
+        text.push_str(
+            "\n一覧と確認は管理コンソールで: 未登録機器 /triage、アラート /alerts\n\
+             (各アラートは個別に記録され、確認 (ack) も個別にできます)\n",
+        );
+        Some(Self {
+            alert_id: first.alert_id,
+            kind: AlertKind::Digest,
+            reminder,
+            device_id: first.device_id.clone(),
+            device: first.device.clone(),
+            flag: first.flag.clone(),
+            subject,
+            text,
+            raised_at: now,
+            digest: Some(Digest {
+                alerts: alerts.len(),
+                by_flag,
+                first: sample,
+            }),
+        })
     }
 }

@@ -102,6 +102,23 @@ pub fn plan(
     planned
 }
 
+/// Whether one planning pass sends its notices as one digest per channel instead of one
+/// message per alert: when it raises and reminds more than `digest_after` alerts together.
+///
+/// This is the one batching rule. Each ingest wakes a pass, so a pass's raises are one report's
+/// worth (or a sweep's, for `missing`). A digested alert is still recorded like any other (it
+/// can be acknowledged, it is reminded and closed as usual), only its notice goes out in the
+/// digest rather than by itself. Reminders count with raises: alerts digested together fall due
+/// together, so their reminders are digested again (a digest of reminders). Closing sends
+/// nothing and never counts.
+pub fn digested(planned: &[Planned], digest_after: usize) -> bool {
+    planned
+        .iter()
+        .filter(|p| matches!(p, Planned::Raise { .. } | Planned::Remind { .. }))
+        .count()
+        > digest_after
+}
+
 fn alertable(item: &ActiveFlag<'_>, randomized_mac_subnets: &[IpNet]) -> bool {
     match item.flag.kind {
         FlagKind::RandomizedMac => item
@@ -220,6 +237,27 @@ mod tests {
         assert!(plan(t(1), &active, &[], None, &[]).is_empty());
         let guest: IpNet = "198.18.0.0/24".parse().unwrap();
         assert_eq!(plan(t(1), &active, &[], None, &[guest]).len(), 1);
+    }
+
+    #[test]
+    fn more_than_digest_after_notices_in_one_pass_are_digested() {
+        let f = flag(FlagKind::Unregistered, "unregistered");
+        let ids: Vec<String> = (0..21).map(|i| format!("d{i}")).collect();
+        let active: Vec<ActiveFlag<'_>> = ids
+            .iter()
+            .map(|id| ActiveFlag {
+                device_id: id,
+                ips: IPS,
+                flag: &f,
+            })
+            .collect();
+        let planned = plan(t(1), &active, &[], None, &[]);
+        assert!(digested(&planned, 20));
+        assert!(!digested(&planned[..20], 20));
+        let closes = vec![Planned::Close { alert_id: 1 }; 30];
+        assert!(!digested(&closes, 20), "closing sends nothing");
+        let reminders = vec![Planned::Remind { alert_id: 1 }; 21];
+        assert!(digested(&reminders, 20), "reminders are digested too");
     }
 
     #[test]

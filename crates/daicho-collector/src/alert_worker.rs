@@ -60,6 +60,7 @@ impl AlertWorker {
                         raised = outcome.planned.raised,
                         reminded = outcome.planned.reminded,
                         closed = outcome.planned.closed,
+                        digests = outcome.planned.digests,
                         delivered = outcome.delivered,
                         failed = outcome.failed,
                         "alert pass"
@@ -86,8 +87,12 @@ impl AlertWorker {
             .reminder_hours
             .map(|h| chrono::Duration::hours(i64::from(h)));
         let subnets = self.config.randomized_mac_subnets.clone();
+        let digest_after = self.config.digest_after;
         let ledger = Arc::clone(&self.ledger);
-        let planned = blocking(move || ledger.plan_alerts(now, &names, reminder, &subnets)).await?;
+        let planned = blocking(move || {
+            ledger.plan_alerts_digest(now, &names, reminder, &subnets, digest_after)
+        })
+        .await?;
         let ledger = Arc::clone(&self.ledger);
         let due = blocking(move || ledger.due_deliveries(now, DELIVERIES_PER_PASS)).await?;
         let mut outcome = PassOutcome {

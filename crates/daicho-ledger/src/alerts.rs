@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use daicho_alert::{ActiveFlag, AlertMessage, AlertRecord, Planned, plan, retry_at};
+use daicho_alert::{ActiveFlag, AlertMessage, AlertRecord, Planned, digested, plan, retry_at};
 use daicho_policy::{Flag, FlagKind};
 use ipnet::IpNet;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -24,6 +24,9 @@ pub struct AlertPlanOutcome {
     pub reminded: usize,
     /// Alerts closed because their flag cleared.
     pub closed: usize,
+    /// Digests queued (one per channel each) instead of the raised and reminded alerts' own
+    /// notices, when the pass had more than `digest_after` of them.
+    pub digests: usize,
 }
 
 /// A delivery that is due.
@@ -164,26 +167,77 @@ fn queue(
     reminder: bool,
     at: &str,
 ) -> Result<(), LedgerError> {
+    queue_message(conn, alert_id, channels, reminder, at, None)
+}
+
+/// Queues a delivery on every channel; `digest` (the digest's JSON) in place of the alert's own
+/// message.
+fn queue_message(
+    conn: &Connection,
+    alert_id: i64,
+    channels: &[&str],
+    reminder: bool,
+    at: &str,
+    digest: Option<&str>,
+) -> Result<(), LedgerError> {
     for channel in channels {
         conn.prepare_cached(
-            "INSERT INTO alert_deliveries (alert_id, channel, reminder, created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?4)",
+            "INSERT INTO alert_deliveries (alert_id, channel, reminder, created_at, next_attempt_at, digest)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
         )?
-        .execute(params![alert_id, channel, reminder, at])?;
+        .execute(params![alert_id, channel, reminder, at, digest])?;
     }
     Ok(())
+}
+
+/// Queues one digest of `messages` on every channel, hung on the first alert.
+fn queue_digest(
+    conn: &Connection,
+    messages: &[AlertMessage],
+    channels: &[&str],
+    reminder: bool,
+    now: DateTime<Utc>,
+) -> Result<bool, LedgerError> {
+    let Some(digest) = AlertMessage::digest(messages, now, reminder) else {
+        return Ok(false);
+    };
+    let json = serde_json::to_string(&digest).unwrap_or_default();
+    queue_message(
+        conn,
+        digest.alert_id,
+        channels,
+        reminder,
+        &to_db(now),
+        Some(&json),
+    )?;
+    Ok(true)
 }
 
 impl Ledger {
     /// One planning pass at `now`: raises an alert for each newly raised flag (queued on every
     /// channel in `channels`), queues reminders for unacknowledged alerts older than `reminder`,
-    /// and closes alerts whose flag has cleared. Runs in one transaction.
+    /// and closes alerts whose flag has cleared. Runs in one transaction. Never digests (see
+    /// [`Ledger::plan_alerts_digest`]).
     pub fn plan_alerts(
         &self,
         now: DateTime<Utc>,
         channels: &[&str],
         reminder: Option<Duration>,
         randomized_mac_subnets: &[IpNet],
+    ) -> Result<AlertPlanOutcome, LedgerError> {
+        self.plan_alerts_digest(now, channels, reminder, randomized_mac_subnets, usize::MAX)
+    }
+
+    /// [`Ledger::plan_alerts`], batched by `daicho_alert::digested`: when the pass raises and
+    /// reminds more than `digest_after` alerts, each is recorded as usual but only one digest
+    /// of the raised ones (and one of the reminded ones) is queued per channel.
+    pub fn plan_alerts_digest(
+        &self,
+        now: DateTime<Utc>,
+        channels: &[&str],
+        reminder: Option<Duration>,
+        randomized_mac_subnets: &[IpNet],
+        digest_after: usize,
     ) -> Result<AlertPlanOutcome, LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
@@ -212,7 +266,10 @@ impl Ledger {
                 })?
                 .collect::<Result<_, _>>()?;
             let mut outcome = AlertPlanOutcome::default();
-            for step in plan(now, &views, &open, reminder, randomized_mac_subnets) {
+            let steps = plan(now, &views, &open, reminder, randomized_mac_subnets);
+            let digest = digested(&steps, digest_after);
+            let (mut raised, mut reminded) = (Vec::new(), Vec::new());
+            for step in steps {
                 match step {
                     Planned::Raise { device_id, flag } => {
                         let device_id: i64 = device_id.parse().unwrap_or_default();
@@ -228,18 +285,36 @@ impl Ledger {
                             "UPDATE alerts SET message = ?2 WHERE id = ?1",
                             params![alert_id, serde_json::to_string(&message).unwrap_or_default()],
                         )?;
-                        queue(&tx, alert_id, channels, false, &at)?;
+                        if digest {
+                            raised.push(message);
+                        } else {
+                            queue(&tx, alert_id, channels, false, &at)?;
+                        }
                         outcome.raised += 1;
                     }
                     Planned::Remind { alert_id } => {
                         tx.execute("UPDATE alerts SET last_notified_at = ?2 WHERE id = ?1", params![alert_id, at])?;
-                        queue(&tx, alert_id, channels, true, &at)?;
+                        if digest {
+                            let message: String = tx.query_row(
+                                "SELECT message FROM alerts WHERE id = ?1",
+                                params![alert_id],
+                                |r| r.get(0),
+                            )?;
+                            reminded.extend(serde_json::from_str::<AlertMessage>(&message).ok());
+                        } else {
+                            queue(&tx, alert_id, channels, true, &at)?;
+                        }
                         outcome.reminded += 1;
                     }
                     Planned::Close { alert_id } => {
                         tx.execute("UPDATE alerts SET closed_at = ?2 WHERE id = ?1", params![alert_id, at])?;
                         outcome.closed += 1;
                     }
+                }
+            }
+            for (messages, again) in [(&raised, false), (&reminded, true)] {
+                if queue_digest(&tx, messages, channels, again, now)? {
+                    outcome.digests += 1;
                 }
             }
             tx.commit()?;
@@ -256,21 +331,29 @@ impl Ledger {
         let at = to_db(now);
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT x.id, x.channel, x.reminder, a.message FROM alert_deliveries x
+                "SELECT x.id, x.channel, x.reminder, COALESCE(x.digest, a.message), x.digest IS NOT NULL
+                 FROM alert_deliveries x
                  JOIN alerts a ON a.id = x.alert_id
                  WHERE x.delivered_at IS NULL AND x.next_attempt_at IS NOT NULL AND x.next_attempt_at <= ?1
                  ORDER BY x.next_attempt_at, x.id LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![at, crate::sql_count(limit)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, String>(3)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, bool>(4)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, channel, reminder, message) = row?;
+                let (id, channel, reminder, message, is_digest) = row?;
                 let Ok(mut message) = serde_json::from_str::<AlertMessage>(&message) else {
                     continue;
                 };
-                if reminder {
+                // A digest is stored as sent, reminder or not.
+                if reminder && !is_digest {
                     message = AlertMessage::new(
                         message.alert_id,
                         &message.device_id,

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -289,6 +289,12 @@ CREATE TABLE console_sessions (
     expires_at  INTEGER NOT NULL
 );
 CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+";
+
+/// Version 7: a delivery may carry a digest (the message for many alerts of one pass, sent
+/// instead of one message each); it hangs on the first of those alerts.
+const V7: &str = r"
+ALTER TABLE alert_deliveries ADD COLUMN digest TEXT;
 ";
 
 /// Brings the database to [`LATEST`], refusing one written by a newer build.
