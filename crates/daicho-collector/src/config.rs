@@ -96,6 +96,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest report after gzip decompression; larger → 413.
     pub max_decompressed_bytes: usize,
+    /// Most hosts one report may hold (default 65,536, a /16); a larger report → 413.
+    pub max_hosts_per_report: usize,
     /// A request not answered within this many seconds gets 408.
     pub request_timeout_secs: u64,
     /// A request's line and headers must arrive whole within this many seconds of the connection
@@ -122,6 +124,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8640)),
             max_body_bytes: 32 * 1024 * 1024,
             max_decompressed_bytes: 256 * 1024 * 1024,
+            max_hosts_per_report: 65_536,
             request_timeout_secs: 120,
             header_read_timeout_secs: 15,
             idle_timeout_secs: 60,
@@ -324,6 +327,9 @@ impl Config {
         let s = &self.server;
         if s.max_body_bytes == 0 || s.max_decompressed_bytes == 0 {
             return invalid("server.max_body_bytes and server.max_decompressed_bytes must be > 0");
+        }
+        if s.max_hosts_per_report == 0 {
+            return invalid("server.max_hosts_per_report must be > 0");
         }
         if s.request_timeout_secs == 0 {
             return invalid("server.request_timeout_secs must be > 0");

@@ -169,6 +169,7 @@ impl Server {
                 limits: Limits {
                     max_body_bytes: config.server.max_body_bytes,
                     max_decompressed_bytes: config.server.max_decompressed_bytes,
+                    max_hosts_per_report: config.server.max_hosts_per_report,
                     request_timeout: config.server.request_timeout(),
                 },
                 console: config.console.clone(),

@@ -129,12 +129,17 @@ async fn the_operator_works_through_the_ledger_in_a_browser() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
 
-    // A real scan, pushed as an agent would.
-    let agent_token = server
-        .on_ledger(|l| l.create_token("ward-3", Role::Agent).unwrap().1)
-        .await;
+    // A real scan, pushed as an agent would, with a token for the agent name the scan put in
+    // the report (the scanner's host name); a token is bound to its agent name.
     let lan_ref = &lan;
     let report = scan(lan_ref, dir.path());
+    let scanned_as = ScanReport::from_json(&report).unwrap().agent.name;
+    let agent_token = server
+        .on_ledger(move |l| l.create_token(&scanned_as, Role::Agent).unwrap().1)
+        .await;
+    let hostile_token = server
+        .on_ledger(|l| l.create_token("ward-9", Role::Agent).unwrap().1)
+        .await;
     let pushed = client
         .post(format!("{}/api/v1/reports", server.base))
         .bearer_auth(&agent_token)
@@ -146,7 +151,7 @@ async fn the_operator_works_through_the_ledger_in_a_browser() {
     assert_eq!(pushed.status(), 201, "{}", pushed.text().await.unwrap());
     let hostile = client
         .post(format!("{}/api/v1/reports", server.base))
-        .bearer_auth(&agent_token)
+        .bearer_auth(&hostile_token)
         .json(&hostile_report())
         .send()
         .await

@@ -165,11 +165,6 @@ async fn flags_and_alerts_on_exactly_the_hosts_that_have_them() {
     let server = Server::bind(&config).await.unwrap();
     let addr: SocketAddr = server.local_addr().unwrap();
     let ledger = server.ledger();
-    let l = ledger.clone();
-    let token =
-        tokio::task::spawn_blocking(move || l.create_token("lan-agent", Role::Agent).unwrap().1)
-            .await
-            .unwrap();
     let (_stop, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server.run(async {
         let _ = rx.await;
@@ -182,6 +177,13 @@ async fn flags_and_alerts_on_exactly_the_hosts_that_have_them() {
         let (lan_ref, path) = (&lan, dir.path().to_owned());
         let report = tokio::task::block_in_place(|| scan(lan_ref, &path, n));
         hosts_seen = report.hosts.len();
+        // A token is bound to its agent name: the one the scan put in the report (the host name).
+        let l = ledger.clone();
+        let name = report.agent.name.clone();
+        let token =
+            tokio::task::spawn_blocking(move || l.create_token(&name, Role::Agent).unwrap().1)
+                .await
+                .unwrap();
         let res = client
             .post(format!("http://{addr}/api/v1/reports"))
             .bearer_auth(&token)

@@ -6,6 +6,7 @@
 //! version rather than guessing.
 
 pub mod api;
+pub mod bounds;
 pub mod error;
 pub mod inventory;
 pub mod mac;

@@ -17,6 +17,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// Largest report after decompression.
     pub max_decompressed_bytes: usize,
+    /// Most hosts in one report.
+    pub max_hosts_per_report: usize,
     /// Time to answer a request.
     pub request_timeout: Duration,
 }

@@ -174,16 +174,53 @@ async fn ingest(
                 _ => Rejection::Malformed,
             });
         })?;
-        let report = ScanReport::from_json(&json).map_err(|e| {
+        let mut report = ScanReport::from_json(&json).map_err(|e| {
             metrics.rejected(Rejection::Malformed);
             bad_json(&e)
         })?;
         // The decompressed bytes are gone once parsed: the slot is free for the next report.
         drop(json);
         drop(slot);
+        if report.hosts.len() > limits.max_hosts_per_report {
+            metrics.rejected(Rejection::TooLarge);
+            return Err(Failure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the report holds {} hosts, more than server.max_hosts_per_report ({}); \
+                     split the scan scope",
+                    report.hosts.len(),
+                    limits.max_hosts_per_report
+                ),
+            ));
+        }
+        // A token is bound to its agent name: it cannot report under another.
         if report.agent.name != token.name {
-            tracing::warn!(token = %daicho_ledger_io::text::log_text(&token.name), agent = %daicho_ledger_io::text::log_text(&report.agent.name),
-                "report's agent name differs from its token's name; storing both");
+            metrics.rejected(Rejection::Auth);
+            // Shown bounded and escaped: the name is the agent's to choose.
+            let shown = |name: &str| {
+                let mut s = name.to_owned();
+                daicho_model::bounds::truncate_marked(&mut s, 100);
+                daicho_ledger_io::text::log_text(&s).to_string()
+            };
+            let (token_name, agent_name) = (shown(&token.name), shown(&report.agent.name));
+            tracing::warn!(token = %token_name, agent = %agent_name,
+                "report refused: its agent name differs from its token's name");
+            return Err(Failure::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "the report's agent.name `{agent_name}` differs from this token's agent \
+                     name `{token_name}`; create a token for agent `{agent_name}` \
+                     (token create --agent NAME must match the agent's [agent] name)"
+                ),
+            ));
+        }
+        // Over-long strings and lists are cut, never the report refused; each cut is noted in
+        // the stored report's warnings.
+        let cut = daicho_model::bounds::bound_strings(&mut report);
+        if !cut.is_empty() {
+            tracing::warn!(agent = %daicho_ledger_io::text::log_text(&token.name), fields = cut.len(),
+                "report stored with over-long fields truncated");
+            report.warnings.extend(cut);
         }
         let started = Instant::now();
         let outcome = ledger.ingest(&report, Some(&token.name)).map_err(|e| {
