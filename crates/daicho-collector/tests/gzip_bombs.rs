@@ -17,9 +17,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use child_collector::{Collector, agent_token};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use child_collector::{Collector, agent_token, request};
 
 const MIB: usize = 1024 * 1024;
 /// The test's limits: small enough that the bound means something.
@@ -77,27 +75,6 @@ fn bomb() -> Vec<u8> {
     out.extend_from_slice(&[0; 8]);
     assert!(out.len() <= MAX_BODY);
     out
-}
-
-/// One request on a new connection (`Connection: close`): the status code and the whole answer.
-async fn request(addr: &str, head: &str, body: &[u8]) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let mut out = format!("{head}\r\nHost: collector\r\nConnection: close\r\n").into_bytes();
-    if !body.is_empty() {
-        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    s.write_all(&out).await.unwrap();
-    let mut answer = Vec::new();
-    s.read_to_end(&mut answer).await.unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {answer:?}"));
-    (status, answer)
 }
 
 /// A `kB` field of `/proc/PID/status` (`VmRSS`, `VmHWM`), in bytes.
