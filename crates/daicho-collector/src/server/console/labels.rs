@@ -39,11 +39,16 @@ pub(crate) fn event_label(kind: &str) -> &'static str {
 
 /// A stored time (RFC 3339) as people in Japan read it: `2026/12/02 14:05` in JST.
 pub(crate) fn display_time(stored: &str) -> String {
+    display_time_as(stored, "%Y/%m/%d %H:%M")
+}
+
+/// A stored time in JST in `format` (the stored text itself when it is not a time).
+pub(crate) fn display_time_as(stored: &str, format: &str) -> String {
     daicho_ledger::time::from_db(stored).map_or_else(
         || stored.to_owned(),
         |t| {
             t.with_timezone(&daicho_ledger_io::export::now_jst().timezone())
-                .format("%Y/%m/%d %H:%M")
+                .format(format)
                 .to_string()
         },
     )

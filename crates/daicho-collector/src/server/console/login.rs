@@ -21,6 +21,7 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::form::local_path;
+use super::labels::display_time_as;
 use super::render::{ConsoleError, facility_name, html, see_other};
 use super::session::{sign_in, sign_out};
 use crate::server::AppState;
@@ -103,11 +104,7 @@ pub(super) async fn submit(
         }
         LoginOutcome::Locked { until } => {
             tracing::warn!(username = %log_text(&name), source = %shown_source, %until, "console login refused: account locked");
-            let until = daicho_ledger::time::from_db(&until).map_or(until, |t| {
-                t.with_timezone(&daicho_ledger_io::export::now_jst().timezone())
-                    .format("%H:%M")
-                    .to_string()
-            });
+            let until = display_time_as(&until, "%H:%M");
             refuse(format!(
                 "ログインの失敗が続いたため、このアカウントは {until} までロックされています。"
             ))
