@@ -54,3 +54,17 @@ pub(crate) fn ledger_file(bytes: Vec<u8>, csv: Option<CsvEncoding>) -> Response 
         }
     }
 }
+
+/// The header a CP932 export's notice travels in (ASCII; the CLI prints the Japanese text).
+pub(crate) const NOTICE_HEADER: &str = "x-daicho-notice";
+
+/// Adds `notice` (characters CP932 could not hold, replaced or dropped) as [`NOTICE_HEADER`].
+pub(crate) fn with_notice(
+    mut response: Response,
+    notice: Option<&daicho_ledger_io::Cp932Notice>,
+) -> Response {
+    if let Some(value) = notice.and_then(|n| axum::http::HeaderValue::from_str(&n.ascii()).ok()) {
+        response.headers_mut().insert(NOTICE_HEADER, value);
+    }
+    response
+}

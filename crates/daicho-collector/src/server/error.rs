@@ -70,6 +70,18 @@ impl From<LedgerError> for Failure {
     }
 }
 
+impl From<crate::evidence::EvidenceError> for Failure {
+    /// A file the ledger cannot be written into (e.g. an XLSX cell limit) is 422.
+    fn from(e: crate::evidence::EvidenceError) -> Self {
+        match e {
+            crate::evidence::EvidenceError::Ledger(e) => e.into(),
+            crate::evidence::EvidenceError::Export(e) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+        }
+    }
+}
+
 /// 400 for a body that is not the JSON expected; the message names the field.
 pub(crate) fn bad_json(e: &ModelError) -> Failure {
     Failure::new(StatusCode::BAD_REQUEST, e.to_string())

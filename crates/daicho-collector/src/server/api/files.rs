@@ -8,11 +8,9 @@ use axum::response::Response;
 use daicho_ledger_io::checklist::{render_html, render_xlsx};
 use serde::Deserialize;
 
-use crate::evidence::{
-    EvidenceError, RestrictionStatement, checklist_report, export_ledger, facility_for,
-};
+use crate::evidence::{RestrictionStatement, checklist_report, export_ledger, facility_for};
 use crate::server::AppState;
-use crate::server::download::{XLSX, attachment, ledger_file, ledger_format};
+use crate::server::download::{XLSX, attachment, ledger_file, ledger_format, with_notice};
 use crate::server::error::Failure;
 use crate::server::extract::blocking;
 
@@ -62,29 +60,10 @@ pub(super) async fn ledger_export(
     let ledger = st.ledger.clone();
     let (bytes, _, notice) = blocking(move || {
         let facility = facility_for(&ledger, &q.facility).map_err(Failure::from)?;
-        export_ledger(&ledger, csv, q.registered_only, &facility).map_err(|e| match e {
-            EvidenceError::Ledger(e) => Failure::from(e),
-            EvidenceError::Export(e) => {
-                Failure::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-            }
-        })
+        export_ledger(&ledger, csv, q.registered_only, &facility).map_err(Failure::from)
     })
     .await?;
     Ok(with_notice(ledger_file(bytes, csv), notice.as_ref()))
-}
-
-/// The header a CP932 export's notice travels in (ASCII; the CLI prints the Japanese text).
-pub(crate) const NOTICE_HEADER: &str = "x-daicho-notice";
-
-/// Adds `notice` (characters CP932 could not hold, replaced or dropped) as [`NOTICE_HEADER`].
-pub(crate) fn with_notice(
-    mut response: Response,
-    notice: Option<&daicho_ledger_io::Cp932Notice>,
-) -> Response {
-    if let Some(value) = notice.and_then(|n| axum::http::HeaderValue::from_str(&n.ascii()).ok()) {
-        response.headers_mut().insert(NOTICE_HEADER, value);
-    }
-    response
 }
 
 pub(super) async fn checklist(

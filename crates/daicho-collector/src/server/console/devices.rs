@@ -16,10 +16,10 @@ use super::form::FormFields;
 use super::labels::{display_time, flag_label};
 use super::render::{ConsoleError, Layout, Page, facility_name, html};
 use super::session::{Decider, Signed};
-use crate::evidence::{EvidenceError, export_devices};
+use crate::evidence::export_devices;
 use crate::saved_views::{SavedView, delete_view, save_view, saved_views};
 use crate::server::AppState;
-use crate::server::download::{ledger_file, ledger_format};
+use crate::server::download::{ledger_file, ledger_format, with_notice};
 use crate::server::error::Failure;
 use crate::server::extract::{blocking, on_ledger};
 
@@ -561,21 +561,11 @@ pub(super) async fn export(
     let ledger = st.ledger.clone();
     let (bytes, _, notice) = blocking(move || {
         let ids = ledger.device_ids(&filter).map_err(Failure::from)?;
-        export_devices(&ledger, csv, &ids, &facility).map_err(|e| match e {
-            EvidenceError::Ledger(e) => Failure::from(e),
-            EvidenceError::Export(e) => {
-                Failure::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-            }
-        })
+        export_devices(&ledger, csv, &ids, &facility).map_err(Failure::from)
     })
     .await?;
-    // A download shows no page: the CP932 notice travels in the API's header
-    // (`x-daicho-notice`, see api/files.rs).
-    let mut response = ledger_file(bytes, csv);
-    if let Some(value) = notice.and_then(|n| axum::http::HeaderValue::from_str(&n.ascii()).ok()) {
-        response.headers_mut().insert("x-daicho-notice", value);
-    }
-    Ok(response)
+    // A download shows no page: the CP932 notice travels in a header, as from the API.
+    Ok(with_notice(ledger_file(bytes, csv), notice.as_ref()))
 }
 
 /// `POST /devices/views` (`name`, `query`): saves the list's query as a named view.
