@@ -68,3 +68,21 @@ pub(crate) fn with_notice(
     }
     response
 }
+
+/// The checklist evidence as a download: the XLSX workbook, or the printable HTML page. The
+/// error is the workbook writer's message.
+pub(crate) fn checklist_file(
+    report: &daicho_ledger_io::checklist::ChecklistReport,
+    xlsx: bool,
+) -> Result<Response, String> {
+    if xlsx {
+        let bytes = daicho_ledger_io::checklist::render_xlsx(report).map_err(|e| e.to_string())?;
+        Ok(attachment(bytes, XLSX, "daicho-checklist.xlsx"))
+    } else {
+        Ok(attachment(
+            daicho_ledger_io::checklist::render_html(report).into_bytes(),
+            "text/html; charset=utf-8",
+            "daicho-checklist.html",
+        ))
+    }
+}

@@ -5,12 +5,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use daicho_ledger_io::checklist::{render_html, render_xlsx};
 use serde::Deserialize;
 
 use crate::evidence::{RestrictionStatement, checklist_report, export_ledger, facility_for};
 use crate::server::AppState;
-use crate::server::download::{XLSX, attachment, ledger_file, ledger_format, with_notice};
+use crate::server::download::{checklist_file, ledger_file, ledger_format, with_notice};
 use crate::server::error::Failure;
 use crate::server::extract::blocking;
 
@@ -94,15 +93,5 @@ pub(super) async fn checklist(
         .map_err(Failure::from)
     })
     .await?;
-    if xlsx {
-        let bytes = render_xlsx(&report)
-            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok(attachment(bytes, XLSX, "daicho-checklist.xlsx"))
-    } else {
-        Ok(attachment(
-            render_html(&report).into_bytes(),
-            "text/html; charset=utf-8",
-            "daicho-checklist.html",
-        ))
-    }
+    checklist_file(&report, xlsx).map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e))
 }

@@ -10,16 +10,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use daicho_ledger_io::checklist::{
-    Answer, ChecklistReport, Evidence, ItemResult, render_html, render_xlsx,
-};
+use daicho_ledger_io::checklist::{Answer, ChecklistReport, Evidence, ItemResult};
 
 use super::form::FormFields;
 use super::render::{ConsoleError, Layout, Page, facility_name, html};
 use super::session::Signed;
 use crate::evidence::{RestrictionStatement, checklist_report};
 use crate::server::AppState;
-use crate::server::download::{XLSX, attachment};
+use crate::server::download::checklist_file;
 use crate::server::extract::on_ledger;
 
 /// This page group's routes.
@@ -110,20 +108,11 @@ async fn download(
         }
     };
     let report = report(&st).await?;
-    if xlsx {
-        let bytes = render_xlsx(&report).map_err(|e| {
-            tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "checklist workbook failed");
-            ConsoleError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Excel ファイルを作れませんでした。",
-            )
-        })?;
-        Ok(attachment(bytes, XLSX, "daicho-checklist.xlsx"))
-    } else {
-        Ok(attachment(
-            render_html(&report).into_bytes(),
-            "text/html; charset=utf-8",
-            "daicho-checklist.html",
-        ))
-    }
+    checklist_file(&report, xlsx).map_err(|e| {
+        tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "checklist workbook failed");
+        ConsoleError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Excel ファイルを作れませんでした。",
+        )
+    })
 }
