@@ -8,6 +8,7 @@
 pub mod api;
 pub mod bounds;
 pub mod error;
+pub mod gzip;
 pub mod inventory;
 pub mod mac;
 pub mod report;

@@ -1,7 +1,6 @@
 //! `POST /api/v1/reports`: an agent's scan report, optionally gzip-compressed, merged into the
 //! ledger in one transaction.
 
-use std::io::Read as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use axum::{Extension, Json};
 use daicho_ledger::TokenInfo;
 use daicho_model::ScanReport;
 use daicho_model::api::ReportAccepted;
+use daicho_model::gzip::InflateError;
 
 use crate::metrics::Rejection;
 use crate::server::error::{Failure, bad_json, body_failure, too_large};
@@ -60,23 +60,14 @@ fn decode_body(headers: &HeaderMap, body: Bytes, limits: Limits) -> Result<Bytes
             Ok(body)
         }
         Some("gzip" | "x-gzip") => {
-            let cap = limits.max_decompressed_bytes;
-            // Room for exactly cap + 1 bytes up front (pages untouched until written): growing
-            // on demand past the cap would double the buffer and copy it, twice the memory.
-            let mut out = Vec::with_capacity(cap + 1);
-            flate2::read::GzDecoder::new(&body[..])
-                .take(cap as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| {
-                    Failure::new(
-                        StatusCode::BAD_REQUEST,
-                        format!("the body is not valid gzip: {e}"),
-                    )
-                })?;
-            if out.len() > cap {
-                return Err(too_large(cap));
-            }
-            Ok(Bytes::from(out))
+            daicho_model::gzip::inflate_bounded(&body, limits.max_decompressed_bytes)
+                .map(Bytes::from)
+                .map_err(|e| match e {
+                    InflateError::TooLarge { limit } => too_large(limit),
+                    InflateError::Invalid(_) => {
+                        Failure::new(StatusCode::BAD_REQUEST, e.to_string())
+                    }
+                })
         }
         Some(other) => Err(Failure::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
