@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::LedgerError;
 use crate::time::from_db;
+use crate::registration::REGISTERED;
 use crate::triage::KNOWN_OUTSIDE_LEDGER;
 
 /// Recomputes every flag of `device_id` as of `at`, recording an event for each change.
@@ -122,7 +123,7 @@ fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, Ledger
     }
     let row = conn
         .prepare_cached(&format!(
-            "SELECT ip, mac_randomized, asset_no IS NOT NULL OR registered_on IS NOT NULL, role,
+            "SELECT ip, mac_randomized, {REGISTERED}, role,
                     last_seen, os_family, os_name, os_version, os_confidence, os_evidence,
                     local_json, {KNOWN_OUTSIDE_LEDGER}
              FROM devices WHERE id = ?1"

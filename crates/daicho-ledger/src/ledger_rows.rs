@@ -42,6 +42,7 @@ use crate::identity::hostname_key;
 use crate::ingest::{ip_key, record_event};
 use crate::operator::{FieldChange, apply_changes};
 use crate::time::{from_db, to_db};
+use crate::registration::REGISTERED;
 use crate::triage::KNOWN_OUTSIDE_LEDGER;
 use crate::{Ledger, LedgerError, LedgerFieldsPatch};
 
@@ -355,9 +356,11 @@ fn plan(
     }
     let mut uncovered = Vec::new();
     let mut stmt = conn.prepare(
-        "SELECT id, asset_no, ip, mac, hostname FROM devices
-         WHERE merged_into IS NULL AND (presence = 'present' OR asset_no IS NOT NULL)
-         ORDER BY id",
+        &format!(
+            "SELECT id, asset_no, ip, mac, hostname FROM devices
+             WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
+             ORDER BY id"
+        ),
     )?;
     let devices = stmt.query_map([], |r| {
         Ok(UncoveredDevice {
@@ -473,18 +476,18 @@ fn device_rows(
         "SELECT id, asset_no, maker, ledger_os, software, software_version, ledger_ip,
                 computer_name, location, user_name, registered_on, status, description,
                 mac, ip, hostname, vendor, os_family, os_name, os_version, last_seen,
-                last_report_id, role
+                last_report_id, role, {REGISTERED}
          FROM devices
-         WHERE merged_into IS NULL AND (presence = 'present' OR asset_no IS NOT NULL)
+         WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
            AND NOT {KNOWN_OUTSIDE_LEDGER}"
     ))?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let asset_no: Option<String> = r.get(1)?;
-        if keep(id, asset_no.is_some()) {
-            out.push(device_row(r, id, asset_no)?);
+        let registered: bool = r.get(23)?;
+        if keep(id, registered) {
+            out.push(device_row(r, id, registered)?);
         }
     }
     // Sorted here rather than by SQLite, whose sorter would carry every column of every row
@@ -496,12 +499,8 @@ fn device_rows(
     Ok(out)
 }
 
-/// One row of [`device_rows`]'s query, whose id and 管理番号 were read already.
-fn device_row(
-    r: &rusqlite::Row<'_>,
-    id: i64,
-    asset_no: Option<String>,
-) -> rusqlite::Result<DeviceRow> {
+/// One row of [`device_rows`]'s query, whose id and registration were read already.
+fn device_row(r: &rusqlite::Row<'_>, id: i64, registered: bool) -> rusqlite::Result<DeviceRow> {
     let s = |i: usize| -> rusqlite::Result<String> {
         Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
     };
@@ -522,9 +521,9 @@ fn device_row(
     let last_seen_text: String = r.get(20)?;
     Ok(DeviceRow {
         id,
-        registered: asset_no.is_some(),
+        registered,
         ledger: LedgerRow {
-            asset_no: asset_no.unwrap_or_default(),
+            asset_no: s(1)?,
             maker: s(2)?,
             os: s(3)?,
             software: s(4)?,

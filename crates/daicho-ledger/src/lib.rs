@@ -26,6 +26,7 @@ pub mod overview;
 pub mod ports;
 mod presence;
 pub mod query;
+pub mod registration;
 pub mod restrictions;
 mod schema;
 pub mod sessions;

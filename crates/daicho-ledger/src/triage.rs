@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::ingest::record_event;
 use crate::operator::live_device;
 use crate::query::{DeviceDetail, device_detail};
+use crate::registration::{REGISTERED, registered_sql};
 use crate::time::to_db;
 use crate::{Ledger, LedgerError, flags};
 
@@ -76,8 +77,12 @@ impl FromStr for Disposition {
 /// SQL over `devices`: the operator's decision about this unregistered device still holds (the
 /// one definition of "known outside the ledger", used by the flags and the ledger rows). Never
 /// NULL, so `NOT` of it is safe.
-pub(crate) const KNOWN_OUTSIDE_LEDGER: &str = "(asset_no IS NULL AND disposition IS NOT NULL \
-     AND (disposition IN ('personal', 'visitor') OR last_seen <= disposition_at))";
+pub(crate) const KNOWN_OUTSIDE_LEDGER: &str = concat!(
+    "(NOT ",
+    registered_sql!(),
+    " AND disposition IS NOT NULL \
+     AND (disposition IN ('personal', 'visitor') OR last_seen <= disposition_at))"
+);
 
 impl Ledger {
     /// Records what an unregistered device is (or clears it with `None`); its flags follow (a
@@ -94,14 +99,14 @@ impl Ledger {
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
-            let (asset_no, old): (Option<String>, Option<String>) = tx.query_row(
-                "SELECT asset_no, disposition FROM devices WHERE id = ?1",
+            let (registered, old): (bool, Option<String>) = tx.query_row(
+                &format!("SELECT {REGISTERED}, disposition FROM devices WHERE id = ?1"),
                 params![id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            if let (Some(asset_no), Some(_)) = (&asset_no, disposition) {
+            if registered && disposition.is_some() {
                 return Err(LedgerError::Invalid(format!(
-                    "機器 {id} は管理番号 {asset_no} で台帳に登録されています。私物・来訪者・撤去として記録するには、先に台帳から外してください / device {id} is registered"
+                    "機器 {id} は台帳に登録されています（管理番号または登録日）。私物・来訪者・撤去として記録するには、先に台帳から外してください / device {id} is registered"
                 )));
             }
             let new = disposition.map(Disposition::as_str);

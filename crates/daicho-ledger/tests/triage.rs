@@ -116,3 +116,40 @@ fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_s
     );
     assert!("bogus".parse::<Disposition>().is_err());
 }
+
+/// One definition of "registered" (a 管理番号 or a 登録日): a device given only a 登録日 loses
+/// the `unregistered` flag, is a registered row of the export and of the checklist's 2-① list,
+/// and cannot be triaged away.
+#[test]
+fn a_registration_date_alone_registers_a_device_everywhere() {
+    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    ledger
+        .ingest(&report(t0(), &[("198.18.0.20", "00:11:22:00:00:20")]), None)
+        .unwrap();
+    let id = unregistered(&ledger)[0];
+    assert_eq!(ledger.export_rows(true).unwrap().len(), 0);
+    let d = ledger
+        .update_ledger(
+            id,
+            &LedgerFieldsPatch {
+                registered_on: Some(Some("2026-11-30".into())),
+                ..LedgerFieldsPatch::default()
+            },
+        )
+        .unwrap();
+    assert!(d.summary.ledger.is_registered());
+    assert!(d.summary.ledger.asset_no.is_none());
+    assert!(!d.summary.flags.contains(&"unregistered".to_owned()));
+    assert!(unregistered(&ledger).is_empty());
+    assert_eq!(ledger.export_rows(true).unwrap().len(), 1);
+    let checklist = ledger.checklist_devices().unwrap();
+    assert_eq!(checklist.len(), 1);
+    assert!(
+        checklist[0].ledger.is_some(),
+        "2-① counts it as registered"
+    );
+    assert!(matches!(
+        ledger.set_disposition(id, Some(Disposition::Personal), "yamada", t0()),
+        Err(daicho_ledger::LedgerError::Invalid(_))
+    ));
+}

@@ -22,8 +22,7 @@ pub fn update_ledger(
     let before = ledger.device(id)?.summary.ledger;
     let after = ledger.update_ledger(id, patch)?;
     if after.summary.ledger != before {
-        let was_registered = before.asset_no.is_some();
-        let (action, summary) = if !was_registered && after.summary.ledger.asset_no.is_some() {
+        let (action, summary) = if !before.is_registered() && after.summary.ledger.is_registered() {
             ("device.register", format!("機器 #{id} を台帳に登録"))
         } else {
             ("device.update", format!("機器 #{id} の台帳項目を変更"))
