@@ -368,15 +368,28 @@ fn names_compatible(stored: Option<&str>, observed: Option<&str>) -> bool {
     }
 }
 
+/// Who holds an identity key (a MAC or a machine id).
 #[derive(Debug, Clone, Copy)]
-struct KeyOwner {
-    device_id: i64,
-    pinned: bool,
+pub(crate) struct KeyOwner {
+    /// The live device holding it (a merged device's key counts as its survivor's).
+    pub(crate) device_id: i64,
+    /// An operator pinned it there: ingest never moves it.
+    pub(crate) pinned: bool,
 }
 
-fn key_owner(conn: &Connection, kind: &str, value: &str) -> Result<Option<KeyOwner>, LedgerError> {
+/// The one lookup of who owns key `kind` = `value` (`mac` or `machine_id`), following merges.
+/// Merging moves a device's keys to the survivor, so the follow is a safeguard, but every
+/// caller (identity matching, key claims at ingest, ledger rows) gets the same answer.
+pub(crate) fn key_owner(
+    conn: &Connection,
+    kind: &str,
+    value: &str,
+) -> Result<Option<KeyOwner>, LedgerError> {
     Ok(conn
-        .prepare_cached("SELECT device_id, pinned FROM device_keys WHERE kind = ?1 AND value = ?2")?
+        .prepare_cached(
+            "SELECT COALESCE(d.merged_into, d.id), k.pinned FROM device_keys k
+             JOIN devices d ON d.id = k.device_id WHERE k.kind = ?1 AND k.value = ?2",
+        )?
         .query_row(params![kind, value], |r| {
             Ok(KeyOwner {
                 device_id: r.get(0)?,

@@ -663,13 +663,8 @@ impl Merge<'_> {
         ];
         for (kind, value, randomized) in keys {
             let Some(value) = value else { continue };
-            let owner: Option<(i64, bool)> = self
-                .conn
-                .prepare_cached(
-                    "SELECT device_id, pinned FROM device_keys WHERE kind = ?1 AND value = ?2",
-                )?
-                .query_row(params![kind, value], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
+            let owner =
+                identity::key_owner(self.conn, kind, value)?.map(|o| (o.device_id, o.pinned));
             match owner {
                 None => {
                     self.conn

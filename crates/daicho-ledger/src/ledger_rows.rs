@@ -38,11 +38,11 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::identity::hostname_key;
+use crate::identity::{hostname_key, key_owner};
 use crate::ingest::{ip_key, record_event};
 use crate::operator::{FieldChange, apply_changes};
-use crate::time::{from_db, to_db};
 use crate::registration::REGISTERED;
+use crate::time::{from_db, to_db};
 use crate::triage::KNOWN_OUTSIDE_LEDGER;
 use crate::{Ledger, LedgerError, LedgerFieldsPatch};
 
@@ -222,16 +222,8 @@ fn changed_fields(
 /// The live device (following merges) that holds MAC `mac`.
 fn device_by_mac(conn: &Connection, mac: MacAddr) -> Result<Option<i64>, LedgerError> {
     let text = mac.to_string();
-    let by_key: Option<i64> = conn
-        .query_row(
-            "SELECT COALESCE(d.merged_into, d.id) FROM device_keys k JOIN devices d
-                 ON d.id = k.device_id WHERE k.kind = 'mac' AND k.value = ?1",
-            params![text],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if by_key.is_some() {
-        return Ok(by_key);
+    if let Some(owner) = key_owner(conn, "mac", &text)? {
+        return Ok(Some(owner.device_id));
     }
     Ok(conn
         .query_row(
@@ -355,13 +347,11 @@ fn plan(
         all_changes.push(changes);
     }
     let mut uncovered = Vec::new();
-    let mut stmt = conn.prepare(
-        &format!(
-            "SELECT id, asset_no, ip, mac, hostname FROM devices
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, asset_no, ip, mac, hostname FROM devices
              WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
              ORDER BY id"
-        ),
-    )?;
+    ))?;
     let devices = stmt.query_map([], |r| {
         Ok(UncoveredDevice {
             device_id: r.get(0)?,
