@@ -248,7 +248,12 @@ fn two_overlapping_agents_and_repeated_runs_give_one_device_per_host() {
             ..EventFilter::default()
         })
         .unwrap();
-    assert!(events.iter().any(|e| e.kind == "ip_changed"), "{events:?}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == daicho_ledger::events::EventKind::IpChanged),
+        "{events:?}"
+    );
     let phone_devices: Vec<&DeviceSummary> = after
         .iter()
         .filter(|d| d.ip.as_deref() == Some(phone.ip.to_string().as_str()))

@@ -7,8 +7,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::events::{EventKind, record_event};
 use crate::flags;
-use crate::ingest::record_event;
 use crate::time::to_db;
 use crate::{Ledger, LedgerError};
 
@@ -95,7 +95,7 @@ impl Ledger {
             record_event(
                 &tx,
                 device_id,
-                "role_changed",
+                EventKind::RoleChanged,
                 &at,
                 None,
                 &json!({ "role": role }),
@@ -140,7 +140,7 @@ impl Ledger {
             record_event(
                 &tx,
                 new.device_id,
-                "exception_added",
+                EventKind::ExceptionAdded,
                 &at,
                 None,
                 &json!({"exception": id, "service": new.service, "approver": new.approver, "expires": expires.to_string()}),
@@ -172,7 +172,7 @@ impl Ledger {
             record_event(
                 &tx,
                 device_id,
-                "exception_revoked",
+                EventKind::ExceptionRevoked,
                 &at,
                 None,
                 &json!({ "exception": id }),

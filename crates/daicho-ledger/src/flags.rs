@@ -13,8 +13,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use crate::LedgerError;
-use crate::time::from_db;
+use crate::events::EventKind;
 use crate::registration::REGISTERED;
+use crate::time::from_db;
 use crate::triage::KNOWN_OUTSIDE_LEDGER;
 
 /// Recomputes every flag of `device_id` as of `at`, recording an event for each change.
@@ -74,10 +75,10 @@ pub(crate) fn recompute(
                     evidence,
                     at
                 ])?;
-                crate::ingest::record_event(
+                crate::events::record_event(
                     conn,
                     device_id,
-                    "flag_raised",
+                    EventKind::FlagRaised,
                     at,
                     report_id,
                     &json!({"flag": flag.kind.as_str(), "code": flag.code, "service": flag.service,
@@ -91,10 +92,10 @@ pub(crate) fn recompute(
         conn.prepare_cached("DELETE FROM device_flags WHERE device_id = ?1 AND key = ?2")?
             .execute(params![device_id, key])?;
         let flag = key.split(':').next().unwrap_or(key);
-        crate::ingest::record_event(
+        crate::events::record_event(
             conn,
             device_id,
-            "flag_cleared",
+            EventKind::FlagCleared,
             at,
             report_id,
             &json!({"flag": flag, "key": key}),

@@ -21,6 +21,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::events::{EventKind, record_event};
 use crate::identity::{self, MatchContext, MatchRule, Observation};
 use crate::ports::PortCoverage;
 use crate::time::{from_db, to_db};
@@ -203,22 +204,6 @@ pub(crate) fn ip_key(ip: IpAddr) -> [u8; 16] {
     }
 }
 
-/// Appends one event to a device's history.
-pub(crate) fn record_event(
-    conn: &Connection,
-    device_id: i64,
-    kind: &str,
-    at: &str,
-    report_id: Option<&str>,
-    detail: &Value,
-) -> Result<(), LedgerError> {
-    conn.prepare_cached(
-        "INSERT INTO events (device_id, kind, at, report_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![device_id, kind, at, report_id, detail.to_string()])?;
-    Ok(())
-}
-
 /// The state of one report's merge.
 struct Merge<'a> {
     conn: &'a Connection,
@@ -250,7 +235,12 @@ struct Stored {
 }
 
 impl Merge<'_> {
-    fn event(&mut self, device_id: i64, kind: &str, detail: &Value) -> Result<(), LedgerError> {
+    fn event(
+        &mut self,
+        device_id: i64,
+        kind: EventKind,
+        detail: &Value,
+    ) -> Result<(), LedgerError> {
         record_event(
             self.conn,
             device_id,
@@ -357,7 +347,7 @@ impl Merge<'_> {
             .collect();
         self.event(
             id,
-            "first_seen",
+            EventKind::FirstSeen,
             &json!({"ip": ip, "mac": obs.mac, "hostname": obs.hostname, "vendor": obs.vendor,
                     "services": ports}),
         )?;
@@ -424,12 +414,16 @@ impl Merge<'_> {
             if stored.presence == "gone" {
                 self.event(
                     id,
-                    "returned",
+                    EventKind::Returned,
                     &json!({"last_seen": stored.last_seen, "ip": ip}),
                 )?;
             }
             if stored.ip.as_deref() != Some(ip.as_str()) {
-                self.event(id, "ip_changed", &json!({"from": stored.ip, "to": ip}))?;
+                self.event(
+                    id,
+                    EventKind::IpChanged,
+                    &json!({"from": stored.ip, "to": ip}),
+                )?;
             }
         }
         // A second address of a device in one report (a multi-homed host) does not flip its
@@ -440,7 +434,7 @@ impl Merge<'_> {
         {
             self.event(
                 id,
-                "mac_changed",
+                EventKind::MacChanged,
                 &json!({"from": stored.mac, "to": mac, "randomized": obs.randomized,
                         "matched_by": rule.as_str()}),
             )?;
@@ -450,7 +444,7 @@ impl Merge<'_> {
         {
             self.event(
                 id,
-                "hostname_changed",
+                EventKind::HostnameChanged,
                 &json!({"from": stored.hostname, "to": name}),
             )?;
         }
@@ -469,7 +463,7 @@ impl Merge<'_> {
             if old != new && stored.os_family != "unknown" {
                 self.event(
                     id,
-                    "os_changed",
+                    EventKind::OsChanged,
                     &json!({"from": {"family": old.0, "name": old.1, "version": old.2},
                             "to": {"family": new.0, "name": new.1, "version": new.2},
                             "confidence": obs.os.confidence, "evidence": obs.os.evidence}),
@@ -576,12 +570,12 @@ impl Merge<'_> {
             match existing.get(&key) {
                 None => self.event(
                     id,
-                    "port_opened",
+                    EventKind::PortOpened,
                     &json!({"port": label, "name": s.name, "product": s.product, "version": s.version}),
                 )?,
                 Some((state, ..)) if state == "closed" => self.event(
                     id,
-                    "port_opened",
+                    EventKind::PortOpened,
                     &json!({"port": label, "name": s.name, "product": s.product, "version": s.version}),
                 )?,
                 Some((_, name, product, version))
@@ -589,7 +583,7 @@ impl Merge<'_> {
                 {
                     self.event(
                         id,
-                        "service_changed",
+                        EventKind::ServiceChanged,
                         &json!({"port": label,
                                 "from": {"name": name, "product": product, "version": version},
                                 "to": {"name": s.name, "product": s.product, "version": s.version}}),
@@ -620,7 +614,7 @@ impl Merge<'_> {
                     .execute(params![id, proto, port, self.seen_text])?;
                 self.event(
                     id,
-                    "port_closed",
+                    EventKind::PortClosed,
                     &json!({"port": format!("{proto}/{port}"), "name": name}),
                 )?;
             }
@@ -692,7 +686,7 @@ impl Merge<'_> {
                         .execute(params![kind, value, device_id, self.seen_text])?;
                     self.event(
                         device_id,
-                        "identity_key_moved",
+                        EventKind::IdentityKeyMoved,
                         &json!({"kind": kind, "value": value, "from_device": owner}),
                     )?;
                 }

@@ -38,8 +38,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::events::{EventKind, record_event};
 use crate::identity::{hostname_key, key_owner};
-use crate::ingest::{ip_key, record_event};
+use crate::ingest::ip_key;
 use crate::operator::{FieldChange, apply_changes};
 use crate::registration::REGISTERED;
 use crate::time::{from_db, to_db};
@@ -415,7 +416,7 @@ fn create_from_row(conn: &Connection, row: &LedgerRow, at: &str) -> Result<i64, 
     record_event(
         conn,
         id,
-        "ledger_created",
+        EventKind::LedgerCreated,
         at,
         None,
         &json!({"asset_no": row.asset_no, "ip": row.ip, "mac": row.mac,

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod audit;
 pub mod backup;
 pub mod error;
+pub mod events;
 pub mod exceptions;
 pub mod flags;
 pub mod identity;

@@ -11,7 +11,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::ingest::{ip_key, record_event};
+use crate::events::{EventKind, record_event};
+use crate::ingest::ip_key;
 use crate::query::{DeviceDetail, device_detail};
 use crate::time::to_db;
 use crate::{Ledger, LedgerError, flags};
@@ -197,7 +198,14 @@ pub(crate) fn apply_changes(
     if diff.is_empty() {
         return Ok(false);
     }
-    record_event(tx, id, "ledger_updated", at, None, &Value::Object(diff))?;
+    record_event(
+        tx,
+        id,
+        EventKind::LedgerUpdated,
+        at,
+        None,
+        &Value::Object(diff),
+    )?;
     flags::recompute(tx, policy, id, at, None)?;
     Ok(true)
 }
@@ -307,7 +315,7 @@ impl Ledger {
             record_event(
                 &tx,
                 into,
-                "merged",
+                EventKind::Merged,
                 &at,
                 None,
                 &json!({"from_device": from}),
@@ -422,11 +430,11 @@ impl Ledger {
                                                WHERE device_id = ?1 AND kind = 'mac')",
                 params![id],
             )?;
-            record_event(&tx, id, "split", &at, None, &json!({"macs": macs, "to_device": new_id}))?;
+            record_event(&tx, id, EventKind::Split, &at, None, &json!({"macs": macs, "to_device": new_id}))?;
             record_event(
                 &tx,
                 new_id,
-                "split",
+                EventKind::Split,
                 &at,
                 None,
                 &json!({"macs": macs, "from_device": id}),

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::params;
 use serde_json::json;
 
-use crate::ingest::record_event;
+use crate::events::{EventKind, record_event};
 use crate::time::to_db;
 use crate::{Ledger, LedgerError};
 
@@ -35,7 +35,7 @@ impl Ledger {
                 record_event(
                     &tx,
                     *id,
-                    "gone",
+                    EventKind::Gone,
                     &at,
                     report.as_deref(),
                     &json!({"last_seen": last_seen, "gone_after_days": days}),

@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::events::EventKind;
 use crate::ingest::ip_key;
 use crate::time::to_db;
 use crate::triage::Disposition;
@@ -201,10 +202,8 @@ pub struct EventRecord {
     pub id: i64,
     /// The device.
     pub device_id: i64,
-    /// `first_seen`, `ip_changed`, `port_opened`, `port_closed`, `service_changed`,
-    /// `os_changed`, `mac_changed`, `hostname_changed`, `gone`, `returned`, `flag_raised`,
-    /// `flag_cleared`, `identity_key_moved`, `merged`, `split`, `ledger_updated`.
-    pub kind: String,
+    /// What happened.
+    pub kind: EventKind,
     /// When (the observing report's scan time, or the operator's action time).
     pub at: String,
     /// The report that caused it, when a report did.
@@ -325,7 +324,7 @@ pub struct EventFilter {
     /// Events of this device.
     pub device: Option<i64>,
     /// Events of this kind.
-    pub kind: Option<String>,
+    pub kind: Option<EventKind>,
     /// Events at or after this time (RFC 3339).
     pub since: Option<DateTime<Utc>>,
     /// Events with an id above this, oldest first (a polling cursor). Without it the newest
@@ -610,8 +609,8 @@ impl Ledger {
             args.push(SqlValue::Integer(d));
             clauses.push(format!("device_id = ?{}", args.len()));
         }
-        if let Some(k) = &filter.kind {
-            args.push(SqlValue::Text(k.clone()));
+        if let Some(k) = filter.kind {
+            args.push(SqlValue::Text(k.as_str().to_owned()));
             clauses.push(format!("kind = ?{}", args.len()));
         }
         if let Some(since) = filter.since {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{TransactionBehavior, params};
 use serde_json::json;
 
-use crate::ingest::record_event;
+use crate::events::{EventKind, record_event};
 use crate::operator::live_device;
 use crate::query::{DeviceDetail, device_detail};
 use crate::registration::{REGISTERED, registered_sql};
@@ -119,7 +119,7 @@ impl Ledger {
                 record_event(
                     &tx,
                     id,
-                    "ledger_updated",
+                    EventKind::LedgerUpdated,
                     &at,
                     None,
                     &json!({ "disposition": { "from": old, "to": new } }),

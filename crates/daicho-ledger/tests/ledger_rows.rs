@@ -100,7 +100,7 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
     );
     let events = ledger
         .events(&EventFilter {
-            kind: Some("ledger_updated".into()),
+            kind: Some(daicho_ledger::events::EventKind::LedgerUpdated),
             ..Default::default()
         })
         .unwrap();

@@ -42,7 +42,7 @@ fn kinds(ledger: &Ledger, device: i64) -> Vec<String> {
         })
         .unwrap();
     ev.reverse();
-    ev.into_iter().map(|e| e.kind).collect()
+    ev.into_iter().map(|e| e.kind.as_str().to_owned()).collect()
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn repeated_scans_and_an_ip_change_keep_one_device() {
     let ip_event = f
         .ledger
         .events(&EventFilter {
-            kind: Some("ip_changed".into()),
+            kind: Some(daicho_ledger::events::EventKind::IpChanged),
             ..EventFilter::default()
         })
         .unwrap();

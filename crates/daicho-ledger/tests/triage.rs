@@ -144,10 +144,7 @@ fn a_registration_date_alone_registers_a_device_everywhere() {
     assert_eq!(ledger.export_rows(true).unwrap().len(), 1);
     let checklist = ledger.checklist_devices().unwrap();
     assert_eq!(checklist.len(), 1);
-    assert!(
-        checklist[0].ledger.is_some(),
-        "2-① counts it as registered"
-    );
+    assert!(checklist[0].ledger.is_some(), "2-① counts it as registered");
     assert!(matches!(
         ledger.set_disposition(id, Some(Disposition::Personal), "yamada", t0()),
         Err(daicho_ledger::LedgerError::Invalid(_))

@@ -93,8 +93,8 @@ pub(super) async fn page(
         .map(|e| ChangeRow {
             at: display_time(&e.at),
             device_id: e.device_id,
-            what: event_label(&e.kind),
-            detail: event_detail(&e.kind, &e.detail),
+            what: event_label(e.kind),
+            detail: event_detail(e.kind, &e.detail),
         })
         .collect();
     let agents = agents

@@ -219,8 +219,8 @@ fn device_page(
             .iter()
             .map(|e| EventRow {
                 at: display_time(&e.at),
-                what: event_label(&e.kind),
-                detail: event_detail(&e.kind, &e.detail),
+                what: event_label(e.kind),
+                detail: event_detail(e.kind, &e.detail),
             })
             .collect(),
         macs: d

@@ -1,6 +1,7 @@
 //! How the console names things for people: flags, history events, roles of devices and times,
 //! in Japanese. Stored names (`eol_os`, `ip_changed`) stay the machine names everywhere else.
 
+use daicho_ledger::events::EventKind;
 use daicho_policy::FlagKind;
 
 /// The Japanese label of a stored flag name (the name itself when unknown).
@@ -14,26 +15,29 @@ pub(crate) fn flag_label(flag: &str) -> String {
         )
 }
 
-/// The Japanese label of a history event kind.
-pub(crate) fn event_label(kind: &str) -> &'static str {
+/// The Japanese label of a history event kind (every kind has one: the match is exhaustive).
+pub(crate) fn event_label(kind: EventKind) -> &'static str {
     match kind {
-        "first_seen" => "初めて検出",
-        "ip_changed" => "IPアドレス変更",
-        "port_opened" => "ポートが開いた",
-        "port_closed" => "ポートが閉じた",
-        "service_changed" => "サービス変更",
-        "os_changed" => "OS変更",
-        "mac_changed" => "MACアドレス変更",
-        "hostname_changed" => "コンピュータ名変更",
-        "gone" => "見えなくなった",
-        "returned" => "再び検出",
-        "flag_raised" => "指摘が発生",
-        "flag_cleared" => "指摘が解消",
-        "identity_key_moved" => "識別子の移動",
-        "merged" => "統合",
-        "split" => "分離",
-        "ledger_updated" => "台帳項目の変更",
-        _ => "その他",
+        EventKind::FirstSeen => "初めて検出",
+        EventKind::Returned => "再び検出",
+        EventKind::IpChanged => "IPアドレス変更",
+        EventKind::MacChanged => "MACアドレス変更",
+        EventKind::HostnameChanged => "コンピュータ名変更",
+        EventKind::OsChanged => "OS変更",
+        EventKind::PortOpened => "ポートが開いた",
+        EventKind::PortClosed => "ポートが閉じた",
+        EventKind::ServiceChanged => "サービス変更",
+        EventKind::IdentityKeyMoved => "識別子の移動",
+        EventKind::Gone => "見えなくなった",
+        EventKind::FlagRaised => "指摘が発生",
+        EventKind::FlagCleared => "指摘が解消",
+        EventKind::RoleChanged => "役割の変更",
+        EventKind::ExceptionAdded => "例外の登録",
+        EventKind::ExceptionRevoked => "例外の取消",
+        EventKind::LedgerCreated => "台帳から作成",
+        EventKind::LedgerUpdated => "台帳項目の変更",
+        EventKind::Merged => "統合",
+        EventKind::Split => "分離",
     }
 }
 
@@ -59,7 +63,7 @@ const DETAIL_CHARS: usize = 120;
 
 /// A short one-line description of an event's details for people: the flag raised, where a
 /// device was first seen, `old → new` for a change.
-pub(crate) fn event_detail(kind: &str, detail: &serde_json::Value) -> String {
+pub(crate) fn event_detail(kind: EventKind, detail: &serde_json::Value) -> String {
     let Some(map) = detail.as_object() else {
         return String::new();
     };
@@ -78,7 +82,7 @@ pub(crate) fn event_detail(kind: &str, detail: &serde_json::Value) -> String {
     };
     let field = |k: &str| map.get(k).map(text).filter(|t| !t.is_empty() && t != "—");
     let line = match kind {
-        "flag_raised" | "flag_cleared" => {
+        EventKind::FlagRaised | EventKind::FlagCleared => {
             let flag = map
                 .get("flag")
                 .and_then(serde_json::Value::as_str)
@@ -89,11 +93,13 @@ pub(crate) fn event_detail(kind: &str, detail: &serde_json::Value) -> String {
                 None => flag,
             }
         }
-        "first_seen" | "returned" => [field("ip"), field("mac"), field("hostname")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("　"),
+        EventKind::FirstSeen | EventKind::Returned => {
+            [field("ip"), field("mac"), field("hostname")]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("　")
+        }
         _ => match (map.get("from"), map.get("to")) {
             (Some(from), Some(to)) => format!("{} → {}", text(from), text(to)),
             _ => map
@@ -127,7 +133,7 @@ mod tests {
     fn flags_and_events_have_japanese_labels() {
         assert_eq!(flag_label("unregistered"), "台帳未登録");
         assert_eq!(flag_label("something_new"), "something_new");
-        assert_eq!(event_label("ip_changed"), "IPアドレス変更");
+        assert_eq!(event_label(EventKind::IpChanged), "IPアドレス変更");
     }
 
     #[test]
@@ -139,18 +145,24 @@ mod tests {
     #[test]
     fn event_details_read_as_one_line() {
         let d = serde_json::json!({"from": "10.0.0.1", "to": "10.0.0.2"});
-        assert_eq!(event_detail("ip_changed", &d), "10.0.0.1 → 10.0.0.2");
+        assert_eq!(
+            event_detail(EventKind::IpChanged, &d),
+            "10.0.0.1 → 10.0.0.2"
+        );
         let d = serde_json::json!({"flag": "unneeded_service", "code": "ftp",
             "service": "ftp/tcp/21", "reason": "…", "evidence": []});
         assert_eq!(
-            event_detail("flag_raised", &d),
+            event_detail(EventKind::FlagRaised, &d),
             "不要なサービス（ftp/tcp/21）"
         );
         let d = serde_json::json!({"ip": "198.18.0.5", "mac": null, "hostname": "pc-1", "services": []});
-        assert_eq!(event_detail("first_seen", &d), "198.18.0.5　pc-1");
+        assert_eq!(event_detail(EventKind::FirstSeen, &d), "198.18.0.5　pc-1");
         let d = serde_json::json!({"location": {"from": null, "to": "2F"}});
-        assert_eq!(event_detail("ledger_updated", &d), "location: — → 2F");
+        assert_eq!(
+            event_detail(EventKind::LedgerUpdated, &d),
+            "location: — → 2F"
+        );
         let long = serde_json::json!({"from": "x".repeat(300), "to": "y"});
-        assert!(event_detail("hostname_changed", &long).ends_with('…'));
+        assert!(event_detail(EventKind::HostnameChanged, &long).ends_with('…'));
     }
 }
