@@ -153,7 +153,6 @@ fn lan_packets(dir: &Path) -> std::io::Result<()> {
         "ptr-query.bin",
         &names::ptr_query(0x4441, their_ip, true),
     )?;
-    write(dir, "nbstat-query.bin", &names::nbstat_query(0x4441))?;
     write(
         dir,
         "node-status-request.bin",

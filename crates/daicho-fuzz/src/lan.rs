@@ -10,11 +10,10 @@ use daicho_scan::{frames, names};
 const NAME_ID: u16 = 0x4441;
 
 /// Every LAN-side parser on the same bytes: an Ethernet frame, a DNS/mDNS PTR answer (with and
-/// without the id check), a NetBIOS node status answer (both readers).
+/// without the id check), a NetBIOS node status answer.
 pub fn lan_packets(data: &[u8]) {
     black_box(frames::parse(data));
     black_box(names::parse_ptr_answer(data, Some(NAME_ID)));
     black_box(names::parse_ptr_answer(data, None));
-    black_box(names::parse_nbstat(data, NAME_ID));
     black_box(netbios::parse_node_status(data, NAME_ID));
 }

@@ -7,6 +7,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::Duration;
 
+use daicho_fingerprint::probe::netbios::{node_status_request, parse_node_status};
 use daicho_model::MacAddr;
 
 use crate::frames;
@@ -110,50 +111,6 @@ pub fn parse_ptr_answer(msg: &[u8], id: Option<u16>) -> Option<String> {
             return (!name.is_empty() && name.len() <= 253).then_some(name);
         }
         pos = rdata + rdlen;
-    }
-    None
-}
-
-/// A NetBIOS node status (NBSTAT) request for the wildcard name `*`.
-pub fn nbstat_query(id: u16) -> Vec<u8> {
-    let mut q = Vec::with_capacity(50);
-    q.extend_from_slice(&id.to_be_bytes());
-    q.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
-    q.push(32);
-    let mut name = [0u8; 16];
-    name[0] = b'*';
-    for b in name {
-        q.push(b'A' + (b >> 4));
-        q.push(b'A' + (b & 0x0f));
-    }
-    q.push(0);
-    q.extend_from_slice(&[0, 0x21, 0, 1]); // NBSTAT, IN
-    q
-}
-
-/// The workstation name (suffix 0x00, unique) from a node status response.
-pub fn parse_nbstat(msg: &[u8], id: u16) -> Option<String> {
-    if msg.len() < 12 || u16::from_be_bytes([msg[0], msg[1]]) != id || msg[2] & 0x80 == 0 {
-        return None;
-    }
-    let (_, after) = read_name(msg, 12)?;
-    let rtype = u16::from_be_bytes([*msg.get(after)?, *msg.get(after + 1)?]);
-    if rtype != 0x21 {
-        return None;
-    }
-    let count = *msg.get(after + 10)? as usize;
-    let mut pos = after + 11;
-    for _ in 0..count {
-        let entry = msg.get(pos..pos + 18)?;
-        let suffix = entry[15];
-        let group = entry[16] & 0x80 != 0;
-        if suffix == 0 && !group {
-            let name = String::from_utf8_lossy(&entry[..15]).trim_end().to_owned();
-            if !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic()) {
-                return Some(name);
-            }
-        }
-        pos += 18;
     }
     None
 }
@@ -269,7 +226,7 @@ pub fn resolve_names(
             }
         }
         while let Ok((n, SocketAddr::V4(from))) = nb.recv_from(&mut buf) {
-            if let Some(name) = parse_nbstat(&buf[..n], base_id) {
+            if let Some(name) = parse_node_status(&buf[..n], base_id).and_then(|s| s.computer) {
                 answers
                     .entry(*from.ip())
                     .or_default()
@@ -311,7 +268,7 @@ pub fn resolve_names(
         }
     }
     if config.netbios {
-        let q = nbstat_query(base_id);
+        let q = node_status_request(base_id);
         let port = nb.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
@@ -426,23 +383,18 @@ mod tests {
     }
 
     #[test]
-    fn nbstat_round_trip() {
-        let q = nbstat_query(0x1234);
-        assert_eq!(q.len(), 50);
-        assert_eq!(&q[13..15], b"CK");
-        // A response: header, name, type/class/ttl/rdlength, two names (group first).
+    fn a_node_status_answer_names_the_computer() {
+        let q = node_status_request(0x1234);
+        // A response: header, name, type/class/ttl/rdlength, two names (group first), unit id.
         let mut r = vec![0x12, 0x34, 0x84, 0x00, 0, 0, 0, 1, 0, 0, 0, 0];
         r.extend_from_slice(&q[12..46]);
-        r.extend_from_slice(&[0, 0x21, 0, 1, 0, 0, 0, 0, 0, 0x41, 2]);
-        let mut group = *b"WORKGROUP      \x00\x84\x00";
-        group[16] = 0x84;
-        r.extend_from_slice(&group);
+        r.extend_from_slice(&[0, 0x21, 0, 1, 0, 0, 0, 0, 0, 43, 2]);
+        r.extend_from_slice(b"WORKGROUP      \x00\x84\x00");
         r.extend_from_slice(b"RECEPTION-PC   \x00\x04\x00");
-        assert_eq!(parse_nbstat(&r, 0x1234).as_deref(), Some("RECEPTION-PC"));
-        assert_eq!(parse_nbstat(&r, 0x1235), None);
-        for cut in 0..r.len() {
-            let _ = parse_nbstat(&r[..cut], 0x1234);
-        }
+        r.extend_from_slice(&[0x52, 0x54, 0, 0, 0, 0x0f]);
+        let computer = |r: &[u8], id| parse_node_status(r, id).and_then(|s| s.computer);
+        assert_eq!(computer(&r, 0x1234).as_deref(), Some("RECEPTION-PC"));
+        assert_eq!(computer(&r, 0x1235), None);
     }
 
     #[test]
