@@ -1,6 +1,8 @@
 //! Bundles round trip (seal, open, install, rollback), and every bad bundle is refused with
 //! nothing changed: not a bundle, unsigned, another key, tampered, inconsistent, not newer.
 
+use std::os::unix::fs::PermissionsExt as _;
+
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use daicho_bundle::{
     BundleError, DataSet, DataSetName, InstallError, Manifest, SigningKey, Store, open, seal,
@@ -173,7 +175,6 @@ fn the_publisher_tool_makes_a_key_builds_and_verifies_a_bundle() {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let public = stdout.split_whitespace().nth(2).unwrap().to_owned();
-    use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(dir.path().join("publisher.key"))
         .unwrap()
         .permissions()

@@ -77,12 +77,11 @@ fn run(cli: Cli) -> Result<(), String> {
                 .open(&out)
                 .map_err(|e| format!("{}: {e}", out.display()))?;
             writeln!(file, "{}", key.to_hex()).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!(
+            say(&[format!(
                 "public key {} (id {})",
                 key.public().to_hex(),
                 key.public().id()
-            );
-            Ok(())
+            )])
         }
         Command::Build {
             key,
@@ -106,13 +105,12 @@ fn run(cli: Cli) -> Result<(), String> {
             // Checked as an installer will check it, before it leaves.
             open(&bytes, &[key.public()]).map_err(|e| e.to_string())?;
             std::fs::write(&out, &bytes).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!(
+            say(&[format!(
                 "{}: serial {serial}, {} data sets, signed by key {}",
                 out.display(),
                 manifest.datasets.len(),
                 key.public().id()
-            );
-            Ok(())
+            )])
         }
         Command::Verify { bundle, trust } => {
             let bytes = std::fs::read(&bundle).map_err(|e| format!("{}: {e}", bundle.display()))?;
@@ -124,23 +122,36 @@ fn run(cli: Cli) -> Result<(), String> {
                 );
             }
             let manifest = open(&bytes, &trusted).map_err(|e| e.to_string())?;
-            println!(
+            let mut lines = vec![format!(
                 "serial {} built {}",
                 manifest.serial,
                 manifest.created_at.to_rfc3339()
-            );
-            for d in &manifest.datasets {
-                println!(
+            )];
+            lines.extend(manifest.datasets.iter().map(|d| {
+                format!(
                     "  {:<16} {}  {} bytes  {}",
                     d.name.as_str(),
                     d.date,
                     d.content.len(),
                     d.source
-                );
-            }
-            Ok(())
+                )
+            }));
+            say(&lines)
         }
     }
+}
+
+/// Prints `lines`; a closed pipe (`| head`) is not an error.
+fn say(lines: &[String]) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        match writeln!(out, "{line}") {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(format!("writing to stdout: {e}")),
+        }
+    }
+    Ok(())
 }
 
 /// A data set from `NAME=FILE@DATE[@SOURCE]`.
