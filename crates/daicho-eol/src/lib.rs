@@ -7,10 +7,12 @@
 
 mod dates;
 pub mod exploited;
+mod product;
 pub mod version;
 
 pub use dates::{EolDb, Release, SupportStatus};
-pub use exploited::{KnownExploited, known_exploited};
+pub use exploited::{AffectedRange, KnownExploited, known_exploited};
+pub use product::product_for_os;
 
 use std::sync::OnceLock;
 

@@ -1,25 +1,42 @@
-//! Dotted version numbers as appliance vendors write them (`6.0.4`, `7.2.10`, `10.0.17763`).
+//! Version numbers as appliance vendors write them: `6.0.4` (FortiOS), `10.2.9-h1` (PAN-OS
+//! hotfix), `13.1-49.15` (NetScaler release-build), `22.7R2.4` (Ivanti), `9.12(4)` (Cisco ASA),
+//! `7.0.1-5035` (SonicOS), `10.0.17763` (Windows).
 
 use std::cmp::Ordering;
 
-/// A version split into numeric components; trailing text such as build tags is ignored.
+/// A version split into its numeric components, in order; trailing text such as build tags is
+/// ignored.
 #[derive(Debug, Clone)]
 pub struct DottedVersion(Vec<u64>);
 
+/// True for the separators vendors put between numbers of one version: `.`, `-` (NetScaler
+/// build, SonicOS build), `(` `)` (Cisco interim), `R` (Ivanti release) and `h` (PAN-OS hotfix).
+fn is_separator(c: char) -> bool {
+    matches!(c, '.' | '-' | '(' | ')' | 'R' | 'h')
+}
+
 impl DottedVersion {
-    /// Parses the leading `N(.N)*` of `text`; `None` when it does not start with a digit.
+    /// Parses the leading version of `text`: numbers joined by separators. It stops at the first
+    /// character that is neither, or at a separator run not followed by a digit (`6.0.4build0231`
+    /// is 6.0.4, `v7.2.4,build1396` is 7.2.4, `5.9.2.14-12o` is 5.9.2.14.12); `None` when it does
+    /// not start with a digit.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim().trim_start_matches(['v', 'V']);
         let mut parts = Vec::new();
-        for piece in text.split('.') {
-            let digits: String = piece.chars().take_while(char::is_ascii_digit).collect();
-            if digits.is_empty() {
+        let mut rest = text;
+        loop {
+            let digits_len = rest.chars().take_while(char::is_ascii_digit).count();
+            if digits_len == 0 {
                 break;
             }
-            parts.push(digits.parse().ok()?);
-            if digits.len() != piece.len() {
-                break; // `4build123`: the number ends where the letters start
+            parts.push(rest[..digits_len].parse().ok()?);
+            rest = &rest[digits_len..];
+            let sep_len = rest.chars().take_while(|c| is_separator(*c)).count();
+            let after = &rest[sep_len..];
+            if sep_len == 0 || sep_len > 2 || !after.starts_with(|c: char| c.is_ascii_digit()) {
+                break;
             }
+            rest = after;
         }
         (!parts.is_empty()).then_some(Self(parts))
     }
@@ -45,7 +62,8 @@ impl PartialOrd for DottedVersion {
 }
 
 impl Ord for DottedVersion {
-    /// Missing components count as zero, so `6.0` equals `6.0.0`.
+    /// Missing components count as zero, so `6.0` equals `6.0.0` and `10.2.9` is below
+    /// `10.2.9-h1`.
     fn cmp(&self, other: &Self) -> Ordering {
         let len = self.0.len().max(other.0.len());
         (0..len)
@@ -88,6 +106,24 @@ mod tests {
     }
 
     #[test]
+    fn vendor_notations_split_into_numbers() {
+        assert_eq!(v("10.2.9-h1").parts(), &[10, 2, 9, 1]);
+        assert!(v("10.2.9") < v("10.2.9-h1"));
+        assert!(v("10.2.8-h3") < v("10.2.9"));
+        assert_eq!(v("13.1-49.15").parts(), &[13, 1, 49, 15]);
+        assert!(v("13.1-49.13") < v("13.1-49.15"));
+        assert_eq!(v("22.7R2.4").parts(), &[22, 7, 2, 4]);
+        assert!(v("22.7R2") < v("22.7R2.5"));
+        assert_eq!(v("9.12(4)").parts(), &[9, 12, 4]);
+        assert_eq!(v("9.16(3)19").parts(), &[9, 16, 3, 19]);
+        assert_eq!(v("5.9.2.14-12o").parts(), &[5, 9, 2, 14, 12]);
+        assert_eq!(v("7.0.1-5035").parts(), &[7, 0, 1, 5035]);
+        // A word after a separator ends the version.
+        assert_eq!(v("1.2.3-ubuntu").parts(), &[1, 2, 3]);
+        assert_eq!(v("14.01.42 (Fri Jan 13 2023)").parts(), &[14, 1, 42]);
+    }
+
+    #[test]
     fn cycle_membership() {
         assert!(in_cycle("6.0.4", "6.0"));
         assert!(in_cycle("22.04", "22.04"));
@@ -95,5 +131,26 @@ mod tests {
         assert!(!in_cycle("6.04", "6.0"));
         assert!(!in_cycle("16.04", "6.0"));
         assert!(!in_cycle("12", "1"));
+    }
+
+    #[test]
+    fn odd_text_never_panics() {
+        for s in [
+            "",
+            "-",
+            "1-",
+            "1--2",
+            "1..2",
+            "R1",
+            "1R",
+            "99999999999999999999999",
+            "1.\u{3042}",
+            "1(",
+            "1)h2",
+        ] {
+            let _ = DottedVersion::parse(s);
+        }
+        assert!(DottedVersion::parse("99999999999999999999999").is_none());
+        assert_eq!(v("1--2").parts(), &[1, 2]);
     }
 }

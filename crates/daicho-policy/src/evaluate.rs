@@ -1,7 +1,7 @@
 //! The flag rules.
 
 use chrono::{DateTime, Utc};
-use daicho_eol::{SupportStatus, known_exploited, snapshot_date};
+use daicho_eol::{SupportStatus, known_exploited, product_for_os, snapshot_date};
 use daicho_model::Service;
 use serde::{Deserialize, Serialize};
 
@@ -137,23 +137,26 @@ pub fn evaluate(
                 });
             }
         }
-        let name = os.name.as_deref().unwrap_or("").to_lowercase();
-        if let (true, Some(version)) = (
-            name.contains("fortios") || name.contains("fortigate"),
-            os.version.as_deref(),
-        ) {
-            for flaw in known_exploited("fortios", version) {
+        if let (Some(name), Some(version)) = (os.name.as_deref(), os.version.as_deref())
+            && let Some(product) = product_for_os(name)
+        {
+            for flaw in known_exploited(product, version) {
                 let mut evidence = os.evidence.clone();
                 evidence.push(format!(
-                    "FortiOS {version} is in the affected ranges of {} ({})",
-                    flaw.cve, flaw.advisory
+                    "{name} {version} is in the affected ranges of {} ({}{})",
+                    flaw.cve,
+                    flaw.advisory,
+                    flaw.url
+                        .as_deref()
+                        .map(|u| format!(", {u}"))
+                        .unwrap_or_default()
                 ));
                 flags.push(Flag {
                     kind: FlagKind::VulnerableFirmware,
                     code: flaw.cve.clone(),
                     service: None,
                     reason: format!(
-                        "FortiOS {version} には悪用が確認されている脆弱性 {} があります: {}。直ちにファームウェアを更新してください。",
+                        "{name} {version} には悪用が確認されている脆弱性 {} があります: {}。直ちにファームウェアを更新してください。",
                         flaw.cve, flaw.summary
                     ),
                     evidence,

@@ -1,7 +1,7 @@
 //! Which end-of-life release an OS guess is, and what its support looks like.
 
 use chrono::NaiveDate;
-use daicho_eol::{Release, SupportStatus, eol_db};
+use daicho_eol::{Release, SupportStatus, eol_db, product_for_os};
 use daicho_model::{OsFamily, OsGuess};
 
 /// The lifecycle facts for one OS guess.
@@ -46,32 +46,10 @@ fn candidates(os: &OsGuess) -> Vec<&'static Release> {
     if name.contains("windows") || os.family == OsFamily::Windows {
         return windows_candidates(&name, version);
     }
-    let by_name: &[(&str, &str)] = &[
-        ("fortios", "fortios"),
-        ("fortigate", "fortios"),
-        ("pan-os", "pan-os"),
-        ("ios xe", "cisco-ios-xe"),
-        ("ios-xe", "cisco-ios-xe"),
-        ("debian", "debian"),
-        ("ubuntu", "ubuntu"),
-        ("centos", "centos"),
-        ("red hat", "rhel"),
-        ("rhel", "rhel"),
-        ("rocky", "rocky-linux"),
-        ("alma", "almalinux"),
-        ("oracle linux", "oracle-linux"),
-        ("suse", "sles"),
-        ("sles", "sles"),
-        ("amazon linux", "amazon-linux"),
-        ("freebsd", "freebsd"),
-        ("macos", "macos"),
-        ("mac os x", "macos"),
-        ("android", "android"),
-    ];
     if version.is_empty() {
         return Vec::new();
     }
-    if let Some((_, product)) = by_name.iter().find(|(needle, _)| name.contains(needle)) {
+    if let Some(product) = product_for_os(&name) {
         return one(product, version);
     }
     match os.family {

@@ -290,3 +290,78 @@ fn flag_keys_are_stable_and_distinct() {
     assert_eq!(flags[0].key(), "unneeded_service:telnet:telnet/tcp/23");
     assert_ne!(flags[0].key(), flags[1].key());
 }
+
+/// An OS guess as daicho-fingerprint writes it for an appliance (its os-rules give these names).
+fn appliance(name: &str, version: &str) -> DeviceFacts {
+    let mut d = device(vec![]);
+    d.os = Some(OsGuess {
+        family: OsFamily::Network,
+        name: Some(name.into()),
+        version: Some(version.into()),
+        confidence: 0.95,
+        evidence: vec![format!("snmp sysDescr names {name} {version}")],
+    });
+    d
+}
+
+fn vulnerable(d: &DeviceFacts) -> Vec<String> {
+    evaluate(d, &Policy::builtin(), &[], now())
+        .into_iter()
+        .filter(|f| f.kind == FlagKind::VulnerableFirmware)
+        .map(|f| f.code)
+        .collect()
+}
+
+#[test]
+fn recognised_appliances_in_affected_versions_are_vulnerable_and_fixed_ones_are_not() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("PAN-OS", "10.2.8-h2", "10.2.9-h1", "CVE-2024-3400"),
+        (
+            "Citrix NetScaler",
+            "13.1-49.12",
+            "13.1-49.13",
+            "CVE-2023-3519",
+        ),
+        (
+            "Ivanti Connect Secure",
+            "22.7R2.4",
+            "22.7R2.6",
+            "CVE-2025-0282",
+        ),
+        ("SonicOS", "7.0.1-5035", "7.0.1-5050", "CVE-2024-40766"),
+        ("FortiOS", "7.2.4", "7.2.7", "CVE-2023-27997"),
+    ];
+    for (name, affected, fixed, cve) in cases {
+        let flags = vulnerable(&appliance(name, affected));
+        assert!(
+            flags.iter().any(|c| c == cve),
+            "{name} {affected}: {flags:?}"
+        );
+        assert!(
+            vulnerable(&appliance(name, fixed)).is_empty(),
+            "{name} {fixed}"
+        );
+    }
+    let f = evaluate(
+        &appliance("PAN-OS", "11.1.2"),
+        &Policy::builtin(),
+        &[],
+        now(),
+    )
+    .into_iter()
+    .find(|f| f.kind == FlagKind::VulnerableFirmware)
+    .unwrap();
+    assert!(f.reason.starts_with("PAN-OS 11.1.2 には"), "{}", f.reason);
+    assert!(
+        f.evidence
+            .iter()
+            .any(|e| e.contains("https://security.paloaltonetworks.com/CVE-2024-3400")),
+        "{:?}",
+        f.evidence
+    );
+    // A Japanese router nobody lists as exploited, and an appliance without a version, raise none.
+    assert!(vulnerable(&appliance("YAMAHA RTX1210", "14.01.42")).is_empty());
+    let mut bare = appliance("PAN-OS", "x");
+    bare.os.as_mut().unwrap().version = None;
+    assert!(vulnerable(&bare).is_empty());
+}
