@@ -1,16 +1,26 @@
 //! IEEE MAC address registrant ("vendor") lookup.
 //!
-//! The registry ships inside the binary: `data/ieee-prefixes.tsv`, generated from Debian's
-//! `ieee-data` package by `data/generate.py` (see that script for the format and how to
+//! The registry ships inside the binary: `data/ieee-prefixes.tsv`, generated from npm's
+//! `oui-data` package (BSD-2-Clause, `data/LICENSE-oui-data.txt`) plus the closed IAB list of
+//! Debian's `ieee-data` by `data/generate.py` (see that script for the format and how to
 //! regenerate it). It holds the 24-bit MA-L, 28-bit MA-M and 36-bit MA-S/IAB assignments; a
-//! lookup returns the registrant of the longest assigned prefix that matches.
+//! lookup returns the registrant of the longest assigned prefix that matches. Its header's date
+//! and source are read at run time ([`registry_date`], [`registry_source`]).
 //!
-//! Locally administered (randomised) addresses have no registrant by definition: [`classify`]
-//! reports them as [`Vendor::Randomized`], a category of its own, never as an unknown vendor.
+//! Virtualisation and container platforms' prefixes (`data/virtual-prefixes.tsv`, see
+//! [`virtual_nic`]) name a virtual machine's NIC: [`classify`] reports them as
+//! [`Vendor::Virtual`], even where the prefix is locally administered (QEMU/KVM's `52:54:00`).
+//! Other locally administered (randomised) addresses have no registrant by definition:
+//! [`classify`] reports them as [`Vendor::Randomized`], a category of its own, never as an
+//! unknown vendor. [`is_randomized`] is the one rule for "this MAC is randomized".
 
 use std::sync::OnceLock;
 
 use daicho_model::MacAddr;
+
+mod virtual_nic;
+
+pub use virtual_nic::{VirtualNic, virtual_nic, virtual_nics};
 
 /// The generated registry, embedded at build time.
 const REGISTRY_TSV: &str = include_str!("../data/ieee-prefixes.tsv");
@@ -20,6 +30,9 @@ const REGISTRY_TSV: &str = include_str!("../data/ieee-prefixes.tsv");
 pub enum Vendor {
     /// The registrant of the longest matching IEEE assignment.
     Registered(&'static str),
+    /// A virtualisation or container platform's prefix: a virtual machine's NIC, named by the
+    /// platform's product (e.g. "QEMU/KVM virtual machine"). Never randomized.
+    Virtual(&'static str),
     /// The locally administered bit is set: the address was chosen by the device (MAC
     /// randomisation) or an administrator, so no vendor can be known from it.
     Randomized,
@@ -29,10 +42,10 @@ pub enum Vendor {
 }
 
 impl Vendor {
-    /// The registrant's name, when there is one.
+    /// The registrant's name (the product's, for a virtual NIC), when there is one.
     pub fn name(self) -> Option<&'static str> {
         match self {
-            Self::Registered(name) => Some(name),
+            Self::Registered(name) | Self::Virtual(name) => Some(name),
             Self::Randomized | Self::Unknown => None,
         }
     }
@@ -42,6 +55,8 @@ impl Vendor {
 struct Registry {
     /// The `registry-date:` stamp of the data file.
     date: &'static str,
+    /// The `source:` line of the data file.
+    source: &'static str,
     /// (prefix length in bits, entries sorted by prefix value).
     tables: Vec<(u32, Vec<(u64, &'static str)>)>,
 }
@@ -55,12 +70,16 @@ fn registry() -> &'static Registry {
 /// tests, so a malformed line is a build defect; it is skipped rather than aborting a scan.
 fn parse_registry(text: &'static str) -> Registry {
     let mut date = "unknown";
+    let mut source = "unknown";
     let mut tables: Vec<(u32, Vec<(u64, &'static str)>)> =
         vec![(36, vec![]), (28, vec![]), (24, vec![])];
     for line in text.lines() {
         if let Some(comment) = line.strip_prefix('#') {
-            if let Some(stamp) = comment.trim().strip_prefix("registry-date:") {
+            let comment = comment.trim();
+            if let Some(stamp) = comment.strip_prefix("registry-date:") {
                 date = stamp.trim();
+            } else if let Some(from) = comment.strip_prefix("source:") {
+                source = from.trim();
             }
             continue;
         }
@@ -78,7 +97,11 @@ fn parse_registry(text: &'static str) -> Registry {
     for (_, table) in &mut tables {
         table.sort_unstable_by_key(|(value, _)| *value);
     }
-    Registry { date, tables }
+    Registry {
+        date,
+        source,
+        tables,
+    }
 }
 
 /// The registrant of the longest IEEE assignment covering `mac`, ignoring the
@@ -94,17 +117,34 @@ pub fn lookup(mac: MacAddr) -> Option<&'static str> {
     })
 }
 
-/// Classifies `mac`: randomised (locally administered), registered to a vendor, or unknown.
+/// Classifies `mac`: a virtual machine's NIC (a known platform prefix, checked first because
+/// some are locally administered), randomised (any other locally administered address),
+/// registered to a vendor, or unknown.
 pub fn classify(mac: MacAddr) -> Vendor {
+    if let Some(nic) = virtual_nic(mac) {
+        return Vendor::Virtual(nic.product);
+    }
     if mac.is_locally_administered() {
         return Vendor::Randomized;
     }
     lookup(mac).map_or(Vendor::Unknown, Vendor::Registered)
 }
 
+/// True when `mac` is randomized: locally administered and not a virtualisation platform's
+/// prefix. The one rule behind `mac_randomized` and the `randomized_mac` flag.
+pub fn is_randomized(mac: MacAddr) -> bool {
+    classify(mac) == Vendor::Randomized
+}
+
 /// The date of the IEEE registry snapshot embedded in this build (`YYYY-MM-DD`).
 pub fn registry_date() -> &'static str {
     registry().date
+}
+
+/// Where the embedded registry was generated from (package, version, licence), as its header
+/// states.
+pub fn registry_source() -> &'static str {
+    registry().source
 }
 
 /// How many assignments the embedded registry holds.
@@ -133,10 +173,60 @@ mod tests {
             "registry too small: {}",
             registry_len()
         );
-        assert_eq!(registry_date(), "2022-08-27");
+        // The registry is the generator's output: dated, sourced, newer than Debian's 2022 one.
+        let date = registry_date();
+        assert!(
+            date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-',
+            "registry-date {date:?}"
+        );
+        assert!(date > "2022-08-27", "registry-date {date}");
+        assert!(
+            registry_source().starts_with("npm oui-data "),
+            "{}",
+            registry_source()
+        );
+        assert!(registry_source().contains("BSD-2-Clause"));
+        let stated: usize = REGISTRY_TSV
+            .lines()
+            .find_map(|l| l.strip_prefix("# entries: "))
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .expect("an entries line");
+        assert_eq!(registry_len(), stated);
         for (bits, table) in &registry().tables {
             assert!(!table.is_empty(), "no {bits}-bit assignments");
         }
+    }
+
+    #[test]
+    fn blocks_assigned_after_2022_resolve() {
+        // Absent from Debian's ieee-data of 2022-08-27, present in oui-data 2.1.9: a medical
+        // maker's MA-L (Mindray, patient monitors), a Japanese router maker's MA-L, Proxmox's
+        // MA-L (2023), a Japanese medical maker's MA-M and a Japanese clinical-analyser
+        // maker's MA-S.
+        for (m, vendor) in [
+            ("38:0b:26:12:34:56", "Mindray Co., Ltd."),
+            ("f4:d5:80:01:02:03", "YAMAHA CORPORATION"),
+            ("1c:7c:98:00:00:01", "NEC Platforms, Ltd."),
+            ("54:08:3b:40:00:01", "Toray Medical Company Limited"),
+            ("8c:1f:64:cb:70:01", "ARKRAY,Inc.Kyoto Laboratory"),
+        ] {
+            assert_eq!(classify(mac(m)), Vendor::Registered(vendor), "{m}");
+        }
+        assert_eq!(
+            lookup(mac("bc:24:11:00:00:01")),
+            Some("Proxmox Server Solutions GmbH")
+        );
+    }
+
+    #[test]
+    fn iab_blocks_are_kept() {
+        // oui-data carries no IAB rows; the closed IAB registry comes from Debian's ieee-data.
+        assert_eq!(
+            lookup(mac("00:50:c2:b7:30:01")),
+            Some("ARKRAY, Inc. Kyoto Laboratory")
+        );
+        assert_eq!(lookup(mac("40:d8:55:0f:f0:01")), Some("YUYAMA MFG Co.,Ltd"));
     }
 
     #[test]
