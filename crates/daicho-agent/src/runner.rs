@@ -9,6 +9,11 @@
 //! report lost`, with its id, host count and size) and never held in memory; the next run
 //! writes again. Keeping it would only hide the fault while memory grows; the next run carries
 //! the same inventory anyway.
+//!
+//! Every report is bounded by the collector's own rule (`daicho_model::bounds`) before it is
+//! spooled: a device answering with a 40,000-character host name or 600 services costs the
+//! spool and the network no more than the collector would keep, and the cut is recorded in the
+//! report's `warnings` and logged here.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -233,6 +238,7 @@ pub async fn produce_report<S: ScanStep>(
     report.warnings = outcome.warnings;
     report.local = local;
     report.finished_at = Utc::now().max(started_at);
+    bound_report(&mut report);
     let report_id = report.report_id;
     let hosts = report.hosts.len();
     let bytes = tokio::task::spawn_blocking(move || -> Result<usize, SpoolError> {
@@ -257,6 +263,18 @@ pub async fn produce_report<S: ScanStep>(
     .map_err(|e| RunError::Task(e.to_string()))??;
     info!(%report_id, hosts, bytes, "report spooled");
     Ok(report_id)
+}
+
+/// Applies the collector's bounds to `report`, appending one warning per cut field to its
+/// `warnings` and logging each. A warning names a field path and counts, never device text; it
+/// is still logged as Debug (`?`), which escapes control characters (the agent does not link
+/// daicho-ledger-io's `log_text`).
+pub fn bound_report(report: &mut ScanReport) {
+    let cuts = daicho_model::bounds::bound_strings(report);
+    for cut in &cuts {
+        warn!(report_id = %report.report_id, cut = ?cut, "device-supplied field bounded before spooling");
+    }
+    report.warnings.extend(cuts);
 }
 
 fn agent_info(config: &AgentConfig, local: Option<&LocalInventory>) -> AgentInfo {

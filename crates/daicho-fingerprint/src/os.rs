@@ -25,8 +25,8 @@ pub struct Observations {
     pub ttl: Option<u8>,
     /// IEEE registrant of the MAC prefix.
     pub mac_vendor: Option<String>,
-    /// The MAC is locally administered: a private (randomized) address, as phones, tablets and
-    /// laptops use on Wi-Fi.
+    /// The MAC is randomized: a private address, as phones, tablets and laptops use on Wi-Fi
+    /// (locally administered, and not a virtual machine's platform prefix).
     pub mac_randomized: bool,
     /// Open TCP ports.
     pub open_ports: Vec<u16>,
