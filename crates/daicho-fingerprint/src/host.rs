@@ -83,8 +83,11 @@ pub struct HostInput {
     pub ip: IpAddr,
     /// MAC, when on the local segment.
     pub mac: Option<MacAddr>,
-    /// IEEE registrant of the MAC prefix.
+    /// IEEE registrant of the MAC prefix (the platform, for a virtual machine's NIC).
     pub vendor: Option<String>,
+    /// The MAC is randomized (discovery's decision, `daicho_oui::is_randomized`): a private
+    /// address such as phones use, not a virtual machine's locally administered one.
+    pub mac_randomized: bool,
     /// TTL of the first reply.
     pub ttl: Option<u8>,
 }
@@ -96,6 +99,7 @@ impl HostInput {
             ip,
             mac: None,
             vendor: None,
+            mac_randomized: false,
             ttl: None,
         }
     }
@@ -258,7 +262,7 @@ pub async fn fingerprint_host<C: Connector>(
     let observations = Observations {
         ttl: host.ttl,
         mac_vendor: host.vendor.clone(),
-        mac_randomized: host.mac.is_some_and(MacAddr::is_locally_administered),
+        mac_randomized: host.mac_randomized,
         open_ports: services
             .iter()
             .filter(|s| s.protocol == Protocol::Tcp)

@@ -11,7 +11,8 @@
 //! 3. **`mac`** — the normalised MAC address (vendor-assigned or randomized alike: modern phones
 //!    keep one randomized MAC per Wi-Fi network, so a phone rejoining the same SSID presents the
 //!    same MAC and lands here).
-//! 4. For a *new randomized* MAC (locally administered bit set) — a phone that rotated its MAC:
+//! 4. For a *new randomized* MAC (`daicho_oui::is_randomized`: locally administered and not a
+//!    virtual machine's platform prefix) — a phone that rotated its MAC:
 //!    * **`randomized_hostname`** — exactly one randomized-MAC device not already seen in this
 //!      report carries the same host name (first DNS label, case-folded; generic names such as
 //!      `iphone` or `android` are ignored because many phones share them);
@@ -121,7 +122,9 @@ impl<'a> Observation<'a> {
         let mac = host
             .mac
             .filter(|m| *m != MacAddr::ZERO && !m.is_multicast());
-        let randomized = mac.is_some_and(|m| m.is_locally_administered() || host.mac_randomized);
+        // The collector's own registry decides (a KVM guest's 52:54:00 is not randomized), so
+        // reports of older agents are read by the current rule.
+        let randomized = mac.is_some_and(daicho_oui::is_randomized);
         let hostname = host
             .hostname
             .as_deref()

@@ -178,7 +178,7 @@ fn report_local_host(report: &ScanReport) -> Option<Host> {
         ip,
         mac,
         vendor: None,
-        mac_randomized: mac.is_some_and(daicho_model::MacAddr::is_locally_administered),
+        mac_randomized: mac.is_some_and(daicho_oui::is_randomized),
         hostname: Some(local.hostname.clone()).filter(|h| !h.is_empty()),
         os: identity::os_from_local(local),
         services: Vec::new(),

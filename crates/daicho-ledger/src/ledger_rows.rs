@@ -381,15 +381,16 @@ fn plan(
 /// device's MAC when it has none.
 fn adopt_mac(conn: &Connection, id: i64, mac: MacAddr, at: &str) -> Result<(), LedgerError> {
     let text = mac.to_string();
+    let randomized = daicho_oui::is_randomized(mac);
     conn.execute(
         "INSERT OR IGNORE INTO device_keys (kind, value, device_id, randomized, pinned,
              first_seen, last_seen)
          VALUES ('mac', ?1, ?2, ?3, 0, ?4, ?4)",
-        params![text, id, mac.is_locally_administered(), at],
+        params![text, id, randomized, at],
     )?;
     conn.execute(
         "UPDATE devices SET mac = ?2, mac_randomized = ?3 WHERE id = ?1 AND mac IS NULL",
-        params![id, text, mac.is_locally_administered()],
+        params![id, text, randomized],
     )?;
     Ok(())
 }

@@ -153,6 +153,7 @@ pub async fn fingerprint_all<C: daicho_fingerprint::Connector>(
             ip: host.ip,
             mac: host.mac,
             vendor: host.vendor.clone(),
+            mac_randomized: host.mac_randomized,
             ttl: host.ttl,
         };
         let (connector, options, tcp, udp, slots) = (

@@ -128,3 +128,43 @@ fn merge_keeps_discovery_name_and_takes_services_and_os() {
     assert!(failed.services.is_empty());
     assert_eq!(failed.hostname.as_deref(), Some("x"));
 }
+
+/// Every port is closed: only the TTL and the MAC speak.
+struct AllClosed;
+
+impl Connector for AllClosed {
+    type Stream = tokio::io::DuplexStream;
+
+    async fn connect(&self, _: SocketAddr, _: Duration) -> io::Result<Self::Stream> {
+        Err(io::Error::from(io::ErrorKind::ConnectionRefused))
+    }
+
+    async fn exchange_udp(
+        &self,
+        _: SocketAddr,
+        _: &[u8],
+        _: Duration,
+        _: usize,
+    ) -> io::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn a_kvm_guest_is_not_guessed_a_phone_but_a_private_mac_is() {
+    // Both MACs are locally administered; discovery (daicho_oui) called only the second
+    // randomized. The OS guess must follow that decision, not the bit.
+    let mut kvm = host(40, None);
+    kvm.mac = Some("52:54:00:12:34:56".parse().unwrap());
+    kvm.vendor = Some("QEMU/KVM virtual machine".into());
+    let mut phone = host(41, None);
+    phone.mac = Some("da:a1:19:00:00:01".parse().unwrap());
+    phone.mac_randomized = true;
+    let settings = FingerprintSettings::new(PortSpec::parse("22,80").unwrap());
+    let results = fingerprint_all(Arc::new(AllClosed), &[kvm, phone], &settings, &mut |_| {}).await;
+    let os = |i: usize| results[i].as_ref().unwrap().os.clone();
+    let says_phone = |g: &OsGuess| g.evidence.iter().any(|e| e.contains("phone"));
+    assert!(!says_phone(&os(0)), "{:?}", os(0));
+    assert_eq!(os(0).family, daicho_model::OsFamily::Linux, "ttl 64 counts");
+    assert!(says_phone(&os(1)), "{:?}", os(1));
+}

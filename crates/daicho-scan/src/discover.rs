@@ -489,11 +489,11 @@ fn scan_with_clock(
 }
 
 fn host_record(ip: Ipv4Addr, f: Found) -> Host {
-    let (vendor, randomized) = match f.mac.map(daicho_oui::classify) {
-        Some(daicho_oui::Vendor::Registered(name)) => (Some(name.to_owned()), false),
-        Some(daicho_oui::Vendor::Randomized) => (None, true),
-        Some(daicho_oui::Vendor::Unknown) | None => (None, false),
-    };
+    // A virtual machine's NIC is named by its platform ("QEMU/KVM virtual machine") and is
+    // never randomized, even under a locally administered prefix.
+    let class = f.mac.map(daicho_oui::classify);
+    let vendor = class.and_then(daicho_oui::Vendor::name).map(str::to_owned);
+    let randomized = class == Some(daicho_oui::Vendor::Randomized);
     Host {
         ip: ip.into(),
         mac: f.mac,
@@ -523,5 +523,37 @@ pub fn local_agent_info(version: &str) -> AgentInfo {
             .unwrap_or_else(|| "daicho-agent".into()),
         version: version.to_owned(),
         machine_id: read("/etc/machine-id"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(mac: &str) -> Host {
+        host_record(
+            Ipv4Addr::new(198, 18, 0, 9),
+            Found {
+                mac: Some(mac.parse().unwrap()),
+                ..Found::default()
+            },
+        )
+    }
+
+    #[test]
+    fn a_kvm_nic_is_a_virtual_machine_not_a_randomized_mac() {
+        let kvm = record("52:54:00:12:34:56");
+        assert_eq!(kvm.vendor.as_deref(), Some("QEMU/KVM virtual machine"));
+        assert!(!kvm.mac_randomized);
+    }
+
+    #[test]
+    fn a_private_address_is_randomized_with_no_vendor() {
+        let phone = record("da:a1:19:00:00:01");
+        assert_eq!(phone.vendor, None);
+        assert!(phone.mac_randomized);
+        let registered = record("38:0b:26:12:34:56");
+        assert_eq!(registered.vendor.as_deref(), Some("Mindray Co., Ltd."));
+        assert!(!registered.mac_randomized);
     }
 }

@@ -315,6 +315,26 @@ fn medical_vendor_list() {
 }
 
 #[test]
+fn medical_makers_new_blocks_are_medical() {
+    // Blocks assigned after the 2022 registry, looked up in the shipped one: the medical rule
+    // is a name list, so the names these blocks are registered under must match it.
+    let t = OsTables::builtin();
+    for mac in [
+        "38:0b:26:00:00:01", // Mindray Co., Ltd. (MA-L)
+        "6c:3e:51:00:00:01", // Mindray North America (MA-L)
+        "54:fa:89:00:00:01", // Medtronic CRM (MA-L)
+        "54:08:3b:40:00:01", // Toray Medical Company Limited (MA-M)
+        "8c:1f:64:cb:70:01", // ARKRAY, clinical analysers (MA-S)
+    ] {
+        let vendor = daicho_oui::lookup(mac.parse().unwrap()).expect(mac);
+        assert!(t.is_medical_vendor(vendor), "{mac} {vendor}");
+    }
+    // And a post-2022 block of a maker that is not medical stays so.
+    let yamaha = daicho_oui::lookup("f4:d5:80:00:00:01".parse().unwrap()).unwrap();
+    assert!(!t.is_medical_vendor(yamaha), "{yamaha}");
+}
+
+#[test]
 fn bad_tables_are_refused() {
     assert!(matches!(
         OsTables::parse(
