@@ -5,7 +5,8 @@
 //! plus the operator's record of the connection restriction) into a [`ChecklistReport`]:
 //! for each item the answer, the date checked, the rule applied, the evidence tables and what
 //! to do to reach はい. [`render_html`] prints it as one self-contained A4 page set;
-//! [`render_xlsx`] writes the same content as a workbook.
+//! [`render_xlsx`] writes the same content as a workbook, every cell through
+//! [`xlsx_cell`](crate::xlsx_cell::xlsx_cell) (formula guard, Excel's cell limit).
 //!
 //! # The rules (はい only when every condition holds)
 //!

@@ -13,7 +13,9 @@
 //! longer fails the whole export. Every cell then goes through [`spreadsheet_cell`] (a cell
 //! starting with `=`, `+`, `-`, `@`, TAB, CR or a full-width `＝＋－＠` gets a leading `'`, which
 //! import strips again) — host names come from the network and must not run in the
-//! operator's Excel. The XLSX export writes every text with `write_string` (never a formula).
+//! operator's Excel. The XLSX export writes every text as a string cell (never a formula) through
+//! [`xlsx_cell`](crate::xlsx_cell::xlsx_cell): the same guard, and a cut at Excel's 32,767-unit
+//! cell limit with a marker, so one over-long joined cell no longer fails the workbook.
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use rust_xlsxwriter::{
@@ -22,6 +24,7 @@ use rust_xlsxwriter::{
 
 use crate::row::{Column, ExportRow, flag_label};
 use crate::text::{cp932_text, display_width, spreadsheet_cell};
+use crate::xlsx_cell::CellText as _;
 
 /// Facts written beside the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -295,7 +298,7 @@ pub fn export_xlsx(rows: &[ExportRow], meta: &ExportMeta) -> Result<Vec<u8>, Exp
     let sheet = workbook.add_worksheet();
     sheet.set_name("機器台帳")?;
     for (col, column) in Column::ALL.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, column.header(), &header)?;
+        sheet.text_with_format(0, col as u16, column.header(), &header)?;
     }
     for (i, (row, values)) in rows.iter().zip(&cells).enumerate() {
         let r = (i + 1) as u32;
@@ -316,7 +319,7 @@ pub fn export_xlsx(rows: &[ExportRow], meta: &ExportMeta) -> Result<Vec<u8>, Exp
                     sheet.write_datetime_with_format(r, col, value, &datetime)?;
                 }
                 _ => {
-                    sheet.write_string_with_format(r, col, value, &text)?;
+                    sheet.text_with_format(r, col, value, &text)?;
                 }
             }
         }
@@ -354,14 +357,14 @@ pub fn export_xlsx(rows: &[ExportRow], meta: &ExportMeta) -> Result<Vec<u8>, Exp
         ),
     ];
     for (i, (k, v)) in lines.iter().enumerate() {
-        info.write_string_with_format(i as u32, 0, k, &bold)?;
-        info.write_string(i as u32, 1, v)?;
+        info.text_with_format(i as u32, 0, k, &bold)?;
+        info.text(i as u32, 1, v)?;
     }
     let legend_top = lines.len() as u32 + 1;
-    info.write_string_with_format(legend_top, 0, "フラグ", &bold)?;
+    info.text_with_format(legend_top, 0, "フラグ", &bold)?;
     for (i, kind) in daicho_policy::FlagKind::ALL.iter().enumerate() {
-        info.write_string(legend_top + 1 + i as u32, 0, flag_label(*kind))?;
-        info.write_string(legend_top + 1 + i as u32, 1, flag_meaning(*kind))?;
+        info.text(legend_top + 1 + i as u32, 0, flag_label(*kind))?;
+        info.text(legend_top + 1 + i as u32, 1, flag_meaning(*kind))?;
     }
     info.set_column_width(0, 16)?;
     info.set_column_width(1, 100)?;

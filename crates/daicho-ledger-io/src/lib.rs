@@ -15,7 +15,8 @@
 //!   routers and switches.
 //! - [`checklist`] decides 2-①, 2-⑥, 2-⑫ and 2-⑬ and renders the evidence as HTML and XLSX.
 //! - [`text`] holds the one neutralising function per destination for text that leaves
-//!   daicho: [`text::spreadsheet_cell`] (every CSV cell), [`text::terminal_text`] (the CLI),
+//!   daicho: [`text::spreadsheet_cell`] (every CSV cell; every XLSX cell through
+//!   [`xlsx_cell::xlsx_cell`], which also cuts at Excel's cell limit), [`text::terminal_text`] (the CLI),
 //!   [`text::log_text`] (logs) and [`text::cp932_text`] (CP932 files).
 //!
 //! # Required columns
@@ -36,6 +37,7 @@ pub mod import;
 pub mod mapping;
 pub mod row;
 pub mod text;
+pub mod xlsx_cell;
 
 pub use export::{
     Cp932Notice, CsvEncoding, CsvFile, ExportError, ExportMeta, export_csv, export_xlsx,

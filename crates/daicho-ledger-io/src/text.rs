@@ -307,13 +307,13 @@ fn starts_formula(c: char) -> bool {
 }
 
 /// **The spreadsheet neutraliser**, applied to every cell of every CSV the project writes (the
-/// ledger in UTF-8 and CP932, the allowlist): a cell starting with `=`, `+`, `-`, `@`, TAB, CR,
+/// ledger in UTF-8 and CP932, the allowlist) and, through
+/// [`xlsx_cell`](crate::xlsx_cell::xlsx_cell), of every XLSX workbook: a cell starting with `=`, `+`, `-`, `@`, TAB, CR,
 /// `＝`, `＋`, `－` or `＠` gets a leading `'`, so Excel and LibreOffice show it as text instead
 /// of running it (`=cmd|' /C calc'!A0`, `=HYPERLINK(…)`, `-2+3+cmd|…`). No exception, not even
 /// for a negative number: `-1` is written `'-1`. [`spreadsheet_unguard`] takes the `'` off
-/// again on import. XLSX cells need no guard: the exports write every text with
-/// `write_string`, a shared-string cell a spreadsheet never evaluates, and no export ever
-/// writes a formula from device or file text.
+/// again on import. An XLSX string cell is never evaluated as written, but one the operator
+/// edits in Excel would be, so XLSX cells get the guard too.
 pub fn spreadsheet_cell(value: &str) -> Cow<'_, str> {
     if value.chars().next().is_some_and(starts_formula) {
         Cow::Owned(format!("'{value}"))

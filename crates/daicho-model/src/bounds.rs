@@ -23,10 +23,11 @@
 //! change what counts as closed), it is never shown in a spreadsheet cell, and the port range
 //! itself bounds it (under 1 MB even listing every port one by one, within the body limit).
 //!
-//! Every bounded string fits an XLSX cell (at most 32,767 characters), and so does the ledger's
-//! joined open-services cell (`name/protocol/port, ` per service: 512 × 44 = 22,528 at most); a
-//! host answering on more than 512 ports is a tarpit or a firewall, not 512 services worth
-//! listing. The number of hosts in one report is limited by the collector
+//! Every bounded string fits an XLSX cell (at most 32,767 characters), and so do one report's
+//! services joined (`name/protocol/port, ` per service: 512 × 44 = 22,528 at most); a host
+//! answering on more than 512 ports is a tarpit or a firewall, not 512 services worth listing.
+//! A device's open services accumulate over reports whose scopes probe different ports, so
+//! joined cells are cut at Excel's limit where they are written (`daicho_ledger_io::xlsx_cell`). The number of hosts in one report is limited by the collector
 //! (`[server] max_hosts_per_report`), which refuses a larger report rather than cutting it.
 
 use crate::inventory::LocalInventory;

@@ -3,6 +3,7 @@
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, XlsxError};
 
 use super::{Answer, ChecklistReport};
+use crate::xlsx_cell::CellText as _;
 
 /// Renders the report as an XLSX workbook.
 pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
@@ -27,16 +28,16 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
 
     let summary = workbook.add_worksheet();
     summary.set_name("チェックリスト")?;
-    summary.write_string_with_format(
+    summary.text_with_format(
         0,
         0,
         "医療機関におけるサイバーセキュリティ対策チェックリスト 確認資料",
         &title,
     )?;
-    summary.write_string_with_format(1, 0, "医療機関名", &bold)?;
-    summary.write_string(1, 1, &report.facility)?;
-    summary.write_string_with_format(2, 0, "確認日時", &bold)?;
-    summary.write_string(
+    summary.text_with_format(1, 0, "医療機関名", &bold)?;
+    summary.text(1, 1, &report.facility)?;
+    summary.text_with_format(2, 0, "確認日時", &bold)?;
+    summary.text(
         2,
         1,
         report
@@ -44,8 +45,8 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
             .format("%Y/%m/%d %H:%M (UTC%:z)")
             .to_string(),
     )?;
-    summary.write_string_with_format(3, 0, "対象機器", &bold)?;
-    summary.write_string(
+    summary.text_with_format(3, 0, "対象機器", &bold)?;
+    summary.text(
         3,
         1,
         format!(
@@ -62,22 +63,17 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
         "「はい」にするために",
     ];
     for (c, h) in heads.iter().enumerate() {
-        summary.write_string_with_format(5, c as u16, *h, &header)?;
+        summary.text_with_format(5, c as u16, *h, &header)?;
     }
     for (i, r) in report.items.iter().enumerate() {
         let row = 6 + i as u32;
-        summary.write_string_with_format(row, 0, r.item.number(), &cell)?;
-        summary.write_string_with_format(row, 1, r.item.title(), &cell)?;
+        summary.text_with_format(row, 0, r.item.number(), &cell)?;
+        summary.text_with_format(row, 1, r.item.title(), &cell)?;
         let answer_format = if r.answer == Answer::Yes { &yes } else { &no };
-        summary.write_string_with_format(row, 2, r.answer.label(), answer_format)?;
-        summary.write_string_with_format(
-            row,
-            3,
-            r.checked_on.format("%Y/%m/%d").to_string(),
-            &cell,
-        )?;
-        summary.write_string_with_format(row, 4, &r.rule, &cell)?;
-        summary.write_string_with_format(row, 5, r.actions.join("\n"), &cell)?;
+        summary.text_with_format(row, 2, r.answer.label(), answer_format)?;
+        summary.text_with_format(row, 3, r.checked_on.format("%Y/%m/%d").to_string(), &cell)?;
+        summary.text_with_format(row, 4, &r.rule, &cell)?;
+        summary.text_with_format(row, 5, r.actions.join("\n"), &cell)?;
     }
     for (c, w) in [8.0, 40.0, 8.0, 12.0, 50.0, 50.0].iter().enumerate() {
         summary.set_column_width(c as u16, *w)?;
@@ -89,38 +85,38 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
     for r in &report.items {
         let sheet = workbook.add_worksheet();
         sheet.set_name(format!("{}{}", r.item.number(), r.item.short()))?;
-        sheet.write_string_with_format(
+        sheet.text_with_format(
             0,
             0,
             format!("{} {}", r.item.number(), r.item.title()),
             &title,
         )?;
-        sheet.write_string_with_format(1, 0, "回答", &bold)?;
-        sheet.write_string_with_format(
+        sheet.text_with_format(1, 0, "回答", &bold)?;
+        sheet.text_with_format(
             1,
             1,
             r.answer.label(),
             if r.answer == Answer::Yes { &yes } else { &no },
         )?;
-        sheet.write_string_with_format(2, 0, "確認日", &bold)?;
-        sheet.write_string(2, 1, r.checked_on.format("%Y/%m/%d").to_string())?;
-        sheet.write_string_with_format(3, 0, "判定基準", &bold)?;
-        sheet.write_string_with_format(3, 1, &r.rule, &wrap)?;
+        sheet.text_with_format(2, 0, "確認日", &bold)?;
+        sheet.text(2, 1, r.checked_on.format("%Y/%m/%d").to_string())?;
+        sheet.text_with_format(3, 0, "判定基準", &bold)?;
+        sheet.text_with_format(3, 1, &r.rule, &wrap)?;
         let mut row = 4u32;
         for f in &r.findings {
-            sheet.write_string(row, 1, f)?;
+            sheet.text(row, 1, f)?;
             row += 1;
         }
         if !r.actions.is_empty() {
-            sheet.write_string_with_format(row, 0, "「はい」にするために", &bold)?;
+            sheet.text_with_format(row, 0, "「はい」にするために", &bold)?;
             for a in &r.actions {
-                sheet.write_string_with_format(row, 1, a, &wrap)?;
+                sheet.text_with_format(row, 1, a, &wrap)?;
                 row += 1;
             }
         }
         for evidence in &r.evidence {
             row += 1;
-            sheet.write_string_with_format(
+            sheet.text_with_format(
                 row,
                 0,
                 format!("{}（{} 件）", evidence.caption, evidence.rows.len()),
@@ -128,16 +124,16 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
             )?;
             row += 1;
             for (c, h) in evidence.headers.iter().enumerate() {
-                sheet.write_string_with_format(row, c as u16, h, &header)?;
+                sheet.text_with_format(row, c as u16, h, &header)?;
             }
             row += 1;
             if evidence.rows.is_empty() {
-                sheet.write_string(row, 0, "該当なし")?;
+                sheet.text(row, 0, "該当なし")?;
                 row += 1;
             }
             for values in &evidence.rows {
                 for (c, v) in values.iter().enumerate() {
-                    sheet.write_string_with_format(row, c as u16, v, &cell)?;
+                    sheet.text_with_format(row, c as u16, v, &cell)?;
                 }
                 row += 1;
             }
