@@ -69,6 +69,39 @@ struct RawOsRule {
     name: Option<String>,
     version: Option<String>,
     confidence: f64,
+    /// Who made the device (`YAMAHA`), when the observation says.
+    vendor: Option<String>,
+    /// The model, may use `$n` (`RTX1210`).
+    model: Option<String>,
+    /// What kind of network device it is.
+    kind: Option<DeviceKind>,
+}
+
+/// What a network device does, as an os rule states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum DeviceKind {
+    Router,
+    Switch,
+    Firewall,
+    VpnGateway,
+    LoadBalancer,
+    AccessPoint,
+    Nas,
+}
+
+impl DeviceKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Router => "router",
+            Self::Switch => "switch",
+            Self::Firewall => "firewall",
+            Self::VpnGateway => "vpn gateway",
+            Self::LoadBalancer => "load balancer",
+            Self::AccessPoint => "access point",
+            Self::Nas => "nas",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -206,6 +239,8 @@ struct Candidate {
     version: Option<String>,
     confidence: f64,
     evidence: String,
+    /// `vendor model, kind` when a rule names the device itself.
+    device: Option<String>,
 }
 
 fn candidate(
@@ -221,6 +256,7 @@ fn candidate(
         version: version.map(str::to_owned),
         confidence,
         evidence,
+        device: None,
     }
 }
 
@@ -266,12 +302,23 @@ fn apply_rules(
             };
             (!s.is_empty()).then_some(s)
         };
+        let words: Vec<String> = [fill(&rule.vendor), fill(&rule.model)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let device = match (words.is_empty(), rule.kind) {
+            (true, None) => None,
+            (true, Some(k)) => Some(k.as_str().to_owned()),
+            (false, None) => Some(words.join(" ")),
+            (false, Some(k)) => Some(format!("{}, {}", words.join(" "), k.as_str())),
+        };
         out.push(Candidate {
             family: rule.family,
             name: fill(&rule.name),
             version: fill(&rule.version),
             confidence: rule.confidence,
             evidence: format!("{label}: {}", quote(text.as_bytes(), 160)),
+            device,
         });
     }
 }
@@ -623,6 +670,10 @@ fn decide(mut candidates: Vec<Candidate>) -> OsGuess {
         .find(|c| c.version.is_some() && (c.name.is_none() || c.name == name))
         .and_then(|c| c.version.clone());
     let mut evidence: Vec<String> = support.iter().map(|c| c.evidence.clone()).collect();
+    // What the device is, as the most confident supporting rule that names it says.
+    if let Some(device) = support.iter().find_map(|c| c.device.as_deref()) {
+        evidence.insert(0, format!("device: {device}"));
+    }
     for c in candidates
         .iter()
         .filter(|c| c.family != family && Some(c.family) != inner_os)

@@ -1,14 +1,17 @@
 //! Replays the stored service replies in `fuzz/corpus/` through their parsers: each must parse
 //! to what `fuzz/corpus/expect.toml` says, and every sample, cut short at every length and with
-//! bytes flipped, must go through every parser without a panic.
+//! bytes flipped, must go through every parser without a panic. The `snmp-os` and `http-id`
+//! parsers go on to the recognition itself (OS inference, service rules), so a rule for a
+//! device is tested on the reply that device gives.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use daicho_fingerprint::probe::{
-    self, database, dicom, http, ntlm, rdp, smb, smb1, snmp, ssh, telnet, tls,
+    self, Fact, database, dicom, http, ntlm, rdp, smb, smb1, snmp, ssh, telnet, tls,
 };
 use daicho_fingerprint::rules::ServiceTable;
+use daicho_fingerprint::{Observations, infer_os};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -109,6 +112,41 @@ fn summarise(parser: &str, b: &[u8]) -> Option<String> {
                 dash(s.sys_name.as_deref())
             )
         }),
+        "snmp-os" => snmp::parse_response(b, 0x4441_0000).ok().map(|s| {
+            // As a router answers: TTL 64 (which alone would say Linux) and its SNMP system group.
+            let os = infer_os(&Observations {
+                ttl: Some(64),
+                facts: vec![Fact::Snmp(s)],
+                ..Observations::default()
+            });
+            let device = os
+                .evidence
+                .iter()
+                .find_map(|e| e.strip_prefix("device: "))
+                .unwrap_or("-");
+            format!(
+                "{} {} {} | {device}",
+                os.family.as_str(),
+                dash(os.name.as_deref()),
+                dash(os.version.as_deref())
+            )
+        }),
+        "http-id" => {
+            let f = probe::identify_http(b, ServiceTable::builtin());
+            let hint = f.facts.iter().find_map(|fact| match fact {
+                Fact::OsHint { family, name, .. } => {
+                    Some(format!("{family} {}", dash(name.as_deref())))
+                }
+                _ => None,
+            });
+            f.name.map(|n| {
+                format!(
+                    "{n} {} | {}",
+                    dash(f.product.as_deref()),
+                    hint.as_deref().unwrap_or("-")
+                )
+            })
+        }
         "mysql" => match database::parse_mysql_greeting(b)? {
             database::MysqlGreeting::Handshake {
                 product, version, ..
@@ -172,6 +210,8 @@ const PARSERS: &[&str] = &[
     "telnet",
     "greeting",
     "tls-cert",
+    "snmp-os",
+    "http-id",
 ];
 
 fn files_under(dir: &Path, out: &mut BTreeSet<String>) {

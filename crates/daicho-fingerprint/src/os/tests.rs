@@ -462,3 +462,172 @@ fn apple_lockdown_port_names_an_iphone_over_the_ttl_guess() {
         "{guess:?}"
     );
 }
+
+fn sys_object_id_only(oid: &str) -> Fact {
+    Fact::Snmp(SnmpInfo {
+        sys_object_id: Some(oid.into()),
+        ..SnmpInfo::default()
+    })
+}
+
+fn device_line(g: &OsGuess) -> Option<&str> {
+    g.evidence.iter().find_map(|e| e.strip_prefix("device: "))
+}
+
+#[test]
+fn a_yamaha_router_answering_snmp_is_not_called_linux() {
+    // TTL 64 alone says Linux; the sysDescr and the enterprise number say YAMAHA.
+    let g = infer_os(&obs(
+        Some(64),
+        None,
+        vec![snmp(
+            "RTX1210 Rev.14.01.42 (Fri Jan 13 10:24:21 2023)",
+            "1.3.6.1.4.1.1182.1.33",
+        )],
+    ));
+    assert_eq!(g.family, OsFamily::Network, "{:?}", g.evidence);
+    assert_eq!(
+        (g.name.as_deref(), g.version.as_deref()),
+        (Some("YAMAHA RTX1210"), Some("14.01.42"))
+    );
+    assert_eq!(device_line(&g), Some("YAMAHA RTX1210, router"));
+    assert!(
+        g.evidence
+            .iter()
+            .any(|e| e.starts_with("outweighed (linux): ttl 64"))
+    );
+    // A "Yamaha Corporation" prefix and other RT models read the same way.
+    for (descr, name, kind) in [
+        (
+            "Yamaha Corporation RTX830 Rev.15.02.29",
+            "YAMAHA RTX830",
+            "router",
+        ),
+        (
+            "NVR510 Rev.15.01.24 (Mon Oct 30 2023)",
+            "YAMAHA NVR510",
+            "router",
+        ),
+        (
+            "FWX120 Rev.11.03.27 (Fri Feb 21 2020)",
+            "YAMAHA FWX120",
+            "firewall",
+        ),
+        ("SWX3220-16MT Rev.4.02.10", "YAMAHA SWX3220-16MT", "switch"),
+    ] {
+        let g = infer_os(&obs(Some(64), None, vec![snmp(descr, "")]));
+        assert_eq!(g.name.as_deref(), Some(name), "{descr}");
+        assert!(
+            device_line(&g).is_some_and(|d| d.ends_with(kind)),
+            "{descr}"
+        );
+    }
+}
+
+#[test]
+fn enterprise_numbers_alone_name_the_maker() {
+    for (oid, vendor) in [
+        ("1.3.6.1.4.1.1182.3.1.5", "YAMAHA"),
+        ("1.3.6.1.4.1.119.1.84.18", "NEC UNIVERGE IX, router"),
+        ("1.3.6.1.4.1.207.1.14.69", "Allied Telesis"),
+        ("1.3.6.1.4.1.5227.27", "Buffalo"),
+        ("1.3.6.1.4.1.396.5.5", "Panasonic"),
+        ("1.3.6.1.4.1.25461.2.3.36", "Palo Alto Networks, firewall"),
+    ] {
+        let g = infer_os(&obs(Some(64), None, vec![sys_object_id_only(oid)]));
+        assert_eq!(g.family, OsFamily::Network, "{oid}: {:?}", g.evidence);
+        assert_eq!(device_line(&g), Some(vendor), "{oid}");
+    }
+    // NEC and Fujitsu also make servers: their number alone does not outvote a Windows answer.
+    let g = infer_os(&obs(
+        Some(128),
+        None,
+        vec![
+            sys_object_id_only("1.3.6.1.4.1.211.1.127"),
+            ntlm(10, 0, 20348),
+        ],
+    ));
+    assert_eq!(g.family, OsFamily::Windows);
+}
+
+#[test]
+fn appliances_from_snmp_with_their_firmware() {
+    for (descr, oid, name, version) in [
+        (
+            "NEC Portable Internetwork Core Operating System Software, IX Series IX2215 (magellan-sec) Software, Version 10.7.18, RELEASE SOFTWARE",
+            "1.3.6.1.4.1.119.1.84.20",
+            "NEC UNIVERGE IX2215",
+            "10.7.18",
+        ),
+        (
+            "Allied Telesis router/switch, AW+ v5.4.7-2.5",
+            "1.3.6.1.4.1.207.1.14.69",
+            "AlliedWare Plus",
+            "5.4.7-2.5",
+        ),
+        (
+            "NetScaler NS13.1: Build 49.12.nc, Date: Jun 20 2023, 03:38:47",
+            "1.3.6.1.4.1.5951.1",
+            "Citrix NetScaler",
+            "13.1-49.12",
+        ),
+        (
+            "Pulse Secure,LLC,PSA-3000,9.1R11.4 (build 12383)",
+            "1.3.6.1.4.1.12532.256.1.1",
+            "Ivanti Connect Secure",
+            "9.1R11.4",
+        ),
+        (
+            "SonicWALL NSA 2600 (SonicOS Enhanced 6.5.4.4-44n)",
+            "1.3.6.1.4.1.8741.1",
+            "SonicOS",
+            "6.5.4.4-44n",
+        ),
+        (
+            "FortiGate-100F v7.2.4,build1396,230131 (GA.F)",
+            "1.3.6.1.4.1.12356.101.1.1041",
+            "FortiOS",
+            "7.2.4",
+        ),
+    ] {
+        let g = infer_os(&obs(Some(64), None, vec![snmp(descr, oid)]));
+        assert_eq!(g.family, OsFamily::Network, "{descr}");
+        assert_eq!(
+            (g.name.as_deref(), g.version.as_deref()),
+            (Some(name), Some(version)),
+            "{descr}"
+        );
+    }
+    // Check Point Gaia answers with its Linux kernel: it is a firewall, not a Linux server.
+    let g = infer_os(&obs(
+        Some(64),
+        None,
+        vec![snmp(
+            "Linux gw-hq 3.10.0-957.21.3cpx86_64 #1 SMP Tue Jan 28 17:26:12 IST 2020 x86_64",
+            "1.3.6.1.4.1.2620.1.6.123.1.49",
+        )],
+    ));
+    assert_eq!(
+        (g.family, g.name.as_deref()),
+        (OsFamily::Network, Some("Check Point Gaia"))
+    );
+    // A plain Linux kernel stays Linux.
+    let g = infer_os(&obs(
+        Some(64),
+        None,
+        vec![snmp(
+            "Linux pacs 6.1.0-18-amd64 #1 SMP",
+            "1.3.6.1.4.1.8072.3.2.10",
+        )],
+    ));
+    assert_eq!(g.family, OsFamily::Linux);
+}
+
+#[test]
+fn unknown_device_kinds_are_refused() {
+    let table = "windows_build = []\nssh_distro = []\niis = []\n[[os_rule]]\nsource = \"ssh\"\npattern = \"a\"\nfamily = \"network\"\nkind = \"toaster\"\nconfidence = 0.5\n";
+    assert!(matches!(
+        OsTables::parse(table, "names = []"),
+        Err(OsTableError::Toml(_))
+    ));
+}
