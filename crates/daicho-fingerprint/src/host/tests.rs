@@ -750,3 +750,61 @@ async fn malformed_snmp_and_netbios_replies_are_ignored() {
     );
     assert_eq!(r.os.family, OsFamily::Unknown);
 }
+
+/// A UDP 161 agent answering the first community with a stored GetResponse from the corpus
+/// (whose request id is the one the first community is asked with).
+fn snmp_agent(reply: &'static [u8]) -> UdpServer {
+    Arc::new(move |req: &[u8]| {
+        req.windows(6)
+            .any(|w| w == b"public")
+            .then(|| reply.to_vec())
+    })
+}
+
+#[tokio::test]
+async fn a_yamaha_router_is_named_from_snmp_not_called_linux() {
+    let mut net = FakeHost::default().says(23, b"\r\nPassword: ");
+    net.udp.insert(
+        161,
+        snmp_agent(include_bytes!("../../fuzz/corpus/snmp/yamaha-rtx1210.bin")),
+    );
+    let net = Arc::new(net);
+    let mut opts = options();
+    opts.snmp_communities = vec!["public".into()];
+    let host = HostInput {
+        ttl: Some(64),
+        ..HostInput::new(ip())
+    };
+    let r = fingerprint_host(Arc::clone(&net), host, &[23], &[161], &opts).await;
+    assert_eq!(r.os.family, OsFamily::Network, "{:?}", r.os.evidence);
+    assert_eq!(
+        (r.os.name.as_deref(), r.os.version.as_deref()),
+        (Some("YAMAHA RTX1210"), Some("14.01.42"))
+    );
+    assert_eq!(r.os.evidence[0], "device: YAMAHA RTX1210, router");
+    assert_eq!(r.hostname.as_deref(), Some("rtx1210"));
+}
+
+#[tokio::test]
+async fn a_netscaler_gateway_is_named_from_its_login_redirect_and_snmp() {
+    let mut net =
+        FakeHost::default().says(80, include_bytes!("../../fuzz/corpus/http/netscaler.txt"));
+    net.udp.insert(
+        161,
+        snmp_agent(include_bytes!("../../fuzz/corpus/snmp/netscaler-13.1.bin")),
+    );
+    let net = Arc::new(net);
+    let mut opts = options();
+    opts.snmp_communities = vec!["public".into()];
+    let r = fingerprint_host(Arc::clone(&net), HostInput::new(ip()), &[80], &[161], &opts).await;
+    let http = r.services.iter().find(|s| s.port == 80).unwrap();
+    assert_eq!(http.product.as_deref(), Some("Citrix NetScaler Gateway"));
+    assert_eq!(
+        (r.os.family, r.os.name.as_deref(), r.os.version.as_deref()),
+        (
+            OsFamily::Network,
+            Some("Citrix NetScaler"),
+            Some("13.1-49.12")
+        )
+    );
+}
