@@ -1,6 +1,6 @@
 //! Replays the stored service replies in `fuzz/corpus/` through their parsers: each must parse
 //! to what `fuzz/corpus/expect.toml` says, and every sample, cut short at every length and with
-//! bytes flipped, must go through every parser without a panic. The `snmp-os` and `http-id`
+//! bytes flipped, must go through every parser without a panic. The `snmp-os`, `tls-os` and `http-id`
 //! parsers go on to the recognition itself (OS inference, service rules), so a rule for a
 //! device is tested on the reply that device gives.
 
@@ -119,17 +119,14 @@ fn summarise(parser: &str, b: &[u8]) -> Option<String> {
                 facts: vec![Fact::Snmp(s)],
                 ..Observations::default()
             });
-            let device = os
-                .evidence
-                .iter()
-                .find_map(|e| e.strip_prefix("device: "))
-                .unwrap_or("-");
-            format!(
-                "{} {} {} | {device}",
-                os.family.as_str(),
-                dash(os.name.as_deref()),
-                dash(os.version.as_deref())
-            )
+            summarise_os(&os)
+        }),
+        "tls-os" => tls::parse_certificate(b).map(|c| {
+            let os = infer_os(&Observations {
+                facts: vec![Fact::Cert(c)],
+                ..Observations::default()
+            });
+            summarise_os(&os)
         }),
         "http-id" => {
             let f = probe::identify_http(b, ServiceTable::builtin());
@@ -185,6 +182,21 @@ fn summarise(parser: &str, b: &[u8]) -> Option<String> {
     }
 }
 
+/// `family name version | device` of an OS guess.
+fn summarise_os(os: &daicho_model::OsGuess) -> String {
+    let device = os
+        .evidence
+        .iter()
+        .find_map(|e| e.strip_prefix("device: "))
+        .unwrap_or("-");
+    format!(
+        "{} {} {} | {device}",
+        os.family.as_str(),
+        dash(os.name.as_deref()),
+        dash(os.version.as_deref())
+    )
+}
+
 fn ntlm_summary(n: &ntlm::NtlmInfo) -> String {
     format!(
         "{} {} {}",
@@ -211,6 +223,7 @@ const PARSERS: &[&str] = &[
     "greeting",
     "tls-cert",
     "snmp-os",
+    "tls-os",
     "http-id",
 ];
 
