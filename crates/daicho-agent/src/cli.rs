@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod data;
 pub mod inventory;
 pub mod run;
 pub mod scan;
@@ -27,6 +28,9 @@ pub enum Command {
     Inventory(inventory::InventoryArgs),
     /// Run on the configured schedule and deliver every report to the collector.
     Run(run::RunArgs),
+    /// The data sets this agent carries (IEEE registry, EOL dates, rules) and their dates.
+    #[command(subcommand)]
+    Data(data::DataCommand),
 }
 
 /// Exit status for bad input: a scope, interface, option or configuration that cannot be used.
@@ -45,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(args) => inventory::execute(&args),
         // `run` sets up its own logging (human or JSON, per its configuration).
         Command::Run(args) => run::execute(&args),
+        Command::Data(command) => data::execute(&command),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The command line: `serve`, `token …`, `device …`, `exception …`, `alert …`, and the
-//! ledger's files: `ledger import|export`, `report checklist`, `allowlist export`.
+//! ledger's files: `ledger import|export`, `report checklist`, `allowlist export`; `data status`.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ use crate::decisions::{self, Actor};
 
 mod allowlist;
 mod backup;
+mod data;
 mod ledger;
 mod output;
 mod report;
@@ -22,6 +23,7 @@ mod user;
 
 use crate::server::{ServeError, Server};
 pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat, RadiusFormat};
+pub use data::DataCommand;
 pub use ledger::{Encoding, ExportFormat, LedgerCommand};
 pub use report::{ChecklistArgs, ChecklistFormat, ReportCommand};
 pub use user::UserCommand;
@@ -68,6 +70,9 @@ pub enum Command {
     /// Web console accounts: add, list, change a password, disable.
     #[command(subcommand)]
     User(UserCommand),
+    /// The shipped data sets (IEEE registry, EOL dates, known-exploited list, rules): status.
+    #[command(subcommand)]
+    Data(DataCommand),
     /// Write a consistent, checked copy of the database (safe while the server runs).
     Backup {
         /// The backup file (created 0600; replaced when it exists).
@@ -321,6 +326,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => tokio::task::spawn_blocking(move || user::run(&open(&config)?, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Data(cmd) => data::run(&cmd),
         Command::Backup { output } => {
             tokio::task::spawn_blocking(move || backup::backup(&config, &output))
                 .await

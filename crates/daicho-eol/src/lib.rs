@@ -45,3 +45,16 @@ pub fn eol_db() -> &'static EolDb {
 pub fn snapshot_date() -> NaiveDate {
     eol_db().snapshot()
 }
+
+/// Where the shipped end-of-life data comes from: the first comment line of `eol.tsv` (the
+/// snapshot's project and commit).
+pub fn eol_source() -> &'static str {
+    EOL_TSV
+        .lines()
+        .find_map(|l| l.strip_prefix('#'))
+        .map(str::trim)
+        .map_or("unknown", |l| {
+            l.strip_prefix("daicho end-of-life data.")
+                .map_or(l, str::trim)
+        })
+}

@@ -16,7 +16,9 @@ pub mod report;
 pub use error::ModelError;
 pub use inventory::LocalInventory;
 pub use mac::MacAddr;
-pub use report::{AgentInfo, Host, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service};
+pub use report::{
+    AgentInfo, DataVersion, Host, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service,
+};
 
 /// The version of the report layout this build writes and reads.
 ///

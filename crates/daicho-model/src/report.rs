@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -36,6 +36,25 @@ pub struct ScanReport {
     /// The inventory of the host the agent runs on, when the report includes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<LocalInventory>,
+    /// The data sets the agent used (IEEE registry, EOL dates, rules), each with its date and
+    /// source; empty in reports of agents that predate it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<DataVersion>,
+}
+
+/// One shipped data set and how current it is, as `data status` prints it and reports carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataVersion {
+    /// The data set (`ieee-registry`, `eol`, `known-exploited`, `service-rules`, `os-rules`,
+    /// `medical-vendors`).
+    pub name: String,
+    /// The date of its content (registry date, EOL snapshot, the list's review), when it states
+    /// one.
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    /// Where it comes from (package and version, licence), for people.
+    #[serde(default)]
+    pub source: String,
 }
 
 /// Identifies the agent that wrote a report.
@@ -238,6 +257,7 @@ impl ScanReport {
             warnings: Vec::new(),
             hosts: Vec::new(),
             local: None,
+            data: Vec::new(),
         }
     }
 

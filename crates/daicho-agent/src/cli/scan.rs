@@ -154,7 +154,7 @@ pub fn run(args: &ScanArgs) -> ExitCode {
     let mut meter = ProgressMeter::new(show_progress);
     let outcome = daicho_pipeline::inventory_scan(&config, &mut |p| meter.update(p));
     meter.finish();
-    let outcome = match outcome {
+    let mut outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
             eprintln!("daicho-agent scan: {e}");
@@ -168,6 +168,7 @@ pub fn run(args: &ScanArgs) -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    outcome.report.data = daicho_data::shipped();
     let report = &outcome.report;
     for w in &report.warnings {
         eprintln!("warning: {w}");

@@ -228,3 +228,19 @@ fn unknown_fields_are_ignored_for_forward_compatibility() {
     v["hosts"][0]["future"] = true.into();
     assert!(parse_value(&v).is_ok());
 }
+
+#[test]
+fn data_versions_are_optional_and_round_trip() {
+    let mut report = sample();
+    assert!(
+        !report.to_json_pretty().contains("\"data\""),
+        "empty data is left out"
+    );
+    report.data = vec![crate::DataVersion {
+        name: "ieee-registry".into(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 8, 26),
+        source: "npm oui-data 2.1.9".into(),
+    }];
+    let back = ScanReport::from_json(report.to_json_pretty().as_bytes()).unwrap();
+    assert_eq!(back.data, report.data);
+}

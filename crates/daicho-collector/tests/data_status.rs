@@ -1,0 +1,38 @@
+//! `daicho-collector data status`: the shipped data sets with their dates, as table and JSON.
+
+use std::process::Command;
+
+use daicho_model::DataVersion;
+
+fn status(format: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_daicho-collector"))
+        .current_dir(dir.path())
+        .args(["data", "status", "--format", format])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn status_lists_every_data_set_with_its_date() {
+    let sets: Vec<DataVersion> = serde_json::from_str(&status("json")).unwrap();
+    assert_eq!(sets, daicho_data::shipped());
+    let registry = sets.iter().find(|s| s.name == "ieee-registry").unwrap();
+    assert!(registry.source.contains("oui-data"), "{}", registry.source);
+    let table = status("table");
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("ieee-registry"))
+        .expect("a registry line");
+    assert!(
+        line.contains(&registry.date.unwrap().to_string()),
+        "{table}"
+    );
+    assert_eq!(table.lines().count(), 1 + sets.len(), "{table}");
+}
