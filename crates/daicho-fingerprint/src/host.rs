@@ -481,11 +481,7 @@ async fn snmp_query<C: Connector>(
         let Ok(mut info) = snmp::parse_response(&reply, request_id) else {
             continue;
         };
-        let product = info
-            .sys_object_id
-            .as_deref()
-            .and_then(snmp_agent_product)
-            .map(str::to_owned);
+        let product = info.sys_object_id.as_deref().and_then(snmp_agent_product);
         if product.as_deref() == Some("Net-SNMP") {
             let id = request_id + 0x100;
             let ask = snmp::get_request_for(community, id, &[snmp::NET_SNMP_VERSION_OID]);
@@ -533,16 +529,17 @@ async fn snmp_query<C: Connector>(
     None
 }
 
-/// The agent software named by a sysObjectID's enterprise arc.
-fn snmp_agent_product(oid: &str) -> Option<&'static str> {
+/// The agent software named by a sysObjectID: Net-SNMP and Windows' own agent by their
+/// enterprise arc, any other by the maker the OS tables give the enterprise number.
+fn snmp_agent_product(oid: &str) -> Option<String> {
     let enterprise = oid.strip_prefix("1.3.6.1.4.1.")?.split('.').next()?;
-    Some(match enterprise {
-        "8072" => "Net-SNMP",
-        "12356" => "Fortinet SNMP agent",
-        "9" => "Cisco SNMP agent",
-        "311" => "Microsoft Windows SNMP agent",
-        _ => return None,
-    })
+    match enterprise {
+        "8072" => Some("Net-SNMP".to_owned()),
+        "311" => Some("Microsoft Windows SNMP agent".to_owned()),
+        _ => OsTables::builtin()
+            .snmp_vendor(oid)
+            .map(|v| format!("{v} SNMP agent")),
+    }
 }
 
 #[cfg(test)]

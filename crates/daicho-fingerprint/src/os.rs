@@ -213,6 +213,16 @@ impl OsTables {
         self.medical_vendors.iter().any(|m| v.contains(m.as_str()))
     }
 
+    /// The maker an SNMP sysObjectID names: the vendor of the first sysObjectID rule that
+    /// matches it and names one (the IANA enterprise number table of `data/os-rules.toml`).
+    pub fn snmp_vendor(&self, object_id: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .filter(|(s, _, r)| *s == Source::SnmpObjectid && r.vendor.is_some())
+            .find(|(_, re, _)| re.is_match(object_id))
+            .and_then(|(_, _, r)| r.vendor.as_deref())
+    }
+
     /// Windows release names for an NTLM/SNMP version: (client, server).
     pub fn windows_release(&self, version: &str) -> Option<(Option<&str>, Option<&str>)> {
         self.windows_builds

@@ -783,6 +783,8 @@ async fn a_yamaha_router_is_named_from_snmp_not_called_linux() {
     );
     assert_eq!(r.os.evidence[0], "device: YAMAHA RTX1210, router");
     assert_eq!(r.hostname.as_deref(), Some("rtx1210"));
+    let agent = r.services.iter().find(|s| s.port == 161).unwrap();
+    assert_eq!(agent.product.as_deref(), Some("YAMAHA SNMP agent"));
 }
 
 #[tokio::test]
