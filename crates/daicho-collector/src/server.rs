@@ -3,7 +3,8 @@
 //!
 //! Split by concern: [`error`] (the error answer), `extract` (what handlers take from a request),
 //! `bearer` (API tokens), `limits`, `api` (the JSON routes), `console` (the operator console's pages),
-//! `workers` (the periodic sweep), `connections` (the accept loop: timeouts and the connection cap).
+//! `workers` (the periodic sweep), `connections` (the accept loop: timeouts and the connection cap),
+//! `health` (liveness and readiness), [`systemd`] (`READY=1` and the watchdog on `$NOTIFY_SOCKET`).
 //! Routes are documented on [`router`].
 
 use std::future::Future;
@@ -28,7 +29,9 @@ mod console;
 mod download;
 pub mod error;
 mod extract;
+mod health;
 mod limits;
+pub mod systemd;
 mod workers;
 
 pub use auth_failures::AuthFailures;
@@ -75,13 +78,15 @@ pub struct AppState {
 /// | `GET /api/v1/allowlist/records?all` | operator | 200 `[RestrictionRecord]` |
 /// | `POST /api/v1/allowlist/records` `AppliedAllowlist` | operator | 201 `RestrictionRecord`, 400 |
 /// | `DELETE /api/v1/allowlist/records/{id}` | operator | 204, 400 |
-/// | `GET /healthz` | none | 200 / 503 [`Health`] |
+/// | `GET /livez` | none | 200 [`Health`] `alive` while the process serves (no database access) |
+/// | `GET /healthz`, `GET /readyz` | none | 200 / 503 [`Health`]: the database can be read and written |
 /// | `GET /metrics` | none | 200 Prometheus text |
 ///
 /// Every error body is [`ApiError`] JSON. A request not answered within the timeout gets 408.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(&state))
+        .merge(health::routes())
         .merge(console::routes(&state))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -217,6 +222,15 @@ impl Server {
         let backups = self
             .backup
             .map(|b| workers::spawn_backups(self.state.ledger.clone(), b));
+        // Listener bound and database opened (in `bind`): ready for systemd.
+        let systemd = systemd::Systemd::ready(&self.state).map(Arc::new);
+        let on_stop = systemd.clone();
+        let shutdown = async move {
+            shutdown.await;
+            if let Some(s) = on_stop {
+                s.stopping();
+            }
+        };
         let app = router(self.state);
         let limits = self.connections;
         let handshake = self
@@ -225,6 +239,7 @@ impl Server {
         tracing::info!(%addr, tls = handshake.is_some(),
             max_connections = limits.max_connections, "listening");
         let result = connections::serve(self.listener, handshake, app, limits, shutdown).await;
+        drop(systemd);
         sweeper.abort();
         alerts.abort();
         if let Some(b) = backups {

@@ -1,5 +1,5 @@
 //! Backups: `backup` and `restore` on the command line, the scheduled backups in generations,
-//! and `/healthz` telling whether the database can be written.
+//! and `/healthz` telling whether the database can be written (`/livez` answering regardless).
 
 #[path = "support/command_line.rs"]
 mod command_line;
@@ -178,7 +178,7 @@ async fn the_server_takes_a_scheduled_backup() {
 }
 
 #[tokio::test]
-async fn healthz_is_503_when_the_database_cannot_be_written() {
+async fn healthz_is_503_and_livez_200_when_the_database_cannot_be_written() {
     let server = start_server(|_| {}).await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
@@ -206,6 +206,21 @@ async fn healthz_is_503_when_the_database_cannot_be_written() {
     let reason = body["status"].as_str().unwrap();
     assert!(reason.contains("cannot be written"), "{reason}");
     assert!(reason.contains("full"), "{reason}");
+    // Readiness under its other name fails alike; liveness touches no database and answers.
+    let not_ready = client
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let alive = client
+        .get(format!("{}/livez", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), StatusCode::OK);
+    let alive: serde_json::Value = alive.json().await.unwrap();
+    assert_eq!(alive["status"], "alive");
 
     server.on_ledger(|l| l.limit_pages(1 << 30).unwrap()).await;
     let (status, _, _) = health().await;

@@ -14,11 +14,11 @@ mod alerts;
 mod devices;
 mod exceptions;
 mod files;
-mod health;
+mod metrics;
 mod reports;
 mod restrictions;
 
-/// The API routes, `/healthz` and `/metrics`.
+/// The API routes and `/metrics`.
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let agent = Router::new()
         .route("/api/v1/reports", post(reports::post_report))
@@ -59,6 +59,5 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(agent)
         .merge(operator)
-        .route("/healthz", get(health::healthz))
-        .route("/metrics", get(health::metrics))
+        .route("/metrics", get(metrics::metrics))
 }
