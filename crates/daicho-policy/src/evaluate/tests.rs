@@ -319,7 +319,7 @@ fn recognised_appliances_in_affected_versions_are_vulnerable_and_fixed_ones_are_
         (
             "Citrix NetScaler",
             "13.1-49.12",
-            "13.1-49.13",
+            "13.1-58.32",
             "CVE-2023-3519",
         ),
         (
