@@ -226,8 +226,8 @@ async fn each_flag_alerts_exactly_once_across_five_scans_on_webhook_and_email() 
         c.device_id("198.18.0.21").await,
         c.device_id("198.18.0.22").await,
     );
-    // 3 unregistered + telnet + ftp + FortiOS EOL + 3 FortiOS CVEs.
-    c.settle(9).await;
+    // 3 unregistered + telnet + ftp + FortiOS EOL + 4 FortiOS CVEs.
+    c.settle(10).await;
     let mut expected: Vec<(String, String)> = vec![
         (clean.to_string(), "unregistered:unregistered:".into()),
         (telnet.to_string(), "unregistered:unregistered:".into()),
@@ -249,6 +249,10 @@ async fn each_flag_alerts_exactly_once_across_five_scans_on_webhook_and_email() 
         (
             forti.to_string(),
             "vulnerable_firmware:CVE-2024-21762:".into(),
+        ),
+        (
+            forti.to_string(),
+            "vulnerable_firmware:CVE-2023-27997:".into(),
         ),
     ];
     expected.sort();
