@@ -14,7 +14,7 @@
 //! [`classify`] reports them as [`Vendor::Randomized`], a category of its own, never as an
 //! unknown vendor. [`is_randomized`] is the one rule for "this MAC is randomized".
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use daicho_model::MacAddr;
 
@@ -61,9 +61,73 @@ struct Registry {
     tables: Vec<(u32, Vec<(u64, &'static str)>)>,
 }
 
+/// The registry installed from a data bundle ([`install_registry`]), when there is one.
+static INSTALLED: RwLock<Option<&'static Registry>> = RwLock::new(None);
+
+/// The registry in use: an installed one, else the embedded one.
 fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| parse_registry(REGISTRY_TSV))
+    static EMBEDDED: OnceLock<Registry> = OnceLock::new();
+    if let Some(installed) = *INSTALLED.read().unwrap_or_else(PoisonError::into_inner) {
+        return installed;
+    }
+    EMBEDDED.get_or_init(|| parse_registry(REGISTRY_TSV))
+}
+
+/// Why a registry from a data bundle was refused (the one in use is kept).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A line that is neither a comment nor `PREFIX<TAB>NAME` with a 6, 7 or 9 hex digit prefix.
+    #[error("IEEE registry line {line}: `{text}` is not PREFIX<TAB>NAME (6, 7 or 9 hex digits)")]
+    Malformed {
+        /// 1-based line number.
+        line: usize,
+        /// The line, cut to 80 characters.
+        text: String,
+    },
+    /// Fewer assignments than any real registry holds: not the file it claims to be.
+    #[error("the IEEE registry holds {0} assignments; a real registry holds tens of thousands")]
+    TooSmall(usize),
+    /// No `registry-date:` header.
+    #[error("the IEEE registry has no `# registry-date:` line")]
+    Undated,
+}
+
+/// The fewest assignments a registry may hold to be installed (the IEEE's MA-L alone held
+/// over 30,000 in 2022).
+const MIN_INSTALLED_ENTRIES: usize = 10_000;
+
+/// Replaces the registry in use, for the rest of the process, by `text` (the format of
+/// `data/ieee-prefixes.tsv`, from a data bundle), after a strict check: every line well formed,
+/// dated, and of a real registry's size. An installed registry stays in memory until the
+/// process ends (installs are rare: at start-up and per `data import`).
+pub fn install_registry(text: String) -> Result<(), RegistryError> {
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let ok = line.split_once('\t').is_some_and(|(prefix, name)| {
+            matches!(prefix.len(), 6 | 7 | 9)
+                && prefix.bytes().all(|b| b.is_ascii_hexdigit())
+                && !name.trim().is_empty()
+        });
+        if !ok {
+            return Err(RegistryError::Malformed {
+                line: i + 1,
+                text: line.chars().take(80).collect(),
+            });
+        }
+    }
+    let text: &'static str = Box::leak(text.into_boxed_str());
+    let parsed = parse_registry(text);
+    if parsed.date == "unknown" {
+        return Err(RegistryError::Undated);
+    }
+    let entries = parsed.tables.iter().map(|(_, t)| t.len()).sum::<usize>();
+    if entries < MIN_INSTALLED_ENTRIES {
+        return Err(RegistryError::TooSmall(entries));
+    }
+    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(Box::leak(Box::new(parsed)));
+    Ok(())
 }
 
 /// Parses the TSV format written by `data/generate.py`. The data is embedded and checked by the
@@ -136,18 +200,19 @@ pub fn is_randomized(mac: MacAddr) -> bool {
     classify(mac) == Vendor::Randomized
 }
 
-/// The date of the IEEE registry snapshot embedded in this build (`YYYY-MM-DD`).
+/// The date of the IEEE registry in use (`YYYY-MM-DD`): the embedded one's, or an installed
+/// bundle's.
 pub fn registry_date() -> &'static str {
     registry().date
 }
 
-/// Where the embedded registry was generated from (package, version, licence), as its header
+/// Where the registry in use was generated from (package, version, licence), as its header
 /// states.
 pub fn registry_source() -> &'static str {
     registry().source
 }
 
-/// How many assignments the embedded registry holds.
+/// How many assignments the registry in use holds.
 pub fn registry_len() -> usize {
     registry().tables.iter().map(|(_, t)| t.len()).sum()
 }
