@@ -14,7 +14,7 @@ pub use dates::{EolDb, Release, SupportStatus};
 pub use exploited::{AffectedRange, KnownExploited, known_exploited};
 pub use product::product_for_os;
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use chrono::NaiveDate;
 
@@ -35,22 +35,43 @@ pub enum DataError {
 
 static EOL_TSV: &str = include_str!("../data/eol.tsv");
 
-/// The end-of-life database compiled into this build.
+/// EOL data installed from a data bundle ([`install_eol`]) and its source line.
+static INSTALLED: RwLock<Option<&'static (EolDb, &'static str)>> = RwLock::new(None);
+
+/// The end-of-life database in use: an installed bundle's, else the one compiled into this
+/// build.
 pub fn eol_db() -> &'static EolDb {
     static DB: OnceLock<EolDb> = OnceLock::new();
+    if let Some((db, _)) = *INSTALLED.read().unwrap_or_else(PoisonError::into_inner) {
+        return db;
+    }
     DB.get_or_init(|| EolDb::parse(EOL_TSV, "eol.tsv").expect("shipped eol.tsv is well-formed"))
 }
 
-/// The date of the endoflife.date snapshot the shipped data was taken from.
+/// Replaces the EOL data in use, for the rest of the process, by `text` (the format of
+/// `data/eol.tsv`, from a data bundle); refused, with the data in use kept, when it does not
+/// parse. Installed data stays in memory until the process ends (installs are rare).
+pub fn install_eol(text: String) -> Result<(), DataError> {
+    let db = EolDb::parse(&text, "the bundle's eol")?;
+    let text: &'static str = Box::leak(text.into_boxed_str());
+    let installed: &'static (EolDb, &'static str) = Box::leak(Box::new((db, text)));
+    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(installed);
+    Ok(())
+}
+
+/// The date of the endoflife.date snapshot the data in use was taken from.
 pub fn snapshot_date() -> NaiveDate {
     eol_db().snapshot()
 }
 
-/// Where the shipped end-of-life data comes from: the first comment line of `eol.tsv` (the
+/// Where the end-of-life data in use comes from: the first comment line of its `eol.tsv` (the
 /// snapshot's project and commit).
 pub fn eol_source() -> &'static str {
-    EOL_TSV
-        .lines()
+    let text = INSTALLED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .map_or(EOL_TSV, |(_, text)| text);
+    text.lines()
         .find_map(|l| l.strip_prefix('#'))
         .map(str::trim)
         .map_or("unknown", |l| {
