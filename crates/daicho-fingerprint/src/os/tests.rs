@@ -631,3 +631,25 @@ fn unknown_device_kinds_are_refused() {
         Err(OsTableError::Toml(_))
     ));
 }
+
+#[test]
+fn japanese_network_makers_macs_outvote_a_ttl_of_64() {
+    for vendor in [
+        "YAMAHA CORPORATION",
+        "NEC Platforms, Ltd.",
+        "ELECOM CO.,LTD.",
+    ] {
+        let g = infer_os(&obs(Some(64), Some(vendor), vec![]));
+        assert_eq!(g.family, OsFamily::Network, "{vendor}: {:?}", g.evidence);
+    }
+    // YAMAHA MOTOR is another registrant, and SNMP outweighs the MAC alone.
+    let g = infer_os(&obs(Some(64), Some("YAMAHA MOTOR CO.,LTD"), vec![]));
+    assert_eq!(g.family, OsFamily::Linux);
+    let g = infer_os(&obs(
+        Some(64),
+        Some("YAMAHA CORPORATION"),
+        vec![snmp("SWX2310P-10G Rev.2.02.31", "1.3.6.1.4.1.1182.3.1")],
+    ));
+    assert_eq!(g.name.as_deref(), Some("YAMAHA SWX2310P-10G"));
+    assert_eq!(device_line(&g), Some("YAMAHA SWX2310P-10G, switch"));
+}
