@@ -8,7 +8,7 @@ packages=(
   iproute2 util-linux procps psmisc iputils-ping python3 openssl # test LAN plumbing and small responders
   openssh-server nginx-light vsftpd snmpd snmp dcmtk dnsmasq-base # real services in the LAN
   tcpdump nmap arp-scan # packet capture in tests; anchor tools for benchmarks
-  ieee-data # the IEEE registry the LAN's ground truth is checked against
+  ieee-data # the closed IAB list crates/daicho-oui/data/generate.py adds to the npm oui-data registry
   chromium chromium-driver fonts-noto-cjk poppler-utils # browser tests of the console; the checklist printed to PDF
 )
 

@@ -568,7 +568,7 @@ cmd_up() {
     t0=$(now_ms)
     [[ -n $PYTHON && -x $PYTHON ]] || die "python3 not found (needed for the responders and truth.json)"
     for tool in ip nsenter ss ssh-keygen dpkg-query /usr/sbin/sshd /usr/sbin/nginx /usr/sbin/vsftpd \
-        /usr/sbin/snmpd /usr/bin/storescp /usr/share/ieee-data/oui.csv; do
+        /usr/sbin/snmpd /usr/bin/storescp "$LAN_DIR/../../crates/daicho-oui/data/ieee-prefixes.tsv"; do
         [[ -e $tool ]] || command -v "$tool" >/dev/null || die "missing $tool (see tests/lan/README.md for the packages)"
     done
 

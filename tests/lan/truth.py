@@ -2,37 +2,49 @@
 """Build the ground-truth file of a daicho test LAN (stdlib only).
 
 lan.sh writes what it created as small tab-separated records under the LAN's run directory;
-this turns them into truth.json. MAC vendors are looked up here, in Debian's ieee-data
-registry files, longest prefix first (MA-S/IAB 36 bits, MA-M 28 bits, MA-L 24 bits), so the
-ground truth never depends on the product's own OUI code.
+this turns them into truth.json. MAC vendors are looked up here, in the IEEE registry as
+published by npm's oui-data package (MA-L/MA-M/MA-S) plus the closed IAB list: the shipped
+file crates/daicho-oui/data/ieee-prefixes.tsv that crates/daicho-oui/data/generate.py makes
+from them, read by this script's own code, longest prefix first (36, 28, 24 bits), so the
+ground truth never depends on the product's OUI code. Virtual machines' NICs under a
+virtualisation platform's prefix are named from the platform's documentation (VIRTUAL below).
 """
 
-import csv
 import datetime
 import json
 import os
 import sys
 
-IEEE_DIR = os.environ.get("DAICHO_IEEE_DATA", "/usr/share/ieee-data")
-# (file, number of hex digits of the assignment)
-REGISTRIES = [("oui36.csv", 9), ("iab.csv", 9), ("mam.csv", 7), ("oui.csv", 6)]
+LAN_DIR = os.path.dirname(os.path.abspath(__file__))
+REGISTRY_TSV = os.environ.get(
+    "DAICHO_REGISTRY_TSV",
+    os.path.join(LAN_DIR, "..", "..", "crates", "daicho-oui", "data", "ieee-prefixes.tsv"),
+)
+# Platform prefixes the host tables use, with what the platform's documentation says a MAC
+# under it is: a virtual machine's NIC, named by the platform, never randomized.
+VIRTUAL = {
+    # QEMU's default NIC prefix (net/net.c qemu_macaddr_default_if_unset); libvirt generates
+    # 52:54:00:xx:xx:xx for QEMU/KVM guests. Locally administered, yet not randomized.
+    "525400": "QEMU/KVM virtual machine",
+    # vSphere Networking: vCenter-assigned and static MACs are 00:50:56:xx:yy:zz; an ESXi host
+    # without vCenter generates 00:0C:29 + bytes of the VM's UUID.
+    "005056": "VMware virtual machine",
+    "000C29": "VMware virtual machine",
+    # Microsoft: Hyper-V's dynamic MAC address range is 00-15-5D-xx-xx-xx.
+    "00155D": "Hyper-V virtual machine",
+}
 
 
 def load_registry():
-    """Map upper-case hex prefix -> organization name, for every registry file."""
+    """Map upper-case hex prefix -> registrant name, from the generated registry file."""
     table = {}
-    for name, digits in REGISTRIES:
-        path = os.path.join(IEEE_DIR, name)
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            reader = csv.reader(f)
-            next(reader, None)  # header
-            for row in reader:
-                if len(row) < 3:
-                    continue
-                prefix = row[1].strip().upper()
-                if len(prefix) != digits:
-                    continue
-                table[prefix] = row[2].strip()
+    with open(REGISTRY_TSV, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            prefix, _, name = line.rstrip("\n").partition("\t")
+            if len(prefix) in (6, 7, 9) and name:
+                table[prefix.upper()] = name
     return table
 
 
@@ -74,13 +86,16 @@ def main():
     meta = dict(read_tsv(os.path.join(run_dir, "meta.tsv")))
 
     def vendor_of(mac, expect_random):
-        randomized = is_locally_administered(mac)
+        platform = VIRTUAL.get(mac.replace(":", "").upper()[:6])
+        randomized = is_locally_administered(mac) and platform is None
         if randomized != expect_random:
-            sys.exit(f"truth.py: MAC {mac}: locally administered bit is {randomized}, "
+            sys.exit(f"truth.py: MAC {mac}: randomized is {randomized}, "
                      f"table asked for randomized={expect_random}")
+        if platform is not None:
+            return platform, False
         vendor = None if randomized else lookup_vendor(registry, mac)
         if not randomized and vendor is None:
-            sys.exit(f"truth.py: MAC {mac} has no vendor in {IEEE_DIR}; fix the host table")
+            sys.exit(f"truth.py: MAC {mac} has no vendor in {REGISTRY_TSV}; fix the host table")
         return vendor, randomized
 
     hosts = []

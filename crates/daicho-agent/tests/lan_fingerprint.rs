@@ -272,12 +272,21 @@ fn payloads_from_scanner(file: &Path) -> Vec<(u16, usize, Option<u8>)> {
 fn medical_hosts_get_connects_only_unless_opted_in() {
     let lan = lan();
     let dir = tempdir("medical");
-    // pacs-fuji (DICOM 104 + HTTP), modality-ct (DICOM 11112), monitor-gw (HL7 2575).
+    // pacs-fuji (DICOM 104 + HTTP), modality-ct (DICOM 11112), monitor-gw (HL7 2575), and
+    // mon-mindray: HTTP only, medical by its MAC alone, from a block assigned after the 2022
+    // registry (its vendor in the truth comes from the shipped registry, not from daicho).
     let watched = [
         ("pacs-fuji", 104u16),
         ("modality-ct", 11112),
         ("monitor-gw", 2575),
+        ("mon-mindray", 80),
     ];
+    let mindray = lan
+        .truth()
+        .host_by_name("mon-mindray")
+        .expect("mon-mindray");
+    assert_eq!(mindray.vendor.as_deref(), Some("Mindray Co., Ltd."));
+    let mindray_ip = mindray.ip.to_string();
     let namespaces: Vec<String> = watched
         .iter()
         .map(|(name, _)| {
@@ -299,7 +308,7 @@ fn medical_hosts_get_connects_only_unless_opted_in() {
             })
             .collect();
         let out = dir.join(format!("report-{opted_in}.json"));
-        let mut args = vec!["-t", "198.18.0.11-198.18.0.13"];
+        let mut args = vec!["-t", "198.18.0.11-198.18.0.13", "-t", &mindray_ip];
         args.extend(FAST);
         args.extend(["--snmp-community", "public"]);
         if opted_in {
@@ -323,6 +332,12 @@ fn medical_hosts_get_connects_only_unless_opted_in() {
                     with_data.is_empty(),
                     "{name}: payload sent to {port} (opted in: {opted_in}): {with_data:?}"
                 );
+            } else if *port == 80 {
+                // Opted in: the HTTP request went out.
+                assert!(
+                    !with_data.is_empty(),
+                    "{name}: no HTTP request when opted in"
+                );
             } else {
                 // Opted in: the DICOM A-ASSOCIATE-RQ (PDU type 0x01) went out.
                 assert!(
@@ -336,6 +351,25 @@ fn medical_hosts_get_connects_only_unless_opted_in() {
             .iter()
             .find(|h| h.ip.to_string() == "198.18.0.11")
             .expect("pacs-fuji reported");
+        // The post-2022 block resolves to its maker, which makes it medical: safe mode.
+        let mon = report
+            .hosts
+            .iter()
+            .find(|h| h.ip.to_string() == mindray_ip)
+            .expect("mon-mindray reported");
+        assert_eq!(mon.vendor, mindray.vendor);
+        assert_eq!(
+            mon.os.family,
+            daicho_model::OsFamily::Medical,
+            "{:?}",
+            mon.os
+        );
+        let http = mon.services.iter().find(|s| s.port == 80).expect("80");
+        assert_eq!(
+            http.evidence.iter().any(|e| e.contains("safe mode")),
+            !opted_in,
+            "{http:?}"
+        );
         let dicom = pacs.services.iter().find(|s| s.port == 104).expect("104");
         if opted_in {
             assert_eq!(dicom.product.as_deref(), Some("DCMTK"));

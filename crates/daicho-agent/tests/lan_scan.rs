@@ -80,6 +80,17 @@ fn every_host_found_with_mac_and_vendor_on_repeated_runs() {
         .collect();
     assert!(on_lan.len() >= 200, "the /24 must hold at least 200 hosts");
     assert!(on_lan.iter().any(|h| h.mac_randomized));
+    // A virtual machine's locally administered NIC (QEMU/KVM 52:54:00) that is not randomized,
+    // and blocks assigned after the 2022 registry, are among the hosts checked below.
+    let kvm = truth.host_by_name("kvm-guest").expect("kvm-guest");
+    assert!(kvm.mac.starts_with("52:54:00") && !kvm.mac_randomized);
+    assert_eq!(kvm.vendor.as_deref(), Some("QEMU/KVM virtual machine"));
+    for name in ["mon-mindray", "printer-epson"] {
+        assert!(
+            truth.host_by_name(name).is_some_and(|h| h.vendor.is_some()),
+            "{name}"
+        );
+    }
     for run in 1..=3 {
         let report = scan_json(&lan, &["--target", &truth.lan_cidr]);
         let found: BTreeMap<Ipv4Addr, _> = report.hosts.iter().map(|h| (v4(h.ip), h)).collect();

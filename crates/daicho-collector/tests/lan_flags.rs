@@ -246,6 +246,41 @@ async fn flags_and_alerts_on_exactly_the_hosts_that_have_them() {
             table.insert(ip, expected);
         }
     }
+    // randomized_mac exactly where the truth has a randomized MAC: phones yes; virtual machines
+    // (QEMU/KVM's locally administered 52:54:00, VMware, Hyper-V) and post-2022 blocks no.
+    let mut randomized_wrong = Vec::new();
+    let mut virtual_checked = 0;
+    for (_, detail) in &devices {
+        let ip = detail.summary.ip.clone().unwrap();
+        let Some(host) = truth["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["ip"] == ip.as_str())
+        else {
+            continue; // the scanner itself
+        };
+        let expected = host["mac_randomized"].as_bool().unwrap();
+        let flagged = detail.summary.flags.contains(&"randomized_mac".to_owned());
+        if flagged != expected || detail.summary.mac_randomized != expected {
+            randomized_wrong.push(format!("{ip} ({}): expected {expected}", host["name"]));
+        }
+        if host["vendor"]
+            .as_str()
+            .is_some_and(|v| v.ends_with("virtual machine"))
+        {
+            assert_eq!(detail.summary.vendor.as_deref(), host["vendor"].as_str());
+            virtual_checked += 1;
+        }
+    }
+    assert!(
+        randomized_wrong.is_empty(),
+        "randomized_mac: {randomized_wrong:?}"
+    );
+    assert!(
+        virtual_checked >= 3,
+        "the LAN's virtual machines were checked"
+    );
     eprintln!("hosts with checklist flags: {table:#?}");
     assert!(
         wrong.is_empty(),
