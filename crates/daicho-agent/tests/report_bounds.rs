@@ -3,6 +3,10 @@
 //! services is spooled with the name cut to 256 characters, 512 services, and one warning per
 //! cut field in the report's `warnings`.
 
+#[path = "common/config_run.rs"]
+#[allow(dead_code)] // shared helpers; this file uses a subset
+mod config_run;
+
 use std::io::Read as _;
 use std::sync::Arc;
 
@@ -12,6 +16,8 @@ use daicho_agent::scan_step::{ScanOutcome, ScanStep, ScanStepError};
 use daicho_agent::spool::Spool;
 use daicho_model::bounds::{MAX_NAME_CHARS, MAX_SERVICES_PER_HOST};
 use daicho_model::{Host, OsGuess, Protocol, ScanReport, Service};
+
+use config_run::write_config;
 
 /// One host with a 40,000-character host name and 600 services.
 struct OversizedHost;
@@ -47,12 +53,6 @@ impl ScanStep for OversizedHost {
 }
 
 fn config(dir: &std::path::Path) -> AgentConfig {
-    std::fs::write(dir.join("token"), "tok\n").unwrap();
-    std::fs::set_permissions(
-        dir.join("token"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
     let text = r#"[schedule]
 interval = "1h"
 [collector]
@@ -65,7 +65,7 @@ targets = ["198.18.0.0/24"]
 [inventory]
 enabled = false
 "#;
-    AgentConfig::parse(&dir.join("agent.toml"), text).unwrap()
+    AgentConfig::parse(&write_config(dir, text, 0o600), text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -111,6 +111,18 @@ fn cut_strings(xlsx: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// Every string within the limit, `count` of them cut, the open services among them cut to
+/// the limit exactly with the marker visible; returns the cut ones.
+fn cut_with_open_services(xlsx: &[u8], count: usize, services: &[String]) -> Vec<String> {
+    let cut = cut_strings(xlsx);
+    let starts: Vec<String> = cut.iter().map(|s| s.chars().take(20).collect()).collect();
+    assert_eq!(cut.len(), count, "{starts:?}");
+    let open = cut.iter().find(|s| s.starts_with(&services[0])).unwrap();
+    assert_eq!(utf16_len(open), CELL_MAX);
+    assert!(open.ends_with(" chars]"), "the marker is visible");
+    cut
+}
+
 #[test]
 fn a_ledger_row_at_the_bounds_exports_with_every_cell_within_the_limit() {
     let services = services();
@@ -125,17 +137,8 @@ fn a_ledger_row_at_the_bounds_exports_with_every_cell_within_the_limit() {
     assert!(joined.len() > CELL_MAX, "the test needs an over-long cell");
 
     let xlsx = export_xlsx(&[row], &export_meta::export_meta("テスト病院")).unwrap();
-    let cut = cut_strings(&xlsx);
     // 説明, 開放サービス and フラグ.
-    assert_eq!(
-        cut.len(),
-        3,
-        "{:?}",
-        cut.iter().map(|s| &s[..20]).collect::<Vec<_>>()
-    );
-    let open = cut.iter().find(|s| s.starts_with(&services[0])).unwrap();
-    assert_eq!(utf16_len(open), CELL_MAX);
-    assert!(open.ends_with(" chars]"), "the marker is visible");
+    let cut = cut_with_open_services(&xlsx, 3, &services);
     assert!(cut.iter().any(|s| s.starts_with("不要なサービス(")));
 
     // The file reads back; the cut 説明 keeps its start, the marker and the limit.
@@ -179,17 +182,8 @@ fn a_checklist_with_a_device_at_the_bounds_exports_with_every_cell_within_the_li
     };
     let report = evaluate_checklist(&input);
     let xlsx = render_xlsx(&report).unwrap();
-    let cut = cut_strings(&xlsx);
     // 2-⑫'s open services of the device and 2-⑬'s restriction record.
-    assert_eq!(
-        cut.len(),
-        2,
-        "{:?}",
-        cut.iter().map(|s| &s[..20]).collect::<Vec<_>>()
-    );
-    let open = cut.iter().find(|s| s.starts_with(&services[0])).unwrap();
-    assert_eq!(utf16_len(open), CELL_MAX);
-    assert!(open.ends_with(" chars]"));
+    let cut = cut_with_open_services(&xlsx, 2, &services);
     assert!(cut.iter().any(|s| s.starts_with("接続元制限の記録: 記記")));
     // Each flagged service still has its own row.
     let strings = shared_strings(&xlsx);
