@@ -129,27 +129,6 @@ fn merge_keeps_discovery_name_and_takes_services_and_os() {
     assert_eq!(failed.hostname.as_deref(), Some("x"));
 }
 
-/// Every port is closed: only the TTL and the MAC speak.
-struct AllClosed;
-
-impl Connector for AllClosed {
-    type Stream = tokio::io::DuplexStream;
-
-    async fn connect(&self, _: SocketAddr, _: Duration) -> io::Result<Self::Stream> {
-        Err(io::Error::from(io::ErrorKind::ConnectionRefused))
-    }
-
-    async fn exchange_udp(
-        &self,
-        _: SocketAddr,
-        _: &[u8],
-        _: Duration,
-        _: usize,
-    ) -> io::Result<Option<Vec<u8>>> {
-        Ok(None)
-    }
-}
-
 #[tokio::test]
 async fn a_kvm_guest_is_not_guessed_a_phone_but_a_private_mac_is() {
     // Both MACs are locally administered; discovery (daicho_oui) called only the second
@@ -160,8 +139,10 @@ async fn a_kvm_guest_is_not_guessed_a_phone_but_a_private_mac_is() {
     let mut phone = host(41, None);
     phone.mac = Some("da:a1:19:00:00:01".parse().unwrap());
     phone.mac_randomized = true;
-    let settings = FingerprintSettings::new(PortSpec::parse("22,80").unwrap());
-    let results = fingerprint_all(Arc::new(AllClosed), &[kvm, phone], &settings, &mut |_| {}).await;
+    // FakeLan answers on 22 only: probing 80 alone leaves only the TTL and the MAC to speak.
+    let settings = FingerprintSettings::new(PortSpec::parse("80").unwrap());
+    let lan = Arc::new(FakeLan::default());
+    let results = fingerprint_all(lan, &[kvm, phone], &settings, &mut |_| {}).await;
     let os = |i: usize| results[i].as_ref().unwrap().os.clone();
     let says_phone = |g: &OsGuess| g.evidence.iter().any(|e| e.contains("phone"));
     assert!(!says_phone(&os(0)), "{:?}", os(0));
