@@ -70,7 +70,8 @@ pub enum Command {
     /// Web console accounts: add, list, change a password, disable.
     #[command(subcommand)]
     User(UserCommand),
-    /// The shipped data sets (IEEE registry, EOL dates, known-exploited list, rules): status.
+    /// The data sets in use (IEEE registry, EOL dates, known-exploited list, rules): status,
+    /// import of a signed bundle, rollback.
     #[command(subcommand)]
     Data(DataCommand),
     /// Write a consistent, checked copy of the database (safe while the server runs).
@@ -294,6 +295,8 @@ pub enum CliError {
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let config = Config::load_or_default(cli.config.as_deref())?;
+    // Every command judges with the installed data bundle, when there is one.
+    crate::bundles::use_installed(&config);
     match cli.command {
         Command::Serve => serve(&config).await,
         Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, cmd))
@@ -326,7 +329,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::User(cmd) => tokio::task::spawn_blocking(move || user::run(&open(&config)?, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
-        Command::Data(cmd) => data::run(&cmd),
+        Command::Data(cmd) => tokio::task::spawn_blocking(move || data::run(&config, &cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
         Command::Backup { output } => {
             tokio::task::spawn_blocking(move || backup::backup(&config, &output))
                 .await

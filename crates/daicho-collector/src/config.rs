@@ -35,6 +35,20 @@ pub struct Config {
     pub console: ConsoleConfig,
     /// Scheduled backups of the database by the server; absent: none.
     pub backup: Option<BackupConfig>,
+    /// Where installed data bundles live and which publisher keys are trusted.
+    pub data: DataConfig,
+}
+
+/// `[data]`: signed data bundles (`data import`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// The directory of the installed bundle and the previous one; absent: `data/` beside the
+    /// database.
+    pub dir: Option<PathBuf>,
+    /// Publisher public keys trusted besides the built-in one (64 hex digits each), e.g. a
+    /// hospital group's own.
+    pub trusted_keys: Vec<String>,
 }
 
 /// `[backup]`: the server backs the database up every `every_hours` into `dir` (SQLite's
@@ -298,6 +312,29 @@ impl Config {
         }
     }
 
+    /// The directory of the installed data bundle.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.dir.clone().unwrap_or_else(|| {
+            self.storage
+                .database
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("data")
+        })
+    }
+
+    /// The publisher keys trusted: the built-in one and `[data] trusted_keys`.
+    pub fn trusted_keys(&self) -> Vec<daicho_bundle::PublicKey> {
+        let mut keys = daicho_bundle::keys::TRUSTED.to_vec();
+        keys.extend(
+            self.data
+                .trusted_keys
+                .iter()
+                .filter_map(|k| daicho_bundle::PublicKey::from_hex(k)),
+        );
+        keys
+    }
+
     /// Reads `path` when given; else the default file when it exists; else the defaults.
     pub fn load_or_default(path: Option<&Path>) -> Result<Self, ConfigError> {
         match path {
@@ -358,6 +395,17 @@ impl Config {
         if self.storage.database.as_os_str().is_empty() {
             return invalid("storage.database must not be empty");
         }
+        if let Some(bad) = self
+            .data
+            .trusted_keys
+            .iter()
+            .find(|k| daicho_bundle::PublicKey::from_hex(k).is_none())
+        {
+            return Err(ConfigError::Invalid {
+                path: String::new(),
+                message: format!("data.trusted_keys: `{bad}` is not a public key of 64 hex digits"),
+            });
+        }
         if let Some(b) = &self.backup {
             if !b.dir.is_absolute() {
                 return invalid("backup.dir must be an absolute path");
@@ -394,6 +442,8 @@ mod tests {
         assert!(e.to_string().contains("gone_after_days"), "{e}");
         let e = Config::parse("[backup]\ndir = \"/b\"\nkeep = 0\n").unwrap_err();
         assert!(e.to_string().contains("backup.keep"), "{e}");
+        let e = Config::parse("[data]\ntrusted_keys = [\"abc\"]\n").unwrap_err();
+        assert!(e.to_string().contains("data.trusted_keys"), "{e}");
         let e = Config::parse("[backup]\ndir = \"b\"\n").unwrap_err();
         assert!(e.to_string().contains("backup.dir"), "{e}");
         let b = Config::parse("[backup]\ndir = \"/b\"\n")

@@ -6,6 +6,7 @@
 
 pub mod alert_worker;
 pub mod backup;
+pub mod bundles;
 pub mod cli;
 pub mod config;
 pub mod decisions;

@@ -134,6 +134,8 @@ pub struct Server {
     connections: ConnectionLimits,
     sweep_every: Duration,
     backup: Option<crate::config::BackupConfig>,
+    /// The configuration, for following data bundles installed by `data import`.
+    config: Config,
 }
 
 impl Server {
@@ -189,6 +191,7 @@ impl Server {
             connections: ConnectionLimits::from_config(&config.server),
             sweep_every: Duration::from_secs(config.ledger.gone_check_interval_secs),
             backup: config.backup.clone(),
+            config: config.clone(),
         })
     }
 
@@ -222,6 +225,11 @@ impl Server {
         let backups = self
             .backup
             .map(|b| workers::spawn_backups(self.state.ledger.clone(), b));
+        let bundles = workers::spawn_bundle_follower(
+            self.state.ledger.clone(),
+            self.config,
+            Arc::clone(&self.state.alerts_wake),
+        );
         // Listener bound and database opened (in `bind`): ready for systemd.
         let systemd = systemd::Systemd::ready(&self.state).map(Arc::new);
         let on_stop = systemd.clone();
@@ -241,6 +249,7 @@ impl Server {
         let result = connections::serve(self.listener, handshake, app, limits, shutdown).await;
         drop(systemd);
         sweeper.abort();
+        bundles.abort();
         alerts.abort();
         if let Some(b) = backups {
             b.abort();

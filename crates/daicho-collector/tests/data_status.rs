@@ -34,5 +34,10 @@ fn status_lists_every_data_set_with_its_date() {
         line.contains(&registry.date.unwrap().to_string()),
         "{table}"
     );
-    assert_eq!(table.lines().count(), 1 + sets.len(), "{table}");
+    // A header, one line per set, and the installed bundle's line.
+    assert_eq!(table.lines().count(), 2 + sets.len(), "{table}");
+    assert!(
+        table.ends_with("bundle: none installed; the data compiled into this build is in use\n"),
+        "{table}"
+    );
 }

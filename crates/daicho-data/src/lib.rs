@@ -9,6 +9,10 @@
 
 use std::fmt::Write as _;
 
+mod apply;
+
+pub use apply::{ApplyError, applied_serial, apply, resolve_report, vendor_of};
+
 use chrono::NaiveDate;
 use daicho_bundle::DataSetName;
 use daicho_model::DataVersion;

@@ -36,6 +36,7 @@ mod store;
 pub mod time;
 pub mod tokens;
 pub mod triage;
+mod vendors;
 
 pub use error::LedgerError;
 

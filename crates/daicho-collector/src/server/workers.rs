@@ -1,13 +1,14 @@
 //! The collector's background work beside the HTTP server: the periodic sweep (time alone
 //! changes things: devices go missing, exceptions expire, console sessions end) that wakes the
-//! alert worker; the scheduled backups (`[backup]`).
+//! alert worker; the scheduled backups (`[backup]`); following data bundles that `data import`
+//! installed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use daicho_ledger::Ledger;
 
-use crate::config::BackupConfig;
+use crate::config::{BackupConfig, Config};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -34,6 +35,36 @@ pub(crate) fn spawn_sweeper(
                 Ok(Ok(changed)) if changed > 0 => alerts.notify_one(),
                 Ok(Err(e)) => {
                     tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "periodic sweep failed");
+                }
+                _ => {}
+            }
+        }
+    })
+}
+
+/// How often the server looks for a bundle installed by another process.
+const BUNDLE_CHECK_EVERY: Duration = Duration::from_mins(1);
+
+/// Starts following the installed data bundle: every minute, a bundle installed since (by
+/// `data import` or `data rollback` in another process) is put into use and the ledger
+/// re-resolved from it; wakes `alerts` when it did.
+pub(crate) fn spawn_bundle_follower(
+    ledger: Arc<Ledger>,
+    config: Config,
+    alerts: Arc<Notify>,
+) -> JoinHandle<()> {
+    let config = Arc::new(config);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(BUNDLE_CHECK_EVERY);
+        loop {
+            tick.tick().await;
+            let (l, c) = (ledger.clone(), Arc::clone(&config));
+            match tokio::task::spawn_blocking(move || crate::bundles::follow_installed(&c, &l))
+                .await
+            {
+                Ok(Ok(true)) => alerts.notify_one(),
+                Ok(Err(e)) => {
+                    tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "re-resolving the ledger from the data bundle failed");
                 }
                 _ => {}
             }

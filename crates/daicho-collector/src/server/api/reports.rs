@@ -213,6 +213,8 @@ async fn ingest(
                 "report stored with over-long fields truncated");
             report.warnings.extend(cut);
         }
+        // The collector's registry names the vendors, not the agent's (which may be older).
+        daicho_data::resolve_report(&mut report);
         let started = Instant::now();
         let outcome = ledger.ingest(&report, Some(&token.name)).map_err(|e| {
             metrics.rejected(Rejection::Internal);

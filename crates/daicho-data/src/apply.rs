@@ -1,0 +1,85 @@
+//! Putting a data bundle into use in this process, and the one re-resolution of what a report
+//! says from it.
+//!
+//! This build applies the IEEE registry, the EOL dates and the known-exploited list (what the
+//! collector judges with). The rule sets a bundle carries (service and OS rules, medical makers)
+//! are verified and kept, but the fingerprint rules in use stay the ones compiled in.
+
+use std::sync::{Mutex, PoisonError};
+
+use daicho_bundle::{DataSetName, Manifest};
+use daicho_model::ScanReport;
+
+/// The serial of the bundle applied in this process, if any.
+static APPLIED: Mutex<Option<u64>> = Mutex::new(None);
+
+/// Why a bundle could not be put into use (what was applied before it stays in use).
+#[derive(Debug, thiserror::Error)]
+#[error("data set {name}: {detail}")]
+pub struct ApplyError {
+    /// The set refused.
+    pub name: DataSetName,
+    /// Why.
+    pub detail: String,
+}
+
+/// Installs every set of `manifest` this build applies; returns their names. A set that does
+/// not parse stops the application there with an error naming it.
+pub fn apply(manifest: &Manifest) -> Result<Vec<DataSetName>, ApplyError> {
+    let mut applied = Vec::new();
+    for set in &manifest.datasets {
+        let refused = |detail: String| ApplyError {
+            name: set.name,
+            detail,
+        };
+        let content = set.content.clone();
+        match set.name {
+            DataSetName::IeeeRegistry => {
+                daicho_oui::install_registry(content).map_err(|e| refused(e.to_string()))?;
+            }
+            DataSetName::Eol => {
+                daicho_eol::install_eol(content).map_err(|e| refused(e.to_string()))?;
+            }
+            DataSetName::KnownExploited => {
+                daicho_eol::exploited::install_known_exploited(content)
+                    .map_err(|e| refused(e.to_string()))?;
+            }
+            DataSetName::ServiceRules | DataSetName::OsRules | DataSetName::MedicalVendors => {
+                continue;
+            }
+        }
+        applied.push(set.name);
+    }
+    *APPLIED.lock().unwrap_or_else(PoisonError::into_inner) = Some(manifest.serial);
+    Ok(applied)
+}
+
+/// The serial of the bundle [`apply`] put into use in this process (`None`: compiled-in data).
+pub fn applied_serial() -> Option<u64> {
+    *APPLIED.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The vendor the registry in use gives `mac` (the platform's product for a virtual NIC;
+/// `None` for a randomized or unassigned one): the one rule the collector applies to every
+/// report and to the ledger when the registry changes, so an old agent's stale registry does
+/// not decide.
+pub fn vendor_of(mac: daicho_model::MacAddr) -> Option<String> {
+    daicho_oui::classify(mac).name().map(str::to_owned)
+}
+
+/// Re-resolves every host's vendor and randomized bit in `report` from the data in use;
+/// returns how many hosts changed.
+pub fn resolve_report(report: &mut ScanReport) -> usize {
+    let mut changed = 0;
+    for host in &mut report.hosts {
+        let Some(mac) = host.mac else { continue };
+        let vendor = vendor_of(mac);
+        let randomized = daicho_oui::is_randomized(mac);
+        if host.vendor != vendor || host.mac_randomized != randomized {
+            host.vendor = vendor;
+            host.mac_randomized = randomized;
+            changed += 1;
+        }
+    }
+    changed
+}
