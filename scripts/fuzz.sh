@@ -69,8 +69,10 @@ max_len_of() {
     esac
 }
 
-# One build of every target (cargo fuzz build takes one target or all).
+# One build of every target (cargo fuzz build takes one target or all); the runs below use the
+# built binaries, so an edit to the tree meanwhile changes nothing mid-run.
 cargo +nightly fuzz build -O --debug-assertions
+BIN_DIR=fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release
 
 FIGURES=target/fuzz-figures.tsv
 mkdir -p target
@@ -84,7 +86,7 @@ for t in "${TARGETS[@]}"; do
     echo "== fuzz $t for ${SECONDS_PER_TARGET}s (corpus $before)"
     # shellcheck disable=SC2046 # the seed directories are words
     set +e
-    cargo +nightly fuzz run -O --debug-assertions "$t" "$corpus" $(seeds_of "$t") -- \
+    "$BIN_DIR/$t" "$corpus" $(seeds_of "$t") -artifact_prefix="fuzz/artifacts/$t/" \
         -max_total_time="$SECONDS_PER_TARGET" -max_len="$(max_len_of "$t")" \
         -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$log" 2>&1
     status=$?
@@ -100,13 +102,21 @@ for t in "${TARGETS[@]}"; do
         echo "fuzz.sh: $t stopped on a crash (exit $status); see $log, input(s) in fuzz/regressions/$t" >&2
         failed=1
     fi
-    # Minimise in place (cargo fuzz cmin merges into a fresh directory and swaps it in).
-    cargo +nightly fuzz cmin -O --debug-assertions "$t" "$corpus" -- -max_len="$(max_len_of "$t")" \
-        -rss_limit_mb=2048 -timeout=10 >target/fuzz-$t-cmin.log 2>&1 || true
+    # Minimise: merge into a fresh directory, which then replaces the corpus.
+    fresh=$(mktemp -d)
+    if "$BIN_DIR/$t" -merge=1 "$fresh" "$corpus" -max_len="$(max_len_of "$t")" \
+        -rss_limit_mb=2048 -timeout=10 >"target/fuzz-$t-cmin.log" 2>&1; then
+        rm -rf "$corpus"
+        mv "$fresh" "$corpus"
+    else
+        echo "fuzz.sh: minimising $t failed (target/fuzz-$t-cmin.log); corpus kept as it is" >&2
+        rm -rf "$fresh"
+    fi
     after=$(find "$corpus" -type f | wc -l)
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
-    last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    # (`|| true`: a run that died early prints no statistics)
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1 || true)
+    last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     cov=$(grep -o 'cov: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)
     ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || true)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$SECONDS_PER_TARGET" "${execs:-?}" "${rate:-?}" \
