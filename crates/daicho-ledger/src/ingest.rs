@@ -75,8 +75,8 @@ impl Ledger {
             tx.execute(
                 "INSERT INTO reports (report_id, agent, agent_version, machine_id, token_name,
                      started_at, finished_at, received_at, host_count, device_count, scope_json,
-                     methods_json, warnings_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12)",
+                     methods_json, warnings_json, data_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12, ?13)",
                 params![
                     report_id,
                     report.agent.name,
@@ -90,6 +90,7 @@ impl Ledger {
                     serde_json::to_string(&report.scope).unwrap_or_default(),
                     serde_json::to_string(&report.methods).unwrap_or_default(),
                     serde_json::to_string(&report.warnings).unwrap_or_default(),
+                    serde_json::to_string(&report.data).unwrap_or_else(|_| "[]".into()),
                 ],
             )?;
             let mut merge = Merge {

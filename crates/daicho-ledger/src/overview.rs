@@ -41,6 +41,19 @@ pub struct AgentSummary {
     pub reports: u64,
     /// No report for [`AGENT_QUIET_AFTER`].
     pub quiet: bool,
+    /// The data sets its last report says it used (IEEE registry, EOL dates, rules), each with
+    /// its date; empty for agents that predate the list.
+    pub data: Vec<daicho_model::DataVersion>,
+}
+
+impl AgentSummary {
+    /// The date of the IEEE registry its last report says it used, when it says.
+    pub fn registry_date(&self) -> Option<chrono::NaiveDate> {
+        self.data
+            .iter()
+            .find(|d| d.name == "ieee-registry")
+            .and_then(|d| d.date)
+    }
 }
 
 impl Ledger {
@@ -69,7 +82,8 @@ impl Ledger {
         let quiet_before = now - AGENT_QUIET_AFTER;
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT r.agent, r.token_name, r.agent_version, r.received_at, r.host_count, c.n
+                "SELECT r.agent, r.token_name, r.agent_version, r.received_at, r.host_count, c.n,
+                        r.data_json
                  FROM (SELECT agent, max(id) AS last, count(*) AS n FROM reports GROUP BY agent) c
                  JOIN reports r ON r.id = c.last
                  ORDER BY r.received_at DESC",
@@ -84,6 +98,8 @@ impl Ledger {
                     last_report_at: at,
                     last_host_count: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
                     reports: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+                    // Written by ingest from a parsed report; unreadable means none said.
+                    data: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -295,6 +295,12 @@ CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
 /// instead of one message each); it hangs on the first of those alerts.
 const V7: &str = r"
 ALTER TABLE alert_deliveries ADD COLUMN digest TEXT;
+";
+
+/// Version 8: the data sets (IEEE registry, EOL dates, rules) each report says its agent used,
+/// as the report's `data` JSON list (`[]` for reports of agents that predate it).
+const V8: &str = r"
+ALTER TABLE reports ADD COLUMN data_json TEXT NOT NULL DEFAULT '[]';
 ";
 
 /// Brings the database to [`LATEST`], refusing one written by a newer build.

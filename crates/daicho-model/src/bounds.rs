@@ -305,6 +305,15 @@ pub fn bound_strings(report: &mut ScanReport) -> Vec<String> {
     for (i, h) in report.hosts.iter_mut().enumerate() {
         b.host(&format!("hosts[{i}]"), h);
     }
+    b.list(&|| "data".into(), &mut report.data, MAX_SMALL_LIST);
+    for (i, d) in report.data.iter_mut().enumerate() {
+        b.text(&|| format!("data[{i}].name"), &mut d.name, MAX_NAME_CHARS);
+        b.text(
+            &|| format!("data[{i}].source"),
+            &mut d.source,
+            MAX_TEXT_CHARS,
+        );
+    }
     if let Some(local) = &mut report.local {
         b.local("local", local);
     }

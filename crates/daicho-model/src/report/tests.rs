@@ -244,3 +244,22 @@ fn data_versions_are_optional_and_round_trip() {
     let back = ScanReport::from_json(report.to_json_pretty().as_bytes()).unwrap();
     assert_eq!(back.data, report.data);
 }
+
+#[test]
+fn data_versions_are_bounded_like_every_agent_string() {
+    let mut report = sample();
+    report.data = (0..crate::bounds::MAX_SMALL_LIST + 10)
+        .map(|i| crate::DataVersion {
+            name: format!("set-{i}"),
+            date: None,
+            source: "x".repeat(10_000),
+        })
+        .collect();
+    let warnings = crate::bounds::bound_strings(&mut report);
+    assert_eq!(report.data.len(), crate::bounds::MAX_SMALL_LIST);
+    assert!(report.data.iter().all(|d| d.source.chars().count() < 4_200));
+    assert!(
+        warnings.iter().any(|w| w.starts_with("data")),
+        "{warnings:?}"
+    );
+}

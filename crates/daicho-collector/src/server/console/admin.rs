@@ -76,6 +76,8 @@ pub(super) struct AgentRow {
     pub hosts: u64,
     pub reports: u64,
     pub quiet: bool,
+    /// The IEEE registry date its last report names (empty for older agents).
+    pub registry_date: String,
 }
 
 /// A role choice of the account forms.
@@ -135,6 +137,7 @@ fn token_row(t: TokenInfo) -> TokenRow {
 
 fn agent_row(a: AgentSummary) -> AgentRow {
     AgentRow {
+        registry_date: a.registry_date().map(|d| d.to_string()).unwrap_or_default(),
         last_report_at: display_time(&a.last_report_at),
         name: a.name,
         token_name: a.token_name.unwrap_or_default(),
