@@ -53,6 +53,20 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`| head`) is success, not worth a panic. Another
+/// error is reported as "cannot write the WHAT".
+fn print_stdout(text: &str, what: &str) -> ExitCode {
+    use std::io::Write as _;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("daicho-agent: cannot write the {what}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Logs go to stderr (stdout carries the report); `RUST_LOG` adjusts the level.
 fn init_stderr_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,7 +1,6 @@
 //! `daicho-agent data status [--format table|json]`: the data sets this agent carries (IEEE
 //! registry, EOL dates, known-exploited list, rules), each with its date and source.
 
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -38,12 +37,5 @@ pub fn execute(command: &DataCommand) -> ExitCode {
         Format::Table => daicho_data::render_table(&sets, chrono::Utc::now().date_naive()),
         Format::Json => daicho_data::render_json(&sets),
     };
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("daicho-agent: cannot write the data status: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    super::print_stdout(&text, "data status")
 }

@@ -1,7 +1,6 @@
 //! `daicho-agent inventory [--format table|json]`: this host's inventory on standard output.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -40,15 +39,7 @@ pub fn execute(args: &InventoryArgs) -> ExitCode {
         Format::Table => render_table(&inventory),
     };
     eprintln!("inventory taken in {} ms", elapsed.as_millis());
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        // A closed pipe (`| head`) is not worth a panic.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("daicho-agent: cannot write the inventory: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    super::print_stdout(&text, "inventory")
 }
 
 /// The human-readable form: identity, then listening sockets, services and interfaces in full,
