@@ -277,6 +277,18 @@ pub fn render_table(report: &ScanReport) -> String {
         secs,
         report.methods.join(", "),
     );
+    // How old the vendor names are: a block assigned after this date shows "(unknown)".
+    if let Some(date) = report
+        .data
+        .iter()
+        .find(|d| d.name == "ieee-registry")
+        .and_then(|d| d.date)
+    {
+        let _ = writeln!(
+            out,
+            "MAC vendors from the IEEE registry of {date} (`daicho-agent data status` lists every data set)"
+        );
+    }
     out
 }
 
@@ -426,6 +438,13 @@ mod tests {
         assert_eq!(&lines[2][col..col + 16], "(randomized MAC)");
         assert_eq!(&lines[3][col..col + 9], "(unknown)");
         assert!(text.contains("4 hosts up (1 with randomized MAC)"));
+        assert!(!text.contains("IEEE registry"), "no data list, no date");
+        report.data = vec![daicho_model::DataVersion {
+            name: "ieee-registry".into(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 8, 26),
+            source: "npm oui-data 2.1.9".into(),
+        }];
+        assert!(render_table(&report).contains("MAC vendors from the IEEE registry of 2026-08-26"));
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abcd", 4), "abcd");
     }
