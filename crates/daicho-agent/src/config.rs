@@ -55,6 +55,15 @@ struct RawConfig {
     scan: Option<RawScan>,
     #[serde(default)]
     inventory: RawInventory,
+    #[serde(default)]
+    data: RawData,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawData {
+    #[serde(default)]
+    trusted_keys: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +165,17 @@ pub struct AgentConfig {
     pub scan: Option<ScanSettings>,
     /// Whether each report includes the local inventory.
     pub inventory: bool,
+    /// Data bundles fetched from the collector.
+    pub data: DataSettings,
+}
+
+/// `[data]`: the data bundle the agent fetches from its collector.
+#[derive(Debug, Clone)]
+pub struct DataSettings {
+    /// Where the installed bundle and the previous one live: `data/` in the spool directory.
+    pub dir: PathBuf,
+    /// The publisher keys trusted: daicho's own and `[data] trusted_keys`.
+    pub trusted_keys: Vec<daicho_bundle::PublicKey>,
 }
 
 /// When runs happen.
@@ -368,6 +388,20 @@ impl AgentConfig {
             },
         };
 
+        let mut trusted_keys = daicho_bundle::keys::TRUSTED.to_vec();
+        for key in &raw.data.trusted_keys {
+            trusted_keys.push(daicho_bundle::PublicKey::from_hex(key).ok_or_else(|| {
+                err(
+                    "data.trusted_keys",
+                    format!("`{key}` is not a public key of 64 hex digits"),
+                )
+            })?);
+        }
+        let data = DataSettings {
+            dir: spool.dir.join("data"),
+            trusted_keys,
+        };
+
         let scan = raw.scan.map(|s| validate_scan(s, &err)).transpose()?;
         if scan.is_none() && !raw.inventory.enabled {
             return Err(err(
@@ -391,6 +425,7 @@ impl AgentConfig {
             spool,
             scan,
             inventory: raw.inventory.enabled,
+            data,
         })
     }
 }

@@ -39,6 +39,8 @@ pub enum PushOutcome {
     Accepted {
         /// The collector had this id already.
         duplicate: bool,
+        /// The serial of the data bundle the collector uses, when it said.
+        data_bundle: Option<u64>,
     },
     /// Refused for good.
     Rejected {
@@ -57,7 +59,10 @@ pub enum PushOutcome {
 pub struct Collector {
     client: reqwest::Client,
     reports_url: reqwest::Url,
+    bundle_url: reqwest::Url,
     token_file: std::path::PathBuf,
+    /// Where a newer data bundle the collector names is installed; none: never fetched.
+    bundles: Option<crate::bundle::AgentBundles>,
 }
 
 /// Installs ring as rustls' process-wide crypto provider (reqwest is built without one).
@@ -90,14 +95,57 @@ impl Collector {
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
-        let reports_url = base
-            .join("api/v1/reports")
-            .expect("a fixed relative path joins any http(s) base");
+        let join = |path| {
+            base.join(path)
+                .expect("a fixed relative path joins any http(s) base")
+        };
         Ok(Self {
             client: builder.build()?,
-            reports_url,
+            reports_url: join("api/v1/reports"),
+            bundle_url: join("api/v1/data/bundle"),
             token_file: config.token_file.clone(),
+            bundles: None,
         })
+    }
+
+    /// Fetches and installs the collector's data bundle whenever a report's answer names a
+    /// newer one than in use.
+    #[must_use]
+    pub fn with_bundles(mut self, bundles: crate::bundle::AgentBundles) -> Self {
+        self.bundles = Some(bundles);
+        self
+    }
+
+    /// When the collector uses a newer bundle than this agent, fetches, verifies and installs
+    /// it. A failure is logged: the agent goes on with the data it has and tries again after
+    /// the next delivery.
+    async fn follow_bundle(&self, offered: u64) {
+        let Some(bundles) = &self.bundles else { return };
+        if !bundles.wants(offered) {
+            return;
+        }
+        let fetched = async {
+            let token = read_token(&self.token_file)?;
+            let response = self
+                .client
+                .get(self.bundle_url.clone())
+                .bearer_auth(token)
+                .send()
+                .await
+                .map_err(|e| error_chain(&e))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(format!("HTTP {status}"));
+            }
+            response.bytes().await.map_err(|e| error_chain(&e))
+        }
+        .await;
+        // Verifying and parsing take a few tens of milliseconds: no blocking task needed.
+        let installed = fetched.and_then(|bytes| bundles.install(&bytes));
+        match installed {
+            Ok(serial) => info!(serial, "data bundle from the collector in use"),
+            Err(reason) => warn!(offered, %reason, "the collector's data bundle was not installed"),
+        }
     }
 
     /// The URL reports are posted to.
@@ -138,8 +186,11 @@ impl Collector {
 /// Decides what a collector answer means for the report.
 pub fn classify(status: StatusCode, body: &[u8]) -> PushOutcome {
     if status.is_success() {
-        let duplicate = serde_json::from_slice::<ReportAccepted>(body).is_ok_and(|a| a.duplicate);
-        return PushOutcome::Accepted { duplicate };
+        let answer = serde_json::from_slice::<ReportAccepted>(body).ok();
+        return PushOutcome::Accepted {
+            duplicate: answer.as_ref().is_some_and(|a| a.duplicate),
+            data_bundle: answer.and_then(|a| a.data_bundle),
+        };
     }
     let said = serde_json::from_slice::<ApiError>(body).map_or_else(
         |_| {
@@ -187,7 +238,22 @@ pub struct FlushSummary {
 
 /// Delivers spooled reports oldest first, including reports spooled while it runs; stops at
 /// the first retryable failure (the collector is down: the rest would fail the same way).
+/// Then, when the collector named a newer data bundle, fetches it.
 pub async fn flush(spool: &Spool, collector: &Collector) -> Result<FlushSummary, SpoolError> {
+    let mut offered = None;
+    let summary = deliver_pending(spool, collector, &mut offered).await;
+    if let Some(serial) = offered {
+        collector.follow_bundle(serial).await;
+    }
+    summary
+}
+
+/// [`flush`]'s delivery pass; `offered` gets the newest bundle serial a collector answer named.
+async fn deliver_pending(
+    spool: &Spool,
+    collector: &Collector,
+    offered: &mut Option<u64>,
+) -> Result<FlushSummary, SpoolError> {
     let mut summary = FlushSummary::default();
     loop {
         let pending = spool.pending()?;
@@ -205,7 +271,11 @@ pub async fn flush(spool: &Spool, collector: &Collector) -> Result<FlushSummary,
             let bytes = body.len();
             let started = std::time::Instant::now();
             match collector.push(body).await {
-                PushOutcome::Accepted { duplicate } => {
+                PushOutcome::Accepted {
+                    duplicate,
+                    data_bundle,
+                } => {
+                    *offered = (*offered).max(data_bundle);
                     spool.remove(report)?;
                     summary.delivered += 1;
                     info!(

@@ -1,5 +1,6 @@
 //! daicho-agent library: everything the `daicho-agent` binary does, so that it can be tested.
 
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod delivery;

@@ -82,7 +82,12 @@ pub async fn run_agent<S: ScanStep>(
         config.spool.max_reports,
         config.spool.max_bytes,
     )?);
-    let collector = Collector::new(&config.collector)?;
+    // The collector's data bundle, once fetched, names vendors and decides medical safe mode.
+    let bundles = crate::bundle::AgentBundles::new(&config.data);
+    if let Some(serial) = bundles.use_installed() {
+        info!(serial, "data bundle in use");
+    }
+    let collector = Collector::new(&config.collector)?.with_bundles(bundles);
     let backlog = spool.pending()?.len();
     if let Err(e) = spool.probe() {
         if e.disk_full() {

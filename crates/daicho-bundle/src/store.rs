@@ -116,6 +116,17 @@ impl Store {
         Ok(previous)
     }
 
+    /// The installed bundle's file as it is (for serving to agents, who verify it themselves);
+    /// `None` when none is installed.
+    pub fn current_bytes(&self) -> Result<Option<Vec<u8>>, InstallError> {
+        let path = self.path(CURRENT);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_error(&path, e)),
+        }
+    }
+
     fn read(&self, name: &str, trusted: &[PublicKey]) -> Result<Option<Manifest>, InstallError> {
         let path = self.path(name);
         match fs::read(&path) {

@@ -60,6 +60,8 @@ pub struct AppState {
     pub auth_failures: Arc<AuthFailures>,
     /// The dashboard's checklist, kept while the ledger does not change.
     pub checklist: Arc<crate::evidence::ChecklistCache>,
+    /// Where the installed data bundle lives (`[data] dir`), served to agents.
+    pub data_dir: Arc<std::path::PathBuf>,
 }
 
 /// The API.
@@ -67,6 +69,7 @@ pub struct AppState {
 /// | route | auth | answers |
 /// |---|---|---|
 /// | `POST /api/v1/reports` | agent token | 201 stored / 200 duplicate ([`ReportAccepted`]), 400, 401, 403, 413, 415 |
+/// | `GET /api/v1/data/bundle` | agent token | 200 the installed data bundle (`application/octet-stream`; the agent verifies it), 404 none |
 /// | `GET /api/v1/devices?flag&flagged&status&presence&disposition&subnet&q&<column>&sort&desc&limit&offset` | operator token | 200 `DevicePage`, 400 |
 /// | `GET /api/v1/devices/{id}` | operator | 200 `DeviceDetail`, 404 |
 /// | `PATCH /api/v1/devices/{id}` | operator | 200 `DeviceDetail`, 400, 404, 409 |
@@ -186,6 +189,7 @@ impl Server {
                 )),
                 auth_failures: Arc::new(AuthFailures::new()),
                 checklist: Arc::default(),
+                data_dir: Arc::new(config.data_dir()),
             },
             tls,
             connections: ConnectionLimits::from_config(&config.server),

@@ -12,6 +12,10 @@ pub struct ReportAccepted {
     pub duplicate: bool,
     /// How many ledger devices the report touched.
     pub devices: usize,
+    /// The serial of the data bundle the collector uses (absent: its compiled-in data). An
+    /// agent whose own is older fetches `GET /api/v1/data/bundle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_bundle: Option<u64>,
 }
 
 /// The body of every error answer: one sentence an operator can act on.

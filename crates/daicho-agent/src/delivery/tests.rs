@@ -13,11 +13,17 @@ fn success_and_duplicates() {
             StatusCode::CREATED,
             br#"{"report_id":"6f1c2a7e-8d0e-4a61-9d4f-0b7a4b8e1c11","duplicate":true,"devices":3}"#
         ),
-        PushOutcome::Accepted { duplicate: true }
+        PushOutcome::Accepted {
+            duplicate: true,
+            data_bundle: None
+        }
     );
     assert_eq!(
         classify(StatusCode::OK, b"not json"),
-        PushOutcome::Accepted { duplicate: false }
+        PushOutcome::Accepted {
+            duplicate: false,
+            data_bundle: None
+        }
     );
 }
 

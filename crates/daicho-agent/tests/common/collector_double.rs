@@ -193,6 +193,7 @@ async fn receive(
         report_id: report.report_id,
         duplicate,
         devices: report.hosts.len() + usize::from(report.local.is_some()),
+        data_bundle: None,
     };
     (
         if duplicate {

@@ -11,6 +11,7 @@ use super::bearer::{agent_auth, operator_auth};
 use super::extract::OPERATOR_BODY_LIMIT;
 
 mod alerts;
+mod data;
 mod devices;
 mod exceptions;
 mod files;
@@ -22,6 +23,7 @@ mod restrictions;
 pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     let agent = Router::new()
         .route("/api/v1/reports", post(reports::post_report))
+        .route("/api/v1/data/bundle", get(data::get_bundle))
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .route_layer(middleware::from_fn_with_state(state.clone(), agent_auth));
     let operator = Router::new()

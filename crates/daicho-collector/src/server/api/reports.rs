@@ -234,6 +234,7 @@ async fn ingest(
                 report_id: outcome.report_id,
                 duplicate: outcome.duplicate,
                 devices: outcome.devices,
+                data_bundle: daicho_data::applied_serial(),
             }),
         ))
     })
