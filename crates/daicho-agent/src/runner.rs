@@ -238,7 +238,7 @@ pub async fn produce_report<S: ScanStep>(
     };
     let agent = agent_info(&config, local.as_ref());
     let mut report = ScanReport::new(agent, scope, started_at);
-    report.data = daicho_data::shipped();
+    report.data = daicho_data::in_use();
     report.hosts = outcome.hosts;
     report.methods = outcome.methods;
     report.warnings = outcome.warnings;

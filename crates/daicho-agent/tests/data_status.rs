@@ -16,7 +16,7 @@ fn status_json_is_the_shipped_list() {
         String::from_utf8_lossy(&out.stderr)
     );
     let sets: Vec<DataVersion> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(sets, daicho_data::shipped());
+    assert_eq!(sets, daicho_data::in_use());
     assert_eq!(sets.len(), 6);
     assert!(sets[0].date.is_some());
 }

@@ -1,17 +1,21 @@
 //! Putting a data bundle into use in this process, and the one re-resolution of what a report
 //! says from it.
 //!
-//! This build applies the IEEE registry, the EOL dates and the known-exploited list (what the
-//! collector judges with). The rule sets a bundle carries (service and OS rules, medical makers)
-//! are verified and kept, but the fingerprint rules in use stay the ones compiled in.
+//! Every data set is applied: the IEEE registry (`daicho-oui`), the EOL dates and the
+//! known-exploited list (`daicho-eol`: what the collector judges with), and the service rules,
+//! OS rules and medical makers (`daicho-fingerprint`: what an agent recognises, and which hosts
+//! it keeps in safe mode).
 
 use std::sync::{Mutex, PoisonError};
 
+use chrono::NaiveDate;
 use daicho_bundle::{DataSetName, Manifest};
 use daicho_model::ScanReport;
 
 /// The serial of the bundle applied in this process, if any.
 static APPLIED: Mutex<Option<u64>> = Mutex::new(None);
+/// The date and source of each set applied, as the bundle states them.
+static APPLIED_SETS: Mutex<Vec<(DataSetName, NaiveDate, String)>> = Mutex::new(Vec::new());
 
 /// Why a bundle could not be put into use (what was applied before it stays in use).
 #[derive(Debug, thiserror::Error)]
@@ -44,14 +48,41 @@ pub fn apply(manifest: &Manifest) -> Result<Vec<DataSetName>, ApplyError> {
                 daicho_eol::exploited::install_known_exploited(content)
                     .map_err(|e| refused(e.to_string()))?;
             }
-            DataSetName::ServiceRules | DataSetName::OsRules | DataSetName::MedicalVendors => {
-                continue;
+            DataSetName::ServiceRules => {
+                daicho_fingerprint::rules::ServiceTable::install(&content)
+                    .map_err(|e| refused(e.to_string()))?;
+            }
+            DataSetName::OsRules => {
+                daicho_fingerprint::os::OsTables::install(Some(content), None)
+                    .map_err(|e| refused(e.to_string()))?;
+            }
+            DataSetName::MedicalVendors => {
+                daicho_fingerprint::os::OsTables::install(None, Some(content))
+                    .map_err(|e| refused(e.to_string()))?;
             }
         }
         applied.push(set.name);
     }
     *APPLIED.lock().unwrap_or_else(PoisonError::into_inner) = Some(manifest.serial);
+    let mut sets = APPLIED_SETS.lock().unwrap_or_else(PoisonError::into_inner);
+    sets.retain(|(name, ..)| !applied.contains(name));
+    sets.extend(
+        manifest
+            .datasets
+            .iter()
+            .map(|d| (d.name, d.date, d.source.clone())),
+    );
     Ok(applied)
+}
+
+/// The date and source a bundle applied in this process states for set `name`.
+pub(crate) fn applied_set(name: DataSetName) -> Option<(NaiveDate, String)> {
+    APPLIED_SETS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(n, ..)| *n == name)
+        .map(|(_, date, source)| (*date, source.clone()))
 }
 
 /// The serial of the bundle [`apply`] put into use in this process (`None`: compiled-in data).

@@ -1,11 +1,12 @@
-//! The data sets daicho ships and how current each is: the one list behind
-//! `daicho-collector data status`, `daicho-agent data status` and the `data` of every report.
+//! The data sets daicho uses and how current each is: the one list behind
+//! `daicho-collector data status`, `daicho-agent data status` and the `data` of every report;
+//! and putting a data bundle into use ([`apply`]).
 //!
 //! Each set is named as in a data bundle (`daicho_bundle::DataSetName`, in its order); its
-//! date and source are read from the compiled-in data itself (the registry's header, the EOL
-//! snapshot line, the known-exploited list's `# date:` line), never written here. The rule
-//! files state no date: they are versioned with the binary, so their source names the daicho
-//! version that carries them.
+//! date and source are read from the data in use itself (the registry's header, the EOL
+//! snapshot line, the known-exploited list's `# date:` line), never written here. The compiled-in
+//! rule files state no date: they are versioned with the binary, so their source names the
+//! daicho version that carries them; a bundle's rules carry the bundle's date.
 
 use std::fmt::Write as _;
 
@@ -20,8 +21,8 @@ use daicho_model::DataVersion;
 /// The daicho version these binaries (and so their built-in rules) are.
 const DAICHO_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// Every data set compiled into this build, in `data status` order.
-pub fn shipped() -> Vec<DataVersion> {
+/// Every data set in use (compiled in, or from an applied bundle), in `data status` order.
+pub fn in_use() -> Vec<DataVersion> {
     DataSetName::ALL
         .into_iter()
         .map(|name| {
@@ -39,7 +40,10 @@ pub fn shipped() -> Vec<DataVersion> {
                     format!("daicho {DAICHO_VERSION}: vendor advisories and CISA KEV"),
                 ),
                 DataSetName::ServiceRules | DataSetName::OsRules | DataSetName::MedicalVendors => {
-                    (None, format!("built into daicho {DAICHO_VERSION}"))
+                    apply::applied_set(name).map_or_else(
+                        || (None, format!("built into daicho {DAICHO_VERSION}")),
+                        |(date, source)| (Some(date), source),
+                    )
                 }
             };
             DataVersion {
@@ -87,7 +91,7 @@ mod tests {
 
     #[test]
     fn every_set_is_listed_in_bundle_order_with_what_its_data_states() {
-        let sets = shipped();
+        let sets = in_use();
         let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,

@@ -292,7 +292,7 @@ fn medical_reason(
         return Some("listed as medical in the configuration".to_owned());
     }
     if let Some(vendor) = &host.vendor
-        && OsTables::builtin().is_medical_vendor(vendor)
+        && OsTables::in_use().is_medical_vendor(vendor)
     {
         return Some(format!(
             "mac vendor {} makes medical devices",
@@ -344,7 +344,7 @@ pub async fn probe_port<C: Connector>(
     options: &FingerprintOptions,
     safe: bool,
 ) -> (Service, Vec<Fact>) {
-    let table = ServiceTable::builtin();
+    let table = ServiceTable::in_use();
     let (fallback, probes) = plan_for(table, port, safe);
     let ctx = ProbeContext {
         ip,
@@ -536,7 +536,7 @@ fn snmp_agent_product(oid: &str) -> Option<String> {
     match enterprise {
         "8072" => Some("Net-SNMP".to_owned()),
         "311" => Some("Microsoft Windows SNMP agent".to_owned()),
-        _ => OsTables::builtin()
+        _ => OsTables::in_use()
             .snmp_vendor(oid)
             .map(|v| format!("{v} SNMP agent")),
     }

@@ -6,7 +6,7 @@
 //! `1 - Π(1 - c)` over its candidates, so independent agreeing observations strengthen each
 //! other. The best family wins; its most confident named candidate gives name and version.
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use daicho_model::{OsFamily, OsGuess};
 use regex::{Regex, RegexBuilder};
@@ -172,6 +172,16 @@ fn compile(pattern: &str, case_insensitive: bool) -> Result<Regex, OsTableError>
         })
 }
 
+/// OS tables installed from a data bundle, with the texts they were parsed from.
+struct InstalledOs {
+    tables: OsTables,
+    os_rules: &'static str,
+    medical_vendors: &'static str,
+}
+
+/// The installed tables, when a bundle brought some.
+static INSTALLED_OS: RwLock<Option<&'static InstalledOs>> = RwLock::new(None);
+
 impl OsTables {
     /// Parses the OS tables and the medical vendor list.
     pub fn parse(os_rules: &str, medical_vendors: &str) -> Result<Self, OsTableError> {
@@ -199,12 +209,41 @@ impl OsTables {
         })
     }
 
-    /// The tables shipped in `data/`.
-    pub fn builtin() -> &'static Self {
+    /// The tables in use: a data bundle's ([`OsTables::install`]), else those shipped in
+    /// `data/`.
+    pub fn in_use() -> &'static Self {
         static TABLES: OnceLock<OsTables> = OnceLock::new();
+        if let Some(installed) = *INSTALLED_OS.read().unwrap_or_else(PoisonError::into_inner) {
+            return &installed.tables;
+        }
         TABLES.get_or_init(|| {
             Self::parse(OS_RULES_TOML, MEDICAL_VENDORS_TOML).expect("data/os-rules.toml is valid")
         })
+    }
+
+    /// Replaces the tables in use, for the rest of the process, by a data bundle's OS rules
+    /// and/or medical makers (the one not given stays as in use); refused, with the tables in
+    /// use kept, when they do not parse. Installed tables stay in memory until the process
+    /// ends (installs are rare).
+    pub fn install(
+        os_rules: Option<String>,
+        medical_vendors: Option<String>,
+    ) -> Result<(), OsTableError> {
+        let current = *INSTALLED_OS.read().unwrap_or_else(PoisonError::into_inner);
+        let leak = |t: String| -> &'static str { Box::leak(t.into_boxed_str()) };
+        let os_rules = os_rules.map_or_else(|| current.map_or(OS_RULES_TOML, |c| c.os_rules), leak);
+        let medical_vendors = medical_vendors.map_or_else(
+            || current.map_or(MEDICAL_VENDORS_TOML, |c| c.medical_vendors),
+            leak,
+        );
+        let tables = Self::parse(os_rules, medical_vendors)?;
+        let installed: &'static InstalledOs = Box::leak(Box::new(InstalledOs {
+            tables,
+            os_rules,
+            medical_vendors,
+        }));
+        *INSTALLED_OS.write().unwrap_or_else(PoisonError::into_inner) = Some(installed);
+        Ok(())
     }
 
     /// True when `vendor` (an IEEE registrant name) belongs to a medical-device maker.
@@ -272,7 +311,7 @@ fn candidate(
 
 /// Infers the OS from `obs` using the built-in tables.
 pub fn infer_os(obs: &Observations) -> OsGuess {
-    infer_os_with(obs, OsTables::builtin())
+    infer_os_with(obs, OsTables::in_use())
 }
 
 /// Infers the OS from `obs` using `tables`.

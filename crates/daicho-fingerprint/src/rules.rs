@@ -4,7 +4,7 @@
 //! The file is compiled in and parsed once, at first use. A test parses it, so a bad rule fails
 //! the build's tests rather than a scan.
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
@@ -135,6 +135,9 @@ pub enum TableError {
     Name(String),
 }
 
+/// The table installed from a data bundle, if any.
+static INSTALLED: RwLock<Option<&'static ServiceTable>> = RwLock::new(None);
+
 impl ServiceTable {
     /// Parses and compiles a table from TOML text.
     pub fn parse(text: &str) -> Result<Self, TableError> {
@@ -171,10 +174,23 @@ impl ServiceTable {
         })
     }
 
-    /// The table shipped in `data/service-rules.toml`.
-    pub fn builtin() -> &'static Self {
+    /// The table in use: a data bundle's ([`ServiceTable::install`]), else the one shipped in
+    /// `data/service-rules.toml`.
+    pub fn in_use() -> &'static Self {
         static TABLE: OnceLock<ServiceTable> = OnceLock::new();
+        if let Some(installed) = *INSTALLED.read().unwrap_or_else(PoisonError::into_inner) {
+            return installed;
+        }
         TABLE.get_or_init(|| Self::parse(RULES_TOML).expect("data/service-rules.toml is valid"))
+    }
+
+    /// Replaces the table in use, for the rest of the process, by a data bundle's; refused,
+    /// with the table in use kept, when it does not parse. An installed table stays in memory
+    /// until the process ends (installs are rare).
+    pub fn install(text: &str) -> Result<(), TableError> {
+        let table: &'static Self = Box::leak(Box::new(Self::parse(text)?));
+        *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(table);
+        Ok(())
     }
 
     /// The plan for a port, if the table names one.
@@ -245,7 +261,7 @@ mod tests {
 
     #[test]
     fn builtin_table_loads_and_every_rule_is_reachable() {
-        let t = ServiceTable::builtin();
+        let t = ServiceTable::in_use();
         assert!(t.rules.len() > 20);
         assert!(!t.default_probes.is_empty());
         assert_eq!(t.plan_for(22).unwrap().service, "ssh");
@@ -258,7 +274,7 @@ mod tests {
 
     #[test]
     fn greetings_match() {
-        let t = ServiceTable::builtin();
+        let t = ServiceTable::in_use();
         let m = t
             .match_reply(ReplyKind::Greeting, b"220 (vsFTPd 3.0.3)\r\n")
             .unwrap();
@@ -304,7 +320,7 @@ mod tests {
 
     #[test]
     fn http_rules_match_and_fill_versions() {
-        let t = ServiceTable::builtin();
+        let t = ServiceTable::in_use();
         let m = t
             .match_reply(
                 ReplyKind::Http,

@@ -129,7 +129,7 @@ fn summarise(parser: &str, b: &[u8]) -> Option<String> {
             summarise_os(&os)
         }),
         "http-id" => {
-            let f = probe::identify_http(b, ServiceTable::builtin());
+            let f = probe::identify_http(b, ServiceTable::in_use());
             let hint = f.facts.iter().find_map(|fact| match fact {
                 Fact::OsHint { family, name, .. } => {
                     Some(format!("{family} {}", dash(name.as_deref())))
@@ -161,7 +161,7 @@ fn summarise(parser: &str, b: &[u8]) -> Option<String> {
             ))
         }
         "greeting" => {
-            let f = probe::identify_greeting(b, ServiceTable::builtin());
+            let f = probe::identify_greeting(b, ServiceTable::in_use());
             f.name.map(|n| {
                 format!(
                     "{n} {} {}",

@@ -18,7 +18,7 @@ const DNS_ID: u16 = 0x4441;
 /// A TCP service's first reply: greetings (FTP, SMTP, VNC…), SSH, telnet, HTTP, MySQL,
 /// PostgreSQL, MS SQL, RDP and a DNS `version.bind` answer, every parser on the same bytes.
 pub fn banners(data: &[u8]) {
-    black_box(probe::identify_greeting(data, ServiceTable::builtin()));
+    black_box(probe::identify_greeting(data, ServiceTable::in_use()));
     black_box(ssh::parse_banner(data));
     let chunk = telnet::process(data);
     // Telnet commands are removed, never added: the text and refusals come from the input.

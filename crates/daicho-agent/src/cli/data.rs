@@ -32,7 +32,7 @@ pub struct StatusArgs {
 /// Runs `data …`.
 pub fn execute(command: &DataCommand) -> ExitCode {
     let DataCommand::Status(args) = command;
-    let sets = daicho_data::shipped();
+    let sets = daicho_data::in_use();
     let text = match args.format {
         Format::Table => daicho_data::render_table(&sets, chrono::Utc::now().date_naive()),
         Format::Json => daicho_data::render_json(&sets),

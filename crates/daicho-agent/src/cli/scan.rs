@@ -168,7 +168,7 @@ pub fn run(args: &ScanArgs) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    outcome.report.data = daicho_data::shipped();
+    outcome.report.data = daicho_data::in_use();
     let report = &outcome.report;
     for w in &report.warnings {
         eprintln!("warning: {w}");

@@ -64,7 +64,7 @@ fn summary(in_use: &InUse) -> String {
         let used = if in_use.applied.contains(&set.name) {
             "applied"
         } else {
-            "carried (rules stay built in)"
+            "not applied"
         };
         let _ = writeln!(out, "  {:<16} {}  {}", set.name.as_str(), set.date, used);
     }
@@ -77,7 +77,7 @@ fn summary(in_use: &InUse) -> String {
 }
 
 fn status(config: &Config, format: Format) -> Result<(), CliError> {
-    let sets = daicho_data::shipped();
+    let sets = daicho_data::in_use();
     let text = match format {
         Format::Table => {
             let mut table = daicho_data::render_table(&sets, chrono::Utc::now().date_naive());

@@ -24,7 +24,7 @@ fn ctx() -> ProbeContext<'static> {
         ip: "198.18.0.10".parse().unwrap(),
         port: 0,
         limits: limits(),
-        table: ServiceTable::builtin(),
+        table: ServiceTable::in_use(),
         dicom_calling_ae: "DAICHO",
         dicom_called_ae: "ANY-SCP",
     }
