@@ -7,6 +7,8 @@
 mod agent_binary;
 #[path = "support/child_collector.rs"]
 mod child_collector;
+#[path = "support/command_line.rs"]
+mod command_line;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
@@ -87,18 +89,10 @@ fn an_agent_fetches_verifies_and_installs_the_collectors_bundle() {
     );
     let bundle_file = dir.path().join("x.bundle");
     std::fs::write(&bundle_file, &bundle).unwrap();
-    let out = Command::new(BIN)
-        .args(["data", "import"])
-        .arg(&bundle_file)
-        .arg("--config")
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    command_line::stdout(&command_line::run(
+        &config,
+        &["data", "import", bundle_file.to_str().unwrap()],
+    ));
 
     let mut serve = Command::new(BIN);
     serve

@@ -4,12 +4,13 @@
 
 #[path = "support/command_line.rs"]
 mod command_line;
+#[path = "support/console.rs"]
+mod console;
 
-use chrono::{NaiveDate, TimeZone as _, Utc};
+use chrono::{NaiveDate, Utc};
 use command_line::{run, stderr, stdout};
 use daicho_bundle::{DataSet, DataSetName, Manifest, SigningKey, seal};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
-use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 
 const REGISTRY: &str = include_str!("../../daicho-oui/data/ieee-prefixes.tsv");
 /// Intel's MA-L block, as the embedded registry has it.
@@ -57,19 +58,12 @@ fn vendor(db: &std::path::Path) -> Option<String> {
     devices[0].vendor.clone()
 }
 
-fn store_files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
+/// What the collector's bundle store holds: the current and the previous bundle's bytes.
+fn store_files(dir: &std::path::Path) -> [Option<Vec<u8>>; 2] {
+    [
+        daicho_bundle::Store::new(dir).current_bytes().unwrap(),
+        std::fs::read(dir.join("previous.bundle")).ok(),
+    ]
 }
 
 #[test]
@@ -92,28 +86,7 @@ fn a_bundle_changes_vendors_without_a_scan_and_bad_bundles_change_nothing() {
     // One device, reported by an agent with its own idea of the vendor.
     {
         let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
-        let mut r = ScanReport::new(
-            AgentInfo {
-                name: "a".into(),
-                version: "t".into(),
-                machine_id: None,
-            },
-            Scope::default(),
-            Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
-        );
-        r.hosts.push(Host {
-            ip: "198.18.0.10".parse().unwrap(),
-            mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, 10])),
-            vendor: Some("Intel Corporate".into()),
-            mac_randomized: false,
-            hostname: None,
-            os: OsGuess::default(),
-            services: Vec::new(),
-            rtt_ms: None,
-            ttl: None,
-            discovered_by: vec!["arp".into()],
-            local: None,
-        });
+        let r = console::ward_report("t", vec![console::scanned_host(10, "pc-10")]);
         ledger.ingest(&r, None).unwrap();
     }
     assert_eq!(vendor(&db).as_deref(), Some("Intel Corporate"));
