@@ -1,22 +1,14 @@
-//! `daicho-collector data status`: the shipped data sets with their dates, as table and JSON.
+//! `daicho-collector data status`: the data sets in use with their dates, as table and JSON.
 
-use std::process::Command;
+#[path = "support/command_line.rs"]
+mod command_line;
 
+use command_line::{run, stdout, temp_config};
 use daicho_model::DataVersion;
 
 fn status(format: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_daicho-collector"))
-        .current_dir(dir.path())
-        .args(["data", "status", "--format", format])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let (_dir, _db, config) = temp_config();
+    stdout(&run(&config, &["data", "status", "--format", format]))
 }
 
 #[test]
