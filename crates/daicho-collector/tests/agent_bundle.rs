@@ -120,6 +120,34 @@ fn an_agent_fetches_verifies_and_installs_the_collectors_bundle() {
     let log = run_once(&agent, &agent_config);
     assert!(log.contains("data bundle in use"), "{log}");
     assert!(!log.contains("from the collector"), "fetched twice: {log}");
+    let status = |args: &[&str]| {
+        let out = Command::new(&agent)
+            .args(["data", "status"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let registry_line = |table: String| {
+        table
+            .lines()
+            .find(|l| l.starts_with("ieee-registry"))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        registry_line(status(&["--config", agent_config.to_str().unwrap()])).contains(date),
+        "data status --config shows the fetched registry"
+    );
+    assert!(
+        !registry_line(status(&[])).contains(date),
+        "without --config: compiled in"
+    );
 
     // Not trusting it: refused, nothing installed, the report still delivered.
     let wary = dir.path().join("wary");
