@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use daicho_alert::{AlertConfig, Channel};
 use daicho_ledger::alerts::AlertPlanOutcome;
 use daicho_ledger::{Ledger, LedgerError};
@@ -80,7 +79,7 @@ impl AlertWorker {
 
     /// One pass: plan, then deliver what is due.
     pub async fn pass(&self) -> Result<PassOutcome, LedgerError> {
-        let now = Utc::now();
+        let now = self.ledger.now();
         let names: Vec<&'static str> = self.channels.iter().map(Channel::name).collect();
         let reminder = self
             .config
@@ -118,7 +117,7 @@ impl AlertWorker {
             }
             let ledger = Arc::clone(&self.ledger);
             let id = delivery.id;
-            blocking(move || ledger.record_delivery(id, Utc::now(), &result)).await?;
+            blocking(move || ledger.record_delivery(id, ledger.now(), &result)).await?;
         }
         Ok(outcome)
     }

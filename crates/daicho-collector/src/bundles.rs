@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use chrono::Utc;
 use daicho_bundle::{DataSetName, InstallError, Manifest, Store};
 use daicho_ledger::{Ledger, LedgerError};
 
@@ -175,6 +174,6 @@ pub fn follow_installed(config: &Config, ledger: &Ledger) -> Result<bool, Ledger
 fn re_resolve(ledger: &Ledger) -> Result<(usize, usize), LedgerError> {
     let vendors = ledger
         .resolve_vendors(|mac| (daicho_data::vendor_of(mac), daicho_oui::is_randomized(mac)))?;
-    let flags = ledger.refresh_flags(Utc::now())?;
+    let flags = ledger.refresh_flags(ledger.now())?;
     Ok((vendors, flags))
 }

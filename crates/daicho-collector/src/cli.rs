@@ -389,7 +389,7 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                 (None, None) => unreachable!("clap requires --agent or --operator"),
             };
             let (info, token) =
-                decisions::create_token(&ledger, &Actor::cli(), &name, role, chrono::Utc::now())?;
+                decisions::create_token(&ledger, &Actor::cli(), &name, role, ledger.now())?;
             eprintln!(
                 "created {} token {} for `{}`; it is shown only now, store it safely:",
                 info.role.as_str(),
@@ -403,7 +403,7 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                 &ledger,
                 &Actor::cli(),
                 &id_or_name,
-                chrono::Utc::now(),
+                ledger.now(),
             )?;
             writeln!(out, "revoked {n} token(s)")?;
         }
@@ -445,7 +445,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
     match cmd {
         DeviceCommand::Merge { into, from } => {
             let outcome =
-                decisions::merge_devices(&ledger, &Actor::cli(), into, from, chrono::Utc::now())?;
+                decisions::merge_devices(&ledger, &Actor::cli(), into, from, ledger.now())?;
             writeln!(
                 out,
                 "merged device {from} into device {into}; it now has {} identity key(s)",
@@ -453,8 +453,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
             )?;
         }
         DeviceCommand::Split { id, macs } => {
-            let outcome =
-                decisions::split_device(&ledger, &Actor::cli(), id, &macs, chrono::Utc::now())?;
+            let outcome = decisions::split_device(&ledger, &Actor::cli(), id, &macs, ledger.now())?;
             writeln!(
                 out,
                 "split {} MAC(s) off device {id} into new device {}",
@@ -489,7 +488,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
                 ..LedgerFieldsPatch::default()
             };
             let detail =
-                decisions::register_device(&ledger, &Actor::cli(), id, patch, chrono::Utc::now())?;
+                decisions::register_device(&ledger, &Actor::cli(), id, patch, ledger.now())?;
             writeln!(
                 out,
                 "registered device {id} as 管理番号 {}; flags now: {}",
@@ -503,13 +502,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
         }
         DeviceCommand::Role { id, role, clear } => {
             let role = if clear { None } else { role };
-            decisions::set_role(
-                &ledger,
-                &Actor::cli(),
-                id,
-                role.as_deref(),
-                chrono::Utc::now(),
-            )?;
+            decisions::set_role(&ledger, &Actor::cli(), id, role.as_deref(), ledger.now())?;
             let flags = ledger.device(id)?.summary.flags;
             writeln!(
                 out,
@@ -547,12 +540,12 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
                     approver,
                     expires,
                 },
-                chrono::Utc::now(),
+                ledger.now(),
             )?;
             writeln!(out, "recorded exception {id}")?;
         }
         ExceptionCommand::Revoke { id } => {
-            decisions::revoke_exception(&ledger, &Actor::cli(), id, chrono::Utc::now())?;
+            decisions::revoke_exception(&ledger, &Actor::cli(), id, ledger.now())?;
             writeln!(out, "revoked exception {id}")?;
         }
         ExceptionCommand::List { device, format } => {
@@ -641,7 +634,7 @@ fn alert(config: &Config, cmd: AlertCommand) -> Result<(), CliError> {
             }
         }
         AlertCommand::Ack { id, by } => {
-            decisions::acknowledge_alert(&ledger, &Actor::cli(), &by, id, chrono::Utc::now())?;
+            decisions::acknowledge_alert(&ledger, &Actor::cli(), &by, id, ledger.now())?;
             writeln!(out, "acknowledged alert {id}")?;
         }
     }

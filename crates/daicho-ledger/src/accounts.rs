@@ -304,7 +304,7 @@ impl Ledger {
             return Err(taken());
         }
         let hash = hash_password(password)?;
-        let now = to_db(Utc::now());
+        let now = to_db(self.now());
         self.write(|conn| {
             if load(conn, name)?.is_some() {
                 return Err(taken());
@@ -326,7 +326,7 @@ impl Ledger {
             return Err(no_such_account(name));
         }
         let hash = hash_password(password)?;
-        let now = to_db(Utc::now());
+        let now = to_db(self.now());
         let n = self.write(|conn| {
             Ok(conn.execute(
                 "UPDATE accounts SET password_hash = ?2, password_changed_at = ?3,
@@ -359,7 +359,7 @@ impl Ledger {
     /// Disables an account: it can no longer sign in. Clears its lock; disabling a disabled
     /// account keeps the first date.
     pub fn disable_account(&self, name: &str) -> Result<AccountInfo, LedgerError> {
-        let now = to_db(Utc::now());
+        let now = to_db(self.now());
         self.write(|conn| {
             conn.execute(
                 "UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?2),

@@ -52,6 +52,7 @@ impl Ledger {
     ) -> Result<IngestOutcome, LedgerError> {
         let options = self.options();
         let policy = self.policy();
+        let received = self.now();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let report_id = report.report_id.to_string();
@@ -70,7 +71,6 @@ impl Ledger {
             }
             tracing::info!(report_id = %daicho_ledger_io::text::log_text(&report.report_id), hosts = report.hosts.len(),
                 agent = %daicho_ledger_io::text::log_text(&report.agent.name), "ingest started");
-            let received = Utc::now();
             let seen_at = report.finished_at.min(received);
             tx.execute(
                 "INSERT INTO reports (report_id, agent, agent_version, machine_id, token_name,
@@ -100,6 +100,7 @@ impl Ledger {
                 agent: &report.agent.name,
                 seen_at,
                 seen_text: to_db(seen_at),
+                received_text: to_db(received),
                 coverage: PortCoverage::from_spec(report.scope.ports.as_deref()),
                 lease: Duration::hours(i64::from(options.randomized_lease_hours)),
                 os_stale: Duration::hours(i64::from(options.os_stale_after_hours)),
@@ -213,6 +214,8 @@ struct Merge<'a> {
     agent: &'a str,
     seen_at: DateTime<Utc>,
     seen_text: String,
+    /// When the collector received the report.
+    received_text: String,
     coverage: PortCoverage,
     lease: Duration,
     os_stale: Duration,
@@ -335,7 +338,7 @@ impl Merge<'_> {
                     .map(|l| serde_json::to_string(l).unwrap_or_default()),
                 self.report_id,
                 self.agent,
-                to_db(Utc::now()),
+                self.received_text,
             ])?;
         let id = self.conn.last_insert_rowid();
         for s in obs.services {

@@ -718,7 +718,7 @@ impl Ledger {
         row_numbers: &[usize],
     ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
         let policy: std::sync::Arc<Policy> = self.policy();
-        let at = to_db(Utc::now());
+        let at = to_db(self.now());
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Planned inside the write transaction: nothing can change between plan and apply.

@@ -5,7 +5,7 @@
 //! original keeps). Identity matching tries pinned keys before anything else, so later scans
 //! follow the operator's decision instead of undoing it.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use daicho_model::MacAddr;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -218,7 +218,7 @@ impl Ledger {
         patch: &LedgerFieldsPatch,
     ) -> Result<DeviceDetail, LedgerError> {
         let changes = patch.changes()?;
-        let at = to_db(Utc::now());
+        let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -239,7 +239,7 @@ impl Ledger {
                 "cannot merge device {into} into itself"
             )));
         }
-        let at = to_db(Utc::now());
+        let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -338,7 +338,7 @@ impl Ledger {
                 "name at least one MAC to split off".to_owned(),
             ));
         }
-        let at = to_db(Utc::now());
+        let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -5,9 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use daicho_policy::Policy;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::time::{SystemWallClock, WallClock};
 use crate::{LedgerError, schema};
 
 /// Tunables of identity matching and presence tracking.
@@ -44,6 +46,8 @@ pub struct Ledger {
     policy: RwLock<Arc<Policy>>,
     /// Counts this handle's writes, so readers can tell whether what they derived is current.
     generation: AtomicU64,
+    /// What time it is (the system's clock unless [`Ledger::with_clock`] says otherwise).
+    clock: Arc<dyn WallClock>,
 }
 
 /// How long a connection waits for a lock held by another process (e.g. the CLI while the
@@ -87,7 +91,20 @@ impl Ledger {
             readers: Mutex::new(Vec::new()),
             policy: RwLock::new(Arc::new(Policy::builtin())),
             generation: AtomicU64::new(0),
+            clock: Arc::new(SystemWallClock),
         })
+    }
+
+    /// Uses `clock` for the current time from now on (a test's [`crate::time::ManualWallClock`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// What time it is: the one answer for the ledger and the collector above it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Uses `policy` for flags from now on (the built-in policy until this is called).
@@ -172,7 +189,7 @@ impl Ledger {
             }
         };
         conn.busy_timeout(Duration::from_millis(50))?;
-        let result = write_probe(&mut conn);
+        let result = write_probe(&mut conn, self.now());
         conn.busy_timeout(BUSY_TIMEOUT)?;
         result.map(|()| WriteCheck::Written)
     }
@@ -256,7 +273,7 @@ pub enum WriteCheck {
     WriterBusy,
 }
 
-fn write_probe(conn: &mut Connection) -> Result<(), LedgerError> {
+fn write_probe(conn: &mut Connection, now: DateTime<Utc>) -> Result<(), LedgerError> {
     let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let sp = tx.savepoint()?;
@@ -273,7 +290,7 @@ fn write_probe(conn: &mut Connection) -> Result<(), LedgerError> {
          VALUES ('health.write_check', ?1, ?1, 'healthz') \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
     )?
-    .execute([crate::time::to_db(chrono::Utc::now())])?;
+    .execute([crate::time::to_db(now)])?;
     tx.commit()?;
     Ok(())
 }

@@ -1,7 +1,52 @@
-//! Timestamps as stored: RFC 3339 UTC with microseconds and a `Z`, so that text order is time
-//! order and SQLite can compare them directly.
+//! What time it is, once: the [`WallClock`] a [`crate::Ledger`] holds (the system's, or a
+//! test's [`ManualWallClock`]), asked through `Ledger::now` by the ledger and by the collector
+//! above it. And timestamps as stored: RFC 3339 UTC with microseconds and a `Z`, so that text
+//! order is time order and SQLite can compare them directly.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+use std::sync::{Mutex, PoisonError};
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+
+/// A source of the current (wall-clock) time. Not the scanner's pacing clock
+/// (`daicho_scan::clock::Clock`, monotonic).
+pub trait WallClock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemWallClock;
+
+impl WallClock for SystemWallClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until told to move, for tests of what time alone changes
+/// (lockouts, session expiry, devices going missing).
+#[derive(Debug)]
+pub struct ManualWallClock(Mutex<DateTime<Utc>>);
+
+impl ManualWallClock {
+    /// A clock showing `at`.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) += by;
+    }
+}
+
+impl WallClock for ManualWallClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
 
 /// Formats a time the way the database stores it.
 pub fn to_db(t: DateTime<Utc>) -> String {

@@ -4,7 +4,6 @@
 
 use std::fmt::Write as _;
 
-use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -87,7 +86,7 @@ impl Ledger {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).map_err(|e| LedgerError::Random(e.to_string()))?;
         let token = format!("{TOKEN_PREFIX}{}", hex(&secret));
-        let now = to_db(Utc::now());
+        let now = to_db(self.now());
         let id = self.write(|conn| {
             conn.execute(
                 "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -127,7 +126,7 @@ impl Ledger {
 
     /// Revokes the token with this id, or every live token of this name. Returns how many.
     pub fn revoke_tokens(&self, id_or_name: &str) -> Result<usize, LedgerError> {
-        let now = to_db(Utc::now());
+        let now = to_db(self.now());
         let n = self.write(|conn| {
             let by_id = id_or_name.parse::<i64>().ok();
             Ok(conn.execute(
@@ -145,7 +144,7 @@ impl Ledger {
     /// Revokes the one live token with this id (a name is never matched); returns it as it
     /// now stands. [`LedgerError::NoSuchToken`] when no live token has that id.
     pub fn revoke_token_id(&self, id: i64) -> Result<TokenInfo, LedgerError> {
-        let now = to_db(Utc::now());
+        let now = to_db(self.now());
         let revoked = self.write(|conn| {
             let n = conn.execute(
                 "UPDATE tokens SET revoked_at = ?1 WHERE revoked_at IS NULL AND id = ?2",

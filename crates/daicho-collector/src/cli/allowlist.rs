@@ -160,7 +160,7 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
                     note: args.note,
                     subnets: args.subnets,
                 },
-                chrono::Utc::now(),
+                ledger.now(),
             )?;
             writeln!(
                 std::io::stdout().lock(),
@@ -210,7 +210,7 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
             Ok(())
         }
         AllowlistCommand::Withdraw { id } => {
-            decisions::withdraw_allowlist(ledger, &Actor::cli(), id, chrono::Utc::now())?;
+            decisions::withdraw_allowlist(ledger, &Actor::cli(), id, ledger.now())?;
             writeln!(std::io::stdout().lock(), "withdrew restriction {id}")?;
             Ok(())
         }

@@ -265,7 +265,7 @@ fn import(
             &file_name,
             &import.rows,
             &import.row_numbers,
-            chrono::Utc::now(),
+            ledger.now(),
         )?;
         (plan, Some(applied))
     } else {

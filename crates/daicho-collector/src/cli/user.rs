@@ -55,7 +55,8 @@ pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
     match cmd {
         UserCommand::Add { name, role } => {
             let password = read_new_password(&name)?;
-            let info = decisions::add_account(ledger, &actor, &name, role, &password, Utc::now())?;
+            let info =
+                decisions::add_account(ledger, &actor, &name, role, &password, ledger.now())?;
             writeln!(
                 out,
                 "added account {} ({}, {})",
@@ -87,7 +88,7 @@ pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
                         a.id,
                         a.role.as_str(),
                         terminal_text(&a.name),
-                        state(&a),
+                        state(&a, ledger.now()),
                         a.last_login_at.as_deref().unwrap_or("-"),
                         a.created_at
                     )?;
@@ -103,11 +104,11 @@ pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
                 )));
             }
             let password = read_new_password(&name)?;
-            decisions::set_account_password(ledger, &actor, &name, &password, Utc::now())?;
+            decisions::set_account_password(ledger, &actor, &name, &password, ledger.now())?;
             writeln!(out, "changed the password of {}", terminal_text(&name))?;
         }
         UserCommand::Disable { name } => {
-            let info = decisions::disable_account(ledger, &actor, &name, Utc::now())?;
+            let info = decisions::disable_account(ledger, &actor, &name, ledger.now())?;
             writeln!(out, "disabled account {}", terminal_text(&info.name))?;
         }
     }
@@ -115,14 +116,14 @@ pub(super) fn run(ledger: &Ledger, cmd: UserCommand) -> Result<(), CliError> {
 }
 
 /// `disabled`, `locked` (a lock still in force) or `active`.
-fn state(a: &AccountInfo) -> &'static str {
+fn state(a: &AccountInfo, now: chrono::DateTime<Utc>) -> &'static str {
     if a.disabled_at.is_some() {
         "disabled"
     } else if a
         .locked_until
         .as_deref()
         .and_then(from_db)
-        .is_some_and(|u| u > Utc::now())
+        .is_some_and(|u| u > now)
     {
         "locked"
     } else {

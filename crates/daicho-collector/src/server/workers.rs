@@ -25,7 +25,7 @@ pub(crate) fn spawn_sweeper(
             tick.tick().await;
             let l = ledger.clone();
             let swept = tokio::task::spawn_blocking(move || {
-                let now = chrono::Utc::now();
+                let now = l.now();
                 l.sweep_gone(now)?;
                 l.purge_sessions(now.timestamp())?;
                 l.refresh_flags(now)
@@ -80,7 +80,7 @@ pub(crate) fn spawn_backups(ledger: Arc<Ledger>, config: BackupConfig) -> JoinHa
         let retry = chrono::Duration::hours(1);
         let mut failed_at: Option<chrono::DateTime<chrono::Utc>> = None;
         loop {
-            let now = chrono::Utc::now();
+            let now = ledger.now();
             let due = match crate::backup::next_due(&config, now) {
                 Ok(due) => due,
                 Err(e) => {

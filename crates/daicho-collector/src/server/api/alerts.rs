@@ -44,7 +44,7 @@ pub(super) async fn ack_alert(
     let id = path_id(path)?;
     let by = token.name.clone();
     on_decision(&st, &token, move |ledger, actor| {
-        decisions::acknowledge_alert(ledger, actor, &by, id, chrono::Utc::now())
+        decisions::acknowledge_alert(ledger, actor, &by, id, ledger.now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

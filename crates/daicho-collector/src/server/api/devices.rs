@@ -7,7 +7,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use chrono::Utc;
 use daicho_ledger::{DeviceFilter, EventFilter, LedgerFieldsPatch, TokenInfo};
 use daicho_model::MacAddr;
 use serde::Deserialize;
@@ -44,7 +43,7 @@ pub(super) async fn patch_device(
     let id = path_id(path)?;
     let patch: LedgerFieldsPatch = operator_body(body)?;
     let detail = on_decision(&st, &token, move |ledger, actor| {
-        decisions::update_ledger(ledger, actor, id, &patch, Utc::now())
+        decisions::update_ledger(ledger, actor, id, &patch, ledger.now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -68,7 +67,7 @@ pub(super) async fn merge_device(
     let id = path_id(path)?;
     let req: MergeRequest = operator_body(body)?;
     let outcome = on_decision(&st, &token, move |ledger, actor| {
-        decisions::merge_devices(ledger, actor, id, req.from, Utc::now())
+        decisions::merge_devices(ledger, actor, id, req.from, ledger.now())
     })
     .await?;
     Ok(Json(outcome).into_response())
@@ -91,7 +90,7 @@ pub(super) async fn split_device(
     let id = path_id(path)?;
     let req: SplitRequest = operator_body(body)?;
     let outcome = on_decision(&st, &token, move |ledger, actor| {
-        decisions::split_device(ledger, actor, id, &req.macs, Utc::now())
+        decisions::split_device(ledger, actor, id, &req.macs, ledger.now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(outcome)).into_response())
@@ -123,7 +122,7 @@ pub(super) async fn put_role(
     let id = path_id(path)?;
     let req: RoleRequest = operator_body(body)?;
     let detail = on_decision(&st, &token, move |ledger, actor| {
-        decisions::set_role(ledger, actor, id, req.role.as_deref(), Utc::now())
+        decisions::set_role(ledger, actor, id, req.role.as_deref(), ledger.now())
     })
     .await?;
     st.alerts_wake.notify_one();

@@ -39,7 +39,7 @@ pub(super) async fn post_exception(
 ) -> Result<Response, Failure> {
     let new: NewException = operator_body(body)?;
     let id = on_decision(&st, &token, move |ledger, actor| {
-        decisions::add_exception(ledger, actor, &new, chrono::Utc::now())
+        decisions::add_exception(ledger, actor, &new, ledger.now())
     })
     .await?;
     st.alerts_wake.notify_one();
@@ -53,7 +53,7 @@ pub(super) async fn delete_exception(
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
     on_decision(&st, &token, move |ledger, actor| {
-        decisions::revoke_exception(ledger, actor, id, chrono::Utc::now())
+        decisions::revoke_exception(ledger, actor, id, ledger.now())
     })
     .await?;
     st.alerts_wake.notify_one();

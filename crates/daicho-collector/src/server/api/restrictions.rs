@@ -44,7 +44,7 @@ pub(super) async fn record(
 ) -> Result<Response, Failure> {
     let applied: AppliedAllowlist = operator_body(body)?;
     let record = on_decision(&st, &token, move |ledger, actor| {
-        decisions::record_allowlist(ledger, actor, &applied, chrono::Utc::now())
+        decisions::record_allowlist(ledger, actor, &applied, ledger.now())
     })
     .await?;
     Ok((StatusCode::CREATED, Json(record)).into_response())
@@ -58,7 +58,7 @@ pub(super) async fn withdraw(
 ) -> Result<StatusCode, Failure> {
     let id = path_id(path)?;
     on_decision(&st, &token, move |ledger, actor| {
-        decisions::withdraw_allowlist(ledger, actor, id, chrono::Utc::now())
+        decisions::withdraw_allowlist(ledger, actor, id, ledger.now())
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

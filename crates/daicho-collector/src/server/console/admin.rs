@@ -99,8 +99,7 @@ struct AdminPage {
     agents: Vec<AgentRow>,
 }
 
-fn account_row(a: AccountInfo, me: &str) -> AccountRow {
-    let now = Utc::now();
+fn account_row(a: AccountInfo, me: &str, now: chrono::DateTime<Utc>) -> AccountRow {
     AccountRow {
         path: accounts::path_segment(&a.name),
         role: a.role.as_str(),
@@ -156,7 +155,7 @@ pub(super) async fn admin_page(
 ) -> Result<Response, ConsoleError> {
     let layout = Layout::new(st, signed, Page::Admin).await?;
     let (accounts, tokens, agents) = on_ledger(st, |l| {
-        Ok((l.list_accounts()?, l.list_tokens()?, l.agents(Utc::now())?))
+        Ok((l.list_accounts()?, l.list_tokens()?, l.agents(l.now())?))
     })
     .await?;
     html(&AdminPage {
@@ -164,7 +163,7 @@ pub(super) async fn admin_page(
         layout,
         accounts: accounts
             .into_iter()
-            .map(|a| account_row(a, &signed.name))
+            .map(|a| account_row(a, &signed.name, st.ledger.now()))
             .collect(),
         roles: AccountRole::ALL
             .iter()
@@ -202,7 +201,7 @@ pub(super) async fn set_facility(
         &signed,
         "/admin",
         Flags::Stay,
-        move |l, actor| decisions::set_facility_name(l, actor, &name, Utc::now()),
+        move |l, actor| decisions::set_facility_name(l, actor, &name, l.now()),
         |()| format!("医療機関名を「{shown}」にしました。"),
     )
     .await)

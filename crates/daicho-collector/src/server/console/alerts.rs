@@ -11,7 +11,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::Utc;
 use daicho_ledger::alerts::{AlertView, DeliveryView};
 
 use super::exceptions::{DeviceLabel, device_labels};
@@ -143,7 +142,7 @@ pub(super) async fn page(
 async fn acknowledge(st: &AppState, signed: &Signed, ids: Vec<i64>) -> (usize, Option<String>) {
     let actor = signed.actor();
     let result = on_ledger(st, move |l| {
-        let now = Utc::now();
+        let now = l.now();
         let mut done = 0;
         let mut refused = None;
         for id in ids {

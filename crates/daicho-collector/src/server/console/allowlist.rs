@@ -10,7 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use daicho_ledger::restrictions::RestrictionRecord;
 use daicho_ledger_io::allowlist::AllowlistEntry;
 
@@ -217,7 +217,7 @@ async fn record_applied(
     };
     let actor = signed.actor();
     let result = on_ledger(&st, move |l| {
-        decisions::record_allowlist(l, &actor, &applied, Utc::now())
+        decisions::record_allowlist(l, &actor, &applied, l.now())
     })
     .await;
     match result {
@@ -247,7 +247,7 @@ async fn withdraw(
     let id = path_id(path)?;
     let actor = signed.actor();
     let result = on_ledger(&st, move |l| {
-        decisions::withdraw_allowlist(l, &actor, id, Utc::now())
+        decisions::withdraw_allowlist(l, &actor, id, l.now())
     })
     .await;
     match result {

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use chrono::Utc;
 use daicho_ledger::EventFilter;
 use daicho_ledger::overview::{AgentSummary, DeviceCounts};
 use daicho_ledger_io::checklist::Answer;
@@ -73,7 +72,7 @@ pub(super) async fn page(
             limit: Some(NEWEST_CHANGES),
             ..EventFilter::default()
         })?;
-        Ok((report, l.device_counts()?, events, l.agents(Utc::now())?))
+        Ok((report, l.device_counts()?, events, l.agents(l.now())?))
     })
     .await?;
     let answers = report

@@ -7,7 +7,6 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::Utc;
 use daicho_ledger::{DeviceDetail, LedgerFieldsPatch};
 use daicho_model::MacAddr;
 
@@ -297,7 +296,7 @@ pub(super) async fn save_ledger(
         &signed,
         &back,
         Flags::Change,
-        move |l, actor| decisions::update_ledger(l, actor, id, &patch, Utc::now()),
+        move |l, actor| decisions::update_ledger(l, actor, id, &patch, l.now()),
         |_| format!("機器 #{id} の台帳項目を保存しました。"),
     )
     .await)
@@ -321,7 +320,7 @@ pub(super) async fn save_role(
         &signed,
         &format!("/devices/{id}"),
         Flags::Change,
-        move |l, actor| decisions::set_role(l, actor, id, role.as_deref(), Utc::now()),
+        move |l, actor| decisions::set_role(l, actor, id, role.as_deref(), l.now()),
         |_| "役割を設定しました。".to_owned(),
     )
     .await)
@@ -349,7 +348,7 @@ pub(super) async fn merge(
         &signed,
         &back,
         Flags::Change,
-        move |l, actor| decisions::merge_devices(l, actor, id, from, Utc::now()),
+        move |l, actor| decisions::merge_devices(l, actor, id, from, l.now()),
         |_| format!("機器 #{from} をこの機器に統合しました。"),
     )
     .await)
@@ -374,7 +373,7 @@ pub(super) async fn split(
         &signed,
         &back,
         Flags::Change,
-        move |l, actor| decisions::split_device(l, actor, id, &macs, Utc::now()),
+        move |l, actor| decisions::split_device(l, actor, id, &macs, l.now()),
         |outcome| {
             format!(
                 "新しい機器 #{} に分離しました。",

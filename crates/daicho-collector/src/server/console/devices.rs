@@ -8,7 +8,6 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
-use chrono::Utc;
 use daicho_ledger::{DeviceFilter, DeviceSummary};
 
 use super::decide::{Flags, decide};
@@ -585,7 +584,7 @@ pub(super) async fn save(
         &signed,
         &back,
         Flags::Stay,
-        move |l, actor| save_view(l, actor, &name, &query, Utc::now()),
+        move |l, actor| save_view(l, actor, &name, &query, l.now()),
         |()| format!("表示「{shown}」を保存しました。"),
     )
     .await)
@@ -605,7 +604,7 @@ pub(super) async fn delete(
         &signed,
         "/devices",
         Flags::Stay,
-        move |l, actor| delete_view(l, actor, &name, Utc::now()),
+        move |l, actor| delete_view(l, actor, &name, l.now()),
         |()| format!("表示「{shown}」を削除しました。"),
     )
     .await)

@@ -12,7 +12,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use daicho_ledger::exceptions::{ExceptionRecord, NewException};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerError};
 
@@ -209,7 +209,7 @@ pub(super) async fn add(
         &back,
         Flags::Change,
         move |l, actor| {
-            let id = decisions::add_exception(l, actor, &new, Utc::now())?;
+            let id = decisions::add_exception(l, actor, &new, l.now())?;
             Ok((id, new))
         },
         |(id, new)| {
@@ -237,7 +237,7 @@ pub(super) async fn revoke(
         &signed,
         &back,
         Flags::Change,
-        move |l, actor| decisions::revoke_exception(l, actor, id, Utc::now()),
+        move |l, actor| decisions::revoke_exception(l, actor, id, l.now()),
         |()| format!("例外 #{id} を取り消しました。"),
     )
     .await)

@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use chrono::Utc;
 use daicho_ledger_io::{Column, ColumnMapping, MappedTo};
 
 use super::form::FormFields;
@@ -243,7 +242,7 @@ async fn map(
     drafts.set_mapping(&draft.id, &signed.name, mapping.clone());
     let actor = signed.actor();
     let result = on_ledger(&st, move |l| {
-        decisions::remember_import_mapping(l, &actor, &mapping, Utc::now())
+        decisions::remember_import_mapping(l, &actor, &mapping, l.now())
     })
     .await;
     match result {
@@ -287,7 +286,7 @@ async fn apply(
             &file_name,
             &import.rows,
             &import.row_numbers,
-            Utc::now(),
+            l.now(),
         )
         .map(Ok)
     })

@@ -14,7 +14,6 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use chrono::Utc;
 use daicho_ledger::accounts::LoginOutcome;
 use daicho_ledger_io::text::log_text;
 use serde::Deserialize;
@@ -78,7 +77,7 @@ pub(super) async fn submit(
     let name = form.username.trim().to_owned();
     let password = form.password;
     let who = name.clone();
-    let outcome = on_ledger(&st, move |l| l.authenticate(&who, &password, Utc::now())).await?;
+    let outcome = on_ledger(&st, move |l| l.authenticate(&who, &password, l.now())).await?;
     let source = source.map(|Extension(ConnectInfo(addr))| addr.ip());
     let shown_source = source.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let refuse = |message: String| async {
@@ -94,7 +93,7 @@ pub(super) async fn submit(
     };
     match outcome {
         LoginOutcome::Ok(account) => {
-            sign_in(&session, &account.name).await?;
+            sign_in(&session, &account.name, st.ledger.now()).await?;
             tracing::info!(account = %log_text(&account.name), source = %shown_source, "console login");
             Ok(see_other(local_path(&form.next)))
         }

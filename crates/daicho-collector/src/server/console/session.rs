@@ -57,14 +57,18 @@ pub(crate) fn layer(
 }
 
 /// Starts a signed-in session for `account` (a new session id, so a planted id is useless).
-pub(crate) async fn sign_in(session: &Session, account: &str) -> Result<(), ConsoleError> {
+pub(crate) async fn sign_in(
+    session: &Session,
+    account: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ConsoleError> {
     session.cycle_id().await.map_err(|e| session_failed(&e))?;
     session
         .insert(
             LOGIN_KEY,
             Login {
                 account: account.to_owned(),
-                since: Utc::now().timestamp(),
+                since: now.timestamp(),
             },
         )
         .await
@@ -144,7 +148,7 @@ impl FromRequestParts<AppState> for Signed {
             return Err(to_login(parts));
         };
         let limit = i64::from(st.console.session_hours.max(1)) * 3600;
-        if Utc::now().timestamp() - login.since > limit {
+        if st.ledger.now().timestamp() - login.since > limit {
             sign_out(&session).await;
             return Err(to_login(parts));
         }

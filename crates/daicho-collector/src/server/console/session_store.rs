@@ -48,10 +48,6 @@ impl LedgerSessionStore {
     }
 }
 
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
 #[async_trait]
 impl SessionStore for LedgerSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
@@ -69,7 +65,7 @@ impl SessionStore for LedgerSessionStore {
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let id = id.to_string();
         let text = self
-            .on_ledger(move |l| l.session_record(&id, now()))
+            .on_ledger(move |l| l.session_record(&id, l.now().timestamp()))
             .await?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| Error::Decode(e.to_string())))
             .transpose()

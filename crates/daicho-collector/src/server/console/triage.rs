@@ -10,7 +10,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use chrono::Utc;
 use daicho_ledger::triage::Disposition;
 use daicho_ledger::{DeviceFilter, DeviceSummary, LedgerFieldsPatch};
 
@@ -229,7 +228,7 @@ async fn register(
             .map(|(id, patch)| {
                 (
                     id,
-                    decisions::register_device(l, &actor, id, patch, Utc::now()),
+                    decisions::register_device(l, &actor, id, patch, l.now()),
                 )
             })
             .map(|(id, r)| (id, r.map(|_| ()).map_err(|e| e.to_string())))
@@ -287,7 +286,7 @@ async fn dismiss(
         &signed,
         &back,
         Flags::Change,
-        move |l, actor| decisions::set_disposition(l, actor, id, disposition, Utc::now()),
+        move |l, actor| decisions::set_disposition(l, actor, id, disposition, l.now()),
         move |_| {
             disposition.map_or_else(
                 || format!("機器 #{id} を未登録機器に戻しました。"),

@@ -12,7 +12,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
-use chrono::Utc;
 use daicho_ledger::AccountRole;
 
 use crate::decisions;
@@ -103,7 +102,7 @@ pub(super) async fn add(
         &signed,
         ADMIN,
         Flags::Stay,
-        move |l, actor| decisions::add_account(l, actor, &who, role, &password, Utc::now()),
+        move |l, actor| decisions::add_account(l, actor, &who, role, &password, l.now()),
         |_| done,
     )
     .await)
@@ -128,7 +127,7 @@ pub(super) async fn set_role(
         &signed,
         ADMIN,
         Flags::Stay,
-        move |l, actor| decisions::set_account_role(l, actor, &who, role, Utc::now()),
+        move |l, actor| decisions::set_account_role(l, actor, &who, role, l.now()),
         |_| done,
     )
     .await)
@@ -154,7 +153,7 @@ pub(super) async fn set_password(
         &signed,
         ADMIN,
         Flags::Stay,
-        move |l, actor| decisions::set_account_password(l, actor, &who, &password, Utc::now()),
+        move |l, actor| decisions::set_account_password(l, actor, &who, &password, l.now()),
         |()| done,
     )
     .await)
@@ -174,7 +173,7 @@ pub(super) async fn disable(
         &signed,
         ADMIN,
         Flags::Stay,
-        move |l, actor| decisions::disable_account(l, actor, &who, Utc::now()),
+        move |l, actor| decisions::disable_account(l, actor, &who, l.now()),
         |_| done,
     )
     .await)
@@ -194,7 +193,7 @@ pub(super) async fn enable(
         &signed,
         ADMIN,
         Flags::Stay,
-        move |l, actor| decisions::enable_account(l, actor, &who, Utc::now()),
+        move |l, actor| decisions::enable_account(l, actor, &who, l.now()),
         |_| done,
     )
     .await)

@@ -9,7 +9,6 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::post;
-use chrono::Utc;
 use daicho_ledger::Role;
 
 use super::{NewToken, admin_page};
@@ -51,7 +50,7 @@ pub(super) async fn create(
     let name = form.get("name").unwrap_or_default().to_owned();
     let actor = signed.actor();
     let result = on_ledger(&st, move |l| {
-        decisions::create_token(l, &actor, &name, role, Utc::now())
+        decisions::create_token(l, &actor, &name, role, l.now())
     })
     .await;
     match result {
@@ -80,7 +79,7 @@ pub(super) async fn revoke(
         &signed,
         "/admin",
         Flags::Stay,
-        move |l, actor| decisions::revoke_token(l, actor, id, Utc::now()),
+        move |l, actor| decisions::revoke_token(l, actor, id, l.now()),
         |info| format!("トークン #{id}（{}）を失効させました。", info.name),
     )
     .await)
