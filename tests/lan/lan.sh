@@ -385,25 +385,96 @@ start_rdp() {
 }
 
 # FortiGate-style appliance: the web admin's self-signed certificate, and SNMP (real snmpd) with
-# a FortiGate sysDescr and Fortinet sysObjectID. FortiOS 6.0.4 is among CVE-2018-13379's victims.
+# a FortiGate sysDescr and Fortinet sysObjectID. Fortinet's PSIRT advisories put FortiOS 6.0.4
+# inside four known-exploited SSL-VPN ranges: CVE-2018-13379 (FG-IR-18-384, 6.0.0-6.0.4),
+# CVE-2022-42475 (FG-IR-22-398, 6.0.0-6.0.15), CVE-2023-27997 (FG-IR-23-097, 6.0.0-6.0.16),
+# CVE-2024-21762 (FG-IR-24-015, 6.0 all versions).
 start_fgthttps() {
     make_cert "$4" fgt "/C=US/ST=California/L=Sunnyvale/O=Fortinet/OU=FortiGate/CN=FGT60E4Q17012345/emailAddress=support@fortinet.com"
     start_responder "$1" "$2" "$3" "$4" "${5:-443}" tlsweb https FortiGate - \
         --cert "$4/fgt.crt" --key "$4/fgt.key"
     record_os "$1" FortiOS 6.0.4
+    record_exploited "$1" CVE-2018-13379 CVE-2022-42475 CVE-2023-27997 CVE-2024-21762
 }
 start_fgtsnmp() {
-    local host=$1 ns=$2 ip=$3 dir=$4 port=${5:-161} descr="FortiGate-60E v6.0.4,build0231,190109 (GA)"
+    start_device_snmp "$1" "$2" "$3" "$4" "${5:-161}" Fortinet 78 .1.3.6.1.4.1.12356.101.1.560 \
+        "FortiGate-60E v6.0.4,build0231,190109 (GA)"
+    record_device "$1" Fortinet FortiGate-60E firewall
+}
+
+# A device's SNMP agent: real snmpd answering (community public) with the maker's sysDescr and
+# sysObjectID. Usage: start_device_snmp HOST NS IP DIR PORT PRODUCT SYSSERVICES OBJECTID DESCR
+start_device_snmp() {
+    local host=$1 ns=$2 ip=$3 dir=$4 port=$5 product=$6 services=$7 oid=$8 descr=$9
     mkdir -p "$dir/snmp-persist"
     printf '%s\n' "agentaddress udp:$ip:$port" "rocommunity public 198.18.0.0/16" "sysDescr $descr" \
-        "sysObjectID .1.3.6.1.4.1.12356.101.1.560" "sysName $host" "sysLocation daicho test LAN $ID" \
-        "sysServices 78" >"$dir/snmpd.conf"
+        "sysObjectID $oid" "sysName $host" "sysLocation daicho test LAN $ID" \
+        "sysServices $services" >"$dir/snmpd.conf"
     echo "$descr" >"$dir/snmp-sysdescr"
     SNMP_PERSISTENT_DIR=$dir/snmp-persist MIBS="" \
         spawn "$ns" "$dir/snmpd.log" snmpd /usr/sbin/snmpd -f -C -c "$dir/snmpd.conf" -Lf "$dir/snmpd.log" \
         -p "$dir/snmpd.pid"
     wait_listening "$ns" udp "$ip" "$port" "$dir/snmpd.log"
-    record_service "$host" "$port" udp snmp Fortinet - -
+    record_service "$host" "$port" udp snmp "$product" - -
+}
+
+# What a role host is, as its maker names it (vendor, model, kind of device), for the truth.
+record_device() { # HOST VENDOR MODEL KIND
+    mkdir -p "$RUN_DIR/device"
+    printf '%s\t%s\t%s\n' "$2" "$3" "$4" >"$RUN_DIR/device/$1.tsv"
+}
+# The known-exploited flaws (CVE ids) whose affected ranges, in the maker's advisories, hold the
+# firmware the host imitates, for the truth.
+record_exploited() { # HOST CVE...
+    local host=$1
+    shift
+    mkdir -p "$RUN_DIR/exploited"
+    printf '%s\n' "$@" >"$RUN_DIR/exploited/$host.tsv"
+}
+
+# Japanese network gear. sysDescr/sysObjectID as the fingerprint corpus records them (sources in
+# crates/daicho-fingerprint/fuzz/corpus/expect.toml): YAMAHA RT-series firmware banner
+# "MODEL Rev.X.YY.ZZ (build date)", yamaha(1182) routers under .1182.1 (RTX1210 = .1182.1.33),
+# switches under yamahaSW(3); NEC UNIVERGE IX `show version` text, IX2207 = .119.1.84.18.
+# sysServices: 6 (layers 2+3) for the routers, 2 (layer 2) for the switch. No firmware of
+# these is in a known-exploited range.
+start_rtxsnmp() {
+    start_device_snmp "$1" "$2" "$3" "$4" "${5:-161}" YAMAHA 6 .1.3.6.1.4.1.1182.1.33 \
+        "RTX1210 Rev.14.01.42 (Fri Jan 13 10:24:21 2023)"
+    record_os "$1" "YAMAHA RTX1210" 14.01.42
+    record_device "$1" YAMAHA RTX1210 router
+}
+start_swxsnmp() {
+    start_device_snmp "$1" "$2" "$3" "$4" "${5:-161}" YAMAHA 2 .1.3.6.1.4.1.1182.3 \
+        "SWX2310P-10G Rev.2.02.31 (Mon Apr  1 12:00:00 2024)"
+    record_os "$1" "YAMAHA SWX2310P-10G" 2.02.31
+    record_device "$1" YAMAHA SWX2310P-10G switch
+}
+start_ixsnmp() {
+    start_device_snmp "$1" "$2" "$3" "$4" "${5:-161}" NEC 6 .1.3.6.1.4.1.119.1.84.18 \
+        "NEC Portable Internetwork Core Operating System Software, IX Series IX2207 (magellan-sec) Software, Version 9.7.15, RELEASE SOFTWARE, Compiled Mar 13-Tue-2018 18:15:04 JST #2"
+    record_os "$1" "NEC UNIVERGE IX2207" 9.7.15
+    record_device "$1" NEC "UNIVERGE IX2207" router
+}
+
+# SSL-VPN appliance on an exploited firmware: NetScaler ADC/Gateway 13.1 build 49.12 (sysDescr
+# in NS-ROOT-MIB's sysBuildVersion wording, sysObjectID netScaler(5951).1), and its Gateway's
+# login redirect replayed from the fingerprint corpus. Citrix's CVE records put 13.1-49.12
+# inside three known-exploited ranges: CVE-2023-3519 (CTX561482, 13.1 before 13.1-49.13),
+# CVE-2023-4966 (CTX579459, before 13.1-49.15), CVE-2025-5777 (CTX693420, before 13.1-58.32).
+start_nssnmp() {
+    start_device_snmp "$1" "$2" "$3" "$4" "${5:-161}" Citrix 72 .1.3.6.1.4.1.5951.1 \
+        "NetScaler NS13.1: Build 49.12.nc, Date: Jun 20 2023, 03:38:47   (64-bit)"
+    record_os "$1" "Citrix NetScaler" 13.1-49.12
+    record_device "$1" Citrix "NetScaler ADC" "vpn gateway"
+    record_exploited "$1" CVE-2023-3519 CVE-2023-4966 CVE-2025-5777
+}
+start_nshttp() {
+    local port=${5:-80}
+    # The host directory keeps the bytes served (http-reply-PORT), for the LAN's own check.
+    cp "$LAN_DIR/../../crates/daicho-fingerprint/fuzz/corpus/http/netscaler.txt" "$4/http-reply-$port"
+    start_responder "$1" "$2" "$3" "$4" "$port" replay http "NetScaler Gateway" - \
+        --reply "$4/http-reply-$port"
 }
 
 # Old OpenSSH of Ubuntu 16.04 (xenial), by its banner.

@@ -120,6 +120,15 @@ def main():
         # os/<name>.tsv: name and version of the OS the host imitates (absent: family only)
         os_rows = read_tsv(os.path.join(run_dir, "os", name + ".tsv"))
         os_name, os_version = (os_rows[0] + ["-", "-"])[:2] if os_rows else ("-", "-")
+        # device/<name>.tsv: vendor, model and kind as the maker names them (absent: none)
+        device_rows = read_tsv(os.path.join(run_dir, "device", name + ".tsv"))
+        device = None
+        if device_rows:
+            dvendor, dmodel, dkind = device_rows[0]
+            device = {"vendor": dvendor, "model": dmodel, "kind": dkind}
+        # exploited/<name>.tsv: CVE ids of known-exploited flaws its firmware is affected by
+        exploited = sorted(row[0] for row in
+                           read_tsv(os.path.join(run_dir, "exploited", name + ".tsv")))
         hosts.append({
             "name": name,
             "ns": ns,
@@ -132,6 +141,8 @@ def main():
             "os_family": family,
             "os_name": none_if_dash(os_name),
             "os_version": none_if_dash(os_version),
+            "device": device,
+            "known_exploited": exploited,
             "role": role,
             "hostname": none_if_dash(hostname),
             "services": services,

@@ -122,6 +122,12 @@ fn check_service(lan: &TestLan, host: &TruthHost, svc: &TruthService) -> Result<
             other => Err(format!("no check for UDP service {other}")),
         };
     }
+    let replayed = lan
+        .truth()
+        .run_dir
+        .join("hosts")
+        .join(&host.name)
+        .join(format!("http-reply-{}", svc.port));
     let (req, expect): (ProbeRequest, Expectation) = match svc.name.as_str() {
         "ssh" => {
             let want = format!(
@@ -139,6 +145,14 @@ fn check_service(lan: &TestLan, host: &TruthHost, svc: &TruthService) -> Result<
                 ProbeRequest::banner(ip, svc.port, b"\r\n"),
                 Box::new(move |r| r.text().starts_with("220 ") && r.text().contains(&want)),
             )
+        }
+        "http" if replayed.is_file() => {
+            // A recorded reply (lan.sh's replay responder): exactly those bytes.
+            let want =
+                std::fs::read(&replayed).map_err(|e| format!("{}: {e}", replayed.display()))?;
+            let mut req = ProbeRequest::banner(ip, svc.port, b"\r\n\r\n");
+            req.send = Some(format!("GET / HTTP/1.0\r\nHost: {}\r\n\r\n", host.name).into_bytes());
+            (req, Box::new(move |r| r.received() == want))
         }
         "http" => {
             let mut req = ProbeRequest::banner(ip, svc.port, b"</html>");
