@@ -161,7 +161,73 @@ fn full_scan_matches_the_ground_truth() {
         (fgt.os.name.as_deref(), fgt.os.version.as_deref()),
         (Some("FortiOS"), Some("6.0.4"))
     );
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&truth_file).unwrap()).unwrap();
+    let devices = check_devices(&truth, &report);
+    assert!(
+        devices >= 5,
+        "FortiGate, YAMAHA router and switch, NEC router, NetScaler: {devices} checked"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every truth host that imitates a maker's device (network gear, VPN appliances): the agent
+/// names it as the truth does — family, OS name and firmware version, the device line of the
+/// evidence (vendor, model, kind) — and each of its services' product. Returns how many.
+fn check_devices(truth: &serde_json::Value, report: &ScanReport) -> usize {
+    let mut checked = 0;
+    for t in truth["hosts"].as_array().unwrap() {
+        let Some(device) = t["device"].as_object() else {
+            continue;
+        };
+        let name = t["name"].as_str().unwrap();
+        let host = report
+            .hosts
+            .iter()
+            .find(|h| h.ip.to_string() == t["ip"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("{name} not reported"));
+        assert_eq!(
+            (
+                host.os.family.as_str(),
+                host.os.name.as_deref(),
+                host.os.version.as_deref()
+            ),
+            (
+                t["os_family"].as_str().unwrap(),
+                t["os_name"].as_str(),
+                t["os_version"].as_str()
+            ),
+            "{name}: {:?}",
+            host.os
+        );
+        let line = format!(
+            "device: {} {}, {}",
+            device["vendor"].as_str().unwrap(),
+            device["model"].as_str().unwrap(),
+            device["kind"].as_str().unwrap()
+        );
+        assert!(
+            host.os.evidence.contains(&line),
+            "{name}: no '{line}' in {:?}",
+            host.os.evidence
+        );
+        for s in t["services"].as_array().unwrap() {
+            let port = u16::try_from(s["port"].as_u64().unwrap()).unwrap();
+            let seen = host
+                .services
+                .iter()
+                .find(|x| x.port == port && x.name == s["name"].as_str().unwrap())
+                .unwrap_or_else(|| panic!("{name}: {port}/{} not reported", s["name"]));
+            let want = s["product"].as_str().unwrap();
+            assert!(
+                seen.product.as_deref().is_some_and(|p| p.contains(want)),
+                "{name} {port}: product {:?}, the truth says {want}",
+                seen.product
+            );
+        }
+        checked += 1;
+    }
+    checked
 }
 
 #[test]

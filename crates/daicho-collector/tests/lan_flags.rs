@@ -2,7 +2,8 @@
 //! scans of the LAN (discovery, ports, services, OS) are pushed to the collector over HTTP; each
 //! unregistered host alerts exactly once, on a webhook receiver and an SMTP server run by the
 //! test; `eol_os`, `vulnerable_firmware` and `unneeded_service` are raised on exactly the hosts
-//! whose ground truth has them (the FortiOS 6.0.4 appliance, the old OpenSSH and IIS hosts,
+//! whose ground truth has them (each known-exploited CVE of the FortiOS 6.0.4 and NetScaler
+//! 13.1-49.12 appliances, none on the YAMAHA and NEC gear; the old OpenSSH and IIS hosts;
 //! telnet/FTP/VNC/RDP/SNMP-public) and on no other host.
 
 #[path = "support/webhook.rs"]
@@ -133,13 +134,11 @@ fn expected_flags(truth: &serde_json::Value, ip: &str) -> BTreeSet<String> {
         {
             flags.insert("eol_os".into());
         }
-        if name
-            .as_deref()
-            .is_some_and(|n| n.to_lowercase().contains("fortios"))
-            && !daicho_eol::known_exploited("fortios", version.as_deref().unwrap_or("")).is_empty()
-        {
-            flags.insert("vulnerable_firmware".into());
-        }
+    }
+    // Known-exploited flaws of the imitated firmware, from the makers' advisories (lan.sh's
+    // record_exploited): one vulnerable_firmware flag per CVE, on no other host.
+    for cve in host["known_exploited"].as_array().unwrap() {
+        flags.insert(format!("vulnerable_firmware:{}", cve.as_str().unwrap()));
     }
     flags
 }
@@ -228,10 +227,10 @@ async fn flags_and_alerts_on_exactly_the_hosts_that_have_them() {
                 ["eol_os", "vulnerable_firmware", "unneeded_service"].contains(&f.flag.as_str())
             })
             .map(|f| {
-                if f.flag == "unneeded_service" {
-                    format!("unneeded_service:{}", f.code)
-                } else {
+                if f.flag == "eol_os" {
                     f.flag.clone()
+                } else {
+                    format!("{}:{}", f.flag, f.code)
                 }
             })
             .collect();
@@ -289,7 +288,10 @@ async fn flags_and_alerts_on_exactly_the_hosts_that_have_them() {
     );
     for needed in [
         "eol_os",
-        "vulnerable_firmware",
+        "vulnerable_firmware:CVE-2018-13379",
+        "vulnerable_firmware:CVE-2023-3519",
+        "vulnerable_firmware:CVE-2023-4966",
+        "vulnerable_firmware:CVE-2025-5777",
         "unneeded_service:telnet",
         "unneeded_service:ftp",
         "unneeded_service:vnc",
