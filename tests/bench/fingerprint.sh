@@ -11,13 +11,17 @@
 #      `daicho-agent scan -t CIDR` (default ports, SNMP public) vs
 #      `nmap -sS --top-ports 1000 -sV CIDR`. Prints both times and the ratio.
 #
-#   tests/bench/fingerprint.sh [--id ID] [--hosts N] [--agent PATH] [--rate PPS] [--per-host-rate PPS]
+#   tests/bench/fingerprint.sh [--id ID] [--hosts N] [--agent PATH] [--before PATH]
+#                              [--accuracy-only] [--rate PPS] [--per-host-rate PPS]
 #
 #   --hosts  LAN hosts (default 230, at least 200)   --id  test LAN id (default fpb)
 #   --rate / --per-host-rate  daicho's packet limits for both parts (default 10000 / 300; the
 #            agent's polite defaults, 500 / 5, make (b) take minutes by design: 140 ports x 3
 #            packets per host at 5 pps is ~85 s per host, hosts in parallel under 500 pps)
 #   --agent  daicho-agent binary (default: the debug build, built first)
+#   --before an earlier daicho-agent binary, scored in (a) in the same run beside --agent and
+#            nmap (accuracy before and after a change)
+#   --accuracy-only  part (a) only
 #
 # Needs root, nmap and python3. Goals: (a) >= 95 % and never below nmap; (b) ratio <= 25 %.
 set -euo pipefail
@@ -26,6 +30,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ID=fpb
 HOSTS=230
 AGENT=""
+BEFORE=""
+ACCURACY_ONLY=0
 RATE=10000
 PER_HOST=300
 while (($#)); do
@@ -33,9 +39,11 @@ while (($#)); do
     --id) ID=$2; shift 2 ;;
     --hosts) HOSTS=$2; shift 2 ;;
     --agent) AGENT=$2; shift 2 ;;
+    --before) BEFORE=$2; shift 2 ;;
+    --accuracy-only) ACCURACY_ONLY=1; shift ;;
     --rate) RATE=$2; shift 2 ;;
     --per-host-rate) PER_HOST=$2; shift 2 ;;
-    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,28p' "$0" >&2; exit 2 ;;
     esac
 done
 [[ $(id -u) == 0 ]] || { echo "fingerprint.sh: needs root" >&2; exit 2; }
@@ -95,12 +103,33 @@ targets=()
 for ip in "${ROLE_IPS[@]}"; do targets+=(-t "$ip"); done
 timed daicho-acc "$AGENT" scan "${targets[@]}" --rate "$RATE" --per-host-rate "$PER_HOST" \
     --snmp-community public --probe-medical --format json --output "$WORK/daicho-acc.json"
+if [[ -n $BEFORE ]]; then
+    timed before-acc "$BEFORE" scan "${targets[@]}" --rate "$RATE" --per-host-rate "$PER_HOST" \
+        --snmp-community public --probe-medical --format json --output "$WORK/before-acc.json"
+fi
 timed nmap-acc nmap -sS -sU -sV -O -n -Pn -p "T:$TCP_PORTS,U:$UDP_PORTS" -oX "$WORK/nmap-acc.xml" \
     "${ROLE_IPS[@]}"
 echo "== (a) accuracy vs ground truth (daicho $(secs daicho-acc) s, nmap -sV -O $(secs nmap-acc) s)"
 python3 "$ROOT/tests/bench/score.py" --truth "$TRUTH" --daicho "$WORK/daicho-acc.json" \
     --nmap "$WORK/nmap-acc.xml" --json | tee "$WORK/score.txt"
 echo
+if [[ -n $BEFORE ]]; then
+    echo "== (a) the earlier agent ($BEFORE, $(secs before-acc) s) on the same hosts, same nmap run"
+    python3 "$ROOT/tests/bench/score.py" --truth "$TRUTH" --daicho "$WORK/before-acc.json" \
+        --nmap "$WORK/nmap-acc.xml" --json | tee "$WORK/score-before.txt"
+    echo
+fi
+if ((ACCURACY_ONLY)); then
+    python3 -c "
+import json, sys
+now = json.loads(sys.argv[1]); n = now['nmap']['score']
+line = f'accuracy daicho {100*now[\"daicho\"][\"score\"]:.1f} %'
+if sys.argv[2]:
+    line += f' (before: {100*json.loads(sys.argv[2])[\"daicho\"][\"score\"]:.1f} %)'
+print(line + f' vs nmap {100*n:.1f} %')" "$(sed -n 's/^SCORES //p' "$WORK/score.txt")" \
+        "$([[ -n $BEFORE ]] && sed -n 's/^SCORES //p' "$WORK/score-before.txt")"
+    exit 0
+fi
 
 # ---- (b) full inventory of the /24, on a freshly started LAN: nmap's -sV probes in (a) can
 # kill a service (snmpd was seen to die), which must not shorten or change part (b).
