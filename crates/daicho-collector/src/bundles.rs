@@ -169,11 +169,10 @@ pub fn follow_installed(config: &Config, ledger: &Ledger) -> Result<bool, Ledger
     Ok(false)
 }
 
-/// Vendors from the registry in use, then every flag (EOL, known-exploited) from the data in
-/// use; returns (devices whose vendor changed, flags changed).
+/// Vendors and medical status from the data in use, then every flag (EOL, known-exploited)
+/// from it; returns (devices whose vendor or medical status changed, flags changed).
 fn re_resolve(ledger: &Ledger) -> Result<(usize, usize), LedgerError> {
-    let vendors = ledger
-        .resolve_vendors(|mac| (daicho_data::vendor_of(mac), daicho_oui::is_randomized(mac)))?;
+    let vendors = ledger.resolve_vendors(daicho_data::mac_facts)?;
     let flags = ledger.refresh_flags(ledger.now())?;
     Ok((vendors, flags))
 }

@@ -13,6 +13,7 @@ use daicho_bundle::{DataSet, DataSetName, Manifest, SigningKey, seal};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions};
 
 const REGISTRY: &str = include_str!("../../daicho-oui/data/ieee-prefixes.tsv");
+const MEDICAL: &str = include_str!("../../daicho-fingerprint/data/medical-vendors.toml");
 /// Intel's MA-L block, as the embedded registry has it.
 const INTEL_LINE: &str = "001B21\tIntel Corporate\n";
 
@@ -156,4 +157,35 @@ fn a_bundle_changes_vendors_without_a_scan_and_bad_bundles_change_nothing() {
     let out = stdout(&run(&config, &["data", "rollback"]));
     assert!(out.contains("serial 1 in use (was 2"), "{out}");
     assert_eq!(vendor(&db), None);
+
+    // A bundle whose medical makers name this device's maker makes it medical, without a scan
+    // (a fictitious listing, for the mechanism).
+    let medical = MEDICAL.replacen("names = [", "names = [\n  \"intel corporate\",", 1);
+    assert_ne!(medical, MEDICAL);
+    let file = dir.path().join("medical.bundle");
+    let mut manifest = Manifest {
+        serial: 3,
+        created_at: Utc::now(),
+        datasets: vec![DataSet::new(
+            DataSetName::MedicalVendors,
+            NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            "test",
+            medical,
+        )],
+    };
+    manifest.datasets.push(DataSet::new(
+        DataSetName::IeeeRegistry,
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        "test registry",
+        registry("2026-12-01", true),
+    ));
+    std::fs::write(&file, seal(&manifest, &key)).unwrap();
+    stdout(&run(&config, &["data", "import", file.to_str().unwrap()]));
+    let ledger = Ledger::open(&db, LedgerOptions::default()).unwrap();
+    let device = &ledger
+        .list_devices(&DeviceFilter::default())
+        .unwrap()
+        .devices[0];
+    assert_eq!(device.vendor.as_deref(), Some("Intel Corporate"));
+    assert_eq!(device.os.family, "medical");
 }

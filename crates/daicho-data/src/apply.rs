@@ -98,19 +98,32 @@ pub fn vendor_of(mac: daicho_model::MacAddr) -> Option<String> {
     daicho_oui::classify(mac).name().map(str::to_owned)
 }
 
-/// Re-resolves every host's vendor and randomized bit in `report` from the data in use;
-/// returns how many hosts changed.
+/// Re-resolves every host's vendor and randomized bit in `report` from the data in use, and
+/// its medical status from the vendor (a medical maker's device is medical); returns how many
+/// hosts changed.
 pub fn resolve_report(report: &mut ScanReport) -> usize {
     let mut changed = 0;
     for host in &mut report.hosts {
         let Some(mac) = host.mac else { continue };
         let vendor = vendor_of(mac);
         let randomized = daicho_oui::is_randomized(mac);
-        if host.vendor != vendor || host.mac_randomized != randomized {
-            host.vendor = vendor;
-            host.mac_randomized = randomized;
-            changed += 1;
+        let mut differs = host.vendor != vendor || host.mac_randomized != randomized;
+        host.vendor = vendor;
+        host.mac_randomized = randomized;
+        if let Some(vendor) = &host.vendor {
+            differs |= daicho_fingerprint::os::mark_medical_by_vendor(&mut host.os, vendor);
         }
+        changed += usize::from(differs);
     }
     changed
+}
+
+/// What the data in use says of a MAC, for re-resolving the ledger: its vendor, whether it is
+/// randomized, and whether its maker makes medical devices.
+pub fn mac_facts(mac: daicho_model::MacAddr) -> (Option<String>, bool, bool) {
+    let vendor = vendor_of(mac);
+    let medical = vendor
+        .as_deref()
+        .is_some_and(|v| daicho_fingerprint::os::OsTables::in_use().is_medical_vendor(v));
+    (vendor, daicho_oui::is_randomized(mac), medical)
 }

@@ -309,6 +309,36 @@ fn candidate(
     }
 }
 
+/// The confidence of a medical maker's MAC: enough for medical evidence to decide the family
+/// (see `decide`: medical evidence of 0.5 or more makes a device medical, whatever it runs).
+const MEDICAL_VENDOR_CONFIDENCE: f64 = 0.5;
+
+/// Why `vendor` (an IEEE registrant) makes a host medical, when `tables` name its maker.
+fn medical_vendor_evidence(tables: &OsTables, vendor: &str) -> Option<String> {
+    tables.is_medical_vendor(vendor).then(|| {
+        format!(
+            "mac vendor {} is a medical-device maker",
+            quote(vendor.as_bytes(), 80)
+        )
+    })
+}
+
+/// Judges an already made guess again with the tables in use, as the collector does for a
+/// report from an agent whose data was older: a medical maker's device is medical, its OS name
+/// and version kept (what `decide` does with the same evidence). True when it changed.
+pub fn mark_medical_by_vendor(guess: &mut OsGuess, vendor: &str) -> bool {
+    if guess.family == OsFamily::Medical {
+        return false;
+    }
+    let Some(evidence) = medical_vendor_evidence(OsTables::in_use(), vendor) else {
+        return false;
+    };
+    guess.family = OsFamily::Medical;
+    guess.confidence = guess.confidence.max(MEDICAL_VENDOR_CONFIDENCE);
+    guess.evidence.push(evidence);
+    true
+}
+
 /// Infers the OS from `obs` using the built-in tables.
 pub fn infer_os(obs: &Observations) -> OsGuess {
     infer_os_with(obs, OsTables::in_use())
@@ -418,16 +448,13 @@ fn collect(obs: &Observations, tables: &OsTables) -> Vec<Candidate> {
         }
     }
     if let Some(vendor) = &obs.mac_vendor {
-        if tables.is_medical_vendor(vendor) {
+        if let Some(evidence) = medical_vendor_evidence(tables, vendor) {
             out.push(candidate(
                 OsFamily::Medical,
                 None,
                 None,
-                0.5,
-                format!(
-                    "mac vendor {} is a medical-device maker",
-                    quote(vendor.as_bytes(), 80)
-                ),
+                MEDICAL_VENDOR_CONFIDENCE,
+                evidence,
             ));
         }
         apply_rules(tables, Source::MacVendor, vendor, "mac vendor", &mut out);
