@@ -59,6 +59,9 @@ struct Registry {
     source: &'static str,
     /// (prefix length in bits, entries sorted by prefix value).
     tables: Vec<(u32, Vec<(u64, &'static str)>)>,
+    /// The first line that is neither blank, a comment nor an assignment (1-based number and
+    /// text): skipped, and the reason a bundle's registry is refused.
+    first_malformed: Option<(usize, &'static str)>,
 }
 
 /// The registry installed from a data bundle ([`install_registry`]), when there is one.
@@ -101,24 +104,14 @@ const MIN_INSTALLED_ENTRIES: usize = 10_000;
 /// dated, and of a real registry's size. An installed registry stays in memory until the
 /// process ends (installs are rare: at start-up and per `data import`).
 pub fn install_registry(text: String) -> Result<(), RegistryError> {
-    for (i, line) in text.lines().enumerate() {
-        if line.starts_with('#') || line.trim().is_empty() {
-            continue;
-        }
-        let ok = line.split_once('\t').is_some_and(|(prefix, name)| {
-            matches!(prefix.len(), 6 | 7 | 9)
-                && prefix.bytes().all(|b| b.is_ascii_hexdigit())
-                && !name.trim().is_empty()
-        });
-        if !ok {
-            return Err(RegistryError::Malformed {
-                line: i + 1,
-                text: line.chars().take(80).collect(),
-            });
-        }
-    }
     let text: &'static str = Box::leak(text.into_boxed_str());
     let parsed = parse_registry(text);
+    if let Some((line, text)) = parsed.first_malformed {
+        return Err(RegistryError::Malformed {
+            line,
+            text: text.chars().take(80).collect(),
+        });
+    }
     if parsed.date == "unknown" {
         return Err(RegistryError::Undated);
     }
@@ -130,14 +123,16 @@ pub fn install_registry(text: String) -> Result<(), RegistryError> {
     Ok(())
 }
 
-/// Parses the TSV format written by `data/generate.py`. The data is embedded and checked by the
-/// tests, so a malformed line is a build defect; it is skipped rather than aborting a scan.
+/// Parses the TSV format written by `data/generate.py`. The embedded data is checked by the
+/// tests, so a malformed line there is a build defect: it is skipped (and noted in
+/// `first_malformed`) rather than aborting a scan.
 fn parse_registry(text: &'static str) -> Registry {
     let mut date = "unknown";
     let mut source = "unknown";
+    let mut first_malformed = None;
     let mut tables: Vec<(u32, Vec<(u64, &'static str)>)> =
         vec![(36, vec![]), (28, vec![]), (24, vec![])];
-    for line in text.lines() {
+    for (i, line) in text.lines().enumerate() {
         if let Some(comment) = line.strip_prefix('#') {
             let comment = comment.trim();
             if let Some(stamp) = comment.strip_prefix("registry-date:") {
@@ -147,15 +142,18 @@ fn parse_registry(text: &'static str) -> Registry {
             }
             continue;
         }
-        let Some((prefix, name)) = line.split_once('\t') else {
+        if line.trim().is_empty() {
             continue;
-        };
-        let bits = (prefix.len() * 4) as u32;
-        let Ok(value) = u64::from_str_radix(prefix, 16) else {
-            continue;
-        };
-        if let Some((_, table)) = tables.iter_mut().find(|(b, _)| *b == bits) {
-            table.push((value, name));
+        }
+        match assignment(line) {
+            Some((bits, value, name)) => {
+                if let Some((_, table)) = tables.iter_mut().find(|(b, _)| *b == bits) {
+                    table.push((value, name));
+                }
+            }
+            None => {
+                first_malformed.get_or_insert((i + 1, line));
+            }
         }
     }
     for (_, table) in &mut tables {
@@ -165,7 +163,22 @@ fn parse_registry(text: &'static str) -> Registry {
         date,
         source,
         tables,
+        first_malformed,
     }
+}
+
+/// One assignment line, `PREFIX<TAB>NAME` with a 6, 7 or 9 hex digit prefix and a name: its
+/// prefix length in bits, prefix value and registrant.
+fn assignment(line: &'static str) -> Option<(u32, u64, &'static str)> {
+    let (prefix, name) = line.split_once('\t')?;
+    if !matches!(prefix.len(), 6 | 7 | 9)
+        || !prefix.bytes().all(|b| b.is_ascii_hexdigit())
+        || name.trim().is_empty()
+    {
+        return None;
+    }
+    let value = u64::from_str_radix(prefix, 16).ok()?;
+    Some(((prefix.len() * 4) as u32, value, name))
 }
 
 /// The registrant of the longest IEEE assignment covering `mac`, ignoring the
