@@ -119,18 +119,20 @@ impl Store {
     /// The installed bundle's file as it is (for serving to agents, who verify it themselves);
     /// `None` when none is installed.
     pub fn current_bytes(&self) -> Result<Option<Vec<u8>>, InstallError> {
-        let path = self.path(CURRENT);
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error(&path, e)),
-        }
+        self.read_file(CURRENT)
     }
 
     fn read(&self, name: &str, trusted: &[PublicKey]) -> Result<Option<Manifest>, InstallError> {
+        self.read_file(name)?
+            .map(|bytes| open(&bytes, trusted).map_err(InstallError::from))
+            .transpose()
+    }
+
+    /// The bytes of bundle file `name`; `None` when there is none.
+    fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>, InstallError> {
         let path = self.path(name);
         match fs::read(&path) {
-            Ok(bytes) => Ok(Some(open(&bytes, trusted)?)),
+            Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io_error(&path, e)),
         }
