@@ -110,19 +110,9 @@ pub fn import(config: &Config, ledger: &Ledger, file: &Path) -> Result<InUse, Bu
     })?;
     let trusted = config.trusted_keys();
     let manifest = daicho_bundle::open(&bytes, &trusted).map_err(InstallError::from)?;
-    let store = store(config);
-    // The serial check before anything is applied, for its clearer message.
-    if let Some(current) = store.current(&trusted).ok().flatten()
-        && manifest.serial <= current.serial
-    {
-        return Err(InstallError::NotNewer {
-            installed: current.serial,
-            offered: manifest.serial,
-        }
-        .into());
-    }
     let applied = daicho_data::apply(&manifest)?;
-    let installed = store.install(&bytes, &trusted)?;
+    // Refused when not newer: what was applied above lives and dies with this process.
+    let installed = store(config).install(&bytes, &trusted)?;
     let (vendors_changed, flags_changed) = re_resolve(ledger)?;
     Ok(InUse {
         manifest: installed.manifest,

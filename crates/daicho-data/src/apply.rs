@@ -94,7 +94,7 @@ pub fn applied_serial() -> Option<u64> {
 /// `None` for a randomized or unassigned one): the one rule the collector applies to every
 /// report and to the ledger when the registry changes, so an old agent's stale registry does
 /// not decide.
-pub fn vendor_of(mac: daicho_model::MacAddr) -> Option<String> {
+fn vendor_of(mac: daicho_model::MacAddr) -> Option<String> {
     daicho_oui::classify(mac).name().map(str::to_owned)
 }
 

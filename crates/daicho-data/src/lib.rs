@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 mod apply;
 
-pub use apply::{ApplyError, applied_serial, apply, mac_facts, resolve_report, vendor_of};
+pub use apply::{ApplyError, applied_serial, apply, mac_facts, resolve_report};
 
 use chrono::NaiveDate;
 use daicho_bundle::DataSetName;
