@@ -121,17 +121,13 @@ fn an_agent_fetches_verifies_and_installs_the_collectors_bundle() {
     assert!(log.contains("data bundle in use"), "{log}");
     assert!(!log.contains("from the collector"), "fetched twice: {log}");
     let status = |args: &[&str]| {
-        let out = Command::new(&agent)
-            .args(["data", "status"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        command_line::stdout(
+            &Command::new(&agent)
+                .args(["data", "status"])
+                .args(args)
+                .output()
+                .unwrap(),
+        )
     };
     let registry_line = |table: String| {
         table
