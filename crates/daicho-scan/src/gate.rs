@@ -147,6 +147,17 @@ impl Pacer {
                 .insert(ip, sent_at + self.host_interval * cost);
         }
     }
+
+    /// Packets that left at `now` unpaced: each limit's next slot moves back by their cost,
+    /// counted from that slot or from now, whichever is later.
+    fn charge(&mut self, dst: Destination, now: Instant, cost: u32) {
+        let global = self.next_global.map_or(now, |t| t.max(now));
+        self.next_global = Some(global + self.global_interval * cost);
+        if let Destination::Target(ip) = dst {
+            let host = self.next_host.get(&ip).map_or(now, |t| (*t).max(now));
+            self.next_host.insert(ip, host + self.host_interval * cost);
+        }
+    }
 }
 
 /// The single exit for every packet of a scan. Cheap to share between threads.
@@ -260,6 +271,23 @@ impl PacketGate {
             state.1.packets += u64::from(cost.max(1));
         }
         Ok(result?)
+    }
+
+    /// Charges `cost` packets to `dst` that have already left without passing [`emit`]: those the
+    /// kernel sends on its own once an answer arrives (the RST after a half-open probe's
+    /// SYN/ACK, the ACKs of data a service sends). Post-paid, they push the next slots back by
+    /// their cost, so the average holds and a one-second window exceeds the limit by at most
+    /// the packets charged inside it.
+    ///
+    /// [`emit`]: Self::emit
+    pub fn charge(&self, dst: Destination, cost: u32) {
+        if cost == 0 {
+            return;
+        }
+        let now = self.inner.clock.now();
+        let mut state = self.inner.state.lock().expect("gate lock");
+        state.0.charge(dst, now, cost);
+        state.1.packets += u64::from(cost);
     }
 
     /// Sends one Ethernet frame on `link`. The destination is read from the frame itself (the

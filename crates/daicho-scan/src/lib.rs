@@ -9,6 +9,7 @@
 //! - [`gate`]: the single exit for every packet: scope check and global/per-host pacing;
 //! - [`link`] + [`sweep`] + [`frames`]: the ARP sweep over a raw-frame trait ([`link::LinkIo`]);
 //! - [`probe`]: ICMP echo and TCP connect for routed or unprivileged scans;
+//! - [`syn`]: the half-open port sweep (raw SYN, paced across hosts) over [`syn::SynIo`];
 //! - [`neighbours`]: the kernel's ARP table for the unprivileged fallback;
 //! - [`names`]: reverse DNS, NetBIOS and mDNS names;
 //! - [`discover`]: the scan itself, from configuration to report.
@@ -23,6 +24,7 @@ pub mod neighbours;
 pub mod probe;
 pub mod scope;
 pub mod sweep;
+pub mod syn;
 #[cfg(test)]
 mod testing;
 

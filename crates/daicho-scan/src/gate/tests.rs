@@ -154,3 +154,32 @@ fn a_service_counts_globally_but_has_no_per_host_limit() {
     assert!(took < Duration::from_millis(600), "{took:?}");
     assert!(took >= Duration::from_millis(490), "{took:?}");
 }
+
+#[test]
+fn packets_charged_after_the_fact_push_the_next_slots_back() {
+    let limits = RateLimits {
+        global_pps: 100.0,
+        per_host_pps: 10.0,
+    };
+    let (clock, gate, _) = setup(limits);
+    let ip: Ipv4Addr = "198.18.0.20".parse().unwrap();
+    let other: Ipv4Addr = "198.18.0.21".parse().unwrap();
+    gate.emit(Destination::Target(ip), 1, || Ok(())).unwrap();
+    // The kernel answered a SYN/ACK with an RST of its own: two packets went to `ip`.
+    gate.charge(Destination::Target(ip), 1);
+    assert_eq!(gate.stats().packets, 2);
+    let sent = clock.now();
+    gate.emit(Destination::Target(ip), 1, || Ok(())).unwrap();
+    // Two per-host intervals (100 ms each, plus the margin) since the first packet.
+    assert!(clock.now() - sent >= Duration::from_millis(200));
+    // The global slot moves by its own interval per packet (a service has no per-host slot).
+    let before = clock.now();
+    gate.charge(Destination::Service("192.0.2.53".parse().unwrap()), 3);
+    gate.emit(Destination::Target(other), 1, || Ok(())).unwrap();
+    let waited = clock.now() - before;
+    assert!(waited >= Duration::from_millis(30), "{waited:?}");
+    assert!(waited < Duration::from_millis(45), "{waited:?}");
+    // Nothing charged, nothing moved.
+    gate.charge(Destination::Target(other), 0);
+    assert_eq!(gate.stats().packets, 2 + 1 + 3 + 1);
+}
