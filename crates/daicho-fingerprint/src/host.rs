@@ -90,6 +90,10 @@ pub struct HostInput {
     pub mac_randomized: bool,
     /// TTL of the first reply.
     pub ttl: Option<u8>,
+    /// The TCP ports a half-open sweep found open (`daicho_scan::syn`): only these are
+    /// connected to, and medical hosts and connect-only ports get no connect at all (the
+    /// SYN/ACK is the evidence). `None`: every candidate port is connected to.
+    pub open_tcp: Option<Vec<u16>>,
 }
 
 impl HostInput {
@@ -101,6 +105,7 @@ impl HostInput {
             vendor: None,
             mac_randomized: false,
             ttl: None,
+            open_tcp: None,
         }
     }
 }
@@ -151,9 +156,29 @@ pub async fn fingerprint_host<C: Connector>(
     let opts = Arc::new(options.clone());
 
     // Phase 1: which ports are open. The connections are kept for the probes, so a greeting
-    // already sent is not lost and no port gets a second connect it does not need.
+    // already sent is not lost and no port gets a second connect it does not need. After a
+    // half-open sweep only its open ports are candidates, and the medical decision comes first:
+    // a safe-mode host and a connect-only port need no connection at all.
+    let known_safe = host.open_tcp.as_ref().is_some_and(|open| {
+        medical_reason(&host, open.iter().copied(), options).is_some() && !options.probe_medical
+    });
+    let mut open: BTreeMap<u16, Option<(C::Stream, tokio::time::Instant)>> = BTreeMap::new();
+    let candidates: Vec<u16> = match &host.open_tcp {
+        Some(known) => {
+            let mut to_connect = Vec::new();
+            for &port in known {
+                if known_safe || is_connect_only_port(port) {
+                    open.insert(port, None);
+                } else {
+                    to_connect.push(port);
+                }
+            }
+            to_connect
+        }
+        None => tcp_ports.to_vec(),
+    };
     let mut connects = JoinSet::new();
-    for &port in tcp_ports {
+    for port in candidates {
         let (connector, per_host, opts) = (
             Arc::clone(&connector),
             Arc::clone(&per_host),
@@ -168,10 +193,17 @@ pub async fn fingerprint_host<C: Connector>(
             (port, stream.map(|s| (s, tokio::time::Instant::now())))
         });
     }
-    let mut open: BTreeMap<u16, (C::Stream, tokio::time::Instant)> = BTreeMap::new();
+    let half_open = host.open_tcp.is_some();
     while let Some(joined) = connects.join_next().await {
-        if let Ok((port, Some(stream))) = joined {
-            open.insert(port, stream);
+        match joined {
+            Ok((port, Some(stream))) => {
+                open.insert(port, Some(stream));
+            }
+            // It answered the SYN a moment ago: open, though the connect failed now.
+            Ok((port, None)) if half_open => {
+                open.insert(port, None);
+            }
+            _ => {}
         }
     }
 
@@ -181,7 +213,7 @@ pub async fn fingerprint_host<C: Connector>(
 
     // Phase 2: probe the open ports.
     let mut probes = JoinSet::new();
-    for (port, (stream, opened)) in open {
+    for (port, stream) in open {
         let (connector, per_host, opts) = (
             Arc::clone(&connector),
             Arc::clone(&per_host),
@@ -192,16 +224,17 @@ pub async fn fingerprint_host<C: Connector>(
             // A connection held through a long (paced) port scan may have been dropped by the
             // service as idle (nginx after 60 s, many devices much sooner): use a fresh one.
             let needs_bytes = !safe && !is_connect_only_port(port);
-            let stream = if needs_bytes && opened.elapsed() > STALE_CONNECTION {
-                match connector
-                    .connect(SocketAddr::new(ip, port), opts.connect_timeout)
-                    .await
-                {
-                    Ok(fresh) => fresh,
-                    Err(_) => stream,
+            let stream = match stream {
+                Some((stream, opened)) if needs_bytes && opened.elapsed() > STALE_CONNECTION => {
+                    match connector
+                        .connect(SocketAddr::new(ip, port), opts.connect_timeout)
+                        .await
+                    {
+                        Ok(fresh) => Some(fresh),
+                        Err(_) => Some(stream),
+                    }
                 }
-            } else {
-                stream
+                other => other.map(|(stream, _)| stream),
             };
             probe_port(&*connector, ip, port, stream, &opts, safe).await
         });
@@ -340,7 +373,7 @@ pub async fn probe_port<C: Connector>(
     connector: &C,
     ip: IpAddr,
     port: u16,
-    first: C::Stream,
+    first: Option<C::Stream>,
     options: &FingerprintOptions,
     safe: bool,
 ) -> (Service, Vec<Fact>) {
@@ -354,7 +387,7 @@ pub async fn probe_port<C: Connector>(
         dicom_calling_ae: &options.dicom_calling_ae,
         dicom_called_ae: &options.dicom_called_ae,
     };
-    let mut stream = Some(first);
+    let mut stream = first;
     let mut evidence = Vec::new();
     let mut facts = Vec::new();
     let mut best: Option<Finding> = None;
@@ -369,6 +402,10 @@ pub async fn probe_port<C: Connector>(
         }
         let mut s = match stream.take() {
             Some(s) => s,
+            None if kind == ProbeKind::ConnectOnly => {
+                evidence.push("open: answered a half-open SYN; no connection made".to_owned());
+                break;
+            }
             None => match connector
                 .connect(SocketAddr::new(ip, port), options.connect_timeout)
                 .await

@@ -8,7 +8,8 @@
 
 pub mod gated;
 
-use std::net::IpAddr;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use daicho_fingerprint::{
@@ -17,7 +18,8 @@ use daicho_fingerprint::{
 use daicho_model::Host;
 use daicho_scan::clock::SystemClock;
 use daicho_scan::gate::PacketGate;
-use daicho_scan::{Progress, ScanConfig, ScanError, ScanOutcome, Scope};
+use daicho_scan::syn::{RawSyn, SynConfig, SynHost, SynTarget, syn_sweep};
+use daicho_scan::{Method, Progress, ScanConfig, ScanError, ScanOutcome, Scope};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -102,6 +104,13 @@ pub fn inventory_scan(
         config.scan.force,
     )?;
     let gate = PacketGate::new(Arc::new(scope), config.scan.limits, Arc::new(SystemClock));
+    let open_tcp = half_open_sweep(
+        config,
+        &settings.ports.tcp,
+        &outcome.report.hosts,
+        &gate,
+        progress,
+    )?;
     let connector = Arc::new(GatedConnector::new(TcpConnector, gate));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -113,6 +122,7 @@ pub fn inventory_scan(
     let results = runtime.block_on(fingerprint_all(
         Arc::clone(&connector),
         &hosts,
+        open_tcp.as_ref(),
         settings,
         &mut |done| {
             progress(Progress {
@@ -135,11 +145,72 @@ pub fn inventory_scan(
     Ok(outcome)
 }
 
+/// The half-open sweep of every host found, when raw sockets are allowed: the open TCP ports
+/// of each host, or `None` when the scan must use connects (method `connect`, no privilege).
+fn half_open_sweep(
+    config: &InventoryConfig,
+    ports: &[u16],
+    hosts: &[Host],
+    gate: &PacketGate,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Option<BTreeMap<Ipv4Addr, SynHost>>, ScanError> {
+    if config.scan.method == Method::Connect || ports.is_empty() {
+        return Ok(None);
+    }
+    let mut io = match RawSyn::new() {
+        Ok(io) => io,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            tracing::info!("no raw-socket privilege: ports are checked with full connects");
+            return Ok(None);
+        }
+        Err(e) => return Err(ScanError::Io(e)),
+    };
+    // The kernel resolves an on-link host it has not learnt yet (the ARP sweep talks on a raw
+    // link) with one ARP request before the first SYN can leave.
+    let known: BTreeSet<Ipv4Addr> = daicho_scan::neighbours::read_neighbours()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| n.ip)
+        .collect();
+    let targets: Vec<SynTarget> = hosts
+        .iter()
+        .filter_map(|h| match h.ip {
+            IpAddr::V4(ip) => Some(SynTarget {
+                ip,
+                rtt: h
+                    .rtt_ms
+                    .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0)),
+                first_extra: u32::from(h.mac.is_some() && !known.contains(&ip)),
+            }),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    let key = std::process::id() ^ (chrono::Utc::now().timestamp_subsec_nanos());
+    let found = syn_sweep(
+        &mut io,
+        gate,
+        &targets,
+        ports,
+        &SynConfig::default(),
+        key,
+        |p| {
+            progress(Progress {
+                phase: "syn",
+                done: p.done,
+                total: p.total,
+                found: p.open,
+            });
+        },
+    )?;
+    Ok(Some(found))
+}
+
 /// Fingerprints `hosts` (in order), at most `settings.host_concurrency` at once; `done` is
 /// called with the number of hosts finished after each one.
 pub async fn fingerprint_all<C: daicho_fingerprint::Connector>(
     connector: Arc<C>,
     hosts: &[Host],
+    open_tcp: Option<&BTreeMap<Ipv4Addr, SynHost>>,
     settings: &FingerprintSettings,
     done: &mut dyn FnMut(usize),
 ) -> Vec<Option<HostFingerprint>> {
@@ -155,6 +226,12 @@ pub async fn fingerprint_all<C: daicho_fingerprint::Connector>(
             vendor: host.vendor.clone(),
             mac_randomized: host.mac_randomized,
             ttl: host.ttl,
+            open_tcp: match (open_tcp, host.ip) {
+                (Some(swept), IpAddr::V4(v4)) => {
+                    Some(swept.get(&v4).map(|h| h.open.clone()).unwrap_or_default())
+                }
+                _ => None,
+            },
         };
         let (connector, options, tcp, udp, slots) = (
             Arc::clone(&connector),

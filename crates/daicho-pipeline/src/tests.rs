@@ -79,8 +79,10 @@ async fn every_host_gets_its_own_services_with_bounded_host_concurrency() {
     settings.host_concurrency = 3;
     settings.per_host_concurrency = 1;
     let mut calls = Vec::new();
-    let results =
-        fingerprint_all(Arc::clone(&lan), &hosts, &settings, &mut |d| calls.push(d)).await;
+    let results = fingerprint_all(Arc::clone(&lan), &hosts, None, &settings, &mut |d| {
+        calls.push(d);
+    })
+    .await;
     assert_eq!(calls, (1..=20).collect::<Vec<_>>());
     assert!(
         lan.peak.load(Ordering::SeqCst) <= 3,
@@ -142,7 +144,7 @@ async fn a_kvm_guest_is_not_guessed_a_phone_but_a_private_mac_is() {
     // FakeLan answers on 22 only: probing 80 alone leaves only the TTL and the MAC to speak.
     let settings = FingerprintSettings::new(PortSpec::parse("80").unwrap());
     let lan = Arc::new(FakeLan::default());
-    let results = fingerprint_all(lan, &[kvm, phone], &settings, &mut |_| {}).await;
+    let results = fingerprint_all(lan, &[kvm, phone], None, &settings, &mut |_| {}).await;
     let os = |i: usize| results[i].as_ref().unwrap().os.clone();
     let says_phone = |g: &OsGuess| g.evidence.iter().any(|e| e.contains("phone"));
     assert!(!says_phone(&os(0)), "{:?}", os(0));
