@@ -108,6 +108,26 @@ fn target(ip: Ipv4Addr) -> SynTarget {
     }
 }
 
+/// A sweep with the default configuration and no progress reporting.
+fn sweep(
+    net: &mut FakeNet,
+    gate: &PacketGate,
+    targets: &[SynTarget],
+    ports: &[u16],
+    key: u32,
+) -> BTreeMap<Ipv4Addr, SynHost> {
+    syn_sweep(
+        net,
+        gate,
+        targets,
+        ports,
+        &SynConfig::default(),
+        key,
+        |_| {},
+    )
+    .unwrap()
+}
+
 const PORTS: [u16; 10] = [21, 22, 23, 80, 139, 443, 445, 3389, 8080, 9100];
 
 #[test]
@@ -154,16 +174,7 @@ fn hosts_are_interleaved_so_the_global_budget_is_spent() {
         .map(|i| target(net.host(&format!("198.18.0.{i}"), &[22], 1, 0)))
         .collect();
     let start = clock.now();
-    let found = syn_sweep(
-        &mut net,
-        &gate,
-        &targets,
-        &PORTS,
-        &SynConfig::default(),
-        1,
-        |_| {},
-    )
-    .unwrap();
+    let found = sweep(&mut net, &gate, &targets, &PORTS, 1);
     let took = clock.now() - start;
     assert!(found.values().all(|h| h.open == vec![22]));
     // Eleven packets per host at 5/s (ten SYNs and the RST for port 22): the last SYN leaves
@@ -193,16 +204,7 @@ fn the_global_limit_counts_the_kernel_resets() {
     let ports: Vec<u16> = (1000..1100).collect();
     let ip = net.host("198.18.0.30", &ports, 1, 0);
     let start = clock.now();
-    let found = syn_sweep(
-        &mut net,
-        &gate,
-        &[target(ip)],
-        &ports,
-        &SynConfig::default(),
-        3,
-        |_| {},
-    )
-    .unwrap();
+    let found = sweep(&mut net, &gate, &[target(ip)], &ports, 3);
     assert_eq!(found[&ip].open.len(), 100);
     assert_eq!(gate.stats().packets, 200);
     let took = clock.now() - start;
@@ -223,16 +225,7 @@ fn a_lost_syn_is_sent_again_after_the_hosts_own_window() {
     let mut net = FakeNet::new(clock.clone());
     // The first two SYNs vanish; the host answers in 2 ms.
     let ip = net.host("198.18.0.40", &[80], 2, 2);
-    let found = syn_sweep(
-        &mut net,
-        &gate,
-        &[target(ip)],
-        &PORTS,
-        &SynConfig::default(),
-        9,
-        |_| {},
-    )
-    .unwrap();
+    let found = sweep(&mut net, &gate, &[target(ip)], &PORTS, 9);
     assert_eq!(found[&ip].open, vec![80]);
     assert_eq!(found[&ip].closed, PORTS.len() - 1);
     assert_eq!(found[&ip].silent, 0);
@@ -257,16 +250,7 @@ fn the_sweep_ends_when_the_last_window_closes() {
     let mut net = FakeNet::new(clock.clone());
     let ip = net.host("198.18.0.50", &[], 1, 0);
     let start = clock.now();
-    syn_sweep(
-        &mut net,
-        &gate,
-        &[target(ip)],
-        &[80],
-        &SynConfig::default(),
-        2,
-        |_| {},
-    )
-    .unwrap();
+    sweep(&mut net, &gate, &[target(ip)], &[80], 2);
     // One SYN, its RST a millisecond later, and nothing left to wait for.
     assert!(clock.now() - start < Duration::from_millis(5));
 }
@@ -280,16 +264,7 @@ fn excluded_hosts_get_nothing_and_the_first_syn_pays_for_the_kernels_arp() {
     let ip = net.host("198.18.0.60", &[], 1, 0);
     let mut on_link = target(ip);
     on_link.first_extra = 1;
-    let found = syn_sweep(
-        &mut net,
-        &gate,
-        &[target(excluded), on_link],
-        &[80, 443],
-        &SynConfig::default(),
-        4,
-        |_| {},
-    )
-    .unwrap();
+    let found = sweep(&mut net, &gate, &[target(excluded), on_link], &[80, 443], 4);
     assert!(net.sent_to(excluded).is_empty());
     assert!(found[&excluded].open.is_empty());
     assert_eq!(found[&ip].closed, 2);
@@ -314,16 +289,7 @@ fn a_stray_segment_is_not_an_answer() {
             at: clock.now(),
         },
     ));
-    let found = syn_sweep(
-        &mut net,
-        &gate,
-        &[target(ip)],
-        &[80],
-        &SynConfig::default(),
-        5,
-        |_| {},
-    )
-    .unwrap();
+    let found = sweep(&mut net, &gate, &[target(ip)], &[80], 5);
     assert!(found[&ip].open.is_empty());
     assert_eq!(found[&ip].closed, 1);
 }
