@@ -417,6 +417,53 @@ async fn printer_ports_get_a_connect_and_nothing_more() {
 }
 
 #[tokio::test]
+async fn after_a_half_open_sweep_only_open_ports_are_connected_and_print_ports_not_at_all() {
+    let net = Arc::new(
+        FakeHost::default()
+            .silent(9100)
+            .tcp(80, |mut s| async move {
+                let mut b = [0u8; 1024];
+                let _ = s.read(&mut b).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nServer: nginx\r\n\r\n")
+                    .await;
+            }),
+    );
+    let mut host = HostInput::new(ip());
+    host.open_tcp = Some(vec![80, 9100]);
+    let r = fingerprint_host(
+        Arc::clone(&net),
+        host,
+        &[22, 80, 443, 9100],
+        &[],
+        &options(),
+    )
+    .await;
+    let ports: Vec<u16> = r.services.iter().map(|s| s.port).collect();
+    assert_eq!(ports, vec![80, 9100]);
+    // Port 80 only: 22 and 443 did not answer the sweep, 9100 is a print port.
+    assert_eq!(net.connects.load(Ordering::SeqCst), 1);
+    let raw = &r.services[1];
+    assert!(
+        raw.evidence.iter().any(|e| e.contains("half-open")),
+        "{raw:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_medical_host_after_a_half_open_sweep_gets_no_connect() {
+    let net = Arc::new(FakeHost::default().silent(104).silent(80));
+    let mut opts = options();
+    opts.medical_hosts = vec![ip()];
+    let mut host = HostInput::new(ip());
+    host.open_tcp = Some(vec![80, 104]);
+    let r = fingerprint_host(Arc::clone(&net), host, &[80, 104], &[], &opts).await;
+    assert_eq!(r.services.len(), 2);
+    assert!(r.medical.is_some());
+    assert_eq!(net.connects.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn unknown_port_falls_through_greeting_http_tls() {
     let net = Arc::new(FakeHost::default().tcp(8765, |mut s| async move {
         let mut b = [0u8; 1024];
