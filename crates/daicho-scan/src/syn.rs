@@ -136,6 +136,17 @@ pub struct SynProgress {
     pub open: usize,
 }
 
+impl SynProgress {
+    /// `pairs` more (host, port) pairs decided, `open` or not; the new state.
+    fn decided(&mut self, pairs: usize, open: bool) -> Self {
+        self.done += pairs;
+        if open {
+            self.open += pairs;
+        }
+        *self
+    }
+}
+
 /// The reply window of one host, from its answers (RFC 6298's estimator, Karn's rule: only
 /// first attempts are measured).
 #[derive(Debug, Clone, Copy)]
@@ -181,7 +192,6 @@ struct HostState {
     waiting: BTreeMap<u16, (Instant, u32)>,
     rtt: Rtt,
     answered: bool,
-    sent_any: bool,
     result: SynHost,
 }
 
@@ -218,7 +228,6 @@ pub fn syn_sweep(
             waiting: BTreeMap::new(),
             rtt: Rtt::new(t.rtt),
             answered: false,
-            sent_any: false,
             result: SynHost::default(),
         })
         .collect();
@@ -227,20 +236,18 @@ pub fn syn_sweep(
         .enumerate()
         .map(|(i, h)| (h.target.ip, i))
         .collect();
-    let total = hosts.len() * ports.len();
-    let mut done = 0usize;
-    let mut open = 0usize;
+    let mut tally = SynProgress {
+        done: 0,
+        total: hosts.len() * ports.len(),
+        open: 0,
+    };
     let mut next_pick = 0usize;
 
     loop {
         // Everything that has arrived.
         while let Some(reply) = io.recv(Duration::ZERO)? {
             if heard(&mut hosts, &index, gate, key, &reply) {
-                done += 1;
-                if reply.answer == SynAnswer::Open {
-                    open += 1;
-                }
-                progress(SynProgress { done, total, open });
+                progress(tally.decided(1, reply.answer == SynAnswer::Open));
             }
         }
         let now = clock.now();
@@ -260,8 +267,7 @@ pub fn syn_sweep(
                     host.queue.push_front((port, n));
                 } else {
                     host.result.silent += 1;
-                    done += 1;
-                    progress(SynProgress { done, total, open });
+                    progress(tally.decided(1, false));
                 }
             }
         }
@@ -274,42 +280,33 @@ pub fn syn_sweep(
                     .unwrap_or(now)
                     .max(now)
             });
-        let Some(i) = pick else {
-            // Nothing left to send: wait for the last windows, then stop.
-            let Some(deadline) = next_deadline(&hosts, config) else {
-                break;
-            };
-            if let Some(reply) = io.recv(deadline.saturating_duration_since(clock.now()))?
-                && heard(&mut hosts, &index, gate, key, &reply)
-            {
-                done += 1;
-                if reply.answer == SynAnswer::Open {
-                    open += 1;
-                }
-                progress(SynProgress { done, total, open });
+        // Nothing left to send: listen until the last window closes. A host whose slot is not
+        // open yet: listen until it opens (or a window closes). Then decide again.
+        let ready = pick.map(|i| gate.ready_at(hosts[i].target.ip));
+        let listen_until = match ready {
+            None => match next_deadline(&hosts, config) {
+                Some(deadline) => Some(deadline),
+                None => break,
+            },
+            Some(ready) if ready > now => {
+                Some(next_deadline(&hosts, config).map_or(ready, |d| d.min(ready)))
             }
-            continue;
+            Some(_) => None,
         };
-        let ip = hosts[i].target.ip;
-        let ready = gate.ready_at(ip);
-        if ready > now {
-            // Listen until the slot opens (or a window closes), then decide again.
-            let until = next_deadline(&hosts, config).map_or(ready, |d| d.min(ready));
+        if let Some(until) = listen_until {
             if let Some(reply) = io.recv(until.saturating_duration_since(now))?
                 && heard(&mut hosts, &index, gate, key, &reply)
             {
-                done += 1;
-                if reply.answer == SynAnswer::Open {
-                    open += 1;
-                }
-                progress(SynProgress { done, total, open });
+                progress(tally.decided(1, reply.answer == SynAnswer::Open));
             }
-            if clock.now() < ready {
+            if ready.is_none_or(|ready| clock.now() < ready) {
                 continue;
             }
         }
+        let Some(i) = pick else { continue };
         next_pick = i + 1;
         let host = &mut hosts[i];
+        let ip = host.target.ip;
         let (port, tries) = host
             .queue
             .pop_front()
@@ -320,40 +317,29 @@ pub fn syn_sweep(
             seq: seq_for(key, ip, port),
             confirm: host.answered,
         };
-        let cost = 1 + if host.sent_any {
-            0
-        } else {
-            host.target.first_extra
-        };
+        // Only the first SYN to a host pays for what the kernel sends before it; every error
+        // below ends the host's sweep, so taking it before the send loses nothing.
+        let cost = 1 + std::mem::take(&mut host.target.first_extra);
         match gate.emit(Destination::Target(ip), cost, || {
             let at = clock.now();
             io.send_syn(&probe).map(|()| at)
         }) {
             Ok(at) => {
-                host.sent_any = true;
                 host.waiting.insert(port, (at, tries + 1));
             }
-            Err(GateError::Io(e)) if e.kind() == io::ErrorKind::PermissionDenied => {
-                return Err(GateError::Io(e));
-            }
-            Err(GateError::Io(e)) if is_unreachable(&e) => {
-                // No route: every port of this host would fail the same way.
-                tracing::debug!(%ip, "half-open sweep: {e}");
+            // Missing privilege and the like: the whole sweep cannot go on.
+            Err(GateError::Io(e)) if !is_unreachable(&e) => return Err(GateError::Io(e)),
+            Err(e) => {
+                // No route (every port would fail the same way), or the gate refused the host
+                // and said why: nothing more goes to it.
                 let left = host.queue.len() + 1 + host.waiting.len();
-                host.result.silent += left;
+                if let GateError::Io(e) = &e {
+                    tracing::debug!(%ip, "half-open sweep: {e}");
+                    host.result.silent += left;
+                }
                 host.queue.clear();
                 host.waiting.clear();
-                done += left;
-                progress(SynProgress { done, total, open });
-            }
-            Err(GateError::Io(e)) => return Err(GateError::Io(e)),
-            Err(_) => {
-                // The gate refused the host (and said why): nothing goes to it.
-                let left = host.queue.len() + 1 + host.waiting.len();
-                host.queue.clear();
-                host.waiting.clear();
-                done += left;
-                progress(SynProgress { done, total, open });
+                progress(tally.decided(left, false));
             }
         }
     }
@@ -467,11 +453,6 @@ impl RawSyn {
             port,
             sources: BTreeMap::new(),
         })
-    }
-
-    /// The source port of the sweep.
-    pub fn port(&self) -> u16 {
-        self.port
     }
 
     /// The address the kernel sends to `dst` from: a connected UDP socket's local address
