@@ -159,9 +159,13 @@ pub async fn fingerprint_host<C: Connector>(
     // already sent is not lost and no port gets a second connect it does not need. After a
     // half-open sweep only its open ports are candidates, and the medical decision comes first:
     // a safe-mode host and a connect-only port need no connection at all.
-    let known_safe = host.open_tcp.as_ref().is_some_and(|open| {
-        medical_reason(&host, open.iter().copied(), options).is_some() && !options.probe_medical
-    });
+    let swept_medical = host
+        .open_tcp
+        .as_ref()
+        .map(|open| medical_reason(&host, open.iter().copied(), options));
+    let known_safe = swept_medical
+        .as_ref()
+        .is_some_and(|m| m.is_some() && !options.probe_medical);
     let mut open: BTreeMap<u16, Option<(C::Stream, tokio::time::Instant)>> = BTreeMap::new();
     let candidates: Vec<u16> = match &host.open_tcp {
         Some(known) => {
@@ -207,7 +211,9 @@ pub async fn fingerprint_host<C: Connector>(
         }
     }
 
-    let medical = medical_reason(&host, open.keys().copied(), options);
+    // After a sweep every swept port is in `open`: the decision above stands.
+    let medical =
+        swept_medical.unwrap_or_else(|| medical_reason(&host, open.keys().copied(), options));
     let safe = medical.is_some() && !options.probe_medical;
     tracing::debug!(%ip, open = open.len(), medical = ?medical, safe, "open ports found");
 
