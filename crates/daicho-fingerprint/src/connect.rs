@@ -44,6 +44,9 @@ impl Connector for TcpConnector {
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connect timed out"))??;
         stream.set_nodelay(true)?;
+        // Closed with one RST when dropped, not a FIN exchange the kernel would carry on
+        // (and retransmit) after the socket is gone, out of the scan's packet accounting.
+        stream.set_zero_linger()?;
         Ok(stream)
     }
 

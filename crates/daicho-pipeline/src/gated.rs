@@ -1,30 +1,125 @@
 //! A [`Connector`] that sends nothing the scan's [`PacketGate`] has not allowed: every TCP
-//! connect and every UDP datagram is checked against the scope and paced by the same global and
-//! per-host limits as discovery.
+//! connect, every segment written in a conversation and every UDP datagram is checked against
+//! the scope and paced by the same global and per-host limits as discovery.
+//!
+//! What a conversation costs (the rate accounting the capture test checks on the wire):
+//! - the connect: three packets paid before the SYN leaves: the SYN, the handshake's ACK, and
+//!   the ACK the kernel sends at once for a greeting (an FTP, SSH or SMTP banner) whether or
+//!   not it is read yet. The connect is given up before the kernel's first SYN retransmission
+//!   ([`MAX_CONNECT_WAIT`]), so no unpaid SYN follows;
+//! - every write: one packet per segment it fills, paid before it leaves ([`GatedStream`]);
+//! - every read beyond the greeting: the ACKs the kernel sends for the data, one per segment
+//!   read, and one for the peer's FIN, post-paid with [`PacketGate::charge`] as they are read;
+//! - the close: one RST (the real connector closes with zero linger, so no FIN exchange goes on
+//!   after the socket is gone), paid before it leaves: a dropped stream is closed by a task
+//!   that waits for the slot ([`GatedConnector::closed`] waits for those tasks).
+
+mod stream;
 
 use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use daicho_fingerprint::Connector;
 use daicho_scan::gate::{Destination, GateError, PacketGate};
-use daicho_scan::probe::CONNECT_COST;
 
-/// Wraps a connector so that the gate admits each connect and datagram first.
+pub use stream::GatedStream;
+
+/// Packets a connect is charged before it starts: the SYN, the ACK that completes the
+/// handshake and the ACK of a greeting ([`GREETING_ACKS`]); the close is paid when the stream
+/// is dropped.
+pub const CONNECT_COST: u32 = 2 + GREETING_ACKS;
+
+/// ACKs paid with the connect: the kernel acknowledges a service's greeting on arrival.
+const GREETING_ACKS: u32 = 1;
+
+/// The longest a gated connect waits for the handshake. Linux retransmits an unanswered SYN
+/// after one second (its initial retransmission timeout); giving up before that means the one
+/// SYN paid for is the only one sent.
+pub const MAX_CONNECT_WAIT: Duration = Duration::from_millis(900);
+
+/// Waits for the gate's slots for one host at a time per host, so that a host that has just
+/// been sent to never holds up packets to the others. Cheap to clone: streams keep one.
+#[derive(Clone)]
+pub(crate) struct Admission {
+    gate: PacketGate,
+    /// One turn per host: a task waits for the host's per-host slot outside the gate's lock.
+    turns: Arc<Mutex<HashMap<Ipv4Addr, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Closes still waiting for their slot.
+    closing: Arc<Closing>,
+}
+
+/// A count of closes in progress, and a signal when it drops to zero.
+#[derive(Default)]
+struct Closing {
+    count: AtomicUsize,
+    done: tokio::sync::Notify,
+}
+
+/// One close in progress; dropping it ends it.
+pub(crate) struct CloseGuard(Arc<Closing>);
+
+impl Drop for CloseGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.done.notify_waiters();
+        }
+    }
+}
+
+impl Admission {
+    /// Waits until the gate lets `cost` packets go to `ip`, and pays for them.
+    pub(crate) async fn admit(&self, ip: Ipv4Addr, cost: u32) -> io::Result<()> {
+        let turn = {
+            let mut turns = self.turns.lock().expect("turns lock");
+            Arc::clone(turns.entry(ip).or_default())
+        };
+        let _turn = turn.lock().await;
+        // Wait for the per-host slot asynchronously; the gate then only waits for the global one.
+        let ready = self.gate.ready_at(ip);
+        let now = self.gate.clock().now();
+        if ready > now {
+            tokio::time::sleep(ready - now).await;
+        }
+        let gate = self.gate.clone();
+        let started = Instant::now();
+        let admitted = tokio::task::spawn_blocking(move || {
+            gate.emit(Destination::Target(ip), cost, || Ok(()))
+        })
+        .await
+        .map_err(|e| io::Error::other(format!("gate task failed: {e}")))?;
+        tracing::trace!(%ip, cost, waited_ms = started.elapsed().as_millis(), "gate admitted");
+        admitted.map_err(|e| match e {
+            GateError::Io(io) => io,
+            other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
+        })
+    }
+
+    /// Pays for `cost` packets the kernel has already sent to `ip` on its own.
+    pub(crate) fn charge(&self, ip: Ipv4Addr, cost: u32) {
+        self.gate.charge(Destination::Target(ip), cost);
+    }
+
+    /// Counts a close in progress until the guard is dropped.
+    pub(crate) fn closing(&self) -> CloseGuard {
+        self.closing.count.fetch_add(1, Ordering::AcqRel);
+        CloseGuard(Arc::clone(&self.closing))
+    }
+}
+
+/// Wraps a connector so that the gate admits each connect, segment and datagram first.
 pub struct GatedConnector<C> {
     inner: C,
-    gate: PacketGate,
-    /// One turn per host: a task waits for the host's per-host slot outside the gate's lock, so
-    /// that a host that has just been sent to never holds up packets to the others.
-    turns: Mutex<HashMap<IpAddr, Arc<tokio::sync::Mutex<()>>>>,
+    admission: Admission,
 }
 
 impl<C> std::fmt::Debug for GatedConnector<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GatedConnector")
-            .field("gate", &self.gate)
+            .field("gate", &self.admission.gate)
             .finish_non_exhaustive()
     }
 }
@@ -34,188 +129,74 @@ impl<C: Connector> GatedConnector<C> {
     pub fn new(inner: C, gate: PacketGate) -> Self {
         Self {
             inner,
-            gate,
-            turns: Mutex::new(HashMap::new()),
+            admission: Admission {
+                gate,
+                turns: Arc::new(Mutex::new(HashMap::new())),
+                closing: Arc::default(),
+            },
         }
     }
 
     /// The gate (for its counters).
     pub fn gate(&self) -> &PacketGate {
-        &self.gate
+        &self.admission.gate
     }
 
-    /// Waits until the gate lets `cost` packets go to `ip`, and charges them.
-    async fn admit(&self, ip: IpAddr, cost: u32) -> io::Result<()> {
-        let IpAddr::V4(v4) = ip else {
-            return Err(io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("{ip} is outside the IPv4 scan scope; nothing was sent to it"),
-            ));
-        };
-        let turn = {
-            let mut turns = self.turns.lock().expect("turns lock");
-            Arc::clone(turns.entry(ip).or_default())
-        };
-        let _turn = turn.lock().await;
-        // Wait for the per-host slot asynchronously; the gate then only waits for the global one.
-        let ready = self.gate.ready_at(v4);
-        let now = self.gate.clock().now();
-        if ready > now {
-            tokio::time::sleep(ready - now).await;
+    /// Waits until every dropped stream has been closed (each close waits for its slot): call
+    /// it before the runtime ends, or the remaining closes leave at once, unpaced.
+    pub async fn closed(&self) {
+        let closing = &self.admission.closing;
+        loop {
+            // Created before the count is read, so a close ending in between still wakes it.
+            let notified = closing.done.notified();
+            if closing.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
         }
-        let gate = self.gate.clone();
-        let started = Instant::now();
-        let admitted = tokio::task::spawn_blocking(move || {
-            gate.emit(Destination::Target(v4), cost, || Ok(()))
-        })
-        .await
-        .map_err(|e| io::Error::other(format!("gate task failed: {e}")))?;
-        tracing::trace!(%ip, waited_ms = started.elapsed().as_millis(), "gate admitted");
-        admitted.map_err(|e| match e {
-            GateError::Io(io) => io,
-            other => io::Error::new(io::ErrorKind::PermissionDenied, other.to_string()),
-        })
+    }
+}
+
+/// The IPv4 destination of `ip`, or the refusal: the scan scope is IPv4 only.
+fn scoped_v4(ip: IpAddr) -> io::Result<Ipv4Addr> {
+    match ip {
+        IpAddr::V4(v4) => Ok(v4),
+        IpAddr::V6(_) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{ip} is outside the IPv4 scan scope; nothing was sent to it"),
+        )),
     }
 }
 
 impl<C: Connector> Connector for GatedConnector<C> {
-    type Stream = C::Stream;
+    type Stream = GatedStream<C::Stream>;
 
-    async fn connect(
-        &self,
-        addr: SocketAddr,
-        timeout: std::time::Duration,
-    ) -> io::Result<Self::Stream> {
-        // A connect makes the kernel send a SYN, then an ACK and a FIN or RST: charged like
-        // discovery's TCP probes.
-        self.admit(addr.ip(), CONNECT_COST).await?;
-        self.inner.connect(addr, timeout).await
+    async fn connect(&self, addr: SocketAddr, timeout: Duration) -> io::Result<Self::Stream> {
+        let ip = scoped_v4(addr.ip())?;
+        self.admission.admit(ip, CONNECT_COST).await?;
+        let stream = self
+            .inner
+            .connect(addr, timeout.min(MAX_CONNECT_WAIT))
+            .await?;
+        Ok(GatedStream::new(
+            stream,
+            ip,
+            self.admission.clone(),
+            GREETING_ACKS,
+        ))
     }
 
     async fn exchange_udp(
         &self,
         addr: SocketAddr,
         request: &[u8],
-        timeout: std::time::Duration,
+        timeout: Duration,
         max: usize,
     ) -> io::Result<Option<Vec<u8>>> {
-        self.admit(addr.ip(), 1).await?;
+        self.admission.admit(scoped_v4(addr.ip())?, 1).await?;
         self.inner.exchange_udp(addr, request, timeout, max).await
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::time::Duration;
-
-    use daicho_scan::clock::SystemClock;
-    use daicho_scan::{RateLimits, Scope};
-
-    /// Counts what it is asked to do and never touches the network.
-    #[derive(Default)]
-    struct Counting {
-        connects: AtomicUsize,
-        datagrams: AtomicUsize,
-    }
-
-    impl Connector for Counting {
-        type Stream = tokio::io::DuplexStream;
-
-        async fn connect(&self, _: SocketAddr, _: Duration) -> io::Result<Self::Stream> {
-            self.connects.fetch_add(1, Ordering::SeqCst);
-            Err(io::Error::from(io::ErrorKind::ConnectionRefused))
-        }
-
-        async fn exchange_udp(
-            &self,
-            _: SocketAddr,
-            _: &[u8],
-            _: Duration,
-            _: usize,
-        ) -> io::Result<Option<Vec<u8>>> {
-            self.datagrams.fetch_add(1, Ordering::SeqCst);
-            Ok(None)
-        }
-    }
-
-    fn gated(targets: &[&str], exclude: &[&str], limits: RateLimits) -> GatedConnector<Counting> {
-        let scope = Scope::parse(targets, exclude, 4096, false).unwrap();
-        let gate = PacketGate::new(Arc::new(scope), limits, Arc::new(SystemClock));
-        GatedConnector::new(Counting::default(), gate)
-    }
-
-    #[tokio::test]
-    async fn excluded_and_out_of_scope_hosts_get_nothing() {
-        let c = gated(&["198.18.0.0/24"], &["198.18.0.7"], RateLimits::default());
-        let t = Duration::from_millis(10);
-        let excluded = c.connect("198.18.0.7:22".parse().unwrap(), t).await;
-        assert_eq!(
-            excluded.unwrap_err().kind(),
-            io::ErrorKind::PermissionDenied
-        );
-        let outside = c.connect("198.18.1.7:22".parse().unwrap(), t).await;
-        assert_eq!(outside.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
-        let udp = c
-            .exchange_udp("198.18.0.7:161".parse().unwrap(), b"x", t, 10)
-            .await;
-        assert_eq!(udp.unwrap_err().kind(), io::ErrorKind::PermissionDenied);
-        assert_eq!(c.inner.connects.load(Ordering::SeqCst), 0);
-        assert_eq!(c.inner.datagrams.load(Ordering::SeqCst), 0);
-        let inside = c.connect("198.18.0.8:22".parse().unwrap(), t).await;
-        assert_eq!(inside.unwrap_err().kind(), io::ErrorKind::ConnectionRefused);
-        assert_eq!(c.inner.connects.load(Ordering::SeqCst), 1);
-        assert_eq!(c.gate().stats().packets, u64::from(CONNECT_COST));
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn connects_are_paced_per_host_without_holding_up_other_hosts() {
-        // 20 packets/s per host: 4 connects (3 packets each) to one host need >= 0.5 s, while
-        // one connect to each of 4 other hosts goes out at the global rate.
-        let c = Arc::new(gated(
-            &["198.18.0.0/24"],
-            &[],
-            RateLimits {
-                global_pps: 1000.0,
-                per_host_pps: 20.0,
-            },
-        ));
-        let t = Duration::from_millis(10);
-        let started = Instant::now();
-        let mut same = Vec::new();
-        for port in 1..=4 {
-            let c = Arc::clone(&c);
-            same.push(tokio::spawn(async move {
-                let addr = SocketAddr::from(([198, 18, 0, 10], port));
-                let _ = c.connect(addr, t).await;
-            }));
-        }
-        let mut others = Vec::new();
-        for host in 20..24 {
-            let c = Arc::clone(&c);
-            others.push(tokio::spawn(async move {
-                let _ = c
-                    .connect(SocketAddr::from(([198, 18, 0, host], 22)), t)
-                    .await;
-            }));
-        }
-        for h in others {
-            h.await.unwrap();
-        }
-        let others_done = started.elapsed();
-        for h in same {
-            h.await.unwrap();
-        }
-        let same_done = started.elapsed();
-        assert!(
-            same_done >= Duration::from_millis(3 * 150 - 20),
-            "per-host pacing not applied: {same_done:?}"
-        );
-        assert!(
-            others_done < Duration::from_millis(300),
-            "other hosts were held up: {others_done:?}"
-        );
-        assert_eq!(c.inner.connects.load(Ordering::SeqCst), 8);
-    }
-}
+mod tests;

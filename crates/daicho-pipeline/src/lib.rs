@@ -133,6 +133,8 @@ pub fn inventory_scan(
             });
         },
     ));
+    // Closes still waiting for their slot go out paced before the runtime ends.
+    runtime.block_on(connector.closed());
     outcome.report.hosts = hosts
         .into_iter()
         .zip(results)
