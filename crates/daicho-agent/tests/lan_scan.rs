@@ -5,10 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use daicho_model::ScanReport;
+use daicho_testlan::capture::{self, Frame, FrameKind};
 use daicho_testlan::{Role, Segment, TestLan, require_root, unique_id};
 
 /// A private copy of the agent binary: the target directory may be shared with other checkouts
@@ -152,23 +153,6 @@ fn routed_hosts_found_by_icmp_and_tcp() {
     assert!(report.methods.iter().any(|m| m == "icmp"));
 }
 
-/// Decoded capture: (timestamp seconds, source MAC, destination MAC, description).
-fn read_capture(file: &Path) -> Vec<(f64, String, String, String)> {
-    daicho_testlan::capture::read(file, "", &["-e", "-tt"])
-        .unwrap()
-        .lines()
-        .filter_map(|l| {
-            // "1700000000.123456 aa:bb:.. > cc:dd:.., ethertype ARP (0x0806), length 60: Request who-has ..."
-            let mut parts = l.splitn(5, ' ');
-            let ts: f64 = parts.next()?.parse().ok()?;
-            let src = parts.next()?.to_owned();
-            parts.next()?;
-            let dst = parts.next()?.trim_end_matches(',').to_owned();
-            Some((ts, src, dst, parts.next()?.to_owned()))
-        })
-        .collect()
-}
-
 #[test]
 fn excluded_host_receives_no_packet() {
     let lan = lan(None);
@@ -193,8 +177,11 @@ fn excluded_host_receives_no_packet() {
     capture.stop(&lan).unwrap();
     assert!(report.hosts.iter().all(|h| v4(h.ip) != victim.ip));
     assert_eq!(report.scope.exclude, vec![victim.ip.to_string()]);
-    let frames = read_capture(&pcap);
-    let from_scanner: Vec<_> = frames.iter().filter(|f| f.1 == truth.scanner.mac).collect();
+    let frames = capture::frames(&pcap).unwrap();
+    let from_scanner: Vec<_> = frames
+        .iter()
+        .filter(|f| f.src_mac == truth.scanner.mac)
+        .collect();
     // The capture works: the broadcast ARP requests for the other targets reach every port of
     // the segment, so the victim's NIC sees them (none of them asks for the victim).
     assert!(
@@ -203,7 +190,12 @@ fn excluded_host_receives_no_packet() {
         from_scanner.len()
     );
     let ip = victim.ip.to_string();
-    for (_, _, dst, what) in &from_scanner {
+    for Frame {
+        dst_mac: dst,
+        text: what,
+        ..
+    } in &from_scanner
+    {
         assert_ne!(
             dst, &victim.mac,
             "a frame was addressed to the excluded host: {what}"
@@ -251,9 +243,10 @@ fn packet_rate_never_above_the_limits() {
     capture.stop(&lan).unwrap();
     assert!(report.hosts.len() >= 120);
     // Everything the scanner sent except the kernel's answers to others' ARP requests.
-    let sent: Vec<_> = read_capture(&pcap)
+    let sent: Vec<Frame> = capture::frames(&pcap)
+        .unwrap()
         .into_iter()
-        .filter(|f| !f.3.contains("Reply"))
+        .filter(|f| f.kind() != FrameKind::ArpReply)
         .collect();
     assert!(
         sent.len() > 300,
@@ -261,54 +254,31 @@ fn packet_rate_never_above_the_limits() {
         sent.len(),
         std::fs::metadata(&pcap).map(|m| m.len())
     );
-    let times: Vec<f64> = sent.iter().map(|f| f.0).collect();
-    let worst = max_in_window(&times);
+    let times: Vec<f64> = sent.iter().map(|f| f.at).collect();
+    let worst = capture::most_in_window(&times, 1.0);
     assert!(
         worst as f64 <= rate,
         "{worst} packets in one second (limit {rate})"
     );
     // Per destination: the ARP target or the IP destination.
-    let mut per_dst: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for (ts, _, _, what) in &sent {
-        let dst = if let Some(rest) = what.split("who-has ").nth(1) {
-            rest.split(' ').next().unwrap_or("").to_owned()
-        } else if let Some(rest) = what.split(" > ").nth(1) {
-            // "198.18.0.10.53: ..." or "198.18.0.10: ICMP ..."
-            let addr = rest.split([':', ' ']).next().unwrap_or("");
-            addr.split('.').take(4).collect::<Vec<_>>().join(".")
-        } else {
-            continue;
-        };
-        per_dst.entry(dst).or_default().push(*ts);
+    let mut per_dst: BTreeMap<Ipv4Addr, Vec<f64>> = BTreeMap::new();
+    for f in &sent {
+        if let Some(dst) = f.destination() {
+            per_dst.entry(dst).or_default().push(f.at);
+        }
     }
-    let dns = truth.dns_server.map(|d| d.to_string());
     for (dst, times) in &per_dst {
-        if Some(dst) == dns.as_ref() {
+        if Some(*dst) == truth.dns_server {
             // The resolver answers our reverse lookups: global limit only (documented).
             continue;
         }
-        let worst = max_in_window(times);
+        let worst = capture::most_in_window(times, 1.0);
         assert!(
             worst as f64 <= per_host,
             "{worst} packets to {dst} in one second"
         );
     }
     let _ = report;
-}
-
-/// Most timestamps within any half-open one-second window.
-fn max_in_window(times: &[f64]) -> usize {
-    let mut t = times.to_vec();
-    t.sort_by(f64::total_cmp);
-    let mut start = 0;
-    let mut best = 0;
-    for end in 0..t.len() {
-        while t[end] - t[start] >= 1.0 {
-            start += 1;
-        }
-        best = best.max(end - start + 1);
-    }
-    best
 }
 
 /// A fresh directory for captures, removed when dropped.

@@ -7,9 +7,11 @@
 //!   the ACK the kernel sends at once for a greeting (an FTP, SSH or SMTP banner) whether or
 //!   not it is read yet. The connect is given up before the kernel's first SYN retransmission
 //!   ([`MAX_CONNECT_WAIT`]), so no unpaid SYN follows;
-//! - every write: one packet per segment it fills, paid before it leaves ([`GatedStream`]);
-//! - every read beyond the greeting: the ACKs the kernel sends for the data, one per segment
-//!   read, and one for the peer's FIN, post-paid with [`PacketGate::charge`] as they are read;
+//! - every write: one packet per segment it fills, and [`REPLY_ACKS`] ACKs for the
+//!   segments of its answer, paid before it leaves ([`GatedStream`]);
+//! - every read: the ACKs the kernel sent for the data (one per segment, estimated from the
+//!   size read) and for the peer's FIN, beyond those paid ahead, post-paid with
+//!   [`PacketGate::charge`] as they are read;
 //! - the close: one RST (the real connector closes with zero linger, so no FIN exchange goes on
 //!   after the socket is gone), paid before it leaves: a dropped stream is closed by a task
 //!   that waits for the slot ([`GatedConnector::closed`] waits for those tasks).
@@ -26,7 +28,7 @@ use std::time::{Duration, Instant};
 use daicho_fingerprint::Connector;
 use daicho_scan::gate::{Destination, GateError, PacketGate};
 
-pub use stream::GatedStream;
+pub use stream::{GatedStream, REPLY_ACKS};
 
 /// Packets a connect is charged before it starts: the SYN, the ACK that completes the
 /// handshake and the ACK of a greeting ([`GREETING_ACKS`]); the close is paid when the stream

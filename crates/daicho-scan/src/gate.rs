@@ -237,7 +237,9 @@ impl PacketGate {
     }
 
     /// Sends with `send` once the scope allows `dst` and the rate allows `cost` packets, waiting
-    /// for the rate if needed. Senders are serialised, so pacing holds across threads.
+    /// for the rate if needed. Sends are serialised, so pacing holds across threads; the wait
+    /// itself holds no lock, so a thread that only reads or charges the pacing state (an async
+    /// task on a runtime's worker) is never held up by another thread's wait.
     pub fn emit<T>(
         &self,
         dst: Destination,
@@ -245,32 +247,39 @@ impl PacketGate {
         send: impl FnOnce() -> io::Result<T>,
     ) -> Result<T, GateError> {
         let ip = dst.ip();
-        let mut state = self.inner.state.lock().expect("gate lock");
-        let scope = &self.inner.scope;
-        let refusal = if scope.is_excluded(ip) {
-            Some(GateError::Excluded(ip))
-        } else if matches!(dst, Destination::Target(_)) && !scope.allows(ip) {
-            Some(GateError::OutOfScope(ip))
-        } else {
-            None
-        };
-        if let Some(err) = refusal {
-            state.1.refused += 1;
-            tracing::warn!("{err}");
-            return Err(err);
-        }
         let clock = &self.inner.clock;
-        let at = state.0.ready_at(dst, clock.now());
-        clock.sleep_until(at);
-        // Pace from the moment of sending, not the planned moment: a late wake-up must not let
-        // the next packet follow closer than the interval.
-        let sent_at = clock.now();
-        let result = send();
-        state.0.record(dst, sent_at, cost.max(1));
-        if result.is_ok() {
-            state.1.packets += u64::from(cost.max(1));
+        loop {
+            let mut state = self.inner.state.lock().expect("gate lock");
+            let scope = &self.inner.scope;
+            let refusal = if scope.is_excluded(ip) {
+                Some(GateError::Excluded(ip))
+            } else if matches!(dst, Destination::Target(_)) && !scope.allows(ip) {
+                Some(GateError::OutOfScope(ip))
+            } else {
+                None
+            };
+            if let Some(err) = refusal {
+                state.1.refused += 1;
+                tracing::warn!("{err}");
+                return Err(err);
+            }
+            let now = clock.now();
+            let at = state.0.ready_at(dst, now);
+            if at > now {
+                // Another sender may take the slot meanwhile: look again after the wait.
+                drop(state);
+                clock.sleep_until(at);
+                continue;
+            }
+            // Pace from the moment of sending, not the planned moment: a late wake-up must not
+            // let the next packet follow closer than the interval.
+            let result = send();
+            state.0.record(dst, now, cost.max(1));
+            if result.is_ok() {
+                state.1.packets += u64::from(cost.max(1));
+            }
+            return Ok(result?);
         }
-        Ok(result?)
     }
 
     /// Charges `cost` packets to `dst` that have already left without passing [`emit`]: those the

@@ -210,6 +210,136 @@ pub fn read(file: &Path, filter: &str, options: &[&str]) -> Result<String, LanEr
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// One frame of a capture as `tcpdump -n -e -tt` prints it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// When it was captured, seconds since the epoch.
+    pub at: f64,
+    /// Source MAC.
+    pub src_mac: String,
+    /// Destination MAC.
+    pub dst_mac: String,
+    /// The rest of tcpdump's line: ethertype, length and the decoded packet.
+    pub text: String,
+}
+
+/// What a captured frame is, for counting a scan's packets by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FrameKind {
+    /// ARP request.
+    ArpRequest,
+    /// ARP reply.
+    ArpReply,
+    /// Any ICMP message.
+    Icmp,
+    /// TCP SYN (a half-open probe or the start of a connect).
+    TcpSyn,
+    /// TCP segment carrying data.
+    TcpData,
+    /// TCP FIN.
+    TcpFin,
+    /// TCP RST.
+    TcpRst,
+    /// TCP segment with only an acknowledgement.
+    TcpAck,
+    /// UDP datagram.
+    Udp,
+    /// Anything else.
+    Other,
+}
+
+impl Frame {
+    /// Where the frame is going: the address an ARP request asks for, or the IPv4 destination.
+    pub fn destination(&self) -> Option<Ipv4Addr> {
+        if let Some(rest) = self.text.split("who-has ").nth(1) {
+            return rest.split([' ', ',']).next()?.parse().ok();
+        }
+        // "... length 74: 198.18.0.2.40000 > 198.18.0.10.22: Flags ..." or "198.18.0.2 > 198.18.0.10: ICMP ..."
+        let rest = self.text.split(" > ").nth(1)?;
+        let addr = rest.split([':', ' ']).next()?;
+        addr.split('.')
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(".")
+            .parse()
+            .ok()
+    }
+
+    /// The kind of packet.
+    pub fn kind(&self) -> FrameKind {
+        let t = &self.text;
+        if t.contains("ethertype ARP") {
+            return if t.contains("Request") {
+                FrameKind::ArpRequest
+            } else {
+                FrameKind::ArpReply
+            };
+        }
+        if t.contains(": ICMP ") {
+            return FrameKind::Icmp;
+        }
+        if let Some(flags) = t.split("Flags [").nth(1).and_then(|f| f.split(']').next()) {
+            let data = t
+                .rsplit("length ")
+                .next()
+                .and_then(|n| n.split([' ', ',']).next())
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|n| n > 0);
+            return if flags.contains('S') {
+                FrameKind::TcpSyn
+            } else if flags.contains('R') {
+                FrameKind::TcpRst
+            } else if flags.contains('F') {
+                FrameKind::TcpFin
+            } else if data {
+                FrameKind::TcpData
+            } else {
+                FrameKind::TcpAck
+            };
+        }
+        if t.contains("ethertype IPv4") && t.contains(" > ") {
+            return FrameKind::Udp;
+        }
+        FrameKind::Other
+    }
+}
+
+/// Every frame of a pcap file, with link-layer addresses and epoch timestamps.
+pub fn frames(file: &Path) -> Result<Vec<Frame>, LanError> {
+    Ok(read(file, "", &["-e", "-tt"])?
+        .lines()
+        .filter_map(|l| {
+            // "1700000000.123456 aa:bb:.. > cc:dd:.., ethertype ARP (0x0806), length 60: Request who-has ..."
+            let mut parts = l.splitn(5, ' ');
+            let at: f64 = parts.next()?.parse().ok()?;
+            let src_mac = parts.next()?.to_owned();
+            parts.next()?;
+            let dst_mac = parts.next()?.trim_end_matches(',').to_owned();
+            Some(Frame {
+                at,
+                src_mac,
+                dst_mac,
+                text: parts.next()?.to_owned(),
+            })
+        })
+        .collect())
+}
+
+/// The most timestamps (seconds) within any half-open window of `window` seconds.
+pub fn most_in_window(times: &[f64], window: f64) -> usize {
+    let mut t = times.to_vec();
+    t.sort_by(f64::total_cmp);
+    let mut start = 0;
+    let mut best = 0;
+    for end in 0..t.len() {
+        while t[end] - t[start] >= window {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
 impl Drop for Capture {
     fn drop(&mut self) {
         // A capture not stopped (a failed test) must not outlive it.

@@ -1,7 +1,10 @@
 //! A connection whose every packet is paid to the gate: segments written and the closing RST
-//! are paid before they leave, the kernel's ACKs of what is read are charged as it is read
-//! (the first one was paid with the connect: a greeting arrives at once and is acknowledged by
-//! the kernel whether or not anyone reads it).
+//! are paid before they leave. The kernel's ACKs of what arrives leave on the kernel's own time,
+//! one per segment received, whether or not anyone reads yet, and a read cannot tell how many
+//! segments brought its bytes (a service that writes small records sends a segment each). So
+//! they are paid ahead: one with the connect (a greeting arrives at once), [`REPLY_ACKS`] with
+//! every write (its answer); a read charges only what those did not cover, estimated from its
+//! size.
 
 use std::future::Future;
 use std::io;
@@ -16,6 +19,9 @@ use super::Admission;
 /// Payload bytes in one segment on an Ethernet LAN (MSS 1460 less the 12-byte timestamp
 /// option): a write or a read of `n` bytes is `n / SEGMENT_BYTES` segments, rounded up.
 const SEGMENT_BYTES: usize = 1448;
+
+/// ACKs paid with every write, for the segments of its answer.
+pub const REPLY_ACKS: u32 = 2;
 
 /// Segments that carry `bytes` of payload.
 fn segments(bytes: usize) -> u32 {
@@ -37,7 +43,7 @@ pub struct GatedStream<S: Send + 'static> {
     waiting: Option<Pending>,
     /// Bytes paid for and not written yet (the rest of a write the socket took only in part).
     credit: usize,
-    /// ACKs paid for with the connect and not used yet.
+    /// ACKs paid ahead (with the connect and the writes) and not used yet.
     acks_paid: u32,
     /// The peer's FIN has been read (and its ACK charged).
     peer_closed: bool,
@@ -70,10 +76,14 @@ impl<S: Send + 'static> GatedStream<S> {
     where
         S: Unpin,
     {
-        Pin::new(self.inner.as_mut().expect("the stream is open until dropped"))
+        Pin::new(
+            self.inner
+                .as_mut()
+                .expect("the stream is open until dropped"),
+        )
     }
 
-    /// Charges the ACKs the kernel sent for what was just read, the prepaid one first.
+    /// Charges the ACKs the kernel sent for what was just read, those paid ahead first.
     fn charge_acks(&mut self, acks: u32) {
         let prepaid = acks.min(self.acks_paid);
         self.acks_paid -= prepaid;
@@ -115,12 +125,14 @@ impl<S: AsyncWrite + Unpin + Send + 'static> AsyncWrite for GatedStream<S> {
         }
         if this.credit == 0 {
             let waiting = this.waiting.get_or_insert_with(|| {
-                let (admission, peer, cost) = (this.admission.clone(), this.peer, segments(buf.len()));
+                let (admission, peer) = (this.admission.clone(), this.peer);
+                let cost = segments(buf.len()).saturating_add(REPLY_ACKS);
                 Box::pin(async move { admission.admit(peer, cost).await })
             });
             let admitted = ready!(waiting.as_mut().poll(cx));
             this.waiting = None;
             admitted?;
+            this.acks_paid = this.acks_paid.saturating_add(REPLY_ACKS);
             // What the socket does not take now is the rest of this buffer, written later
             // without paying twice. With no delay set, every write leaves as its own segments.
             this.credit = buf.len();
@@ -152,22 +164,19 @@ impl<S: Send + 'static> Drop for GatedStream<S> {
         // The real connector closes with zero linger: one RST as the socket is dropped. It
         // waits for its slot like any other packet; without a runtime to wait on, it leaves
         // now and is charged after.
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let (admission, peer) = (self.admission.clone(), self.peer);
-                let closing = admission.closing();
-                runtime.spawn(async move {
-                    if admission.admit(peer, 1).await.is_err() {
-                        admission.charge(peer, 1);
-                    }
-                    drop(inner);
-                    drop(closing);
-                });
-            }
-            Err(_) => {
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (admission, peer) = (self.admission.clone(), self.peer);
+            let closing = admission.closing();
+            runtime.spawn(async move {
+                if admission.admit(peer, 1).await.is_err() {
+                    admission.charge(peer, 1);
+                }
                 drop(inner);
-                self.admission.charge(self.peer, 1);
-            }
+                drop(closing);
+            });
+        } else {
+            drop(inner);
+            self.admission.charge(self.peer, 1);
         }
     }
 }

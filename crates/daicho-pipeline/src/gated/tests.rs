@@ -180,10 +180,14 @@ async fn connects_are_paced_per_host_without_holding_up_other_hosts() {
 
 #[tokio::test]
 async fn a_conversation_is_charged_for_every_packet_it_makes() {
-    // The connect (3: SYN, the handshake's ACK and one ACK of the answer), the request (1
-    // segment), the rest of the 3,000-byte answer (2 more segments to ACK), the peer's FIN (1
-    // ACK) and the closing RST (1).
-    let c = gated(Service::new(18, &[b'x'; 3000], 8192), &[], RateLimits::default());
+    // The connect (3: SYN, the handshake's ACK and one ACK ahead), the request (1 segment and
+    // 2 ACKs ahead), the 3,000-byte answer (3 segments to ACK, all paid ahead), the peer's FIN
+    // (1 ACK, paid now) and the closing RST (1).
+    let c = gated(
+        Service::new(18, &[b'x'; 3000], 8192),
+        &[],
+        RateLimits::default(),
+    );
     let mut stream = c
         .connect(HOST.into(), Duration::from_secs(5))
         .await
@@ -194,13 +198,13 @@ async fn a_conversation_is_charged_for_every_packet_it_makes() {
     let mut answer = vec![0u8; 8192];
     let n = stream.read(&mut answer).await.unwrap();
     assert_eq!(n, 3000);
-    assert_eq!(c.gate().stats().packets, 3 + 1 + 2);
+    assert_eq!(c.gate().stats().packets, 3 + 3);
     assert_eq!(stream.read(&mut answer).await.unwrap(), 0, "end of stream");
     assert_eq!(stream.read(&mut answer).await.unwrap(), 0);
-    assert_eq!(c.gate().stats().packets, 3 + 1 + 2 + 1, "one FIN, one ACK");
+    assert_eq!(c.gate().stats().packets, 3 + 3 + 1, "one FIN, one ACK");
     drop(stream);
     c.closed().await;
-    assert_eq!(c.gate().stats().packets, 3 + 1 + 2 + 1 + 1);
+    assert_eq!(c.gate().stats().packets, 3 + 3 + 1 + 1);
     assert_eq!(
         c.inner.received.lock().unwrap().as_slice(),
         b"GET / HTTP/1.0\r\n\r\n"
@@ -216,17 +220,18 @@ async fn a_write_the_socket_takes_in_parts_is_paid_once() {
         .await
         .unwrap();
     stream.write_all(&[b'a'; 100]).await.unwrap();
-    assert_eq!(c.gate().stats().packets, 3 + 1);
+    assert_eq!(c.gate().stats().packets, 3 + 1 + u64::from(REPLY_ACKS));
     drop(stream);
     c.closed().await;
-    assert_eq!(c.gate().stats().packets, 3 + 1 + 1);
+    assert_eq!(c.gate().stats().packets, 3 + 3 + 1);
     assert_eq!(c.inner.received.lock().unwrap().len(), 100);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_wait_for_the_per_host_slot() {
     // 10 packets/s per host: the connect (3 packets) holds the next slot 0.3 s, then each
-    // one-segment write 0.1 s: the third write leaves no sooner than 0.5 s after the connect.
+    // one-segment write with its answer's ACKs (3) 0.3 s: the third write leaves no sooner
+    // than 0.9 s after the connect.
     let c = gated(
         Service::new(11, b"", 4096),
         &[],
@@ -245,10 +250,10 @@ async fn writes_wait_for_the_per_host_slot() {
     }
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= Duration::from_millis(490),
+        elapsed >= Duration::from_millis(890),
         "writes were not paced: {elapsed:?}"
     );
-    assert_eq!(c.gate().stats().packets, 3 + 3);
+    assert_eq!(c.gate().stats().packets, 3 + 3 * 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,10 +281,10 @@ async fn a_dropped_stream_is_closed_when_its_slot_comes() {
     let closed = started.elapsed();
     assert!(written >= Duration::from_millis(290), "{written:?}");
     assert!(
-        closed >= written + Duration::from_millis(90),
+        closed >= written + Duration::from_millis(290),
         "the close did not wait for its slot: written {written:?}, closed {closed:?}"
     );
-    assert_eq!(c.gate().stats().packets, 3 + 1 + 1);
+    assert_eq!(c.gate().stats().packets, 3 + 3 + 1);
 }
 
 #[tokio::test]
