@@ -331,17 +331,15 @@ pub fn arp_sweep(
         }
         // Nothing can be sent now: listen until the next probe may leave or, with none left,
         // until the last window closes.
-        let wake = match (retry, echo) {
-            (None, None) => match sweep.listen_until() {
-                Some(end) if end > now => end,
-                _ => break,
-            },
-            (r, e) => r
-                .map(|(at, _)| at)
-                .into_iter()
-                .chain(e.map(|(at, _)| at))
-                .min()
-                .expect("a retry or an echo"),
+        let next_send = retry
+            .map(|(at, _)| at)
+            .into_iter()
+            .chain(echo.map(|(at, _)| at))
+            .min();
+        let wake = match (next_send, sweep.listen_until()) {
+            (Some(at), _) => at,
+            (None, Some(end)) if end > now => end,
+            (None, _) => break,
         };
         let timeout = wake
             .saturating_duration_since(now)
