@@ -52,10 +52,11 @@ pub fn inventory_config(settings: &ScanSettings) -> Result<InventoryConfig, Stri
         f.medical_hosts.clone_from(&settings.medical_hosts);
         Some(f)
     };
-    Ok(InventoryConfig {
-        scan: scan_config(settings),
-        fingerprint,
-    })
+    let mut scan = scan_config(settings);
+    if fingerprint.is_none() {
+        scan.discovery_only();
+    }
+    Ok(InventoryConfig { scan, fingerprint })
 }
 
 impl ScanStep for LanScanner {

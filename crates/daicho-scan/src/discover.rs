@@ -79,6 +79,13 @@ impl ScanConfig {
             name_wait: Duration::from_millis(300),
         }
     }
+
+    /// Marks this scan as the whole job (no fingerprint phase follows): the ARP sweep then
+    /// sends no ICMP echo, whose only use is the TTL for the fingerprint phase's OS guess, and
+    /// spends that packet budget on nothing. On-link hosts are reported without a TTL.
+    pub fn discovery_only(&mut self) {
+        self.sweep.echo = false;
+    }
 }
 
 /// Why a scan could not run.

@@ -10,6 +10,7 @@
 //! - [`link`] + [`sweep`] + [`frames`]: the ARP sweep over a raw-frame trait ([`link::LinkIo`]);
 //! - [`probe`]: ICMP echo and TCP connect for routed or unprivileged scans;
 //! - [`syn`]: the half-open port sweep (raw SYN, paced across hosts) over [`syn::SynIo`];
+//! - `rtt`: the reply window from measured round trips (RFC 6298), shared by `sweep` and `syn`;
 //! - [`neighbours`]: the kernel's ARP table for the unprivileged fallback;
 //! - [`names`]: reverse DNS, NetBIOS and mDNS names;
 //! - [`discover`]: the scan itself, from configuration to report.
@@ -22,6 +23,7 @@ pub mod link;
 pub mod names;
 pub mod neighbours;
 pub mod probe;
+mod rtt;
 pub mod scope;
 pub mod sweep;
 pub mod syn;

@@ -32,6 +32,7 @@ use pnet::packet::tcp::{MutableTcpPacket, TcpFlags, TcpOption, TcpPacket};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::gate::{Destination, GateError, PacketGate};
+use crate::rtt::Rtt;
 
 /// One SYN to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,43 +148,6 @@ impl SynProgress {
     }
 }
 
-/// The reply window of one host, from its answers (RFC 6298's estimator, Karn's rule: only
-/// first attempts are measured).
-#[derive(Debug, Clone, Copy)]
-struct Rtt {
-    srtt: Option<Duration>,
-    rttvar: Duration,
-}
-
-impl Rtt {
-    fn new(hint: Option<Duration>) -> Self {
-        Self {
-            srtt: hint,
-            rttvar: hint.map_or(Duration::ZERO, |h| h / 2),
-        }
-    }
-
-    fn sample(&mut self, rtt: Duration) {
-        match self.srtt {
-            None => {
-                self.srtt = Some(rtt);
-                self.rttvar = rtt / 2;
-            }
-            Some(srtt) => {
-                let delta = srtt.abs_diff(rtt);
-                self.rttvar = (self.rttvar * 3 + delta) / 4;
-                self.srtt = Some((srtt * 7 + rtt) / 8);
-            }
-        }
-    }
-
-    fn window(&self, config: &SynConfig) -> Duration {
-        self.srtt.map_or(config.max_wait, |s| {
-            (s + self.rttvar * 4).clamp(config.min_wait, config.max_wait)
-        })
-    }
-}
-
 struct HostState {
     target: SynTarget,
     /// Ports to send, with the SYNs each has had already.
@@ -253,7 +217,7 @@ pub fn syn_sweep(
         let now = clock.now();
         // Silent probes whose window has closed: again, or given up.
         for host in &mut hosts {
-            let window = host.rtt.window(config);
+            let window = host.rtt.window(config.min_wait, config.max_wait);
             let expired: Vec<(u16, u32)> = host
                 .waiting
                 .iter()
@@ -403,7 +367,7 @@ fn next_deadline(hosts: &[HostState], config: &SynConfig) -> Option<Instant> {
     hosts
         .iter()
         .filter_map(|h| {
-            let window = h.rtt.window(config);
+            let window = h.rtt.window(config.min_wait, config.max_wait);
             h.waiting.values().map(|(sent, _)| *sent + window).min()
         })
         .min()

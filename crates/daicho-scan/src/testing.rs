@@ -40,11 +40,12 @@ impl FakeHost {
     }
 }
 
-/// A frame the scanner sent, when, and to which address.
+/// A frame the scanner sent, when, to which address, and whether it was an ARP request.
 #[derive(Debug, Clone)]
 pub struct SentFrame {
     pub at: Instant,
     pub dst: Option<Ipv4Addr>,
+    pub arp: bool,
 }
 
 pub struct FakeLan {
@@ -124,7 +125,8 @@ impl LinkIo for FakeLan {
             }
             _ => {}
         }
-        self.sent.push(SentFrame { at: now, dst });
+        let arp = eth.get_ethertype() == EtherTypes::Arp;
+        self.sent.push(SentFrame { at: now, dst, arp });
         Ok(())
     }
 

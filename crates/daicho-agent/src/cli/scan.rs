@@ -86,7 +86,8 @@ pub struct ScanArgs {
     /// Treat this host as a medical device (repeatable).
     #[arg(long = "medical-host", value_name = "IP")]
     pub medical_hosts: Vec<IpAddr>,
-    /// Discovery only: no port scan, no service or OS identification.
+    /// Discovery only: no port scan, no service or OS identification. On-link hosts get no
+    /// ICMP echo either (its TTL only feeds the OS guess), so their TTL is not reported.
     #[arg(long)]
     pub no_fingerprint: bool,
     /// Output format.
@@ -109,10 +110,11 @@ impl ScanArgs {
             settings.medical_hosts.clone_from(&self.medical_hosts);
             Some(settings)
         };
-        Ok(InventoryConfig {
-            scan: self.to_config(),
-            fingerprint,
-        })
+        let mut scan = self.to_config();
+        if fingerprint.is_none() {
+            scan.discovery_only();
+        }
+        Ok(InventoryConfig { scan, fingerprint })
     }
 
     /// The discovery configuration these options describe.
@@ -447,5 +449,27 @@ mod tests {
         assert!(render_table(&report).contains("MAC vendors from the IEEE registry of 2026-08-26"));
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abcd", 4), "abcd");
+    }
+
+    fn scan_args(extra: &[&str]) -> ScanArgs {
+        use clap::Parser;
+        let argv = ["daicho-agent", "scan", "--target", "198.18.0.0/24"];
+        let cli = crate::cli::Cli::try_parse_from(argv.iter().chain(extra)).unwrap();
+        match cli.command {
+            crate::cli::Command::Scan(args) => args,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn discovery_only_skips_the_ttl_echo_the_full_inventory_keeps_it() {
+        let full = scan_args(&[]).to_inventory_config().unwrap();
+        assert!(full.fingerprint.is_some());
+        assert!(full.scan.sweep.echo, "the OS guess needs every host's TTL");
+        let discovery = scan_args(&["--no-fingerprint"])
+            .to_inventory_config()
+            .unwrap();
+        assert!(discovery.fingerprint.is_none());
+        assert!(!discovery.scan.sweep.echo);
     }
 }

@@ -247,6 +247,7 @@ fn fingerprint_keys_are_read_and_checked() {
         config.fingerprint.is_none(),
         "no_fingerprint = discovery only"
     );
+    assert!(!config.scan.sweep.echo, "discovery only: no TTL echo");
 
     let (msg, key) = error_of(&text.replace("\"198.18.0.11\"]", "\"pacs\"]"));
     assert_eq!(key.as_deref(), Some("scan.medical_hosts"), "{msg}");
@@ -257,10 +258,9 @@ fn fingerprint_keys_are_read_and_checked() {
 
     // The pipeline gets the configured ports, and `default` when none are configured.
     let with_ports = d.parse(GOOD).unwrap().scan.unwrap();
-    let f = crate::scanner::inventory_config(&with_ports)
-        .unwrap()
-        .fingerprint
-        .unwrap();
+    let full = crate::scanner::inventory_config(&with_ports).unwrap();
+    assert!(full.scan.sweep.echo, "the OS guess needs every host's TTL");
+    let f = full.fingerprint.unwrap();
     assert_eq!(f.ports.to_string(), "T:22,80,443,8000-8100");
     assert!(f.ports.tcp.contains(&8050) && f.ports.udp.is_empty());
     let no_ports = d

@@ -1,5 +1,5 @@
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::*;
 use crate::clock::ManualClock;
@@ -54,24 +54,102 @@ fn finds_every_live_host_with_its_mac_and_ttl() {
     assert!(r.hosts.windows(2).all(|w| w[0].ip < w[1].ip));
 }
 
+/// One global pacing interval and one per-host slot at `limits` (the gate's 1 % margin included).
+fn intervals(limits: RateLimits) -> (Duration, Duration) {
+    (
+        Duration::from_secs_f64(1.01 / limits.global_pps),
+        Duration::from_secs_f64(1.01 / limits.per_host_pps),
+    )
+}
+
+/// When the ARP requests to `ip` left.
+fn arp_times(lan: &FakeLan, ip: Ipv4Addr) -> Vec<Instant> {
+    lan.sent
+        .iter()
+        .filter(|s| s.arp && s.dst == Some(ip))
+        .map(|s| s.at)
+        .collect()
+}
+
+/// Gaps between successive requests to `ip`.
+fn gaps(lan: &FakeLan, ip: Ipv4Addr) -> Vec<Duration> {
+    arp_times(lan, ip).windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
 #[test]
-fn silent_addresses_get_exactly_the_configured_attempts() {
+fn only_silent_addresses_are_retried() {
     let config = SweepConfig::default();
     let r = run(&[], RateLimits::default(), config, |_| {});
-    let dead: Ipv4Addr = "198.18.0.240".parse().unwrap();
-    assert_eq!(r.lan.frames_to(dead), config.attempts as usize);
-    // Live hosts are asked once and pinged once.
-    let live: Ipv4Addr = "198.18.0.20".parse().unwrap();
-    assert_eq!(r.lan.frames_to(live), 2);
-    // Retries wait at least retry_after.
-    let times: Vec<_> = r
-        .lan
-        .sent
-        .iter()
-        .filter(|s| s.dst == Some(dead))
-        .map(|s| s.at)
-        .collect();
-    assert!(times.windows(2).all(|w| w[1] - w[0] >= config.retry_after));
+    for i in 1..=254u8 {
+        let addr = Ipv4Addr::new(198, 18, 0, i);
+        let arps = arp_times(&r.lan, addr).len();
+        let echoes = r.lan.frames_to(addr) - arps;
+        if addr == r.lan.iface.ip {
+            assert_eq!(arps + echoes, 0, "nothing to ourselves");
+        } else if r.lan.hosts.contains_key(&addr) {
+            assert_eq!((arps, echoes), (1, 1), "{addr}: one request, one echo");
+        } else {
+            let want = config.attempts as usize;
+            assert_eq!((arps, echoes), (want, 0), "{addr}: every attempt, no echo");
+        }
+    }
+}
+
+#[test]
+fn retries_wait_for_the_per_host_slot_and_no_longer() {
+    let limits = RateLimits::default();
+    let (global, slot) = intervals(limits);
+    let r = run(&[], limits, SweepConfig::default(), |_| {});
+    // With round trips of 1 ms the window is min_wait (100 ms): the per-host slot (202 ms) is
+    // what holds the retries back, and they go as soon as it opens (a few global slots later
+    // at most, while the first pass is still running).
+    for dead in [
+        ip("198.18.0.1"),
+        ip("198.18.0.5"),
+        ip("198.18.0.230"),
+        ip("198.18.0.254"),
+    ] {
+        let gaps = gaps(&r.lan, dead);
+        assert_eq!(gaps.len(), 2, "{dead}");
+        for gap in gaps {
+            assert!(gap >= slot, "{dead}: retry after {gap:?}, slot {slot:?}");
+            assert!(gap <= slot + global * 3, "{dead}: retry after {gap:?}");
+        }
+    }
+}
+
+#[test]
+fn retries_wait_for_the_window_measured_in_this_sweep() {
+    // A per-host rate so high that only the reply window holds the retries back.
+    let limits = RateLimits {
+        global_pps: 500.0,
+        per_host_pps: 1000.0,
+    };
+    let (global, _) = intervals(limits);
+    let config = SweepConfig::default();
+    for rtt_ms in [1u64, 150, 300] {
+        let rtt = Duration::from_millis(rtt_ms);
+        let r = run(&[], limits, config, |lan| {
+            for host in lan.hosts.values_mut() {
+                host.rtt = rtt;
+            }
+        });
+        assert_eq!(r.hosts.len(), 200, "rtt {rtt:?}");
+        let floor = rtt.max(config.min_wait);
+        for dead in [ip("198.18.0.1"), ip("198.18.0.230"), ip("198.18.0.254")] {
+            for gap in gaps(&r.lan, dead) {
+                assert!(gap >= floor, "rtt {rtt:?}: {dead} retried after {gap:?}");
+                if rtt_ms == 1 {
+                    // Fast answers: the window shrinks to min_wait, and the retry goes then.
+                    assert!(gap <= config.min_wait + global * 3, "{dead}: {gap:?}");
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -156,16 +234,124 @@ fn rate_limits_hold_during_a_sweep() {
 }
 
 #[test]
-fn default_sweep_of_a_slash_24_is_fast() {
-    let r = run(&[], RateLimits::default(), SweepConfig::default(), |_| {});
-    let packets = r.lan.sent.len() as f64;
-    let elapsed = r.clock.elapsed().as_secs_f64();
-    // Paced time for the packets, plus the last retries' wait and the final listening period.
-    let c = SweepConfig::default();
-    let tail = c.retry_after.as_secs_f64() * f64::from(c.attempts - 1) + c.linger.as_secs_f64();
-    let bound = packets / RateLimits::default().global_pps * 1.01 + tail;
+fn rate_limits_hold_at_the_defaults() {
+    let r = run(&[], RateLimits::default(), SweepConfig::default(), |lan| {
+        for host in lan.hosts.values_mut().step_by(5) {
+            host.lose_first = 1;
+        }
+    });
+    let all: Vec<_> = r.lan.sent.iter().map(|s| s.at).collect();
+    assert!(max_in_window(&all, Duration::from_secs(1)) <= 500);
+    for i in 1..=254u8 {
+        let addr = Ipv4Addr::new(198, 18, 0, i);
+        let to_host: Vec<_> = r
+            .lan
+            .sent
+            .iter()
+            .filter(|s| s.dst == Some(addr))
+            .map(|s| s.at)
+            .collect();
+        assert!(
+            max_in_window(&to_host, Duration::from_secs(1)) <= 5,
+            "{addr}"
+        );
+    }
+}
+
+/// When the sweep's last frame left, from its first.
+fn last_send(r: &Run) -> Duration {
+    let first = r.lan.sent.first().unwrap().at;
+    r.lan.sent.last().unwrap().at - first
+}
+
+#[test]
+fn a_slash_24_ends_one_window_after_its_last_send() {
+    let limits = RateLimits::default();
+    let (global, slot) = intervals(limits);
+    let config = SweepConfig::default();
+    // 200 live hosts (.10-.209), 53 silent addresses, among them the end of the range.
+    let r = run(&[], limits, config, |_| {});
+    let last = last_send(&r);
+    let end = r.clock.elapsed();
+    // The last send is a final request to a silent address: listened to for min_wait exactly
+    // (1 ms answers), not longer.
     assert!(
-        elapsed <= bound,
-        "{elapsed:.3}s for {packets} packets (bound {bound:.3}s)"
+        end >= last + config.min_wait,
+        "{end:?} after a send at {last:?}"
+    );
+    assert!(
+        end <= last + config.min_wait + Duration::from_millis(1),
+        "{end:?} after a send at {last:?}"
+    );
+    // And the sends are as early as the limits allow: the packets at the global rate, or the
+    // last target's two retries one per-host slot apart, whichever ends later.
+    let packets = r.lan.sent.len() as u32;
+    let first_pass_end = arp_times(&r.lan, ip("198.18.0.254"))[0] - r.lan.sent[0].at;
+    let bound = (global * packets).max(first_pass_end + slot * 2) + global * 3;
+    assert!(last <= bound, "last send at {last:?}, bound {bound:?}");
+}
+
+#[test]
+fn discovery_only_sweep_of_a_full_slash_24_is_its_packets_at_the_global_rate() {
+    let limits = RateLimits::default();
+    let (global, _) = intervals(limits);
+    let config = SweepConfig {
+        echo: false,
+        ..SweepConfig::default()
+    };
+    // .10-.254 live (245 hosts); .1 and .3-.9 silent: their retries fit into the first pass.
+    let clock = Arc::new(ManualClock::new());
+    let mut lan = FakeLan::new(clock.clone());
+    lan.populate(245);
+    let scope = Arc::new(Scope::parse(&["198.18.0.0/24"], &[], 1 << 16, false).unwrap());
+    let gate = PacketGate::new(scope.clone(), limits, clock.clone());
+    let targets: Vec<_> = scope.addresses().filter(|ip| *ip != lan.iface.ip).collect();
+    let iface = lan.iface.clone();
+    let hosts = arp_sweep(&mut lan, &gate, &iface, &targets, config, |_| {}).unwrap();
+    assert_eq!(hosts.len(), 245);
+    assert!(
+        hosts
+            .iter()
+            .all(|h| h.ttl.is_none() && h.echo_rtt.is_none())
+    );
+    assert!(lan.sent.iter().all(|s| s.arp), "no echo without `echo`");
+    assert_eq!(lan.sent.len(), 253 + 8 * 2);
+    // No wait beyond the last answer: the last request (to .254, live) answers in 1 ms.
+    let packets = lan.sent.len() as u32;
+    let end = clock.elapsed();
+    let bound = global * packets + Duration::from_millis(2);
+    assert!(
+        end <= bound,
+        "{end:?} for {packets} packets (bound {bound:?})"
+    );
+}
+
+#[test]
+fn echoes_go_out_between_the_requests_as_soon_as_each_host_allows() {
+    let limits = RateLimits::default();
+    let (global, slot) = intervals(limits);
+    let r = run(&[], limits, SweepConfig::default(), |_| {});
+    let arp_end = arp_times(&r.lan, ip("198.18.0.254"))[0];
+    let mut before_end = 0;
+    for addr in r.lan.hosts.keys() {
+        let arp = arp_times(&r.lan, *addr)[0];
+        let echo: Vec<_> = r
+            .lan
+            .sent
+            .iter()
+            .filter(|s| !s.arp && s.dst == Some(*addr))
+            .map(|s| s.at)
+            .collect();
+        assert_eq!(echo.len(), 1, "{addr}");
+        let after = echo[0] - arp;
+        assert!(
+            after >= slot && after <= slot + global * 3,
+            "{addr}: echo {after:?} after ARP"
+        );
+        before_end += usize::from(echo[0] < arp_end);
+    }
+    assert!(
+        before_end >= 100,
+        "only {before_end} echoes during the first pass"
     );
 }
