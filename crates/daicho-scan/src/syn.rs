@@ -404,6 +404,7 @@ impl RawSyn {
     /// Opens the sockets; `PermissionDenied` without raw-socket privilege.
     pub fn new() -> io::Result<Self> {
         let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP))?;
+        raw.set_nonblocking(true)?;
         let guard = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
         guard.bind(&SockAddr::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)))?;
         let port = guard
@@ -486,39 +487,47 @@ impl SynIo for RawSyn {
         let src = self.source_for(probe.dst)?;
         let segment = syn_segment(src, self.port, probe);
         let flags = if probe.confirm { MSG_CONFIRM } else { 0 };
-        self.raw.send_to_with_flags(
-            &segment,
-            &SockAddr::from(SocketAddrV4::new(probe.dst, 0)),
-            flags,
-        )?;
-        Ok(())
+        let to = SockAddr::from(SocketAddrV4::new(probe.dst, 0));
+        // The socket is non-blocking (for `recv`): a full send buffer is waited out briefly.
+        let give_up = Instant::now() + Duration::from_secs(1);
+        loop {
+            match self.raw.send_to_with_flags(&segment, &to, flags) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < give_up => {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn recv(&mut self, timeout: Duration) -> io::Result<Option<SynReply>> {
         let deadline = Instant::now() + timeout;
         let mut buf = [0u8; 1500];
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            // SO_RCVTIMEO of zero means "forever": the shortest wait stands for "don't wait".
-            self.raw
-                .set_read_timeout(Some(left.max(Duration::from_micros(1))))?;
-            let n = match (&self.raw).read(&mut buf) {
-                Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return Ok(None);
+            match (&self.raw).read(&mut buf) {
+                Ok(n) => {
+                    if let Some(reply) = parse_reply(&buf[..n], self.port, Instant::now()) {
+                        return Ok(Some(reply));
+                    }
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Ok(None);
+                    }
+                    // The socket is non-blocking: SO_RCVTIMEO counts in scheduler ticks (4 ms
+                    // at HZ=250), so a wait for the next pacing slot (2 ms at 500 packets/s)
+                    // would overshoot it several times over and throttle the sweep. A short
+                    // precise sleep instead, as `probe::KernelProbes::poll` does: a reply is
+                    // timed at most a millisecond late.
+                    std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
-            };
-            let at = Instant::now();
-            if let Some(reply) = parse_reply(&buf[..n], self.port, at) {
-                return Ok(Some(reply));
             }
+            // Other TCP traffic of this host: keep listening until the deadline.
             if Instant::now() >= deadline {
                 return Ok(None);
             }
