@@ -227,13 +227,12 @@ async fn a_write_the_socket_takes_in_parts_is_paid_once() {
     assert_eq!(c.inner.received.lock().unwrap().len(), 100);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn writes_wait_for_the_per_host_slot() {
-    // 10 packets/s per host: the connect (3 packets) holds the next slot 0.3 s, then each
-    // one-segment write with its answer's ACKs (3) 0.3 s: the third write leaves no sooner
-    // than 0.9 s after the connect.
+/// A connection to `service` through a gate of 10 packets/s per host, and when it started.
+async fn connected_at_10_per_second(
+    service: Service,
+) -> (GatedConnector<Service>, GatedStream<DuplexStream>, Instant) {
     let c = gated(
-        Service::new(11, b"", 4096),
+        service,
         &[],
         RateLimits {
             global_pps: 1000.0,
@@ -241,10 +240,19 @@ async fn writes_wait_for_the_per_host_slot() {
         },
     );
     let started = Instant::now();
-    let mut stream = c
+    let stream = c
         .connect(HOST.into(), Duration::from_secs(5))
         .await
         .unwrap();
+    (c, stream, started)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_wait_for_the_per_host_slot() {
+    // 10 packets/s per host: the connect (3 packets) holds the next slot 0.3 s, then each
+    // one-segment write with its answer's ACKs (3) 0.3 s: the third write leaves no sooner
+    // than 0.9 s after the connect.
+    let (c, mut stream, started) = connected_at_10_per_second(Service::new(11, b"", 4096)).await;
     for part in [&b"one"[..], b"two", b"three"] {
         stream.write_all(part).await.unwrap();
     }
@@ -260,20 +268,7 @@ async fn writes_wait_for_the_per_host_slot() {
 async fn a_dropped_stream_is_closed_when_its_slot_comes() {
     // 10 packets/s per host: the connect (3 packets) holds the next slot 0.3 s; the stream is
     // dropped at once, and the service sees the end of the connection only then.
-    let service = Service::new(1, b"", 64);
-    let c = gated(
-        service,
-        &[],
-        RateLimits {
-            global_pps: 1000.0,
-            per_host_pps: 10.0,
-        },
-    );
-    let started = Instant::now();
-    let mut stream = c
-        .connect(HOST.into(), Duration::from_secs(5))
-        .await
-        .unwrap();
+    let (c, mut stream, started) = connected_at_10_per_second(Service::new(1, b"", 64)).await;
     stream.write_all(b"x").await.unwrap();
     let written = started.elapsed();
     drop(stream);
