@@ -12,6 +12,7 @@ pub mod config;
 pub mod decisions;
 pub mod evidence;
 pub mod metrics;
+pub mod paper_rows;
 pub mod saved_views;
 pub mod server;
 pub mod tls;
