@@ -5,6 +5,7 @@
 //! drive an ingest from a test without HTTP, call `daicho_ledger::Ledger::ingest`.
 
 pub mod alert_worker;
+pub mod alerts;
 pub mod backup;
 pub mod bundles;
 pub mod cli;
