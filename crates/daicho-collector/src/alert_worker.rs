@@ -11,6 +11,8 @@ use daicho_ledger::alerts::AlertPlanOutcome;
 use daicho_ledger::{Ledger, LedgerError};
 use tokio::sync::Notify;
 
+use crate::alerts;
+
 /// How many due deliveries one pass sends at most; the rest wait for the next pass.
 const DELIVERIES_PER_PASS: usize = 200;
 
@@ -89,11 +91,12 @@ impl AlertWorker {
         let digest_after = self.config.digest_after;
         let ledger = Arc::clone(&self.ledger);
         let planned = blocking(move || {
-            ledger.plan_alerts_digest(now, &names, reminder, &subnets, digest_after)
+            alerts::plan_alerts_digest(&ledger, now, &names, reminder, &subnets, digest_after)
         })
         .await?;
         let ledger = Arc::clone(&self.ledger);
-        let due = blocking(move || ledger.due_deliveries(now, DELIVERIES_PER_PASS)).await?;
+        let due =
+            blocking(move || alerts::due_deliveries(&ledger, now, DELIVERIES_PER_PASS)).await?;
         let mut outcome = PassOutcome {
             planned,
             ..PassOutcome::default()
@@ -117,7 +120,7 @@ impl AlertWorker {
             }
             let ledger = Arc::clone(&self.ledger);
             let id = delivery.id;
-            blocking(move || ledger.record_delivery(id, ledger.now(), &result)).await?;
+            blocking(move || alerts::record_delivery(&ledger, id, ledger.now(), &result)).await?;
         }
         Ok(outcome)
     }

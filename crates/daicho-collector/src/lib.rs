@@ -5,6 +5,7 @@
 //! drive an ingest from a test without HTTP, call `daicho_ledger::Ledger::ingest`.
 
 pub mod alert_worker;
+pub mod alerts;
 pub mod backup;
 pub mod bundles;
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod config;
 pub mod decisions;
 pub mod evidence;
 pub mod metrics;
+pub mod paper_rows;
 pub mod saved_views;
 pub mod server;
 pub mod tls;

@@ -173,16 +173,19 @@ async fn a_report_raising_500_alerts_sends_one_digest_per_channel() {
     // Reminders of the digested alerts fall due together and go out as one digest too.
     let (l, later) = (c.ledger.clone(), Utc::now() + chrono::Duration::hours(5));
     let (outcome, due) = tokio::task::spawn_blocking(move || {
-        let outcome = l
-            .plan_alerts_digest(
-                later,
-                &["log", "webhook"],
-                Some(chrono::Duration::hours(4)),
-                &[],
-                20,
-            )
-            .unwrap();
-        (outcome, l.due_deliveries(later, 10_000).unwrap())
+        let outcome = daicho_collector::alerts::plan_alerts_digest(
+            &l,
+            later,
+            &["log", "webhook"],
+            Some(chrono::Duration::hours(4)),
+            &[],
+            20,
+        )
+        .unwrap();
+        (
+            outcome,
+            daicho_collector::alerts::due_deliveries(&l, later, 10_000).unwrap(),
+        )
     })
     .await
     .unwrap();

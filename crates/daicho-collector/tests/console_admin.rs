@@ -58,7 +58,7 @@ async fn hospital() -> (ConsoleServer, i64, i64) {
                 Some("ward3"),
             )
             .unwrap();
-            l.plan_alerts(Utc::now(), &["log"], None, &[]).unwrap();
+            daicho_collector::alerts::plan_alerts(l, Utc::now(), &["log"], None, &[]).unwrap();
             let mut ids: Vec<i64> = l
                 .list_devices(&daicho_ledger::DeviceFilter::default())
                 .unwrap()

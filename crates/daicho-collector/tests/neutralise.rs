@@ -42,7 +42,7 @@ fn ledger_with_hostile_host(db: &Path, vendor: &str) {
         local: None,
     }];
     ledger.ingest(&r, None).unwrap();
-    ledger.plan_alerts(Utc::now(), &["log"], None, &[]).unwrap();
+    daicho_collector::alerts::plan_alerts(&ledger, Utc::now(), &["log"], None, &[]).unwrap();
 }
 
 fn assert_terminal_safe(text: &str, what: &str) {

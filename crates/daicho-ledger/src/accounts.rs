@@ -242,7 +242,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
         Ok(()) => true,
         Err(argon2::password_hash::Error::PasswordInvalid) => false,
         Err(e) => {
-            tracing::warn!(error = %daicho_ledger_io::text::log_text(&e), "a stored password hash cannot be verified");
+            tracing::warn!(error = %daicho_model::display_text::log_text(&e), "a stored password hash cannot be verified");
             false
         }
     }

@@ -1,14 +1,14 @@
 //! Alerts as stored: what was raised, for which device and flag, and every delivery attempt on
-//! every channel. Deciding what to raise is `daicho_alert::plan`; sending is the collector's
-//! alert worker; this module keeps the record so each alert goes out once, reminders go out on
-//! time, and failed deliveries are retried and never silently dropped.
+//! every channel. What to raise, remind and close and the wording of each message come from an
+//! [`AlertPlanner`] the caller gives, when to retry a failed delivery from the caller too (the
+//! collector, with `daicho-alert`); sending is the collector's alert worker. This module keeps
+//! the record so each alert goes out once, reminders go out on time, and failed deliveries are
+//! retried and never silently dropped.
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Duration, Utc};
-use daicho_alert::{ActiveFlag, AlertMessage, AlertRecord, Planned, digested, plan, retry_at};
+use chrono::{DateTime, Utc};
 use daicho_policy::{Flag, FlagKind};
-use ipnet::IpNet;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -25,19 +25,100 @@ pub struct AlertPlanOutcome {
     /// Alerts closed because their flag cleared.
     pub closed: usize,
     /// Digests queued (one per channel each) instead of the raised and reminded alerts' own
-    /// notices, when the pass had more than `digest_after` of them.
+    /// notices, when the planner digested the pass.
     pub digests: usize,
 }
 
+/// A flag active on a live device, as a planning pass reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAlertFlag {
+    /// The device.
+    pub device_id: i64,
+    /// The device's current addresses (randomised-MAC alerts are per subnet).
+    pub ips: Vec<IpAddr>,
+    /// The flag.
+    pub flag: Flag,
+}
+
+/// An alert on record that is not closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenAlert {
+    /// The alert's id.
+    pub id: i64,
+    /// The device it is about.
+    pub device_id: i64,
+    /// The flag key ([`Flag::key`]) that raised it.
+    pub flag_key: String,
+    /// When it was last sent (first notice or reminder).
+    pub last_notified_at: DateTime<Utc>,
+    /// Whether an operator acknowledged it.
+    pub acknowledged: bool,
+}
+
+/// One decision of a planning pass, as the ledger records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertDecision {
+    /// Raise a new alert for this flag on this device.
+    Raise {
+        /// The device.
+        device_id: i64,
+        /// The flag.
+        flag: Flag,
+    },
+    /// Send the open alert again as a reminder.
+    Remind {
+        /// The alert's id.
+        alert_id: i64,
+    },
+    /// Close the alert (its flag is gone).
+    Close {
+        /// The alert's id.
+        alert_id: i64,
+    },
+}
+
+/// The decisions of one planning pass.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertDecisions {
+    /// What to raise, remind and close, in order.
+    pub decisions: Vec<AlertDecision>,
+    /// Whether the pass's notices go out as one digest per channel (raised ones and reminded
+    /// ones each) instead of one message per alert.
+    pub digest: bool,
+}
+
+/// Decides and words alerts for [`Ledger::record_alert_pass`], which calls it inside the pass's
+/// transaction. Implemented above the ledger (the collector, with `daicho-alert`).
+///
+/// A message is the JSON an alert is stored and delivered as: an object whose `subject` member
+/// is the one-line subject [`Ledger::alerts`] lists.
+pub trait AlertPlanner {
+    /// What to raise, remind and close, given the flags active now and the open alerts.
+    fn decide(&self, active: &[ActiveAlertFlag], open: &[OpenAlert]) -> AlertDecisions;
+
+    /// The message of alert `alert_id`, just raised for `flag` on device `device_id`, which a
+    /// person recognises as `device_label`.
+    fn message(&self, alert_id: i64, device_id: i64, device_label: &str, flag: &Flag) -> String;
+
+    /// One digest standing for `messages` (each as [`AlertPlanner::message`] made it), as
+    /// reminders or not: the id of the alert it hangs on and its message; `None` when there is
+    /// nothing to send.
+    fn digest(&self, messages: &[String], reminder: bool) -> Option<(i64, String)>;
+}
+
 /// A delivery that is due.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueDelivery {
     /// Delivery id (pass it back to [`Ledger::record_delivery`]).
     pub id: i64,
     /// The channel name (`log`, `webhook`, `email`).
     pub channel: String,
-    /// The message to send.
-    pub message: AlertMessage,
+    /// Whether it is a reminder.
+    pub reminder: bool,
+    /// Whether `message` is a digest (stored as sent, reminder or not).
+    pub digest: bool,
+    /// The message as stored: the digest's, else the alert's own as first raised.
+    pub message: String,
 }
 
 /// An alert with its deliveries, as the API lists it.
@@ -86,13 +167,7 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
 }
 
-struct ActiveRow {
-    device_id: i64,
-    ips: Vec<IpAddr>,
-    flag: Flag,
-}
-
-fn active_flags(conn: &Connection) -> Result<Vec<ActiveRow>, LedgerError> {
+fn active_flags(conn: &Connection) -> Result<Vec<ActiveAlertFlag>, LedgerError> {
     let mut stmt = conn.prepare(
         "SELECT f.device_id, d.ip, f.flag, f.code, f.service, f.reason, f.evidence
          FROM device_flags f JOIN devices d ON d.id = f.device_id
@@ -119,7 +194,7 @@ fn active_flags(conn: &Connection) -> Result<Vec<ActiveRow>, LedgerError> {
         let Ok(kind) = serde_json::from_value::<FlagKind>(serde_json::Value::String(kind)) else {
             continue;
         };
-        out.push(ActiveRow {
+        out.push(ActiveAlertFlag {
             device_id,
             ips: ip.iter().filter_map(|i| i.parse().ok()).collect(),
             flag: Flag {
@@ -190,89 +265,76 @@ fn queue_message(
     Ok(())
 }
 
-/// Queues one digest of `messages` on every channel, hung on the first alert.
+/// Queues one digest of `messages` on every channel, hung on the alert `planner` names.
 fn queue_digest(
     conn: &Connection,
-    messages: &[AlertMessage],
+    planner: &dyn AlertPlanner,
+    messages: &[String],
     channels: &[&str],
     reminder: bool,
-    now: DateTime<Utc>,
+    at: &str,
 ) -> Result<bool, LedgerError> {
-    let Some(digest) = AlertMessage::digest(messages, now, reminder) else {
+    let Some((alert_id, digest)) = planner.digest(messages, reminder) else {
         return Ok(false);
     };
-    let json = serde_json::to_string(&digest).unwrap_or_default();
-    queue_message(
-        conn,
-        digest.alert_id,
-        channels,
-        reminder,
-        &to_db(now),
-        Some(&json),
-    )?;
+    queue_message(conn, alert_id, channels, reminder, at, Some(&digest))?;
     Ok(true)
 }
 
-impl Ledger {
-    /// One planning pass at `now`: raises an alert for each newly raised flag (queued on every
-    /// channel in `channels`), queues reminders for unacknowledged alerts older than `reminder`,
-    /// and closes alerts whose flag has cleared. Runs in one transaction. Never digests (see
-    /// [`Ledger::plan_alerts_digest`]).
-    pub fn plan_alerts(
-        &self,
-        now: DateTime<Utc>,
-        channels: &[&str],
-        reminder: Option<Duration>,
-        randomized_mac_subnets: &[IpNet],
-    ) -> Result<AlertPlanOutcome, LedgerError> {
-        self.plan_alerts_digest(now, channels, reminder, randomized_mac_subnets, usize::MAX)
-    }
+/// The alerts on record that are not closed (`now` for a last notice that does not read).
+fn open_alerts(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<OpenAlert>, LedgerError> {
+    Ok(conn
+        .prepare(
+            "SELECT id, device_id, flag_key, last_notified_at, acknowledged_at IS NOT NULL
+             FROM alerts WHERE closed_at IS NULL",
+        )?
+        .query_map([], |r| {
+            let last: String = r.get(3)?;
+            Ok(OpenAlert {
+                id: r.get(0)?,
+                device_id: r.get(1)?,
+                flag_key: r.get(2)?,
+                last_notified_at: from_db(&last).unwrap_or(now),
+                acknowledged: r.get(4)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
 
-    /// [`Ledger::plan_alerts`], batched by `daicho_alert::digested`: when the pass raises and
-    /// reminds more than `digest_after` alerts, each is recorded as usual but only one digest
-    /// of the raised ones (and one of the reminded ones) is queued per channel.
-    pub fn plan_alerts_digest(
+/// The one-line subject of a stored message (blank when it has none).
+fn stored_subject(message: &str) -> String {
+    #[derive(Deserialize)]
+    struct Subject {
+        subject: String,
+    }
+    serde_json::from_str::<Subject>(message)
+        .map(|m| m.subject)
+        .unwrap_or_default()
+}
+
+impl Ledger {
+    /// One planning pass at `now`, in one transaction: `planner` decides from the flags active
+    /// on live devices and the open alerts; each raised alert is recorded with its message and
+    /// queued on every channel in `channels`, each reminded one queued again as a reminder, each
+    /// closed one closed. When `planner` digests the pass, every alert is recorded as usual but
+    /// only one digest of the raised ones (and one of the reminded ones) is queued per channel.
+    pub fn record_alert_pass(
         &self,
         now: DateTime<Utc>,
         channels: &[&str],
-        reminder: Option<Duration>,
-        randomized_mac_subnets: &[IpNet],
-        digest_after: usize,
+        planner: &dyn AlertPlanner,
     ) -> Result<AlertPlanOutcome, LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
             let tx = conn.transaction()?;
             let active = active_flags(&tx)?;
-            let device_ids: Vec<String> = active.iter().map(|a| a.device_id.to_string()).collect();
-            let views: Vec<ActiveFlag<'_>> = active
-                .iter()
-                .zip(&device_ids)
-                .map(|(a, id)| ActiveFlag { device_id: id, ips: &a.ips, flag: &a.flag })
-                .collect();
-            let open: Vec<AlertRecord> = tx
-                .prepare(
-                    "SELECT id, device_id, flag_key, last_notified_at, acknowledged_at IS NOT NULL
-                     FROM alerts WHERE closed_at IS NULL",
-                )?
-                .query_map([], |r| {
-                    let last: String = r.get(3)?;
-                    Ok(AlertRecord {
-                        id: r.get(0)?,
-                        device_id: r.get::<_, i64>(1)?.to_string(),
-                        flag_key: r.get(2)?,
-                        last_notified_at: from_db(&last).unwrap_or(now),
-                        acknowledged: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
+            let open = open_alerts(&tx, now)?;
             let mut outcome = AlertPlanOutcome::default();
-            let steps = plan(now, &views, &open, reminder, randomized_mac_subnets);
-            let digest = digested(&steps, digest_after);
+            let AlertDecisions { decisions, digest } = planner.decide(&active, &open);
             let (mut raised, mut reminded) = (Vec::new(), Vec::new());
-            for step in steps {
-                match step {
-                    Planned::Raise { device_id, flag } => {
-                        let device_id: i64 = device_id.parse().unwrap_or_default();
+            for decision in decisions {
+                match decision {
+                    AlertDecision::Raise { device_id, flag } => {
                         let label = device_label(&tx, device_id)?;
                         tx.execute(
                             "INSERT INTO alerts (device_id, flag_key, flag, message, raised_at, last_notified_at)
@@ -280,10 +342,10 @@ impl Ledger {
                             params![device_id, flag.key(), flag.kind.as_str(), at],
                         )?;
                         let alert_id = tx.last_insert_rowid();
-                        let message = AlertMessage::new(alert_id, &device_id.to_string(), &label, &flag, now, false);
+                        let message = planner.message(alert_id, device_id, &label, &flag);
                         tx.execute(
                             "UPDATE alerts SET message = ?2 WHERE id = ?1",
-                            params![alert_id, serde_json::to_string(&message).unwrap_or_default()],
+                            params![alert_id, message],
                         )?;
                         if digest {
                             raised.push(message);
@@ -292,7 +354,7 @@ impl Ledger {
                         }
                         outcome.raised += 1;
                     }
-                    Planned::Remind { alert_id } => {
+                    AlertDecision::Remind { alert_id } => {
                         tx.execute("UPDATE alerts SET last_notified_at = ?2 WHERE id = ?1", params![alert_id, at])?;
                         if digest {
                             let message: String = tx.query_row(
@@ -300,20 +362,20 @@ impl Ledger {
                                 params![alert_id],
                                 |r| r.get(0),
                             )?;
-                            reminded.extend(serde_json::from_str::<AlertMessage>(&message).ok());
+                            reminded.push(message);
                         } else {
                             queue(&tx, alert_id, channels, true, &at)?;
                         }
                         outcome.reminded += 1;
                     }
-                    Planned::Close { alert_id } => {
+                    AlertDecision::Close { alert_id } => {
                         tx.execute("UPDATE alerts SET closed_at = ?2 WHERE id = ?1", params![alert_id, at])?;
                         outcome.closed += 1;
                     }
                 }
             }
             for (messages, again) in [(&raised, false), (&reminded, true)] {
-                if queue_digest(&tx, messages, channels, again, now)? {
+                if queue_digest(&tx, planner, messages, channels, again, &at)? {
                     outcome.digests += 1;
                 }
             }
@@ -322,7 +384,8 @@ impl Ledger {
         })
     }
 
-    /// Deliveries whose next attempt is due at `now`, oldest first, at most `limit`.
+    /// Deliveries whose next attempt is due at `now`, oldest first, at most `limit`, each with
+    /// its message as stored.
     pub fn due_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -348,34 +411,28 @@ impl Ledger {
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, channel, reminder, message, is_digest) = row?;
-                let Ok(mut message) = serde_json::from_str::<AlertMessage>(&message) else {
-                    continue;
-                };
-                // A digest is stored as sent, reminder or not.
-                if reminder && !is_digest {
-                    message = AlertMessage::new(
-                        message.alert_id,
-                        &message.device_id,
-                        &message.device,
-                        &message.flag,
-                        message.raised_at,
-                        true,
-                    );
-                }
-                out.push(DueDelivery { id, channel, message });
+                let (id, channel, reminder, message, digest) = row?;
+                out.push(DueDelivery {
+                    id,
+                    channel,
+                    reminder,
+                    digest,
+                    message,
+                });
             }
             Ok(out)
         })
     }
 
-    /// Records one delivery attempt at `now`. A failure is retried on the back-off schedule of
-    /// `daicho_alert::retry_at`; after the last try the delivery stays failed, on record.
+    /// Records one delivery attempt at `now`. A failure is tried again at `next_try(attempts)`
+    /// (`attempts`: the tries made, this one included); when that is `None` the delivery stays
+    /// failed, on record.
     pub fn record_delivery(
         &self,
         delivery_id: i64,
         now: DateTime<Utc>,
         result: &Result<(), String>,
+        next_try: &dyn Fn(u32) -> Option<DateTime<Utc>>,
     ) -> Result<(), LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
@@ -398,7 +455,7 @@ impl Ledger {
                 Err(error) => tx.execute(
                     "UPDATE alert_deliveries SET attempts = ?2, next_attempt_at = ?3, last_error = ?4
                      WHERE id = ?1",
-                    params![delivery_id, attempts, retry_at(attempts, now).map(to_db), error],
+                    params![delivery_id, attempts, next_try(attempts).map(to_db), error],
                 )?,
             };
             tx.commit()?;
@@ -445,9 +502,7 @@ impl Ledger {
                         device_id: r.get(1)?,
                         flag: r.get(2)?,
                         flag_key: r.get(3)?,
-                        subject: serde_json::from_str::<AlertMessage>(&message)
-                            .map(|m| m.subject)
-                            .unwrap_or_default(),
+                        subject: stored_subject(&message),
                         raised_at: r.get(5)?,
                         last_notified_at: r.get(6)?,
                         acknowledged_at: r.get(7)?,

@@ -69,8 +69,8 @@ impl Ledger {
                     events: 0,
                 });
             }
-            tracing::info!(report_id = %daicho_ledger_io::text::log_text(&report.report_id), hosts = report.hosts.len(),
-                agent = %daicho_ledger_io::text::log_text(&report.agent.name), "ingest started");
+            tracing::info!(report_id = %daicho_model::display_text::log_text(&report.report_id), hosts = report.hosts.len(),
+                agent = %daicho_model::display_text::log_text(&report.agent.name), "ingest started");
             let seen_at = report.finished_at.min(received);
             tx.execute(
                 "INSERT INTO reports (report_id, agent, agent_version, machine_id, token_name,
@@ -134,7 +134,7 @@ impl Ledger {
                 )?;
             }
             tx.commit()?;
-            tracing::info!(report_id = %daicho_ledger_io::text::log_text(&report.report_id), devices, new_devices, events, "ingest committed");
+            tracing::info!(report_id = %daicho_model::display_text::log_text(&report.report_id), devices, new_devices, events, "ingest committed");
             Ok(IngestOutcome {
                 report_id: report.report_id,
                 duplicate: false,

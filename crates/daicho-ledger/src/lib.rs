@@ -52,7 +52,8 @@ pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use backup::{BackupOutcome, RestoreOutcome, restore_database};
 pub use ingest::IngestOutcome;
 pub use ledger_rows::{
-    ImportApplied, ImportPlan, RowAction, RowDecision, RowMatch, UncoveredDevice,
+    ChecklistEntry, ExportEntry, ImportApplied, ImportPlan, LedgerEntry, RowAction, RowDecision,
+    RowMatch, UncoveredDevice,
 };
 pub use operator::{LedgerFieldsPatch, MergeOutcome, SplitOutcome};
 pub use query::{

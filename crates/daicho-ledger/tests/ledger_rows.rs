@@ -4,8 +4,7 @@
 mod fixtures;
 
 use chrono::{NaiveDate, Utc};
-use daicho_ledger::{EventFilter, Ledger, LedgerError, RowAction, RowMatch};
-use daicho_ledger_io::{DeviceStatus, LedgerRow};
+use daicho_ledger::{EventFilter, Ledger, LedgerEntry, LedgerError, RowAction, RowMatch};
 use daicho_model::{Host, MacAddr};
 use fixtures::{TempLedger, arp_host_of_example_corp, scan_report, temp_ledger};
 
@@ -16,8 +15,8 @@ fn scan(ledger: &Ledger, hosts: Vec<Host>) {
         .unwrap();
 }
 
-fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> LedgerRow {
-    LedgerRow {
+fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> LedgerEntry {
+    LedgerEntry {
         asset_no: asset_no.into(),
         maker: "富士通".into(),
         os: "Windows 11".into(),
@@ -28,7 +27,7 @@ fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> Ledge
         location: "受付".into(),
         user: "山田".into(),
         registered_on: NaiveDate::from_ymd_opt(2024, 4, 1),
-        status: Some(DeviceStatus::Active),
+        status: Some("稼働".into()),
         description: String::new(),
         mac: mac.map(|m| m.parse::<MacAddr>().unwrap()),
     }

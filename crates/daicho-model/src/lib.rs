@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod bounds;
+pub mod display_text;
 pub mod error;
 pub mod gzip;
 pub mod inventory;

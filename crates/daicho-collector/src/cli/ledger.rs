@@ -269,7 +269,10 @@ fn import(
         )?;
         (plan, Some(applied))
     } else {
-        (ledger.plan_import(&import.rows, &import.row_numbers)?, None)
+        (
+            crate::paper_rows::plan_import(ledger, &import.rows, &import.row_numbers)?,
+            None,
+        )
     };
     let elapsed = started.elapsed();
     let mut out = std::io::stdout().lock();

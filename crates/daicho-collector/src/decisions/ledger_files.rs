@@ -68,7 +68,7 @@ pub fn apply_import(
     row_numbers: &[usize],
     now: DateTime<Utc>,
 ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
-    let (plan, applied) = ledger.apply_import(rows, row_numbers)?;
+    let (plan, applied) = ledger.apply_import(&crate::paper_rows::entries_of(rows), row_numbers)?;
     audit(
         ledger,
         actor,
