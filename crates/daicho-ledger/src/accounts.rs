@@ -11,6 +11,7 @@ use std::str::FromStr;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::TransactionBehavior;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -436,7 +437,7 @@ impl Ledger {
         let right = verify_password(password, &state.hash);
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             // Re-read: another attempt may have locked, disabled or changed it meanwhile.
             let Some(fresh) = login_state(&tx, name)?.filter(|s| s.id == state.id) else {
                 return Ok(LoginOutcome::BadCredentials);

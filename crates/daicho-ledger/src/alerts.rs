@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use daicho_policy::{Flag, FlagKind};
+use rusqlite::TransactionBehavior;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -326,7 +327,7 @@ impl Ledger {
     ) -> Result<AlertPlanOutcome, LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             let active = active_flags(&tx)?;
             let open = open_alerts(&tx, now)?;
             let mut outcome = AlertPlanOutcome::default();
@@ -436,7 +437,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             let attempts: u32 = tx
                 .query_row("SELECT attempts FROM alert_deliveries WHERE id = ?1", params![delivery_id], |r| r.get(0))
                 .optional()?

@@ -3,6 +3,7 @@
 //! once, so the ledger and the alerts follow the decision without waiting for the next scan.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::TransactionBehavior;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -86,7 +87,7 @@ impl Ledger {
         }
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             device_exists(&tx, device_id)?;
             tx.execute(
                 "UPDATE devices SET role = ?2 WHERE id = ?1",
@@ -129,7 +130,7 @@ impl Ledger {
         let policy = self.policy();
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             device_exists(&tx, new.device_id)?;
             tx.execute(
                 "INSERT INTO exceptions (device_id, service, reason, approver, expires, created_at)
@@ -156,7 +157,7 @@ impl Ledger {
         let policy = self.policy();
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             let device_id: i64 = tx
                 .query_row(
                     "SELECT device_id FROM exceptions WHERE id = ?1 AND revoked_at IS NULL",
@@ -211,7 +212,7 @@ impl Ledger {
     pub fn refresh_flags(&self, now: DateTime<Utc>) -> Result<usize, LedgerError> {
         let policy = self.policy();
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             let changed = flags::recompute_all(&tx, &policy, now)?;
             tx.commit()?;
             Ok(changed)

@@ -54,7 +54,7 @@ impl Ledger {
         let policy = self.policy();
         let received = self.now();
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             let report_id = report.report_id.to_string();
             let stored: Option<i64> = tx
                 .prepare_cached("SELECT device_count FROM reports WHERE report_id = ?1")?

@@ -775,7 +775,7 @@ impl Ledger {
         let policy: std::sync::Arc<Policy> = self.policy();
         let at = to_db(self.now());
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             // Planned inside the write transaction: nothing can change between plan and apply.
             let (plan, changes) = plan(&tx, rows, row_numbers)?;
             let conflicts = plan.conflicts();

@@ -221,7 +221,7 @@ impl Ledger {
         let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
             apply_changes(&tx, &policy, id, &changes, &at)?;
             let detail = device_detail(&tx, id)?;
@@ -242,7 +242,7 @@ impl Ledger {
         let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             live_device(&tx, into)?;
             live_device(&tx, from)?;
             tx.execute(
@@ -341,7 +341,7 @@ impl Ledger {
         let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
             let macs: Vec<String> = macs.iter().map(ToString::to_string).collect();
             let mut keys = Vec::new();

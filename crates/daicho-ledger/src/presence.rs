@@ -1,6 +1,7 @@
 //! Presence: marking devices gone when no report has seen them for `gone_after_days`.
 
 use chrono::{DateTime, Duration, Utc};
+use rusqlite::TransactionBehavior;
 use rusqlite::params;
 use serde_json::json;
 
@@ -17,7 +18,7 @@ impl Ledger {
         let cutoff = to_db(now - Duration::days(i64::from(days)));
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             let gone: Vec<(i64, String, Option<String>)> = {
                 let mut stmt = tx.prepare(
                     "SELECT id, last_seen, last_report_id FROM devices

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
+use rusqlite::TransactionBehavior;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
@@ -88,7 +89,7 @@ impl Ledger {
             serde_json::to_string(&macs).map_err(|e| LedgerError::Invalid(e.to_string()))?;
         let at = to_db(now);
         self.write(|conn| {
-            let tx = conn.transaction()?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             tx.execute(
                 "UPDATE restrictions SET withdrawn_at = ?2 WHERE place = ?1 AND withdrawn_at IS NULL",
                 params![place, at],

@@ -1,5 +1,7 @@
 //! The database handle: one writer connection and a small pool of readers over a WAL database.
 
+use std::cell::{Cell, RefCell};
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -7,7 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use daicho_policy::Policy;
-use rusqlite::{Connection, OpenFlags};
+use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
+use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};
 
 use crate::time::{SystemWallClock, WallClock};
 use crate::{LedgerError, schema};
@@ -38,9 +41,10 @@ impl Default for LedgerOptions {
 pub struct Ledger {
     path: PathBuf,
     options: LedgerOptions,
-    /// SQLite allows one writer at a time; holding this mutex for a whole ingest also makes the
-    /// duplicate-report check race-free.
-    writer: Mutex<Connection>,
+    /// SQLite allows one writer at a time; holding this lock for a whole ingest also makes the
+    /// duplicate-report check race-free. Re-entrant so that the ledger calls made inside
+    /// [`Ledger::atomically`] on its thread use the connection it holds in a transaction.
+    writer: ReentrantMutex<Writer>,
     readers: Mutex<Vec<Connection>>,
     /// The flag policy; replaced as a whole when the operator reloads it.
     policy: RwLock<Arc<Policy>>,
@@ -48,6 +52,13 @@ pub struct Ledger {
     generation: AtomicU64,
     /// What time it is (the system's clock unless [`Ledger::with_clock`] says otherwise).
     clock: Arc<dyn WallClock>,
+}
+
+/// The writer connection and whether [`Ledger::atomically`] holds a transaction open on it.
+struct Writer {
+    conn: RefCell<Connection>,
+    /// Set while [`Ledger::atomically`] runs (only its thread can see it: the lock is held).
+    atomic: Cell<bool>,
 }
 
 /// How long a connection waits for a lock held by another process (e.g. the CLI while the
@@ -87,7 +98,10 @@ impl Ledger {
         Ok(Self {
             path: path.to_owned(),
             options,
-            writer: Mutex::new(writer),
+            writer: ReentrantMutex::new(Writer {
+                conn: RefCell::new(writer),
+                atomic: Cell::new(false),
+            }),
             readers: Mutex::new(Vec::new()),
             policy: RwLock::new(Arc::new(Policy::builtin())),
             generation: AtomicU64::new(0),
@@ -176,18 +190,16 @@ impl Ledger {
     /// written.
     pub fn check_writable(&self) -> Result<WriteCheck, LedgerError> {
         let deadline = std::time::Instant::now() + Duration::from_millis(25);
-        let mut conn = loop {
-            match self.writer.try_lock() {
-                Ok(g) => break g,
-                Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => {
-                    if std::time::Instant::now() >= deadline {
-                        return Ok(WriteCheck::WriterBusy);
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
-                }
+        let writer = loop {
+            if let Some(g) = self.writer.try_lock() {
+                break g;
             }
+            if std::time::Instant::now() >= deadline {
+                return Ok(WriteCheck::WriterBusy);
+            }
+            std::thread::sleep(Duration::from_millis(1));
         };
+        let mut conn = writer.conn.borrow_mut();
         conn.busy_timeout(Duration::from_millis(50))?;
         let result = write_probe(&mut conn, self.now());
         conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -227,8 +239,33 @@ impl Ledger {
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
-        let mut conn = lock(&self.writer);
+        let writer = self.writer.lock();
+        let mut conn = writer.conn.borrow_mut();
         f(&mut conn)
+    }
+
+    /// Runs `f` as one transaction: `BEGIN IMMEDIATE` (so another process's write waits for
+    /// it, and this one's reads see the latest commit), then `f`, whose ledger calls on this
+    /// thread, reads included, join the transaction; committed when `f` succeeds, rolled back
+    /// when it fails (or panics). A check and the change it allows are therefore atomic, and so
+    /// are a decision and its audit entry. A call inside another joins the outer transaction.
+    pub fn atomically<T>(
+        &self,
+        f: impl FnOnce() -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let writer = self.writer.lock();
+        if writer.atomic.get() {
+            return f();
+        }
+        writer.conn.borrow().execute_batch("BEGIN IMMEDIATE")?;
+        let open = OpenTransaction::mark(&writer);
+        let result = f().and_then(|value| {
+            writer.conn.borrow().execute_batch("COMMIT")?;
+            Ok(value)
+        });
+        drop(open);
+        self.generation.fetch_add(1, Ordering::Release);
+        result
     }
 
     /// Changes after every write made through this handle (ingest, decisions, sweeps), so a
@@ -243,6 +280,15 @@ impl Ledger {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
+        if self.writer.is_owned_by_current_thread() {
+            // Inside `atomically`: read what the open transaction has written.
+            let writer = self.writer.lock();
+            if writer.atomic.get()
+                && let Ok(conn) = writer.conn.try_borrow()
+            {
+                return f(&conn);
+            }
+        }
         let idle = lock(&self.readers).pop();
         let conn = if let Some(c) = idle {
             c
@@ -261,6 +307,71 @@ impl Ledger {
             idle.push(conn);
         }
         result
+    }
+}
+
+/// Marks [`Ledger::atomically`]'s transaction open; when dropped, rolls back what was not
+/// committed (a failed step, a failed commit, a panic) and marks it closed.
+struct OpenTransaction<'a>(&'a ReentrantMutexGuard<'a, Writer>);
+
+impl<'a> OpenTransaction<'a> {
+    fn mark(writer: &'a ReentrantMutexGuard<'a, Writer>) -> Self {
+        writer.atomic.set(true);
+        Self(writer)
+    }
+}
+
+impl Drop for OpenTransaction<'_> {
+    fn drop(&mut self) {
+        if let Ok(conn) = self.0.conn.try_borrow()
+            && !conn.is_autocommit()
+            && let Err(e) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(error = %e, "could not roll back a decision's transaction");
+        }
+        self.0.atomic.set(false);
+    }
+}
+
+/// A write transaction of a ledger method: its own when none is open, else a savepoint in the
+/// one [`Ledger::atomically`] holds open (committed or rolled back with it).
+pub(crate) enum Tx<'c> {
+    /// The method's own transaction.
+    Own(Transaction<'c>),
+    /// A savepoint inside an open transaction.
+    Joined(Savepoint<'c>),
+}
+
+/// Begins a method's write: a transaction with `behavior`, or a savepoint inside the open one.
+pub(crate) fn begin(
+    conn: &mut Connection,
+    behavior: TransactionBehavior,
+) -> rusqlite::Result<Tx<'_>> {
+    if conn.is_autocommit() {
+        conn.transaction_with_behavior(behavior).map(Tx::Own)
+    } else {
+        conn.savepoint().map(Tx::Joined)
+    }
+}
+
+impl Tx<'_> {
+    /// Commits the transaction, or releases the savepoint into the open transaction.
+    pub(crate) fn commit(self) -> rusqlite::Result<()> {
+        match self {
+            Tx::Own(tx) => tx.commit(),
+            Tx::Joined(sp) => sp.commit(),
+        }
+    }
+}
+
+impl Deref for Tx<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        match self {
+            Tx::Own(tx) => tx,
+            Tx::Joined(sp) => sp,
+        }
     }
 }
 

@@ -97,7 +97,7 @@ impl Ledger {
         let at = to_db(now);
         let policy = self.policy();
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             live_device(&tx, id)?;
             let (registered, old): (bool, Option<String>) = tx.query_row(
                 &format!("SELECT {REGISTERED}, disposition FROM devices WHERE id = ?1"),

@@ -17,7 +17,7 @@ impl Ledger {
         resolve: impl Fn(MacAddr) -> (Option<String>, bool, bool),
     ) -> Result<usize, LedgerError> {
         self.write(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             let devices: Vec<(i64, String, Option<String>, bool, String)> = {
                 let mut stmt = tx.prepare(
                     "SELECT id, mac, vendor, mac_randomized, os_family FROM devices

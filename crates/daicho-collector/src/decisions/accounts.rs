@@ -16,7 +16,8 @@ fn account_json(info: &daicho_ledger::AccountInfo) -> Value {
 }
 
 /// The rule that keeps the console manageable: an admin may not disable or demote their own
-/// account, and the last enabled 管理者 may not be disabled or demoted.
+/// account, and the last enabled 管理者 may not be disabled or demoted. Called inside the
+/// decision's [`Ledger::atomically`], so no other change slips between this check and the write.
 fn check_keeps_an_admin(ledger: &Ledger, actor: &Actor, name: &str) -> Result<(), LedgerError> {
     if actor.as_str() == name {
         return Err(LedgerError::Conflict(
@@ -72,31 +73,33 @@ pub fn set_account_role(
     role: AccountRole,
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
-    let before = ledger.account(name)?.ok_or_else(|| {
-        LedgerError::Invalid(format!(
-            "アカウント「{name}」はありません / no account named `{name}`"
-        ))
-    })?;
-    if before.role == role {
-        return Ok(before);
-    }
-    check_keeps_an_admin(ledger, actor, name)?;
-    let after = ledger.set_account_role(name, role)?;
-    audit(
-        ledger,
-        actor,
-        "account.role",
-        &account_target(name),
-        &format!(
-            "アカウント「{name}」の役割を{}から{}に変更",
-            before.role.label(),
-            after.role.label()
-        ),
-        Some(json!({ "role": before.role.as_str() })),
-        Some(json!({ "role": after.role.as_str() })),
-        now,
-    )?;
-    Ok(after)
+    ledger.atomically(|| {
+        let before = ledger.account(name)?.ok_or_else(|| {
+            LedgerError::Invalid(format!(
+                "アカウント「{name}」はありません / no account named `{name}`"
+            ))
+        })?;
+        if before.role == role {
+            return Ok(before);
+        }
+        check_keeps_an_admin(ledger, actor, name)?;
+        let after = ledger.set_account_role(name, role)?;
+        audit(
+            ledger,
+            actor,
+            "account.role",
+            &account_target(name),
+            &format!(
+                "アカウント「{name}」の役割を{}から{}に変更",
+                before.role.label(),
+                after.role.label()
+            ),
+            Some(json!({ "role": before.role.as_str() })),
+            Some(json!({ "role": after.role.as_str() })),
+            now,
+        )?;
+        Ok(after)
+    })
 }
 
 /// Sets a new password for an account (`account.password`; the log says only that it changed).
@@ -127,20 +130,22 @@ pub fn disable_account(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
-    let before = ledger.account(name)?;
-    check_keeps_an_admin(ledger, actor, name)?;
-    let after = ledger.disable_account(name)?;
-    audit(
-        ledger,
-        actor,
-        "account.disable",
-        &account_target(name),
-        &format!("アカウント「{name}」を無効化"),
-        before.as_ref().map(account_json),
-        Some(account_json(&after)),
-        now,
-    )?;
-    Ok(after)
+    ledger.atomically(|| {
+        let before = ledger.account(name)?;
+        check_keeps_an_admin(ledger, actor, name)?;
+        let after = ledger.disable_account(name)?;
+        audit(
+            ledger,
+            actor,
+            "account.disable",
+            &account_target(name),
+            &format!("アカウント「{name}」を無効化"),
+            before.as_ref().map(account_json),
+            Some(account_json(&after)),
+            now,
+        )?;
+        Ok(after)
+    })
 }
 
 /// Enables a disabled account again (`account.enable`).
@@ -163,4 +168,57 @@ pub fn enable_account(
         now,
     )?;
     Ok(after)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Barrier};
+
+    use daicho_ledger::{AccountRole, Ledger, LedgerOptions};
+
+    use super::*;
+
+    /// Two admins disabling each other at the same moment, through two handles on one file (as
+    /// the server and the CLI would): the check and the change are one transaction, so exactly
+    /// one succeeds and an enabled 管理者 remains. Many rounds, since a race shows only sometimes.
+    #[test]
+    fn two_admins_disabling_each_other_leave_one_enabled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.db");
+        let first = Arc::new(Ledger::open(&path, LedgerOptions::default()).unwrap());
+        let second = Arc::new(Ledger::open(&path, LedgerOptions::default()).unwrap());
+        let (a, b) = ("kanri-a".to_owned(), "kanri-b".to_owned());
+        for name in [&a, &b] {
+            first
+                .add_account(name, AccountRole::Admin, "correct horse battery")
+                .unwrap();
+        }
+        for round in 0..100 {
+            // Each round starts with both admins enabled.
+            for name in [&a, &b] {
+                first.enable_account(name).unwrap();
+            }
+            let barrier = Arc::new(Barrier::new(2));
+            let runs = [(&first, &a, &b), (&second, &b, &a)].map(|(ledger, by, whom)| {
+                let (ledger, barrier) = (Arc::clone(ledger), Arc::clone(&barrier));
+                let (by, whom) = (by.clone(), whom.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    disable_account(&ledger, &Actor::account(&by), &whom, Utc::now()).is_ok()
+                })
+            });
+            let succeeded = runs
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|ok| *ok)
+                .count();
+            let enabled_admins = first
+                .list_accounts()
+                .unwrap()
+                .into_iter()
+                .filter(|x| x.role == AccountRole::Admin && x.disabled_at.is_none())
+                .count();
+            assert_eq!((succeeded, enabled_admins), (1, 1), "round {round}");
+        }
+    }
 }
