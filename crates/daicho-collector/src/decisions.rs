@@ -1,6 +1,10 @@
 //! Operator decisions, each run on the ledger and written to the audit log (who, when, what,
 //! before → after) in one place, so the console, the API and the CLI record them alike.
 //!
+//! Each decision runs in [`Ledger::atomically`]: its checks, its writes and its audit entry are
+//! one transaction, so a decision never takes effect without its entry (a failed audit write
+//! undoes it) and no other write slips between a check and the change it allows.
+//!
 //! The actor is a console account name, `token:NAME` for an operator token, or `cli:USER`.
 
 use chrono::{DateTime, Utc};
@@ -49,6 +53,7 @@ impl Actor {
     }
 }
 
+/// Writes the decision's one audit entry; called inside the decision's [`Ledger::atomically`].
 #[allow(clippy::too_many_arguments)] // the columns of one audit row
 pub(crate) fn audit(
     ledger: &Ledger,

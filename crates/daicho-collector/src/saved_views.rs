@@ -51,37 +51,39 @@ pub fn save_view(
     query: &str,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let name = name.trim();
-    if name.is_empty()
-        || name.chars().count() > MAX_VIEW_NAME_CHARS
-        || name.chars().any(char::is_control)
-    {
-        return Err(LedgerError::Invalid(format!(
-            "表示の名前は 1〜{MAX_VIEW_NAME_CHARS} 文字で付けてください / a view name is 1–{MAX_VIEW_NAME_CHARS} characters"
-        )));
-    }
-    let mut views = saved_views(ledger)?;
-    views.retain(|v| v.name != name);
-    if views.len() >= MAX_SAVED_VIEWS {
-        return Err(LedgerError::Invalid(format!(
-            "保存できる表示は {MAX_SAVED_VIEWS} 件までです。不要なものを削除してください"
-        )));
-    }
-    views.push(SavedView {
-        name: name.to_owned(),
-        query: query.to_owned(),
-    });
-    store(ledger, actor, &views, now)?;
-    audit(
-        ledger,
-        actor,
-        "view.save",
-        "settings",
-        &format!("機器台帳の表示「{name}」を保存"),
-        None,
-        Some(json!({ "name": name, "query": query })),
-        now,
-    )
+    ledger.atomically(|| {
+        let name = name.trim();
+        if name.is_empty()
+            || name.chars().count() > MAX_VIEW_NAME_CHARS
+            || name.chars().any(char::is_control)
+        {
+            return Err(LedgerError::Invalid(format!(
+                "表示の名前は 1〜{MAX_VIEW_NAME_CHARS} 文字で付けてください / a view name is 1–{MAX_VIEW_NAME_CHARS} characters"
+            )));
+        }
+        let mut views = saved_views(ledger)?;
+        views.retain(|v| v.name != name);
+        if views.len() >= MAX_SAVED_VIEWS {
+            return Err(LedgerError::Invalid(format!(
+                "保存できる表示は {MAX_SAVED_VIEWS} 件までです。不要なものを削除してください"
+            )));
+        }
+        views.push(SavedView {
+            name: name.to_owned(),
+            query: query.to_owned(),
+        });
+        store(ledger, actor, &views, now)?;
+        audit(
+            ledger,
+            actor,
+            "view.save",
+            "settings",
+            &format!("機器台帳の表示「{name}」を保存"),
+            None,
+            Some(json!({ "name": name, "query": query })),
+            now,
+        )
+    })
 }
 
 /// Deletes the view named `name`.
@@ -91,21 +93,23 @@ pub fn delete_view(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let mut views = saved_views(ledger)?;
-    let before = views.len();
-    views.retain(|v| v.name != name);
-    if views.len() == before {
-        return Err(LedgerError::Invalid(format!("表示「{name}」はありません")));
-    }
-    store(ledger, actor, &views, now)?;
-    audit(
-        ledger,
-        actor,
-        "view.delete",
-        "settings",
-        &format!("機器台帳の表示「{name}」を削除"),
-        Some(json!({ "name": name })),
-        None,
-        now,
-    )
+    ledger.atomically(|| {
+        let mut views = saved_views(ledger)?;
+        let before = views.len();
+        views.retain(|v| v.name != name);
+        if views.len() == before {
+            return Err(LedgerError::Invalid(format!("表示「{name}」はありません")));
+        }
+        store(ledger, actor, &views, now)?;
+        audit(
+            ledger,
+            actor,
+            "view.delete",
+            "settings",
+            &format!("機器台帳の表示「{name}」を削除"),
+            Some(json!({ "name": name })),
+            None,
+            now,
+        )
+    })
 }

@@ -1,7 +1,9 @@
 //! The audit log: who decided what, on which target, when, with the state before and after.
 //!
 //! The ledger's methods do not write it themselves; whoever makes the decision (the console's
-//! decisions layer, the CLI) records one entry per decision with [`Ledger::record_audit`].
+//! decisions layer, the CLI) records one entry per decision with [`Ledger::record_audit`],
+//! inside the decision's [`Ledger::atomically`] so that the decision and its entry are one
+//! transaction.
 //!
 //! - `actor` is an account name, `token:NAME` for a bearer token, or `cli:USER` for the
 //!   command line (account names cannot contain `:`, so the three never collide);

@@ -47,22 +47,24 @@ pub fn add_account(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
-    let info = ledger.add_account(name, role, password)?;
-    audit(
-        ledger,
-        actor,
-        "account.add",
-        &account_target(&info.name),
-        &format!(
-            "アカウント「{}」を{}として追加",
-            info.name,
-            info.role.label()
-        ),
-        None,
-        Some(account_json(&info)),
-        now,
-    )?;
-    Ok(info)
+    ledger.atomically(|| {
+        let info = ledger.add_account(name, role, password)?;
+        audit(
+            ledger,
+            actor,
+            "account.add",
+            &account_target(&info.name),
+            &format!(
+                "アカウント「{}」を{}として追加",
+                info.name,
+                info.role.label()
+            ),
+            None,
+            Some(account_json(&info)),
+            now,
+        )?;
+        Ok(info)
+    })
 }
 
 /// Changes an account's role (`account.role`); never one's own, never the last admin's.
@@ -110,17 +112,19 @@ pub fn set_account_password(
     password: &str,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    ledger.set_password(name, password)?;
-    audit(
-        ledger,
-        actor,
-        "account.password",
-        &account_target(name),
-        &format!("アカウント「{name}」のパスワードを変更"),
-        None,
-        None,
-        now,
-    )
+    ledger.atomically(|| {
+        ledger.set_password(name, password)?;
+        audit(
+            ledger,
+            actor,
+            "account.password",
+            &account_target(name),
+            &format!("アカウント「{name}」のパスワードを変更"),
+            None,
+            None,
+            now,
+        )
+    })
 }
 
 /// Disables an account (`account.disable`); never one's own, never the last enabled admin.
@@ -155,19 +159,21 @@ pub fn enable_account(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
-    let before = ledger.account(name)?;
-    let after = ledger.enable_account(name)?;
-    audit(
-        ledger,
-        actor,
-        "account.enable",
-        &account_target(name),
-        &format!("アカウント「{name}」を有効化"),
-        before.as_ref().map(account_json),
-        Some(account_json(&after)),
-        now,
-    )?;
-    Ok(after)
+    ledger.atomically(|| {
+        let before = ledger.account(name)?;
+        let after = ledger.enable_account(name)?;
+        audit(
+            ledger,
+            actor,
+            "account.enable",
+            &account_target(name),
+            &format!("アカウント「{name}」を有効化"),
+            before.as_ref().map(account_json),
+            Some(account_json(&after)),
+            now,
+        )?;
+        Ok(after)
+    })
 }
 
 #[cfg(test)]

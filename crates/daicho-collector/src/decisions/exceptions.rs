@@ -14,21 +14,23 @@ pub fn add_exception(
     new: &NewException,
     now: DateTime<Utc>,
 ) -> Result<i64, LedgerError> {
-    let id = ledger.add_exception(new, now)?;
-    audit(
-        ledger,
-        actor,
-        "exception.add",
-        &device_target(new.device_id),
-        &format!(
-            "機器 #{} の {} を {} まで例外として許可（承認: {}）",
-            new.device_id, new.service, new.expires, new.approver
-        ),
-        None,
-        Some(serde_json::to_value(new).unwrap_or(Value::Null)),
-        now,
-    )?;
-    Ok(id)
+    ledger.atomically(|| {
+        let id = ledger.add_exception(new, now)?;
+        audit(
+            ledger,
+            actor,
+            "exception.add",
+            &device_target(new.device_id),
+            &format!(
+                "機器 #{} の {} を {} まで例外として許可（承認: {}）",
+                new.device_id, new.service, new.expires, new.approver
+            ),
+            None,
+            Some(serde_json::to_value(new).unwrap_or(Value::Null)),
+            now,
+        )?;
+        Ok(id)
+    })
 }
 
 /// Revokes an exception; the flag it silenced returns.
@@ -38,21 +40,24 @@ pub fn revoke_exception(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let before: Option<ExceptionRecord> = ledger.exceptions(None)?.into_iter().find(|e| e.id == id);
-    ledger.revoke_exception(id, now)?;
-    let target = before
-        .as_ref()
-        .map_or_else(|| format!("exception:{id}"), |e| device_target(e.device_id));
-    audit(
-        ledger,
-        actor,
-        "exception.revoke",
-        &target,
-        &format!("例外 #{id} を取り消し"),
-        before.and_then(|e| serde_json::to_value(e).ok()),
-        None,
-        now,
-    )
+    ledger.atomically(|| {
+        let before: Option<ExceptionRecord> =
+            ledger.exceptions(None)?.into_iter().find(|e| e.id == id);
+        ledger.revoke_exception(id, now)?;
+        let target = before
+            .as_ref()
+            .map_or_else(|| format!("exception:{id}"), |e| device_target(e.device_id));
+        audit(
+            ledger,
+            actor,
+            "exception.revoke",
+            &target,
+            &format!("例外 #{id} を取り消し"),
+            before.and_then(|e| serde_json::to_value(e).ok()),
+            None,
+            now,
+        )
+    })
 }
 
 /// Acknowledges an alert: no more reminders. `by` is the name the alert shows as having
@@ -64,15 +69,17 @@ pub fn acknowledge_alert(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    ledger.acknowledge_alert(id, by, now)?;
-    audit(
-        ledger,
-        actor,
-        "alert.ack",
-        &format!("alert:{id}"),
-        &format!("アラート #{id} を確認済みにした"),
-        None,
-        None,
-        now,
-    )
+    ledger.atomically(|| {
+        ledger.acknowledge_alert(id, by, now)?;
+        audit(
+            ledger,
+            actor,
+            "alert.ack",
+            &format!("alert:{id}"),
+            &format!("アラート #{id} を確認済みにした"),
+            None,
+            None,
+            now,
+        )
+    })
 }

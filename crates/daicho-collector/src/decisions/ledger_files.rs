@@ -17,25 +17,27 @@ pub fn record_allowlist(
     applied: &AppliedAllowlist,
     now: DateTime<Utc>,
 ) -> Result<RestrictionRecord, LedgerError> {
-    let record = record_applied_allowlist(ledger, applied, now)?;
-    audit(
-        ledger,
-        actor,
-        "allowlist.applied",
-        &format!("allowlist:{}", record.id),
-        &format!(
-            "{} に MAC 許可リスト（{} 件）を適用したと記録",
-            record.place,
-            record.macs.len()
-        ),
-        None,
-        Some(
-            json!({ "place": record.place, "applied_by": record.applied_by,
-            "applied_on": record.applied_on, "macs": record.macs.len() }),
-        ),
-        now,
-    )?;
-    Ok(record)
+    ledger.atomically(|| {
+        let record = record_applied_allowlist(ledger, applied, now)?;
+        audit(
+            ledger,
+            actor,
+            "allowlist.applied",
+            &format!("allowlist:{}", record.id),
+            &format!(
+                "{} に MAC 許可リスト（{} 件）を適用したと記録",
+                record.place,
+                record.macs.len()
+            ),
+            None,
+            Some(
+                json!({ "place": record.place, "applied_by": record.applied_by,
+                "applied_on": record.applied_on, "macs": record.macs.len() }),
+            ),
+            now,
+        )?;
+        Ok(record)
+    })
 }
 
 /// Withdraws an applied-allowlist record.
@@ -45,18 +47,20 @@ pub fn withdraw_allowlist(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let before = ledger.restriction(id)?;
-    ledger.withdraw_restriction(id, now)?;
-    audit(
-        ledger,
-        actor,
-        "allowlist.withdraw",
-        &format!("allowlist:{id}"),
-        &format!("MAC 許可リストの適用記録 #{id} を取り下げ"),
-        before.map(|r| json!({ "place": r.place, "applied_on": r.applied_on })),
-        None,
-        now,
-    )
+    ledger.atomically(|| {
+        let before = ledger.restriction(id)?;
+        ledger.withdraw_restriction(id, now)?;
+        audit(
+            ledger,
+            actor,
+            "allowlist.withdraw",
+            &format!("allowlist:{id}"),
+            &format!("MAC 許可リストの適用記録 #{id} を取り下げ"),
+            before.map(|r| json!({ "place": r.place, "applied_on": r.applied_on })),
+            None,
+            now,
+        )
+    })
 }
 
 /// Applies a hand-kept ledger in one transaction.
@@ -68,26 +72,29 @@ pub fn apply_import(
     row_numbers: &[usize],
     now: DateTime<Utc>,
 ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
-    let (plan, applied) = ledger.apply_import(&crate::paper_rows::entries_of(rows), row_numbers)?;
-    audit(
-        ledger,
-        actor,
-        "ledger.import",
-        "ledger",
-        &format!(
-            "台帳ファイル「{file_name}」を取り込み（一致 {}、変更 {}、新規 {}）",
-            plan.matched(),
-            plan.changing(),
-            plan.created()
-        ),
-        None,
-        Some(
-            json!({ "file": file_name, "rows": rows.len(), "matched": plan.matched(),
-            "changed": plan.changing(), "created": plan.created() }),
-        ),
-        now,
-    )?;
-    Ok((plan, applied))
+    ledger.atomically(|| {
+        let (plan, applied) =
+            ledger.apply_import(&crate::paper_rows::entries_of(rows), row_numbers)?;
+        audit(
+            ledger,
+            actor,
+            "ledger.import",
+            "ledger",
+            &format!(
+                "台帳ファイル「{file_name}」を取り込み（一致 {}、変更 {}、新規 {}）",
+                plan.matched(),
+                plan.changing(),
+                plan.created()
+            ),
+            None,
+            Some(
+                json!({ "file": file_name, "rows": rows.len(), "matched": plan.matched(),
+                "changed": plan.changing(), "created": plan.created() }),
+            ),
+            now,
+        )?;
+        Ok((plan, applied))
+    })
 }
 
 /// The setting that keeps the column mapping of the last import, offered again at the next.
@@ -117,29 +124,31 @@ pub fn remember_import_mapping(
     mapping: &daicho_ledger_io::ColumnMapping,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let before = remembered_import_mapping(ledger)?;
-    if before == *mapping {
-        return Ok(());
-    }
-    let json = serde_json::to_string(mapping)
-        .map_err(|e| LedgerError::Invalid(format!("column mapping: {e}")))?;
-    ledger.set_setting(IMPORT_MAPPING_KEY, &json, actor.as_str(), now)?;
-    let entries: Vec<String> = mapping.iter().map(|(h, to)| format!("{h}→{to}")).collect();
-    audit(
-        ledger,
-        actor,
-        "import.mapping",
-        "settings",
-        &format!(
-            "台帳取り込みの列の対応付けを保存（{}）",
-            if entries.is_empty() {
-                "なし".to_owned()
-            } else {
-                entries.join("、")
-            }
-        ),
-        Some(serde_json::to_value(&before).unwrap_or(Value::Null)),
-        Some(serde_json::to_value(mapping).unwrap_or(Value::Null)),
-        now,
-    )
+    ledger.atomically(|| {
+        let before = remembered_import_mapping(ledger)?;
+        if before == *mapping {
+            return Ok(());
+        }
+        let json = serde_json::to_string(mapping)
+            .map_err(|e| LedgerError::Invalid(format!("column mapping: {e}")))?;
+        ledger.set_setting(IMPORT_MAPPING_KEY, &json, actor.as_str(), now)?;
+        let entries: Vec<String> = mapping.iter().map(|(h, to)| format!("{h}→{to}")).collect();
+        audit(
+            ledger,
+            actor,
+            "import.mapping",
+            "settings",
+            &format!(
+                "台帳取り込みの列の対応付けを保存（{}）",
+                if entries.is_empty() {
+                    "なし".to_owned()
+                } else {
+                    entries.join("、")
+                }
+            ),
+            Some(serde_json::to_value(&before).unwrap_or(Value::Null)),
+            Some(serde_json::to_value(mapping).unwrap_or(Value::Null)),
+            now,
+        )
+    })
 }

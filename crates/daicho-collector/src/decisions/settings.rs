@@ -13,16 +13,18 @@ pub fn set_facility_name(
     name: &str,
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let before = ledger.facility_name()?;
-    ledger.set_facility_name(name, actor.as_str(), now)?;
-    audit(
-        ledger,
-        actor,
-        "settings.facility",
-        "settings",
-        &format!("医療機関名を「{}」に設定", name.trim()),
-        Some(json!({ "facility_name": before })),
-        Some(json!({ "facility_name": name.trim() })),
-        now,
-    )
+    ledger.atomically(|| {
+        let before = ledger.facility_name()?;
+        ledger.set_facility_name(name, actor.as_str(), now)?;
+        audit(
+            ledger,
+            actor,
+            "settings.facility",
+            "settings",
+            &format!("医療機関名を「{}」に設定", name.trim()),
+            Some(json!({ "facility_name": before })),
+            Some(json!({ "facility_name": name.trim() })),
+            now,
+        )
+    })
 }

@@ -15,23 +15,25 @@ pub fn create_token(
     role: Role,
     now: DateTime<Utc>,
 ) -> Result<(TokenInfo, String), LedgerError> {
-    let (info, token) = ledger.create_token(name, role)?;
-    audit(
-        ledger,
-        actor,
-        "token.create",
-        &format!("token:{}", info.id),
-        &format!(
-            "{}用トークン #{}（{}）を発行",
-            token_role_label(info.role),
-            info.id,
-            info.name
-        ),
-        None,
-        Some(json!({ "id": info.id, "name": info.name, "role": info.role.as_str() })),
-        now,
-    )?;
-    Ok((info, token))
+    ledger.atomically(|| {
+        let (info, token) = ledger.create_token(name, role)?;
+        audit(
+            ledger,
+            actor,
+            "token.create",
+            &format!("token:{}", info.id),
+            &format!(
+                "{}用トークン #{}（{}）を発行",
+                token_role_label(info.role),
+                info.id,
+                info.name
+            ),
+            None,
+            Some(json!({ "id": info.id, "name": info.name, "role": info.role.as_str() })),
+            now,
+        )?;
+        Ok((info, token))
+    })
 }
 
 /// Revokes the live token with this id, or else every live token of this name (the CLI's
@@ -42,32 +44,34 @@ pub fn revoke_tokens_by_id_or_name(
     id_or_name: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, LedgerError> {
-    let live: Vec<TokenInfo> = ledger
-        .list_tokens()?
-        .into_iter()
-        .filter(|t| t.revoked_at.is_none())
-        .collect();
-    let by_id: Vec<i64> = id_or_name
-        .parse::<i64>()
-        .ok()
-        .filter(|id| live.iter().any(|t| t.id == *id))
-        .into_iter()
-        .collect();
-    let ids = if by_id.is_empty() {
-        live.iter()
-            .filter(|t| t.name == id_or_name)
-            .map(|t| t.id)
-            .collect()
-    } else {
-        by_id
-    };
-    if ids.is_empty() {
-        return Err(LedgerError::NoSuchToken(id_or_name.to_owned()));
-    }
-    for id in &ids {
-        revoke_token(ledger, actor, *id, now)?;
-    }
-    Ok(ids.len())
+    ledger.atomically(|| {
+        let live: Vec<TokenInfo> = ledger
+            .list_tokens()?
+            .into_iter()
+            .filter(|t| t.revoked_at.is_none())
+            .collect();
+        let by_id: Vec<i64> = id_or_name
+            .parse::<i64>()
+            .ok()
+            .filter(|id| live.iter().any(|t| t.id == *id))
+            .into_iter()
+            .collect();
+        let ids = if by_id.is_empty() {
+            live.iter()
+                .filter(|t| t.name == id_or_name)
+                .map(|t| t.id)
+                .collect()
+        } else {
+            by_id
+        };
+        if ids.is_empty() {
+            return Err(LedgerError::NoSuchToken(id_or_name.to_owned()));
+        }
+        for id in &ids {
+            revoke_token(ledger, actor, *id, now)?;
+        }
+        Ok(ids.len())
+    })
 }
 
 /// Revokes the one token with this id (`token.revoke`).
@@ -77,20 +81,22 @@ pub fn revoke_token(
     id: i64,
     now: DateTime<Utc>,
 ) -> Result<TokenInfo, LedgerError> {
-    let info = ledger.revoke_token_id(id)?;
-    audit(
-        ledger,
-        actor,
-        "token.revoke",
-        &format!("token:{id}"),
-        &format!("トークン #{id}（{}）を失効", info.name),
-        Some(
-            json!({ "id": id, "name": info.name, "role": info.role.as_str(), "revoked_at": null }),
-        ),
-        Some(json!({ "revoked_at": info.revoked_at })),
-        now,
-    )?;
-    Ok(info)
+    ledger.atomically(|| {
+        let info = ledger.revoke_token_id(id)?;
+        audit(
+            ledger,
+            actor,
+            "token.revoke",
+            &format!("token:{id}"),
+            &format!("トークン #{id}（{}）を失効", info.name),
+            Some(
+                json!({ "id": id, "name": info.name, "role": info.role.as_str(), "revoked_at": null }),
+            ),
+            Some(json!({ "revoked_at": info.revoked_at })),
+            now,
+        )?;
+        Ok(info)
+    })
 }
 
 /// The Japanese name of what a token is for.
