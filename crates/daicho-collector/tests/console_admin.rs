@@ -31,6 +31,19 @@ fn report(hosts: Vec<Host>) -> ScanReport {
 }
 
 /// The audit log's entries by `actor`, newest first.
+/// The token a 管理 page shows just after creating it.
+fn token_on_page(body: &str) -> String {
+    assert!(
+        body.contains("今だけ表示されます"),
+        "no new token on the page"
+    );
+    body.split("value=\"")
+        .find(|s| s.starts_with("dct_"))
+        .and_then(|s| s.split('"').next())
+        .expect("the token on the page")
+        .to_owned()
+}
+
 async fn audit_by(server: &ConsoleServer, actor: &str) -> Vec<AuditEntry> {
     let actor = actor.to_owned();
     server
@@ -463,15 +476,8 @@ async fn admin_manages_the_facility_accounts_and_tokens_and_sees_the_agents() {
     let made = admin
         .post("/admin/tokens", &[("name", "ward5"), ("role", "agent")])
         .await;
-    assert_eq!(made.status, StatusCode::OK);
-    assert!(made.body.contains("今だけ表示されます"));
-    let token = made
-        .body
-        .split("value=\"")
-        .find(|s| s.starts_with("dct_"))
-        .and_then(|s| s.split('"').next())
-        .expect("the token on the page")
-        .to_owned();
+    assert_eq!(made.location, "/admin");
+    let token = token_on_page(&admin.get("/admin").await.body);
     let check = token.clone();
     let info = server
         .on_ledger(move |l| l.verify_token(&check).unwrap())
@@ -528,4 +534,42 @@ async fn admin_manages_the_facility_accounts_and_tokens_and_sees_the_agents() {
     for secret in [token.as_str(), fresh.trim(), pw.as_str(), "argon2", "dct_"] {
         assert!(!dump.contains(secret), "{secret} in the audit log");
     }
+}
+
+/// Post/Redirect/Get: creating a token redirects (303) to the 管理 page, which shows the token
+/// once; reloading that page (a GET) creates no second token and shows the secret no more.
+#[tokio::test]
+async fn a_new_token_is_shown_once_and_a_reload_creates_nothing() {
+    let server = start_console().await;
+    server.add_account("kanri", AccountRole::Admin).await;
+    let admin = server.login("kanri").await;
+    let made = admin
+        .post("/admin/tokens", &[("name", "ward5"), ("role", "agent")])
+        .await;
+    assert_eq!(
+        (made.status, made.location.as_str()),
+        (StatusCode::SEE_OTHER, "/admin")
+    );
+    let token = token_on_page(&admin.get("/admin").await.body);
+    let check = token.clone();
+    assert!(
+        server
+            .on_ledger(move |l| l.verify_token(&check).unwrap())
+            .await
+            .is_some(),
+        "the token shown is live"
+    );
+
+    let reloaded = admin.get("/admin").await;
+    assert_eq!(reloaded.status, StatusCode::OK);
+    assert!(!reloaded.body.contains(&token), "the secret is shown once");
+    assert!(!reloaded.body.contains("今だけ表示されます"));
+    let tokens = server.on_ledger(|l| l.list_tokens().unwrap()).await;
+    assert_eq!(tokens.len(), 1, "a reload creates no token");
+    let created = audit_by(&server, "kanri")
+        .await
+        .into_iter()
+        .filter(|e| e.action == "token.create")
+        .count();
+    assert_eq!(created, 1);
 }

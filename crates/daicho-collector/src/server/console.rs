@@ -29,7 +29,7 @@
 //! | `GET /admin` | admin | 医療機関名, accounts, tokens, agents |
 //! | `POST /admin/facility` (`facility_name`) | admin | set the 医療機関名 |
 //! | `POST /admin/accounts` (`name`, `role`, `password`, `password_confirm`), `…/{name}/role`, `…/{name}/password`, `…/{name}/disable`, `…/{name}/enable` | admin | add, change an account |
-//! | `POST /admin/tokens` (`name`, `role`), `POST /admin/tokens/{id}/revoke` | admin | create (shown once), revoke a token |
+//! | `POST /admin/tokens` (`name`, `role`), `POST /admin/tokens/{id}/revoke` | admin | create (303 to `GET /admin`, which shows it once), revoke a token |
 //! | `GET /static/…` | anyone | style sheet and htmx |
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use daicho_ledger::overview::AgentSummary;
 use daicho_ledger::{AccountInfo, AccountRole, TokenInfo};
+use serde::{Deserialize, Serialize};
 
 use super::decide::{Flags, decide};
 use super::form::FormFields;
@@ -34,13 +35,18 @@ pub(super) fn routes() -> Router<AppState> {
         .merge(tokens::routes())
 }
 
-/// A token just created, shown on this one page and never again.
+/// A token just created, shown on the next 管理 page and never again: kept in the session by
+/// `POST /admin/tokens` and taken out of it by the `GET /admin` that shows it.
+#[derive(Serialize, Deserialize)]
 pub(super) struct NewToken {
     pub id: i64,
     pub name: String,
-    pub role_label: &'static str,
+    pub role_label: String,
     pub token: String,
 }
+
+/// The session key of the [`NewToken`] waiting to be shown.
+const NEW_TOKEN_KEY: &str = "new_token";
 
 /// One account line.
 pub(super) struct AccountRow {
@@ -179,12 +185,19 @@ pub(super) async fn admin_page(
     })
 }
 
-/// `GET /admin`.
+/// `GET /admin`, with the token just created when the session holds one (removed here, so a
+/// reload does not show it again).
 pub(super) async fn page(
     State(st): State<AppState>,
     Admin(signed): Admin,
 ) -> Result<Response, ConsoleError> {
-    admin_page(&st, &signed, None).await
+    let new_token = signed
+        .session
+        .remove::<NewToken>(NEW_TOKEN_KEY)
+        .await
+        .ok()
+        .flatten();
+    admin_page(&st, &signed, new_token).await
 }
 
 /// `POST /admin/facility` (`facility_name`): the name printed on every page.

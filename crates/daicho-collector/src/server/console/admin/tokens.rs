@@ -1,7 +1,8 @@
 //! The 管理 page's bearer tokens (for agents pushing reports and for scripts using the API):
-//! `POST /admin/tokens` (`name`, `role` = `agent` | `operator`) creates one and answers the 管理
-//! page itself with the token, shown this once; `POST /admin/tokens/{id}/revoke` revokes the one
-//! token with that id.
+//! `POST /admin/tokens` (`name`, `role` = `agent` | `operator`) creates one and redirects (303)
+//! to the 管理 page, which shows the token this once (Post/Redirect/Get: reloading the page
+//! creates nothing and shows no token); `POST /admin/tokens/{id}/revoke` revokes the one token
+//! with that id.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -11,12 +12,12 @@ use axum::response::Response;
 use axum::routing::post;
 use daicho_ledger::Role;
 
-use super::{NewToken, admin_page};
+use super::{NEW_TOKEN_KEY, NewToken, admin_page};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::console::decide::{Flags, decide, refuse};
 use crate::server::console::form::FormFields;
-use crate::server::console::render::ConsoleError;
+use crate::server::console::render::{ConsoleError, see_other};
 use crate::server::console::session::Admin;
 use crate::server::extract::{on_ledger, path_id};
 
@@ -35,8 +36,9 @@ fn token_role(value: Option<&str>) -> Option<Role> {
     }
 }
 
-/// `POST /admin/tokens`: the page comes back with the new token (not a redirect: the token is
-/// never stored, so it cannot be shown on a later page).
+/// `POST /admin/tokens`: the new token waits in the session for the `GET /admin` the redirect
+/// leads to (the ledger keeps only its hash). Only when the session cannot hold it is the page
+/// answered here, so that the token is not lost.
 pub(super) async fn create(
     State(st): State<AppState>,
     Admin(signed): Admin,
@@ -57,11 +59,17 @@ pub(super) async fn create(
         Ok((info, token)) => {
             let created = NewToken {
                 id: info.id,
-                role_label: decisions::token_role_label(info.role),
+                role_label: decisions::token_role_label(info.role).to_owned(),
                 name: info.name,
                 token,
             };
-            admin_page(&st, &signed, Some(created)).await
+            match signed.session.insert(NEW_TOKEN_KEY, &created).await {
+                Ok(()) => Ok(see_other("/admin")),
+                Err(e) => {
+                    tracing::warn!(error = %daicho_ledger_io::text::log_text(&e), "could not keep a new token for the next page");
+                    admin_page(&st, &signed, Some(created)).await
+                }
+            }
         }
         Err(f) => Ok(refuse(&signed, "/admin", f.message()).await),
     }
