@@ -24,7 +24,7 @@ use rust_xlsxwriter::{
 
 use crate::row::{Column, ExportRow, flag_label};
 use crate::text::{cp932_text, display_width, spreadsheet_cell};
-use crate::xlsx_cell::CellText as _;
+use crate::xlsx_cell::{CellText as _, xlsx_page_header};
 
 /// Facts written beside the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -334,10 +334,7 @@ pub fn export_xlsx(rows: &[ExportRow], meta: &ExportMeta) -> Result<Vec<u8>, Exp
     sheet.set_paper_size(9); // A4
     sheet.set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(0, 0)?;
-    sheet.set_header(format!(
-        "&L{}&C機器台帳&R&D",
-        xlsx_header_text(&meta.facility)
-    ));
+    sheet.set_header(xlsx_page_header(&meta.facility, "&C機器台帳&R&D"));
     sheet.set_footer("&C&P / &N");
 
     let info = workbook.add_worksheet();
@@ -369,11 +366,6 @@ pub fn export_xlsx(rows: &[ExportRow], meta: &ExportMeta) -> Result<Vec<u8>, Exp
     info.set_column_width(0, 16)?;
     info.set_column_width(1, 100)?;
     Ok(workbook.save_to_buffer()?)
-}
-
-/// `&` starts a control code in Excel page headers.
-fn xlsx_header_text(text: &str) -> String {
-    text.replace('&', "&&")
 }
 
 /// What a flag means, for the legend.

@@ -15,6 +15,10 @@
 //!    whose scopes probe different ports (1,024 services from two agents make a 45,000-character
 //!    開放サービス cell), and an imported 説明 or an operator's restriction record can be any
 //!    length. Without the cut one such cell fails the whole workbook.
+//!
+//! A page header (printed on every page) goes through [`xlsx_page_header`]: Excel holds at most
+//! [`XLSX_HEADER_MAX`] characters there, control codes included, and rust_xlsxwriter silently
+//! drops a longer header; the 医療機関名 in it is an operator setting of any length.
 
 use std::borrow::Cow;
 
@@ -47,6 +51,42 @@ pub fn xlsx_cell(value: &str) -> Cow<'_, str> {
     let mut cut = guarded.into_owned();
     truncate_marked(&mut cut, fits);
     Cow::Owned(cut)
+}
+
+/// Most UTF-16 units Excel holds in a page header or footer, its `&` codes included.
+pub const XLSX_HEADER_MAX: usize = 255;
+
+/// The page header `&L{left}{rest}`: `left` is text to print (each `&` written `&&`, since `&`
+/// starts a control code), cut with `…` so that the whole header stays within
+/// [`XLSX_HEADER_MAX`]; `rest` is the header's other sections as written, codes included (e.g.
+/// `&C機器台帳&R&D`).
+pub fn xlsx_page_header(left: &str, rest: &str) -> String {
+    const ELLIPSIS: char = '…';
+    let cost = |c: char| if c == '&' { 2 } else { c.len_utf16() };
+    let budget = XLSX_HEADER_MAX.saturating_sub("&L".len() + rest.encode_utf16().count());
+    let whole = left.chars().map(cost).sum::<usize>() <= budget;
+    // Cut by characters of the text, so an escaped `&&` is never split.
+    let mut room = if whole {
+        budget
+    } else {
+        budget.saturating_sub(ELLIPSIS.len_utf16())
+    };
+    let mut header = String::from("&L");
+    for c in left.chars() {
+        if cost(c) > room {
+            break;
+        }
+        room -= cost(c);
+        header.push(c);
+        if c == '&' {
+            header.push('&');
+        }
+    }
+    if !whole {
+        header.push(ELLIPSIS);
+    }
+    header.push_str(rest);
+    header
 }
 
 fn utf16_len(s: &str) -> usize {
@@ -122,5 +162,20 @@ mod tests {
         let cut = xlsx_cell(&format!("-{}", "1".repeat(40_000))).into_owned();
         assert!(cut.starts_with("'-1"));
         assert_eq!(utf16_len(&cut), XLSX_CELL_MAX);
+    }
+
+    #[test]
+    fn a_short_page_header_is_only_escaped() {
+        assert_eq!(
+            xlsx_page_header("A & B 病院", "&C機器台帳&R&D"),
+            "&LA && B 病院&C機器台帳&R&D"
+        );
+    }
+
+    #[test]
+    fn a_long_page_header_is_cut_to_the_limit_with_an_ellipsis() {
+        let header = xlsx_page_header(&"😀".repeat(200), "&C機器台帳&R&D");
+        assert_eq!(header.encode_utf16().count(), XLSX_HEADER_MAX);
+        assert!(header.ends_with("😀…&C機器台帳&R&D"), "{header}");
     }
 }

@@ -3,7 +3,8 @@
 //! (1,024 services of 32-character names, each flagged), with a 40,000-character 説明 imported
 //! from a CSV and a 40,000-character restriction record, exports as ledger XLSX and checklist
 //! XLSX; the joined cells are cut with the marker, read back from the files. Before the cut
-//! one such cell failed the whole workbook.
+//! one such cell failed the whole workbook. Likewise the page header within Excel's 255
+//! characters, however long the 医療機関名.
 
 #[path = "support/export_meta.rs"]
 mod export_meta;
@@ -192,4 +193,35 @@ fn a_checklist_with_a_device_at_the_bounds_exports_with_every_cell_within_the_li
             "不要なサービス（{}）",
             services[2 * MAX_SERVICES_PER_HOST - 1]
         )));
+}
+
+/// A 400-character 医療機関名 full of `&` (an operator setting, so any length): the ledger XLSX's
+/// page header is cut with `…` to Excel's 255 characters, codes and `&&` escapes included, and
+/// rust_xlsxwriter keeps it (a longer header it drops without a word). The name's `&`s fall so
+/// that the cut comes right after one: it stays escaped.
+#[test]
+fn a_long_facility_name_is_cut_to_fit_the_page_header() {
+    let facility: String = "&病院".repeat(134).chars().take(400).collect();
+    let bytes = export_xlsx(&[], &export_meta::export_meta(&facility)).unwrap();
+    let xml = zip_part(&bytes, "xl/worksheets/sheet1.xml");
+    let header = xml
+        .split("<oddHeader>")
+        .nth(1)
+        .and_then(|s| s.split("</oddHeader>").next())
+        .expect("the page header is in the workbook")
+        .replace("&amp;", "&");
+    assert!(
+        header.encode_utf16().count() <= 255,
+        "{} characters",
+        header.encode_utf16().count()
+    );
+    let name = header
+        .strip_prefix("&L")
+        .and_then(|h| h.strip_suffix("…&C機器台帳&R&D"))
+        .unwrap_or_else(|| panic!("not the ledger's header: {header}"));
+    assert!(name.starts_with("&&病院&&病院"), "{name}");
+    assert!(
+        !name.replace("&&", "").contains('&'),
+        "every & of the name is escaped: {name}"
+    );
 }
