@@ -339,7 +339,11 @@ fn yuyama_dispensing_systems_are_medical() {
     // YUYAMA builds pharmacy dispensing systems (分包機, 注射薬払出) on hospital networks; its
     // blocks are registered as "YUYAMA MFG Co.,Ltd" (MA-S, old IAB and current).
     let t = OsTables::in_use();
-    for mac in ["00:50:c2:39:b0:01", "70:b3:d5:15:00:01", "8c:1f:64:03:e0:01"] {
+    for mac in [
+        "00:50:c2:39:b0:01",
+        "70:b3:d5:15:00:01",
+        "8c:1f:64:03:e0:01",
+    ] {
         let vendor = daicho_oui::lookup(mac.parse().unwrap()).expect(mac);
         assert_eq!(vendor, "YUYAMA MFG Co.,Ltd", "{mac}");
         assert!(t.is_medical_vendor(vendor), "{mac} {vendor}");
