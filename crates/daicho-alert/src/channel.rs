@@ -1,5 +1,6 @@
 //! Delivery channels: webhook, email, log.
 
+use daicho_model::display_text::log_text;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
@@ -46,9 +47,14 @@ impl Channel {
     pub async fn deliver(&self, message: &AlertMessage) -> Result<(), DeliveryError> {
         match self {
             Self::Log => {
-                // Device text as Debug (`?`), which escapes control, bidi and zero-width characters:
-                // this crate cannot reach `daicho_ledger_io::text::log_text`.
-                tracing::warn!(alert_id = message.alert_id, device = ?message.device, flag = %message.flag.key(), subject = ?message.subject, "alert");
+                // Device text through the one log neutraliser (escaped and bounded).
+                tracing::warn!(
+                    alert_id = message.alert_id,
+                    device = %log_text(&message.device),
+                    flag = %message.flag.key(),
+                    subject = %log_text(&message.subject),
+                    "alert"
+                );
                 Ok(())
             }
             Self::Webhook(w) => w.deliver(message).await,

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use daicho_alert::test_support::SmtpSink;
-use daicho_alert::{AlertConfig, AlertKind, AlertMessage};
+use daicho_alert::{AlertConfig, AlertKind, AlertMessage, Channel};
 use daicho_policy::{Flag, FlagKind};
 
 fn message() -> AlertMessage {
@@ -144,4 +144,46 @@ fn bad_configuration_names_the_key() {
         toml::from_str::<AlertConfig>("reminder = 3\n").is_err(),
         "unknown keys are refused"
     );
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_log_channel_writes_device_text_through_the_log_neutraliser() {
+    // A host name with a line break (a forged log line), a right-to-left override, and a
+    // length no log field should carry.
+    let mut hostile = message();
+    hostile.device = format!("pc\nFAKE alert_id=1\u{202e}txt.exe{}", "x".repeat(1000));
+    hostile.subject = format!("[daicho] {}", hostile.device);
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    Channel::Log.deliver(&hostile).await.unwrap();
+    let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(logged.lines().count(), 1, "{logged}");
+    assert!(
+        logged.contains(r"pc\nFAKE alert_id=1\u{202e}txt.exe"),
+        "{logged}"
+    );
+    assert!(!logged.contains('\u{202e}'), "{logged}");
+    // Cut to the documented bound: "…(+N chars)" instead of the rest.
+    assert!(logged.contains("…(+"), "{logged}");
+    assert!(logged.len() < 1000, "{} bytes logged", logged.len());
 }
