@@ -8,11 +8,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use daicho_policy::{Flag, FlagKind};
+use daicho_policy::Flag;
 use rusqlite::TransactionBehavior;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::flags::{STORED_FLAG_COLUMNS, stored_flag};
 use crate::time::{from_db, to_db};
 use crate::{Ledger, LedgerError};
 
@@ -169,42 +170,26 @@ pub struct DeliveryView {
 }
 
 fn active_flags(conn: &Connection) -> Result<Vec<ActiveAlertFlag>, LedgerError> {
-    let mut stmt = conn.prepare(
-        "SELECT f.device_id, d.ip, f.flag, f.code, f.service, f.reason, f.evidence
+    // The flag's columns are unqualified: `devices` has none of their names.
+    let mut stmt = conn.prepare(&format!(
+        "SELECT f.device_id, d.ip, {STORED_FLAG_COLUMNS}
          FROM device_flags f JOIN devices d ON d.id = f.device_id
-         WHERE d.merged_into IS NULL ORDER BY f.device_id, f.key",
-    )?;
+         WHERE d.merged_into IS NULL ORDER BY f.device_id, f.key"
+    ))?;
     let rows = stmt.query_map([], |r| {
         let ip: Option<String> = r.get(1)?;
-        let kind: String = r.get(2)?;
-        let evidence: String = r.get(6)?;
-        Ok((
-            r.get::<_, i64>(0)?,
-            ip,
-            kind,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            evidence,
-        ))
+        Ok((r.get::<_, i64>(0)?, ip, stored_flag(r, 2)?))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (device_id, ip, kind, code, service, reason, evidence) = row?;
         // A flag name this build does not know (written by a newer one) raises no alert.
-        let Ok(kind) = serde_json::from_value::<FlagKind>(serde_json::Value::String(kind)) else {
+        let (device_id, ip, Some(flag)) = row? else {
             continue;
         };
         out.push(ActiveAlertFlag {
             device_id,
             ips: ip.iter().filter_map(|i| i.parse().ok()).collect(),
-            flag: Flag {
-                kind,
-                code,
-                service,
-                reason,
-                evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-            },
+            flag,
         });
     }
     Ok(out)

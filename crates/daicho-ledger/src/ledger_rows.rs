@@ -39,12 +39,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
 use daicho_model::ledger_columns::{DeviceStatus, ExportRow, LedgerRow};
-use daicho_policy::{Exception, Flag, FlagKind, Policy};
+use daicho_policy::{Exception, Flag, Policy};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::events::{EventKind, record_event};
+use crate::flags::{STORED_FLAG_COLUMNS, stored_flag};
 use crate::identity::{hostname_key, key_owner};
 use crate::ingest::ip_key;
 use crate::operator::{FieldChange, apply_changes};
@@ -473,11 +474,6 @@ pub struct ImportApplied {
     pub created: usize,
 }
 
-/// The text of a stored flag kind.
-fn flag_kind(text: &str) -> Option<FlagKind> {
-    FlagKind::ALL.into_iter().find(|k| k.as_str() == text)
-}
-
 /// One device's row as the database holds it.
 struct DeviceRow {
     id: i64,
@@ -591,40 +587,28 @@ fn flags_by_device(
     conn: &Connection,
     wanted: &HashSet<i64>,
 ) -> Result<HashMap<i64, Vec<Flag>>, LedgerError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT device_id, flag, key, code, service, reason, evidence FROM device_flags
-         ORDER BY device_id",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT device_id, key, {STORED_FLAG_COLUMNS} FROM device_flags ORDER BY device_id"
+    ))?;
     let mut rows = stmt.query([])?;
-    let mut keyed: HashMap<i64, Vec<(String, String, Flag)>> = HashMap::new();
+    let mut keyed: HashMap<i64, Vec<(String, Flag)>> = HashMap::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         if !wanted.contains(&id) {
             continue;
         }
-        let kind_text: String = r.get(1)?;
-        let Some(kind) = flag_kind(&kind_text) else {
+        let Some(flag) = stored_flag(r, 2)? else {
             continue;
         };
-        let evidence: String = r.get(6)?;
-        let flag = Flag {
-            kind,
-            code: r.get(3)?,
-            service: r.get(4)?,
-            reason: r.get(5)?,
-            evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-        };
-        keyed
-            .entry(id)
-            .or_default()
-            .push((kind_text, r.get(2)?, flag));
+        keyed.entry(id).or_default().push((r.get(1)?, flag));
     }
     Ok(keyed
         .into_iter()
         .map(|(id, mut flags)| {
             // SQLite's BINARY order of text is the byte order Rust's `Ord` for `String` uses.
-            flags.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-            (id, flags.into_iter().map(|(_, _, f)| f).collect())
+            // (The stored kind is the decoded kind's `as_str`.)
+            flags.sort_by(|a, b| (a.1.kind.as_str(), &a.0).cmp(&(b.1.kind.as_str(), &b.0)));
+            (id, flags.into_iter().map(|(_, f)| f).collect())
         })
         .collect())
 }
@@ -848,18 +832,5 @@ impl Ledger {
             }
             Ok(out)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_stored_flag_kind_reads_back() {
-        for k in FlagKind::ALL {
-            assert_eq!(flag_kind(k.as_str()), Some(k));
-        }
-        assert_eq!(flag_kind("nonsense"), None);
     }
 }
