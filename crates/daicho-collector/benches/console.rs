@@ -460,9 +460,7 @@ fn build_ledger(ledger: &Ledger, devices: u32) {
         .map(ledger_row)
         .collect();
     let numbers: Vec<usize> = (2..rows.len() + 2).collect();
-    let (_, applied) = ledger
-        .apply_import(&daicho_collector::paper_rows::entries_of(&rows), &numbers)
-        .unwrap();
+    let (_, applied) = ledger.apply_import(&rows, &numbers).unwrap();
     let imported = t.elapsed();
     let t = Instant::now();
     let risky = ledger

@@ -8,11 +8,34 @@
 use chrono::{DateTime, Duration, Utc};
 use daicho_alert::{ActiveFlag, AlertMessage, AlertRecord, Planned, digested, plan, retry_at};
 use daicho_ledger::alerts::{
-    ActiveAlertFlag, AlertDecision, AlertDecisions, AlertPlanOutcome, AlertPlanner, OpenAlert,
+    ActiveAlertFlag, AlertDecision, AlertDecisions, AlertDevice, AlertPlanOutcome, AlertPlanner,
+    OpenAlert,
 };
 use daicho_ledger::{Ledger, LedgerError};
 use daicho_policy::Flag;
 use ipnet::IpNet;
+
+/// How a person recognises device `device_id` in an alert: its IP address, MAC and host name,
+/// its vendor in brackets and its 管理番号 (`198.18.0.10 00:1b:21:00:00:0a pc-a (Intel)
+/// 管理番号 A-1`), or `device {id}` when the ledger knows none of them.
+pub fn device_label(device_id: i64, device: &AlertDevice) -> String {
+    let mut label: Vec<String> = [&device.ip, &device.mac, &device.hostname]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    if let Some(vendor) = &device.vendor {
+        label.push(format!("({vendor})"));
+    }
+    if let Some(asset) = &device.asset_no {
+        label.push(format!("管理番号 {asset}"));
+    }
+    if label.is_empty() {
+        format!("device {device_id}")
+    } else {
+        label.join(" ")
+    }
+}
 
 /// `daicho-alert`'s rules for one planning pass at `now`.
 struct AlertRules<'a> {
@@ -66,11 +89,11 @@ impl AlertPlanner for AlertRules<'_> {
         AlertDecisions { decisions, digest }
     }
 
-    fn message(&self, alert_id: i64, device_id: i64, device_label: &str, flag: &Flag) -> String {
+    fn message(&self, alert_id: i64, device_id: i64, device: &AlertDevice, flag: &Flag) -> String {
         let message = AlertMessage::new(
             alert_id,
             &device_id.to_string(),
-            device_label,
+            &device_label(device_id, device),
             flag,
             self.now,
             false,
@@ -195,6 +218,28 @@ mod tests {
 
     use super::*;
 
+    #[test]
+    fn a_device_label_names_what_the_ledger_knows() {
+        let device = AlertDevice {
+            ip: Some("198.18.0.10".into()),
+            mac: Some("00:1b:21:00:00:0a".into()),
+            hostname: Some("pc-a".into()),
+            vendor: Some("Intel".into()),
+            asset_no: Some("A-1".into()),
+        };
+        assert_eq!(
+            device_label(7, &device),
+            "198.18.0.10 00:1b:21:00:00:0a pc-a (Intel) 管理番号 A-1"
+        );
+        let partial = AlertDevice {
+            mac: Some("00:1b:21:00:00:0a".into()),
+            asset_no: Some("A-1".into()),
+            ..AlertDevice::default()
+        };
+        assert_eq!(device_label(7, &partial), "00:1b:21:00:00:0a 管理番号 A-1");
+        assert_eq!(device_label(7, &AlertDevice::default()), "device 7");
+    }
+
     fn ips(texts: &[&str]) -> Vec<std::net::IpAddr> {
         texts.iter().map(|t| t.parse().unwrap()).collect()
     }
@@ -254,9 +299,14 @@ mod tests {
         );
         assert!(!decided.digest, "one raise is not more than 1");
 
-        let message = rules.message(9, 12, "198.18.0.12", &unregistered);
+        let device = AlertDevice {
+            ip: Some("198.18.0.12".into()),
+            ..AlertDevice::default()
+        };
+        let message = rules.message(9, 12, &device, &unregistered);
         let read: AlertMessage = serde_json::from_str(&message).unwrap();
         assert_eq!((read.alert_id, read.device_id.as_str()), (9, "12"));
+        assert_eq!(read.device, "198.18.0.12");
         let (hung_on, digest) = rules
             .digest(&[message.clone(), "not json".into(), message], true)
             .unwrap();

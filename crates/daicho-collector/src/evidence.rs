@@ -109,7 +109,7 @@ pub fn checklist_report(
         ConnectionRestriction {
             applied: true,
             description: statement.note.clone(),
-            allowlist: build_allowlist(&crate::paper_rows::ledger_rows(ledger)?, &[])
+            allowlist: build_allowlist(&ledger.ledger_rows()?, &[])
                 .macs()
                 .collect(),
         }
@@ -186,7 +186,7 @@ pub fn record_applied_allowlist(
     applied: &AppliedAllowlist,
     now: DateTime<Utc>,
 ) -> Result<RestrictionRecord, LedgerError> {
-    let list = build_allowlist(&crate::paper_rows::ledger_rows(ledger)?, &applied.subnets);
+    let list = build_allowlist(&ledger.ledger_rows()?, &applied.subnets);
     let macs: Vec<MacAddr> = list
         .groups
         .iter()
@@ -228,11 +228,7 @@ pub fn export_ledger(
     registered_only: bool,
     facility: &str,
 ) -> Result<(Vec<u8>, usize, Option<Cp932Notice>), EvidenceError> {
-    render_export(
-        &crate::paper_rows::export_rows(ledger, registered_only)?,
-        csv,
-        facility,
-    )
+    render_export(&ledger.export_rows(registered_only)?, csv, facility)
 }
 
 /// The ledger export of these devices only (a filtered list's download).
@@ -242,11 +238,7 @@ pub fn export_devices(
     ids: &[i64],
     facility: &str,
 ) -> Result<(Vec<u8>, usize, Option<Cp932Notice>), EvidenceError> {
-    render_export(
-        &crate::paper_rows::export_rows_of(ledger, ids)?,
-        csv,
-        facility,
-    )
+    render_export(&ledger.export_rows_of(ids)?, csv, facility)
 }
 
 fn render_export(
@@ -319,10 +311,7 @@ impl AllowlistOutput {
 /// The allowlist of the registered devices as `allowlist export` builds it, grouped by
 /// `subnets`.
 pub fn registered_allowlist(ledger: &Ledger, subnets: &[IpNet]) -> Result<Allowlist, LedgerError> {
-    Ok(build_allowlist(
-        &crate::paper_rows::ledger_rows(ledger)?,
-        subnets,
-    ))
+    Ok(build_allowlist(&ledger.ledger_rows()?, subnets))
 }
 
 /// Writes `list` in `output`'s format.

@@ -122,7 +122,7 @@ fn unregistered_pc_file(dir: &Path) -> PathBuf {
 /// Everything a failed import must leave as it was.
 fn snapshot(db: &Path) -> (Vec<daicho_ledger_io::ExportRow>, usize) {
     let ledger = Ledger::open(db, LedgerOptions::default()).unwrap();
-    let rows = daicho_collector::paper_rows::export_rows(&ledger, false).unwrap();
+    let rows = ledger.export_rows(false).unwrap();
     let events = ledger
         .events(&daicho_ledger::EventFilter {
             limit: Some(1000),

@@ -29,7 +29,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use daicho_model::MacAddr;
 use daicho_policy::{Exception, Flag, FlagKind};
 
-use crate::row::{Column, DeviceStatus, LedgerRow, flag_label};
+use crate::row::{Column, DeviceStatus, LedgerRow, LedgerRowText as _, flag_label};
 
 mod html;
 mod xlsx;

@@ -22,7 +22,7 @@ use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError,
 };
 
-use crate::row::{Column, ExportRow, flag_label};
+use crate::row::{Column, ExportRow, LedgerRowText as _, flag_label};
 use crate::text::{cp932_text, display_width, spreadsheet_cell};
 use crate::xlsx_cell::{CellText as _, xlsx_page_header};
 

@@ -48,4 +48,4 @@ pub use import::{
     import_workbook, import_workbook_with,
 };
 pub use mapping::{ColumnMapping, MappedTo, MappingError};
-pub use row::{Column, DeviceStatus, ExportRow, LedgerRow, flag_label};
+pub use row::{Column, DeviceStatus, ExportRow, LedgerRow, LedgerRowText, flag_label};

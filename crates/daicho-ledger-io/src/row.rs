@@ -1,112 +1,14 @@
-//! The ledger row in the MHLW example layout, and the richer row an export writes.
+//! The ledger row in the MHLW example layout as paper holds it: its columns ([`Column`]), how
+//! a row's value in a column is written ([`LedgerRowText`]) and the flag labels. The row and
+//! its 状態 themselves are `daicho-model`'s ([`LedgerRow`], [`DeviceStatus`]), re-exported here.
 
-use std::fmt;
-use std::net::IpAddr;
-
-use chrono::{DateTime, NaiveDate, Utc};
-use daicho_model::MacAddr;
 use daicho_policy::Flag;
 
-/// One row of the device ledger (機器台帳), in the columns of the MHLW checklist manual's
-/// example (2-①) plus the MAC address, which daicho matches devices by.
-///
-/// Text fields are trimmed; an empty string means the cell was blank.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LedgerRow {
-    /// 管理番号: the operator's asset number. Required and unique within a ledger.
-    pub asset_no: String,
-    /// メーカー.
-    pub maker: String,
-    /// OS.
-    pub os: String,
-    /// ソフトウェア: the main application (電子カルテ, レセコン, …).
-    pub software: String,
-    /// ソフトウェアバージョン.
-    pub software_version: String,
-    /// IPアドレス.
-    pub ip: Option<IpAddr>,
-    /// コンピュータ名.
-    pub computer_name: String,
-    /// 設置場所.
-    pub location: String,
-    /// 利用者.
-    pub user: String,
-    /// 登録日.
-    pub registered_on: Option<NaiveDate>,
-    /// 状態 (稼働/停止/…).
-    pub status: Option<DeviceStatus>,
-    /// 説明.
-    pub description: String,
-    /// MACアドレス.
-    pub mac: Option<MacAddr>,
-}
-
-/// 状態: whether the device is in use. The manual's example uses 稼働 and 停止; anything else an
-/// operator writes is kept as it is.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum DeviceStatus {
-    /// 稼働: in use.
-    Active,
-    /// 停止: stopped (maintenance, spare).
-    Stopped,
-    /// 廃棄: disposed of; kept in the ledger for the record.
-    Disposed,
-    /// Anything else, verbatim.
-    Other(String),
-}
-
-impl DeviceStatus {
-    /// Reads a 状態 cell. 稼働/稼動/稼働中/使用中 are [`Self::Active`], 停止/停止中 are
-    /// [`Self::Stopped`], 廃棄/廃棄済 are [`Self::Disposed`]; any other text is kept.
-    /// Returns `None` for a blank cell.
-    pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim();
-        Some(match t {
-            "" => return None,
-            "稼働" | "稼動" | "稼働中" | "稼動中" | "使用中" => Self::Active,
-            "停止" | "停止中" => Self::Stopped,
-            "廃棄" | "廃棄済" | "廃棄済み" => Self::Disposed,
-            other => Self::Other(other.to_owned()),
-        })
-    }
-
-    /// The text written to the ledger.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "稼働",
-            Self::Stopped => "停止",
-            Self::Disposed => "廃棄",
-            Self::Other(s) => s,
-        }
-    }
-
-    /// True when the device is expected to be on the network.
-    pub fn is_active(&self) -> bool {
-        matches!(self, Self::Active)
-    }
-}
-
-impl fmt::Display for DeviceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use daicho_model::ledger_columns::{DeviceStatus, LedgerRow};
 
 /// A ledger row as the export writes it: the ledger's own columns followed by what daicho
-/// observed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExportRow {
-    /// The ledger columns (including the MAC address).
-    pub ledger: LedgerRow,
-    /// ベンダー: the IEEE vendor of the MAC address.
-    pub vendor: String,
-    /// 最終確認日時: when an agent last saw the device.
-    pub last_seen: Option<DateTime<Utc>>,
-    /// 開放サービス: open services, as `name/protocol/port` or any short label.
-    pub open_services: Vec<String>,
-    /// フラグ: the checklist flags the device carries.
-    pub flags: Vec<Flag>,
-}
+/// observed, its flags being `daicho-policy`'s.
+pub type ExportRow = daicho_model::ledger_columns::ExportRow<Flag>;
 
 /// The columns daicho reads and writes, in export order: the twelve MHLW columns, then MAC and
 /// the observed columns.
@@ -219,9 +121,14 @@ impl Column {
     }
 }
 
-impl LedgerRow {
+/// A ledger row's cells as paper writes them.
+pub trait LedgerRowText {
     /// The row's value in `column` as the export writes it (`None` for observed columns).
-    pub fn text(&self, column: Column) -> Option<String> {
+    fn text(&self, column: Column) -> Option<String>;
+}
+
+impl LedgerRowText for LedgerRow {
+    fn text(&self, column: Column) -> Option<String> {
         Some(match column {
             Column::AssetNo => self.asset_no.clone(),
             Column::Maker => self.maker.clone(),

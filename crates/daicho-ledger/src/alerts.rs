@@ -8,11 +8,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use daicho_policy::{Flag, FlagKind};
+use daicho_policy::Flag;
 use rusqlite::TransactionBehavior;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::flags::{STORED_FLAG_COLUMNS, stored_flag};
 use crate::time::{from_db, to_db};
 use crate::{Ledger, LedgerError};
 
@@ -97,9 +98,9 @@ pub trait AlertPlanner {
     /// What to raise, remind and close, given the flags active now and the open alerts.
     fn decide(&self, active: &[ActiveAlertFlag], open: &[OpenAlert]) -> AlertDecisions;
 
-    /// The message of alert `alert_id`, just raised for `flag` on device `device_id`, which a
-    /// person recognises as `device_label`.
-    fn message(&self, alert_id: i64, device_id: i64, device_label: &str, flag: &Flag) -> String;
+    /// The message of alert `alert_id`, just raised for `flag` on device `device_id`, whose
+    /// fields a person recognises it by are `device` (the planner words its label).
+    fn message(&self, alert_id: i64, device_id: i64, device: &AlertDevice, flag: &Flag) -> String;
 
     /// One digest standing for `messages` (each as [`AlertPlanner::message`] made it), as
     /// reminders or not: the id of the alert it hangs on and its message; `None` when there is
@@ -169,71 +170,65 @@ pub struct DeliveryView {
 }
 
 fn active_flags(conn: &Connection) -> Result<Vec<ActiveAlertFlag>, LedgerError> {
-    let mut stmt = conn.prepare(
-        "SELECT f.device_id, d.ip, f.flag, f.code, f.service, f.reason, f.evidence
+    // The flag's columns are unqualified: `devices` has none of their names.
+    let mut stmt = conn.prepare(&format!(
+        "SELECT f.device_id, d.ip, {STORED_FLAG_COLUMNS}
          FROM device_flags f JOIN devices d ON d.id = f.device_id
-         WHERE d.merged_into IS NULL ORDER BY f.device_id, f.key",
-    )?;
+         WHERE d.merged_into IS NULL ORDER BY f.device_id, f.key"
+    ))?;
     let rows = stmt.query_map([], |r| {
         let ip: Option<String> = r.get(1)?;
-        let kind: String = r.get(2)?;
-        let evidence: String = r.get(6)?;
-        Ok((
-            r.get::<_, i64>(0)?,
-            ip,
-            kind,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            evidence,
-        ))
+        Ok((r.get::<_, i64>(0)?, ip, stored_flag(r, 2)?))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (device_id, ip, kind, code, service, reason, evidence) = row?;
         // A flag name this build does not know (written by a newer one) raises no alert.
-        let Ok(kind) = serde_json::from_value::<FlagKind>(serde_json::Value::String(kind)) else {
+        let (device_id, ip, Some(flag)) = row? else {
             continue;
         };
         out.push(ActiveAlertFlag {
             device_id,
             ips: ip.iter().filter_map(|i| i.parse().ok()).collect(),
-            flag: Flag {
-                kind,
-                code,
-                service,
-                reason,
-                evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-            },
+            flag,
         });
     }
     Ok(out)
 }
 
-/// How a person recognises the device in an alert: IP, MAC, name, vendor, asset number.
-fn device_label(conn: &Connection, device_id: i64) -> Result<String, LedgerError> {
-    let parts: Option<[Option<String>; 5]> = conn
+/// What a person recognises a device by, as the ledger holds it (each `None` when unknown):
+/// the raw fields an [`AlertPlanner`] words a device's label from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertDevice {
+    /// Current IP address.
+    pub ip: Option<String>,
+    /// Current MAC address.
+    pub mac: Option<String>,
+    /// Host name as discovered.
+    pub hostname: Option<String>,
+    /// IEEE vendor of the MAC.
+    pub vendor: Option<String>,
+    /// 管理番号.
+    pub asset_no: Option<String>,
+}
+
+/// Device `device_id`'s [`AlertDevice`] fields (all `None` when there is no such device).
+fn alert_device(conn: &Connection, device_id: i64) -> Result<AlertDevice, LedgerError> {
+    Ok(conn
         .query_row(
             "SELECT ip, mac, hostname, vendor, asset_no FROM devices WHERE id = ?1",
             params![device_id],
-            |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?]),
+            |r| {
+                Ok(AlertDevice {
+                    ip: r.get(0)?,
+                    mac: r.get(1)?,
+                    hostname: r.get(2)?,
+                    vendor: r.get(3)?,
+                    asset_no: r.get(4)?,
+                })
+            },
         )
-        .optional()?;
-    let Some([ip, mac, hostname, vendor, asset_no]) = parts else {
-        return Ok(format!("device {device_id}"));
-    };
-    let mut label: Vec<String> = [ip, mac, hostname].into_iter().flatten().collect();
-    if let Some(vendor) = vendor {
-        label.push(format!("({vendor})"));
-    }
-    if let Some(asset) = asset_no {
-        label.push(format!("管理番号 {asset}"));
-    }
-    Ok(if label.is_empty() {
-        format!("device {device_id}")
-    } else {
-        label.join(" ")
-    })
+        .optional()?
+        .unwrap_or_default())
 }
 
 fn queue(
@@ -336,14 +331,14 @@ impl Ledger {
             for decision in decisions {
                 match decision {
                     AlertDecision::Raise { device_id, flag } => {
-                        let label = device_label(&tx, device_id)?;
+                        let device = alert_device(&tx, device_id)?;
                         tx.execute(
                             "INSERT INTO alerts (device_id, flag_key, flag, message, raised_at, last_notified_at)
                              VALUES (?1, ?2, ?3, '{}', ?4, ?4)",
                             params![device_id, flag.key(), flag.kind.as_str(), at],
                         )?;
                         let alert_id = tx.last_insert_rowid();
-                        let message = planner.message(alert_id, device_id, &label, &flag);
+                        let message = planner.message(alert_id, device_id, &device, &flag);
                         tx.execute(
                             "UPDATE alerts SET message = ?2 WHERE id = ?1",
                             params![alert_id, message],

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::{LocalInventory, OsFamily, OsGuess, Protocol, Service};
-use daicho_policy::{DeviceFacts, Exception, Flag, Policy, evaluate};
+use daicho_policy::{DeviceFacts, Exception, Flag, FlagKind, Policy, evaluate};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
@@ -60,21 +60,7 @@ pub(crate) fn recompute(
                 .execute(params![device_id, key, flag.reason, evidence])?;
             }
             None => {
-                conn.prepare_cached(
-                    "INSERT INTO device_flags
-                         (device_id, key, flag, code, service, reason, evidence, raised_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?
-                .execute(params![
-                    device_id,
-                    key,
-                    flag.kind.as_str(),
-                    flag.code,
-                    flag.service,
-                    flag.reason,
-                    evidence,
-                    at
-                ])?;
+                store_flag(conn, device_id, key, flag, &evidence, at)?;
                 crate::events::record_event(
                     conn,
                     device_id,
@@ -103,6 +89,55 @@ pub(crate) fn recompute(
         changed += 1;
     }
     Ok(changed)
+}
+
+/// Stores a newly raised `flag` of `device_id` under `key`, its evidence as the JSON text
+/// `evidence`. [`stored_flag`] reads it back.
+fn store_flag(
+    conn: &Connection,
+    device_id: i64,
+    key: &str,
+    flag: &Flag,
+    evidence: &str,
+    at: &str,
+) -> Result<(), LedgerError> {
+    conn.prepare_cached(
+        "INSERT INTO device_flags
+             (device_id, key, flag, code, service, reason, evidence, raised_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        device_id,
+        key,
+        flag.kind.as_str(),
+        flag.code,
+        flag.service,
+        flag.reason,
+        evidence,
+        at
+    ])?;
+    Ok(())
+}
+
+/// The columns of `device_flags` that [`stored_flag`] decodes, in its order.
+pub(crate) const STORED_FLAG_COLUMNS: &str = "flag, code, service, reason, evidence";
+
+/// A stored flag decoded: the row's [`STORED_FLAG_COLUMNS`] (as [`store_flag`] wrote them),
+/// the first at index `first`. `None` for a flag kind this build does not know (written by a
+/// newer one); evidence that is not a JSON list of text reads as none.
+pub(crate) fn stored_flag(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<Flag>> {
+    let kind: String = r.get(first)?;
+    let Some(kind) = FlagKind::ALL.into_iter().find(|k| k.as_str() == kind) else {
+        return Ok(None);
+    };
+    let evidence: String = r.get(first + 4)?;
+    Ok(Some(Flag {
+        kind,
+        code: r.get(first + 1)?,
+        service: r.get(first + 2)?,
+        reason: r.get(first + 3)?,
+        evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+    }))
 }
 
 /// What the flag rules need to know about one device, read from its row, its open services
@@ -245,4 +280,70 @@ pub(crate) fn recompute_all(
         changed += recompute(conn, policy, id, &at, None)?;
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device to hang flags on, in a fresh database.
+    fn database() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO devices (first_seen, last_seen, last_match, presence, created_at)
+             VALUES ('2026-12-07T00:00:00Z', '2026-12-07T00:00:00Z', 'ledger', 'gone',
+                     '2026-12-07T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        conn
+    }
+
+    fn read_back(conn: &Connection, key: &str) -> Option<Flag> {
+        conn.query_row(
+            &format!("SELECT {STORED_FLAG_COLUMNS} FROM device_flags WHERE key = ?1"),
+            params![key],
+            |r| stored_flag(r, 0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_stored_flag_of_every_kind_decodes_to_the_same_flag() {
+        let conn = database();
+        for (i, kind) in FlagKind::ALL.into_iter().enumerate() {
+            let flag = Flag {
+                kind,
+                code: format!("code-{i}"),
+                service: (i % 2 == 0).then(|| format!("svc/tcp/{i}")),
+                reason: format!("理由 {i}"),
+                evidence: vec![format!("ip 198.18.0.{i}"), "改行\nも".into()],
+            };
+            let evidence = serde_json::to_string(&flag.evidence).unwrap();
+            store_flag(
+                &conn,
+                1,
+                &flag.key(),
+                &flag,
+                &evidence,
+                "2026-12-07T00:00:00Z",
+            )
+            .unwrap();
+            assert_eq!(read_back(&conn, &flag.key()), Some(flag), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_stored_flag_of_an_unknown_kind_decodes_to_none() {
+        let conn = database();
+        conn.execute(
+            "INSERT INTO device_flags
+                 (device_id, key, flag, code, service, reason, evidence, raised_at)
+             VALUES (1, 'newer:x:', 'newer', 'x', NULL, '', '[]', '2026-12-07T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+        assert_eq!(read_back(&conn, "newer:x:"), None);
+    }
 }

@@ -1,7 +1,12 @@
 //! The ledger as rows of the MHLW 機器台帳: export, import (planned, then applied in one
-//! transaction) and the checklist's input, in the ledger's own row types ([`LedgerEntry`],
-//! [`ExportEntry`], [`ChecklistEntry`]). Mapping them to and from the paper formats
-//! (`daicho-ledger-io`) is the collector's.
+//! transaction) and the checklist's input. A device's ledger columns are `daicho-model`'s
+//! [`LedgerRow`] (the one record of them, which the paper formats of `daicho-ledger-io` read
+//! and write too), an export row is its [`ExportRow`]; the checklist's input is the ledger's
+//! own [`ChecklistEntry`] (the collector derives the checklist's kind of a device from it).
+//!
+//! The ledger stores 状態 as text: an imported row's [`DeviceStatus`] is written as
+//! [`DeviceStatus::as_str`], and stored text (an operator's own included) is read back through
+//! [`DeviceStatus::parse`].
 //!
 //! # Matching an imported row to a device
 //!
@@ -33,12 +38,14 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
-use daicho_policy::{Exception, Flag, FlagKind, Policy};
+use daicho_model::ledger_columns::{DeviceStatus, ExportRow, LedgerRow};
+use daicho_policy::{Exception, Flag, Policy};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::events::{EventKind, record_event};
+use crate::flags::{STORED_FLAG_COLUMNS, stored_flag};
 use crate::identity::{hostname_key, key_owner};
 use crate::ingest::ip_key;
 use crate::operator::{FieldChange, apply_changes};
@@ -50,61 +57,12 @@ use crate::{Ledger, LedgerError, LedgerFieldsPatch};
 /// The longest value an imported text field may take (as for the API).
 const MAX_FIELD_CHARS: usize = 500;
 
-/// One device's ledger columns (the 機器台帳's, in the MHLW checklist manual's example, plus the
-/// MAC address): what an import sets and what an export reads.
-///
-/// Text fields are trimmed; an empty string means blank.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LedgerEntry {
-    /// 管理番号: the operator's asset number.
-    pub asset_no: String,
-    /// メーカー.
-    pub maker: String,
-    /// OS.
-    pub os: String,
-    /// ソフトウェア.
-    pub software: String,
-    /// ソフトウェアバージョン.
-    pub software_version: String,
-    /// IPアドレス.
-    pub ip: Option<IpAddr>,
-    /// コンピュータ名.
-    pub computer_name: String,
-    /// 設置場所.
-    pub location: String,
-    /// 利用者.
-    pub user: String,
-    /// 登録日.
-    pub registered_on: Option<NaiveDate>,
-    /// 状態, as the ledger stores it (`稼働`, `停止`, `廃棄` or the operator's own text).
-    pub status: Option<String>,
-    /// 説明.
-    pub description: String,
-    /// MACアドレス.
-    pub mac: Option<MacAddr>,
-}
-
-/// A device as the ledger export lists it: its ledger columns, then what daicho observed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExportEntry {
-    /// The ledger columns (IP address, コンピュータ名 and MAC fall back to what was observed).
-    pub ledger: LedgerEntry,
-    /// The IEEE vendor of the MAC address.
-    pub vendor: String,
-    /// When an agent last saw the device (`None`: never seen).
-    pub last_seen: Option<DateTime<Utc>>,
-    /// Open services, as `name/protocol/port`.
-    pub open_services: Vec<String>,
-    /// The checklist flags the device carries.
-    pub flags: Vec<Flag>,
-}
-
 /// A device as the checklist judges it: what was observed, its findings and exceptions, and
 /// its ledger columns when it is registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChecklistEntry {
     /// Its ledger columns; `None` when it is not registered.
-    pub ledger: Option<LedgerEntry>,
+    pub ledger: Option<LedgerRow>,
     /// The role the operator set (`ehr-server`, `terminal`, …), if any.
     pub role: Option<String>,
     /// The OS family as identified (`windows`, `network`, `printer`, …).
@@ -248,13 +206,13 @@ impl ImportPlan {
 
 /// The ledger fields one row sets, validated: the standard fields through
 /// [`LedgerFieldsPatch`], then the columns only an imported ledger states.
-fn row_changes(row: &LedgerEntry) -> Result<Vec<FieldChange>, LedgerError> {
+fn row_changes(row: &LedgerRow) -> Result<Vec<FieldChange>, LedgerError> {
     let text = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     let patch = LedgerFieldsPatch {
         asset_no: Some(text(&row.asset_no)),
         location: Some(text(&row.location)),
         user: Some(text(&row.user)),
-        status: Some(row.status.clone()),
+        status: Some(row.status.as_ref().map(|s| s.as_str().to_owned())),
         description: Some(text(&row.description)),
         registered_on: Some(row.registered_on.map(|d| d.format("%Y-%m-%d").to_string())),
         maker: Some(text(&row.maker)),
@@ -353,7 +311,7 @@ fn device_by_ip_name(
 /// Decides every row against the database as it is on `conn`.
 fn plan(
     conn: &Connection,
-    rows: &[LedgerEntry],
+    rows: &[LedgerRow],
     row_numbers: &[usize],
 ) -> Result<(ImportPlan, Vec<Vec<FieldChange>>), LedgerError> {
     let mut decisions = Vec::with_capacity(rows.len());
@@ -478,7 +436,7 @@ fn adopt_mac(conn: &Connection, id: i64, mac: MacAddr, at: &str) -> Result<(), L
 /// last seen are the import time (so `missing` counts from the import), `last_match` is
 /// `ledger`, `last_report_id` stays empty, and its presence is `gone` (it is not known to be on
 /// the network; the first scan that sees it records `returned`).
-fn create_from_row(conn: &Connection, row: &LedgerEntry, at: &str) -> Result<i64, LedgerError> {
+fn create_from_row(conn: &Connection, row: &LedgerRow, at: &str) -> Result<i64, LedgerError> {
     let name = (!row.computer_name.is_empty()).then_some(row.computer_name.as_str());
     conn.execute(
         "INSERT INTO devices (ip, ip_key, hostname, hostname_norm, first_seen, last_seen,
@@ -516,15 +474,10 @@ pub struct ImportApplied {
     pub created: usize,
 }
 
-/// The text of a stored flag kind.
-fn flag_kind(text: &str) -> Option<FlagKind> {
-    FlagKind::ALL.into_iter().find(|k| k.as_str() == text)
-}
-
 /// One device's row as the database holds it.
 struct DeviceRow {
     id: i64,
-    ledger: LedgerEntry,
+    ledger: LedgerRow,
     registered: bool,
     observed_ip: Option<IpAddr>,
     observed_mac: Option<MacAddr>,
@@ -593,7 +546,7 @@ fn device_row(r: &rusqlite::Row<'_>, id: i64, registered: bool) -> rusqlite::Res
     Ok(DeviceRow {
         id,
         registered,
-        ledger: LedgerEntry {
+        ledger: LedgerRow {
             asset_no: s(1)?,
             maker: s(2)?,
             os: s(3)?,
@@ -610,7 +563,10 @@ fn device_row(r: &rusqlite::Row<'_>, id: i64, registered: bool) -> rusqlite::Res
             registered_on: r
                 .get::<_, Option<String>>(10)?
                 .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
-            status: r.get(11)?,
+            status: r
+                .get::<_, Option<String>>(11)?
+                .as_deref()
+                .and_then(DeviceStatus::parse),
             description: s(12)?,
             mac: observed_mac,
         },
@@ -631,40 +587,28 @@ fn flags_by_device(
     conn: &Connection,
     wanted: &HashSet<i64>,
 ) -> Result<HashMap<i64, Vec<Flag>>, LedgerError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT device_id, flag, key, code, service, reason, evidence FROM device_flags
-         ORDER BY device_id",
-    )?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT device_id, key, {STORED_FLAG_COLUMNS} FROM device_flags ORDER BY device_id"
+    ))?;
     let mut rows = stmt.query([])?;
-    let mut keyed: HashMap<i64, Vec<(String, String, Flag)>> = HashMap::new();
+    let mut keyed: HashMap<i64, Vec<(String, Flag)>> = HashMap::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         if !wanted.contains(&id) {
             continue;
         }
-        let kind_text: String = r.get(1)?;
-        let Some(kind) = flag_kind(&kind_text) else {
+        let Some(flag) = stored_flag(r, 2)? else {
             continue;
         };
-        let evidence: String = r.get(6)?;
-        let flag = Flag {
-            kind,
-            code: r.get(3)?,
-            service: r.get(4)?,
-            reason: r.get(5)?,
-            evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-        };
-        keyed
-            .entry(id)
-            .or_default()
-            .push((kind_text, r.get(2)?, flag));
+        keyed.entry(id).or_default().push((r.get(1)?, flag));
     }
     Ok(keyed
         .into_iter()
         .map(|(id, mut flags)| {
             // SQLite's BINARY order of text is the byte order Rust's `Ord` for `String` uses.
-            flags.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-            (id, flags.into_iter().map(|(_, _, f)| f).collect())
+            // (The stored kind is the decoded kind's `as_str`.)
+            flags.sort_by(|a, b| (a.1.kind.as_str(), &a.0).cmp(&(b.1.kind.as_str(), &b.0)));
+            (id, flags.into_iter().map(|(_, f)| f).collect())
         })
         .collect())
 }
@@ -759,7 +703,7 @@ impl Ledger {
     /// spreadsheet row of `rows[i]` (as the imported file numbers them).
     pub fn plan_import(
         &self,
-        rows: &[LedgerEntry],
+        rows: &[LedgerRow],
         row_numbers: &[usize],
     ) -> Result<ImportPlan, LedgerError> {
         self.read(|conn| plan(conn, rows, row_numbers).map(|(p, _)| p))
@@ -769,7 +713,7 @@ impl Ledger {
     /// rolls the whole import back). Returns the plan it followed and the counts.
     pub fn apply_import(
         &self,
-        rows: &[LedgerEntry],
+        rows: &[LedgerRow],
         row_numbers: &[usize],
     ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
         let policy: std::sync::Arc<Policy> = self.policy();
@@ -817,12 +761,12 @@ impl Ledger {
     /// The ledger for export: every live device that is present or registered, the ledger's
     /// columns as the operator keeps them (IP address, コンピュータ名 and MAC fall back to what
     /// was observed), then vendor, last seen, open services and flags.
-    pub fn export_rows(&self, registered_only: bool) -> Result<Vec<ExportEntry>, LedgerError> {
+    pub fn export_rows(&self, registered_only: bool) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
         self.export_rows_where(|_, registered| !registered_only || registered)
     }
 
     /// The export rows of these devices only (a filtered list's download), in ledger order.
-    pub fn export_rows_of(&self, ids: &[i64]) -> Result<Vec<ExportEntry>, LedgerError> {
+    pub fn export_rows_of(&self, ids: &[i64]) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
         let ids: HashSet<i64> = ids.iter().copied().collect();
         self.export_rows_where(|id, _| ids.contains(&id))
     }
@@ -830,7 +774,7 @@ impl Ledger {
     fn export_rows_where(
         &self,
         keep: impl Fn(i64, bool) -> bool,
-    ) -> Result<Vec<ExportEntry>, LedgerError> {
+    ) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
         self.read(|conn| {
             let devices = device_rows(conn, keep)?;
             let mut findings = Findings::of(conn, &devices)?;
@@ -841,7 +785,7 @@ impl Ledger {
                     // A suggestion for the operator filling in an unregistered device.
                     ledger.os.clone_from(&d.os_text);
                 }
-                out.push(ExportEntry {
+                out.push(ExportRow {
                     ledger,
                     vendor: d.vendor,
                     last_seen: d.last_seen,
@@ -854,7 +798,7 @@ impl Ledger {
     }
 
     /// The registered devices' ledger rows (for the MAC allowlist).
-    pub fn ledger_rows(&self) -> Result<Vec<LedgerEntry>, LedgerError> {
+    pub fn ledger_rows(&self) -> Result<Vec<LedgerRow>, LedgerError> {
         Ok(self
             .export_rows(true)?
             .into_iter()
@@ -888,18 +832,5 @@ impl Ledger {
             }
             Ok(out)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_stored_flag_kind_reads_back() {
-        for k in FlagKind::ALL {
-            assert_eq!(flag_kind(k.as_str()), Some(k));
-        }
-        assert_eq!(flag_kind("nonsense"), None);
     }
 }

@@ -52,8 +52,7 @@ pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use backup::{BackupOutcome, RestoreOutcome, restore_database};
 pub use ingest::IngestOutcome;
 pub use ledger_rows::{
-    ChecklistEntry, ExportEntry, ImportApplied, ImportPlan, LedgerEntry, RowAction, RowDecision,
-    RowMatch, UncoveredDevice,
+    ChecklistEntry, ImportApplied, ImportPlan, RowAction, RowDecision, RowMatch, UncoveredDevice,
 };
 pub use operator::{LedgerFieldsPatch, MergeOutcome, SplitOutcome};
 pub use query::{

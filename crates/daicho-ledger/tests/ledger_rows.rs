@@ -4,7 +4,8 @@
 mod fixtures;
 
 use chrono::{NaiveDate, Utc};
-use daicho_ledger::{EventFilter, Ledger, LedgerEntry, LedgerError, RowAction, RowMatch};
+use daicho_ledger::{EventFilter, Ledger, LedgerError, RowAction, RowMatch};
+use daicho_model::ledger_columns::{DeviceStatus, LedgerRow};
 use daicho_model::{Host, MacAddr};
 use fixtures::{TempLedger, arp_host_of_example_corp, scan_report, temp_ledger};
 
@@ -15,8 +16,8 @@ fn scan(ledger: &Ledger, hosts: Vec<Host>) {
         .unwrap();
 }
 
-fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> LedgerEntry {
-    LedgerEntry {
+fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> LedgerRow {
+    LedgerRow {
         asset_no: asset_no.into(),
         maker: "富士通".into(),
         os: "Windows 11".into(),
@@ -27,7 +28,7 @@ fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> Ledge
         location: "受付".into(),
         user: "山田".into(),
         registered_on: NaiveDate::from_ymd_opt(2024, 4, 1),
-        status: Some("稼働".into()),
+        status: Some(DeviceStatus::Active),
         description: String::new(),
         mac: mac.map(|m| m.parse::<MacAddr>().unwrap()),
     }
@@ -209,4 +210,72 @@ fn an_overlong_field_names_its_row_and_imports_nothing() {
         "{err}"
     );
     assert!(ledger.export_rows(false).unwrap().is_empty());
+}
+
+/// 状態 is stored as text: an imported row's status as `DeviceStatus::as_str`, read back
+/// through `DeviceStatus::parse`, so a row survives import and export whole, whatever its 状態.
+#[test]
+fn a_row_survives_import_and_export_with_every_status() {
+    for status in [
+        None,
+        Some(DeviceStatus::Active),
+        Some(DeviceStatus::Stopped),
+        Some(DeviceStatus::Disposed),
+        Some(DeviceStatus::Other("貸出中".into())),
+    ] {
+        let TempLedger { dir: _dir, ledger } = temp_ledger();
+        let row = LedgerRow {
+            description: "説明".into(),
+            status: status.clone(),
+            ..row(
+                "A-1",
+                Some("198.18.0.10"),
+                "PC-A",
+                Some("00:1b:21:00:00:0a"),
+            )
+        };
+        ledger
+            .apply_import(std::slice::from_ref(&row), &[2])
+            .unwrap();
+        let stored = ledger.device(1).unwrap().summary.ledger.status;
+        assert_eq!(stored.as_deref(), status.as_ref().map(DeviceStatus::as_str));
+        let exported = ledger.export_rows(true).unwrap();
+        assert_eq!(exported.len(), 1);
+        assert_eq!(exported[0].ledger, row, "{status:?}");
+        assert_eq!(ledger.ledger_rows().unwrap(), vec![row]);
+    }
+}
+
+/// An operator's own 状態 text (set through the API) is kept as written and read as
+/// `DeviceStatus::parse` reads a cell.
+#[test]
+fn an_operators_own_status_text_reads_as_a_cell_would() {
+    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let row = row(
+        "A-1",
+        Some("198.18.0.10"),
+        "PC-A",
+        Some("00:1b:21:00:00:0a"),
+    );
+    ledger.apply_import(&[row], &[2]).unwrap();
+    for (text, read) in [
+        ("稼動中", Some(DeviceStatus::Active)),
+        ("廃棄済み", Some(DeviceStatus::Disposed)),
+        ("貸出中", Some(DeviceStatus::Other("貸出中".into()))),
+    ] {
+        ledger
+            .update_ledger(
+                1,
+                &daicho_ledger::LedgerFieldsPatch {
+                    status: Some(Some(text.into())),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            ledger.device(1).unwrap().summary.ledger.status.as_deref(),
+            Some(text)
+        );
+        assert_eq!(ledger.export_rows(true).unwrap()[0].ledger.status, read);
+    }
 }

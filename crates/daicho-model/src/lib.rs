@@ -1,8 +1,9 @@
 //! The wire model shared by the daicho agent and collector.
 //!
 //! Everything that crosses a process boundary lives here: the scan report (the JSON contract that
-//! operators script against), the local host inventory, and the collector API's request and
-//! response bodies. The layout is versioned by [`SCHEMA_VERSION`]; a reader refuses any other
+//! operators script against), the local host inventory, the collector API's request and
+//! response bodies, and the device ledger's columns ([`ledger_columns`]) that the ledger and its
+//! paper formats share. The layout is versioned by [`SCHEMA_VERSION`]; a reader refuses any other
 //! version rather than guessing.
 
 pub mod api;
@@ -11,6 +12,7 @@ pub mod display_text;
 pub mod error;
 pub mod gzip;
 pub mod inventory;
+pub mod ledger_columns;
 pub mod mac;
 pub mod report;
 

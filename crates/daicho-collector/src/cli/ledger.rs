@@ -269,10 +269,7 @@ fn import(
         )?;
         (plan, Some(applied))
     } else {
-        (
-            crate::paper_rows::plan_import(ledger, &import.rows, &import.row_numbers)?,
-            None,
-        )
+        (ledger.plan_import(&import.rows, &import.row_numbers)?, None)
     };
     let elapsed = started.elapsed();
     let mut out = std::io::stdout().lock();

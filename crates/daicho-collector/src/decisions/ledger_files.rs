@@ -73,8 +73,7 @@ pub fn apply_import(
     now: DateTime<Utc>,
 ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
     ledger.atomically(|| {
-        let (plan, applied) =
-            ledger.apply_import(&crate::paper_rows::entries_of(rows), row_numbers)?;
+        let (plan, applied) = ledger.apply_import(rows, row_numbers)?;
         audit(
             ledger,
             actor,

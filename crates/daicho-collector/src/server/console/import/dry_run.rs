@@ -111,8 +111,7 @@ impl DryRun {
     ) -> Result<Self, LedgerError> {
         match daicho_ledger_io::import_ledger_with(bytes, mapping) {
             Ok(import) => {
-                let plan =
-                    crate::paper_rows::plan_import(ledger, &import.rows, &import.row_numbers)?;
+                let plan = ledger.plan_import(&import.rows, &import.row_numbers)?;
                 let mut run = Self::of_import(&import, mapping);
                 run.add_plan(ledger, &import, &plan)?;
                 Ok(run)
