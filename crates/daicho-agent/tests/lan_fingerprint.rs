@@ -7,20 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/agent_copy.rs"]
+mod agent_copy;
+
+use agent_copy::agent_copy;
 use daicho_model::ScanReport;
 use daicho_testlan::{Capture, TestLan, require_root, unique_id};
 
-/// A private copy of the agent binary (the target directory may be shared and rebuilt).
 fn agent() -> PathBuf {
-    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("daicho-fp-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("daicho-agent");
-        std::fs::copy(env!("CARGO_BIN_EXE_daicho-agent"), &path).unwrap();
-        path
-    })
-    .clone()
+    agent_copy("fp-test")
 }
 
 fn repo_root() -> PathBuf {

@@ -7,10 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+#[path = "common/agent_copy.rs"]
+mod agent_copy;
+
+use agent_copy::agent_copy;
 use daicho_model::{Protocol, ScanReport};
 use daicho_testlan::capture::{self, Frame, FrameKind};
 use daicho_testlan::{Segment, TestLan, require_root, unique_id};
@@ -29,20 +32,6 @@ const PER_HOST_PPS: usize = 5;
 const GLOBAL_BURST_100MS: usize = 10;
 const GLOBAL_BURST_1S: usize = 10;
 const PER_HOST_BURST_1S: usize = 2;
-
-/// A private copy of the agent binary (the target directory may be shared and rebuilt).
-fn agent() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("daicho-rate-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("daicho-agent");
-    std::fs::copy(env!("CARGO_BIN_EXE_daicho-agent"), &path).unwrap();
-    path
-}
-
-/// The largest number of `times` (seconds) in any window of `window` seconds, and where.
-fn worst(times: &[f64], window: f64) -> usize {
-    capture::most_in_window(times, window)
-}
 
 #[test]
 fn a_full_inventory_at_the_defaults_stays_within_the_limits_on_the_wire() {
@@ -73,7 +62,7 @@ fn a_full_inventory_at_the_defaults_stays_within_the_limits_on_the_wire() {
         .unwrap();
     let started = Instant::now();
     let status = lan
-        .command_in(lan.scanner_ns(), agent())
+        .command_in(lan.scanner_ns(), agent_copy("rate-test"))
         .unwrap()
         .arg("scan")
         .args(&args)
@@ -99,7 +88,10 @@ fn a_full_inventory_at_the_defaults_stays_within_the_limits_on_the_wire() {
         *by_kind.entry(f.kind()).or_default() += 1;
     }
     let times: Vec<f64> = sent.iter().map(|f| f.at).collect();
-    let (worst_100ms, worst_1s) = (worst(&times, 0.1), worst(&times, 1.0));
+    let (worst_100ms, worst_1s) = (
+        capture::most_in_window(&times, 0.1),
+        capture::most_in_window(&times, 1.0),
+    );
     let mut per_host: BTreeMap<Ipv4Addr, Vec<f64>> = BTreeMap::new();
     for f in &sent {
         if let Some(dst) = f.destination() {
@@ -111,7 +103,7 @@ fn a_full_inventory_at_the_defaults_stays_within_the_limits_on_the_wire() {
     let limited: Vec<(&Ipv4Addr, usize)> = per_host
         .iter()
         .filter(|(ip, _)| Some(**ip) != truth.dns_server && !ip.is_multicast())
-        .map(|(ip, t)| (ip, worst(t, 1.0)))
+        .map(|(ip, t)| (ip, capture::most_in_window(t, 1.0)))
         .collect();
     let (busiest, busiest_count) = limited
         .iter()

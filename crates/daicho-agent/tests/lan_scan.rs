@@ -6,30 +6,18 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
+#[path = "common/agent_copy.rs"]
+mod agent_copy;
+
+use agent_copy::agent_copy;
 use daicho_model::ScanReport;
 use daicho_testlan::capture::{self, Frame, FrameKind};
 use daicho_testlan::{Role, Segment, TestLan, require_root, unique_id};
 
-/// A private copy of the agent binary: the target directory may be shared with other checkouts
-/// that rebuild it while this test runs. Readable by everyone for the unprivileged test.
 fn agent() -> PathBuf {
-    static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    COPY.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("daicho-scan-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("daicho-agent");
-        std::fs::copy(env!("CARGO_BIN_EXE_daicho-agent"), &path).unwrap();
-        Command::new("chmod")
-            .args(["755"])
-            .arg(&dir)
-            .arg(&path)
-            .status()
-            .unwrap();
-        path
-    })
-    .clone()
+    agent_copy("scan-test")
 }
 
 fn lan(hosts: Option<usize>) -> TestLan {
