@@ -247,22 +247,22 @@ impl PacketGate {
         send: impl FnOnce() -> io::Result<T>,
     ) -> Result<T, GateError> {
         let ip = dst.ip();
+        let scope = &self.inner.scope;
+        let refusal = if scope.is_excluded(ip) {
+            Some(GateError::Excluded(ip))
+        } else if matches!(dst, Destination::Target(_)) && !scope.allows(ip) {
+            Some(GateError::OutOfScope(ip))
+        } else {
+            None
+        };
+        if let Some(err) = refusal {
+            self.inner.state.lock().expect("gate lock").1.refused += 1;
+            tracing::warn!("{err}");
+            return Err(err);
+        }
         let clock = &self.inner.clock;
         loop {
             let mut state = self.inner.state.lock().expect("gate lock");
-            let scope = &self.inner.scope;
-            let refusal = if scope.is_excluded(ip) {
-                Some(GateError::Excluded(ip))
-            } else if matches!(dst, Destination::Target(_)) && !scope.allows(ip) {
-                Some(GateError::OutOfScope(ip))
-            } else {
-                None
-            };
-            if let Some(err) = refusal {
-                state.1.refused += 1;
-                tracing::warn!("{err}");
-                return Err(err);
-            }
             let now = clock.now();
             let at = state.0.ready_at(dst, now);
             if at > now {
