@@ -22,6 +22,7 @@ pub mod gate;
 pub mod link;
 pub mod names;
 pub mod neighbours;
+mod nonblocking;
 pub mod probe;
 mod rtt;
 pub mod scope;

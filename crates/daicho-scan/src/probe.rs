@@ -20,6 +20,7 @@ use pnet::packet::ipv4::Ipv4Packet;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::gate::{Destination, GateError, PacketGate};
+use crate::nonblocking::wait_until;
 
 /// Packets one TCP connect probe may cause (SYN, ACK, RST).
 pub const CONNECT_COST: u32 = 3;
@@ -209,22 +210,9 @@ impl SocketProbes for KernelProbes {
     }
 
     fn poll(&mut self, timeout: Duration) -> io::Result<Option<ProbeEvent>> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(e) = self.read_icmp() {
-                return Ok(Some(e));
-            }
-            if let Some(e) = self.check_connects() {
-                return Ok(Some(e));
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(None);
-            }
-            // Neither socket type offers a safe readiness wait here; a short sleep keeps the
-            // loop cheap while adding at most a millisecond to measured round trips.
-            std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
-        }
+        wait_until(Instant::now() + timeout, || {
+            Ok(self.read_icmp().or_else(|| self.check_connects()))
+        })
     }
 }
 

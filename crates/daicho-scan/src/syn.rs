@@ -32,6 +32,7 @@ use pnet::packet::tcp::{MutableTcpPacket, TcpFlags, TcpOption, TcpPacket};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::gate::{Destination, GateError, PacketGate};
+use crate::nonblocking::wait_until;
 use crate::rtt::Rtt;
 
 /// One SYN to send.
@@ -404,6 +405,7 @@ impl RawSyn {
     /// Opens the sockets; `PermissionDenied` without raw-socket privilege.
     pub fn new() -> io::Result<Self> {
         let raw = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::TCP))?;
+        // Read without blocking: see `nonblocking`.
         raw.set_nonblocking(true)?;
         let guard = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
         guard.bind(&SockAddr::from(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)))?;
@@ -504,34 +506,24 @@ impl SynIo for RawSyn {
     fn recv(&mut self, timeout: Duration) -> io::Result<Option<SynReply>> {
         let deadline = Instant::now() + timeout;
         let mut buf = [0u8; 1500];
-        loop {
-            match (&self.raw).read(&mut buf) {
-                Ok(n) => {
-                    if let Some(reply) = parse_reply(&buf[..n], self.port, Instant::now()) {
-                        return Ok(Some(reply));
+        wait_until(deadline, || {
+            loop {
+                match (&self.raw).read(&mut buf) {
+                    Ok(n) => {
+                        if let Some(reply) = parse_reply(&buf[..n], self.port, Instant::now()) {
+                            return Ok(Some(reply));
+                        }
+                        // Other TCP traffic of this host: read on, unless the wait is over.
+                        if Instant::now() >= deadline {
+                            return Ok(None);
+                        }
                     }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Ok(None);
-                    }
-                    // The socket is non-blocking: SO_RCVTIMEO counts in scheduler ticks (4 ms
-                    // at HZ=250), so a wait for the next pacing slot (2 ms at 500 packets/s)
-                    // would overshoot it several times over and throttle the sweep. A short
-                    // precise sleep instead, as `probe::KernelProbes::poll` does: a reply is
-                    // timed at most a millisecond late.
-                    std::thread::sleep((deadline - now).min(Duration::from_millis(1)));
-                    continue;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
             }
-            // Other TCP traffic of this host: keep listening until the deadline.
-            if Instant::now() >= deadline {
-                return Ok(None);
-            }
-        }
+        })
     }
 }
 
