@@ -32,8 +32,9 @@ pub use stream::{GatedStream, REPLY_ACKS};
 
 /// Packets a connect is charged before it starts: the SYN, the ACK that completes the
 /// handshake and the ACK of a greeting ([`GREETING_ACKS`]); the close is paid when the stream
-/// is dropped.
-pub const CONNECT_COST: u32 = 2 + GREETING_ACKS;
+/// is dropped. (Discovery's `daicho_scan::probe::CONNECT_COST` is another count: a probe's
+/// connect that is closed at once, its RST included.)
+pub const CONNECT_PAID_AHEAD: u32 = 2 + GREETING_ACKS;
 
 /// ACKs paid with the connect: the kernel acknowledges a service's greeting on arrival.
 const GREETING_ACKS: u32 = 1;
@@ -175,7 +176,7 @@ impl<C: Connector> Connector for GatedConnector<C> {
 
     async fn connect(&self, addr: SocketAddr, timeout: Duration) -> io::Result<Self::Stream> {
         let ip = scoped_v4(addr.ip())?;
-        self.admission.admit(ip, CONNECT_COST).await?;
+        self.admission.admit(ip, CONNECT_PAID_AHEAD).await?;
         let stream = self
             .inner
             .connect(addr, timeout.min(MAX_CONNECT_WAIT))

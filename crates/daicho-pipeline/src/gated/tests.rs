@@ -125,7 +125,7 @@ async fn excluded_and_out_of_scope_hosts_get_nothing() {
     let inside = c.connect("198.18.0.8:22".parse().unwrap(), t).await;
     assert_eq!(inside.unwrap_err().kind(), io::ErrorKind::ConnectionRefused);
     assert_eq!(c.inner.connects.load(Ordering::SeqCst), 1);
-    assert_eq!(c.gate().stats().packets, u64::from(CONNECT_COST));
+    assert_eq!(c.gate().stats().packets, u64::from(CONNECT_PAID_AHEAD));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
