@@ -460,7 +460,9 @@ fn build_ledger(ledger: &Ledger, devices: u32) {
         .map(ledger_row)
         .collect();
     let numbers: Vec<usize> = (2..rows.len() + 2).collect();
-    let (_, applied) = ledger.apply_import(&rows, &numbers).unwrap();
+    let (_, applied) = ledger
+        .apply_import(daicho_ledger::SiteId::DEFAULT, &rows, &numbers)
+        .unwrap();
     let imported = t.elapsed();
     let t = Instant::now();
     let risky = ledger
@@ -490,7 +492,9 @@ fn build_ledger(ledger: &Ledger, devices: u32) {
             ledger.add_exception(&new, now).unwrap();
         }
     }
-    let counts = ledger.device_counts().unwrap();
+    let counts = ledger
+        .device_counts(&daicho_ledger::SiteScope::All)
+        .unwrap();
     println!(
         "built a {}-device ledger in {}: {chunk} reports of {HOSTS_PER_REPORT} hosts {}, import of {} ledger rows {} ({} updated), {} exceptions {}; {} unregistered, {} flagged",
         counts.total,
@@ -706,7 +710,9 @@ fn dashboard_parts(ledger: &Ledger) -> String {
         (
             "device_counts",
             median(|| {
-                ledger.device_counts().unwrap();
+                ledger
+                    .device_counts(&daicho_ledger::SiteScope::All)
+                    .unwrap();
             }),
         ),
         (
@@ -723,7 +729,9 @@ fn dashboard_parts(ledger: &Ledger) -> String {
         (
             "agents",
             median(|| {
-                ledger.agents(Utc::now()).unwrap();
+                ledger
+                    .agents(&daicho_ledger::SiteScope::All, Utc::now())
+                    .unwrap();
             }),
         ),
     ];

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use daicho_ledger::audit::NewAudit;
-use daicho_ledger::{Ledger, LedgerError, LedgerFields};
+use daicho_ledger::{Ledger, LedgerError, LedgerFields, SiteScope};
 use serde_json::Value;
 
 mod accounts;
@@ -26,30 +26,55 @@ pub use ledger_files::*;
 pub use settings::*;
 pub use tokens::*;
 
-/// Who made a decision, as the audit log names them.
+/// Who made a decision, as the audit log names them, and the sites they may decide on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Actor(String);
+pub struct Actor {
+    name: String,
+    scope: SiteScope,
+}
 
 impl Actor {
-    /// A console account.
+    /// A console account (of every site until [`Actor::limited_to`] narrows it).
     pub fn account(name: &str) -> Self {
-        Self(name.to_owned())
+        Self {
+            name: name.to_owned(),
+            scope: SiteScope::All,
+        }
     }
 
-    /// An operator bearer token.
+    /// An operator bearer token (of every site until [`Actor::limited_to`] narrows it).
     pub fn token(name: &str) -> Self {
-        Self(format!("token:{name}"))
+        Self {
+            name: format!("token:{name}"),
+            scope: SiteScope::All,
+        }
     }
 
-    /// The command line, run by this OS user (`$USER`, `root` when unset).
+    /// The command line, run by this OS user (`$USER`, `root` when unset): every site (who can
+    /// run it can read the database file).
     pub fn cli() -> Self {
         let user = std::env::var("USER").unwrap_or_else(|_| "root".to_owned());
-        Self(format!("cli:{user}"))
+        Self {
+            name: format!("cli:{user}"),
+            scope: SiteScope::All,
+        }
+    }
+
+    /// The same actor, allowed only the sites of `scope`.
+    #[must_use]
+    pub fn limited_to(mut self, scope: SiteScope) -> Self {
+        self.scope = scope;
+        self
     }
 
     /// The name written to the audit log.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    /// The sites this actor may see and decide on.
+    pub fn scope(&self) -> &SiteScope {
+        &self.scope
     }
 }
 

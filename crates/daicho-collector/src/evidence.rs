@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_ledger::restrictions::{NewRestriction, RestrictionRecord};
-use daicho_ledger::{Ledger, LedgerError};
+use daicho_ledger::{Ledger, LedgerError, SiteId};
 use daicho_ledger_io::allowlist::{
     Allowlist, AllowlistEntry, AllowlistError, ArubaOptions, CiscoOptions, RadiusMacFormat,
     RtxOptions, SwxOptions, build_allowlist, render_aruba_lma, render_cisco_port_security,
@@ -29,14 +29,16 @@ pub struct RestrictionStatement {
     pub note: String,
 }
 
-/// The facility name for a report: `given` when it is not blank, else the one set in the
-/// console (医療機関名), else blank.
-pub fn facility_for(ledger: &Ledger, given: &str) -> Result<String, LedgerError> {
-    if given.trim().is_empty() {
-        Ok(ledger.facility_name()?.unwrap_or_default())
-    } else {
-        Ok(given.trim().to_owned())
+/// The facility name for a report of `site`: `given` when it is not blank, else for an added
+/// site its label (or name), else the one set in the console (医療機関名), else blank.
+pub fn facility_for(ledger: &Ledger, site: SiteId, given: &str) -> Result<String, LedgerError> {
+    if !given.trim().is_empty() {
+        return Ok(given.trim().to_owned());
     }
+    if site != SiteId::DEFAULT {
+        return Ok(ledger.site(site)?.display_name().to_owned());
+    }
+    Ok(ledger.facility_name()?.unwrap_or_default())
 }
 
 /// How long a cached checklist may serve at most, for changes no write through this collector
@@ -52,6 +54,7 @@ pub struct ChecklistCache {
 
 #[derive(Debug)]
 struct CachedChecklist {
+    site: SiteId,
     generation: u64,
     facility: String,
     at: std::time::Instant,
@@ -65,6 +68,7 @@ impl ChecklistCache {
     pub fn report(
         &self,
         ledger: &Ledger,
+        site: SiteId,
         facility: &str,
     ) -> Result<std::sync::Arc<ChecklistReport>, LedgerError> {
         let lock = || {
@@ -75,6 +79,7 @@ impl ChecklistCache {
         let generation = ledger.generation();
         if let Some(kept) = lock().as_ref()
             && kept.generation == generation
+            && kept.site == site
             && kept.facility == facility
             && kept.at.elapsed() < CHECKLIST_CACHE_FOR
         {
@@ -82,10 +87,12 @@ impl ChecklistCache {
         }
         let report = std::sync::Arc::new(checklist_report(
             ledger,
+            site,
             facility,
             &RestrictionStatement::default(),
         )?);
         *lock() = Some(CachedChecklist {
+            site,
             generation,
             facility: facility.to_owned(),
             at: std::time::Instant::now(),
@@ -95,26 +102,27 @@ impl ChecklistCache {
     }
 }
 
-/// Decides the checklist from the ledger as it is now. 2-⑬ is decided from the active
+/// Decides `site`'s checklist from the ledger as it is now. 2-⑬ is decided from the active
 /// restriction records (each with the MAC list applied at the time), unless `statement` says a
 /// restriction is applied: then the allowlist taken as applied is the registered devices' as
 /// `allowlist export` writes it now.
 pub fn checklist_report(
     ledger: &Ledger,
+    site: SiteId,
     facility: &str,
     statement: &RestrictionStatement,
 ) -> Result<ChecklistReport, LedgerError> {
-    let devices = crate::paper_rows::checklist_devices(ledger)?;
+    let devices = crate::paper_rows::checklist_devices(ledger, site)?;
     let restriction = if statement.applied {
         ConnectionRestriction {
             applied: true,
             description: statement.note.clone(),
-            allowlist: build_allowlist(&ledger.ledger_rows()?, &[])
+            allowlist: build_allowlist(&ledger.ledger_rows(site)?, &[])
                 .macs()
                 .collect(),
         }
     } else {
-        recorded_restriction(&ledger.restrictions(true)?)
+        recorded_restriction(&ledger.restrictions(site, true)?)
     };
     Ok(evaluate_checklist(&ChecklistInput {
         facility: facility.to_owned(),
@@ -163,6 +171,10 @@ fn recorded_restriction(records: &[RestrictionRecord]) -> ConnectionRestriction 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppliedAllowlist {
+    /// The site whose network device applies it: set by the caller from the site the request
+    /// names (never from the body).
+    #[serde(skip)]
+    pub site: SiteId,
     /// Where it is applied (`コアスイッチ SW-01`).
     pub place: String,
     /// Who applied it.
@@ -186,7 +198,7 @@ pub fn record_applied_allowlist(
     applied: &AppliedAllowlist,
     now: DateTime<Utc>,
 ) -> Result<RestrictionRecord, LedgerError> {
-    let list = build_allowlist(&ledger.ledger_rows()?, &applied.subnets);
+    let list = build_allowlist(&ledger.ledger_rows(applied.site)?, &applied.subnets);
     let macs: Vec<MacAddr> = list
         .groups
         .iter()
@@ -196,6 +208,7 @@ pub fn record_applied_allowlist(
     let today = daicho_ledger_io::export::now_jst().date_naive();
     let id = ledger.record_restriction(
         &NewRestriction {
+            site: applied.site,
             place: applied.place.clone(),
             applied_by: applied.applied_by.clone(),
             applied_on: applied.applied_on.unwrap_or(today),
@@ -220,15 +233,16 @@ pub enum EvidenceError {
     Export(#[from] ExportError),
 }
 
-/// The ledger export: XLSX when `csv` is `None`, else CSV in that encoding. Returns the bytes,
-/// the number of devices and, for CP932, the notice of replaced characters (to show).
+/// `site`'s ledger export: XLSX when `csv` is `None`, else CSV in that encoding. Returns the
+/// bytes, the number of devices and, for CP932, the notice of replaced characters (to show).
 pub fn export_ledger(
     ledger: &Ledger,
+    site: SiteId,
     csv: Option<CsvEncoding>,
     registered_only: bool,
     facility: &str,
 ) -> Result<(Vec<u8>, usize, Option<Cp932Notice>), EvidenceError> {
-    render_export(&ledger.export_rows(registered_only)?, csv, facility)
+    render_export(&ledger.export_rows(site, registered_only)?, csv, facility)
 }
 
 /// The ledger export of these devices only (a filtered list's download).
@@ -308,10 +322,14 @@ impl AllowlistOutput {
     }
 }
 
-/// The allowlist of the registered devices as `allowlist export` builds it, grouped by
+/// The allowlist of `site`'s registered devices as `allowlist export` builds it, grouped by
 /// `subnets`.
-pub fn registered_allowlist(ledger: &Ledger, subnets: &[IpNet]) -> Result<Allowlist, LedgerError> {
-    Ok(build_allowlist(&ledger.ledger_rows()?, subnets))
+pub fn registered_allowlist(
+    ledger: &Ledger,
+    site: SiteId,
+    subnets: &[IpNet],
+) -> Result<Allowlist, LedgerError> {
+    Ok(build_allowlist(&ledger.ledger_rows(site)?, subnets))
 }
 
 /// Writes `list` in `output`'s format.
@@ -349,9 +367,12 @@ pub fn parse_port_mapping(text: &str) -> Result<(IpNet, String), String> {
 /// The registered devices (as the allowlist has them: with a MAC, not 廃棄) whose MAC is on no
 /// active applied-allowlist record: the devices a network device does not admit yet, so the
 /// list must be applied again (2-⑬ stays いいえ while one is seen on the network).
-pub fn registered_not_applied(ledger: &Ledger) -> Result<Vec<AllowlistEntry>, LedgerError> {
-    let applied = recorded_restriction(&ledger.restrictions(true)?).allowlist;
-    Ok(registered_allowlist(ledger, &[])?
+pub fn registered_not_applied(
+    ledger: &Ledger,
+    site: SiteId,
+) -> Result<Vec<AllowlistEntry>, LedgerError> {
+    let applied = recorded_restriction(&ledger.restrictions(site, true)?).allowlist;
+    Ok(registered_allowlist(ledger, site, &[])?
         .groups
         .into_iter()
         .flat_map(|g| g.entries)

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod paper_rows;
 pub mod saved_views;
 pub mod server;
+pub mod site_access;
 pub mod tls;
 
 pub use config::Config;

@@ -4,7 +4,7 @@
 //! and export rows need no mapping: both crates use `daicho-model`'s `LedgerRow` and
 //! `ExportRow`.)
 
-use daicho_ledger::{ChecklistEntry, Ledger, LedgerError};
+use daicho_ledger::{ChecklistEntry, Ledger, LedgerError, SiteId};
 use daicho_ledger_io::checklist::{ChecklistDevice, DeviceKind};
 
 /// A device as the checklist evaluates it.
@@ -46,9 +46,12 @@ pub fn device_kind(role: Option<&str>, os_family: &str) -> DeviceKind {
 }
 
 /// [`Ledger::checklist_devices`] as the checklist's devices.
-pub fn checklist_devices(ledger: &Ledger) -> Result<Vec<ChecklistDevice>, LedgerError> {
+pub fn checklist_devices(
+    ledger: &Ledger,
+    site: SiteId,
+) -> Result<Vec<ChecklistDevice>, LedgerError> {
     Ok(ledger
-        .checklist_devices()?
+        .checklist_devices(site)?
         .into_iter()
         .map(checklist_device_of)
         .collect())

@@ -124,9 +124,12 @@ impl Running {
 
     async fn alerts(&self) -> Vec<daicho_ledger::alerts::AlertView> {
         let l = self.ledger.clone();
-        tokio::task::spawn_blocking(move || l.alerts(true, 10_000).unwrap())
-            .await
-            .unwrap()
+        tokio::task::spawn_blocking(move || {
+            l.alerts(&daicho_ledger::SiteScope::All, true, 10_000)
+                .unwrap()
+        })
+        .await
+        .unwrap()
     }
 }
 

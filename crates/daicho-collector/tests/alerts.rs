@@ -273,9 +273,11 @@ async fn each_flag_alerts_exactly_once_across_five_scans_on_webhook_and_email() 
     );
     // Every delivery is on record as delivered.
     let l = c.ledger.clone();
-    let alerts = tokio::task::spawn_blocking(move || l.alerts(true, 100).unwrap())
-        .await
-        .unwrap();
+    let alerts = tokio::task::spawn_blocking(move || {
+        l.alerts(&daicho_ledger::SiteScope::All, true, 100).unwrap()
+    })
+    .await
+    .unwrap();
     assert_eq!(alerts.len(), expected.len());
     for a in &alerts {
         let channels: Vec<&str> = a.deliveries.iter().map(|d| d.channel.as_str()).collect();
@@ -307,9 +309,11 @@ async fn each_flag_alerts_exactly_once_across_five_scans_on_webhook_and_email() 
         "no further alert after registering"
     );
     let l = c.ledger.clone();
-    let open = tokio::task::spawn_blocking(move || l.alerts(true, 100).unwrap())
-        .await
-        .unwrap();
+    let open = tokio::task::spawn_blocking(move || {
+        l.alerts(&daicho_ledger::SiteScope::All, true, 100).unwrap()
+    })
+    .await
+    .unwrap();
     assert_eq!(
         open.len(),
         expected.len() - 1,

@@ -95,7 +95,13 @@ fn assert_escaped(body: &str) {
 async fn alerts_are_listed_and_acknowledged_one_or_several() {
     let (server, first, _) = hospital().await;
     let ids: Vec<i64> = server
-        .on_ledger(|l| l.alerts(true, 100).unwrap().iter().map(|a| a.id).collect())
+        .on_ledger(|l| {
+            l.alerts(&daicho_ledger::SiteScope::All, true, 100)
+                .unwrap()
+                .iter()
+                .map(|a| a.id)
+                .collect()
+        })
         .await;
     assert!(ids.len() >= 2, "{ids:?}");
     let operator = server.login("unyo").await;
@@ -129,7 +135,7 @@ async fn alerts_are_listed_and_acknowledged_one_or_several() {
     );
     assert!(
         server
-            .on_ledger(|l| l.alerts(true, 100).unwrap())
+            .on_ledger(|l| l.alerts(&daicho_ledger::SiteScope::All, true, 100).unwrap())
             .await
             .iter()
             .all(|a| a.acknowledged_at.is_none())
@@ -157,7 +163,9 @@ async fn alerts_are_listed_and_acknowledged_one_or_several() {
         "{}",
         page.body
     );
-    let alerts = server.on_ledger(|l| l.alerts(true, 100).unwrap()).await;
+    let alerts = server
+        .on_ledger(|l| l.alerts(&daicho_ledger::SiteScope::All, true, 100).unwrap())
+        .await;
     assert!(
         alerts
             .iter()
@@ -230,7 +238,9 @@ async fn exceptions_are_recorded_revoked_and_listed_with_their_state() {
     assert!(page.body.contains("198.18.0.10"));
     assert_escaped(&page.body);
 
-    let records = server.on_ledger(|l| l.exceptions(None).unwrap()).await;
+    let records = server
+        .on_ledger(|l| l.exceptions(&daicho_ledger::SiteScope::All, None).unwrap())
+        .await;
     assert_eq!(records.len(), 2);
     let revoke = format!("/exceptions/{}/revoke", records[1].id);
     assert_eq!(
@@ -252,7 +262,7 @@ async fn exceptions_are_recorded_revoked_and_listed_with_their_state() {
     assert!(page.body.contains("機器番号"));
     assert_eq!(
         server
-            .on_ledger(|l| l.exceptions(None).unwrap())
+            .on_ledger(|l| l.exceptions(&daicho_ledger::SiteScope::All, None).unwrap())
             .await
             .len(),
         2

@@ -232,7 +232,11 @@ async fn applying_the_allowlist_takes_the_device_off_the_not_applied_list() {
 
     // Withdrawn: the device is not admitted anywhere again; the record shows with ?all=1.
     let id = server
-        .on_ledger(|l| l.restrictions(true).unwrap()[0].id)
+        .on_ledger(|l| {
+            l.restrictions(daicho_ledger::SiteId::DEFAULT, true)
+                .unwrap()[0]
+                .id
+        })
         .await;
     let answer = operator
         .post(&format!("/allowlist/records/{id}/withdraw"), &[])
@@ -489,7 +493,9 @@ async fn viewers_and_other_sites_cannot_post() {
     assert!(!page.body.contains("id=\"upload-form\""));
     assert!(
         server
-            .on_ledger(|l| l.restrictions(false).unwrap())
+            .on_ledger(|l| l
+                .restrictions(daicho_ledger::SiteId::DEFAULT, false)
+                .unwrap())
             .await
             .is_empty()
     );

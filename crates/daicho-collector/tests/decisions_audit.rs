@@ -104,7 +104,13 @@ fn a_decision_whose_audit_entry_fails_is_undone() {
     assert_eq!(mac_keys(&ledger, 1), 2, "the split is undone");
 
     assert!(decisions::add_exception(&ledger, &me, &exception(), now).is_err());
-    assert!(ledger.exceptions(None).unwrap().is_empty(), "no exception");
+    assert!(
+        ledger
+            .exceptions(&daicho_ledger::SiteScope::All, None)
+            .unwrap()
+            .is_empty(),
+        "no exception"
+    );
 
     assert!(
         decisions::add_account(&ledger, &me, "yamada", AccountRole::Viewer, PASSWORD, now).is_err()

@@ -49,7 +49,8 @@ async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
                 mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, 10])),
                 ..LedgerRow::default()
             };
-            l.apply_import(&[row], &[2]).unwrap();
+            l.apply_import(daicho_ledger::SiteId::DEFAULT, &[row], &[2])
+                .unwrap();
             (
                 l.create_token("ward3", Role::Agent).unwrap().1,
                 l.create_token("admin", Role::Operator).unwrap().1,

@@ -122,7 +122,9 @@ fn unregistered_pc_file(dir: &Path) -> PathBuf {
 /// Everything a failed import must leave as it was.
 fn snapshot(db: &Path) -> (Vec<daicho_ledger_io::ExportRow>, usize) {
     let ledger = Ledger::open(db, LedgerOptions::default()).unwrap();
-    let rows = ledger.export_rows(false).unwrap();
+    let rows = ledger
+        .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+        .unwrap();
     let events = ledger
         .events(&daicho_ledger::EventFilter {
             limit: Some(1000),
@@ -672,7 +674,7 @@ fn map_reads_unknown_headers_and_the_dry_run_shows_sheets_unmapped_headers_and_h
     ok(&run(BIN, &config, &args).0);
     let rows = Ledger::open(&db, LedgerOptions::default())
         .unwrap()
-        .export_rows(true)
+        .export_rows(daicho_ledger::SiteId::DEFAULT, true)
         .unwrap();
     let described: Vec<(&str, &str)> = rows
         .iter()

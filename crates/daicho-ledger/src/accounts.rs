@@ -15,6 +15,7 @@ use rusqlite::TransactionBehavior;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use crate::sites::{SiteId, SiteScope, bind_sites, bound_sites};
 use crate::time::{from_db, to_db};
 use crate::{Ledger, LedgerError};
 
@@ -122,6 +123,15 @@ pub struct AccountInfo {
     pub last_login_at: Option<String>,
     /// Failed logins since the last success or lock.
     pub failed_logins: u32,
+    /// The sites it may see and change (none: every site, a group-wide account).
+    pub sites: Vec<SiteId>,
+}
+
+impl AccountInfo {
+    /// The sites this account may see and change.
+    pub fn scope(&self) -> SiteScope {
+        SiteScope::from_bindings(&self.sites)
+    }
 }
 
 /// The answer to a login attempt.
@@ -156,14 +166,22 @@ fn account_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountInfo> {
         locked_until: r.get(5)?,
         last_login_at: r.get(6)?,
         failed_logins: r.get::<_, i64>(7)?.try_into().unwrap_or(u32::MAX),
+        sites: Vec::new(),
     })
 }
 
+/// `account` with its stored site bindings.
+fn with_sites(conn: &Connection, mut account: AccountInfo) -> Result<AccountInfo, LedgerError> {
+    account.sites = bound_sites(conn, "account_sites", "account_id", account.id)?;
+    Ok(account)
+}
+
 fn load(conn: &Connection, name: &str) -> Result<Option<AccountInfo>, LedgerError> {
-    Ok(conn
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"))?
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"))?
         .query_row(params![name], account_from_row)
-        .optional()?)
+        .optional()?
+        .map(|a| with_sites(conn, a))
+        .transpose()
 }
 
 fn no_such_account(name: &str) -> LedgerError {
@@ -389,7 +407,21 @@ impl Ledger {
         self.read(|conn| {
             let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM accounts ORDER BY id"))?;
             let rows = stmt.query_map([], account_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let accounts = rows.collect::<Result<Vec<_>, _>>()?;
+            accounts.into_iter().map(|a| with_sites(conn, a)).collect()
+        })
+    }
+
+    /// Limits an account to `sites` (none: every site, a group-wide account).
+    pub fn set_account_sites(
+        &self,
+        name: &str,
+        sites: &[SiteId],
+    ) -> Result<AccountInfo, LedgerError> {
+        self.write(|conn| {
+            let account = load(conn, name)?.ok_or_else(|| no_such_account(name))?;
+            bind_sites(conn, "account_sites", "account_id", account.id, sites)?;
+            load(conn, name)?.ok_or_else(|| no_such_account(name))
         })
     }
 

@@ -14,6 +14,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::flags::{STORED_FLAG_COLUMNS, stored_flag};
+use crate::sites::SiteScope;
 use crate::time::{from_db, to_db};
 use crate::{Ledger, LedgerError};
 
@@ -482,14 +483,42 @@ impl Ledger {
         })
     }
 
-    /// Alerts, newest first, with their deliveries; `open_only` leaves out closed ones.
-    pub fn alerts(&self, open_only: bool, limit: usize) -> Result<Vec<AlertView>, LedgerError> {
+    /// The device alert `id` is about, if there is such an alert.
+    pub fn alert_device(&self, id: i64) -> Result<Option<i64>, LedgerError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
+            Ok(conn
+                .query_row(
+                    "SELECT device_id FROM alerts WHERE id = ?1",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    /// Alerts of devices of the sites of `scope`, newest first, with their deliveries;
+    /// `open_only` leaves out closed ones.
+    pub fn alerts(
+        &self,
+        scope: &SiteScope,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<AlertView>, LedgerError> {
+        let in_scope = if scope.is_all() {
+            "1 = 1".to_owned()
+        } else {
+            format!(
+                "device_id IN (SELECT id FROM devices WHERE {})",
+                scope.sql("site_id")
+            )
+        };
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
                 "SELECT id, device_id, flag, flag_key, message, raised_at, last_notified_at,
                         acknowledged_at, acknowledged_by, closed_at
-                 FROM alerts WHERE NOT ?1 OR closed_at IS NULL ORDER BY id DESC LIMIT ?2",
-            )?;
+                 FROM alerts WHERE (NOT ?1 OR closed_at IS NULL) AND {in_scope}
+                 ORDER BY id DESC LIMIT ?2"
+            ))?;
             let mut alerts = stmt
                 .query_map(params![open_only, crate::sql_count(limit)], |r| {
                     let message: String = r.get(4)?;

@@ -36,6 +36,9 @@ pub enum LedgerError {
     /// The request conflicts with what is stored (e.g. an asset number already in use).
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not see or change that site's ledger.
+    #[error("{0}")]
+    Forbidden(String),
     /// The system random source failed.
     #[error("random source failed: {0}")]
     Random(String),

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::events::{EventKind, record_event};
 use crate::flags;
+use crate::sites::SiteScope;
 use crate::time::to_db;
 use crate::{Ledger, LedgerError};
 
@@ -184,13 +185,22 @@ impl Ledger {
         })
     }
 
-    /// The exception register, newest first; `device` narrows it to one device.
-    pub fn exceptions(&self, device: Option<i64>) -> Result<Vec<ExceptionRecord>, LedgerError> {
+    /// The exception register of the devices of the sites of `scope`, newest first; `device`
+    /// narrows it to one device.
+    pub fn exceptions(
+        &self,
+        scope: &SiteScope,
+        device: Option<i64>,
+    ) -> Result<Vec<ExceptionRecord>, LedgerError> {
+        let sql = format!(
+            "SELECT id, device_id, service, reason, approver, expires, created_at, revoked_at
+             FROM exceptions WHERE (?1 IS NULL OR device_id = ?1)
+               AND device_id IN (SELECT id FROM devices WHERE {})
+             ORDER BY id DESC",
+            scope.sql("site_id")
+        );
         self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT id, device_id, service, reason, approver, expires, created_at, revoked_at
-                 FROM exceptions WHERE ?1 IS NULL OR device_id = ?1 ORDER BY id DESC",
-            )?;
+            let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(params![device], |r| {
                 Ok(ExceptionRecord {
                     id: r.get(0)?,

@@ -41,6 +41,7 @@ use daicho_model::{Host, LocalInventory, MacAddr, OsFamily, OsGuess, ScanReport,
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::LedgerError;
+use crate::sites::SiteId;
 use crate::time::to_db;
 
 /// The rule that matched a host to a device.
@@ -209,6 +210,8 @@ pub fn os_from_local(local: &LocalInventory) -> OsGuess {
 
 /// State shared by all hosts of one report while they are matched.
 pub(crate) struct MatchContext<'a> {
+    /// The site of the report: only its devices are candidates.
+    pub site: SiteId,
     /// Devices already matched by an earlier host of this report.
     pub touched: &'a HashSet<i64>,
     /// When the report saw the hosts.
@@ -225,11 +228,11 @@ pub(crate) fn find_device(
 ) -> Result<(Option<i64>, MatchRule), LedgerError> {
     let mac_text = obs.mac.map(|m| m.to_string());
     let by_machine = match obs.machine_id {
-        Some(id) => key_owner(conn, "machine_id", id)?,
+        Some(id) => key_owner(conn, ctx.site, "machine_id", id)?,
         None => None,
     };
     let by_mac = match &mac_text {
-        Some(m) => key_owner(conn, "mac", m)?,
+        Some(m) => key_owner(conn, ctx.site, "mac", m)?,
         None => None,
     };
     for owner in [by_machine, by_mac].into_iter().flatten() {
@@ -250,8 +253,8 @@ pub(crate) fn find_device(
                 let ids = ids(
                     conn,
                     "SELECT id FROM devices WHERE hostname_norm = ?1 AND mac_randomized = 1
-                     AND merged_into IS NULL ORDER BY last_seen DESC LIMIT 4",
-                    params![key],
+                     AND merged_into IS NULL AND site_id = ?2 ORDER BY last_seen DESC LIMIT 4",
+                    params![key, ctx.site.0],
                 )?;
                 let free: Vec<i64> = ids
                     .into_iter()
@@ -265,10 +268,12 @@ pub(crate) fn find_device(
             let candidate: Option<(i64, Option<String>)> = conn
                 .prepare_cached(
                     "SELECT id, hostname_norm FROM devices WHERE ip = ?1 AND mac_randomized = 1
-                     AND merged_into IS NULL AND last_seen >= ?2
+                     AND merged_into IS NULL AND last_seen >= ?2 AND site_id = ?3
                      ORDER BY last_seen DESC LIMIT 1",
                 )?
-                .query_row(params![ip, since], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![ip, since, ctx.site.0], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             if let Some((id, name)) = candidate
                 && !ctx.touched.contains(&id)
@@ -280,11 +285,11 @@ pub(crate) fn find_device(
         let candidate: Option<(i64, Option<String>)> = conn
             .prepare_cached(
                 "SELECT d.id, d.hostname_norm FROM devices d WHERE d.ip = ?1 AND d.mac IS NULL
-                 AND d.merged_into IS NULL
+                 AND d.merged_into IS NULL AND d.site_id = ?2
                  AND NOT EXISTS (SELECT 1 FROM device_keys k WHERE k.device_id = d.id AND k.kind = 'mac')
                  ORDER BY d.last_seen DESC LIMIT 1",
             )?
-            .query_row(params![ip], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![ip, ctx.site.0], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         if let Some((id, name)) = candidate
             && !ctx.touched.contains(&id)
@@ -296,10 +301,10 @@ pub(crate) fn find_device(
             let ids = ids(
                 conn,
                 "SELECT d.id FROM devices d WHERE d.hostname_norm = ?1 AND d.mac IS NULL
-                 AND d.merged_into IS NULL
+                 AND d.merged_into IS NULL AND d.site_id = ?2
                  AND NOT EXISTS (SELECT 1 FROM device_keys k WHERE k.device_id = d.id AND k.kind = 'mac')
                  LIMIT 4",
-                params![key],
+                params![key, ctx.site.0],
             )?;
             let free: Vec<i64> = ids
                 .into_iter()
@@ -315,9 +320,9 @@ pub(crate) fn find_device(
     if let Some(key) = &obs.hostname_key {
         let mut stmt = conn.prepare_cached(
             "SELECT id, vendor, ip FROM devices WHERE hostname_norm = ?1 AND merged_into IS NULL
-             ORDER BY last_seen DESC LIMIT 8",
+             AND site_id = ?2 ORDER BY last_seen DESC LIMIT 8",
         )?;
-        let rows = stmt.query_map(params![key], |r| {
+        let rows = stmt.query_map(params![key, ctx.site.0], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Option<String>>(1)?,
@@ -350,9 +355,9 @@ pub(crate) fn find_device(
     let candidate: Option<(i64, Option<String>)> = conn
         .prepare_cached(
             "SELECT id, hostname_norm FROM devices WHERE ip = ?1 AND merged_into IS NULL
-             ORDER BY last_seen DESC LIMIT 1",
+             AND site_id = ?2 ORDER BY last_seen DESC LIMIT 1",
         )?
-        .query_row(params![ip], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![ip, ctx.site.0], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     if let Some((id, name)) = candidate
         && !ctx.touched.contains(&id)
@@ -380,20 +385,24 @@ pub(crate) struct KeyOwner {
     pub(crate) pinned: bool,
 }
 
-/// The one lookup of who owns key `kind` = `value` (`mac` or `machine_id`), following merges.
+/// The one lookup of who owns key `kind` = `value` (`mac` or `machine_id`) at `site`, following
+/// merges (a key seen at one site names a device of that site, or the device an operator merged
+/// it into).
 /// Merging moves a device's keys to the survivor, so the follow is a safeguard, but every
 /// caller (identity matching, key claims at ingest, ledger rows) gets the same answer.
 pub(crate) fn key_owner(
     conn: &Connection,
+    site: SiteId,
     kind: &str,
     value: &str,
 ) -> Result<Option<KeyOwner>, LedgerError> {
     Ok(conn
         .prepare_cached(
             "SELECT COALESCE(d.merged_into, d.id), k.pinned FROM device_keys k
-             JOIN devices d ON d.id = k.device_id WHERE k.kind = ?1 AND k.value = ?2",
+             JOIN devices d ON d.id = k.device_id
+             WHERE k.site_id = ?3 AND k.kind = ?1 AND k.value = ?2",
         )?
-        .query_row(params![kind, value], |r| {
+        .query_row(params![kind, value, site.0], |r| {
             Ok(KeyOwner {
                 device_id: r.get(0)?,
                 pinned: r.get(1)?,

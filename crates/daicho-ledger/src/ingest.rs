@@ -24,6 +24,7 @@ use uuid::Uuid;
 use crate::events::{EventKind, record_event};
 use crate::identity::{self, MatchContext, MatchRule, Observation};
 use crate::ports::PortCoverage;
+use crate::sites::SiteId;
 use crate::time::{from_db, to_db};
 use crate::{Ledger, LedgerError, flags};
 
@@ -43,10 +44,22 @@ pub struct IngestOutcome {
 }
 
 impl Ledger {
-    /// Merges `report` into the ledger. `token_name` is the name behind the bearer token that
-    /// pushed it (`None` for a local import).
+    /// Merges `report` into the ledger at the implicit site: [`Ledger::ingest_at`] with
+    /// [`SiteId::DEFAULT`].
     pub fn ingest(
         &self,
+        report: &ScanReport,
+        token_name: Option<&str>,
+    ) -> Result<IngestOutcome, LedgerError> {
+        self.ingest_at(SiteId::DEFAULT, report, token_name)
+    }
+
+    /// Merges `report` into the ledger at `site` (the pushing token's site: never what the
+    /// report says). `token_name` is the name behind the bearer token that pushed it (`None`
+    /// for a local import). Hosts are matched only to devices of that site.
+    pub fn ingest_at(
+        &self,
+        site: SiteId,
         report: &ScanReport,
         token_name: Option<&str>,
     ) -> Result<IngestOutcome, LedgerError> {
@@ -75,8 +88,8 @@ impl Ledger {
             tx.execute(
                 "INSERT INTO reports (report_id, agent, agent_version, machine_id, token_name,
                      started_at, finished_at, received_at, host_count, device_count, scope_json,
-                     methods_json, warnings_json, data_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12, ?13)",
+                     methods_json, warnings_json, data_json, site_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     report_id,
                     report.agent.name,
@@ -91,10 +104,12 @@ impl Ledger {
                     serde_json::to_string(&report.methods).unwrap_or_default(),
                     serde_json::to_string(&report.warnings).unwrap_or_default(),
                     serde_json::to_string(&report.data).unwrap_or_else(|_| "[]".into()),
+                    site.0,
                 ],
             )?;
             let mut merge = Merge {
                 conn: &tx,
+                site,
                 policy: &policy,
                 report_id: &report_id,
                 agent: &report.agent.name,
@@ -209,6 +224,8 @@ pub(crate) fn ip_key(ip: IpAddr) -> [u8; 16] {
 /// The state of one report's merge.
 struct Merge<'a> {
     conn: &'a Connection,
+    /// The site the report belongs to: every match and new device is there.
+    site: SiteId,
     policy: &'a daicho_policy::Policy,
     report_id: &'a str,
     agent: &'a str,
@@ -259,6 +276,7 @@ impl Merge<'_> {
 
     fn host(&mut self, obs: &Observation<'_>) -> Result<(), LedgerError> {
         let ctx = MatchContext {
+            site: self.site,
             touched: &self.touched,
             seen_at: self.seen_at,
             lease: self.lease,
@@ -315,9 +333,9 @@ impl Merge<'_> {
                 "INSERT INTO devices (ip, ip_key, mac, mac_randomized, vendor, hostname,
                      hostname_norm, machine_id, os_family, os_name, os_version, os_confidence,
                      os_evidence, os_confirmed_at, local_json, first_seen, last_seen,
-                     last_report_id, last_agent, last_match, created_at)
+                     last_report_id, last_agent, last_match, created_at, site_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?14,
-                     ?14, ?16, ?17, 'new', ?18)",
+                     ?14, ?16, ?17, 'new', ?18, ?19)",
             )?
             .execute(params![
                 ip,
@@ -339,6 +357,7 @@ impl Merge<'_> {
                 self.report_id,
                 self.agent,
                 self.received_text,
+                self.site.0,
             ])?;
         let id = self.conn.last_insert_rowid();
         for s in obs.services {
@@ -661,33 +680,33 @@ impl Merge<'_> {
         ];
         for (kind, value, randomized) in keys {
             let Some(value) = value else { continue };
-            let owner =
-                identity::key_owner(self.conn, kind, value)?.map(|o| (o.device_id, o.pinned));
+            let owner = identity::key_owner(self.conn, self.site, kind, value)?
+                .map(|o| (o.device_id, o.pinned));
             match owner {
                 None => {
                     self.conn
                         .prepare_cached(
                             "INSERT INTO device_keys (kind, value, device_id, randomized, pinned,
-                                 first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5)",
+                                 first_seen, last_seen, site_id) VALUES (?1, ?2, ?3, ?4, 0, ?5, ?5, ?6)",
                         )?
-                        .execute(params![kind, value, device_id, randomized, self.seen_text])?;
+                        .execute(params![kind, value, device_id, randomized, self.seen_text, self.site.0])?;
                 }
                 Some((owner, _)) if owner == device_id => {
                     self.conn
                         .prepare_cached(
                             "UPDATE device_keys SET last_seen = max(last_seen, ?3)
-                             WHERE kind = ?1 AND value = ?2",
+                             WHERE site_id = ?4 AND kind = ?1 AND value = ?2",
                         )?
-                        .execute(params![kind, value, self.seen_text])?;
+                        .execute(params![kind, value, self.seen_text, self.site.0])?;
                 }
                 Some((_, true)) => {}
                 Some((owner, false)) => {
                     self.conn
                         .prepare_cached(
                             "UPDATE device_keys SET device_id = ?3, last_seen = max(last_seen, ?4)
-                             WHERE kind = ?1 AND value = ?2",
+                             WHERE site_id = ?5 AND kind = ?1 AND value = ?2",
                         )?
-                        .execute(params![kind, value, device_id, self.seen_text])?;
+                        .execute(params![kind, value, device_id, self.seen_text, self.site.0])?;
                     self.event(
                         device_id,
                         EventKind::IdentityKeyMoved,

@@ -50,6 +50,7 @@ use crate::identity::{hostname_key, key_owner};
 use crate::ingest::ip_key;
 use crate::operator::{FieldChange, apply_changes};
 use crate::registration::REGISTERED;
+use crate::sites::SiteId;
 use crate::time::{from_db, to_db};
 use crate::triage::KNOWN_OUTSIDE_LEDGER;
 use crate::{Ledger, LedgerError, LedgerFieldsPatch};
@@ -257,25 +258,30 @@ fn changed_fields(
     Ok(out)
 }
 
-/// The live device (following merges) that holds MAC `mac`.
-fn device_by_mac(conn: &Connection, mac: MacAddr) -> Result<Option<i64>, LedgerError> {
+/// The live device (following merges) that holds MAC `mac` at `site`.
+fn device_by_mac(
+    conn: &Connection,
+    site: SiteId,
+    mac: MacAddr,
+) -> Result<Option<i64>, LedgerError> {
     let text = mac.to_string();
-    if let Some(owner) = key_owner(conn, "mac", &text)? {
+    if let Some(owner) = key_owner(conn, site, "mac", &text)? {
         return Ok(Some(owner.device_id));
     }
     Ok(conn
         .query_row(
-            "SELECT id FROM devices WHERE mac = ?1 AND merged_into IS NULL
+            "SELECT id FROM devices WHERE mac = ?1 AND merged_into IS NULL AND site_id = ?2
              ORDER BY last_seen DESC LIMIT 1",
-            params![text],
+            params![text, site.0],
             |r| r.get(0),
         )
         .optional()?)
 }
 
-/// The one live device at `ip` named `name` (by observed host name or by ledger name).
+/// The one live device of `site` at `ip` named `name` (by observed host name or by ledger name).
 fn device_by_ip_name(
     conn: &Connection,
+    site: SiteId,
     ip: IpAddr,
     name: &str,
 ) -> Result<Option<i64>, LedgerError> {
@@ -284,10 +290,10 @@ fn device_by_ip_name(
     };
     let mut stmt = conn.prepare_cached(
         "SELECT id, hostname, computer_name FROM devices
-         WHERE merged_into IS NULL AND (ip = ?1 OR ledger_ip = ?1)",
+         WHERE merged_into IS NULL AND (ip = ?1 OR ledger_ip = ?1) AND site_id = ?2",
     )?;
     let candidates: Vec<i64> = stmt
-        .query_map(params![ip.to_string()], |r| {
+        .query_map(params![ip.to_string(), site.0], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Option<String>>(1)?,
@@ -308,9 +314,10 @@ fn device_by_ip_name(
     })
 }
 
-/// Decides every row against the database as it is on `conn`.
+/// Decides every row against `site`'s devices as the database is on `conn`.
 fn plan(
     conn: &Connection,
+    site: SiteId,
     rows: &[LedgerRow],
     row_numbers: &[usize],
 ) -> Result<(ImportPlan, Vec<Vec<FieldChange>>), LedgerError> {
@@ -328,14 +335,14 @@ fn plan(
         })?;
         let holder: Option<i64> = conn
             .query_row(
-                "SELECT id FROM devices WHERE asset_no = ?1 AND merged_into IS NULL",
-                params![row.asset_no.trim()],
+                "SELECT id FROM devices WHERE asset_no = ?1 AND merged_into IS NULL AND site_id = ?2",
+                params![row.asset_no.trim(), site.0],
                 |r| r.get(0),
             )
             .optional()?;
         let mut found = None;
         if let Some(mac) = row.mac
-            && let Some(id) = device_by_mac(conn, mac)?
+            && let Some(id) = device_by_mac(conn, site, mac)?
         {
             found = Some((id, RowMatch::Mac));
         }
@@ -346,7 +353,7 @@ fn plan(
         }
         if found.is_none()
             && let Some(ip) = row.ip
-            && let Some(id) = device_by_ip_name(conn, ip, &row.computer_name)?
+            && let Some(id) = device_by_ip_name(conn, site, ip, &row.computer_name)?
         {
             found = Some((id, RowMatch::IpName));
         }
@@ -388,9 +395,10 @@ fn plan(
     let mut stmt = conn.prepare(&format!(
         "SELECT id, asset_no, ip, mac, hostname FROM devices
              WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
+               AND site_id = ?1
              ORDER BY id"
     ))?;
-    let devices = stmt.query_map([], |r| {
+    let devices = stmt.query_map(params![site.0], |r| {
         Ok(UncoveredDevice {
             device_id: r.get(0)?,
             asset_no: r.get(1)?,
@@ -414,16 +422,22 @@ fn plan(
     ))
 }
 
-/// Adds `mac` as an identity key of device `id` when no device holds it yet, and as the
-/// device's MAC when it has none.
-fn adopt_mac(conn: &Connection, id: i64, mac: MacAddr, at: &str) -> Result<(), LedgerError> {
+/// Adds `mac` as an identity key of device `id` at `site` when no device there holds it yet,
+/// and as the device's MAC when it has none.
+fn adopt_mac(
+    conn: &Connection,
+    site: SiteId,
+    id: i64,
+    mac: MacAddr,
+    at: &str,
+) -> Result<(), LedgerError> {
     let text = mac.to_string();
     let randomized = daicho_oui::is_randomized(mac);
     conn.execute(
         "INSERT OR IGNORE INTO device_keys (kind, value, device_id, randomized, pinned,
-             first_seen, last_seen)
-         VALUES ('mac', ?1, ?2, ?3, 0, ?4, ?4)",
-        params![text, id, randomized, at],
+             first_seen, last_seen, site_id)
+         VALUES ('mac', ?1, ?2, ?3, 0, ?4, ?4, ?5)",
+        params![text, id, randomized, at, site.0],
     )?;
     conn.execute(
         "UPDATE devices SET mac = ?2, mac_randomized = ?3 WHERE id = ?1 AND mac IS NULL",
@@ -435,19 +449,25 @@ fn adopt_mac(conn: &Connection, id: i64, mac: MacAddr, at: &str) -> Result<(), L
 /// Creates a registered device from a row that matched nothing. It has no sighting: first and
 /// last seen are the import time (so `missing` counts from the import), `last_match` is
 /// `ledger`, `last_report_id` stays empty, and its presence is `gone` (it is not known to be on
-/// the network; the first scan that sees it records `returned`).
-fn create_from_row(conn: &Connection, row: &LedgerRow, at: &str) -> Result<i64, LedgerError> {
+/// the network; the first scan that sees it records `returned`). It belongs to `site`.
+fn create_from_row(
+    conn: &Connection,
+    site: SiteId,
+    row: &LedgerRow,
+    at: &str,
+) -> Result<i64, LedgerError> {
     let name = (!row.computer_name.is_empty()).then_some(row.computer_name.as_str());
     conn.execute(
         "INSERT INTO devices (ip, ip_key, hostname, hostname_norm, first_seen, last_seen,
-             last_match, presence, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', 'gone', ?5)",
+             last_match, presence, created_at, site_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', 'gone', ?5, ?6)",
         params![
             row.ip.map(|ip| ip.to_string()),
             row.ip.map(|ip| ip_key(ip).to_vec()),
             name,
             name.and_then(hostname_key),
-            at
+            at,
+            site.0
         ],
     )?;
     let id = conn.last_insert_rowid();
@@ -489,10 +509,11 @@ struct DeviceRow {
     last_seen: Option<DateTime<Utc>>,
 }
 
-/// Every live device that is present or registered and that `keep(id, registered)` chooses,
-/// ordered by 管理番号 (unregistered last, by id). Rows not kept are not read further.
+/// Every live device of `site` that is present or registered and that `keep(id, registered)`
+/// chooses, ordered by 管理番号 (unregistered last, by id). Rows not kept are not read further.
 fn device_rows(
     conn: &Connection,
+    site: Option<SiteId>,
     keep: impl Fn(i64, bool) -> bool,
 ) -> Result<Vec<DeviceRow>, LedgerError> {
     // Devices the operator said are personal, visitors' or removed are not ledger devices.
@@ -503,9 +524,9 @@ fn device_rows(
                 last_report_id, role, {REGISTERED}
          FROM devices
          WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
-           AND NOT {KNOWN_OUTSIDE_LEDGER}"
+           AND NOT {KNOWN_OUTSIDE_LEDGER} AND (?1 IS NULL OR site_id = ?1)"
     ))?;
-    let mut rows = stmt.query([])?;
+    let mut rows = stmt.query(params![site.map(|s| s.0)])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
@@ -699,20 +720,23 @@ fn exceptions_by_device(conn: &Connection) -> Result<BTreeMap<i64, Vec<Exception
 }
 
 impl Ledger {
-    /// What importing `rows` would do, without changing anything. `row_numbers[i]` is the
-    /// spreadsheet row of `rows[i]` (as the imported file numbers them).
+    /// What importing `rows` into `site`'s ledger would do, without changing anything.
+    /// `row_numbers[i]` is the spreadsheet row of `rows[i]` (as the imported file numbers them).
     pub fn plan_import(
         &self,
+        site: SiteId,
         rows: &[LedgerRow],
         row_numbers: &[usize],
     ) -> Result<ImportPlan, LedgerError> {
-        self.read(|conn| plan(conn, rows, row_numbers).map(|(p, _)| p))
+        self.read(|conn| plan(conn, site, rows, row_numbers).map(|(p, _)| p))
     }
 
-    /// Imports `rows` in one transaction: every row applied, or none (any conflict or error
-    /// rolls the whole import back). Returns the plan it followed and the counts.
+    /// Imports `rows` into `site`'s ledger in one transaction: every row applied, or none (any
+    /// conflict or error rolls the whole import back). Returns the plan it followed and the
+    /// counts.
     pub fn apply_import(
         &self,
+        site: SiteId,
         rows: &[LedgerRow],
         row_numbers: &[usize],
     ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
@@ -721,7 +745,7 @@ impl Ledger {
         self.write(|conn| {
             let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
             // Planned inside the write transaction: nothing can change between plan and apply.
-            let (plan, changes) = plan(&tx, rows, row_numbers)?;
+            let (plan, changes) = plan(&tx, site, rows, row_numbers)?;
             let conflicts = plan.conflicts();
             if !conflicts.is_empty() {
                 let list: Vec<String> = conflicts
@@ -740,11 +764,11 @@ impl Ledger {
             for ((decision, row), changes) in plan.rows.iter().zip(rows).zip(&changes) {
                 let id = match &decision.action {
                     RowAction::Update { device_id, .. } => *device_id,
-                    RowAction::Create => create_from_row(&tx, row, &at)?,
+                    RowAction::Create => create_from_row(&tx, site, row, &at)?,
                     RowAction::Conflict { .. } => unreachable!("conflicts refused above"),
                 };
                 if let Some(mac) = row.mac {
-                    adopt_mac(&tx, id, mac, &at)?;
+                    adopt_mac(&tx, site, id, mac, &at)?;
                 }
                 let changed = apply_changes(&tx, &policy, id, changes, &at)?;
                 match (&decision.action, changed) {
@@ -758,25 +782,30 @@ impl Ledger {
         })
     }
 
-    /// The ledger for export: every live device that is present or registered, the ledger's
-    /// columns as the operator keeps them (IP address, コンピュータ名 and MAC fall back to what
-    /// was observed), then vendor, last seen, open services and flags.
-    pub fn export_rows(&self, registered_only: bool) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
-        self.export_rows_where(|_, registered| !registered_only || registered)
+    /// `site`'s ledger for export: every live device that is present or registered, the
+    /// ledger's columns as the operator keeps them (IP address, コンピュータ名 and MAC fall back
+    /// to what was observed), then vendor, last seen, open services and flags.
+    pub fn export_rows(
+        &self,
+        site: SiteId,
+        registered_only: bool,
+    ) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
+        self.export_rows_where(Some(site), |_, registered| !registered_only || registered)
     }
 
     /// The export rows of these devices only (a filtered list's download), in ledger order.
     pub fn export_rows_of(&self, ids: &[i64]) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
         let ids: HashSet<i64> = ids.iter().copied().collect();
-        self.export_rows_where(|id, _| ids.contains(&id))
+        self.export_rows_where(None, |id, _| ids.contains(&id))
     }
 
     fn export_rows_where(
         &self,
+        site: Option<SiteId>,
         keep: impl Fn(i64, bool) -> bool,
     ) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
         self.read(|conn| {
-            let devices = device_rows(conn, keep)?;
+            let devices = device_rows(conn, site, keep)?;
             let mut findings = Findings::of(conn, &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
@@ -797,21 +826,21 @@ impl Ledger {
         })
     }
 
-    /// The registered devices' ledger rows (for the MAC allowlist).
-    pub fn ledger_rows(&self) -> Result<Vec<LedgerRow>, LedgerError> {
+    /// `site`'s registered devices' ledger rows (for the MAC allowlist).
+    pub fn ledger_rows(&self, site: SiteId) -> Result<Vec<LedgerRow>, LedgerError> {
         Ok(self
-            .export_rows(true)?
+            .export_rows(site, true)?
             .into_iter()
             .map(|r| r.ledger)
             .collect())
     }
 
-    /// Every device the checklist judges: registered ones and those present but unregistered,
-    /// with flags, open services and the exceptions in force.
-    pub fn checklist_devices(&self) -> Result<Vec<ChecklistEntry>, LedgerError> {
+    /// Every device of `site` the checklist judges: registered ones and those present but
+    /// unregistered, with flags, open services and the exceptions in force.
+    pub fn checklist_devices(&self, site: SiteId) -> Result<Vec<ChecklistEntry>, LedgerError> {
         self.read(|conn| {
             let mut exceptions = exceptions_by_device(conn)?;
-            let devices = device_rows(conn, |_, _| true)?;
+            let devices = device_rows(conn, Some(site), |_, _| true)?;
             let mut findings = Findings::of(conn, &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {

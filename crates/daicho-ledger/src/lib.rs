@@ -32,6 +32,7 @@ pub mod restrictions;
 mod schema;
 pub mod sessions;
 pub mod settings;
+pub mod sites;
 mod store;
 pub mod time;
 pub mod tokens;
@@ -58,5 +59,6 @@ pub use operator::{LedgerFieldsPatch, MergeOutcome, SplitOutcome};
 pub use query::{
     DeviceDetail, DeviceFilter, DevicePage, DeviceSummary, EventFilter, EventRecord, LedgerFields,
 };
+pub use sites::{Site, SiteId, SiteScope};
 pub use store::{Ledger, LedgerOptions, WriteCheck};
 pub use tokens::{Role, TokenInfo};

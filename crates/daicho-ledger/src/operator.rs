@@ -178,7 +178,8 @@ pub(crate) fn apply_changes(
         {
             let holder: Option<i64> = tx
                 .query_row(
-                    "SELECT id FROM devices WHERE asset_no = ?1 AND id != ?2",
+                    "SELECT id FROM devices WHERE asset_no = ?1 AND id != ?2
+                     AND site_id = (SELECT site_id FROM devices WHERE id = ?2)",
                     params![v, id],
                     |r| r.get(0),
                 )
@@ -283,7 +284,8 @@ impl Ledger {
                 params![into, from],
             )?;
             // The kept device takes the merged one's ledger values where it has none; the asset
-            // number is released first because it is unique.
+            // number is released first because it is unique (per site: merged across sites, it
+            // is not taken when the kept device's site already uses it).
             let asset: Option<String> = tx.query_row(
                 "SELECT asset_no FROM devices WHERE id = ?1",
                 params![from],
@@ -295,7 +297,9 @@ impl Ledger {
             )?;
             tx.execute(
                 "UPDATE devices SET
-                   asset_no = coalesce(asset_no, ?3),
+                   asset_no = coalesce(asset_no, (SELECT ?3 WHERE NOT EXISTS (
+                       SELECT 1 FROM devices o WHERE o.asset_no = ?3
+                       AND o.site_id = (SELECT site_id FROM devices WHERE id = ?1)))),
                    location = coalesce(location, (SELECT location FROM devices WHERE id = ?2)),
                    user_name = coalesce(user_name, (SELECT user_name FROM devices WHERE id = ?2)),
                    status = coalesce(status, (SELECT status FROM devices WHERE id = ?2)),
@@ -349,8 +353,9 @@ impl Ledger {
                 let key: Option<(i64, bool, String, String)> = tx
                     .query_row(
                         "SELECT device_id, randomized, first_seen, last_seen FROM device_keys
-                         WHERE kind = 'mac' AND value = ?1",
-                        params![mac],
+                         WHERE kind = 'mac' AND value = ?1 AND device_id = ?2
+                         ORDER BY last_seen DESC LIMIT 1",
+                        params![mac, id],
                         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                     )
                     .optional()?;
@@ -393,16 +398,17 @@ impl Ledger {
                 .map(|i| ip_key(i).to_vec());
             tx.execute(
                 "INSERT INTO devices (ip, ip_key, mac, mac_randomized, first_seen, last_seen,
-                     last_match, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'split', ?7)",
-                params![ip, ip_blob, mac, randomized, first, last, at],
+                     last_match, created_at, site_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'split', ?7,
+                     (SELECT site_id FROM devices WHERE id = ?8))",
+                params![ip, ip_blob, mac, randomized, first, last, at, id],
             )?;
             let new_id = tx.last_insert_rowid();
             for (mac, ..) in &keys {
                 tx.execute(
                     "UPDATE device_keys SET device_id = ?1, pinned = 1
-                     WHERE kind = 'mac' AND value = ?2",
-                    params![new_id, mac],
+                     WHERE kind = 'mac' AND value = ?2 AND device_id = ?3",
+                    params![new_id, mac, id],
                 )?;
                 tx.execute(
                     "UPDATE sightings SET device_id = ?1 WHERE device_id = ?2 AND mac = ?3",

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::sites::SiteScope;
 use crate::time::from_db;
 use crate::{Ledger, LedgerError};
 
@@ -29,6 +30,8 @@ pub struct DeviceCounts {
 pub struct AgentSummary {
     /// The agent's name (as its reports give it).
     pub name: String,
+    /// The name of the site its reports belong to (its token's).
+    pub site: String,
     /// The token the last report came with.
     pub token_name: Option<String>,
     /// The agent's version in its last report.
@@ -57,41 +60,63 @@ impl AgentSummary {
 }
 
 impl Ledger {
-    /// The dashboard counts.
-    pub fn device_counts(&self) -> Result<DeviceCounts, LedgerError> {
+    /// The dashboard counts over the sites of `scope`.
+    pub fn device_counts(&self, scope: &SiteScope) -> Result<DeviceCounts, LedgerError> {
+        let in_scope = scope.sql("site_id");
+        let flagged_in_scope = if scope.is_all() {
+            "1 = 1".to_owned()
+        } else {
+            format!("device_id IN (SELECT id FROM devices WHERE {in_scope})")
+        };
         self.read(|conn| {
             let one = |sql: &str| -> Result<u64, LedgerError> {
                 let n: i64 = conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;
                 Ok(u64::try_from(n).unwrap_or(0))
             };
             Ok(DeviceCounts {
-                total: one("SELECT count(*) FROM devices WHERE merged_into IS NULL")?,
-                unregistered: one(
-                    "SELECT count(DISTINCT device_id) FROM device_flags WHERE flag = 'unregistered'",
-                )?,
-                flagged: one("SELECT count(DISTINCT device_id) FROM device_flags")?,
-                missing: one(
-                    "SELECT count(*) FROM devices WHERE merged_into IS NULL AND presence = 'gone'",
-                )?,
+                total: one(&format!(
+                    "SELECT count(*) FROM devices WHERE merged_into IS NULL AND {in_scope}"
+                ))?,
+                unregistered: one(&format!(
+                    "SELECT count(DISTINCT device_id) FROM device_flags
+                     WHERE flag = 'unregistered' AND {flagged_in_scope}"
+                ))?,
+                flagged: one(&format!(
+                    "SELECT count(DISTINCT device_id) FROM device_flags WHERE {flagged_in_scope}"
+                ))?,
+                missing: one(&format!(
+                    "SELECT count(*) FROM devices
+                     WHERE merged_into IS NULL AND presence = 'gone' AND {in_scope}"
+                ))?,
             })
         })
     }
 
-    /// Every agent that has reported, most recent first; `quiet` as of `now`.
-    pub fn agents(&self, now: DateTime<Utc>) -> Result<Vec<AgentSummary>, LedgerError> {
+    /// Every agent of the sites of `scope` that has reported, most recent first; `quiet` as of
+    /// `now`. The same agent name at two sites is two agents.
+    pub fn agents(
+        &self,
+        scope: &SiteScope,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<AgentSummary>, LedgerError> {
         let quiet_before = now - AGENT_QUIET_AFTER;
+        let sql = format!(
+            "SELECT r.agent, r.token_name, r.agent_version, r.received_at, r.host_count, c.n,
+                    r.data_json, s.name
+             FROM (SELECT agent, site_id, max(id) AS last, count(*) AS n FROM reports
+                   WHERE {} GROUP BY site_id, agent) c
+             JOIN reports r ON r.id = c.last
+             JOIN sites s ON s.id = c.site_id
+             ORDER BY r.received_at DESC",
+            scope.sql("site_id")
+        );
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT r.agent, r.token_name, r.agent_version, r.received_at, r.host_count, c.n,
-                        r.data_json
-                 FROM (SELECT agent, max(id) AS last, count(*) AS n FROM reports GROUP BY agent) c
-                 JOIN reports r ON r.id = c.last
-                 ORDER BY r.received_at DESC",
-            )?;
+            let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt.query_map([], |r| {
                 let at: String = r.get(3)?;
                 Ok(AgentSummary {
                     name: r.get(0)?,
+                    site: r.get(7)?,
                     token_name: r.get(1)?,
                     version: r.get(2)?,
                     quiet: from_db(&at).is_none_or(|t| t < quiet_before),

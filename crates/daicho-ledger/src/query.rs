@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::events::EventKind;
 use crate::ingest::ip_key;
+use crate::sites::{SiteId, SiteScope};
 use crate::time::to_db;
 use crate::triage::Disposition;
 use crate::{Ledger, LedgerError};
@@ -104,6 +105,12 @@ pub struct DeviceSummary {
     /// see `triage`).
     #[serde(default)]
     pub disposition: Option<String>,
+    /// The name of the site it belongs to.
+    #[serde(default)]
+    pub site: String,
+    /// The id of that site.
+    #[serde(default)]
+    pub site_id: SiteId,
 }
 
 /// An identity key of a device.
@@ -287,6 +294,13 @@ pub struct DeviceFilter {
     pub limit: Option<u32>,
     /// Rows to skip.
     pub offset: Option<u32>,
+    /// Devices of the site with this name only (an unknown name matches none: the caller
+    /// tells the user, see [`Ledger::site_named`]).
+    pub site: Option<String>,
+    /// The sites the caller may see (every site unless narrowed): set by the caller from who
+    /// asks, never from the request.
+    #[serde(skip)]
+    pub scope: SiteScope,
 }
 
 /// The SQL order of a sort key; `None` for an unknown key.
@@ -332,6 +346,36 @@ pub struct EventFilter {
     pub after: Option<i64>,
     /// Page size, 1–1000 (default 100).
     pub limit: Option<u32>,
+    /// Events of devices of the site with this name only.
+    pub site: Option<String>,
+    /// The sites the caller may see: set by the caller from who asks, never from the request.
+    #[serde(skip)]
+    pub scope: SiteScope,
+}
+
+/// The `WHERE` clause (over a device id column) and argument of a site name and a scope, added
+/// to `clauses` and `args`.
+fn site_where(
+    id_column: &str,
+    site: Option<&str>,
+    scope: &SiteScope,
+    clauses: &mut Vec<String>,
+    args: &mut Vec<SqlValue>,
+) {
+    if let Some(site) = site {
+        args.push(SqlValue::Text(site.to_owned()));
+        clauses.push(format!(
+            "{id_column} IN (SELECT id FROM devices WHERE site_id =
+                 (SELECT id FROM sites WHERE name = ?{}))",
+            args.len()
+        ));
+    }
+    if !scope.is_all() {
+        clauses.push(format!(
+            "{id_column} IN (SELECT id FROM devices WHERE {})",
+            scope.sql("site_id")
+        ));
+    }
 }
 
 const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.hostname,
@@ -343,7 +387,7 @@ const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.
     (SELECT group_concat(s.name || ' ' || s.port || '/' || s.protocol, char(9))
        FROM (SELECT name, port, protocol FROM device_services
              WHERE device_id = d.id AND state = 'open' ORDER BY port) s),
-    d.disposition";
+    d.disposition, (SELECT name FROM sites WHERE id = d.site_id), d.site_id";
 
 fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
     let flags: Option<String> = r.get(22)?;
@@ -390,6 +434,8 @@ fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
             .map(|s| s.split('\t').map(str::to_owned).collect())
             .unwrap_or_default(),
         disposition: r.get(31)?,
+        site: r.get::<_, Option<String>>(32)?.unwrap_or_default(),
+        site_id: SiteId(r.get(33)?),
         flags,
     })
 }
@@ -422,6 +468,16 @@ fn like_pattern(text: &str) -> String {
 fn device_where(filter: &DeviceFilter) -> Result<(Vec<String>, Vec<SqlValue>), LedgerError> {
     let mut clauses = vec!["d.merged_into IS NULL".to_owned()];
     let mut args: Vec<SqlValue> = Vec::new();
+    if let Some(site) = &filter.site {
+        args.push(SqlValue::Text(site.clone()));
+        clauses.push(format!(
+            "d.site_id = (SELECT id FROM sites WHERE name = ?{})",
+            args.len()
+        ));
+    }
+    if !filter.scope.is_all() {
+        clauses.push(filter.scope.sql("d.site_id"));
+    }
     if let Some(flag) = &filter.flag {
         args.push(SqlValue::Text(flag.clone()));
         clauses.push(format!(
@@ -613,6 +669,13 @@ impl Ledger {
             args.push(SqlValue::Text(k.as_str().to_owned()));
             clauses.push(format!("kind = ?{}", args.len()));
         }
+        site_where(
+            "device_id",
+            filter.site.as_deref(),
+            &filter.scope,
+            &mut clauses,
+            &mut args,
+        );
         if let Some(since) = filter.since {
             args.push(SqlValue::Text(to_db(since)));
             clauses.push(format!("at >= ?{}", args.len()));

@@ -13,6 +13,7 @@ use rusqlite::TransactionBehavior;
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use crate::sites::SiteId;
 use crate::time::to_db;
 use crate::{Ledger, LedgerError};
 
@@ -21,6 +22,9 @@ use crate::{Ledger, LedgerError};
 pub struct RestrictionRecord {
     /// Record id.
     pub id: i64,
+    /// The site whose network device applies it.
+    #[serde(default)]
+    pub site_id: SiteId,
     /// Where it is applied (`コアスイッチ SW-01`, `無線LAN AP 2F`).
     pub place: String,
     /// Who applied it.
@@ -40,6 +44,8 @@ pub struct RestrictionRecord {
 /// A restriction as the operator states it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRestriction {
+    /// The site whose network device applies it (a place is named within its site).
+    pub site: SiteId,
     /// Where it is applied.
     pub place: String,
     /// Who applied it.
@@ -91,13 +97,23 @@ impl Ledger {
         self.write(|conn| {
             let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
             tx.execute(
-                "UPDATE restrictions SET withdrawn_at = ?2 WHERE place = ?1 AND withdrawn_at IS NULL",
-                params![place, at],
+                "UPDATE restrictions SET withdrawn_at = ?2
+                 WHERE place = ?1 AND site_id = ?3 AND withdrawn_at IS NULL",
+                params![place, at, new.site.0],
             )?;
             tx.execute(
-                "INSERT INTO restrictions (place, applied_by, applied_on, note, macs, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![place, applied_by, new.applied_on.to_string(), new.note.trim(), macs_json, at],
+                "INSERT INTO restrictions (place, applied_by, applied_on, note, macs, recorded_at,
+                     site_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    place,
+                    applied_by,
+                    new.applied_on.to_string(),
+                    new.note.trim(),
+                    macs_json,
+                    at,
+                    new.site.0
+                ],
             )?;
             let id = tx.last_insert_rowid();
             tx.commit()?;
@@ -122,15 +138,15 @@ impl Ledger {
         })
     }
 
-    /// The register, newest first; `active_only` leaves out withdrawn and replaced records.
-    pub fn restrictions(&self, active_only: bool) -> Result<Vec<RestrictionRecord>, LedgerError> {
-        self.read(|conn| {
-            select_records(
-                conn,
-                "WHERE NOT ?1 OR withdrawn_at IS NULL ORDER BY id DESC",
-                active_only,
-            )
-        })
+    /// `site`'s register, newest first; `active_only` leaves out withdrawn and replaced records.
+    pub fn restrictions(
+        &self,
+        site: SiteId,
+        active_only: bool,
+    ) -> Result<Vec<RestrictionRecord>, LedgerError> {
+        let tail =
+            format!("WHERE (NOT ?1 OR withdrawn_at IS NULL) AND site_id = {site} ORDER BY id DESC");
+        self.read(|conn| select_records(conn, &tail, active_only))
     }
 
     /// One record, active or not.
@@ -146,7 +162,7 @@ fn select_records(
     param: impl rusqlite::ToSql,
 ) -> Result<Vec<RestrictionRecord>, LedgerError> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, place, applied_by, applied_on, note, macs, recorded_at, withdrawn_at
+        "SELECT id, place, applied_by, applied_on, note, macs, recorded_at, withdrawn_at, site_id
          FROM restrictions {tail}"
     ))?;
     let rows = stmt.query_map(params![param], |r| {
@@ -161,6 +177,7 @@ fn select_records(
                 macs: Vec::new(),
                 recorded_at: r.get(6)?,
                 withdrawn_at: r.get(7)?,
+                site_id: SiteId(r.get(8)?),
             },
             macs,
         ))
@@ -195,6 +212,7 @@ mod tests {
 
     fn new(place: &str, macs: &[&str]) -> NewRestriction {
         NewRestriction {
+            site: SiteId::DEFAULT,
             place: place.into(),
             applied_by: "情報システム担当".into(),
             applied_on: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
@@ -229,12 +247,12 @@ mod tests {
         let second = ledger
             .record_restriction(&new(" コアスイッチ ", &["00:00:5e:00:53:03"]), now())
             .unwrap();
-        let active = ledger.restrictions(true).unwrap();
+        let active = ledger.restrictions(SiteId::DEFAULT, true).unwrap();
         assert_eq!(
             active.iter().map(|r| r.id).collect::<Vec<_>>(),
             vec![second, ap]
         );
-        let all = ledger.restrictions(false).unwrap();
+        let all = ledger.restrictions(SiteId::DEFAULT, false).unwrap();
         assert_eq!(all.len(), 3);
         let old = ledger.restriction(first).unwrap().unwrap();
         assert!(old.withdrawn_at.is_some());
@@ -244,7 +262,7 @@ mod tests {
             vec![mac("00:00:5e:00:53:01"), mac("00:00:5e:00:53:02")]
         );
         ledger.withdraw_restriction(ap, now()).unwrap();
-        assert_eq!(ledger.restrictions(true).unwrap().len(), 1);
+        assert_eq!(ledger.restrictions(SiteId::DEFAULT, true).unwrap().len(), 1);
         assert!(ledger.withdraw_restriction(ap, now()).is_err());
         assert!(ledger.restriction(999).unwrap().is_none());
     }
@@ -273,6 +291,11 @@ mod tests {
             let err = ledger.record_restriction(&bad, now()).unwrap_err();
             assert!(err.to_string().contains(needle), "{err}");
         }
-        assert!(ledger.restrictions(false).unwrap().is_empty());
+        assert!(
+            ledger
+                .restrictions(SiteId::DEFAULT, false)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

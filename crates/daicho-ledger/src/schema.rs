@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -301,6 +301,61 @@ ALTER TABLE alert_deliveries ADD COLUMN digest TEXT;
 /// as the report's `data` JSON list (`[]` for reports of agents that predate it).
 const V8: &str = r"
 ALTER TABLE reports ADD COLUMN data_json TEXT NOT NULL DEFAULT '[]';
+";
+
+/// Version 9: sites (the zone in which an address or a MAC names one device: a hospital of a
+/// group). Every device, report and allowlist record belongs to one site; a database from before
+/// sites keeps everything at site 1, `default` (its `created_at` is NULL: it was always there).
+/// Identity keys are unique per site, and so are 管理番号. An agent token is bound to exactly one
+/// site (`token_sites`); an operator token or a console account with no `token_sites` /
+/// `account_sites` row sees every site, one with rows sees those sites only.
+const V9: &str = r"
+CREATE TABLE sites (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    label       TEXT,
+    created_at  TEXT
+);
+INSERT INTO sites (id, name) VALUES (1, 'default');
+
+ALTER TABLE devices ADD COLUMN site_id INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX devices_site ON devices(site_id, id);
+DROP INDEX devices_asset_no;
+CREATE UNIQUE INDEX devices_asset_no ON devices(site_id, asset_no) WHERE asset_no IS NOT NULL;
+ALTER TABLE reports ADD COLUMN site_id INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE restrictions ADD COLUMN site_id INTEGER NOT NULL DEFAULT 1;
+DROP INDEX restrictions_active;
+CREATE INDEX restrictions_active ON restrictions(site_id, place) WHERE withdrawn_at IS NULL;
+
+CREATE TABLE device_keys_by_site (
+    site_id     INTEGER NOT NULL REFERENCES sites(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('mac', 'machine_id')),
+    value       TEXT NOT NULL,
+    device_id   INTEGER NOT NULL REFERENCES devices(id),
+    randomized  INTEGER NOT NULL DEFAULT 0,
+    pinned      INTEGER NOT NULL DEFAULT 0,
+    first_seen  TEXT NOT NULL,
+    last_seen   TEXT NOT NULL,
+    PRIMARY KEY (site_id, kind, value)
+) WITHOUT ROWID;
+INSERT INTO device_keys_by_site
+    SELECT 1, kind, value, device_id, randomized, pinned, first_seen, last_seen FROM device_keys;
+DROP TABLE device_keys;
+ALTER TABLE device_keys_by_site RENAME TO device_keys;
+CREATE INDEX device_keys_device ON device_keys(device_id);
+
+CREATE TABLE token_sites (
+    token_id  INTEGER NOT NULL REFERENCES tokens(id),
+    site_id   INTEGER NOT NULL REFERENCES sites(id),
+    PRIMARY KEY (token_id, site_id)
+) WITHOUT ROWID;
+INSERT INTO token_sites SELECT id, 1 FROM tokens WHERE role = 'agent';
+
+CREATE TABLE account_sites (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    site_id     INTEGER NOT NULL REFERENCES sites(id),
+    PRIMARY KEY (account_id, site_id)
+) WITHOUT ROWID;
 ";
 
 /// Brings the database to [`LATEST`], refusing one written by a newer build.

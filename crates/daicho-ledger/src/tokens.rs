@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::sites::{SiteId, SiteScope, bind_sites, bound_sites};
 use crate::time::to_db;
 use crate::{Ledger, LedgerError};
 
@@ -54,6 +55,21 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
     /// When it last pushed a report.
     pub last_used_at: Option<String>,
+    /// The sites it is bound to: an agent token's one site (its reports' site, whatever they
+    /// say), an operator token's sites (none: every site).
+    pub sites: Vec<SiteId>,
+}
+
+impl TokenInfo {
+    /// The site an agent token's reports belong to (the implicit site for a token without one).
+    pub fn agent_site(&self) -> SiteId {
+        self.sites.first().copied().unwrap_or(SiteId::DEFAULT)
+    }
+
+    /// The sites an operator token may see and change.
+    pub fn scope(&self) -> SiteScope {
+        SiteScope::from_bindings(&self.sites)
+    }
 }
 
 /// The prefix of every token, so that leaked tokens are easy to recognise.
@@ -74,9 +90,36 @@ pub(crate) fn token_hash(token: &str) -> String {
 }
 
 impl Ledger {
-    /// Creates a token for `name`; returns its info and the token text, which is shown once and
-    /// never stored.
+    /// Creates a token for `name` at the implicit site (an agent's) or for every site (an
+    /// operator's): [`Ledger::create_site_token`] with no sites.
     pub fn create_token(&self, name: &str, role: Role) -> Result<(TokenInfo, String), LedgerError> {
+        self.create_site_token(name, role, &[])
+    }
+
+    /// Creates a token for `name` bound to `sites`; returns its info and the token text, which
+    /// is shown once and never stored. An agent token is bound to exactly one site (the implicit
+    /// site when `sites` is empty); an operator token to the sites given (none: every site).
+    pub fn create_site_token(
+        &self,
+        name: &str,
+        role: Role,
+        sites: &[SiteId],
+    ) -> Result<(TokenInfo, String), LedgerError> {
+        let sites: Vec<SiteId> = match (role, sites) {
+            (Role::Agent, []) => vec![SiteId::DEFAULT],
+            (Role::Agent, [one]) => vec![*one],
+            (Role::Agent, _) => {
+                return Err(LedgerError::Invalid(
+                    "エージェントのトークンは一つのサイトに属します / an agent token belongs to exactly one site".to_owned(),
+                ));
+            }
+            (Role::Operator, sites) => {
+                let mut sites = sites.to_vec();
+                sites.sort_unstable();
+                sites.dedup();
+                sites
+            }
+        };
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(LedgerError::Invalid(
@@ -92,7 +135,9 @@ impl Ledger {
                 "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
                 params![name, role.as_str(), token_hash(&token), now],
             )?;
-            Ok(conn.last_insert_rowid())
+            let id = conn.last_insert_rowid();
+            bind_sites(conn, "token_sites", "token_id", id, &sites)?;
+            Ok(id)
         })?;
         Ok((
             TokenInfo {
@@ -102,6 +147,7 @@ impl Ledger {
                 created_at: now,
                 revoked_at: None,
                 last_used_at: None,
+                sites,
             },
             token,
         ))
@@ -120,7 +166,9 @@ impl Ledger {
                      WHERE token_sha256 = ?1 AND revoked_at IS NULL",
                 )?
                 .query_row(params![hash], token_from_row)
-                .optional()?)
+                .optional()?
+                .map(|t| with_sites(conn, t))
+                .transpose()?)
         })
     }
 
@@ -159,7 +207,9 @@ impl Ledger {
                      WHERE id = ?1",
                 )?
                 .query_row(params![id], token_from_row)
-                .optional()?)
+                .optional()?
+                .map(|t| with_sites(conn, t))
+                .transpose()?)
         })?;
         revoked.ok_or_else(|| LedgerError::NoSuchToken(id.to_string()))
     }
@@ -171,7 +221,8 @@ impl Ledger {
                 "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens ORDER BY id",
             )?;
             let rows = stmt.query_map([], token_from_row)?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let tokens = rows.collect::<Result<Vec<_>, _>>()?;
+            tokens.into_iter().map(|t| with_sites(conn, t)).collect()
         })
     }
 }
@@ -184,7 +235,14 @@ fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
         created_at: r.get(3)?,
         revoked_at: r.get(4)?,
         last_used_at: r.get(5)?,
+        sites: Vec::new(),
     })
+}
+
+/// `token` with its stored site bindings.
+fn with_sites(conn: &rusqlite::Connection, mut token: TokenInfo) -> Result<TokenInfo, LedgerError> {
+    token.sites = bound_sites(conn, "token_sites", "token_id", token.id)?;
+    Ok(token)
 }
 
 #[cfg(test)]

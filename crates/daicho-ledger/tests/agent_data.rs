@@ -27,7 +27,10 @@ fn the_last_reports_data_sets_are_the_agents() {
         report.data = vec![registry(day)];
         f.ledger.ingest(&report, None).unwrap();
     }
-    let agents = f.ledger.agents(t0 + Duration::hours(3)).unwrap();
+    let agents = f
+        .ledger
+        .agents(&daicho_ledger::SiteScope::All, t0 + Duration::hours(3))
+        .unwrap();
     let by = |name: &str| agents.iter().find(|a| a.name == name).unwrap();
     assert!(by("old").data.is_empty());
     assert_eq!(by("old").registry_date(), None);

@@ -57,7 +57,9 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
         row("A-3", Some("198.18.0.12"), "pc-c", None),
         row("A-4", None, "spare", Some("00:00:4c:00:00:01")),
     ];
-    let plan = ledger.plan_import(&rows, &[2, 3, 4, 5]).unwrap();
+    let plan = ledger
+        .plan_import(daicho_ledger::SiteId::DEFAULT, &rows, &[2, 3, 4, 5])
+        .unwrap();
     assert!(matches!(
         plan.rows[0].action,
         RowAction::Update {
@@ -79,12 +81,17 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
     assert_eq!(plan.uncovered.len(), 1);
     assert_eq!(plan.uncovered[0].device_id, 3);
     assert_eq!(
-        ledger.export_rows(true).unwrap().len(),
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, true)
+            .unwrap()
+            .len(),
         0,
         "a plan changes nothing"
     );
 
-    let (_, applied) = ledger.apply_import(&rows, &[2, 3, 4, 5]).unwrap();
+    let (_, applied) = ledger
+        .apply_import(daicho_ledger::SiteId::DEFAULT, &rows, &[2, 3, 4, 5])
+        .unwrap();
     assert_eq!((applied.updated, applied.created), (2, 2));
     let a1 = ledger.device(1).unwrap();
     assert_eq!(a1.summary.ledger.asset_no.as_deref(), Some("A-1"));
@@ -108,7 +115,7 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
 
     // The ledger-only device with a MAC is the one a later scan finds.
     let spare = ledger
-        .export_rows(true)
+        .export_rows(daicho_ledger::SiteId::DEFAULT, true)
         .unwrap()
         .into_iter()
         .find(|r| r.ledger.asset_no == "A-4")
@@ -133,7 +140,7 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
         )],
     );
     let spare = ledger
-        .export_rows(true)
+        .export_rows(daicho_ledger::SiteId::DEFAULT, true)
         .unwrap()
         .into_iter()
         .find(|r| r.ledger.asset_no == "A-4")
@@ -152,7 +159,9 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
     );
 
     // Exported rows carry the ledger's own columns.
-    let exported = ledger.export_rows(true).unwrap();
+    let exported = ledger
+        .export_rows(daicho_ledger::SiteId::DEFAULT, true)
+        .unwrap();
     let a2 = exported
         .iter()
         .find(|r| r.ledger.asset_no == "A-2")
@@ -173,28 +182,52 @@ fn a_conflict_anywhere_imports_nothing() {
         ],
     );
     ledger
-        .apply_import(&[row("A-1", None, "a", Some("00:1b:21:00:00:0a"))], &[2])
+        .apply_import(
+            daicho_ledger::SiteId::DEFAULT,
+            &[row("A-1", None, "a", Some("00:1b:21:00:00:0a"))],
+            &[2],
+        )
         .unwrap();
     // Row 3's 管理番号 A-1 belongs to device 1, but its MAC is device 2's.
     let rows = vec![
         row("B-1", None, "x", Some("00:00:4c:00:00:09")),
         row("A-1", None, "b", Some("00:1b:21:00:00:0b")),
     ];
-    let before = ledger.export_rows(false).unwrap();
-    let plan = ledger.plan_import(&rows, &[2, 3]).unwrap();
+    let before = ledger
+        .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+        .unwrap();
+    let plan = ledger
+        .plan_import(daicho_ledger::SiteId::DEFAULT, &rows, &[2, 3])
+        .unwrap();
     assert_eq!(plan.conflicts().len(), 1);
-    let err = ledger.apply_import(&rows, &[2, 3]).unwrap_err();
+    let err = ledger
+        .apply_import(daicho_ledger::SiteId::DEFAULT, &rows, &[2, 3])
+        .unwrap_err();
     assert!(matches!(err, LedgerError::Conflict(_)), "{err}");
     assert!(err.to_string().contains("nothing imported"), "{err}");
-    assert_eq!(ledger.export_rows(false).unwrap(), before);
+    assert_eq!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+            .unwrap(),
+        before
+    );
 
     // Two rows on one device.
     let rows = vec![
         row("C-1", None, "x", Some("00:1b:21:00:00:0b")),
         row("C-2", Some("198.18.0.11"), "y", Some("00:1b:21:00:00:0b")),
     ];
-    assert!(ledger.apply_import(&rows, &[2, 3]).is_err());
-    assert_eq!(ledger.export_rows(false).unwrap(), before);
+    assert!(
+        ledger
+            .apply_import(daicho_ledger::SiteId::DEFAULT, &rows, &[2, 3])
+            .is_err()
+    );
+    assert_eq!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+            .unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -203,13 +236,22 @@ fn an_overlong_field_names_its_row_and_imports_nothing() {
     let mut long = row("L-2", None, "b", None);
     long.location = "長".repeat(501);
     let err = ledger
-        .apply_import(&[row("L-1", None, "a", None), long], &[2, 3])
+        .apply_import(
+            daicho_ledger::SiteId::DEFAULT,
+            &[row("L-1", None, "a", None), long],
+            &[2, 3],
+        )
         .unwrap_err();
     assert!(
         err.to_string().contains("3 行目") && err.to_string().contains("location"),
         "{err}"
     );
-    assert!(ledger.export_rows(false).unwrap().is_empty());
+    assert!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// 状態 is stored as text: an imported row's status as `DeviceStatus::as_str`, read back
@@ -235,14 +277,23 @@ fn a_row_survives_import_and_export_with_every_status() {
             )
         };
         ledger
-            .apply_import(std::slice::from_ref(&row), &[2])
+            .apply_import(
+                daicho_ledger::SiteId::DEFAULT,
+                std::slice::from_ref(&row),
+                &[2],
+            )
             .unwrap();
         let stored = ledger.device(1).unwrap().summary.ledger.status;
         assert_eq!(stored.as_deref(), status.as_ref().map(DeviceStatus::as_str));
-        let exported = ledger.export_rows(true).unwrap();
+        let exported = ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, true)
+            .unwrap();
         assert_eq!(exported.len(), 1);
         assert_eq!(exported[0].ledger, row, "{status:?}");
-        assert_eq!(ledger.ledger_rows().unwrap(), vec![row]);
+        assert_eq!(
+            ledger.ledger_rows(daicho_ledger::SiteId::DEFAULT).unwrap(),
+            vec![row]
+        );
     }
 }
 
@@ -257,7 +308,9 @@ fn an_operators_own_status_text_reads_as_a_cell_would() {
         "PC-A",
         Some("00:1b:21:00:00:0a"),
     );
-    ledger.apply_import(&[row], &[2]).unwrap();
+    ledger
+        .apply_import(daicho_ledger::SiteId::DEFAULT, &[row], &[2])
+        .unwrap();
     for (text, read) in [
         ("稼動中", Some(DeviceStatus::Active)),
         ("廃棄済み", Some(DeviceStatus::Disposed)),
@@ -276,6 +329,13 @@ fn an_operators_own_status_text_reads_as_a_cell_would() {
             ledger.device(1).unwrap().summary.ledger.status.as_deref(),
             Some(text)
         );
-        assert_eq!(ledger.export_rows(true).unwrap()[0].ledger.status, read);
+        assert_eq!(
+            ledger
+                .export_rows(daicho_ledger::SiteId::DEFAULT, true)
+                .unwrap()[0]
+                .ledger
+                .status,
+            read
+        );
     }
 }

@@ -61,7 +61,13 @@ fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_s
         },
     );
     assert_eq!(unregistered(&ledger).len(), 3);
-    assert_eq!(ledger.export_rows(false).unwrap().len(), 3);
+    assert_eq!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+            .unwrap()
+            .len(),
+        3
+    );
 
     let (phone, printer, pc) = (ids[0], ids[1], ids[2]);
     let at = t0() + Duration::minutes(5);
@@ -75,8 +81,20 @@ fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_s
         .unwrap();
     assert_eq!(unregistered(&ledger), vec![pc]);
     // Not ledger devices: neither in the export nor judged by the checklist.
-    assert_eq!(ledger.export_rows(false).unwrap().len(), 1);
-    assert_eq!(ledger.checklist_devices().unwrap().len(), 1);
+    assert_eq!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        ledger
+            .checklist_devices(daicho_ledger::SiteId::DEFAULT)
+            .unwrap()
+            .len(),
+        1
+    );
     let triaged = ledger
         .list_devices(&DeviceFilter {
             disposition: Some("any".into()),
@@ -127,7 +145,13 @@ fn a_registration_date_alone_registers_a_device_everywhere() {
         .ingest(&report(t0(), &[("198.18.0.20", "00:11:22:00:00:20")]), None)
         .unwrap();
     let id = unregistered(&ledger)[0];
-    assert_eq!(ledger.export_rows(true).unwrap().len(), 0);
+    assert_eq!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, true)
+            .unwrap()
+            .len(),
+        0
+    );
     let d = ledger
         .update_ledger(
             id,
@@ -141,8 +165,16 @@ fn a_registration_date_alone_registers_a_device_everywhere() {
     assert!(d.summary.ledger.asset_no.is_none());
     assert!(!d.summary.flags.contains(&"unregistered".to_owned()));
     assert!(unregistered(&ledger).is_empty());
-    assert_eq!(ledger.export_rows(true).unwrap().len(), 1);
-    let checklist = ledger.checklist_devices().unwrap();
+    assert_eq!(
+        ledger
+            .export_rows(daicho_ledger::SiteId::DEFAULT, true)
+            .unwrap()
+            .len(),
+        1
+    );
+    let checklist = ledger
+        .checklist_devices(daicho_ledger::SiteId::DEFAULT)
+        .unwrap();
     assert_eq!(checklist.len(), 1);
     assert!(checklist[0].ledger.is_some(), "2-① counts it as registered");
     assert!(matches!(

@@ -10,6 +10,7 @@ use daicho_model::MacAddr;
 use serde_json::json;
 
 use super::{Actor, audit, device_target, fields_json};
+use crate::site_access::check_device;
 
 /// Sets a device's ledger fields (管理番号, 設置場所, …).
 pub fn update_ledger(
@@ -20,6 +21,7 @@ pub fn update_ledger(
     now: DateTime<Utc>,
 ) -> Result<DeviceDetail, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), id)?;
         let before = ledger.device(id)?.summary.ledger;
         let after = ledger.update_ledger(id, patch)?;
         if after.summary.ledger != before {
@@ -54,6 +56,7 @@ pub fn register_device(
     now: DateTime<Utc>,
 ) -> Result<DeviceDetail, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), id)?;
         if !matches!(&patch.asset_no, Some(Some(a)) if !a.trim().is_empty()) {
             return Err(LedgerError::Invalid(
                 "台帳に登録するには管理番号を入れてください / an asset number is required"
@@ -78,6 +81,7 @@ pub fn set_disposition(
     now: DateTime<Utc>,
 ) -> Result<DeviceDetail, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), id)?;
         let before = ledger.device(id)?.summary.disposition;
         let after = ledger.set_disposition(id, disposition, actor.as_str(), now)?;
         audit(
@@ -106,6 +110,7 @@ pub fn set_role(
     now: DateTime<Utc>,
 ) -> Result<DeviceDetail, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), id)?;
         let before = ledger.device(id)?.summary.role;
         ledger.set_role(id, role, now)?;
         let after = ledger.device(id)?;
@@ -132,6 +137,8 @@ pub fn merge_devices(
     now: DateTime<Utc>,
 ) -> Result<MergeOutcome, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), into)?;
+        check_device(ledger, actor.scope(), from)?;
         let outcome = ledger.merge_devices(into, from)?;
         audit(
             ledger,
@@ -156,6 +163,7 @@ pub fn split_device(
     now: DateTime<Utc>,
 ) -> Result<SplitOutcome, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), id)?;
         let outcome = ledger.split_device(id, macs)?;
         let macs: Vec<String> = macs.iter().map(ToString::to_string).collect();
         audit(

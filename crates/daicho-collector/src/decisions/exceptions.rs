@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use daicho_ledger::exceptions::{ExceptionRecord, NewException};
-use daicho_ledger::{Ledger, LedgerError};
+use daicho_ledger::{Ledger, LedgerError, SiteScope};
 use serde_json::Value;
 
 use super::{Actor, audit, device_target};
+use crate::site_access::check_device;
 
 /// Records an exception (a vendor-agreed service allowed until a date).
 pub fn add_exception(
@@ -15,6 +16,7 @@ pub fn add_exception(
     now: DateTime<Utc>,
 ) -> Result<i64, LedgerError> {
     ledger.atomically(|| {
+        check_device(ledger, actor.scope(), new.device_id)?;
         let id = ledger.add_exception(new, now)?;
         audit(
             ledger,
@@ -41,8 +43,13 @@ pub fn revoke_exception(
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
     ledger.atomically(|| {
-        let before: Option<ExceptionRecord> =
-            ledger.exceptions(None)?.into_iter().find(|e| e.id == id);
+        let before: Option<ExceptionRecord> = ledger
+            .exceptions(&SiteScope::All, None)?
+            .into_iter()
+            .find(|e| e.id == id);
+        if let Some(e) = &before {
+            check_device(ledger, actor.scope(), e.device_id)?;
+        }
         ledger.revoke_exception(id, now)?;
         let target = before
             .as_ref()
@@ -70,6 +77,9 @@ pub fn acknowledge_alert(
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
     ledger.atomically(|| {
+        if let Some(device) = ledger.alert_device(id)? {
+            check_device(ledger, actor.scope(), device)?;
+        }
         ledger.acknowledge_alert(id, by, now)?;
         audit(
             ledger,

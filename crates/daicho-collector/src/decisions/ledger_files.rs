@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use daicho_ledger::restrictions::RestrictionRecord;
-use daicho_ledger::{ImportApplied, ImportPlan, Ledger, LedgerError};
+use daicho_ledger::{ImportApplied, ImportPlan, Ledger, LedgerError, SiteId};
 use daicho_ledger_io::LedgerRow;
 use serde_json::{Value, json};
 
 use super::{Actor, audit};
 use crate::evidence::{AppliedAllowlist, record_applied_allowlist};
+use crate::site_access::check_site;
 
 /// Records where the MAC allowlist was applied (2-⑬).
 pub fn record_allowlist(
@@ -18,6 +19,7 @@ pub fn record_allowlist(
     now: DateTime<Utc>,
 ) -> Result<RestrictionRecord, LedgerError> {
     ledger.atomically(|| {
+        check_site(ledger, actor.scope(), applied.site)?;
         let record = record_applied_allowlist(ledger, applied, now)?;
         audit(
             ledger,
@@ -49,6 +51,9 @@ pub fn withdraw_allowlist(
 ) -> Result<(), LedgerError> {
     ledger.atomically(|| {
         let before = ledger.restriction(id)?;
+        if let Some(record) = &before {
+            check_site(ledger, actor.scope(), record.site_id)?;
+        }
         ledger.withdraw_restriction(id, now)?;
         audit(
             ledger,
@@ -63,22 +68,24 @@ pub fn withdraw_allowlist(
     })
 }
 
-/// Applies a hand-kept ledger in one transaction.
+/// Applies a hand-kept ledger to `site`'s devices in one transaction.
 pub fn apply_import(
     ledger: &Ledger,
     actor: &Actor,
+    site: SiteId,
     file_name: &str,
     rows: &[LedgerRow],
     row_numbers: &[usize],
     now: DateTime<Utc>,
 ) -> Result<(ImportPlan, ImportApplied), LedgerError> {
     ledger.atomically(|| {
-        let (plan, applied) = ledger.apply_import(rows, row_numbers)?;
+        check_site(ledger, actor.scope(), site)?;
+        let (plan, applied) = ledger.apply_import(site, rows, row_numbers)?;
         audit(
             ledger,
             actor,
             "ledger.import",
-            "ledger",
+            &format!("ledger:site:{site}"),
             &format!(
                 "台帳ファイル「{file_name}」を取り込み（一致 {}、変更 {}、新規 {}）",
                 plan.matched(),

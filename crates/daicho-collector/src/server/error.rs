@@ -62,6 +62,7 @@ impl From<LedgerError> for Failure {
             }
             LedgerError::Invalid(_) => Self::new(StatusCode::BAD_REQUEST, e.to_string()),
             LedgerError::Conflict(_) => Self::new(StatusCode::CONFLICT, e.to_string()),
+            LedgerError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, e.to_string()),
             _ => {
                 tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "ledger failure");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
