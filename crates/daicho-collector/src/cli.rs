@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use daicho_ledger::exceptions::NewException;
-use daicho_ledger::{Ledger, LedgerError, LedgerFieldsPatch, Role};
+use daicho_ledger::{Ledger, LedgerError, LedgerFieldsPatch, Role, SiteScope};
 use daicho_ledger_io::text::{terminal_json, terminal_text};
 use daicho_model::MacAddr;
 
 use crate::config::{Config, ConfigError};
 use crate::decisions::{self, Actor};
+use crate::site_access::{report_site, requested_scope, site_ids};
 
 mod allowlist;
 mod backup;
@@ -19,6 +20,7 @@ mod data;
 mod ledger;
 mod output;
 mod report;
+mod site;
 mod user;
 
 use crate::server::{ServeError, Server};
@@ -26,6 +28,7 @@ pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat, RadiusForm
 pub use data::DataCommand;
 pub use ledger::{Encoding, ExportFormat, LedgerCommand};
 pub use report::{ChecklistArgs, ChecklistFormat, ReportCommand};
+pub use site::SiteCommand;
 pub use user::UserCommand;
 
 /// daicho-collector: merges agents' scan reports into the device ledger.
@@ -36,6 +39,12 @@ pub struct Cli {
     /// defaults).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The site (hospital of a group) the command is about: the ledger, checklist and
+    /// allowlist of that site, the devices, alerts and exceptions of that site only, the site
+    /// a new token is bound to (`a,b` for an operator token of several sites). Needed for the
+    /// per-site files once a second site exists.
+    #[arg(long, global = true, value_name = "SITE")]
+    pub site: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -49,6 +58,9 @@ pub enum Command {
     /// Manage bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Sites: the hospitals of a group, each with its own devices, ledger and checklist.
+    #[command(subcommand)]
+    Site(SiteCommand),
     /// Operator decisions on devices (they survive later scans).
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -297,35 +309,49 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let config = Config::load_or_default(cli.config.as_deref())?;
     // Every command judges with the installed data bundle, when there is one.
     crate::bundles::use_installed(&config);
+    let site = cli.site;
     match cli.command {
         Command::Serve => serve(&config).await,
-        Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, cmd))
+        Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, site, cmd))
+            .await
+            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Site(cmd) => tokio::task::spawn_blocking(move || site::run(&open(&config)?, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
         Command::Device(cmd) => tokio::task::spawn_blocking(move || device(&config, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
-        Command::Exception(cmd) => tokio::task::spawn_blocking(move || exception(&config, cmd))
-            .await
-            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
-        Command::Alert(cmd) => tokio::task::spawn_blocking(move || alert(&config, cmd))
-            .await
-            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
-        Command::Ledger(cmd) => {
-            tokio::task::spawn_blocking(move || ledger::run(&open(&config)?, cmd))
+        Command::Exception(cmd) => {
+            tokio::task::spawn_blocking(move || exception(&config, site.as_deref(), cmd))
                 .await
                 .map_err(|e| CliError::Output(std::io::Error::other(e)))?
         }
-        Command::Report(cmd) => {
-            tokio::task::spawn_blocking(move || report::run(&open(&config)?, cmd))
+        Command::Alert(cmd) => {
+            tokio::task::spawn_blocking(move || alert(&config, site.as_deref(), cmd))
                 .await
                 .map_err(|e| CliError::Output(std::io::Error::other(e)))?
         }
-        Command::Allowlist(cmd) => {
-            tokio::task::spawn_blocking(move || allowlist::run(&open(&config)?, cmd))
-                .await
-                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
-        }
+        Command::Ledger(cmd) => tokio::task::spawn_blocking(move || {
+            let ledger = open(&config)?;
+            let site = report_site(&ledger, &SiteScope::All, site.as_deref())?;
+            ledger::run(&ledger, &site, cmd)
+        })
+        .await
+        .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Report(cmd) => tokio::task::spawn_blocking(move || {
+            let ledger = open(&config)?;
+            let site = report_site(&ledger, &SiteScope::All, site.as_deref())?;
+            report::run(&ledger, &site, cmd)
+        })
+        .await
+        .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Allowlist(cmd) => tokio::task::spawn_blocking(move || {
+            let ledger = open(&config)?;
+            let site = report_site(&ledger, &SiteScope::All, site.as_deref())?;
+            allowlist::run(&ledger, &site, cmd)
+        })
+        .await
+        .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
         Command::User(cmd) => tokio::task::spawn_blocking(move || user::run(&open(&config)?, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
@@ -378,7 +404,7 @@ fn open(config: &Config) -> Result<Ledger, CliError> {
     Ok(Ledger::open(&config.storage.database, config.ledger.options())?.with_policy(policy))
 }
 
-fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
+fn token(config: &Config, site: Option<String>, cmd: TokenCommand) -> Result<(), CliError> {
     let ledger = open(config)?;
     let mut out = std::io::stdout().lock();
     match cmd {
@@ -388,13 +414,29 @@ fn token(config: &Config, cmd: TokenCommand) -> Result<(), CliError> {
                 (None, Some(o)) => (o, Role::Operator),
                 (None, None) => unreachable!("clap requires --agent or --operator"),
             };
+            let names: Vec<String> = site
+                .as_deref()
+                .map(|s| s.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            let sites = site_ids(&ledger, &names)?;
             let (info, token) =
-                decisions::create_token(&ledger, &Actor::cli(), &name, role, ledger.now())?;
+                decisions::create_token(&ledger, &Actor::cli(), &name, role, &sites, ledger.now())?;
+            let bound: Vec<String> = ledger
+                .sites()?
+                .into_iter()
+                .filter(|s| info.sites.contains(&s.id))
+                .map(|s| s.name)
+                .collect();
             eprintln!(
-                "created {} token {} for `{}`; it is shown only now, store it safely:",
+                "created {} token {} for `{}` ({}); it is shown only now, store it safely:",
                 info.role.as_str(),
                 info.id,
-                terminal_text(&info.name)
+                terminal_text(&info.name),
+                if bound.is_empty() {
+                    "every site".to_owned()
+                } else {
+                    format!("site {}", terminal_text(&bound.join(", ")))
+                }
             );
             writeln!(out, "{token}")?;
         }
@@ -519,7 +561,7 @@ fn device(config: &Config, cmd: DeviceCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
+fn exception(config: &Config, site: Option<&str>, cmd: ExceptionCommand) -> Result<(), CliError> {
     let ledger = open(config)?;
     let mut out = std::io::stdout().lock();
     match cmd {
@@ -549,7 +591,8 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
             writeln!(out, "revoked exception {id}")?;
         }
         ExceptionCommand::List { device, format } => {
-            let list = ledger.exceptions(device)?;
+            let scope = requested_scope(&ledger, &SiteScope::All, site)?;
+            let list = ledger.exceptions(&scope, device)?;
             if format == Format::Json {
                 writeln!(
                     out,
@@ -586,12 +629,13 @@ fn exception(config: &Config, cmd: ExceptionCommand) -> Result<(), CliError> {
     Ok(())
 }
 
-fn alert(config: &Config, cmd: AlertCommand) -> Result<(), CliError> {
+fn alert(config: &Config, site: Option<&str>, cmd: AlertCommand) -> Result<(), CliError> {
     let ledger = open(config)?;
     let mut out = std::io::stdout().lock();
     match cmd {
         AlertCommand::List { all, format } => {
-            let alerts = ledger.alerts(!all, 1000)?;
+            let scope = requested_scope(&ledger, &SiteScope::All, site)?;
+            let alerts = ledger.alerts(&scope, !all, 1000)?;
             if format == Format::Json {
                 writeln!(
                     out,

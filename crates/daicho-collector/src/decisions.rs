@@ -17,6 +17,7 @@ mod devices;
 mod exceptions;
 mod ledger_files;
 mod settings;
+mod sites;
 mod tokens;
 
 pub use accounts::*;
@@ -24,6 +25,7 @@ pub use devices::*;
 pub use exceptions::*;
 pub use ledger_files::*;
 pub use settings::*;
+pub use sites::*;
 pub use tokens::*;
 
 /// Who made a decision, as the audit log names them, and the sites they may decide on.

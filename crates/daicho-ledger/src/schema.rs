@@ -402,6 +402,15 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM tokens", [], |r| r.get(0))
             .unwrap();
         assert_eq!(tokens, 1);
+        // The agent token of before sites belongs to the implicit site.
+        let bound: i64 = conn
+            .query_row(
+                "SELECT site_id FROM token_sites t JOIN tokens k ON k.id = t.token_id",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(bound, 1);
         conn.execute(
             "INSERT INTO restrictions (place, applied_by, applied_on, macs, recorded_at)
              VALUES ('SW', 'me', '2026-11-22', '[]', 't')",

@@ -444,7 +444,18 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE accounts; DROP TABLE audit_log; DROP TABLE settings; DROP TABLE console_sessions;
+            "DROP TABLE account_sites; DROP TABLE token_sites;
+             DROP INDEX devices_site; DROP INDEX devices_asset_no;
+             ALTER TABLE devices DROP COLUMN site_id;
+             CREATE UNIQUE INDEX devices_asset_no ON devices(asset_no) WHERE asset_no IS NOT NULL;
+             ALTER TABLE reports DROP COLUMN site_id;
+             DROP INDEX restrictions_active; ALTER TABLE restrictions DROP COLUMN site_id;
+             CREATE INDEX restrictions_active ON restrictions(place) WHERE withdrawn_at IS NULL;
+             CREATE TABLE old_keys AS SELECT kind, value, device_id, randomized, pinned, first_seen,
+                 last_seen FROM device_keys;
+             DROP TABLE device_keys; ALTER TABLE old_keys RENAME TO device_keys;
+             DROP TABLE sites;
+             DROP TABLE accounts; DROP TABLE audit_log; DROP TABLE settings; DROP TABLE console_sessions;
              ALTER TABLE devices DROP COLUMN disposition;
              ALTER TABLE devices DROP COLUMN disposition_at;
              ALTER TABLE devices DROP COLUMN disposition_by;

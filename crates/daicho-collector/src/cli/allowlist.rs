@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
-use daicho_ledger::Ledger;
+use daicho_ledger::{Ledger, Site};
 use daicho_ledger_io::allowlist::{
     ArubaOptions, CiscoOptions, CiscoViolation, RadiusMacFormat, RtxOptions, SwxOptions,
 };
@@ -145,15 +145,16 @@ pub enum RadiusFormat {
     MultiColon,
 }
 
-/// Runs `allowlist …`.
-pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError> {
+/// Runs `allowlist …` for `site`.
+pub(super) fn run(ledger: &Ledger, site: &Site, cmd: AllowlistCommand) -> Result<(), CliError> {
     match cmd {
-        AllowlistCommand::Export(args) => export(ledger, args),
+        AllowlistCommand::Export(args) => export(ledger, site, args),
         AllowlistCommand::Applied(args) => {
             let record = decisions::record_allowlist(
                 ledger,
                 &Actor::cli(),
                 &AppliedAllowlist {
+                    site: site.id,
                     place: args.place,
                     applied_by: args.by,
                     applied_on: args.on,
@@ -173,7 +174,7 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
             Ok(())
         }
         AllowlistCommand::Records { all, format } => {
-            let records = ledger.restrictions(!all)?;
+            let records = ledger.restrictions(site.id, !all)?;
             let mut out = std::io::stdout().lock();
             if format == Format::Json {
                 writeln!(
@@ -217,8 +218,8 @@ pub(super) fn run(ledger: &Ledger, cmd: AllowlistCommand) -> Result<(), CliError
     }
 }
 
-fn export(ledger: &Ledger, args: AllowlistArgs) -> Result<(), CliError> {
-    let list = registered_allowlist(ledger, &args.subnets)?;
+fn export(ledger: &Ledger, site: &Site, args: AllowlistArgs) -> Result<(), CliError> {
+    let list = registered_allowlist(ledger, site.id, &args.subnets)?;
     let output = match args.format {
         AllowlistFormat::Plain => AllowlistOutput::Plain,
         AllowlistFormat::Csv => AllowlistOutput::Csv,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Subcommand, ValueEnum};
-use daicho_ledger::{ImportPlan, Ledger, RowAction};
+use daicho_ledger::{ImportPlan, Ledger, RowAction, Site, SiteId};
 use daicho_ledger_io::text::terminal_text;
 use daicho_ledger_io::{
     Column, ColumnMapping, CsvEncoding, Import, ImportError, MappedTo, RowRef, SourceKind,
@@ -78,8 +78,8 @@ pub enum Encoding {
     Cp932,
 }
 
-/// Runs `ledger …`.
-pub(super) fn run(ledger: &Ledger, cmd: LedgerCommand) -> Result<(), CliError> {
+/// Runs `ledger …` on `site`'s ledger.
+pub(super) fn run(ledger: &Ledger, site: &Site, cmd: LedgerCommand) -> Result<(), CliError> {
     match cmd {
         LedgerCommand::Import {
             file,
@@ -88,7 +88,7 @@ pub(super) fn run(ledger: &Ledger, cmd: LedgerCommand) -> Result<(), CliError> {
             format,
         } => {
             let mapping: ColumnMapping = map.iter().map(|(h, to)| (h.as_str(), *to)).collect();
-            import(ledger, &file, &mapping, apply, format)
+            import(ledger, site.id, &file, &mapping, apply, format)
         }
         LedgerCommand::Export {
             format,
@@ -114,9 +114,10 @@ pub(super) fn run(ledger: &Ledger, cmd: LedgerCommand) -> Result<(), CliError> {
             };
             let (bytes, count, notice) = crate::evidence::export_ledger(
                 ledger,
+                site.id,
                 csv,
                 registered_only,
-                &crate::evidence::facility_for(ledger, &facility)?,
+                &crate::evidence::facility_for(ledger, site.id, &facility)?,
             )?;
             write_output(output.as_deref(), &bytes, format == ExportFormat::Xlsx)?;
             if let Some(notice) = notice {
@@ -215,6 +216,7 @@ fn row_text(at: Option<&RowRef>, row: usize, several_sheets: bool) -> String {
 
 fn import(
     ledger: &Ledger,
+    site: SiteId,
     file: &Path,
     mapping: &ColumnMapping,
     apply: bool,
@@ -262,6 +264,7 @@ fn import(
         let (plan, applied) = crate::decisions::apply_import(
             ledger,
             &crate::decisions::Actor::cli(),
+            site,
             &file_name,
             &import.rows,
             &import.row_numbers,
@@ -269,7 +272,10 @@ fn import(
         )?;
         (plan, Some(applied))
     } else {
-        (ledger.plan_import(&import.rows, &import.row_numbers)?, None)
+        (
+            ledger.plan_import(site, &import.rows, &import.row_numbers)?,
+            None,
+        )
     };
     let elapsed = started.elapsed();
     let mut out = std::io::stdout().lock();

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use daicho_ledger::Ledger;
+use daicho_ledger::{Ledger, Site};
 use daicho_ledger_io::checklist::{render_html, render_xlsx, summary};
 
 use super::CliError;
@@ -55,7 +55,7 @@ pub enum ChecklistFormat {
 }
 
 /// Runs `report …`.
-pub(super) fn run(ledger: &Ledger, cmd: ReportCommand) -> Result<(), CliError> {
+pub(super) fn run(ledger: &Ledger, site: &Site, cmd: ReportCommand) -> Result<(), CliError> {
     let ReportCommand::Checklist(args) = cmd;
     if args.format == ChecklistFormat::Xlsx
         && args.output.as_deref().is_none_or(|p| p.as_os_str() == "-")
@@ -66,7 +66,8 @@ pub(super) fn run(ledger: &Ledger, cmd: ReportCommand) -> Result<(), CliError> {
     }
     let report = checklist_report(
         ledger,
-        &crate::evidence::facility_for(ledger, &args.facility)?,
+        site.id,
+        &crate::evidence::facility_for(ledger, site.id, &args.facility)?,
         &RestrictionStatement {
             applied: args.restriction_applied,
             note: args.restriction_note,

@@ -1,22 +1,44 @@
 //! Bearer tokens for agents and operator scripts.
 
 use chrono::{DateTime, Utc};
-use daicho_ledger::{Ledger, LedgerError, Role, TokenInfo};
+use daicho_ledger::{Ledger, LedgerError, Role, SiteId, TokenInfo};
 use serde_json::json;
 
 use super::{Actor, audit};
+use crate::site_access::check_site;
 
 /// Creates a bearer token (`token.create`); returns it with the token text, shown once (the
 /// audit log keeps its id, name and role only).
+///
+/// The token is bound to `sites` (see [`Ledger::create_site_token`]). An actor limited to some
+/// sites may only create tokens within them, and no group-wide operator token.
 pub fn create_token(
     ledger: &Ledger,
     actor: &Actor,
     name: &str,
     role: Role,
+    sites: &[SiteId],
     now: DateTime<Utc>,
 ) -> Result<(TokenInfo, String), LedgerError> {
     ledger.atomically(|| {
-        let (info, token) = ledger.create_token(name, role)?;
+        if !actor.scope().is_all() {
+            if sites.is_empty() && role == Role::Operator {
+                return Err(LedgerError::Forbidden(
+                    "全サイトのトークンは発行できません / you may not create a group-wide token"
+                        .to_owned(),
+                ));
+            }
+            let agent_site = [SiteId::DEFAULT];
+            let bound = if sites.is_empty() {
+                &agent_site[..]
+            } else {
+                sites
+            };
+            for site in bound {
+                check_site(ledger, actor.scope(), *site)?;
+            }
+        }
+        let (info, token) = ledger.create_site_token(name, role, sites)?;
         audit(
             ledger,
             actor,
@@ -29,7 +51,10 @@ pub fn create_token(
                 info.name
             ),
             None,
-            Some(json!({ "id": info.id, "name": info.name, "role": info.role.as_str() })),
+            Some(
+                json!({ "id": info.id, "name": info.name, "role": info.role.as_str(),
+                "sites": info.sites }),
+            ),
             now,
         )?;
         Ok((info, token))

@@ -34,7 +34,7 @@ pub(crate) async fn on_decision<T: Send + 'static>(
     token: &TokenInfo,
     work: impl FnOnce(&Ledger, &Actor) -> Result<T, LedgerError> + Send + 'static,
 ) -> Result<T, Failure> {
-    let actor = Actor::token(&token.name);
+    let actor = Actor::token(&token.name).limited_to(token.scope());
     on_ledger(st, move |ledger| work(ledger, &actor)).await
 }
 
@@ -73,4 +73,12 @@ pub(crate) fn operator_body<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Failure> {
     let body = body.map_err(|r| body_failure(&r, OPERATOR_BODY_LIMIT))?;
     from_json_with_path(&body).map_err(|e| bad_json(&e))
+}
+
+/// A request's `?site=NAME` alone (routes whose other input is a body or a path).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SiteQuery {
+    /// The site the request is about.
+    pub site: Option<String>,
 }

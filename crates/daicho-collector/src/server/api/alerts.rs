@@ -12,6 +12,7 @@ use crate::decisions;
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_decision, on_ledger, path_id, query_of};
+use crate::site_access::requested_scope;
 
 /// `GET /api/v1/alerts` query.
 #[derive(Debug, Deserialize)]
@@ -21,16 +22,20 @@ pub(super) struct AlertQuery {
     open: Option<bool>,
     /// At most this many (default 100, at most 1000).
     limit: Option<usize>,
+    /// Only alerts of this site's devices.
+    site: Option<String>,
 }
 
 pub(super) async fn list_alerts(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     query: Result<Query<AlertQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
     let q = query_of(query)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let alerts = on_ledger(&st, move |ledger| {
-        ledger.alerts(q.open.unwrap_or(true), limit)
+        let scope = requested_scope(ledger, &token.scope(), q.site.as_deref())?;
+        ledger.alerts(&scope, q.open.unwrap_or(true), limit)
     })
     .await?;
     Ok(Json(alerts).into_response())

@@ -15,22 +15,33 @@ use crate::decisions;
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_decision, on_ledger, operator_body, path_id, query_of};
+use crate::site_access::{check_device, requested_scope};
 
 pub(super) async fn list_devices(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     query: Result<Query<DeviceFilter>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let filter = query_of(query)?;
-    let page = on_ledger(&st, move |ledger| ledger.list_devices(&filter)).await?;
+    let mut filter = query_of(query)?;
+    let page = on_ledger(&st, move |ledger| {
+        filter.scope = requested_scope(ledger, &token.scope(), filter.site.as_deref())?;
+        ledger.list_devices(&filter)
+    })
+    .await?;
     Ok(Json(page).into_response())
 }
 
 pub(super) async fn get_device(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Response, Failure> {
     let id = path_id(path)?;
-    let detail = on_ledger(&st, move |ledger| ledger.device(id)).await?;
+    let detail = on_ledger(&st, move |ledger| {
+        check_device(ledger, &token.scope(), id)?;
+        ledger.device(id)
+    })
+    .await?;
     Ok(Json(detail).into_response())
 }
 
@@ -98,10 +109,15 @@ pub(super) async fn split_device(
 
 pub(super) async fn list_events(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     query: Result<Query<EventFilter>, QueryRejection>,
 ) -> Result<Response, Failure> {
-    let filter = query_of(query)?;
-    let events = on_ledger(&st, move |ledger| ledger.events(&filter)).await?;
+    let mut filter = query_of(query)?;
+    let events = on_ledger(&st, move |ledger| {
+        filter.scope = requested_scope(ledger, &token.scope(), filter.site.as_deref())?;
+        ledger.events(&filter)
+    })
+    .await?;
     Ok(Json(events).into_response())
 }
 

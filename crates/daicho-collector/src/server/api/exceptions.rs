@@ -14,6 +14,7 @@ use crate::decisions;
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::{on_decision, on_ledger, operator_body, path_id, query_of};
+use crate::site_access::requested_scope;
 
 /// `GET /api/v1/exceptions` query.
 #[derive(Debug, Deserialize)]
@@ -21,14 +22,21 @@ use crate::server::extract::{on_decision, on_ledger, operator_body, path_id, que
 pub(super) struct ExceptionQuery {
     /// Only this device's exceptions.
     device: Option<i64>,
+    /// Only exceptions of this site's devices.
+    site: Option<String>,
 }
 
 pub(super) async fn list_exceptions(
     State(st): State<AppState>,
+    Extension(token): Extension<TokenInfo>,
     query: Result<Query<ExceptionQuery>, QueryRejection>,
 ) -> Result<Response, Failure> {
     let q = query_of(query)?;
-    let list = on_ledger(&st, move |ledger| ledger.exceptions(q.device)).await?;
+    let list = on_ledger(&st, move |ledger| {
+        let scope = requested_scope(ledger, &token.scope(), q.site.as_deref())?;
+        ledger.exceptions(&scope, q.device)
+    })
+    .await?;
     Ok(Json(list).into_response())
 }
 

@@ -216,7 +216,7 @@ async fn ingest(
         // The collector's registry names the vendors, not the agent's (which may be older).
         daicho_data::resolve_report(&mut report);
         let started = Instant::now();
-        let outcome = ledger.ingest(&report, Some(&token.name)).map_err(|e| {
+        let outcome = ledger.ingest_at(token.agent_site(), &report, Some(&token.name)).map_err(|e| {
             metrics.rejected(Rejection::Internal);
             Failure::from(e)
         })?;
