@@ -8,103 +8,38 @@
 mod agent_binary;
 #[path = "support/child_collector.rs"]
 mod child_collector;
+#[path = "support/lan_agents.rs"]
+mod lan_agents;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Child;
-use std::time::{Duration, Instant};
 
-use agent_binary::agent_binary;
 use child_collector::agent_token;
 use daicho_ledger::{DeviceFilter, DeviceSummary, EventFilter, Ledger, LedgerOptions};
 use daicho_testlan::{Segment, TestLan, require_root, unique_id};
+use lan_agents::{COLLECTOR, start_collector_in, token_file};
 
-const COLLECTOR: &str = env!("CARGO_BIN_EXE_daicho-collector");
 /// The collector's port inside the scanner namespace (a fresh namespace: always free).
 const PORT: u16 = 8640;
 
-struct Collector(Child);
-
-impl Drop for Collector {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_collector(lan: &TestLan, config: &Path) -> Collector {
-    let child = lan
-        .command_in(lan.scanner_ns(), COLLECTOR)
-        .unwrap()
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .spawn()
-        .unwrap();
-    let collector = Collector(child);
-    // Ready when /healthz answers inside the namespace.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let probe = lan
-            .exec_in_scanner(&["python3", "-c", &format!(
-                "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{PORT}/healthz', timeout=1).status == 200 else 1)"
-            )])
-            .unwrap();
-        if probe.status.success() {
-            return collector;
-        }
-        assert!(Instant::now() < deadline, "the collector did not come up");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// A new token for `agent`, written 0600 to `dir/AGENT.token`; the file's path.
 fn token(config: &Path, agent: &str, dir: &Path) -> PathBuf {
-    let token = agent_token(COLLECTOR, config, agent);
-    let path = dir.join(format!("{agent}.token"));
-    std::fs::write(&path, format!("{token}\n")).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    path
+    token_file(dir, agent, &agent_token(COLLECTOR, config, agent))
 }
 
 fn agent_config(dir: &Path, name: &str, targets: &[&str], token: &Path) -> PathBuf {
-    let quoted: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
-    let text = format!(
-        "[agent]\nname = \"{name}\"\nlog_level = \"warn\"\n\
-         [schedule]\ninterval = \"6h\"\nrun_at_start = true\n\
-         [collector]\nurl = \"http://127.0.0.1:{PORT}/\"\ntoken_file = \"{}\"\n\
-         [spool]\ndir = \"{}\"\n\
-         [inventory]\nenabled = true\n\
-         [scan]\ntargets = [{}]\nports = \"T:22,80,443\"\nper_host_rate = 50\n",
-        token.display(),
-        dir.join(format!("spool-{name}")).display(),
-        quoted.join(", ")
-    );
-    let path = dir.join(format!("{name}.toml"));
-    std::fs::write(&path, text).unwrap();
-    path
+    lan_agents::agent_config(
+        dir,
+        name,
+        name,
+        targets,
+        token,
+        &format!("http://127.0.0.1:{PORT}/"),
+    )
 }
 
 fn run_once(lan: &TestLan, config: &Path) {
-    let started = Instant::now();
-    let out = lan
-        .command_in(lan.scanner_ns(), agent_binary(COLLECTOR))
-        .unwrap()
-        .args(["run", "--once", "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "agent run --once failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    eprintln!(
-        "{}: run --once in {:.1} s",
-        config.display(),
-        started.elapsed().as_secs_f64()
-    );
+    lan_agents::run_once(lan, config);
 }
 
 fn devices(db: &Path) -> Vec<DeviceSummary> {
@@ -147,7 +82,7 @@ fn two_overlapping_agents_and_repeated_runs_give_one_device_per_host() {
     .unwrap();
     let token_a = token(&collector_config, "ward-a", dir.path());
     let token_b = token(&collector_config, "ward-b", dir.path());
-    let _collector = start_collector(&lan, &collector_config);
+    let _collector = start_collector_in(&lan, lan.scanner_ns(), &collector_config, PORT);
 
     // Overlapping scopes: A the whole LAN, B its lower half plus the routed subnet.
     let a = agent_config(dir.path(), "ward-a", &["198.18.0.0/24"], &token_a);

@@ -8,11 +8,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::db::{Conn, OptionalExtension, WriteLock, params};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::TransactionBehavior;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::sites::{SiteId, SiteScope, bind_sites, bound_sites};
@@ -154,7 +153,7 @@ pub enum LoginOutcome {
 const COLUMNS: &str =
     "id, name, role, created_at, disabled_at, locked_until, last_login_at, failed_logins";
 
-fn account_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountInfo> {
+fn account_from_row(r: &crate::db::Row<'_>) -> crate::db::Result<AccountInfo> {
     let role: String = r.get(2)?;
     Ok(AccountInfo {
         id: r.get(0)?,
@@ -171,12 +170,12 @@ fn account_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccountInfo> {
 }
 
 /// `account` with its stored site bindings.
-fn with_sites(conn: &Connection, mut account: AccountInfo) -> Result<AccountInfo, LedgerError> {
+fn with_sites(conn: &Conn, mut account: AccountInfo) -> Result<AccountInfo, LedgerError> {
     account.sites = bound_sites(conn, "account_sites", "account_id", account.id)?;
     Ok(account)
 }
 
-fn load(conn: &Connection, name: &str) -> Result<Option<AccountInfo>, LedgerError> {
+fn load(conn: &Conn, name: &str) -> Result<Option<AccountInfo>, LedgerError> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM accounts WHERE name = ?1"))?
         .query_row(params![name], account_from_row)
         .optional()?
@@ -276,7 +275,7 @@ struct LoginState {
     failed_logins: i64,
 }
 
-fn login_state(conn: &Connection, name: &str) -> Result<Option<LoginState>, LedgerError> {
+fn login_state(conn: &Conn, name: &str) -> Result<Option<LoginState>, LedgerError> {
     Ok(conn
         .prepare_cached(
             "SELECT id, password_hash, disabled_at IS NOT NULL, locked_until, failed_logins
@@ -469,7 +468,7 @@ impl Ledger {
         let right = verify_password(password, &state.hash);
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             // Re-read: another attempt may have locked, disabled or changed it meanwhile.
             let Some(fresh) = login_state(&tx, name)?.filter(|s| s.id == state.id) else {
                 return Ok(LoginOutcome::BadCredentials);

@@ -7,10 +7,9 @@
 
 use std::net::IpAddr;
 
+use crate::db::{Conn, OptionalExtension, WriteLock, params};
 use chrono::{DateTime, Utc};
 use daicho_policy::Flag;
-use rusqlite::TransactionBehavior;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::flags::{STORED_FLAG_COLUMNS, stored_flag};
@@ -170,7 +169,7 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
 }
 
-fn active_flags(conn: &Connection) -> Result<Vec<ActiveAlertFlag>, LedgerError> {
+fn active_flags(conn: &Conn) -> Result<Vec<ActiveAlertFlag>, LedgerError> {
     // The flag's columns are unqualified: `devices` has none of their names.
     let mut stmt = conn.prepare(&format!(
         "SELECT f.device_id, d.ip, {STORED_FLAG_COLUMNS}
@@ -213,7 +212,7 @@ pub struct AlertDevice {
 }
 
 /// Device `device_id`'s [`AlertDevice`] fields (all `None` when there is no such device).
-fn alert_device(conn: &Connection, device_id: i64) -> Result<AlertDevice, LedgerError> {
+fn alert_device(conn: &Conn, device_id: i64) -> Result<AlertDevice, LedgerError> {
     Ok(conn
         .query_row(
             "SELECT ip, mac, hostname, vendor, asset_no FROM devices WHERE id = ?1",
@@ -233,7 +232,7 @@ fn alert_device(conn: &Connection, device_id: i64) -> Result<AlertDevice, Ledger
 }
 
 fn queue(
-    conn: &Connection,
+    conn: &Conn,
     alert_id: i64,
     channels: &[&str],
     reminder: bool,
@@ -245,7 +244,7 @@ fn queue(
 /// Queues a delivery on every channel; `digest` (the digest's JSON) in place of the alert's own
 /// message.
 fn queue_message(
-    conn: &Connection,
+    conn: &Conn,
     alert_id: i64,
     channels: &[&str],
     reminder: bool,
@@ -264,7 +263,7 @@ fn queue_message(
 
 /// Queues one digest of `messages` on every channel, hung on the alert `planner` names.
 fn queue_digest(
-    conn: &Connection,
+    conn: &Conn,
     planner: &dyn AlertPlanner,
     messages: &[String],
     channels: &[&str],
@@ -279,7 +278,7 @@ fn queue_digest(
 }
 
 /// The alerts on record that are not closed (`now` for a last notice that does not read).
-fn open_alerts(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<OpenAlert>, LedgerError> {
+fn open_alerts(conn: &Conn, now: DateTime<Utc>) -> Result<Vec<OpenAlert>, LedgerError> {
     Ok(conn
         .prepare(
             "SELECT id, device_id, flag_key, last_notified_at, acknowledged_at IS NOT NULL
@@ -323,7 +322,7 @@ impl Ledger {
     ) -> Result<AlertPlanOutcome, LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             let active = active_flags(&tx)?;
             let open = open_alerts(&tx, now)?;
             let mut outcome = AlertPlanOutcome::default();
@@ -333,12 +332,13 @@ impl Ledger {
                 match decision {
                     AlertDecision::Raise { device_id, flag } => {
                         let device = alert_device(&tx, device_id)?;
-                        tx.execute(
-                            "INSERT INTO alerts (device_id, flag_key, flag, message, raised_at, last_notified_at)
-                             VALUES (?1, ?2, ?3, '{}', ?4, ?4)",
+                        let alert_id: i64 = tx.query_row(
+"INSERT INTO alerts (device_id, flag_key, flag, message, raised_at, last_notified_at)
+                             VALUES (?1, ?2, ?3, '{}', ?4, ?4)
+ RETURNING id",
                             params![device_id, flag.key(), flag.kind.as_str(), at],
-                        )?;
-                        let alert_id = tx.last_insert_rowid();
+ |r| r.get(0),
+)?;
                         let message = planner.message(alert_id, device_id, &device, &flag);
                         tx.execute(
                             "UPDATE alerts SET message = ?2 WHERE id = ?1",
@@ -352,7 +352,10 @@ impl Ledger {
                         outcome.raised += 1;
                     }
                     AlertDecision::Remind { alert_id } => {
-                        tx.execute("UPDATE alerts SET last_notified_at = ?2 WHERE id = ?1", params![alert_id, at])?;
+                        tx.execute(
+                            "UPDATE alerts SET last_notified_at = ?2 WHERE id = ?1",
+                            params![alert_id, at],
+                        )?;
                         if digest {
                             let message: String = tx.query_row(
                                 "SELECT message FROM alerts WHERE id = ?1",
@@ -366,7 +369,10 @@ impl Ledger {
                         outcome.reminded += 1;
                     }
                     AlertDecision::Close { alert_id } => {
-                        tx.execute("UPDATE alerts SET closed_at = ?2 WHERE id = ?1", params![alert_id, at])?;
+                        tx.execute(
+                            "UPDATE alerts SET closed_at = ?2 WHERE id = ?1",
+                            params![alert_id, at],
+                        )?;
                         outcome.closed += 1;
                     }
                 }
@@ -433,7 +439,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             let attempts: u32 = tx
                 .query_row("SELECT attempts FROM alert_deliveries WHERE id = ?1", params![delivery_id], |r| r.get(0))
                 .optional()?

@@ -13,8 +13,8 @@
 //!   (empty when the action has no single target);
 //! - `summary` is a Japanese one-liner for people.
 
+use crate::db::params;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -132,11 +132,13 @@ impl Ledger {
         let json = |v: &Option<Value>| v.as_ref().map(Value::to_string);
         let at = to_db(now);
         self.write(|conn| {
-            conn.prepare_cached(
-                "INSERT INTO audit_log (at, actor, action, target, summary, before_json, after_json)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
+            Ok(conn
+                .prepare_cached(
+                    "INSERT INTO audit_log (at, actor, action, target, summary, before_json, after_json)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                )?
+                .query_row(
+                    params![
                 at,
                 entry.actor,
                 entry.action,
@@ -144,8 +146,9 @@ impl Ledger {
                 entry.summary,
                 json(&entry.before),
                 json(&entry.after)
-            ])?;
-            Ok(conn.last_insert_rowid())
+                    ],
+                    |r| r.get(0),
+                )?)
         })
     }
 
@@ -154,7 +157,7 @@ impl Ledger {
         let limit = crate::sql_count(filter.limit.clamp(1, MAX_AUDIT_PAGE));
         // Only the conditions asked for, so that SQLite can use the target index.
         let mut conditions = Vec::new();
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::new();
+        let mut values: Vec<&dyn crate::db::ToValue> = Vec::new();
         if let Some(target) = &filter.target {
             values.push(target);
             conditions.push(format!("target = ?{}", values.len()));

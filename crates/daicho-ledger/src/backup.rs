@@ -54,7 +54,13 @@ impl Ledger {
     /// either a sound backup or untouched; a failed copy is removed. The copy is a single file
     /// (rollback-journal mode, no `-wal`).
     pub fn backup_to(&self, dest: &Path) -> Result<BackupOutcome, LedgerError> {
-        backup_file(self.path(), dest)
+        let path = self.path().ok_or_else(|| {
+            LedgerError::Invalid(
+                "a PostgreSQL ledger is backed up with PostgreSQL's own tools (pg_dump, replication)"
+                    .to_owned(),
+            )
+        })?;
+        backup_file(path, dest)
     }
 }
 

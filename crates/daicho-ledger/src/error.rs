@@ -5,7 +5,7 @@
 pub enum LedgerError {
     /// The database could not be opened, read or written.
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(#[from] crate::db::DbError),
     /// The database file or its directory could not be created.
     #[error("cannot prepare the database at {path}: {source}")]
     Io {
@@ -42,4 +42,16 @@ pub enum LedgerError {
     /// The system random source failed.
     #[error("random source failed: {0}")]
     Random(String),
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Database(e.into())
+    }
+}
+
+impl From<postgres::Error> for LedgerError {
+    fn from(e: postgres::Error) -> Self {
+        Self::Database(e.into())
+    }
 }

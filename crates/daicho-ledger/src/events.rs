@@ -6,8 +6,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use rusqlite::{Connection, params};
+use crate::db::{Conn, DbError, FromValue, ToValue, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -134,24 +133,28 @@ impl FromStr for EventKind {
     }
 }
 
-impl ToSql for EventKind {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::from(self.as_str()))
+impl ToValue for EventKind {
+    fn to_value(&self) -> crate::db::Value {
+        crate::db::Value::Text(self.as_str().to_owned())
     }
 }
 
-impl FromSql for EventKind {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        value
-            .as_str()?
+impl FromValue for EventKind {
+    fn from_value(value: &crate::db::Value, column: usize) -> Result<Self, DbError> {
+        // A stored kind this build does not know reads as a conversion error, not a panic.
+        String::from_value(value, column)?
             .parse()
-            .map_err(|e: LedgerError| FromSqlError::Other(Box::new(e)))
+            .map_err(|_: LedgerError| DbError::Conversion {
+                column,
+                wanted: "event kind",
+                found: "unknown name",
+            })
     }
 }
 
 /// Appends one event to a device's history.
 pub(crate) fn record_event(
-    conn: &Connection,
+    conn: &Conn,
     device_id: i64,
     kind: EventKind,
     at: &str,

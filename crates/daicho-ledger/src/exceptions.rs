@@ -2,9 +2,8 @@
 //! (vendor-agreed services allowed until a date). Every change recomputes the device's flags at
 //! once, so the ledger and the alerts follow the decision without waiting for the next scan.
 
+use crate::db::{OptionalExtension, WriteLock, params};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::TransactionBehavior;
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -58,7 +57,7 @@ fn require(value: &str, field: &str) -> Result<(), LedgerError> {
     Ok(())
 }
 
-fn device_exists(conn: &rusqlite::Connection, id: i64) -> Result<(), LedgerError> {
+fn device_exists(conn: &crate::db::Conn, id: i64) -> Result<(), LedgerError> {
     conn.query_row(
         "SELECT 1 FROM devices WHERE id = ?1 AND merged_into IS NULL",
         params![id],
@@ -88,7 +87,7 @@ impl Ledger {
         }
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             device_exists(&tx, device_id)?;
             tx.execute(
                 "UPDATE devices SET role = ?2 WHERE id = ?1",
@@ -131,14 +130,15 @@ impl Ledger {
         let policy = self.policy();
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             device_exists(&tx, new.device_id)?;
-            tx.execute(
-                "INSERT INTO exceptions (device_id, service, reason, approver, expires, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            let id: i64 = tx.query_row(
+"INSERT INTO exceptions (device_id, service, reason, approver, expires, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ RETURNING id",
                 params![new.device_id, new.service.trim(), new.reason.trim(), new.approver.trim(), expires.to_string(), at],
-            )?;
-            let id = tx.last_insert_rowid();
+ |r| r.get(0),
+)?;
             record_event(
                 &tx,
                 new.device_id,
@@ -158,7 +158,7 @@ impl Ledger {
         let policy = self.policy();
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             let device_id: i64 = tx
                 .query_row(
                     "SELECT device_id FROM exceptions WHERE id = ?1 AND revoked_at IS NULL",
@@ -222,7 +222,7 @@ impl Ledger {
     pub fn refresh_flags(&self, now: DateTime<Utc>) -> Result<usize, LedgerError> {
         let policy = self.policy();
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             let changed = flags::recompute_all(&tx, &policy, now)?;
             tx.commit()?;
             Ok(changed)

@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::{Conn, OptionalExtension, params};
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::{LocalInventory, OsFamily, OsGuess, Protocol, Service};
 use daicho_policy::{DeviceFacts, Exception, Flag, FlagKind, Policy, evaluate};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::json;
 
 use crate::LedgerError;
@@ -21,7 +21,7 @@ use crate::triage::KNOWN_OUTSIDE_LEDGER;
 /// Recomputes every flag of `device_id` as of `at`, recording an event for each change.
 /// Returns how many flags changed.
 pub(crate) fn recompute(
-    conn: &Connection,
+    conn: &Conn,
     policy: &Policy,
     device_id: i64,
     at: &str,
@@ -94,7 +94,7 @@ pub(crate) fn recompute(
 /// Stores a newly raised `flag` of `device_id` under `key`, its evidence as the JSON text
 /// `evidence`. [`stored_flag`] reads it back.
 fn store_flag(
-    conn: &Connection,
+    conn: &Conn,
     device_id: i64,
     key: &str,
     flag: &Flag,
@@ -125,7 +125,7 @@ pub(crate) const STORED_FLAG_COLUMNS: &str = "flag, code, service, reason, evide
 /// A stored flag decoded: the row's [`STORED_FLAG_COLUMNS`] (as [`store_flag`] wrote them),
 /// the first at index `first`. `None` for a flag kind this build does not know (written by a
 /// newer one); evidence that is not a JSON list of text reads as none.
-pub(crate) fn stored_flag(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<Flag>> {
+pub(crate) fn stored_flag(r: &crate::db::Row<'_>, first: usize) -> crate::db::Result<Option<Flag>> {
     let kind: String = r.get(first)?;
     let Some(kind) = FlagKind::ALL.into_iter().find(|k| k.as_str() == kind) else {
         return Ok(None);
@@ -142,7 +142,7 @@ pub(crate) fn stored_flag(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Resu
 
 /// What the flag rules need to know about one device, read from its row, its open services
 /// and its own inventory.
-fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, LedgerError> {
+fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, LedgerError> {
     struct Row {
         ip: Option<String>,
         mac_randomized: bool,
@@ -233,7 +233,7 @@ fn device_facts(conn: &Connection, device_id: i64) -> Result<DeviceFacts, Ledger
 
 /// The device's exceptions that are not revoked (expired ones are kept: the rules check expiry
 /// against the day being evaluated).
-fn device_exceptions(conn: &Connection, device_id: i64) -> Result<Vec<Exception>, LedgerError> {
+fn device_exceptions(conn: &Conn, device_id: i64) -> Result<Vec<Exception>, LedgerError> {
     let rows = conn
         .prepare_cached(
             "SELECT service, reason, approver, expires FROM exceptions
@@ -266,7 +266,7 @@ fn device_exceptions(conn: &Connection, device_id: i64) -> Result<Vec<Exception>
 /// Recomputes the flags of every device (not merged away) as of `now`. Returns how many flags
 /// changed in all.
 pub(crate) fn recompute_all(
-    conn: &Connection,
+    conn: &Conn,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<usize, LedgerError> {
@@ -287,9 +287,10 @@ mod tests {
     use super::*;
 
     /// A device to hang flags on, in a fresh database.
-    fn database() -> Connection {
-        let mut conn = Connection::open_in_memory().unwrap();
+    fn database() -> Conn {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         crate::schema::migrate(&mut conn).unwrap();
+        let conn = Conn::sqlite(conn);
         conn.execute(
             "INSERT INTO devices (first_seen, last_seen, last_match, presence, created_at)
              VALUES ('2026-12-07T00:00:00Z', '2026-12-07T00:00:00Z', 'ledger', 'gone',
@@ -300,7 +301,7 @@ mod tests {
         conn
     }
 
-    fn read_back(conn: &Connection, key: &str) -> Option<Flag> {
+    fn read_back(conn: &Conn, key: &str) -> Option<Flag> {
         conn.query_row(
             &format!("SELECT {STORED_FLAG_COLUMNS} FROM device_flags WHERE key = ?1"),
             params![key],

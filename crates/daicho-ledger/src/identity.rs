@@ -36,9 +36,9 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+use crate::db::{Conn, OptionalExtension, params};
 use chrono::{DateTime, Duration, Utc};
 use daicho_model::{Host, LocalInventory, MacAddr, OsFamily, OsGuess, ScanReport, Service};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::LedgerError;
 use crate::sites::SiteId;
@@ -222,7 +222,7 @@ pub(crate) struct MatchContext<'a> {
 
 /// Finds the device `obs` belongs to, or `None` with [`MatchRule::New`].
 pub(crate) fn find_device(
-    conn: &Connection,
+    conn: &Conn,
     obs: &Observation<'_>,
     ctx: &MatchContext<'_>,
 ) -> Result<(Option<i64>, MatchRule), LedgerError> {
@@ -391,7 +391,7 @@ pub(crate) struct KeyOwner {
 /// Merging moves a device's keys to the survivor, so the follow is a safeguard, but every
 /// caller (identity matching, key claims at ingest, ledger rows) gets the same answer.
 pub(crate) fn key_owner(
-    conn: &Connection,
+    conn: &Conn,
     site: SiteId,
     kind: &str,
     value: &str,
@@ -411,11 +411,7 @@ pub(crate) fn key_owner(
         .optional()?)
 }
 
-fn ids(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> Result<Vec<i64>, LedgerError> {
+fn ids(conn: &Conn, sql: &str, params: impl crate::db::Params) -> Result<Vec<i64>, LedgerError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |r| r.get(0))?;
     Ok(rows.collect::<Result<Vec<i64>, _>>()?)

@@ -14,9 +14,9 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
+use crate::db::{Conn, OptionalExtension, WriteLock, params};
 use chrono::{DateTime, Duration, Utc};
 use daicho_model::{Host, LocalInventory, OsFamily, Protocol, ScanReport};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -67,7 +67,7 @@ impl Ledger {
         let policy = self.policy();
         let received = self.now();
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             let report_id = report.report_id.to_string();
             let stored: Option<i64> = tx
                 .prepare_cached("SELECT device_count FROM reports WHERE report_id = ?1")?
@@ -223,7 +223,7 @@ pub(crate) fn ip_key(ip: IpAddr) -> [u8; 16] {
 
 /// The state of one report's merge.
 struct Merge<'a> {
-    conn: &'a Connection,
+    conn: &'a Conn,
     /// The site the report belongs to: every match and new device is there.
     site: SiteId,
     policy: &'a daicho_policy::Policy,
@@ -296,10 +296,12 @@ impl Merge<'_> {
                 "INSERT INTO device_ips (device_id, ip, first_seen, last_seen, last_report_id)
                  VALUES (?1, ?2, ?3, ?3, ?4)
                  ON CONFLICT (device_id, ip) DO UPDATE SET
-                   first_seen = min(first_seen, excluded.first_seen),
-                   last_report_id = CASE WHEN excluded.last_seen >= last_seen
-                                    THEN excluded.last_report_id ELSE last_report_id END,
-                   last_seen = max(last_seen, excluded.last_seen)",
+                   first_seen = CASE WHEN excluded.first_seen < device_ips.first_seen
+                                THEN excluded.first_seen ELSE device_ips.first_seen END,
+                   last_report_id = CASE WHEN excluded.last_seen >= device_ips.last_seen
+                                    THEN excluded.last_report_id ELSE device_ips.last_report_id END,
+                   last_seen = CASE WHEN excluded.last_seen > device_ips.last_seen
+                               THEN excluded.last_seen ELSE device_ips.last_seen END",
             )?
             .execute(params![device_id, ip, self.seen_text, self.report_id])?;
         self.conn
@@ -328,38 +330,41 @@ impl Merge<'_> {
 
     fn insert(&mut self, obs: &Observation<'_>) -> Result<i64, LedgerError> {
         let ip = obs.ip.to_string();
-        self.conn
+        let id: i64 = self
+            .conn
             .prepare_cached(
                 "INSERT INTO devices (ip, ip_key, mac, mac_randomized, vendor, hostname,
                      hostname_norm, machine_id, os_family, os_name, os_version, os_confidence,
                      os_evidence, os_confirmed_at, local_json, first_seen, last_seen,
                      last_report_id, last_agent, last_match, created_at, site_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?14,
-                     ?14, ?16, ?17, 'new', ?18, ?19)",
+                     ?14, ?16, ?17, 'new', ?18, ?19) RETURNING id",
             )?
-            .execute(params![
-                ip,
-                ip_key(obs.ip).as_slice(),
-                obs.mac.map(|m| m.to_string()),
-                obs.mac.is_some() && obs.randomized,
-                obs.vendor,
-                obs.hostname,
-                obs.hostname_key,
-                obs.machine_id,
-                obs.os.family.as_str(),
-                obs.os.name,
-                obs.os.version,
-                obs.os.confidence,
-                serde_json::to_string(&obs.os.evidence).unwrap_or_default(),
-                self.seen_text,
-                obs.local
-                    .map(|l| serde_json::to_string(l).unwrap_or_default()),
-                self.report_id,
-                self.agent,
-                self.received_text,
-                self.site.0,
-            ])?;
-        let id = self.conn.last_insert_rowid();
+            .query_row(
+                params![
+                    ip,
+                    ip_key(obs.ip).as_slice(),
+                    obs.mac.map(|m| m.to_string()),
+                    obs.mac.is_some() && obs.randomized,
+                    obs.vendor,
+                    obs.hostname,
+                    obs.hostname_key,
+                    obs.machine_id,
+                    obs.os.family.as_str(),
+                    obs.os.name,
+                    obs.os.version,
+                    obs.os.confidence,
+                    serde_json::to_string(&obs.os.evidence).unwrap_or_default(),
+                    self.seen_text,
+                    obs.local
+                        .map(|l| serde_json::to_string(l).unwrap_or_default()),
+                    self.report_id,
+                    self.agent,
+                    self.received_text,
+                    self.site.0,
+                ],
+                |r| r.get(0),
+            )?;
         for s in obs.services {
             self.upsert_service(id, s)?;
         }
@@ -411,7 +416,7 @@ impl Merge<'_> {
             // only what the device does not know yet; nothing known is rolled back.
             self.conn
                 .prepare_cached(
-                    "UPDATE devices SET first_seen = min(first_seen, ?2),
+                    "UPDATE devices SET first_seen = CASE WHEN ?2 < first_seen THEN ?2 ELSE first_seen END,
                        mac_randomized = CASE WHEN mac IS NULL AND ?3 IS NOT NULL THEN ?4
                                         ELSE mac_randomized END,
                        mac = coalesce(mac, ?3), vendor = coalesce(vendor, ?5),
@@ -694,7 +699,7 @@ impl Merge<'_> {
                 Some((owner, _)) if owner == device_id => {
                     self.conn
                         .prepare_cached(
-                            "UPDATE device_keys SET last_seen = max(last_seen, ?3)
+                            "UPDATE device_keys SET last_seen = CASE WHEN ?3 > last_seen THEN ?3 ELSE last_seen END
                              WHERE site_id = ?4 AND kind = ?1 AND value = ?2",
                         )?
                         .execute(params![kind, value, self.seen_text, self.site.0])?;
@@ -703,7 +708,8 @@ impl Merge<'_> {
                 Some((owner, false)) => {
                     self.conn
                         .prepare_cached(
-                            "UPDATE device_keys SET device_id = ?3, last_seen = max(last_seen, ?4)
+                            "UPDATE device_keys SET device_id = ?3,
+                                 last_seen = CASE WHEN ?4 > last_seen THEN ?4 ELSE last_seen END
                              WHERE site_id = ?5 AND kind = ?1 AND value = ?2",
                         )?
                         .execute(params![kind, value, device_id, self.seen_text, self.site.0])?;

@@ -36,11 +36,11 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
+use crate::db::{Conn, OptionalExtension, WriteLock, params};
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
 use daicho_model::ledger_columns::{DeviceStatus, ExportRow, LedgerRow};
 use daicho_policy::{Exception, Flag, Policy};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::json;
 
@@ -240,7 +240,7 @@ fn row_changes(row: &LedgerRow) -> Result<Vec<FieldChange>, LedgerError> {
 
 /// The fields among `changes` whose stored value differs.
 fn changed_fields(
-    conn: &Connection,
+    conn: &Conn,
     id: i64,
     changes: &[FieldChange],
 ) -> Result<Vec<&'static str>, LedgerError> {
@@ -259,11 +259,7 @@ fn changed_fields(
 }
 
 /// The live device (following merges) that holds MAC `mac` at `site`.
-fn device_by_mac(
-    conn: &Connection,
-    site: SiteId,
-    mac: MacAddr,
-) -> Result<Option<i64>, LedgerError> {
+fn device_by_mac(conn: &Conn, site: SiteId, mac: MacAddr) -> Result<Option<i64>, LedgerError> {
     let text = mac.to_string();
     if let Some(owner) = key_owner(conn, site, "mac", &text)? {
         return Ok(Some(owner.device_id));
@@ -280,7 +276,7 @@ fn device_by_mac(
 
 /// The one live device of `site` at `ip` named `name` (by observed host name or by ledger name).
 fn device_by_ip_name(
-    conn: &Connection,
+    conn: &Conn,
     site: SiteId,
     ip: IpAddr,
     name: &str,
@@ -316,7 +312,7 @@ fn device_by_ip_name(
 
 /// Decides every row against `site`'s devices as the database is on `conn`.
 fn plan(
-    conn: &Connection,
+    conn: &Conn,
     site: SiteId,
     rows: &[LedgerRow],
     row_numbers: &[usize],
@@ -425,7 +421,7 @@ fn plan(
 /// Adds `mac` as an identity key of device `id` at `site` when no device there holds it yet,
 /// and as the device's MAC when it has none.
 fn adopt_mac(
-    conn: &Connection,
+    conn: &Conn,
     site: SiteId,
     id: i64,
     mac: MacAddr,
@@ -434,9 +430,9 @@ fn adopt_mac(
     let text = mac.to_string();
     let randomized = daicho_oui::is_randomized(mac);
     conn.execute(
-        "INSERT OR IGNORE INTO device_keys (kind, value, device_id, randomized, pinned,
+        "INSERT INTO device_keys (kind, value, device_id, randomized, pinned,
              first_seen, last_seen, site_id)
-         VALUES ('mac', ?1, ?2, ?3, 0, ?4, ?4, ?5)",
+         VALUES ('mac', ?1, ?2, ?3, 0, ?4, ?4, ?5) ON CONFLICT DO NOTHING",
         params![text, id, randomized, at, site.0],
     )?;
     conn.execute(
@@ -451,16 +447,17 @@ fn adopt_mac(
 /// `ledger`, `last_report_id` stays empty, and its presence is `gone` (it is not known to be on
 /// the network; the first scan that sees it records `returned`). It belongs to `site`.
 fn create_from_row(
-    conn: &Connection,
+    conn: &Conn,
     site: SiteId,
     row: &LedgerRow,
     at: &str,
 ) -> Result<i64, LedgerError> {
     let name = (!row.computer_name.is_empty()).then_some(row.computer_name.as_str());
-    conn.execute(
+    let id: i64 = conn.query_row(
         "INSERT INTO devices (ip, ip_key, hostname, hostname_norm, first_seen, last_seen,
              last_match, presence, created_at, site_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', 'gone', ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, 'ledger', 'gone', ?5, ?6)
+ RETURNING id",
         params![
             row.ip.map(|ip| ip.to_string()),
             row.ip.map(|ip| ip_key(ip).to_vec()),
@@ -469,8 +466,8 @@ fn create_from_row(
             at,
             site.0
         ],
+        |r| r.get(0),
     )?;
-    let id = conn.last_insert_rowid();
     record_event(
         conn,
         id,
@@ -512,7 +509,7 @@ struct DeviceRow {
 /// Every live device of `site` that is present or registered and that `keep(id, registered)`
 /// chooses, ordered by 管理番号 (unregistered last, by id). Rows not kept are not read further.
 fn device_rows(
-    conn: &Connection,
+    conn: &Conn,
     site: Option<SiteId>,
     keep: impl Fn(i64, bool) -> bool,
 ) -> Result<Vec<DeviceRow>, LedgerError> {
@@ -526,15 +523,15 @@ fn device_rows(
          WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
            AND NOT {KNOWN_OUTSIDE_LEDGER} AND (?1 IS NULL OR site_id = ?1)"
     ))?;
-    let mut rows = stmt.query(params![site.map(|s| s.0)])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    stmt.for_each_row(params![site.map(|s| s.0)], |r| {
         let id: i64 = r.get(0)?;
         let registered: bool = r.get(23)?;
         if keep(id, registered) {
             out.push(device_row(r, id, registered)?);
         }
-    }
+        Ok(())
+    })?;
     // Sorted here rather than by SQLite, whose sorter would carry every column of every row
     // (`ORDER BY asset_no IS NULL, asset_no, id`: SQLite's BINARY text order is the byte order
     // of Rust's `String`).
@@ -545,8 +542,8 @@ fn device_rows(
 }
 
 /// One row of [`device_rows`]'s query, whose id and registration were read already.
-fn device_row(r: &rusqlite::Row<'_>, id: i64, registered: bool) -> rusqlite::Result<DeviceRow> {
-    let s = |i: usize| -> rusqlite::Result<String> {
+fn device_row(r: &crate::db::Row<'_>, id: i64, registered: bool) -> crate::db::Result<DeviceRow> {
+    let s = |i: usize| -> crate::db::Result<String> {
         Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default())
     };
     let ledger_ip: Option<String> = r.get(6)?;
@@ -605,24 +602,22 @@ fn device_row(r: &rusqlite::Row<'_>, id: i64, registered: bool) -> rusqlite::Res
 /// The flags of the devices in `wanted`, as `daicho-policy` raised them, each device's by flag
 /// then key: one pass over the table (a query per device costs seconds over 50,000 devices).
 fn flags_by_device(
-    conn: &Connection,
+    conn: &Conn,
     wanted: &HashSet<i64>,
 ) -> Result<HashMap<i64, Vec<Flag>>, LedgerError> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT device_id, key, {STORED_FLAG_COLUMNS} FROM device_flags ORDER BY device_id"
     ))?;
-    let mut rows = stmt.query([])?;
     let mut keyed: HashMap<i64, Vec<(String, Flag)>> = HashMap::new();
-    while let Some(r) = rows.next()? {
+    stmt.for_each_row([], |r| {
         let id: i64 = r.get(0)?;
-        if !wanted.contains(&id) {
-            continue;
+        if wanted.contains(&id)
+            && let Some(flag) = stored_flag(r, 2)?
+        {
+            keyed.entry(id).or_default().push((r.get(1)?, flag));
         }
-        let Some(flag) = stored_flag(r, 2)? else {
-            continue;
-        };
-        keyed.entry(id).or_default().push((r.get(1)?, flag));
-    }
+        Ok(())
+    })?;
     Ok(keyed
         .into_iter()
         .map(|(id, mut flags)| {
@@ -637,27 +632,26 @@ fn flags_by_device(
 /// The open services of the devices in `wanted` as `name/protocol/port`, each device's by
 /// protocol then port (the table's key order): one pass over the table.
 fn open_services_by_device(
-    conn: &Connection,
+    conn: &Conn,
     wanted: &HashSet<i64>,
 ) -> Result<HashMap<i64, Vec<String>>, LedgerError> {
     let mut stmt = conn.prepare_cached(
         "SELECT device_id, name, protocol, port FROM device_services
          WHERE state = 'open' ORDER BY device_id, protocol, port",
     )?;
-    let mut rows = stmt.query([])?;
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
-    while let Some(r) = rows.next()? {
+    stmt.for_each_row([], |r| {
         let id: i64 = r.get(0)?;
-        if !wanted.contains(&id) {
-            continue;
+        if wanted.contains(&id) {
+            out.entry(id).or_default().push(format!(
+                "{}/{}/{}",
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?
+            ));
         }
-        out.entry(id).or_default().push(format!(
-            "{}/{}/{}",
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, i64>(3)?
-        ));
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -668,7 +662,7 @@ struct Findings {
 }
 
 impl Findings {
-    fn of(conn: &Connection, devices: &[DeviceRow]) -> Result<Self, LedgerError> {
+    fn of(conn: &Conn, devices: &[DeviceRow]) -> Result<Self, LedgerError> {
         let wanted: HashSet<i64> = devices.iter().map(|d| d.id).collect();
         Ok(Self {
             flags: flags_by_device(conn, &wanted)?,
@@ -688,7 +682,7 @@ impl Findings {
 }
 
 /// The exceptions in force (not revoked) per device.
-fn exceptions_by_device(conn: &Connection) -> Result<BTreeMap<i64, Vec<Exception>>, LedgerError> {
+fn exceptions_by_device(conn: &Conn) -> Result<BTreeMap<i64, Vec<Exception>>, LedgerError> {
     let mut stmt = conn.prepare(
         "SELECT device_id, service, reason, approver, expires FROM exceptions
          WHERE revoked_at IS NULL ORDER BY id",
@@ -743,7 +737,7 @@ impl Ledger {
         let policy: std::sync::Arc<Policy> = self.policy();
         let at = to_db(self.now());
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             // Planned inside the write transaction: nothing can change between plan and apply.
             let (plan, changes) = plan(&tx, site, rows, row_numbers)?;
             let conflicts = plan.conflicts();

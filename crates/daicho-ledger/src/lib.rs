@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod backup;
+pub mod db;
 pub mod error;
 pub mod events;
 pub mod exceptions;

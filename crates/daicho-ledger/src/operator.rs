@@ -5,9 +5,9 @@
 //! original keeps). Identity matching tries pinned keys before anything else, so later scans
 //! follow the operator's decision instead of undoing it.
 
+use crate::db::{Conn, OptionalExtension, WriteLock, params};
 use chrono::NaiveDate;
 use daicho_model::MacAddr;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -136,7 +136,7 @@ impl LedgerFieldsPatch {
     }
 }
 
-pub(crate) fn live_device(conn: &Connection, id: i64) -> Result<(), LedgerError> {
+pub(crate) fn live_device(conn: &Conn, id: i64) -> Result<(), LedgerError> {
     let merged: Option<Option<i64>> = conn
         .query_row(
             "SELECT merged_into FROM devices WHERE id = ?1",
@@ -157,7 +157,7 @@ pub(crate) fn live_device(conn: &Connection, id: i64) -> Result<(), LedgerError>
 /// path of every ledger edit (API, CLI, import), so each records a `ledger_updated` event with
 /// the diff and recomputes the device's flags. Returns true when anything changed.
 pub(crate) fn apply_changes(
-    tx: &Connection,
+    tx: &Conn,
     policy: &daicho_policy::Policy,
     id: i64,
     changes: &[FieldChange],
@@ -222,7 +222,7 @@ impl Ledger {
         let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             live_device(&tx, id)?;
             apply_changes(&tx, &policy, id, &changes, &at)?;
             let detail = device_detail(&tx, id)?;
@@ -243,7 +243,7 @@ impl Ledger {
         let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             live_device(&tx, into)?;
             live_device(&tx, from)?;
             tx.execute(
@@ -252,19 +252,22 @@ impl Ledger {
             )?;
             tx.execute(
                 "INSERT INTO device_ips (device_id, ip, first_seen, last_seen, last_report_id)
-                 SELECT ?1, ip, first_seen, last_seen, last_report_id FROM device_ips
-                 WHERE device_id = ?2 AND true
+                 SELECT CAST(?1 AS BIGINT), ip, first_seen, last_seen, last_report_id
+                 FROM device_ips WHERE device_id = ?2 AND true
                  ON CONFLICT (device_id, ip) DO UPDATE SET
-                   first_seen = min(first_seen, excluded.first_seen),
-                   last_seen = max(last_seen, excluded.last_seen)",
+                   first_seen = CASE WHEN excluded.first_seen < device_ips.first_seen
+                                THEN excluded.first_seen ELSE device_ips.first_seen END,
+                   last_seen = CASE WHEN excluded.last_seen > device_ips.last_seen
+                               THEN excluded.last_seen ELSE device_ips.last_seen END",
                 params![into, from],
             )?;
             tx.execute("DELETE FROM device_ips WHERE device_id = ?1", params![from])?;
             tx.execute(
-                "INSERT OR IGNORE INTO device_services
-                 SELECT ?1, protocol, port, state, name, product, version, evidence, first_seen,
-                        last_seen
-                 FROM device_services WHERE device_id = ?2",
+                "INSERT INTO device_services
+                 SELECT CAST(?1 AS BIGINT), protocol, port, state, name, product, version,
+                        evidence, first_seen, last_seen
+                 FROM device_services WHERE device_id = ?2 AND true
+                 ON CONFLICT DO NOTHING",
                 params![into, from],
             )?;
             tx.execute(
@@ -307,8 +310,10 @@ impl Ledger {
                                           (SELECT description FROM devices WHERE id = ?2)),
                    registered_on = coalesce(registered_on,
                                             (SELECT registered_on FROM devices WHERE id = ?2)),
-                   first_seen = min(first_seen, (SELECT first_seen FROM devices WHERE id = ?2)),
-                   last_seen = max(last_seen, (SELECT last_seen FROM devices WHERE id = ?2))
+                   first_seen = CASE WHEN (SELECT first_seen FROM devices WHERE id = ?2) < first_seen
+                                THEN (SELECT first_seen FROM devices WHERE id = ?2) ELSE first_seen END,
+                   last_seen = CASE WHEN (SELECT last_seen FROM devices WHERE id = ?2) > last_seen
+                               THEN (SELECT last_seen FROM devices WHERE id = ?2) ELSE last_seen END
                  WHERE id = ?1",
                 params![into, from, asset],
             )?;
@@ -345,7 +350,7 @@ impl Ledger {
         let at = to_db(self.now());
         let policy = self.policy();
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             live_device(&tx, id)?;
             let macs: Vec<String> = macs.iter().map(ToString::to_string).collect();
             let mut keys = Vec::new();
@@ -382,7 +387,12 @@ impl Ledger {
             }
             keys.sort_by(|a, b| b.3.cmp(&a.3));
             let (mac, randomized, _, _) = &keys[0];
-            let first = keys.iter().map(|k| k.2.as_str()).min().unwrap_or(&at).to_owned();
+            let first = keys
+                .iter()
+                .map(|k| k.2.as_str())
+                .min()
+                .unwrap_or(&at)
+                .to_owned();
             let last = keys[0].3.clone();
             let ip: Option<String> = tx
                 .query_row(
@@ -396,14 +406,15 @@ impl Ledger {
                 .as_deref()
                 .and_then(|i| i.parse().ok())
                 .map(|i| ip_key(i).to_vec());
-            tx.execute(
+            let new_id: i64 = tx.query_row(
                 "INSERT INTO devices (ip, ip_key, mac, mac_randomized, first_seen, last_seen,
                      last_match, created_at, site_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'split', ?7,
-                     (SELECT site_id FROM devices WHERE id = ?8))",
+                     (SELECT site_id FROM devices WHERE id = ?8))
+                 RETURNING id",
                 params![ip, ip_blob, mac, randomized, first, last, at, id],
+                |r| r.get(0),
             )?;
-            let new_id = tx.last_insert_rowid();
             for (mac, ..) in &keys {
                 tx.execute(
                     "UPDATE device_keys SET device_id = ?1, pinned = 1
@@ -421,9 +432,9 @@ impl Ledger {
             )?;
             tx.execute(
                 "INSERT INTO device_ips (device_id, ip, first_seen, last_seen, last_report_id)
-                 SELECT ?1, s.ip,
-                        (SELECT min(seen_at) FROM sightings m WHERE m.device_id = ?1 AND m.ip = s.ip),
-                        max(s.seen_at), s.report_id
+                 SELECT CAST(?1 AS BIGINT), s.ip, min(s.seen_at), max(s.seen_at),
+                        (SELECT m.report_id FROM sightings m WHERE m.device_id = ?1 AND m.ip = s.ip
+                         ORDER BY m.seen_at DESC, m.id DESC LIMIT 1)
                  FROM sightings s WHERE s.device_id = ?1 GROUP BY s.ip",
                 params![new_id],
             )?;
@@ -436,7 +447,14 @@ impl Ledger {
                                                WHERE device_id = ?1 AND kind = 'mac')",
                 params![id],
             )?;
-            record_event(&tx, id, EventKind::Split, &at, None, &json!({"macs": macs, "to_device": new_id}))?;
+            record_event(
+                &tx,
+                id,
+                EventKind::Split,
+                &at,
+                None,
+                &json!({"macs": macs, "to_device": new_id}),
+            )?;
             record_event(
                 &tx,
                 new_id,

@@ -1,8 +1,7 @@
 //! Presence: marking devices gone when no report has seen them for `gone_after_days`.
 
+use crate::db::{WriteLock, params};
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::TransactionBehavior;
-use rusqlite::params;
 use serde_json::json;
 
 use crate::events::{EventKind, record_event};
@@ -18,7 +17,7 @@ impl Ledger {
         let cutoff = to_db(now - Duration::days(i64::from(days)));
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             let gone: Vec<(i64, String, Option<String>)> = {
                 let mut stmt = tx.prepare(
                     "SELECT id, last_seen, last_report_id FROM devices

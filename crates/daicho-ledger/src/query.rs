@@ -1,10 +1,10 @@
 //! Reading the ledger: device lists with filters, one device with its history, and events.
 
+use crate::db::Value as SqlValue;
+use crate::db::{Conn, OptionalExtension, Row, params, params_from_iter};
 use chrono::{DateTime, Utc};
 use daicho_model::MacAddr;
 use ipnet::IpNet;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -382,14 +382,14 @@ const SUMMARY_COLUMNS: &str = "d.id, d.ip, d.mac, d.mac_randomized, d.vendor, d.
     d.os_family, d.os_name, d.os_version, d.os_confidence, d.first_seen, d.last_seen, d.presence,
     d.last_match, d.last_agent, d.asset_no, d.location, d.user_name, d.status, d.description,
     d.registered_on, d.merged_into,
-    (SELECT group_concat(DISTINCT f.flag) FROM device_flags f WHERE f.device_id = d.id),
+    (SELECT string_agg(f.flag, ',') FROM (SELECT DISTINCT flag FROM device_flags
+       WHERE device_id = d.id) f),
     d.role, d.maker, d.ledger_os, d.software, d.software_version, d.ledger_ip, d.computer_name,
-    (SELECT group_concat(s.name || ' ' || s.port || '/' || s.protocol, char(9))
-       FROM (SELECT name, port, protocol FROM device_services
-             WHERE device_id = d.id AND state = 'open' ORDER BY port) s),
+    (SELECT string_agg(s.name || ' ' || s.port || '/' || s.protocol, '	' ORDER BY s.port)
+       FROM device_services s WHERE s.device_id = d.id AND s.state = 'open'),
     d.disposition, (SELECT name FROM sites WHERE id = d.site_id), d.site_id";
 
-fn summary_from_row(r: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
+fn summary_from_row(r: &Row<'_>) -> crate::db::Result<DeviceSummary> {
     let flags: Option<String> = r.get(22)?;
     let mut flags: Vec<String> = flags
         .map(|f| f.split(',').map(str::to_owned).collect())
@@ -547,7 +547,7 @@ fn device_where(filter: &DeviceFilter) -> Result<(Vec<String>, Vec<SqlValue>), L
         ];
         let ors: Vec<String> = cols
             .iter()
-            .map(|c| format!("{c} LIKE ?{n} ESCAPE '\\'"))
+            .map(|c| format!("lower({c}) LIKE lower(?{n}) ESCAPE '\\'"))
             .collect();
         clauses.push(format!("({})", ors.join(" OR ")));
     }
@@ -566,7 +566,7 @@ fn device_where(filter: &DeviceFilter) -> Result<(Vec<String>, Vec<SqlValue>), L
             let n = args.len();
             let ors: Vec<String> = cols
                 .iter()
-                .map(|c| format!("{c} LIKE ?{n} ESCAPE '\\'"))
+                .map(|c| format!("lower({c}) LIKE lower(?{n}) ESCAPE '\\'"))
                 .collect();
             clauses.push(format!("({})", ors.join(" OR ")));
         }
@@ -722,7 +722,7 @@ impl Ledger {
     }
 }
 
-fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventRecord> {
+fn event_from_row(r: &Row<'_>) -> crate::db::Result<EventRecord> {
     let detail: String = r.get(5)?;
     Ok(EventRecord {
         id: r.get(0)?,
@@ -738,7 +738,7 @@ fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
-pub(crate) fn device_detail(conn: &Connection, id: i64) -> Result<DeviceDetail, LedgerError> {
+pub(crate) fn device_detail(conn: &Conn, id: i64) -> Result<DeviceDetail, LedgerError> {
     let summary = conn
         .prepare_cached(&format!(
             "SELECT {SUMMARY_COLUMNS} FROM devices d WHERE d.id = ?1"

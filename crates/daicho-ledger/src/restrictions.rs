@@ -7,10 +7,9 @@
 //! allowed" until the list is applied again. Recording a list for a place replaces that place's
 //! previous one; a withdrawn record stays in the register for the audit trail.
 
+use crate::db::{WriteLock, params};
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
-use rusqlite::TransactionBehavior;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 use crate::sites::SiteId;
@@ -95,16 +94,17 @@ impl Ledger {
             serde_json::to_string(&macs).map_err(|e| LedgerError::Invalid(e.to_string()))?;
         let at = to_db(now);
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Deferred)?;
+            let tx = conn.begin(WriteLock::Deferred)?;
             tx.execute(
                 "UPDATE restrictions SET withdrawn_at = ?2
                  WHERE place = ?1 AND site_id = ?3 AND withdrawn_at IS NULL",
                 params![place, at, new.site.0],
             )?;
-            tx.execute(
+            let id: i64 = tx.query_row(
                 "INSERT INTO restrictions (place, applied_by, applied_on, note, macs, recorded_at,
                      site_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ RETURNING id",
                 params![
                     place,
                     applied_by,
@@ -114,8 +114,8 @@ impl Ledger {
                     at,
                     new.site.0
                 ],
+                |r| r.get(0),
             )?;
-            let id = tx.last_insert_rowid();
             tx.commit()?;
             Ok(id)
         })
@@ -157,9 +157,9 @@ impl Ledger {
 
 /// The records `tail` (a WHERE/ORDER clause over one parameter `?1`) selects.
 fn select_records(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Conn,
     tail: &str,
-    param: impl rusqlite::ToSql,
+    param: impl crate::db::ToValue,
 ) -> Result<Vec<RestrictionRecord>, LedgerError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT id, place, applied_by, applied_on, note, macs, recorded_at, withdrawn_at, site_id

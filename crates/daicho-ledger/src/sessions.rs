@@ -3,7 +3,7 @@
 //! it as text under a SHA-256 of the session id (the database never holds a usable cookie) until
 //! it expires.
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 
 use crate::tokens::token_hash;
 use crate::{Ledger, LedgerError};
@@ -34,8 +34,8 @@ impl Ledger {
         let key = token_hash(id);
         self.write_quiet(|conn| {
             let sql = if only_new {
-                "INSERT OR IGNORE INTO console_sessions (id_sha256, record, expires_at)
-                 VALUES (?1, ?2, ?3)"
+                "INSERT INTO console_sessions (id_sha256, record, expires_at)
+                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
             } else {
                 "INSERT INTO console_sessions (id_sha256, record, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (id_sha256) DO UPDATE SET record = ?2, expires_at = ?3"

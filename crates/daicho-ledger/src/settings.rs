@@ -5,8 +5,8 @@
 //! are the raw store underneath. Like the other ledger methods they do not write the audit log;
 //! the caller does.
 
+use crate::db::{OptionalExtension, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::time::to_db;

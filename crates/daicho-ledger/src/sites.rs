@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use crate::time::to_db;
@@ -153,7 +153,7 @@ fn check_site_label(label: &str) -> Result<(), LedgerError> {
     Ok(())
 }
 
-fn site_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Site> {
+fn site_from_row(r: &crate::db::Row<'_>) -> crate::db::Result<Site> {
     Ok(Site {
         id: SiteId(r.get(0)?),
         name: r.get(1)?,
@@ -182,12 +182,13 @@ impl Ledger {
                     "サイト `{name}` は既にあります / site `{name}` already exists"
                 )));
             }
-            conn.execute(
-                "INSERT INTO sites (name, label, created_at) VALUES (?1, ?2, ?3)",
+            let id: i64 = conn.query_row(
+                "INSERT INTO sites (name, label, created_at) VALUES (?1, ?2, ?3) RETURNING id",
                 params![name, label, now],
+                |r| r.get(0),
             )?;
             Ok(Site {
-                id: SiteId(conn.last_insert_rowid()),
+                id: SiteId(id),
                 name: name.to_owned(),
                 label: label.map(str::to_owned),
                 created_at: Some(now),
@@ -239,7 +240,7 @@ impl Ledger {
 }
 
 /// The site of device `id` ([`LedgerError::NoSuchDevice`] when there is none).
-pub(crate) fn device_site(conn: &rusqlite::Connection, id: i64) -> Result<SiteId, LedgerError> {
+pub(crate) fn device_site(conn: &crate::db::Conn, id: i64) -> Result<SiteId, LedgerError> {
     conn.query_row(
         "SELECT site_id FROM devices WHERE id = ?1",
         params![id],
@@ -251,7 +252,7 @@ pub(crate) fn device_site(conn: &rusqlite::Connection, id: i64) -> Result<SiteId
 
 /// The sites bound to rows of `table` (`token_sites` or `account_sites`) whose `column` is `id`.
 pub(crate) fn bound_sites(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Conn,
     table: &str,
     column: &str,
     id: i64,
@@ -265,7 +266,7 @@ pub(crate) fn bound_sites(
 
 /// Replaces the sites bound to `id` in `table` by `sites`.
 pub(crate) fn bind_sites(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Conn,
     table: &str,
     column: &str,
     id: i64,

@@ -1,7 +1,7 @@
-//! The database handle: one writer connection and a small pool of readers over a WAL database.
+//! The database handle: one writer connection and a small pool of readers, over an SQLite
+//! database in WAL mode or a PostgreSQL database.
 
 use std::cell::{Cell, RefCell};
-use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
@@ -10,10 +10,22 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use daicho_policy::Policy;
 use parking_lot::{ReentrantMutex, ReentrantMutexGuard};
-use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
+use crate::db::postgres::PgConn;
+use crate::db::{Conn, WriteLock};
 use crate::time::{SystemWallClock, WallClock};
 use crate::{LedgerError, schema};
+
+/// Where the ledger is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// An SQLite database file (a clinic's collector).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgresql://user:password@host:port/db`): a hospital group's,
+    /// possibly shared by several collectors.
+    Postgres(String),
+}
 
 /// Tunables of identity matching and presence tracking.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,13 +51,13 @@ impl Default for LedgerOptions {
 
 /// The device ledger. Cheap to share behind an `Arc`; every method blocks.
 pub struct Ledger {
-    path: PathBuf,
+    storage: Storage,
     options: LedgerOptions,
     /// SQLite allows one writer at a time; holding this lock for a whole ingest also makes the
     /// duplicate-report check race-free. Re-entrant so that the ledger calls made inside
     /// [`Ledger::atomically`] on its thread use the connection it holds in a transaction.
     writer: ReentrantMutex<Writer>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<Vec<Conn>>,
     /// The flag policy; replaced as a whole when the operator reloads it.
     policy: RwLock<Arc<Policy>>,
     /// Counts this handle's writes, so readers can tell whether what they derived is current.
@@ -56,7 +68,7 @@ pub struct Ledger {
 
 /// The writer connection and whether [`Ledger::atomically`] holds a transaction open on it.
 struct Writer {
-    conn: RefCell<Connection>,
+    conn: RefCell<Conn>,
     /// Set while [`Ledger::atomically`] runs (only its thread can see it: the lock is held).
     atomic: Cell<bool>,
 }
@@ -95,8 +107,37 @@ impl Ledger {
             tracing::warn!(%mode, "the database refused WAL mode");
         }
         schema::migrate(&mut writer)?;
-        Ok(Self {
-            path: path.to_owned(),
+        Ok(Self::over(
+            Storage::Sqlite(path.to_owned()),
+            Conn::sqlite(writer),
+            options,
+        ))
+    }
+
+    /// Opens the PostgreSQL database at `url` (`postgresql://user:password@host:port/db`) and
+    /// brings its schema up to date. Several collectors may open the same database: their
+    /// writes wait for each other through advisory locks (`db::WriteLock`).
+    pub fn open_postgres(url: &str, options: LedgerOptions) -> Result<Self, LedgerError> {
+        let writer = Conn::postgres(PgConn::connect(url)?);
+        schema::migrate_postgres(&writer)?;
+        Ok(Self::over(
+            Storage::Postgres(url.to_owned()),
+            writer,
+            options,
+        ))
+    }
+
+    /// Opens the ledger where `storage` says.
+    pub fn open_storage(storage: &Storage, options: LedgerOptions) -> Result<Self, LedgerError> {
+        match storage {
+            Storage::Sqlite(path) => Self::open(path, options),
+            Storage::Postgres(url) => Self::open_postgres(url, options),
+        }
+    }
+
+    fn over(storage: Storage, writer: Conn, options: LedgerOptions) -> Self {
+        Self {
+            storage,
             options,
             writer: ReentrantMutex::new(Writer {
                 conn: RefCell::new(writer),
@@ -106,7 +147,7 @@ impl Ledger {
             policy: RwLock::new(Arc::new(Policy::builtin())),
             generation: AtomicU64::new(0),
             clock: Arc::new(SystemWallClock),
-        })
+        }
     }
 
     /// Uses `clock` for the current time from now on (a test's [`crate::time::ManualWallClock`]).
@@ -138,9 +179,17 @@ impl Ledger {
         Arc::clone(&self.policy.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the ledger is stored.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// The database file (`None` on PostgreSQL).
+    pub fn path(&self) -> Option<&Path> {
+        match &self.storage {
+            Storage::Sqlite(path) => Some(path),
+            Storage::Postgres(_) => None,
+        }
     }
 
     /// The options the ledger was opened with.
@@ -148,9 +197,11 @@ impl Ledger {
         self.options
     }
 
-    /// Runs SQLite's `integrity_check`; `Ok(vec!["ok"])` for a sound database.
+    /// Runs SQLite's `integrity_check`; `Ok(vec!["ok"])` for a sound database. PostgreSQL
+    /// checks its own pages (`pg_amcheck`): refused there.
     pub fn integrity_check(&self) -> Result<Vec<String>, LedgerError> {
         self.read(|conn| {
+            let conn = sqlite_only(conn, "integrity_check")?;
             let mut stmt = conn.prepare("PRAGMA integrity_check")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -169,7 +220,9 @@ impl Ledger {
     /// those paths fails here). Cheap: a few pages, no full scan.
     pub fn check_readable(&self) -> Result<(), LedgerError> {
         self.read(|conn| {
-            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            if let Some(sqlite) = conn.as_sqlite() {
+                sqlite.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            }
             for sql in [
                 "SELECT max(id) FROM reports",
                 "SELECT max(id) FROM devices",
@@ -199,10 +252,14 @@ impl Ledger {
             }
             std::thread::sleep(Duration::from_millis(1));
         };
-        let mut conn = writer.conn.borrow_mut();
-        conn.busy_timeout(Duration::from_millis(50))?;
-        let result = write_probe(&mut conn, self.now());
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let conn = writer.conn.borrow();
+        let now = self.now();
+        let Some(sqlite) = conn.as_sqlite() else {
+            return postgres_write_probe(&conn, now).map(|()| WriteCheck::Written);
+        };
+        sqlite.busy_timeout(Duration::from_millis(50))?;
+        let result = write_probe(sqlite, now);
+        sqlite.busy_timeout(BUSY_TIMEOUT)?;
         result.map(|()| WriteCheck::Written)
     }
 
@@ -212,6 +269,7 @@ impl Ledger {
     /// tests of the full-database path; `0` asks for the current page count as the cap.
     pub fn limit_pages(&self, max_pages: u64) -> Result<u64, LedgerError> {
         self.write(|conn| {
+            let conn = sqlite_only(conn, "max_page_count")?;
             let pages = if max_pages == 0 {
                 conn.query_row("PRAGMA page_count", [], |r| r.get::<_, i64>(0))?
             } else {
@@ -226,7 +284,7 @@ impl Ledger {
     /// Runs `f` with the writer connection held.
     pub(crate) fn write<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, LedgerError>,
+        f: impl FnOnce(&mut Conn) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
         let result = self.write_quiet(f);
         self.generation.fetch_add(1, Ordering::Release);
@@ -237,7 +295,7 @@ impl Ledger {
     /// the ledger (console sessions): [`Self::generation`] stays.
     pub(crate) fn write_quiet<T>(
         &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, LedgerError>,
+        f: impl FnOnce(&mut Conn) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
         let writer = self.writer.lock();
         let mut conn = writer.conn.borrow_mut();
@@ -257,10 +315,10 @@ impl Ledger {
         if writer.atomic.get() {
             return f();
         }
-        writer.conn.borrow().execute_batch("BEGIN IMMEDIATE")?;
+        writer.conn.borrow().begin_outer(WriteLock::Exclusive)?;
         let open = OpenTransaction::mark(&writer);
         let result = f().and_then(|value| {
-            writer.conn.borrow().execute_batch("COMMIT")?;
+            writer.conn.borrow().commit_outer()?;
             Ok(value)
         });
         drop(open);
@@ -278,7 +336,7 @@ impl Ledger {
     /// Runs `f` with a reader connection, opening one when none is idle.
     pub(crate) fn read<T>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, LedgerError>,
+        f: impl FnOnce(&Conn) -> Result<T, LedgerError>,
     ) -> Result<T, LedgerError> {
         if self.writer.is_owned_by_current_thread() {
             // Inside `atomically`: read what the open transaction has written.
@@ -293,12 +351,17 @@ impl Ledger {
         let conn = if let Some(c) = idle {
             c
         } else {
-            let c = Connection::open_with_flags(
-                &self.path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?;
-            configure(&c)?;
-            c
+            match &self.storage {
+                Storage::Sqlite(path) => {
+                    let c = Connection::open_with_flags(
+                        path,
+                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    configure(&c)?;
+                    Conn::sqlite(c)
+                }
+                Storage::Postgres(url) => Conn::postgres(PgConn::connect(url)?),
+            }
         };
         let result = f(&conn);
         let mut idle = lock(&self.readers);
@@ -325,7 +388,7 @@ impl Drop for OpenTransaction<'_> {
     fn drop(&mut self) {
         if let Ok(conn) = self.0.conn.try_borrow()
             && !conn.is_autocommit()
-            && let Err(e) = conn.execute_batch("ROLLBACK")
+            && let Err(e) = conn.rollback_outer()
         {
             tracing::error!(error = %e, "could not roll back a decision's transaction");
         }
@@ -333,46 +396,13 @@ impl Drop for OpenTransaction<'_> {
     }
 }
 
-/// A write transaction of a ledger method: its own when none is open, else a savepoint in the
-/// one [`Ledger::atomically`] holds open (committed or rolled back with it).
-pub(crate) enum Tx<'c> {
-    /// The method's own transaction.
-    Own(Transaction<'c>),
-    /// A savepoint inside an open transaction.
-    Joined(Savepoint<'c>),
-}
-
-/// Begins a method's write: a transaction with `behavior`, or a savepoint inside the open one.
-pub(crate) fn begin(
-    conn: &mut Connection,
-    behavior: TransactionBehavior,
-) -> rusqlite::Result<Tx<'_>> {
-    if conn.is_autocommit() {
-        conn.transaction_with_behavior(behavior).map(Tx::Own)
-    } else {
-        conn.savepoint().map(Tx::Joined)
-    }
-}
-
-impl Tx<'_> {
-    /// Commits the transaction, or releases the savepoint into the open transaction.
-    pub(crate) fn commit(self) -> rusqlite::Result<()> {
-        match self {
-            Tx::Own(tx) => tx.commit(),
-            Tx::Joined(sp) => sp.commit(),
-        }
-    }
-}
-
-impl Deref for Tx<'_> {
-    type Target = Connection;
-
-    fn deref(&self) -> &Connection {
-        match self {
-            Tx::Own(tx) => tx,
-            Tx::Joined(sp) => sp,
-        }
-    }
+/// The refusal of an SQLite-only operation on PostgreSQL.
+fn sqlite_only<'c>(conn: &'c Conn, what: &str) -> Result<&'c Connection, LedgerError> {
+    conn.as_sqlite().ok_or_else(|| {
+        LedgerError::Invalid(format!(
+            "{what} is SQLite's; a PostgreSQL ledger is checked and copied with PostgreSQL's own tools (pg_amcheck, pg_dump)"
+        ))
+    })
 }
 
 /// What [`Ledger::check_writable`] found.
@@ -384,8 +414,23 @@ pub enum WriteCheck {
     WriterBusy,
 }
 
-fn write_probe(conn: &mut Connection, now: DateTime<Utc>) -> Result<(), LedgerError> {
-    let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+/// PostgreSQL's write check: the time of the check stored and committed, taking no advisory
+/// lock (a running ingest does not hold it up).
+fn postgres_write_probe(conn: &Conn, now: DateTime<Utc>) -> Result<(), LedgerError> {
+    let tx = conn.begin(WriteLock::Deferred)?;
+    tx.execute(
+        "INSERT INTO settings (key, value, updated_at, updated_by) \
+         VALUES ('health.write_check', ?1, ?1, 'healthz') \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        [crate::time::to_db(now)],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn write_probe(conn: &Connection, now: DateTime<Utc>) -> Result<(), LedgerError> {
+    let mut tx =
+        rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
     {
         let sp = tx.savepoint()?;
         // About two pages of text: the insert has to allocate pages.

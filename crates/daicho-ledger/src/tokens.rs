@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use rusqlite::{OptionalExtension, params};
+use crate::db::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -131,11 +131,12 @@ impl Ledger {
         let token = format!("{TOKEN_PREFIX}{}", hex(&secret));
         let now = to_db(self.now());
         let id = self.write(|conn| {
-            conn.execute(
-                "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
+            let id: i64 = conn.query_row(
+                "INSERT INTO tokens (name, role, token_sha256, created_at) VALUES (?1, ?2, ?3, ?4)
+ RETURNING id",
                 params![name, role.as_str(), token_hash(&token), now],
+                |r| r.get(0),
             )?;
-            let id = conn.last_insert_rowid();
             bind_sites(conn, "token_sites", "token_id", id, &sites)?;
             Ok(id)
         })?;
@@ -160,15 +161,14 @@ impl Ledger {
         }
         let hash = token_hash(token);
         self.read(|conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens
+            conn.prepare_cached(
+                "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens
                      WHERE token_sha256 = ?1 AND revoked_at IS NULL",
-                )?
-                .query_row(params![hash], token_from_row)
-                .optional()?
-                .map(|t| with_sites(conn, t))
-                .transpose()?)
+            )?
+            .query_row(params![hash], token_from_row)
+            .optional()?
+            .map(|t| with_sites(conn, t))
+            .transpose()
         })
     }
 
@@ -201,15 +201,14 @@ impl Ledger {
             if n == 0 {
                 return Ok(None);
             }
-            Ok(conn
-                .prepare_cached(
-                    "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens
+            conn.prepare_cached(
+                "SELECT id, name, role, created_at, revoked_at, last_used_at FROM tokens
                      WHERE id = ?1",
-                )?
-                .query_row(params![id], token_from_row)
-                .optional()?
-                .map(|t| with_sites(conn, t))
-                .transpose()?)
+            )?
+            .query_row(params![id], token_from_row)
+            .optional()?
+            .map(|t| with_sites(conn, t))
+            .transpose()
         })?;
         revoked.ok_or_else(|| LedgerError::NoSuchToken(id.to_string()))
     }
@@ -227,7 +226,7 @@ impl Ledger {
     }
 }
 
-fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
+fn token_from_row(r: &crate::db::Row<'_>) -> crate::db::Result<TokenInfo> {
     Ok(TokenInfo {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -240,7 +239,7 @@ fn token_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenInfo> {
 }
 
 /// `token` with its stored site bindings.
-fn with_sites(conn: &rusqlite::Connection, mut token: TokenInfo) -> Result<TokenInfo, LedgerError> {
+fn with_sites(conn: &crate::db::Conn, mut token: TokenInfo) -> Result<TokenInfo, LedgerError> {
     token.sites = bound_sites(conn, "token_sites", "token_id", token.id)?;
     Ok(token)
 }

@@ -8,8 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::db::{WriteLock, params};
 use chrono::{DateTime, Utc};
-use rusqlite::{TransactionBehavior, params};
 use serde_json::json;
 
 use crate::events::{EventKind, record_event};
@@ -97,7 +97,7 @@ impl Ledger {
         let at = to_db(now);
         let policy = self.policy();
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             live_device(&tx, id)?;
             let (registered, old): (bool, Option<String>) = tx.query_row(
                 &format!("SELECT {REGISTERED}, disposition FROM devices WHERE id = ?1"),

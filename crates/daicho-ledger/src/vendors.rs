@@ -2,8 +2,8 @@
 //! medical-maker list, every device's vendor, randomized bit and medical status follow without
 //! a new scan.
 
+use crate::db::{WriteLock, params};
 use daicho_model::MacAddr;
-use rusqlite::{TransactionBehavior, params};
 
 use crate::{Ledger, LedgerError};
 
@@ -17,7 +17,7 @@ impl Ledger {
         resolve: impl Fn(MacAddr) -> (Option<String>, bool, bool),
     ) -> Result<usize, LedgerError> {
         self.write(|conn| {
-            let tx = crate::store::begin(conn, TransactionBehavior::Immediate)?;
+            let tx = conn.begin(WriteLock::Exclusive)?;
             let devices: Vec<(i64, String, Option<String>, bool, String)> = {
                 let mut stmt = tx.prepare(
                     "SELECT id, mac, vendor, mac_randomized, os_family FROM devices

@@ -133,7 +133,7 @@ fn restore_refuses_a_database_in_use_and_keeps_the_one_it_replaces() {
     let backup = t.dir.path().join("b.db");
     t.ledger.backup_to(&backup).unwrap();
     t.ledger.ingest(&report(2), None).unwrap();
-    let live = t.ledger.path().to_owned();
+    let live = t.ledger.path().unwrap().to_owned();
 
     // The ledger is open (idle): the database is in use.
     let e = restore_database(&backup, &live).unwrap_err();
@@ -206,7 +206,7 @@ fn restore_refuses_a_newer_schema_a_damaged_file_and_a_foreign_database() {
 #[test]
 fn the_backup_refuses_to_overwrite_the_database_itself() {
     let t = temp_ledger();
-    let e = t.ledger.backup_to(t.ledger.path()).unwrap_err();
+    let e = t.ledger.backup_to(t.ledger.path().unwrap()).unwrap_err();
     assert!(e.to_string().contains("database itself"), "{e}");
 }
 

@@ -574,8 +574,8 @@ fn tokens_are_stored_hashed_and_revocable() {
     assert!(token.starts_with("dct_") && token.len() == 68);
     assert_eq!(f.ledger.verify_token(&token).unwrap().unwrap().id, info.id);
     assert!(f.ledger.verify_token("dct_00").unwrap().is_none());
-    let raw = std::fs::read(f.ledger.path()).unwrap();
-    let wal = std::fs::read(f.ledger.path().with_extension("db-wal")).unwrap_or_default();
+    let raw = std::fs::read(f.ledger.path().unwrap()).unwrap();
+    let wal = std::fs::read(f.ledger.path().unwrap().with_extension("db-wal")).unwrap_or_default();
     let needle = token.as_bytes();
     for bytes in [&raw, &wal] {
         assert!(
