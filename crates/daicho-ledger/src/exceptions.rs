@@ -194,7 +194,7 @@ impl Ledger {
     ) -> Result<Vec<ExceptionRecord>, LedgerError> {
         let sql = format!(
             "SELECT id, device_id, service, reason, approver, expires, created_at, revoked_at
-             FROM exceptions WHERE (?1 IS NULL OR device_id = ?1)
+             FROM exceptions WHERE (CAST(?1 AS BIGINT) IS NULL OR device_id = ?1)
                AND device_id IN (SELECT id FROM devices WHERE {})
              ORDER BY id DESC",
             scope.sql("site_id")

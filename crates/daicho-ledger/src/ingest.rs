@@ -417,7 +417,7 @@ impl Merge<'_> {
             self.conn
                 .prepare_cached(
                     "UPDATE devices SET first_seen = CASE WHEN ?2 < first_seen THEN ?2 ELSE first_seen END,
-                       mac_randomized = CASE WHEN mac IS NULL AND ?3 IS NOT NULL THEN ?4
+                       mac_randomized = CASE WHEN mac IS NULL AND CAST(?3 AS TEXT) IS NOT NULL THEN ?4
                                         ELSE mac_randomized END,
                        mac = coalesce(mac, ?3), vendor = coalesce(vendor, ?5),
                        hostname = coalesce(hostname, ?6),
@@ -509,7 +509,7 @@ impl Merge<'_> {
                 "UPDATE devices SET
                    ip = coalesce(?2, ip), ip_key = coalesce(?3, ip_key),
                    mac = coalesce(?4, mac),
-                   mac_randomized = CASE WHEN ?4 IS NULL THEN mac_randomized ELSE ?5 END,
+                   mac_randomized = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN mac_randomized ELSE ?5 END,
                    vendor = coalesce(?6, vendor),
                    hostname = coalesce(?7, hostname), hostname_norm = coalesce(?8, hostname_norm),
                    machine_id = coalesce(?9, machine_id),
@@ -659,7 +659,8 @@ impl Merge<'_> {
                  ON CONFLICT (device_id, protocol, port) DO UPDATE SET
                    state = 'open', name = excluded.name, product = excluded.product,
                    version = excluded.version, evidence = excluded.evidence,
-                   first_seen = CASE WHEN state = 'closed' THEN excluded.first_seen ELSE first_seen END,
+                   first_seen = CASE WHEN device_services.state = 'closed' THEN excluded.first_seen
+                                ELSE device_services.first_seen END,
                    last_seen = excluded.last_seen",
             )?
             .execute(params![

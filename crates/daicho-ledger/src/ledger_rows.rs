@@ -521,7 +521,7 @@ fn device_rows(
                 last_report_id, role, {REGISTERED}
          FROM devices
          WHERE merged_into IS NULL AND (presence = 'present' OR {REGISTERED})
-           AND NOT {KNOWN_OUTSIDE_LEDGER} AND (?1 IS NULL OR site_id = ?1)"
+           AND NOT {KNOWN_OUTSIDE_LEDGER} AND (CAST(?1 AS BIGINT) IS NULL OR site_id = ?1)"
     ))?;
     let mut out = Vec::new();
     stmt.for_each_row(params![site.map(|s| s.0)], |r| {

@@ -11,7 +11,7 @@ use daicho_ledger::settings::FACILITY_NAME;
 use daicho_ledger::{
     AccountRole, AuditFilter, Ledger, LedgerError, LedgerOptions, LoginOutcome, NewAudit,
 };
-use fixtures::{TempLedger, temp_ledger};
+use fixtures::{TempLedger, temp_ledger, temp_sqlite_ledger};
 use serde_json::json;
 
 fn t0() -> DateTime<Utc> {
@@ -433,7 +433,7 @@ fn settings_round_trip() {
 
 #[test]
 fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
-    let f = temp_ledger();
+    let f = temp_sqlite_ledger();
     let path = f.dir.path().join("ledger.db");
     let (token, _) = f
         .ledger

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use daicho_ledger::backup::check_backup;
 use daicho_ledger::{Ledger, LedgerError, LedgerOptions, SCHEMA_VERSION, restore_database};
 use daicho_model::{Host, ScanReport};
-use fixtures::{arp_host, scan_report, temp_ledger};
+use fixtures::{arp_host, scan_report, temp_sqlite_ledger};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap()
@@ -60,7 +60,7 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn a_backup_taken_during_ingest_restores_every_report_committed_before_it() {
-    let t = temp_ledger();
+    let t = temp_sqlite_ledger();
     let ledger = Arc::new(t.ledger);
     // A database of some size first, so the copy takes many steps.
     for i in 0..150 {
@@ -128,7 +128,7 @@ fn a_backup_taken_during_ingest_restores_every_report_committed_before_it() {
 
 #[test]
 fn restore_refuses_a_database_in_use_and_keeps_the_one_it_replaces() {
-    let t = temp_ledger();
+    let t = temp_sqlite_ledger();
     t.ledger.ingest(&report(1), None).unwrap();
     let backup = t.dir.path().join("b.db");
     t.ledger.backup_to(&backup).unwrap();
@@ -163,7 +163,7 @@ fn restore_refuses_a_database_in_use_and_keeps_the_one_it_replaces() {
 
 #[test]
 fn restore_refuses_a_newer_schema_a_damaged_file_and_a_foreign_database() {
-    let t = temp_ledger();
+    let t = temp_sqlite_ledger();
     t.ledger.ingest(&report(1), None).unwrap();
     let dir = t.dir.path();
     let target = dir.join("target.db");
@@ -205,7 +205,7 @@ fn restore_refuses_a_newer_schema_a_damaged_file_and_a_foreign_database() {
 
 #[test]
 fn the_backup_refuses_to_overwrite_the_database_itself() {
-    let t = temp_ledger();
+    let t = temp_sqlite_ledger();
     let e = t.ledger.backup_to(t.ledger.path().unwrap()).unwrap_err();
     assert!(e.to_string().contains("database itself"), "{e}");
 }
@@ -230,7 +230,7 @@ fn database_wal_and_shm_are_created_0600() {
 
 #[test]
 fn ping_fails_when_the_database_is_full_and_passes_otherwise() {
-    let t = temp_ledger();
+    let t = temp_sqlite_ledger();
     t.ledger.ingest(&report(1), None).unwrap();
     let started = std::time::Instant::now();
     t.ledger.ping().unwrap();

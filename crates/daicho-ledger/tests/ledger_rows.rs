@@ -36,7 +36,11 @@ fn row(asset_no: &str, ip: Option<&str>, name: &str, mac: Option<&str>) -> Ledge
 
 #[test]
 fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     scan(
         &ledger,
         vec![
@@ -173,7 +177,11 @@ fn rows_match_by_mac_then_ip_and_name_and_the_rest_become_registered_devices() {
 
 #[test]
 fn a_conflict_anywhere_imports_nothing() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     scan(
         &ledger,
         vec![
@@ -232,7 +240,11 @@ fn a_conflict_anywhere_imports_nothing() {
 
 #[test]
 fn an_overlong_field_names_its_row_and_imports_nothing() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     let mut long = row("L-2", None, "b", None);
     long.location = "長".repeat(501);
     let err = ledger
@@ -265,7 +277,11 @@ fn a_row_survives_import_and_export_with_every_status() {
         Some(DeviceStatus::Disposed),
         Some(DeviceStatus::Other("貸出中".into())),
     ] {
-        let TempLedger { dir: _dir, ledger } = temp_ledger();
+        let TempLedger {
+            dir: _dir,
+            ledger,
+            database: _database,
+        } = temp_ledger();
         let row = LedgerRow {
             description: "説明".into(),
             status: status.clone(),
@@ -301,7 +317,11 @@ fn a_row_survives_import_and_export_with_every_status() {
 /// `DeviceStatus::parse` reads a cell.
 #[test]
 fn an_operators_own_status_text_reads_as_a_cell_would() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     let row = row(
         "A-1",
         Some("198.18.0.10"),

@@ -6,7 +6,7 @@ mod fixtures;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use daicho_ledger::{DeviceFilter, EventFilter, Ledger, LedgerFieldsPatch, LedgerOptions};
 use daicho_model::{Host, LocalInventory, OsFamily, OsGuess, Protocol, Service};
-use fixtures::{arp_host, scan_report, temp_ledger};
+use fixtures::{arp_host, scan_report, temp_ledger, temp_sqlite_ledger};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 9, 0, 0).unwrap()
@@ -566,7 +566,7 @@ fn the_database_reopens_and_checks_clean() {
 
 #[test]
 fn tokens_are_stored_hashed_and_revocable() {
-    let f = temp_ledger();
+    let f = temp_sqlite_ledger();
     let (info, token) = f
         .ledger
         .create_token("ward3", daicho_ledger::Role::Agent)

@@ -38,7 +38,11 @@ fn ids(ledger: &Ledger, filter: &DeviceFilter) -> Vec<i64> {
 
 #[test]
 fn the_same_addresses_and_macs_at_two_sites_are_two_sets_of_devices() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     let east = ledger.add_site("east", Some("東病院")).unwrap();
     let west = ledger.add_site("west", Some("西病院")).unwrap();
     ledger
@@ -111,7 +115,11 @@ fn the_same_addresses_and_macs_at_two_sites_are_two_sets_of_devices() {
 
 #[test]
 fn asset_numbers_and_paper_rows_are_per_site() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     let east = ledger.add_site("east", None).unwrap();
     let west = ledger.add_site("west", None).unwrap();
     ledger.ingest_at(east.id, &report("a", t0()), None).unwrap();
@@ -175,7 +183,11 @@ fn asset_numbers_and_paper_rows_are_per_site() {
 
 #[test]
 fn tokens_and_accounts_carry_their_sites() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     let east = ledger.add_site("east", None).unwrap();
     let west = ledger.add_site("west", None).unwrap();
     let (agent, secret) = ledger

@@ -46,7 +46,11 @@ fn unregistered(ledger: &Ledger) -> Vec<i64> {
 
 #[test]
 fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_seen() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     let hosts = [
         ("198.18.0.10", "02:00:00:00:00:10"),
         ("198.18.0.11", "00:11:22:00:00:11"),
@@ -140,7 +144,11 @@ fn a_triaged_device_stops_being_unregistered_and_a_removed_one_comes_back_when_s
 /// and cannot be triaged away.
 #[test]
 fn a_registration_date_alone_registers_a_device_everywhere() {
-    let TempLedger { dir: _dir, ledger } = temp_ledger();
+    let TempLedger {
+        dir: _dir,
+        ledger,
+        database: _database,
+    } = temp_ledger();
     ledger
         .ingest(&report(t0(), &[("198.18.0.20", "00:11:22:00:00:20")]), None)
         .unwrap();

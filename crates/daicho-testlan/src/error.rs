@@ -19,6 +19,9 @@ pub enum LanError {
         /// The id given.
         id: String,
     },
+    /// The test PostgreSQL server could not be reached or refused a statement.
+    #[error("test PostgreSQL: {0}")]
+    Postgres(String),
     /// A packet capture could not be started or stopped cleanly.
     #[error("capture: {0}")]
     Capture(String),

@@ -8,6 +8,9 @@
 //! Every LAN lives in namespaces named `dl-ID-*`, so tests using distinct ids
 //! ([`unique_id`]) run in parallel. The LAN needs root.
 //!
+//! [`postgres::TestDatabase`] is a fresh database per test on the test PostgreSQL server
+//! (`scripts/postgres.sh`, started on first use; root, like the LAN).
+//!
 //! ```no_run
 //! use daicho_testlan::{Segment, TestLan, unique_id};
 //!
@@ -23,6 +26,7 @@ pub mod capture;
 mod error;
 mod lan;
 mod netns;
+pub mod postgres;
 pub mod probe;
 mod truth;
 

@@ -7,17 +7,40 @@ use chrono::{DateTime, Duration, Utc};
 use daicho_ledger::{Ledger, LedgerOptions};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 
-/// A ledger and the temporary directory that holds its database (`ledger.db`).
+/// A ledger, the temporary directory that holds its SQLite database (`ledger.db`) and, on
+/// PostgreSQL, its test database (dropped after the ledger).
 pub struct TempLedger {
     pub dir: tempfile::TempDir,
     pub ledger: Ledger,
+    pub database: Option<daicho_testlan::postgres::TestDatabase>,
 }
 
-/// A fresh ledger with default options in a new temporary directory.
+/// A fresh ledger with default options on the store the run tests: PostgreSQL when
+/// `DAICHO_LEDGER_STORE=postgres` (a database of its own on the test server, see
+/// `scripts/test.sh`), else SQLite in a new temporary directory.
 pub fn temp_ledger() -> TempLedger {
+    if std::env::var("DAICHO_LEDGER_STORE").as_deref() == Ok("postgres") {
+        let database = daicho_testlan::postgres::TestDatabase::create().unwrap();
+        let ledger = Ledger::open_postgres(database.url(), LedgerOptions::default()).unwrap();
+        return TempLedger {
+            dir: tempfile::tempdir().unwrap(),
+            ledger,
+            database: Some(database),
+        };
+    }
+    temp_sqlite_ledger()
+}
+
+/// A fresh SQLite ledger in a new temporary directory, whatever the store the run tests (for
+/// tests of the database file itself).
+pub fn temp_sqlite_ledger() -> TempLedger {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(&dir.path().join("ledger.db"), LedgerOptions::default()).unwrap();
-    TempLedger { dir, ledger }
+    TempLedger {
+        dir,
+        ledger,
+        database: None,
+    }
 }
 
 /// A report from agent `agent` (version `test`) of `hosts`, scanned over 198.18.0.0/24 (and
