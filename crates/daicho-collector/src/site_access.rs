@@ -87,6 +87,33 @@ pub fn check_site(ledger: &Ledger, caller: &SiteScope, site: SiteId) -> Result<(
     }
 }
 
+/// Checks that `caller` may hand out a binding to `sites` (a token's or an account's): each
+/// site must be in scope, and no sites (every site) only a caller of every site may give.
+pub fn check_binding(
+    ledger: &Ledger,
+    caller: &SiteScope,
+    sites: &[SiteId],
+) -> Result<(), LedgerError> {
+    if sites.is_empty() && !caller.is_all() {
+        return Err(LedgerError::Forbidden(
+            "すべてのサイトを対象にできるのはグループ全体の管理者だけです / only a group-wide caller may grant every site".to_owned(),
+        ));
+    }
+    sites
+        .iter()
+        .try_for_each(|site| check_site(ledger, caller, *site))
+}
+
+/// Whether `caller` sees everything a binding to `sites` gives (none: every site), i.e. whether
+/// a token or account so bound is one `caller` may see and manage.
+pub fn covers(caller: &SiteScope, sites: &[SiteId]) -> bool {
+    if sites.is_empty() {
+        caller.is_all()
+    } else {
+        sites.iter().all(|s| caller.contains(*s))
+    }
+}
+
 /// Site names given as a comma-separated list (`--sites east,west`) resolved to ids; an empty
 /// list is none (every site, for an operator).
 pub fn site_ids(ledger: &Ledger, names: &[String]) -> Result<Vec<SiteId>, LedgerError> {

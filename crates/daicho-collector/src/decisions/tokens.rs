@@ -1,22 +1,32 @@
 //! Bearer tokens for agents and operator scripts.
 
 use chrono::{DateTime, Utc};
-use daicho_ledger::{Ledger, LedgerError, Role, TokenInfo};
+use daicho_ledger::{Ledger, LedgerError, Role, SiteId, TokenInfo};
 use serde_json::json;
 
 use super::{Actor, audit};
+use crate::site_access::check_binding;
 
-/// Creates a bearer token (`token.create`); returns it with the token text, shown once (the
-/// audit log keeps its id, name and role only).
+/// Creates a bearer token bound to `sites` (`token.create`): an agent token to exactly one site
+/// (the implicit site when none is given), an operator token to the sites given (none: every
+/// site). The actor may bind only sites it may see itself, and only a group-wide actor may
+/// create a group-wide operator token. Returns it with the token text, shown once (the audit
+/// log keeps its id, name, role and sites only).
 pub fn create_token(
     ledger: &Ledger,
     actor: &Actor,
     name: &str,
     role: Role,
+    sites: &[SiteId],
     now: DateTime<Utc>,
 ) -> Result<(TokenInfo, String), LedgerError> {
     ledger.atomically(|| {
-        let (info, token) = ledger.create_token(name, role)?;
+        let bound: &[SiteId] = match (role, sites) {
+            (Role::Agent, []) => &[SiteId::DEFAULT],
+            _ => sites,
+        };
+        check_binding(ledger, actor.scope(), bound)?;
+        let (info, token) = ledger.create_site_token(name, role, sites)?;
         audit(
             ledger,
             actor,
@@ -29,7 +39,9 @@ pub fn create_token(
                 info.name
             ),
             None,
-            Some(json!({ "id": info.id, "name": info.name, "role": info.role.as_str() })),
+            Some(
+                json!({ "id": info.id, "name": info.name, "role": info.role.as_str(), "sites": info.sites }),
+            ),
             now,
         )?;
         Ok((info, token))
