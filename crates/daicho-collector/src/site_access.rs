@@ -50,11 +50,7 @@ pub fn report_site(
             Err(forbidden(name))
         };
     }
-    let visible: Vec<Site> = ledger
-        .sites()?
-        .into_iter()
-        .filter(|s| caller.contains(s.id))
-        .collect();
+    let visible = visible_sites(ledger, caller)?;
     match visible.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(LedgerError::Forbidden(
@@ -69,6 +65,15 @@ pub fn report_site(
             )))
         }
     }
+}
+
+/// The sites `caller` may see, the implicit one first.
+pub fn visible_sites(ledger: &Ledger, caller: &SiteScope) -> Result<Vec<Site>, LedgerError> {
+    Ok(ledger
+        .sites()?
+        .into_iter()
+        .filter(|s| caller.contains(s.id))
+        .collect())
 }
 
 /// Checks that `caller` may see device `id` (its site in scope); returns that site.

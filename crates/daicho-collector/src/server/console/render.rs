@@ -15,6 +15,7 @@ use super::sites::{SiteLink, with_site};
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::on_ledger;
+use crate::site_access;
 
 /// The console's pages, for the menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,8 +114,8 @@ pub(crate) struct Layout {
     pub printed_at: String,
     /// The account may make ledger decisions (admin or operator): forms are shown.
     pub can_decide: bool,
-    /// The site selector: every site the account sees, and all of them; empty when it sees
-    /// one site only (a collector without sites shows none).
+    /// The site selector: a link for all the sites the account sees, then one for each; empty
+    /// when it sees one site only (so a collector without sites shows none).
     pub sites: Vec<SiteLink>,
     /// The chosen site's name, carried by links and forms; empty when none is chosen or the
     /// account sees one site only.
@@ -145,16 +146,16 @@ impl Layout {
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
         let asked = named.clone();
-        let (facility, sites, scope) = on_ledger(st, move |l| {
-            let scope = crate::site_access::requested_scope(l, &caller, asked.as_deref())?;
-            Ok((l.facility_name()?.unwrap_or_default(), l.sites()?, scope))
+        let (facility, site_count, visible, scope) = on_ledger(st, move |l| {
+            let scope = site_access::requested_scope(l, &caller, asked.as_deref())?;
+            Ok((
+                l.facility_name()?.unwrap_or_default(),
+                l.sites()?.len(),
+                site_access::visible_sites(l, &caller)?,
+                scope,
+            ))
         })
         .await?;
-        let visible: Vec<Site> = sites
-            .iter()
-            .filter(|s| signed.scope.contains(s.id))
-            .cloned()
-            .collect();
         let chosen = named.and_then(|n| visible.iter().find(|s| s.name == n).cloned());
         let current = match (&chosen, visible.as_slice()) {
             (Some(site), _) => Some(site.clone()),
@@ -167,7 +168,7 @@ impl Layout {
             _ => String::new(),
         };
         let site_label = match &current {
-            Some(s) if sites.len() > 1 => s.display_name().to_owned(),
+            Some(s) if site_count > 1 => s.display_name().to_owned(),
             _ => String::new(),
         };
         let here = page.path();
