@@ -211,6 +211,23 @@ async fn tokens_and_account_sites_are_granted_within_the_admins_sites() {
         .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER);
 
+    // Nobody limits their own account (nor the last group-wide 管理者).
+    let own = kanri
+        .post("/admin/accounts/kanri/sites", &[("sites", "east")])
+        .await;
+    assert_eq!(own.status, StatusCode::SEE_OTHER);
+    assert!(
+        kanri
+            .get("/admin")
+            .await
+            .body
+            .contains("自分のアカウントのサイトは変更できません")
+    );
+    let kanri_sites = server
+        .on_ledger(|l| l.account("kanri").unwrap().unwrap().sites)
+        .await;
+    assert!(kanri_sites.is_empty(), "kanri stays group-wide");
+
     // An admin limited to east: no group-wide token, no other site's, no new (group-wide)
     // account, no change to a group-wide account; its own site's token is fine.
     let limited = server.login("higashi-kanri").await;
@@ -268,4 +285,40 @@ async fn tokens_and_account_sites_are_granted_within_the_admins_sites() {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].actor, "kanri");
     assert_eq!(audit[0].target, "account:higashi");
+}
+
+#[tokio::test]
+async fn a_collector_without_sites_shows_no_site_controls() {
+    let server = start_console().await;
+    server.add_account("kanri", AccountRole::Admin).await;
+    server
+        .on_ledger(|l| {
+            let report = ward_report("test", vec![scanned_host(10, "reception-pc")]);
+            l.ingest(&report, None).unwrap();
+        })
+        .await;
+    let kanri = server.login("kanri").await;
+    for path in [
+        "/",
+        "/devices",
+        "/triage",
+        "/checklist",
+        "/allowlist",
+        "/import",
+        "/admin",
+    ] {
+        let page = kanri.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        for marker in [
+            "class=\"sites\"",
+            "<th>サイト</th>",
+            "site=",
+            "name=\"site\"",
+            "name=\"sites\"",
+            "group-summary",
+            "site-label",
+        ] {
+            assert!(!page.body.contains(marker), "{path} shows {marker}");
+        }
+    }
 }
