@@ -149,6 +149,31 @@ async fn a_group_wide_account_sees_every_site_and_the_group_summary() {
     // The menu keeps the chosen site.
     assert!(west.body.contains("href=\"/checklist?site=west\""));
 
+    // 未登録機器 names each card's site; one site's has that site's card only.
+    let triage = kanri.get("/triage").await;
+    for label in ["東病院", "西病院"] {
+        assert!(
+            triage.body.contains(&format!("site-of\">{label}<")),
+            "{label}"
+        );
+    }
+    let west_triage = kanri.get("/triage?site=west").await;
+    assert!(
+        west_triage
+            .body
+            .contains(&format!("id=\"device-{west_pc}\""))
+    );
+    assert!(
+        !west_triage
+            .body
+            .contains(&format!("id=\"device-{east_pc}\""))
+    );
+    assert!(
+        west_triage
+            .body
+            .contains("name=\"back\" value=\"/triage?site=west\"")
+    );
+
     let unknown = kanri.get("/devices?site=north").await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
 

@@ -15,7 +15,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use daicho_ledger::exceptions::{ExceptionRecord, NewException};
-use daicho_ledger::{DeviceFilter, Ledger, LedgerError, SiteScope};
+use daicho_ledger::{DeviceFilter, Ledger, LedgerError, SiteId, SiteScope};
 
 use super::decide::{Flags, decide, refuse};
 use super::form::{FormFields, back_to};
@@ -41,6 +41,8 @@ pub(super) struct DeviceLabel {
     pub ip: String,
     /// Ledger コンピュータ名, else the host name (empty when none).
     pub name: String,
+    /// Its site (shown when the account sees several).
+    pub site: SiteId,
 }
 
 /// The labels of the devices of the sites of `scope`, by id (devices merged away have none).
@@ -65,6 +67,7 @@ pub(super) fn device_labels(
                 DeviceLabel {
                     ip: d.ip.unwrap_or_default(),
                     name: d.ledger.computer_name.or(d.hostname).unwrap_or_default(),
+                    site: d.site_id,
                 },
             );
         }

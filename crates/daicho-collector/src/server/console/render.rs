@@ -1,6 +1,8 @@
 //! How console pages are answered: the common frame ([`Layout`]: facility, account, menu, the
 //! one-time message), HTML responses with the console's security headers, and error pages.
 
+use std::borrow::Borrow;
+
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -234,7 +236,8 @@ impl Layout {
     }
 
     /// The label of the site with this id among those the account sees (empty when unknown).
-    pub(crate) fn site_label_of(&self, id: daicho_ledger::SiteId) -> String {
+    pub(crate) fn site_label_of(&self, id: impl Borrow<daicho_ledger::SiteId>) -> String {
+        let id = *id.borrow();
         self.visible
             .iter()
             .find(|s| s.id == id)

@@ -39,6 +39,8 @@ pub(super) fn routes() -> Router<AppState> {
 /// One unregistered device, with the ledger fields suggested from what was seen.
 pub(crate) struct Candidate {
     pub id: i64,
+    /// Its site's label (shown when the account sees several sites).
+    pub site: String,
     pub ip: String,
     pub mac: String,
     pub randomized: bool,
@@ -93,9 +95,10 @@ fn joined(parts: &[Option<&str>]) -> String {
         .join(" ")
 }
 
-fn candidate(d: &DeviceSummary) -> Candidate {
+fn candidate(d: &DeviceSummary, layout: &Layout) -> Candidate {
     Candidate {
         id: d.id,
+        site: layout.site_label_of(d.site_id),
         ip: d.ip.clone().unwrap_or_default(),
         mac: d.mac.clone().unwrap_or_default(),
         randomized: d.mac_randomized,
@@ -173,7 +176,7 @@ async fn page(
         .collect();
     html(&TriagePage {
         total: list.total,
-        candidates: list.devices.iter().map(candidate).collect(),
+        candidates: list.devices.iter().map(|d| candidate(d, &layout)).collect(),
         triaged,
         choices: Disposition::ALL
             .iter()
