@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{Days, NaiveDate, Utc};
 use daicho_collector::evidence::{RestrictionStatement, checklist_report};
 use daicho_ledger::exceptions::NewException;
-use daicho_ledger::{AccountRole, DeviceFilter, EventFilter, Ledger, Role};
+use daicho_ledger::{AccountRole, DeviceFilter, EventFilter, Ledger, Role, SiteId};
 use daicho_ledger_io::{DeviceStatus, LedgerRow};
 use daicho_model::{Host, MacAddr, OsFamily, OsGuess, Protocol, Service};
 use reqwest::header::SET_COOKIE;
@@ -698,13 +698,13 @@ fn dashboard_parts(ledger: &Ledger) -> String {
         (
             "checklist_devices",
             median(|| {
-                daicho_collector::paper_rows::checklist_devices(ledger).unwrap();
+                daicho_collector::paper_rows::checklist_devices(ledger, SiteId::DEFAULT).unwrap();
             }),
         ),
         (
             "checklist_report (devices + evaluation)",
             median(|| {
-                checklist_report(ledger, "bench", &none).unwrap();
+                checklist_report(ledger, SiteId::DEFAULT, "bench", &none).unwrap();
             }),
         ),
         (

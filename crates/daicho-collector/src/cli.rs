@@ -312,7 +312,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let site = cli.site;
     match cli.command {
         Command::Serve => serve(&config).await,
-        Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, site, cmd))
+        Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, site.as_deref(), cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
         Command::Site(cmd) => tokio::task::spawn_blocking(move || site::run(&open(&config)?, cmd))
@@ -404,7 +404,7 @@ fn open(config: &Config) -> Result<Ledger, CliError> {
     Ok(Ledger::open(&config.storage.database, config.ledger.options())?.with_policy(policy))
 }
 
-fn token(config: &Config, site: Option<String>, cmd: TokenCommand) -> Result<(), CliError> {
+fn token(config: &Config, site: Option<&str>, cmd: TokenCommand) -> Result<(), CliError> {
     let ledger = open(config)?;
     let mut out = std::io::stdout().lock();
     match cmd {
@@ -415,7 +415,6 @@ fn token(config: &Config, site: Option<String>, cmd: TokenCommand) -> Result<(),
                 (None, None) => unreachable!("clap requires --agent or --operator"),
             };
             let names: Vec<String> = site
-                .as_deref()
                 .map(|s| s.split(',').map(str::to_owned).collect())
                 .unwrap_or_default();
             let sites = site_ids(&ledger, &names)?;

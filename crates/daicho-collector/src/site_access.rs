@@ -50,11 +50,7 @@ pub fn report_site(
             Err(forbidden(name))
         };
     }
-    let visible: Vec<Site> = ledger
-        .sites()?
-        .into_iter()
-        .filter(|s| caller.contains(s.id))
-        .collect();
+    let visible = visible_sites(ledger, caller)?;
     match visible.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(LedgerError::Forbidden(
@@ -71,6 +67,15 @@ pub fn report_site(
     }
 }
 
+/// The sites `caller` may see, the implicit one first.
+pub fn visible_sites(ledger: &Ledger, caller: &SiteScope) -> Result<Vec<Site>, LedgerError> {
+    Ok(ledger
+        .sites()?
+        .into_iter()
+        .filter(|s| caller.contains(s.id))
+        .collect())
+}
+
 /// Checks that `caller` may see device `id` (its site in scope); returns that site.
 pub fn check_device(ledger: &Ledger, caller: &SiteScope, id: i64) -> Result<SiteId, LedgerError> {
     let site = ledger.device_site(id)?;
@@ -84,6 +89,33 @@ pub fn check_site(ledger: &Ledger, caller: &SiteScope, site: SiteId) -> Result<(
         Ok(())
     } else {
         Err(forbidden(&ledger.site(site)?.name))
+    }
+}
+
+/// Checks that `caller` may hand out a binding to `sites` (a token's or an account's): each
+/// site must be in scope, and no sites (every site) only a caller of every site may give.
+pub fn check_binding(
+    ledger: &Ledger,
+    caller: &SiteScope,
+    sites: &[SiteId],
+) -> Result<(), LedgerError> {
+    if sites.is_empty() && !caller.is_all() {
+        return Err(LedgerError::Forbidden(
+            "すべてのサイトを対象にできるのはグループ全体の管理者だけです / only a group-wide caller may grant every site".to_owned(),
+        ));
+    }
+    sites
+        .iter()
+        .try_for_each(|site| check_site(ledger, caller, *site))
+}
+
+/// Whether `caller` sees everything a binding to `sites` gives (none: every site), i.e. whether
+/// a token or account so bound is one `caller` may see and manage.
+pub fn covers(caller: &SiteScope, sites: &[SiteId]) -> bool {
+    if sites.is_empty() {
+        caller.is_all()
+    } else {
+        sites.iter().all(|s| caller.contains(*s))
     }
 }
 

@@ -34,7 +34,7 @@ fn ledger() -> (tempfile::TempDir, Ledger) {
 /// Makes every audit write fail (as a full disk or a crash between the two writes would), or
 /// lets it succeed again.
 fn audit_fails(ledger: &Ledger, fails: bool) {
-    let conn = rusqlite::Connection::open(ledger.path()).unwrap();
+    let conn = rusqlite::Connection::open(ledger.path().unwrap()).unwrap();
     conn.execute_batch(if fails {
         "CREATE TRIGGER audit_fails BEFORE INSERT ON audit_log
          BEGIN SELECT RAISE(ABORT, 'the audit log cannot be written'); END;"
@@ -83,7 +83,7 @@ fn a_decision_whose_audit_entry_fails_is_undone() {
     let me = Actor::account("kanri");
     let now = Utc::now();
     // A token to revoke and a merged device to split, made while the audit log works.
-    let (token, _) = decisions::create_token(&ledger, &me, "ward3", Role::Agent, now).unwrap();
+    let (token, _) = decisions::create_token(&ledger, &me, "ward3", Role::Agent, &[], now).unwrap();
     decisions::merge_devices(&ledger, &me, 1, 2, now).unwrap();
     assert_eq!(mac_keys(&ledger, 1), 2);
     let audited_before = audit_actions(&ledger).len();
@@ -124,7 +124,7 @@ fn a_decision_whose_audit_entry_fails_is_undone() {
     let fuku = ledger.account("fuku").unwrap().unwrap();
     assert_eq!((fuku.role, fuku.disabled_at), (AccountRole::Admin, None));
 
-    assert!(decisions::create_token(&ledger, &me, "ward4", Role::Agent, now).is_err());
+    assert!(decisions::create_token(&ledger, &me, "ward4", Role::Agent, &[], now).is_err());
     assert!(decisions::revoke_token(&ledger, &me, token.id, now).is_err());
     let tokens = ledger.list_tokens().unwrap();
     assert_eq!(tokens.len(), 1, "no token created");
@@ -151,7 +151,7 @@ fn each_decision_has_exactly_one_audit_entry() {
     decisions::set_account_role(&ledger, &me, "yamada", AccountRole::Operator, now).unwrap();
     decisions::disable_account(&ledger, &me, "yamada", now).unwrap();
     decisions::enable_account(&ledger, &me, "yamada", now).unwrap();
-    let (token, _) = decisions::create_token(&ledger, &me, "ward3", Role::Agent, now).unwrap();
+    let (token, _) = decisions::create_token(&ledger, &me, "ward3", Role::Agent, &[], now).unwrap();
     decisions::revoke_token(&ledger, &me, token.id, now).unwrap();
     assert_eq!(
         audit_actions(&ledger),

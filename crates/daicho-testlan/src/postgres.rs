@@ -46,8 +46,8 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// Creates a database with a unique name.
     pub fn create() -> Result<Self, LanError> {
-        let server = server_url()?;
         static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let server = server_url()?;
         let name = format!(
             "daicho_t_{}_{}",
             std::process::id(),

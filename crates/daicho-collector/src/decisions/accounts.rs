@@ -1,10 +1,11 @@
 //! Console accounts, with the rule that keeps one enabled 管理者.
 
 use chrono::{DateTime, Utc};
-use daicho_ledger::{AccountRole, Ledger, LedgerError};
+use daicho_ledger::{AccountRole, Ledger, LedgerError, SiteId};
 use serde_json::{Value, json};
 
 use super::{Actor, audit};
+use crate::site_access::check_binding;
 
 fn account_target(name: &str) -> String {
     format!("account:{name}")
@@ -38,7 +39,28 @@ fn check_keeps_an_admin(ledger: &Ledger, actor: &Actor, name: &str) -> Result<()
     Ok(())
 }
 
-/// Creates a console account (`account.add`).
+/// The account `name`, or why there is none.
+fn existing(ledger: &Ledger, name: &str) -> Result<daicho_ledger::AccountInfo, LedgerError> {
+    ledger.account(name)?.ok_or_else(|| {
+        LedgerError::Invalid(format!(
+            "アカウント「{name}」はありません / no account named `{name}`"
+        ))
+    })
+}
+
+/// The rule that keeps sites apart: an actor limited to some sites changes only accounts
+/// limited to sites it may see itself (never a group-wide account, which could see more).
+fn check_manages(ledger: &Ledger, actor: &Actor, name: &str) -> Result<(), LedgerError> {
+    if actor.scope().is_all() {
+        return Ok(());
+    }
+    match ledger.account(name)? {
+        Some(account) => check_binding(ledger, actor.scope(), &account.sites),
+        None => Ok(()),
+    }
+}
+
+/// Creates a console account (`account.add`): group-wide, so only a group-wide actor may.
 pub fn add_account(
     ledger: &Ledger,
     actor: &Actor,
@@ -48,6 +70,7 @@ pub fn add_account(
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
     ledger.atomically(|| {
+        check_binding(ledger, actor.scope(), &[])?;
         let info = ledger.add_account(name, role, password)?;
         audit(
             ledger,
@@ -76,11 +99,8 @@ pub fn set_account_role(
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
     ledger.atomically(|| {
-        let before = ledger.account(name)?.ok_or_else(|| {
-            LedgerError::Invalid(format!(
-                "アカウント「{name}」はありません / no account named `{name}`"
-            ))
-        })?;
+        check_manages(ledger, actor, name)?;
+        let before = existing(ledger, name)?;
         if before.role == role {
             return Ok(before);
         }
@@ -113,6 +133,7 @@ pub fn set_account_password(
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
     ledger.atomically(|| {
+        check_manages(ledger, actor, name)?;
         ledger.set_password(name, password)?;
         audit(
             ledger,
@@ -135,6 +156,7 @@ pub fn disable_account(
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
     ledger.atomically(|| {
+        check_manages(ledger, actor, name)?;
         let before = ledger.account(name)?;
         check_keeps_an_admin(ledger, actor, name)?;
         let after = ledger.disable_account(name)?;
@@ -160,6 +182,7 @@ pub fn enable_account(
     now: DateTime<Utc>,
 ) -> Result<daicho_ledger::AccountInfo, LedgerError> {
     ledger.atomically(|| {
+        check_manages(ledger, actor, name)?;
         let before = ledger.account(name)?;
         let after = ledger.enable_account(name)?;
         audit(
@@ -170,6 +193,75 @@ pub fn enable_account(
             &format!("アカウント「{name}」を有効化"),
             before.as_ref().map(account_json),
             Some(account_json(&after)),
+            now,
+        )?;
+        Ok(after)
+    })
+}
+
+/// The names of `sites` for the log (`すべてのサイト` for none).
+fn site_names(ledger: &Ledger, sites: &[SiteId]) -> Result<Vec<String>, LedgerError> {
+    sites
+        .iter()
+        .map(|s| ledger.site(*s).map(|site| site.name))
+        .collect()
+}
+
+/// Limits an account to `sites`, or makes it group-wide with none (`account.sites`). The actor
+/// may bind only sites it may see itself; never its own account, never the last enabled
+/// group-wide 管理者 (someone must be able to manage every site from the console).
+pub fn set_account_sites(
+    ledger: &Ledger,
+    actor: &Actor,
+    name: &str,
+    sites: &[SiteId],
+    now: DateTime<Utc>,
+) -> Result<daicho_ledger::AccountInfo, LedgerError> {
+    ledger.atomically(|| {
+        check_manages(ledger, actor, name)?;
+        check_binding(ledger, actor.scope(), sites)?;
+        let before = existing(ledger, name)?;
+        let mut wanted = sites.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if before.sites == wanted {
+            return Ok(before);
+        }
+        if actor.as_str() == name {
+            return Err(LedgerError::Conflict(
+                "自分のアカウントのサイトは変更できません。別の管理者に依頼してください / you cannot change your own account's sites".to_owned(),
+            ));
+        }
+        let group_admins: Vec<String> = ledger
+            .list_accounts()?
+            .into_iter()
+            .filter(|a| a.role == AccountRole::Admin && a.disabled_at.is_none())
+            .filter(|a| a.sites.is_empty())
+            .map(|a| a.name)
+            .collect();
+        if !wanted.is_empty() && group_admins == [name] {
+            return Err(LedgerError::Conflict(format!(
+                "「{name}」は最後のグループ全体の管理者なので、サイトを限定できません / `{name}` is the last group-wide admin"
+            )));
+        }
+        let after = ledger.set_account_sites(name, &wanted)?;
+        let (old, new) = (
+            site_names(ledger, &before.sites)?,
+            site_names(ledger, &after.sites)?,
+        );
+        let shown = if new.is_empty() {
+            "すべてのサイト".to_owned()
+        } else {
+            new.join("、")
+        };
+        audit(
+            ledger,
+            actor,
+            "account.sites",
+            &account_target(name),
+            &format!("アカウント「{name}」の対象サイトを{shown}に変更"),
+            Some(json!({ "sites": old })),
+            Some(json!({ "sites": new })),
             now,
         )?;
         Ok(after)

@@ -6,7 +6,8 @@ use serde_json::json;
 
 use super::{Actor, audit};
 
-/// Sets the facility name printed on every page (医療機関名).
+/// Sets the facility name printed on every page (医療機関名): the group's, so only a group-wide
+/// actor may.
 pub fn set_facility_name(
     ledger: &Ledger,
     actor: &Actor,
@@ -14,6 +15,7 @@ pub fn set_facility_name(
     now: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
     ledger.atomically(|| {
+        crate::site_access::check_binding(ledger, actor.scope(), &[])?;
         let before = ledger.facility_name()?;
         ledger.set_facility_name(name, actor.as_str(), now)?;
         audit(

@@ -5,13 +5,13 @@ use daicho_ledger::{Ledger, LedgerError, Role, SiteId, TokenInfo};
 use serde_json::json;
 
 use super::{Actor, audit};
-use crate::site_access::check_site;
+use crate::site_access::check_binding;
 
-/// Creates a bearer token (`token.create`); returns it with the token text, shown once (the
-/// audit log keeps its id, name and role only).
-///
-/// The token is bound to `sites` (see [`Ledger::create_site_token`]). An actor limited to some
-/// sites may only create tokens within them, and no group-wide operator token.
+/// Creates a bearer token bound to `sites` (`token.create`): an agent token to exactly one site
+/// (the implicit site when none is given), an operator token to the sites given (none: every
+/// site). The actor may bind only sites it may see itself, and only a group-wide actor may
+/// create a group-wide operator token. Returns it with the token text, shown once (the audit
+/// log keeps its id, name, role and sites only).
 pub fn create_token(
     ledger: &Ledger,
     actor: &Actor,
@@ -21,23 +21,11 @@ pub fn create_token(
     now: DateTime<Utc>,
 ) -> Result<(TokenInfo, String), LedgerError> {
     ledger.atomically(|| {
-        if !actor.scope().is_all() {
-            if sites.is_empty() && role == Role::Operator {
-                return Err(LedgerError::Forbidden(
-                    "全サイトのトークンは発行できません / you may not create a group-wide token"
-                        .to_owned(),
-                ));
-            }
-            let agent_site = [SiteId::DEFAULT];
-            let bound = if sites.is_empty() {
-                &agent_site[..]
-            } else {
-                sites
-            };
-            for site in bound {
-                check_site(ledger, actor.scope(), *site)?;
-            }
-        }
+        let bound: &[SiteId] = match (role, sites) {
+            (Role::Agent, []) => &[SiteId::DEFAULT],
+            _ => sites,
+        };
+        check_binding(ledger, actor.scope(), bound)?;
         let (info, token) = ledger.create_site_token(name, role, sites)?;
         audit(
             ledger,
@@ -52,8 +40,7 @@ pub fn create_token(
             ),
             None,
             Some(
-                json!({ "id": info.id, "name": info.name, "role": info.role.as_str(),
-                "sites": info.sites }),
+                json!({ "id": info.id, "name": info.name, "role": info.role.as_str(), "sites": info.sites }),
             ),
             now,
         )?;

@@ -4,6 +4,12 @@
 //! ([`session::Decider`]); handlers call the same ledger operations as the API, through
 //! [`crate::decisions`] so each decision is audited.
 //!
+//! Every page takes `?site=NAME` (forms carry it as a `site` field): its lists cover that
+//! site, else every site the account sees (an account limited to sites sees only theirs, a
+//! device of another site is 403; the rule is [`crate::site_access`]). With several sites the
+//! header shows a site selector and the 機器台帳 a サイト column; a collector without sites
+//! shows neither.
+//!
 //! | route | who | what |
 //! |---|---|---|
 //! | `GET /login`, `POST /login`, `POST /logout` | anyone | sign in (`username`, `password`), out |
@@ -24,12 +30,13 @@
 //! | `POST /import` (multipart `file`, 10 MiB) | decider | keep the file as a draft of its uploader, go to its dry run |
 //! | `GET /import/{draft}` | its uploader | the dry run: sheets, headings, problems, changes before → after, the mapping step |
 //! | `POST /import/{draft}/map` (`h0`/`t0`, …), `POST /import/{draft}/apply` | decider | re-read with a mapping (remembered), apply all or nothing |
-//! | `GET /checklist`, `GET /checklist/download?format=html\|xlsx` | signed in | the checklist evidence on screen (A4 print), as a file |
+//! | `GET /checklist`, `GET /checklist/download?format=html\|xlsx` | signed in | the checklist evidence on screen (A4 print), as a file; with several sites and none chosen, the group summary (each site's answers) |
 //! | `GET /audit?actor&target&before` | signed in | the 操作履歴 (audit log), newest first |
 //! | `GET /admin` | admin | 医療機関名, accounts, tokens, agents |
 //! | `POST /admin/facility` (`facility_name`) | admin | set the 医療機関名 |
 //! | `POST /admin/accounts` (`name`, `role`, `password`, `password_confirm`), `…/{name}/role`, `…/{name}/password`, `…/{name}/disable`, `…/{name}/enable` | admin | add, change an account |
-//! | `POST /admin/tokens` (`name`, `role`), `POST /admin/tokens/{id}/revoke` | admin | create (303 to `GET /admin`, which shows it once), revoke a token |
+//! | `POST /admin/accounts/{name}/sites` (`sites`…) | admin | limit an account to sites (none: every site) |
+//! | `POST /admin/tokens` (`name`, `role`, `sites`…), `POST /admin/tokens/{id}/revoke` | admin | create (303 to `GET /admin`, which shows it once), revoke a token |
 //! | `GET /static/…` | anyone | style sheet and htmx |
 
 use std::sync::Arc;
@@ -60,6 +67,7 @@ mod login;
 mod render;
 mod session;
 mod session_store;
+mod sites;
 mod triage;
 
 /// The console's routes, with its session, cross-origin and header layers.

@@ -2,6 +2,11 @@
 //! console accounts ([`accounts`]), the agents' and scripts' bearer tokens ([`tokens`]) and the
 //! agents with when each last reported. Every route here takes [`Admin`]: other roles get 403.
 //! `POST /admin/facility` (`facility_name`) sets the name.
+//!
+//! With sites, tokens are created for sites (an agent's for exactly one) and accounts may be
+//! limited to sites (`POST /admin/accounts/{name}/sites`). A 管理者 limited to sites sees and
+//! manages only the accounts and tokens of their sites, and may grant only those sites (the
+//! decisions refuse anything beyond with 403; group-wide grants need a group-wide 管理者).
 
 use askama::Template;
 use axum::Router;
@@ -11,7 +16,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::Utc;
 use daicho_ledger::overview::AgentSummary;
-use daicho_ledger::{AccountInfo, AccountRole, TokenInfo};
+use daicho_ledger::{AccountInfo, AccountRole, Site, SiteId, SiteScope, TokenInfo};
 use serde::{Deserialize, Serialize};
 
 use super::decide::{Flags, decide};
@@ -19,9 +24,11 @@ use super::form::FormFields;
 use super::labels::display_time;
 use super::render::{ConsoleError, Layout, Page, html};
 use super::session::{Admin, Signed};
+use super::sites::{SiteParam, with_site};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::on_ledger;
+use crate::site_access::covers;
 
 mod accounts;
 mod tokens;
@@ -61,6 +68,10 @@ pub(super) struct AccountRow {
     pub locked_until: Option<String>,
     /// The signed-in account itself (it may not disable or demote itself).
     pub is_me: bool,
+    /// Its sites' labels (すべてのサイト for a group-wide account).
+    pub sites_label: String,
+    /// The site checkboxes of its sites form: (name, label, bound now).
+    pub site_boxes: Vec<(String, String, bool)>,
 }
 
 /// One token line.
@@ -71,6 +82,8 @@ pub(super) struct TokenRow {
     pub created: String,
     pub last_used: String,
     pub revoked: Option<String>,
+    /// Its sites' labels (すべてのサイト for a group-wide operator token).
+    pub sites_label: String,
 }
 
 /// One agent line.
@@ -103,10 +116,42 @@ struct AdminPage {
     tokens: Vec<TokenRow>,
     new_token: Option<NewToken>,
     agents: Vec<AgentRow>,
+    /// The sites the 管理者 may grant, when the collector has several sites (else empty and
+    /// no site controls are shown).
+    site_choices: Vec<Site>,
+    /// The implicit site's label (an agent token's site when none is chosen).
+    default_site_label: String,
 }
 
-fn account_row(a: AccountInfo, me: &str, now: chrono::DateTime<Utc>) -> AccountRow {
+/// The labels of `ids` among `sites`, joined (すべてのサイト for none).
+fn sites_label(sites: &[Site], ids: &[SiteId]) -> String {
+    if ids.is_empty() {
+        return "すべてのサイト".to_owned();
+    }
+    ids.iter()
+        .map(|id| {
+            sites
+                .iter()
+                .find(|s| s.id == *id)
+                .map_or_else(|| id.to_string(), |s| s.display_name().to_owned())
+        })
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+fn account_row(a: AccountInfo, me: &str, now: chrono::DateTime<Utc>, sites: &[Site]) -> AccountRow {
     AccountRow {
+        sites_label: sites_label(sites, &a.sites),
+        site_boxes: sites
+            .iter()
+            .map(|s| {
+                (
+                    s.name.clone(),
+                    s.display_name().to_owned(),
+                    a.sites.contains(&s.id),
+                )
+            })
+            .collect(),
         path: accounts::path_segment(&a.name),
         role: a.role.as_str(),
         role_label: a.role.label(),
@@ -125,8 +170,9 @@ fn account_row(a: AccountInfo, me: &str, now: chrono::DateTime<Utc>) -> AccountR
     }
 }
 
-fn token_row(t: TokenInfo) -> TokenRow {
+fn token_row(t: TokenInfo, sites: &[Site]) -> TokenRow {
     TokenRow {
+        sites_label: sites_label(sites, &t.sites),
         id: t.id,
         role_label: decisions::token_role_label(t.role),
         created: display_time(&t.created_at),
@@ -153,23 +199,38 @@ fn agent_row(a: AgentSummary) -> AgentRow {
     }
 }
 
-/// The 管理 page, with a token just created when there is one.
+/// The 管理 page of `site` (kept in the menu's links), with a token just created when there is
+/// one. A 管理者 limited to sites sees the accounts and tokens of those sites only.
 pub(super) async fn admin_page(
     st: &AppState,
     signed: &Signed,
     new_token: Option<NewToken>,
+    site: Option<&str>,
 ) -> Result<Response, ConsoleError> {
-    let layout = Layout::new(st, signed, Page::Admin).await?;
-    let (accounts, tokens, agents) = on_ledger(st, |l| {
-        Ok((l.list_accounts()?, l.list_tokens()?, l.agents(l.now())?))
+    let layout = Layout::new(st, signed, Page::Admin, site).await?;
+    let scope: SiteScope = signed.scope.clone();
+    let (accounts, tokens, agents, all_sites) = on_ledger(st, move |l| {
+        Ok((
+            l.list_accounts()?,
+            l.list_tokens()?,
+            l.agents(&scope, l.now())?,
+            l.sites()?,
+        ))
     })
     .await?;
+    let me = signed.name.as_str();
+    let site_choices = if all_sites.len() > 1 {
+        layout.visible.clone()
+    } else {
+        Vec::new()
+    };
     html(&AdminPage {
         facility_name: layout.facility.clone(),
         layout,
         accounts: accounts
             .into_iter()
-            .map(|a| account_row(a, &signed.name, st.ledger.now()))
+            .filter(|a| a.name == me || covers(&signed.scope, &a.sites))
+            .map(|a| account_row(a, me, st.ledger.now(), &site_choices))
             .collect(),
         roles: AccountRole::ALL
             .iter()
@@ -179,9 +240,16 @@ pub(super) async fn admin_page(
             })
             .collect(),
         min_password: daicho_ledger::accounts::MIN_PASSWORD_CHARS,
-        tokens: tokens.into_iter().rev().map(token_row).collect(),
+        tokens: tokens
+            .into_iter()
+            .rev()
+            .filter(|t| covers(&signed.scope, &t.sites))
+            .map(|t| token_row(t, &all_sites))
+            .collect(),
         new_token,
         agents: agents.into_iter().map(agent_row).collect(),
+        default_site_label: sites_label(&all_sites, &[SiteId::DEFAULT]),
+        site_choices,
     })
 }
 
@@ -190,6 +258,7 @@ pub(super) async fn admin_page(
 pub(super) async fn page(
     State(st): State<AppState>,
     Admin(signed): Admin,
+    SiteParam(site): SiteParam,
 ) -> Result<Response, ConsoleError> {
     let new_token = signed
         .session
@@ -197,7 +266,7 @@ pub(super) async fn page(
         .await
         .ok()
         .flatten();
-    admin_page(&st, &signed, new_token).await
+    admin_page(&st, &signed, new_token, site.as_deref()).await
 }
 
 /// `POST /admin/facility` (`facility_name`): the name printed on every page.
@@ -212,7 +281,7 @@ pub(super) async fn set_facility(
     Ok(decide(
         &st,
         &signed,
-        "/admin",
+        &with_site("/admin", form.get("site")),
         Flags::Stay,
         move |l, actor| decisions::set_facility_name(l, actor, &name, l.now()),
         |()| format!("医療機関名を「{shown}」にしました。"),

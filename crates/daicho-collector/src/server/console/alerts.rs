@@ -2,15 +2,18 @@
 //! `all=1`), each with its device, flag, subject, when it was raised, who acknowledged it and
 //! how each channel's delivery went. `POST /alerts/{id}/ack` acknowledges one and
 //! `POST /alerts/ack` (repeated `id` checkboxes) several; an acknowledged alert is not
-//! reminded again, its flag stays until it is fixed or excepted.
+//! reminded again, its flag stays until it is fixed or excepted. The alerts are the
+//! `?site=`'s, else those of every site the account sees.
 
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use daicho_ledger::LedgerError;
 use daicho_ledger::alerts::{AlertView, DeliveryView};
 
 use super::exceptions::{DeviceLabel, device_labels};
@@ -18,6 +21,7 @@ use super::form::{FormFields, back_to};
 use super::labels::{display_time, flag_label};
 use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
 use super::session::{Decider, Signed};
+use super::sites::{site_of, with_site};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::{on_ledger, path_id};
@@ -111,11 +115,16 @@ pub(super) async fn page(
     signed: Signed,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
-    let query = FormFields::parse(raw.unwrap_or_default().as_bytes());
+    let query = FormFields::parse(raw.as_deref().unwrap_or_default().as_bytes());
     let all = query.get("all").is_some_and(|v| v == "1");
-    let layout = Layout::new(&st, &signed, Page::Alerts).await?;
+    let site = site_of(raw.as_deref());
+    let layout = Layout::new(&st, &signed, Page::Alerts, site.as_deref()).await?;
+    let scope = layout.scope.clone();
     let (alerts, labels) = on_ledger(&st, move |l| {
-        Ok((l.alerts(!all, INBOX_SIZE)?, device_labels(l)?))
+        Ok((
+            l.alerts(&scope, !all, INBOX_SIZE)?,
+            device_labels(l, &scope)?,
+        ))
     })
     .await?;
     let unacknowledged = alerts
@@ -138,8 +147,13 @@ pub(super) async fn page(
     })
 }
 
-/// Acknowledges each of `ids` as `signed`; how many were, and the first refusal.
-async fn acknowledge(st: &AppState, signed: &Signed, ids: Vec<i64>) -> (usize, Option<String>) {
+/// Acknowledges each of `ids` as `signed`; how many were, and the first refusal. An alert of a
+/// site the account may not see stops it with 403.
+async fn acknowledge(
+    st: &AppState,
+    signed: &Signed,
+    ids: Vec<i64>,
+) -> Result<(usize, Option<String>), ConsoleError> {
     let actor = signed.actor();
     let result = on_ledger(st, move |l| {
         let now = l.now();
@@ -148,6 +162,7 @@ async fn acknowledge(st: &AppState, signed: &Signed, ids: Vec<i64>) -> (usize, O
         for id in ids {
             match decisions::acknowledge_alert(l, &actor, actor.as_str(), id, now) {
                 Ok(()) => done += 1,
+                Err(e @ LedgerError::Forbidden(_)) => return Err(e),
                 Err(e) => {
                     refused.get_or_insert_with(|| format!("アラート #{id}: {e}"));
                 }
@@ -156,7 +171,11 @@ async fn acknowledge(st: &AppState, signed: &Signed, ids: Vec<i64>) -> (usize, O
         Ok((done, refused))
     })
     .await;
-    result.unwrap_or_else(|f| (0, Some(f.message().to_owned())))
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(f) if f.status() == StatusCode::FORBIDDEN => Err(f.into()),
+        Err(f) => Ok((0, Some(f.message().to_owned()))),
+    }
 }
 
 /// Leaves one message saying how many were acknowledged and what was refused.
@@ -181,8 +200,9 @@ pub(super) async fn ack_one(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
-    let back = back_to(&FormFields::parse(&body), "/alerts");
-    let (done, refused) = acknowledge(&st, &signed, vec![id]).await;
+    let form = FormFields::parse(&body);
+    let back = back_to(&form, &with_site("/alerts", form.get("site")));
+    let (done, refused) = acknowledge(&st, &signed, vec![id]).await?;
     report(&signed, done, refused).await;
     Ok(see_other(&back))
 }
@@ -194,13 +214,13 @@ pub(super) async fn ack_many(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(&body);
-    let back = back_to(&form, "/alerts");
+    let back = back_to(&form, &with_site("/alerts", form.get("site")));
     let ids: Result<Vec<i64>, _> = form.all("id").map(str::parse).collect();
     let Ok(ids) = ids else {
         flash(&signed.session, false, "アラートの番号が正しくありません。").await;
         return Ok(see_other(&back));
     };
-    let (done, refused) = acknowledge(&st, &signed, ids).await;
+    let (done, refused) = acknowledge(&st, &signed, ids).await?;
     report(&signed, done, refused).await;
     Ok(see_other(&back))
 }

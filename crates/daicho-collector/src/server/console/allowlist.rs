@@ -1,23 +1,28 @@
 //! `GET /allowlist`: 接続元制限 (checklist 2-⑬) — the registered devices' MAC allowlist as a
 //! file for each kind of network device (`GET /allowlist/download`), the record of where a list
 //! was applied (`POST /allowlist/applied`, `POST /allowlist/records/{id}/withdraw`), and the
-//! registered devices that no applied list admits yet.
+//! registered devices that no applied list admits yet. All of it is one site's
+//! ([`crate::site_access::report_site`]: the `site` of the page or form, else the account's only
+//! site); with several to choose from and none chosen, the page asks for the site.
 
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use daicho_ledger::restrictions::RestrictionRecord;
+use daicho_ledger::{Site, SiteScope};
 use daicho_ledger_io::allowlist::AllowlistEntry;
 
 use super::form::FormFields;
 use super::labels::display_time;
 use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
 use super::session::{Decider, Signed};
+use super::sites::{choose_site, must_choose, site_of, with_site};
 use crate::decisions;
 use crate::evidence::{
     AppliedAllowlist, registered_allowlist, registered_not_applied, render_allowlist,
@@ -25,6 +30,7 @@ use crate::evidence::{
 use crate::server::AppState;
 use crate::server::download::attachment;
 use crate::server::extract::{on_ledger, path_id};
+use crate::site_access::report_site;
 
 mod download;
 
@@ -111,14 +117,20 @@ async fn page(
     signed: Signed,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
-    let query = FormFields::parse(raw.unwrap_or_default().as_bytes());
+    let query = FormFields::parse(raw.as_deref().unwrap_or_default().as_bytes());
     let show_all = query.get("all").is_some_and(|v| !v.is_empty() && v != "0");
-    let layout = Layout::new(&st, &signed, Page::Allowlist).await?;
+    let site = site_of(raw.as_deref());
+    let layout = Layout::new(&st, &signed, Page::Allowlist, site.as_deref()).await?;
+    if must_choose(&layout) {
+        return choose_site(layout, "接続元制限");
+    }
+    let caller = signed.scope.clone();
     let (list, not_applied, records) = on_ledger(&st, move |l| {
+        let site = report_site(l, &caller, site.as_deref())?.id;
         Ok((
-            registered_allowlist(l, &[])?,
-            registered_not_applied(l)?,
-            l.restrictions(!show_all)?,
+            registered_allowlist(l, site, &[])?,
+            registered_not_applied(l, site)?,
+            l.restrictions(site, !show_all)?,
         ))
     })
     .await?;
@@ -152,15 +164,17 @@ async fn download_file(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(raw.unwrap_or_default().as_bytes());
+    let back = with_site("/allowlist", form.get("site"));
     let request = match download::read(&form) {
         Ok(request) => request,
         Err(message) => {
             flash(&signed.session, false, message).await;
-            return Ok(see_other("/allowlist"));
+            return Ok(see_other(&back));
         }
     };
     let subnets = request.subnets.clone();
-    let list = on_ledger(&st, move |l| registered_allowlist(l, &subnets)).await?;
+    let site = site_of_form(&st, &signed.scope, &form).await?;
+    let list = on_ledger(&st, move |l| registered_allowlist(l, site.id, &subnets)).await?;
     match render_allowlist(&list, &request.output) {
         Ok(bytes) => Ok(attachment(
             bytes,
@@ -174,13 +188,23 @@ async fn download_file(
                 format!("ファイルを作れませんでした: {e}"),
             )
             .await;
-            Ok(see_other("/allowlist"))
+            Ok(see_other(&back))
         }
     }
 }
 
-/// The applied-allowlist form read into what is recorded.
-fn applied_from(form: &FormFields) -> Result<AppliedAllowlist, String> {
+/// The one site a form or download is for (its `site` field, else the account's only site).
+async fn site_of_form(
+    st: &AppState,
+    scope: &SiteScope,
+    form: &FormFields,
+) -> Result<Site, ConsoleError> {
+    let (scope, name) = (scope.clone(), form.get("site").map(str::to_owned));
+    Ok(on_ledger(st, move |l| report_site(l, &scope, name.as_deref())).await?)
+}
+
+/// The applied-allowlist form read into what is recorded, for the network device of `site`.
+fn applied_from(form: &FormFields, site: &Site) -> Result<AppliedAllowlist, String> {
     let required = |name: &str, what: &str| match form.get(name) {
         Some(v) if !v.is_empty() => Ok(v.to_owned()),
         _ => Err(format!("{what}を入れてください。")),
@@ -193,6 +217,7 @@ fn applied_from(form: &FormFields) -> Result<AppliedAllowlist, String> {
         ),
     };
     Ok(AppliedAllowlist {
+        site: site.id,
         place: required("place", "適用した場所")?,
         applied_by: required("applied_by", "適用した人")?,
         applied_on,
@@ -208,11 +233,14 @@ async fn record_applied(
     Decider(signed): Decider,
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
-    let applied = match applied_from(&FormFields::parse(&body)) {
+    let form = FormFields::parse(&body);
+    let back = with_site("/allowlist", form.get("site"));
+    let site = site_of_form(&st, &signed.scope, &form).await?;
+    let applied = match applied_from(&form, &site) {
         Ok(applied) => applied,
         Err(message) => {
             flash(&signed.session, false, message).await;
-            return Ok(see_other("/allowlist"));
+            return Ok(see_other(&back));
         }
     };
     let actor = signed.actor();
@@ -233,18 +261,22 @@ async fn record_applied(
             )
             .await;
         }
+        Err(f) if f.status() == StatusCode::FORBIDDEN => return Err(f.into()),
         Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
     }
-    Ok(see_other("/allowlist"))
+    Ok(see_other(&back))
 }
 
-/// `POST /allowlist/records/{id}/withdraw`: the restriction was removed from that device.
+/// `POST /allowlist/records/{id}/withdraw` (`site`): the restriction was removed from that
+/// device.
 async fn withdraw(
     State(st): State<AppState>,
     Decider(signed): Decider,
     path: Result<Path<i64>, PathRejection>,
+    body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
+    let back = with_site("/allowlist", FormFields::parse(&body).get("site"));
     let actor = signed.actor();
     let result = on_ledger(&st, move |l| {
         decisions::withdraw_allowlist(l, &actor, id, l.now())
@@ -259,7 +291,8 @@ async fn withdraw(
             )
             .await;
         }
+        Err(f) if f.status() == StatusCode::FORBIDDEN => return Err(f.into()),
         Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
     }
-    Ok(see_other("/allowlist"))
+    Ok(see_other(&back))
 }

@@ -197,7 +197,7 @@ pub(super) async fn page(
 ) -> Result<Response, ConsoleError> {
     let query = FormFields::parse(raw.unwrap_or_default().as_bytes());
     let filter = audit_filter(&query);
-    let layout = Layout::new(&st, &signed, Page::Audit).await?;
+    let layout = Layout::new(&st, &signed, Page::Audit, query.get("site")).await?;
     let asked = filter.clone();
     let entries = on_ledger(&st, move |l| l.audit_log(&asked)).await?;
     let older = (entries.len() == PAGE_SIZE)

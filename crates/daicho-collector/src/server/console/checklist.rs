@@ -1,8 +1,12 @@
 //! `GET /checklist`: the checklist evidence on screen — 2-①, 2-⑥, 2-⑫ and 2-⑬ each with
 //! はい/いいえ, the rule applied, the findings, what to do and the evidence tables — printable
 //! on A4 one item a page; and `GET /checklist/download?format=html|xlsx`, the same report as
-//! the self-contained file the CLI and the API write. Both carry the facility name set in the
-//! console (管理 → 医療機関名).
+//! the self-contained file the CLI and the API write. Both are one site's
+//! ([`crate::site_access::report_site`]: the `?site=`, else the account's only site) and carry
+//! its name: an added site's label, the implicit site's the 医療機関名 set in the console
+//! (管理 → 医療機関名). With several sites and none chosen, `GET /checklist` is the group
+//! summary: one printable table, a row per site the account sees with each item's answer and
+//! the devices counted, each linking to that site's checklist.
 
 use askama::Template;
 use axum::Router;
@@ -10,15 +14,18 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use daicho_ledger::{Ledger, LedgerError, Site, SiteScope};
 use daicho_ledger_io::checklist::{Answer, ChecklistReport, Evidence, ItemResult};
 
 use super::form::FormFields;
-use super::render::{ConsoleError, Layout, Page, facility_name, html};
+use super::render::{ConsoleError, Layout, Page, html};
 use super::session::Signed;
-use crate::evidence::{RestrictionStatement, checklist_report};
+use super::sites::{SiteParam, must_choose, with_site};
+use crate::evidence::{RestrictionStatement, checklist_report, facility_for};
 use crate::server::AppState;
 use crate::server::download::checklist_file;
 use crate::server::extract::on_ledger;
+use crate::site_access::report_site;
 
 /// This page group's routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -60,6 +67,8 @@ impl From<ItemResult> for ItemView {
 #[template(path = "console/checklist.html")]
 struct ChecklistPage {
     layout: Layout,
+    /// The name printed on it (the site's, see [`facility_for`]).
+    facility: String,
     is_admin: bool,
     checked_at: String,
     device_count: usize,
@@ -67,21 +76,65 @@ struct ChecklistPage {
     items: Vec<ItemView>,
 }
 
-/// The report as the ledger says now, with the console's facility name.
-async fn report(st: &AppState) -> Result<ChecklistReport, ConsoleError> {
-    let facility = facility_name(st).await?;
+/// One answer in the group summary.
+struct SummaryAnswer {
+    yes: bool,
+    label: &'static str,
+}
+
+/// One site's row of the group summary.
+struct SummaryRow {
+    label: String,
+    /// Its checklist.
+    href: String,
+    answers: Vec<SummaryAnswer>,
+    device_count: usize,
+    registered_count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "console/checklist_summary.html")]
+struct SummaryPage {
+    layout: Layout,
+    checked_at: String,
+    /// The items' numbers and titles, the columns.
+    items: Vec<(&'static str, &'static str)>,
+    rows: Vec<SummaryRow>,
+}
+
+/// `site`'s report as the ledger says now, under its name.
+fn site_report(ledger: &Ledger, site: &Site) -> Result<ChecklistReport, LedgerError> {
+    let facility = facility_for(ledger, site.id, "")?;
+    checklist_report(ledger, site.id, &facility, &RestrictionStatement::default())
+}
+
+/// The report of the one site the request is for.
+async fn report(
+    st: &AppState,
+    scope: &SiteScope,
+    site: Option<String>,
+) -> Result<ChecklistReport, ConsoleError> {
+    let scope = scope.clone();
     Ok(on_ledger(st, move |l| {
-        checklist_report(l, &facility, &RestrictionStatement::default())
+        site_report(l, &report_site(l, &scope, site.as_deref())?)
     })
     .await?)
 }
 
-/// `GET /checklist`.
-async fn page(State(st): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
-    let layout = Layout::new(&st, &signed, Page::Checklist).await?;
-    let report = report(&st).await?;
+/// `GET /checklist`: one site's evidence, or the group summary.
+async fn page(
+    State(st): State<AppState>,
+    signed: Signed,
+    SiteParam(site): SiteParam,
+) -> Result<Response, ConsoleError> {
+    let layout = Layout::new(&st, &signed, Page::Checklist, site.as_deref()).await?;
+    if must_choose(&layout) {
+        return summary(&st, layout).await;
+    }
+    let report = report(&st, &signed.scope, site).await?;
     html(&ChecklistPage {
         layout,
+        facility: report.facility.clone(),
         is_admin: signed.role.can_administer(),
         checked_at: report.checked_at.format("%Y年%m月%d日 %H:%M").to_string(),
         device_count: report.device_count,
@@ -90,10 +143,58 @@ async fn page(State(st): State<AppState>, signed: Signed) -> Result<Response, Co
     })
 }
 
-/// `GET /checklist/download?format=html|xlsx` (HTML by default).
+/// The group summary: every visible site's report, one row each.
+async fn summary(st: &AppState, layout: Layout) -> Result<Response, ConsoleError> {
+    let sites = layout.visible.clone();
+    let reports = on_ledger(st, move |l| {
+        sites
+            .into_iter()
+            .map(|site| Ok((site_report(l, &site)?, site)))
+            .collect::<Result<Vec<_>, LedgerError>>()
+    })
+    .await?;
+    let items = reports
+        .first()
+        .map(|(r, _)| {
+            r.items
+                .iter()
+                .map(|i| (i.item.number(), i.item.title()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let checked_at = reports
+        .first()
+        .map(|(r, _)| r.checked_at.format("%Y年%m月%d日 %H:%M").to_string())
+        .unwrap_or_default();
+    let rows = reports
+        .into_iter()
+        .map(|(report, site)| SummaryRow {
+            label: site.display_name().to_owned(),
+            href: with_site("/checklist", Some(&site.name)),
+            answers: report
+                .items
+                .iter()
+                .map(|i| SummaryAnswer {
+                    yes: i.answer == Answer::Yes,
+                    label: i.answer.label(),
+                })
+                .collect(),
+            device_count: report.device_count,
+            registered_count: report.registered_count,
+        })
+        .collect();
+    html(&SummaryPage {
+        layout,
+        checked_at,
+        items,
+        rows,
+    })
+}
+
+/// `GET /checklist/download?format=html|xlsx&site=NAME` (HTML by default).
 async fn download(
     State(st): State<AppState>,
-    _signed: Signed,
+    signed: Signed,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let query = FormFields::parse(raw.unwrap_or_default().as_bytes());
@@ -107,7 +208,8 @@ async fn download(
             ));
         }
     };
-    let report = report(&st).await?;
+    let site = query.get("site").map(str::to_owned);
+    let report = report(&st, &signed.scope, site).await?;
     checklist_file(&report, xlsx).map_err(|e| {
         tracing::error!(error = %daicho_ledger_io::text::log_text(&e), "checklist workbook failed");
         ConsoleError::new(

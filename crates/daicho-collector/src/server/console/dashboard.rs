@@ -1,6 +1,9 @@
 //! `GET /`: the dashboard — the four checklist answers with the next step for each (kept while
 //! the ledger does not change, see `ChecklistCache`), the devices that need the operator, the
-//! newest changes, and the agents (quiet ones marked).
+//! newest changes, and the agents (quiet ones marked). With `?site=` (or an account of one
+//! site) all of it is that site's; with several sites and none chosen, the counts, changes and
+//! agents cover every site the account sees and the answers are asked for per site (each
+//! site's are on the checklist's group summary).
 
 use std::sync::Arc;
 
@@ -14,6 +17,8 @@ use daicho_ledger_io::checklist::Answer;
 use super::labels::{display_time, event_detail, event_label};
 use super::render::{ConsoleError, Layout, Page, html};
 use super::session::Signed;
+use super::sites::SiteParam;
+use crate::evidence::facility_for;
 use crate::server::AppState;
 use crate::server::extract::on_ledger;
 
@@ -62,22 +67,32 @@ struct DashboardPage {
 pub(super) async fn page(
     State(st): State<AppState>,
     signed: Signed,
+    SiteParam(site): SiteParam,
 ) -> Result<Response, ConsoleError> {
-    let layout = Layout::new(&st, &signed, Page::Dashboard).await?;
-    let facility = layout.facility.clone();
+    let layout = Layout::new(&st, &signed, Page::Dashboard, site.as_deref()).await?;
+    let scope = layout.scope.clone();
+    let current = layout.current.as_ref().map(|s| s.id);
     let cache = Arc::clone(&st.checklist);
     let (report, counts, events, agents) = on_ledger(&st, move |l| {
-        let report = cache.report(l, &facility)?;
+        let report = current
+            .map(|site| cache.report(l, site, &facility_for(l, site, "")?))
+            .transpose()?;
         let events = l.events(&EventFilter {
             limit: Some(NEWEST_CHANGES),
+            scope: scope.clone(),
             ..EventFilter::default()
         })?;
-        Ok((report, l.device_counts()?, events, l.agents(l.now())?))
+        Ok((
+            report,
+            l.device_counts(&scope)?,
+            events,
+            l.agents(&scope, l.now())?,
+        ))
     })
     .await?;
     let answers = report
-        .items
         .iter()
+        .flat_map(|r| r.items.iter())
         .map(|item| AnswerCard {
             number: item.item.number(),
             title: item.item.title(),

@@ -1,11 +1,13 @@
 //! How a console form's decision ends: the audited decision runs on the ledger as the signed-in
 //! account, the next page shows what happened (the ledger's reason when it refused), the alert
-//! worker is woken when the decision can change flags, and the browser goes back (303).
+//! worker is woken when the decision can change flags, and the browser goes back (303). A
+//! decision on a site the account may not see is answered 403, not as a message.
 
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use daicho_ledger::{Ledger, LedgerError};
 
-use super::render::{flash, see_other};
+use super::render::{ConsoleError, flash, see_other};
 use super::session::Signed;
 use crate::decisions::Actor;
 use crate::server::AppState;
@@ -37,6 +39,9 @@ pub(crate) async fn decide<T: Send + 'static>(
                 st.alerts_wake.notify_one();
             }
             flash(&signed.session, true, done(value)).await;
+        }
+        Err(f) if f.status() == StatusCode::FORBIDDEN => {
+            return ConsoleError::from(f).into_response();
         }
         Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
     }

@@ -1,13 +1,14 @@
 //! `GET /devices/{id}`: one device — its ledger fields (editable), services and OS with their
 //! evidence, flags with reasons, exceptions, role, the timeline; and its decisions:
-//! `POST /devices/{id}/ledger`, `…/role`, `…/merge`, `…/split`.
+//! `POST /devices/{id}/ledger`, `…/role`, `…/merge`, `…/split`. A device of a site the account
+//! may not see is 403, on the page and in each decision.
 
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use daicho_ledger::{DeviceDetail, LedgerFieldsPatch};
+use daicho_ledger::{DeviceDetail, LedgerFieldsPatch, SiteScope};
 use daicho_model::MacAddr;
 
 use super::decide::{Flags, decide, refuse};
@@ -18,6 +19,7 @@ use super::session::{Decider, Signed};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::{on_ledger, path_id};
+use crate::site_access::check_device;
 
 /// 状態 values offered (others may be typed).
 pub(crate) const STATUS_CHOICES: [&str; 5] = ["稼働", "停止", "予備", "廃棄予定", "廃棄"];
@@ -240,11 +242,17 @@ pub(super) async fn page(
     path: Result<Path<i64>, PathRejection>,
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
-    let layout = Layout::new(&st, &signed, Page::Devices).await?;
+    let caller = signed.scope.clone();
     let (detail, exceptions, policy) = on_ledger(&st, move |l| {
-        Ok((l.device(id)?, l.exceptions(Some(id))?, l.policy()))
+        let site = check_device(l, &caller, id)?;
+        Ok((
+            l.device(id)?,
+            l.exceptions(&SiteScope::one(site), Some(id))?,
+            l.policy(),
+        ))
     })
     .await?;
+    let layout = Layout::new(&st, &signed, Page::Devices, Some(&detail.summary.site)).await?;
     let current = detail.summary.role.clone();
     let roles = policy
         .roles

@@ -2,7 +2,9 @@
 //! flags and last seen; a filter on each column, free text, sort, a choice of columns, the
 //! built-in views (未登録, サポート終了OS, …) and the facility's saved views
 //! (`POST /devices/views`, `POST /devices/views/delete`), paging; and `GET /devices/export`,
-//! the download of exactly the filtered rows as XLSX or CSV.
+//! the download of exactly the filtered rows as XLSX or CSV. The list covers the `?site=`, else
+//! every site the account sees (with a サイト column when that is several); the download is one
+//! site's ([`crate::site_access::report_site`]), under that site's name.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -13,14 +15,16 @@ use daicho_ledger::{DeviceFilter, DeviceSummary};
 use super::decide::{Flags, decide};
 use super::form::FormFields;
 use super::labels::{display_time, flag_label};
-use super::render::{ConsoleError, Layout, Page, facility_name, html};
+use super::render::{ConsoleError, Layout, Page, html};
 use super::session::{Decider, Signed};
-use crate::evidence::export_devices;
+use super::sites::with_site;
+use crate::evidence::{export_devices, facility_for};
 use crate::saved_views::{SavedView, delete_view, save_view, saved_views};
 use crate::server::AppState;
 use crate::server::download::{ledger_file, ledger_format, with_notice};
 use crate::server::error::Failure;
 use crate::server::extract::{blocking, on_ledger};
+use crate::site_access::report_site;
 
 /// Rows per page unless the operator chooses.
 const DEFAULT_PER_PAGE: u32 = 50;
@@ -108,6 +112,8 @@ pub(crate) struct ListQuery {
     pub per: u32,
     /// Chosen columns (empty: the default).
     pub cols: Vec<String>,
+    /// The site's name (empty: every site the account sees).
+    pub site: String,
 }
 
 /// Keys with a per-column filter box.
@@ -140,6 +146,7 @@ impl ListQuery {
                 "page" => q.page = v.parse().unwrap_or(1).max(1),
                 "per" => q.per = v.parse().unwrap_or(DEFAULT_PER_PAGE).clamp(10, 500),
                 "col" if COLUMNS.iter().any(|(c, _)| *c == v) => q.cols.push(v),
+                "site" => q.site = v,
                 key if FILTERABLE.contains(&key) && !v.is_empty() => {
                     q.filters.push((key.to_owned(), v));
                 }
@@ -149,7 +156,8 @@ impl ListQuery {
         q
     }
 
-    /// The ledger filter this list shows (paging included when `paged`).
+    /// The ledger filter this list shows (paging included when `paged`); its scope is the
+    /// caller's to set, from who asks.
     pub(crate) fn filter(&self, paged: bool) -> DeviceFilter {
         let mut f = DeviceFilter::default();
         match self.view.as_str() {
@@ -229,6 +237,9 @@ impl ListQuery {
         for c in &q.cols {
             out.append_pair("col", c);
         }
+        if !q.site.is_empty() {
+            out.append_pair("site", &q.site);
+        }
         out.finish()
     }
 
@@ -269,6 +280,8 @@ pub(crate) struct Cell {
 /// One device row.
 pub(crate) struct Row {
     pub id: i64,
+    /// Its site's label (shown when the account sees several sites).
+    pub site: String,
     pub cells: Vec<Cell>,
 }
 
@@ -321,6 +334,8 @@ struct DevicesPage {
     prev_href: String,
     next_href: String,
     export_query: String,
+    /// The download is one site's: offered once the list is one site's.
+    can_export: bool,
 }
 
 fn text(value: Option<&str>) -> String {
@@ -421,8 +436,9 @@ pub(super) async fn page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let query = ListQuery::parse(raw.as_deref());
-    let layout = Layout::new(&st, &signed, Page::Devices).await?;
-    let filter = query.filter(true);
+    let layout = Layout::new(&st, &signed, Page::Devices, Some(&query.site)).await?;
+    let mut filter = query.filter(true);
+    filter.scope = layout.scope.clone();
     let (list, saved) = on_ledger(&st, move |l| {
         Ok((l.list_devices(&filter)?, saved_views(l)?))
     })
@@ -470,6 +486,7 @@ pub(super) async fn page(
         .iter()
         .map(|d| Row {
             id: d.id,
+            site: layout.site_label_of(d.site_id),
             cells: columns.iter().map(|c| device_cell(d, c)).collect(),
         })
         .collect();
@@ -503,7 +520,6 @@ pub(super) async fn page(
         })
         .collect();
     html(&DevicesPage {
-        layout,
         views,
         saved,
         this_query,
@@ -535,13 +551,16 @@ pub(super) async fn page(
             String::new()
         },
         export_query: query.link(|q| q.page = 1),
+        can_export: layout.current.is_some(),
+        layout,
     })
 }
 
-/// `GET /devices/export?format=xlsx|csv&encoding=utf8|cp932&<the list's filters>`.
+/// `GET /devices/export?format=xlsx|csv&encoding=utf8|cp932&<the list's filters>`: the rows of
+/// one site (`site`, else the account's only site), under its name.
 pub(super) async fn export(
     State(st): State<AppState>,
-    _signed: Signed,
+    signed: Signed,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let query = ListQuery::parse(raw.as_deref());
@@ -555,10 +574,13 @@ pub(super) async fn export(
         }
     }
     let csv = ledger_format(format.as_deref(), encoding.as_deref())?;
-    let facility = facility_name(&st).await?;
-    let filter = query.filter(false);
+    let mut filter = query.filter(false);
     let ledger = st.ledger.clone();
+    let caller = signed.scope.clone();
     let (bytes, _, notice) = blocking(move || {
+        let site = report_site(&ledger, &caller, Some(&query.site)).map_err(Failure::from)?;
+        let facility = facility_for(&ledger, site.id, "").map_err(Failure::from)?;
+        filter.scope = daicho_ledger::SiteScope::one(site.id);
         let ids = ledger.device_ids(&filter).map_err(Failure::from)?;
         export_devices(&ledger, csv, &ids, &facility).map_err(Failure::from)
     })
@@ -602,7 +624,7 @@ pub(super) async fn delete(
     Ok(decide(
         &st,
         &signed,
-        "/devices",
+        &with_site("/devices", form.get("site")),
         Flags::Stay,
         move |l, actor| delete_view(l, actor, &name, l.now()),
         |()| format!("表示「{shown}」を削除しました。"),

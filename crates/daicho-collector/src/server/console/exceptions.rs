@@ -1,7 +1,8 @@
 //! `GET /exceptions`: the 例外台帳 — every service a vendor agreed to keep open on a device,
 //! with its reason, approver and expiry (有効, 期限切れ, 取消済み), and a form to record one;
 //! `POST /exceptions` records one and `POST /exceptions/{id}/revoke` revokes one. The device page
-//! posts to the same two routes with a `back` field, so the browser returns there.
+//! posts to the same two routes with a `back` field, so the browser returns there. The register
+//! is the `?site=`'s, else that of every site the account sees.
 
 use std::collections::HashMap;
 
@@ -14,13 +15,14 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use daicho_ledger::exceptions::{ExceptionRecord, NewException};
-use daicho_ledger::{DeviceFilter, Ledger, LedgerError};
+use daicho_ledger::{DeviceFilter, Ledger, LedgerError, SiteId, SiteScope};
 
 use super::decide::{Flags, decide, refuse};
 use super::form::{FormFields, back_to};
 use super::labels::display_time;
 use super::render::{ConsoleError, Layout, Page, html};
 use super::session::{Decider, Signed};
+use super::sites::{SiteParam, with_site};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::{on_ledger, path_id};
@@ -39,10 +41,15 @@ pub(super) struct DeviceLabel {
     pub ip: String,
     /// Ledger コンピュータ名, else the host name (empty when none).
     pub name: String,
+    /// Its site (shown when the account sees several).
+    pub site: SiteId,
 }
 
-/// The labels of the devices in the ledger, by id (devices merged away have none).
-pub(super) fn device_labels(ledger: &Ledger) -> Result<HashMap<i64, DeviceLabel>, LedgerError> {
+/// The labels of the devices of the sites of `scope`, by id (devices merged away have none).
+pub(super) fn device_labels(
+    ledger: &Ledger,
+    scope: &SiteScope,
+) -> Result<HashMap<i64, DeviceLabel>, LedgerError> {
     const PAGE: u32 = 1000;
     let mut labels = HashMap::new();
     let mut offset = 0;
@@ -50,6 +57,7 @@ pub(super) fn device_labels(ledger: &Ledger) -> Result<HashMap<i64, DeviceLabel>
         let page = ledger.list_devices(&DeviceFilter {
             limit: Some(PAGE),
             offset: Some(offset),
+            scope: scope.clone(),
             ..DeviceFilter::default()
         })?;
         let got = page.devices.len();
@@ -59,6 +67,7 @@ pub(super) fn device_labels(ledger: &Ledger) -> Result<HashMap<i64, DeviceLabel>
                 DeviceLabel {
                     ip: d.ip.unwrap_or_default(),
                     name: d.ledger.computer_name.or(d.hostname).unwrap_or_default(),
+                    site: d.site_id,
                 },
             );
         }
@@ -142,10 +151,14 @@ fn today_jst() -> NaiveDate {
 pub(super) async fn page(
     State(st): State<AppState>,
     signed: Signed,
+    SiteParam(site): SiteParam,
 ) -> Result<Response, ConsoleError> {
-    let layout = Layout::new(&st, &signed, Page::Exceptions).await?;
-    let (records, labels) =
-        on_ledger(&st, |l| Ok((l.exceptions(None)?, device_labels(l)?))).await?;
+    let layout = Layout::new(&st, &signed, Page::Exceptions, site.as_deref()).await?;
+    let scope = layout.scope.clone();
+    let (records, labels) = on_ledger(&st, move |l| {
+        Ok((l.exceptions(&scope, None)?, device_labels(l, &scope)?))
+    })
+    .await?;
     let today = today_jst();
     let rows: Vec<RegisterRow> = records
         .into_iter()
@@ -198,7 +211,7 @@ pub(super) async fn add(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(&body);
-    let back = back_to(&form, "/exceptions");
+    let back = back_to(&form, &with_site("/exceptions", form.get("site")));
     let new = match new_exception(&form) {
         Ok(new) => new,
         Err(problem) => return Ok(refuse(&signed, &back, problem).await),
@@ -231,7 +244,7 @@ pub(super) async fn revoke(
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
     let form = FormFields::parse(&body);
-    let back = back_to(&form, "/exceptions");
+    let back = back_to(&form, &with_site("/exceptions", form.get("site")));
     Ok(decide(
         &st,
         &signed,

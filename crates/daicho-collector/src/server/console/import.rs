@@ -3,7 +3,10 @@
 //! dry run `GET /import/{draft}` shows how it was read and what applying it would change, with
 //! a column-mapping step for the headers no column matched (`POST /import/{draft}/map`, the
 //! mapping remembered for the next import); `POST /import/{draft}/apply` applies every row in
-//! one transaction, or none.
+//! one transaction, or none. An import is one site's
+//! ([`crate::site_access::report_site`]: the `site` of the page and of the upload, else the
+//! account's only site): its draft keeps that site, and the dry run and the apply match the rows
+//! against that site's devices only.
 
 use std::sync::Arc;
 
@@ -21,9 +24,11 @@ use daicho_ledger_io::{Column, ColumnMapping, MappedTo};
 use super::form::FormFields;
 use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
 use super::session::{Decider, Signed};
+use super::sites::{SiteParam, choose_site, must_choose, with_site};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::on_ledger;
+use crate::site_access::report_site;
 
 mod drafts;
 mod dry_run;
@@ -80,6 +85,8 @@ struct UploadPage {
 struct DraftPage {
     layout: Layout,
     id: String,
+    /// The upload page it came from.
+    back: String,
     file_name: String,
     run: DryRun,
     choices: Vec<(&'static str, &'static str)>,
@@ -87,8 +94,15 @@ struct DraftPage {
 }
 
 /// `GET /import`: the upload form and the remembered column mapping.
-async fn page(State(st): State<AppState>, signed: Signed) -> Result<Response, ConsoleError> {
-    let layout = Layout::new(&st, &signed, Page::Import).await?;
+async fn page(
+    State(st): State<AppState>,
+    signed: Signed,
+    SiteParam(site): SiteParam,
+) -> Result<Response, ConsoleError> {
+    let layout = Layout::new(&st, &signed, Page::Import, site.as_deref()).await?;
+    if must_choose(&layout) {
+        return choose_site(layout, "台帳の取り込み");
+    }
     let mapping = on_ledger(&st, decisions::remembered_import_mapping).await?;
     html(&UploadPage {
         layout,
@@ -124,25 +138,40 @@ fn upload_failed(status: StatusCode) -> ConsoleError {
     }
 }
 
-/// The `file` field of the upload: its name and bytes.
-async fn file_field(mut multipart: Multipart) -> Result<Option<(String, Vec<u8>)>, ConsoleError> {
+/// What an upload sends: the `site` field (blank: none) and the `file` field's name and bytes
+/// (none when empty).
+#[derive(Debug, Default)]
+struct Upload {
+    site: Option<String>,
+    file: Option<(String, Vec<u8>)>,
+}
+
+/// Reads the upload's `site` and `file` fields (others are skipped).
+async fn upload_fields(mut multipart: Multipart) -> Result<Upload, ConsoleError> {
+    let mut upload = Upload::default();
     while let Some(field) = multipart
         .next_field()
         .await
         .map_err(|e| upload_failed(e.status()))?
     {
-        if field.name() != Some("file") {
-            continue;
+        match field.name() {
+            Some("site") => {
+                let site = field.text().await.map_err(|e| upload_failed(e.status()))?;
+                upload.site = Some(site.trim().to_owned()).filter(|s| !s.is_empty());
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or("ledger").to_owned();
+                let bytes = field.bytes().await.map_err(|e| upload_failed(e.status()))?;
+                upload.file = (!bytes.is_empty()).then(|| (name, bytes.to_vec()));
+            }
+            _ => {}
         }
-        let name = field.file_name().unwrap_or("ledger").to_owned();
-        let bytes = field.bytes().await.map_err(|e| upload_failed(e.status()))?;
-        return Ok((!bytes.is_empty()).then(|| (name, bytes.to_vec())));
     }
-    Ok(None)
+    Ok(upload)
 }
 
-/// `POST /import` (multipart `file`): keeps the file as a draft, read with the remembered
-/// mapping, and goes to its dry run.
+/// `POST /import` (multipart `site`, `file`): keeps the file as a draft for that site, read
+/// with the remembered mapping, and goes to its dry run.
 async fn upload(
     State(st): State<AppState>,
     Extension(drafts): Extension<Arc<Drafts>>,
@@ -150,16 +179,29 @@ async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ConsoleError> {
     let multipart = multipart.map_err(|r| upload_failed(r.status()))?;
-    let Some((file_name, bytes)) = file_field(multipart).await? else {
+    let upload = upload_fields(multipart).await?;
+    let back = with_site("/import", upload.site.as_deref());
+    let Some((file_name, bytes)) = upload.file else {
         flash(&signed.session, false, "取り込むファイルを選んでください。").await;
-        return Ok(see_other("/import"));
+        return Ok(see_other(&back));
     };
-    let mapping = on_ledger(&st, decisions::remembered_import_mapping).await?;
-    match drafts.keep(&signed.name, &file_name, bytes, mapping) {
+    let (caller, name) = (signed.scope.clone(), upload.site);
+    let (site, mapping) = on_ledger(&st, move |l| {
+        let site = report_site(l, &caller, name.as_deref())?;
+        Ok((site, decisions::remembered_import_mapping(l)?))
+    })
+    .await?;
+    match drafts.keep(
+        &signed.name,
+        (site, back.clone()),
+        &file_name,
+        bytes,
+        mapping,
+    ) {
         Ok(id) => Ok(see_other(&format!("/import/{id}"))),
         Err(e) => {
             flash(&signed.session, false, e.to_string()).await;
-            Ok(see_other("/import"))
+            Ok(see_other(&back))
         }
     }
 }
@@ -188,13 +230,19 @@ async fn draft_page(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ConsoleError> {
     let draft = draft_of(&drafts, path, &signed.name)?;
-    let layout = Layout::new(&st, &signed, Page::Import).await?;
-    let (bytes, mapping) = (Arc::clone(&draft.bytes), draft.mapping.clone());
-    let run = on_ledger(&st, move |l| DryRun::build(l, &bytes, &mapping)).await?;
+    // The draft's site, which the account must (still) see.
+    let layout = Layout::new(&st, &signed, Page::Import, Some(&draft.site.name)).await?;
+    let (bytes, mapping, site) = (
+        Arc::clone(&draft.bytes),
+        draft.mapping.clone(),
+        draft.site.id,
+    );
+    let run = on_ledger(&st, move |l| DryRun::build(l, site, &bytes, &mapping)).await?;
     html(&DraftPage {
         layout,
         id: draft.id,
         file_name: draft.file_name,
+        back: draft.back,
         run,
         choices: column_choices(),
         listed: dry_run::LISTED_ROWS,
@@ -254,6 +302,7 @@ async fn map(
             )
             .await;
         }
+        Err(f) if f.status() == StatusCode::FORBIDDEN => return Err(f.into()),
         Err(f) => flash(&signed.session, false, f.message().to_owned()).await,
     }
     Ok(see_other(&back))
@@ -270,10 +319,11 @@ async fn apply(
     let draft = draft_of(&drafts, path, &signed.name)?;
     let back = format!("/import/{}", draft.id);
     let actor = signed.actor();
-    let (bytes, mapping, file_name) = (
+    let (bytes, mapping, file_name, site) = (
         Arc::clone(&draft.bytes),
         draft.mapping.clone(),
         draft.file_name.clone(),
+        draft.site.id,
     );
     let result = on_ledger(&st, move |l| {
         let import = match daicho_ledger_io::import_ledger_with(&bytes, &mapping) {
@@ -283,6 +333,7 @@ async fn apply(
         decisions::apply_import(
             l,
             &actor,
+            site,
             &file_name,
             &import.rows,
             &import.row_numbers,
@@ -304,12 +355,13 @@ async fn apply(
                 ),
             )
             .await;
-            Ok(see_other("/import"))
+            Ok(see_other(&draft.back))
         }
         Ok(Err(message)) => {
             flash(&signed.session, false, message).await;
             Ok(see_other(&back))
         }
+        Err(f) if f.status() == StatusCode::FORBIDDEN => Err(f.into()),
         Err(f) => {
             flash(
                 &signed.session,

@@ -1,18 +1,23 @@
 //! How console pages are answered: the common frame ([`Layout`]: facility, account, menu, the
 //! one-time message), HTML responses with the console's security headers, and error pages.
 
+use std::borrow::Borrow;
+
 use askama::Template;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use daicho_ledger::{Site, SiteScope};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use super::session::Signed;
+use super::sites::{SiteLink, with_site};
 use crate::server::AppState;
 use crate::server::error::Failure;
 use crate::server::extract::on_ledger;
+use crate::site_access;
 
 /// The console's pages, for the menu.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +57,20 @@ const MENU: [(Page, &str, &str); 10] = [
     (Page::Admin, "/admin", "管理"),
 ];
 
+impl Page {
+    /// The page's address in the menu.
+    fn path(self) -> &'static str {
+        MENU.iter()
+            .find(|(p, _, _)| *p == self)
+            .map_or("/", |(_, href, _)| href)
+    }
+}
+
 /// One menu entry.
 #[derive(Debug, Clone)]
 pub(crate) struct NavItem {
-    /// Where it goes.
-    pub href: &'static str,
+    /// Where it goes (with the chosen site).
+    pub href: String,
     /// What it says.
     pub label: &'static str,
     /// The page shown now.
@@ -102,16 +116,81 @@ pub(crate) struct Layout {
     pub printed_at: String,
     /// The account may make ledger decisions (admin or operator): forms are shown.
     pub can_decide: bool,
+    /// The site selector: a link for all the sites the account sees, then one for each; empty
+    /// when it sees one site only (so a collector without sites shows none).
+    pub sites: Vec<SiteLink>,
+    /// The chosen site's name, carried by links and forms; empty when none is chosen or the
+    /// account sees one site only.
+    pub site: String,
+    /// The name of the site shown (header and printout), when the collector has several sites.
+    pub site_label: String,
+    /// What the page's lists cover: the chosen site, else every site the account may see.
+    pub scope: SiteScope,
+    /// The site shown: the chosen one, else the account's only site.
+    pub current: Option<Site>,
+    /// Every site the account sees.
+    pub visible: Vec<Site>,
 }
 
 impl Layout {
-    /// The frame for `page`, taking the pending message.
+    /// The frame for `page` of `site` (the page's `?site=`; none: every site the account sees),
+    /// taking the pending message. A site outside the account's sites is 403, an unknown one
+    /// 400 ([`crate::site_access::requested_scope`]).
     pub(crate) async fn new(
         st: &AppState,
         signed: &Signed,
         page: Page,
+        site: Option<&str>,
     ) -> Result<Self, ConsoleError> {
-        let facility = facility_name(st).await?;
+        let caller = signed.scope.clone();
+        let named = site
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let asked = named.clone();
+        let (facility, site_count, visible, scope) = on_ledger(st, move |l| {
+            let scope = site_access::requested_scope(l, &caller, asked.as_deref())?;
+            Ok((
+                l.facility_name()?.unwrap_or_default(),
+                l.sites()?.len(),
+                site_access::visible_sites(l, &caller)?,
+                scope,
+            ))
+        })
+        .await?;
+        let chosen = named.and_then(|n| visible.iter().find(|s| s.name == n).cloned());
+        let current = match (&chosen, visible.as_slice()) {
+            (Some(site), _) => Some(site.clone()),
+            (None, [only]) => Some(only.clone()),
+            (None, _) => None,
+        };
+        let several = visible.len() > 1;
+        let site = match &chosen {
+            Some(s) if several => s.name.clone(),
+            _ => String::new(),
+        };
+        let site_label = match &current {
+            Some(s) if site_count > 1 => s.display_name().to_owned(),
+            _ => String::new(),
+        };
+        let here = page.path();
+        let selector = if several {
+            std::iter::once(SiteLink {
+                label: "すべてのサイト".to_owned(),
+                href: here.to_owned(),
+                active: site.is_empty(),
+                all: true,
+            })
+            .chain(visible.iter().map(|s| SiteLink {
+                label: s.display_name().to_owned(),
+                href: with_site(here, Some(&s.name)),
+                active: s.name == site,
+                all: false,
+            }))
+            .collect()
+        } else {
+            Vec::new()
+        };
         let flash = signed
             .session
             .remove::<Flash>(FLASH_KEY)
@@ -122,7 +201,7 @@ impl Layout {
             .iter()
             .filter(|(p, _, _)| *p != Page::Admin || signed.role.can_administer())
             .map(|&(p, href, label)| NavItem {
-                href,
+                href: with_site(href, Some(&site)),
                 label,
                 active: p == page,
             })
@@ -137,7 +216,33 @@ impl Layout {
                 .format("%Y/%m/%d %H:%M")
                 .to_string(),
             can_decide: signed.role.can_decide(),
+            sites: selector,
+            site,
+            site_label,
+            scope,
+            current,
+            visible,
         })
+    }
+
+    /// Whether the account sees several sites (the selector and the サイト column are shown).
+    pub(crate) fn several_sites(&self) -> bool {
+        !self.sites.is_empty()
+    }
+
+    /// `path` keeping the chosen site (for links in templates).
+    pub(crate) fn href(&self, path: &str) -> String {
+        with_site(path, Some(&self.site))
+    }
+
+    /// The label of the site with this id among those the account sees (empty when unknown).
+    pub(crate) fn site_label_of(&self, id: impl Borrow<daicho_ledger::SiteId>) -> String {
+        let id = *id.borrow();
+        self.visible
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.display_name().to_owned())
+            .unwrap_or_default()
     }
 }
 

@@ -1,7 +1,8 @@
 //! Console logins: the session cookie (tower-sessions: HttpOnly, SameSite=Lax, Secure under TLS,
 //! ended after idle minutes; sessions kept in the ledger, see `session_store`) and who is signed in ([`Signed`], checked against the account on
 //! every request, so a disabled account or a changed role takes effect at once). A session
-//! also ends a fixed number of hours after login, used or not.
+//! also ends a fixed number of hours after login, used or not. The account's sites are read on
+//! every request too ([`Signed::scope`]).
 //!
 //! [`Decider`] and [`Admin`] are the role gates: a route taking one answers 403 to a viewer.
 
@@ -13,8 +14,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use daicho_ledger::Ledger;
 use daicho_ledger::accounts::AccountRole;
+use daicho_ledger::{Ledger, SiteScope};
 use serde::{Deserialize, Serialize};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -98,14 +99,16 @@ pub(crate) struct Signed {
     pub name: String,
     /// Its role now.
     pub role: AccountRole,
+    /// The sites it may see and change now (every site for a group-wide account).
+    pub scope: SiteScope,
     /// The session, for one-time messages.
     pub session: Session,
 }
 
 impl Signed {
-    /// The audit log's name for this account.
+    /// The audit log's name for this account, allowed only its sites.
     pub(crate) fn actor(&self) -> crate::decisions::Actor {
-        crate::decisions::Actor::account(&self.name)
+        crate::decisions::Actor::account(&self.name).limited_to(self.scope.clone())
     }
 }
 
@@ -158,6 +161,7 @@ impl FromRequestParts<AppState> for Signed {
             .map_err(|f| ConsoleError::from(f).into_response())?;
         match account {
             Some(a) if a.disabled_at.is_none() => Ok(Self {
+                scope: a.scope(),
                 name: a.name,
                 role: a.role,
                 session,

@@ -2,6 +2,7 @@
 //! known of each; register them (one or several at once: every card with a 管理番号 filled in
 //! is registered, `POST /triage/register`), or say what one is — 私物, 来訪者, 撤去
 //! (`POST /triage/{id}/dismiss`, field `as`; blank undoes it) — so it stops reappearing as new.
+//! The devices are the `?site=`'s, else those of every site the account sees.
 
 use askama::Template;
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use daicho_ledger::triage::Disposition;
-use daicho_ledger::{DeviceFilter, DeviceSummary, LedgerFieldsPatch};
+use daicho_ledger::{DeviceFilter, DeviceSummary, LedgerError, LedgerFieldsPatch};
 
 use super::decide::{Flags, decide, refuse};
 use super::device::STATUS_CHOICES;
@@ -19,6 +20,7 @@ use super::form::{FormFields, back_to};
 use super::labels::{display_time, flag_label};
 use super::render::{ConsoleError, Layout, Page, flash, html, see_other};
 use super::session::{Decider, Signed};
+use super::sites::{site_of, with_site};
 use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::{on_ledger, path_id};
@@ -37,6 +39,8 @@ pub(super) fn routes() -> Router<AppState> {
 /// One unregistered device, with the ledger fields suggested from what was seen.
 pub(crate) struct Candidate {
     pub id: i64,
+    /// Its site's label (shown when the account sees several sites).
+    pub site: String,
     pub ip: String,
     pub mac: String,
     pub randomized: bool,
@@ -76,6 +80,9 @@ struct TriagePage {
     page: u32,
     pages: u64,
     has_next: bool,
+    /// The previous and next pages' addresses.
+    prev_href: String,
+    next_href: String,
     back: String,
 }
 
@@ -88,9 +95,10 @@ fn joined(parts: &[Option<&str>]) -> String {
         .join(" ")
 }
 
-fn candidate(d: &DeviceSummary) -> Candidate {
+fn candidate(d: &DeviceSummary, layout: &Layout) -> Candidate {
     Candidate {
         id: d.id,
+        site: layout.site_label_of(d.site_id),
         ip: d.ip.clone().unwrap_or_default(),
         mac: d.mac.clone().unwrap_or_default(),
         randomized: d.mac_randomized,
@@ -124,7 +132,9 @@ async fn page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let page = page_of(raw.as_deref());
-    let layout = Layout::new(&st, &signed, Page::Triage).await?;
+    let site = site_of(raw.as_deref());
+    let layout = Layout::new(&st, &signed, Page::Triage, site.as_deref()).await?;
+    let scope = layout.scope.clone();
     let (list, known) = on_ledger(&st, move |l| {
         let list = l.list_devices(&DeviceFilter {
             flag: Some("unregistered".to_owned()),
@@ -132,6 +142,7 @@ async fn page(
             desc: Some(true),
             limit: Some(PER_PAGE),
             offset: Some((page - 1) * PER_PAGE),
+            scope: scope.clone(),
             ..DeviceFilter::default()
         })?;
         let known = l.list_devices(&DeviceFilter {
@@ -139,6 +150,7 @@ async fn page(
             sort: Some("last_seen".to_owned()),
             desc: Some(true),
             limit: Some(50),
+            scope,
             ..DeviceFilter::default()
         })?;
         Ok((list, known))
@@ -163,9 +175,8 @@ async fn page(
         })
         .collect();
     html(&TriagePage {
-        layout,
         total: list.total,
-        candidates: list.devices.iter().map(candidate).collect(),
+        candidates: list.devices.iter().map(|d| candidate(d, &layout)).collect(),
         triaged,
         choices: Disposition::ALL
             .iter()
@@ -178,11 +189,14 @@ async fn page(
         page,
         pages: list.total.div_ceil(u64::from(PER_PAGE)).max(1),
         has_next: u64::from(page) < list.total.div_ceil(u64::from(PER_PAGE)),
-        back: if page > 1 {
+        prev_href: layout.href(&format!("/triage?page={}", page.saturating_sub(1))),
+        next_href: layout.href(&format!("/triage?page={}", page + 1)),
+        back: layout.href(&if page > 1 {
             format!("/triage?page={page}")
         } else {
             "/triage".to_owned()
-        },
+        }),
+        layout,
     })
 }
 
@@ -212,7 +226,7 @@ async fn register(
     body: Bytes,
 ) -> Result<Response, ConsoleError> {
     let form = FormFields::parse(&body);
-    let back = back_to(&form, "/triage");
+    let back = back_to(&form, &with_site("/triage", form.get("site")));
     let cards: Vec<(i64, LedgerFieldsPatch)> = form
         .all("id")
         .filter_map(|v| v.parse::<i64>().ok())
@@ -222,17 +236,17 @@ async fn register(
         return Ok(refuse(&signed, &back, "登録する機器の管理番号を入れてください。").await);
     }
     let actor = signed.actor();
+    // A device of a site the account may not see stops it with 403.
     let outcomes = on_ledger(&st, move |l| {
-        Ok(cards
-            .into_iter()
-            .map(|(id, patch)| {
-                (
-                    id,
-                    decisions::register_device(l, &actor, id, patch, l.now()),
-                )
-            })
-            .map(|(id, r)| (id, r.map(|_| ()).map_err(|e| e.to_string())))
-            .collect::<Vec<_>>())
+        let mut outcomes = Vec::with_capacity(cards.len());
+        for (id, patch) in cards {
+            match decisions::register_device(l, &actor, id, patch, l.now()) {
+                Ok(_) => outcomes.push((id, Ok(()))),
+                Err(e @ LedgerError::Forbidden(_)) => return Err(e),
+                Err(e) => outcomes.push((id, Err(e.to_string()))),
+            }
+        }
+        Ok(outcomes)
     })
     .await?;
     let registered = outcomes.iter().filter(|(_, r)| r.is_ok()).count();
@@ -273,7 +287,7 @@ async fn dismiss(
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
     let form = FormFields::parse(&body);
-    let back = back_to(&form, "/triage");
+    let back = back_to(&form, &with_site("/triage", form.get("site")));
     let disposition = match form.get("as").unwrap_or_default() {
         "" => None,
         other => match other.parse::<Disposition>() {

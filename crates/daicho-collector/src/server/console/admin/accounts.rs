@@ -3,6 +3,8 @@
 //! `…/password` (`password`, `password_confirm`), `…/disable` and `…/enable` change one. The
 //! rules (password length, not disabling oneself or the last 管理者) are the ledger's and
 //! [`crate::decisions`]'s; passwords are taken as typed, never trimmed.
+//! `POST /admin/accounts/{name}/sites` (`sites`, repeated site names; none: every site) limits
+//! an account to sites; an account or a grant beyond the 管理者's own sites is 403.
 
 use std::fmt::Write as _;
 
@@ -20,6 +22,7 @@ use crate::server::console::decide::{Flags, decide, refuse};
 use crate::server::console::form::FormFields;
 use crate::server::console::render::ConsoleError;
 use crate::server::console::session::Admin;
+use crate::site_access::site_ids;
 
 /// These forms' routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -29,6 +32,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/admin/accounts/{name}/password", post(set_password))
         .route("/admin/accounts/{name}/disable", post(disable))
         .route("/admin/accounts/{name}/enable", post(enable))
+        .route("/admin/accounts/{name}/sites", post(set_sites))
 }
 
 /// An account name as one URL path segment (every byte but unreserved ones escaped).
@@ -195,6 +199,42 @@ pub(super) async fn enable(
         Flags::Stay,
         move |l, actor| decisions::enable_account(l, actor, &who, l.now()),
         |_| done,
+    )
+    .await)
+}
+
+/// `POST /admin/accounts/{name}/sites` (`sites`…; none: every site).
+pub(super) async fn set_sites(
+    State(st): State<AppState>,
+    Admin(signed): Admin,
+    path: Result<Path<String>, PathRejection>,
+    body: Bytes,
+) -> Result<Response, ConsoleError> {
+    let name = account_name(path)?;
+    let sites: Vec<String> = FormFields::parse(&body)
+        .all("sites")
+        .map(str::to_owned)
+        .collect();
+    let who = name.clone();
+    Ok(decide(
+        &st,
+        &signed,
+        ADMIN,
+        Flags::Stay,
+        move |l, actor| {
+            let ids = site_ids(l, &sites)?;
+            decisions::set_account_sites(l, actor, &who, &ids, l.now())
+        },
+        move |info| {
+            if info.sites.is_empty() {
+                format!("アカウント「{name}」をすべてのサイトを見られるようにしました。")
+            } else {
+                format!(
+                    "アカウント「{name}」の対象サイトを {} サイトにしました。",
+                    info.sites.len()
+                )
+            }
+        },
     )
     .await)
 }

@@ -2,12 +2,15 @@
 //! `POST /admin/tokens` (`name`, `role` = `agent` | `operator`) creates one and redirects (303)
 //! to the 管理 page, which shows the token this once (Post/Redirect/Get: reloading the page
 //! creates nothing and shows no token); `POST /admin/tokens/{id}/revoke` revokes the one token
-//! with that id.
+//! with that id. With sites, `sites` (repeated: site names) binds it: an agent token to exactly
+//! one site (the implicit site when none), an operator token to those (none: every site); a
+//! grant beyond the 管理者's own sites is 403.
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use daicho_ledger::Role;
@@ -20,6 +23,7 @@ use crate::server::console::form::FormFields;
 use crate::server::console::render::{ConsoleError, see_other};
 use crate::server::console::session::Admin;
 use crate::server::extract::{on_ledger, path_id};
+use crate::site_access::site_ids;
 
 /// These forms' routes.
 pub(super) fn routes() -> Router<AppState> {
@@ -50,9 +54,11 @@ pub(super) async fn create(
         return Ok(refuse(&signed, "/admin", problem).await);
     };
     let name = form.get("name").unwrap_or_default().to_owned();
+    let sites: Vec<String> = form.all("sites").map(str::to_owned).collect();
     let actor = signed.actor();
     let result = on_ledger(&st, move |l| {
-        decisions::create_token(l, &actor, &name, role, l.now())
+        let sites = site_ids(l, &sites)?;
+        decisions::create_token(l, &actor, &name, role, &sites, l.now())
     })
     .await;
     match result {
@@ -67,10 +73,11 @@ pub(super) async fn create(
                 Ok(()) => Ok(see_other("/admin")),
                 Err(e) => {
                     tracing::warn!(error = %daicho_ledger_io::text::log_text(&e), "could not keep a new token for the next page");
-                    admin_page(&st, &signed, Some(created)).await
+                    admin_page(&st, &signed, Some(created), None).await
                 }
             }
         }
+        Err(f) if f.status() == StatusCode::FORBIDDEN => Err(f.into()),
         Err(f) => Ok(refuse(&signed, "/admin", f.message()).await),
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use daicho_ledger::Site;
 use daicho_ledger_io::ColumnMapping;
 
 /// At most this many drafts are kept (all accounts together).
@@ -23,6 +24,10 @@ pub(crate) struct Draft {
     pub id: String,
     /// The account that uploaded it.
     pub owner: String,
+    /// The site whose devices it is applied to.
+    pub site: Site,
+    /// The page it was uploaded from (`/import`, with the site chosen there).
+    pub back: String,
     /// The file's name as the browser sent it.
     pub file_name: String,
     /// The file.
@@ -61,11 +66,12 @@ impl Drafts {
         kept
     }
 
-    /// Keeps a file for `owner`; returns its id. When the store is full, the owner's oldest
-    /// draft makes room; another account's never does.
+    /// Keeps a file for `owner` to apply to `site` (uploaded from `back`); returns its id. When
+    /// the store is full, the owner's oldest draft makes room; another account's never does.
     pub(crate) fn keep(
         &self,
         owner: &str,
+        (site, back): (Site, String),
         file_name: &str,
         bytes: Vec<u8>,
         mapping: ColumnMapping,
@@ -84,6 +90,8 @@ impl Drafts {
         kept.push(Draft {
             id: id.clone(),
             owner: owner.to_owned(),
+            site,
+            back,
             file_name: file_name.to_owned(),
             bytes: Arc::new(bytes),
             mapping,
@@ -125,26 +133,48 @@ impl Drafts {
 mod tests {
     use super::*;
 
+    fn to_default() -> (Site, String) {
+        let site = Site {
+            id: daicho_ledger::SiteId::DEFAULT,
+            name: daicho_ledger::sites::DEFAULT_SITE_NAME.to_owned(),
+            label: None,
+            created_at: None,
+        };
+        (site, "/import".to_owned())
+    }
+
     #[test]
     fn drafts_are_private_bounded_and_removable() {
         let drafts = Drafts::default();
         let id = drafts
-            .keep("yamada", "a.xlsx", vec![1], ColumnMapping::new())
+            .keep(
+                "yamada",
+                to_default(),
+                "a.xlsx",
+                vec![1],
+                ColumnMapping::new(),
+            )
             .unwrap();
         assert!(drafts.get(&id, "yamada").is_some());
         assert!(drafts.get(&id, "sato").is_none());
         for _ in 1..MAX_DRAFTS {
             drafts
-                .keep("sato", "b.csv", vec![2], ColumnMapping::new())
+                .keep("sato", to_default(), "b.csv", vec![2], ColumnMapping::new())
                 .unwrap();
         }
         // Full: sato's oldest makes room for sato, yamada's is kept; yamada cannot push out sato.
         drafts
-            .keep("sato", "c.csv", vec![3], ColumnMapping::new())
+            .keep("sato", to_default(), "c.csv", vec![3], ColumnMapping::new())
             .unwrap();
         assert!(drafts.get(&id, "yamada").is_some());
         assert_eq!(
-            drafts.keep("suzuki", "d.csv", vec![4], ColumnMapping::new()),
+            drafts.keep(
+                "suzuki",
+                to_default(),
+                "d.csv",
+                vec![4],
+                ColumnMapping::new()
+            ),
             Err(DraftError::Full)
         );
         drafts.discard(&id, "yamada");
@@ -152,6 +182,7 @@ mod tests {
         assert_eq!(
             drafts.keep(
                 "x",
+                to_default(),
                 "big",
                 vec![0; MAX_FILE_BYTES + 1],
                 ColumnMapping::new()

@@ -4,7 +4,7 @@
 //! do — matched rows with each changed field before → after, new devices, conflicts and the
 //! devices no row covers.
 
-use daicho_ledger::{ImportPlan, Ledger, LedgerError, LedgerFields, RowAction, RowMatch};
+use daicho_ledger::{ImportPlan, Ledger, LedgerError, LedgerFields, RowAction, RowMatch, SiteId};
 use daicho_ledger_io::{
     Column, ColumnMapping, Import, ImportError, LedgerRow, RowRef, SourceKind, UnmappedColumn,
 };
@@ -103,15 +103,17 @@ pub(crate) struct DryRun {
 }
 
 impl DryRun {
-    /// Reads `bytes` with `mapping` and plans the import against the ledger as it is now.
+    /// Reads `bytes` with `mapping` and plans the import against `site`'s devices as they are
+    /// now.
     pub(crate) fn build(
         ledger: &Ledger,
+        site: SiteId,
         bytes: &[u8],
         mapping: &ColumnMapping,
     ) -> Result<Self, LedgerError> {
         match daicho_ledger_io::import_ledger_with(bytes, mapping) {
             Ok(import) => {
-                let plan = ledger.plan_import(&import.rows, &import.row_numbers)?;
+                let plan = ledger.plan_import(site, &import.rows, &import.row_numbers)?;
                 let mut run = Self::of_import(&import, mapping);
                 run.add_plan(ledger, &import, &plan)?;
                 Ok(run)
