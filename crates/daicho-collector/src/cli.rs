@@ -312,9 +312,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let site = cli.site;
     match cli.command {
         Command::Serve => serve(&config).await,
-        Command::Token(cmd) => tokio::task::spawn_blocking(move || token(&config, site.as_deref(), cmd))
-            .await
-            .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::Token(cmd) => {
+            tokio::task::spawn_blocking(move || token(&config, site.as_deref(), cmd))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
         Command::Site(cmd) => tokio::task::spawn_blocking(move || site::run(&open(&config)?, cmd))
             .await
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
