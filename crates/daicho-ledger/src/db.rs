@@ -204,24 +204,35 @@ impl Conn {
         params: impl Params,
         mut f: impl FnMut(&Row<'_>) -> Result<()>,
     ) -> Result<()> {
+        self.rows_while(sql, params, |row| f(row).map(|()| true))
+    }
+
+    /// Runs `f` on the rows `sql` returns, as they come, until it answers `false`.
+    fn rows_while(
+        &self,
+        sql: &str,
+        params: impl Params,
+        mut f: impl FnMut(&Row<'_>) -> Result<bool>,
+    ) -> Result<()> {
         let values = params.values();
         match &self.inner {
             Inner::Sqlite(c) => {
                 let mut stmt = c.prepare_cached(sql)?;
                 let n = stmt.column_count();
-                let mut rows =
-                    stmt.query(rusqlite::params_from_iter(values.iter().map(sqlite_value)))?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(values.iter()))?;
                 let mut buf = Vec::with_capacity(n);
                 while let Some(r) = rows.next()? {
                     buf.clear();
                     for i in 0..n {
                         buf.push(from_sqlite(r.get_ref(i)?));
                     }
-                    f(&Row { values: &buf })?;
+                    if !f(&Row { values: &buf })? {
+                        break;
+                    }
                 }
                 Ok(())
             }
-            Inner::Postgres(c) => c.for_each_row(sql, &values, |vals| f(&Row { values: vals })),
+            Inner::Postgres(c) => c.rows_while(sql, &values, |vals| f(&Row { values: vals })),
         }
     }
 
@@ -231,7 +242,7 @@ impl Conn {
         match &self.inner {
             Inner::Sqlite(c) => Ok(c
                 .prepare_cached(sql)?
-                .execute(rusqlite::params_from_iter(values.iter().map(sqlite_value)))?),
+                .execute(rusqlite::params_from_iter(values.iter()))?),
             Inner::Postgres(c) => c.execute(sql, &values),
         }
     }
@@ -245,11 +256,11 @@ impl Conn {
     ) -> Result<T> {
         let mut f = Some(f);
         let mut out = None;
-        self.for_each_row(sql, params, |row| {
+        self.rows_while(sql, params, |row| {
             if let Some(f) = f.take() {
                 out = Some(f(row)?);
             }
-            Ok(())
+            Ok(false)
         })?;
         out.ok_or(DbError::NoRows)
     }
@@ -429,14 +440,17 @@ impl Stmt<'_> {
     }
 }
 
-/// A value as rusqlite binds it.
-fn sqlite_value(v: &Value) -> rusqlite::types::Value {
-    match v {
-        Value::Null => rusqlite::types::Value::Null,
-        Value::Integer(i) => rusqlite::types::Value::Integer(*i),
-        Value::Real(r) => rusqlite::types::Value::Real(*r),
-        Value::Text(s) => rusqlite::types::Value::Text(s.clone()),
-        Value::Blob(b) => rusqlite::types::Value::Blob(b.clone()),
+/// A value as rusqlite binds it (borrowed, not copied).
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Integer(i) => ValueRef::Integer(*i),
+            Value::Real(r) => ValueRef::Real(*r),
+            Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::Blob(b) => ValueRef::Blob(b),
+        }))
     }
 }
 

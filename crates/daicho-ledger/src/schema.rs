@@ -319,7 +319,6 @@ CREATE TABLE sites (
 INSERT INTO sites (id, name) VALUES (1, 'default');
 
 ALTER TABLE devices ADD COLUMN site_id INTEGER NOT NULL DEFAULT 1;
-CREATE INDEX devices_site ON devices(site_id, id);
 DROP INDEX devices_asset_no;
 CREATE UNIQUE INDEX devices_asset_no ON devices(site_id, asset_no) WHERE asset_no IS NOT NULL;
 ALTER TABLE reports ADD COLUMN site_id INTEGER NOT NULL DEFAULT 1;
@@ -450,7 +449,6 @@ CREATE INDEX devices_ip ON devices(ip);
 CREATE INDEX devices_hostname ON devices(hostname_norm);
 CREATE INDEX devices_presence ON devices(presence, last_seen);
 CREATE INDEX devices_status ON devices(status);
-CREATE INDEX devices_site ON devices(site_id, id);
 
 CREATE TABLE device_keys (
     site_id     BIGINT NOT NULL REFERENCES sites(id),

@@ -50,12 +50,13 @@ impl PgConn {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    /// Runs `f` on every row (read whole first: `f` may run statements on this session).
-    pub(crate) fn for_each_row(
+    /// Runs `f` on the rows until it answers `false` (read whole first: `f` may run
+    /// statements on this session).
+    pub(crate) fn rows_while(
         &self,
         sql: &str,
         values: &[Value],
-        mut f: impl FnMut(&[Value]) -> Result<()>,
+        mut f: impl FnMut(&[Value]) -> Result<bool>,
     ) -> Result<()> {
         let stmt = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
@@ -66,7 +67,9 @@ impl PgConn {
             for (i, column) in row.columns().iter().enumerate() {
                 buf.push(column_value(row, i, column.type_())?);
             }
-            f(&buf)?;
+            if !f(&buf)? {
+                break;
+            }
         }
         Ok(())
     }
