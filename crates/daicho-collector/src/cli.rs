@@ -375,7 +375,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 async fn serve(config: &Config) -> Result<(), CliError> {
     let server = Server::bind(config).await?;
-    tracing::info!(database = %config.storage.database.display(), "ledger open");
+    tracing::info!(database = %config.storage.shown(), "ledger open");
     server.run(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -403,7 +403,7 @@ async fn shutdown_signal() {
 
 fn open(config: &Config) -> Result<Ledger, CliError> {
     let policy = config.load_policy()?;
-    Ok(Ledger::open(&config.storage.database, config.ledger.options())?.with_policy(policy))
+    Ok(Ledger::open_storage(&config.storage.storage(), config.ledger.options())?.with_policy(policy))
 }
 
 fn token(config: &Config, site: Option<&str>, cmd: TokenCommand) -> Result<(), CliError> {

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use daicho_ledger::LedgerOptions;
+use daicho_ledger::{LedgerOptions, Storage};
 use serde::Deserialize;
 
 /// Where the database lives when the configuration does not say.
@@ -188,13 +188,50 @@ pub struct TlsConfig {
 pub struct StorageConfig {
     /// The SQLite database file; its directory is created if missing.
     pub database: PathBuf,
+    /// A PostgreSQL database (`postgresql://user:password@host:port/db`) instead of the SQLite
+    /// file: a hospital group's ledger, which several collectors may share.
+    pub url: Option<String>,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             database: PathBuf::from(DEFAULT_DATABASE),
+            url: None,
         }
+    }
+}
+
+impl StorageConfig {
+    /// Where the ledger is: the PostgreSQL database when `url` is set, else the SQLite file.
+    pub fn storage(&self) -> Storage {
+        match &self.url {
+            Some(url) => Storage::Postgres(url.clone()),
+            None => Storage::Sqlite(self.database.clone()),
+        }
+    }
+
+    /// The ledger's place for logs and messages: the file, or the PostgreSQL URL without its
+    /// password.
+    pub fn shown(&self) -> String {
+        match &self.url {
+            Some(url) => without_password(url),
+            None => self.database.display().to_string(),
+        }
+    }
+}
+
+/// `url` with the password of its user part replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -395,6 +432,18 @@ impl Config {
         if self.storage.database.as_os_str().is_empty() {
             return invalid("storage.database must not be empty");
         }
+        if let Some(url) = &self.storage.url {
+            if !(url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+                return invalid(
+                    "storage.url must be a PostgreSQL URL (postgresql://user:password@host:port/db)",
+                );
+            }
+            if self.backup.is_some() {
+                return invalid(
+                    "[backup] copies the SQLite file; a PostgreSQL ledger (storage.url) is backed up with pg_dump or replication",
+                );
+            }
+        }
         if let Some(bad) = self
             .data
             .trusted_keys
@@ -432,6 +481,33 @@ mod tests {
         let text = include_str!("../../../config/collector.toml");
         let c = Config::parse(text).unwrap();
         assert!(c.server.tls.is_none());
+    }
+
+    #[test]
+    fn a_postgresql_url_selects_it_and_is_shown_without_its_password() {
+        let c = Config::parse(
+            "[storage]\nurl = \"postgresql://daicho:s3cret@db.example:5432/ledger\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.storage.storage(),
+            Storage::Postgres("postgresql://daicho:s3cret@db.example:5432/ledger".into())
+        );
+        assert_eq!(
+            c.storage.shown(),
+            "postgresql://daicho:***@db.example:5432/ledger"
+        );
+        assert!(matches!(
+            Config::default().storage.storage(),
+            Storage::Sqlite(_)
+        ));
+        let e = Config::parse("[storage]\nurl = \"mysql://x\"\n").unwrap_err();
+        assert!(e.to_string().contains("storage.url"), "{e}");
+        let e = Config::parse(
+            "[storage]\nurl = \"postgresql://h/db\"\n[backup]\ndir = \"/b\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("pg_dump"), "{e}");
     }
 
     #[test]

@@ -144,11 +144,11 @@ pub struct Server {
 impl Server {
     /// Opens the ledger and binds the configured address (port 0 picks a free port).
     pub async fn bind(config: &Config) -> Result<Self, ServeError> {
-        let path = config.storage.database.clone();
+        let storage = config.storage.storage();
         let options = config.ledger.options();
         let policy = config.load_policy()?;
         let channels = config.alerts.channels()?;
-        let ledger = tokio::task::spawn_blocking(move || Ledger::open(&path, options))
+        let ledger = tokio::task::spawn_blocking(move || Ledger::open_storage(&storage, options))
             .await
             .map_err(|e| ServeError::Io(std::io::Error::other(e)))??
             .with_policy(policy);

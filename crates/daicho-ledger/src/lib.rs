@@ -61,5 +61,5 @@ pub use query::{
     DeviceDetail, DeviceFilter, DevicePage, DeviceSummary, EventFilter, EventRecord, LedgerFields,
 };
 pub use sites::{Site, SiteId, SiteScope};
-pub use store::{Ledger, LedgerOptions, WriteCheck};
+pub use store::{Ledger, LedgerOptions, Storage, WriteCheck};
 pub use tokens::{Role, TokenInfo};

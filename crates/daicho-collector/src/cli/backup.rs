@@ -12,6 +12,12 @@ use crate::config::Config;
 /// Copies the configured database to `output` with SQLite's online backup (consistent while
 /// the server serves and ingests) and checks the copy before saying so.
 pub(super) fn backup(config: &Config, output: &Path) -> Result<(), CliError> {
+    if config.storage.url.is_some() {
+        return Err(CliError::Usage(
+            "the ledger is on PostgreSQL (storage.url): back it up with pg_dump or replication"
+                .into(),
+        ));
+    }
     let database = &config.storage.database;
     if !database.is_file() {
         return Err(CliError::Usage(format!(
@@ -35,6 +41,12 @@ pub(super) fn backup(config: &Config, output: &Path) -> Result<(), CliError> {
 /// Replaces the configured database with the backup `input` (checked first), refusing while
 /// anything has the database open, and without `--force` when a database is there.
 pub(super) fn restore(config: &Config, input: &Path, force: bool) -> Result<(), CliError> {
+    if config.storage.url.is_some() {
+        return Err(CliError::Usage(
+            "the ledger is on PostgreSQL (storage.url): restore it with PostgreSQL's tools (pg_restore)"
+                .into(),
+        ));
+    }
     let database = &config.storage.database;
     // Checked before anything else, so a bad backup is named even without --force.
     daicho_ledger::backup::check_backup(input)?;
