@@ -403,7 +403,10 @@ async fn shutdown_signal() {
 
 fn open(config: &Config) -> Result<Ledger, CliError> {
     let policy = config.load_policy()?;
-    Ok(Ledger::open_storage(&config.storage.storage(), config.ledger.options())?.with_policy(policy))
+    Ok(
+        Ledger::open_storage(&config.storage.storage(), config.ledger.options())?
+            .with_policy(policy),
+    )
 }
 
 fn token(config: &Config, site: Option<&str>, cmd: TokenCommand) -> Result<(), CliError> {

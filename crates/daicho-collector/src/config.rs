@@ -503,10 +503,8 @@ mod tests {
         ));
         let e = Config::parse("[storage]\nurl = \"mysql://x\"\n").unwrap_err();
         assert!(e.to_string().contains("storage.url"), "{e}");
-        let e = Config::parse(
-            "[storage]\nurl = \"postgresql://h/db\"\n[backup]\ndir = \"/b\"\n",
-        )
-        .unwrap_err();
+        let e = Config::parse("[storage]\nurl = \"postgresql://h/db\"\n[backup]\ndir = \"/b\"\n")
+            .unwrap_err();
         assert!(e.to_string().contains("pg_dump"), "{e}");
     }
 
