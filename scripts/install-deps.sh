@@ -10,6 +10,7 @@ packages=(
   tcpdump nmap arp-scan # packet capture in tests; anchor tools for benchmarks
   ieee-data # the closed IAB list crates/daicho-oui/data/generate.py adds to the npm oui-data registry
   chromium chromium-driver fonts-noto-cjk poppler-utils # browser tests of the console; the checklist printed to PDF
+  postgresql # the ledger's server database in the tests (scripts/postgres.sh runs its own cluster)
 )
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -29,7 +30,7 @@ fi
 
 # Debian starts some of these daemons in the root namespace on install; the project runs its own
 # copies inside the test LAN's namespaces only, so stop the root ones to keep the host quiet.
-for svc in nginx vsftpd snmpd ssh dnsmasq; do
+for svc in nginx vsftpd snmpd ssh dnsmasq postgresql; do
   if command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
 

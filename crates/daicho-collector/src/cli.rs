@@ -18,6 +18,7 @@ mod allowlist;
 mod backup;
 mod data;
 mod ledger;
+mod migrate;
 mod output;
 mod report;
 mod site;
@@ -91,6 +92,18 @@ pub enum Command {
         /// The backup file (created 0600; replaced when it exists).
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
+    },
+    /// Copy a clinic's SQLite ledger into a hospital group's PostgreSQL ledger as the site
+    /// `--site` (created when missing, labelled with the clinic's facility name; the implicit
+    /// site when not given), with its history and its agents' tokens. All or nothing; the site
+    /// must hold no device yet.
+    Migrate {
+        /// The clinic's database file.
+        #[arg(long, value_name = "SQLITE_FILE")]
+        from: PathBuf,
+        /// The group's database (`postgresql://user:password@host:port/db`).
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
     /// Replace the database with a backup; the collector must be stopped.
     Restore {
@@ -362,6 +375,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
         Command::Backup { output } => {
             tokio::task::spawn_blocking(move || backup::backup(&config, &output))
+                .await
+                .map_err(|e| CliError::Output(std::io::Error::other(e)))?
+        }
+        Command::Migrate { from, to } => {
+            let options = config.ledger.options();
+            tokio::task::spawn_blocking(move || migrate::run(&from, &to, site.as_deref(), options))
                 .await
                 .map_err(|e| CliError::Output(std::io::Error::other(e)))?
         }

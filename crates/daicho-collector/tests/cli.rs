@@ -90,3 +90,51 @@ fn tokens_and_device_decisions_from_the_command_line() {
         2
     );
 }
+
+#[test]
+fn a_clinic_moves_into_a_group_database_and_its_agent_token_keeps_working() {
+    let (dir, db, config) = temp_config();
+    let token = stdout(&run(&config, &["token", "create", "--agent", "ward"]));
+    let group = daicho_testlan::postgres::TestDatabase::create().unwrap();
+    let moved = stdout(&run(
+        &config,
+        &[
+            "--site",
+            "minami",
+            "migrate",
+            "--from",
+            db.to_str().unwrap(),
+            "--to",
+            group.url(),
+        ],
+    ));
+    assert!(
+        moved.contains("site `minami`") && moved.contains("tokens"),
+        "{moved}"
+    );
+    // The group's collector, configured with the URL alone, knows the site and the token.
+    let group_config = dir.path().join("group.toml");
+    std::fs::write(
+        &group_config,
+        format!("[storage]\nurl = \"{}\"\n", group.url()),
+    )
+    .unwrap();
+    let sites = stdout(&run(&group_config, &["site", "list"]));
+    assert!(sites.contains("minami"), "{sites}");
+    let ledger = Ledger::open_postgres(group.url(), LedgerOptions::default()).unwrap();
+    let info = ledger.verify_token(token.trim()).unwrap().unwrap();
+    assert_eq!(info.agent_site(), ledger.site_named("minami").unwrap().id);
+    // From a file that is not there: refused, naming the option.
+    let missing = run(
+        &config,
+        &[
+            "migrate",
+            "--from",
+            "/nonexistent/c.db",
+            "--to",
+            group.url(),
+        ],
+    );
+    assert!(!missing.status.success());
+    assert!(command_line::stderr(&missing).contains("--from"));
+}

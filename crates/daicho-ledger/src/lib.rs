@@ -23,6 +23,7 @@ pub mod flags;
 pub mod identity;
 mod ingest;
 pub mod ledger_rows;
+pub mod migrate;
 pub mod operator;
 pub mod overview;
 pub mod ports;

@@ -190,3 +190,172 @@ fn two_collectors_on_one_database_ingest_at_once_without_loss_or_duplicates() {
     assert!(!stored.duplicate);
     assert!(second.ingest(&again, None).unwrap().duplicate);
 }
+
+#[test]
+fn a_clinics_ledger_moves_into_the_group_database_as_one_site_with_its_history() {
+    use daicho_ledger::exceptions::NewException;
+    use daicho_ledger::restrictions::NewRestriction;
+    use daicho_ledger::{EventFilter, LedgerFieldsPatch, Role};
+
+    let clinic = temp_sqlite_ledger();
+    let t0 = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+    let hosts = |last: u8| -> Vec<_> {
+        (10..=last)
+            .map(|h| {
+                arp_host(
+                    &format!("198.18.0.{h}"),
+                    Some(&format!("00:11:22:33:44:{h:02x}")),
+                    Some(&format!("pc-{h}")),
+                )
+            })
+            .collect()
+    };
+    let (token, secret) = clinic.ledger.create_token("ward", Role::Agent).unwrap();
+    clinic
+        .ledger
+        .ingest(&scan_report("ward", t0, None, hosts(20)), Some("ward"))
+        .unwrap();
+    clinic
+        .ledger
+        .ingest(
+            &scan_report("ward", t0 + Duration::hours(1), None, hosts(15)),
+            Some("ward"),
+        )
+        .unwrap();
+    let ids: Vec<i64> = clinic
+        .ledger
+        .list_devices(&DeviceFilter {
+            sort: Some("ip".into()),
+            ..DeviceFilter::default()
+        })
+        .unwrap()
+        .devices
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    clinic
+        .ledger
+        .update_ledger(
+            ids[0],
+            &LedgerFieldsPatch {
+                asset_no: Some(Some("PC-001".into())),
+                location: Some(Some("受付".into())),
+                ..LedgerFieldsPatch::default()
+            },
+        )
+        .unwrap();
+    clinic.ledger.merge_devices(ids[1], ids[2]).unwrap();
+    clinic
+        .ledger
+        .add_exception(
+            &NewException {
+                device_id: ids[3],
+                service: "telnet".into(),
+                reason: "保守業者".into(),
+                approver: "院長".into(),
+                expires: "2027-03-31".into(),
+            },
+            t0,
+        )
+        .unwrap();
+    clinic
+        .ledger
+        .record_restriction(
+            &NewRestriction {
+                site: SiteId::DEFAULT,
+                place: "SW-01".into(),
+                applied_by: "情報担当".into(),
+                applied_on: t0.date_naive(),
+                note: String::new(),
+                macs: vec!["00:11:22:33:44:0a".parse().unwrap()],
+            },
+            t0,
+        )
+        .unwrap();
+    clinic
+        .ledger
+        .set_facility_name("みなみクリニック", "cli:test", t0)
+        .unwrap();
+
+    let db = TestDatabase::create().unwrap();
+    let group = Ledger::open_postgres(db.url(), LedgerOptions::default()).unwrap();
+    // Another hospital is there already, with the same addresses.
+    let north = group.add_site("north", None).unwrap();
+    group
+        .ingest_at(north.id, &scan_report("n", t0, None, hosts(20)), None)
+        .unwrap();
+    let outcome = group.migrate_from(&clinic.ledger, "minami").unwrap();
+    assert_eq!(outcome.site, "minami");
+    let minami = group.site_named("minami").unwrap();
+    assert_eq!(minami.display_name(), "みなみクリニック");
+
+    // The same rows for the ledger, the checklist and the allowlist record, now of the site.
+    let before = clinic.ledger.export_rows(SiteId::DEFAULT, false).unwrap();
+    let after = group.export_rows(minami.id, false).unwrap();
+    assert_eq!(before.len(), after.len());
+    assert_eq!(
+        before.iter().map(|r| &r.ledger).collect::<Vec<_>>(),
+        after.iter().map(|r| &r.ledger).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        clinic
+            .ledger
+            .checklist_devices(SiteId::DEFAULT)
+            .unwrap()
+            .len(),
+        group.checklist_devices(minami.id).unwrap().len()
+    );
+    assert_eq!(group.restrictions(minami.id, true).unwrap().len(), 1);
+    assert_eq!(
+        group
+            .exceptions(&SiteScope::one(minami.id), None)
+            .unwrap()
+            .len(),
+        1
+    );
+    // History: every event, and the merge, came along; north is untouched.
+    let events = |l: &Ledger, scope: SiteScope| {
+        l.events(&EventFilter {
+            scope,
+            limit: Some(1000),
+            ..EventFilter::default()
+        })
+        .unwrap()
+        .len()
+    };
+    assert_eq!(
+        events(&clinic.ledger, SiteScope::All),
+        events(&group, SiteScope::one(minami.id))
+    );
+    let merged = group
+        .list_devices(&DeviceFilter {
+            scope: SiteScope::one(minami.id),
+            ..DeviceFilter::default()
+        })
+        .unwrap()
+        .total;
+    assert_eq!(
+        merged,
+        (ids.len() - 1) as u64,
+        "the merged device stays merged"
+    );
+    assert_eq!(
+        group
+            .device_counts(&SiteScope::one(north.id))
+            .unwrap()
+            .total,
+        11
+    );
+    // The clinic's agent keeps delivering, now into its site.
+    let moved = group.verify_token(&secret).unwrap().unwrap();
+    assert_eq!(
+        (moved.name.as_str(), moved.agent_site()),
+        (token.name.as_str(), minami.id)
+    );
+    // Migrating again into the same (now full) site is refused, and changes nothing.
+    assert!(group.migrate_from(&clinic.ledger, "minami").is_err());
+    assert_eq!(
+        group.export_rows(minami.id, false).unwrap().len(),
+        after.len()
+    );
+}
