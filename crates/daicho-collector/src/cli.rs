@@ -355,8 +355,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
         Command::Report(cmd) => tokio::task::spawn_blocking(move || {
             let ledger = open(&config)?;
-            let site = report_site(&ledger, &SiteScope::All, site.as_deref())?;
-            report::run(&ledger, &site, cmd)
+            report::run(&ledger, site.as_deref(), cmd)
         })
         .await
         .map_err(|e| CliError::Output(std::io::Error::other(e)))?,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_ledger::restrictions::{NewRestriction, RestrictionRecord};
-use daicho_ledger::{Ledger, LedgerError, SiteId};
+use daicho_ledger::{Ledger, LedgerError, Site, SiteId};
 use daicho_ledger_io::allowlist::{
     Allowlist, AllowlistEntry, AllowlistError, ArubaOptions, CiscoOptions, RadiusMacFormat,
     RtxOptions, SwxOptions, build_allowlist, render_aruba_lma, render_cisco_port_security,
@@ -130,6 +130,28 @@ pub fn checklist_report(
         devices,
         restriction,
     }))
+}
+
+/// `site`'s checklist as the ledger says now, under the site's facility name
+/// ([`facility_for`]) and with the recorded restrictions deciding 2-⑬.
+pub fn site_checklist(ledger: &Ledger, site: &Site) -> Result<ChecklistReport, LedgerError> {
+    let facility = facility_for(ledger, site.id, "")?;
+    checklist_report(ledger, site.id, &facility, &RestrictionStatement::default())
+}
+
+/// The group summary: the checklist of each of `sites`, in their order (every site's answers
+/// on one page).
+pub fn group_summary(
+    ledger: &Ledger,
+    sites: Vec<Site>,
+) -> Result<Vec<(Site, ChecklistReport)>, LedgerError> {
+    sites
+        .into_iter()
+        .map(|site| {
+            let report = site_checklist(ledger, &site)?;
+            Ok((site, report))
+        })
+        .collect()
 }
 
 /// The 2-⑬ input from the active records: applied when there is one, the description naming

@@ -121,6 +121,19 @@ fn a_clinic_moves_into_a_group_database_and_its_agent_token_keeps_working() {
     .unwrap();
     let sites = stdout(&run(&group_config, &["site", "list"]));
     assert!(sites.contains("minami"), "{sites}");
+    let summary = stdout(&run(
+        &group_config,
+        &["report", "group", "--format", "json"],
+    ));
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let names: Vec<&str> = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "minami"]);
+    assert_eq!(summary[1]["answers"].as_array().unwrap().len(), 4);
     let ledger = Ledger::open_postgres(group.url(), LedgerOptions::default()).unwrap();
     let info = ledger.verify_token(token.trim()).unwrap().unwrap();
     assert_eq!(info.agent_site(), ledger.site_named("minami").unwrap().id);

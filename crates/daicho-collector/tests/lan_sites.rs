@@ -257,6 +257,12 @@ fn two_sites_with_the_same_addresses_keep_two_ledgers() {
         assert!(html.contains(label), "{site}: the checklist names {label}");
         assert!(html.contains(&count.to_string()), "{site}: {count} devices");
     }
+    // The group summary: both hospitals, each with its answers, on one page.
+    let group = collector_cli(&config, &["report", "group"]);
+    assert!(
+        group.contains("東病院") && group.contains("西病院") && group.contains("2-⑬"),
+        "{group}"
+    );
     let ambiguous = Command::new(COLLECTOR)
         .args(["report", "checklist", "--format", "html", "--config"])
         .arg(&config)

@@ -1,14 +1,19 @@
-//! `report checklist`: the MHLW checklist evidence (2-①, 2-⑥, 2-⑫, 2-⑬) as HTML or XLSX.
+//! `report checklist`: the MHLW checklist evidence (2-①, 2-⑥, 2-⑫, 2-⑬) as HTML or XLSX;
+//! `report group`: every site's answers, one line each.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use daicho_ledger::{Ledger, Site};
-use daicho_ledger_io::checklist::{render_html, render_xlsx, summary};
+use std::io::Write as _;
 
-use super::CliError;
+use daicho_ledger::{Ledger, Site, SiteScope};
+use daicho_ledger_io::checklist::{Answer, ChecklistReport, render_html, render_xlsx, summary};
+use daicho_ledger_io::text::{terminal_json, terminal_text};
+
 use super::output::write_output;
-use crate::evidence::{RestrictionStatement, checklist_report};
+use super::{CliError, Format};
+use crate::evidence::{RestrictionStatement, checklist_report, group_summary};
+use crate::site_access::{report_site, requested_scope};
 
 /// `report …`.
 #[derive(Debug, Subcommand)]
@@ -16,6 +21,13 @@ pub enum ReportCommand {
     /// The checklist evidence for the inspector: はい/いいえ per item, the date checked, the
     /// evidence rows and what to do to reach はい.
     Checklist(ChecklistArgs),
+    /// The group summary: every site's checklist answers and device counts, one line each
+    /// (every site, or the one `--site` names).
+    Group {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 /// Arguments of `report checklist`.
@@ -54,9 +66,80 @@ pub enum ChecklistFormat {
     Xlsx,
 }
 
-/// Runs `report …`.
-pub(super) fn run(ledger: &Ledger, site: &Site, cmd: ReportCommand) -> Result<(), CliError> {
-    let ReportCommand::Checklist(args) = cmd;
+/// Runs `report …`: `site` names the site (required for a checklist once there are several).
+pub(super) fn run(ledger: &Ledger, site: Option<&str>, cmd: ReportCommand) -> Result<(), CliError> {
+    match cmd {
+        ReportCommand::Checklist(args) => {
+            let site = report_site(ledger, &SiteScope::All, site)?;
+            checklist(ledger, &site, args)
+        }
+        ReportCommand::Group { format } => {
+            let scope = requested_scope(ledger, &SiteScope::All, site)?;
+            let sites = ledger
+                .sites()?
+                .into_iter()
+                .filter(|s| scope.contains(s.id))
+                .collect();
+            group(&group_summary(ledger, sites)?, format)
+        }
+    }
+}
+
+/// Prints the group summary.
+fn group(rows: &[(Site, ChecklistReport)], format: Format) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    if format == Format::Json {
+        let json: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(site, report)| {
+                serde_json::json!({
+                    "site": site.name,
+                    "label": site.display_name(),
+                    "devices": report.device_count,
+                    "registered": report.registered_count,
+                    "answers": report.items.iter().map(|i| serde_json::json!({
+                        "item": i.item.number(),
+                        "answer": i.answer.label(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            terminal_json(&serde_json::to_string_pretty(&json).unwrap_or_default())
+        )?;
+        return Ok(());
+    }
+    let items: Vec<&str> = rows
+        .first()
+        .map(|(_, r)| r.items.iter().map(|i| i.item.number()).collect())
+        .unwrap_or_default();
+    write!(out, "{:<16} {:>8} {:>8}", "SITE", "DEVICES", "REGIST.")?;
+    for item in &items {
+        write!(out, "  {item:<6}")?;
+    }
+    writeln!(out, "  LABEL")?;
+    for (site, report) in rows {
+        write!(
+            out,
+            "{:<16} {:>8} {:>8}",
+            terminal_text(&site.name),
+            report.device_count,
+            report.registered_count
+        )?;
+        for item in &report.items {
+            // はい/いいえ are two and three columns wide; pad to the same width.
+            let pad = if item.answer == Answer::Yes { 2 } else { 0 };
+            write!(out, "  {}{:pad$}", item.answer.label(), "")?;
+        }
+        writeln!(out, "  {}", terminal_text(site.display_name()))?;
+    }
+    Ok(())
+}
+
+/// Writes `site`'s checklist evidence.
+fn checklist(ledger: &Ledger, site: &Site, args: ChecklistArgs) -> Result<(), CliError> {
     if args.format == ChecklistFormat::Xlsx
         && args.output.as_deref().is_none_or(|p| p.as_os_str() == "-")
     {

@@ -14,14 +14,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use daicho_ledger::{Ledger, LedgerError, Site, SiteScope};
+use daicho_ledger::SiteScope;
 use daicho_ledger_io::checklist::{Answer, ChecklistReport, Evidence, ItemResult};
 
 use super::form::FormFields;
 use super::render::{ConsoleError, Layout, Page, html};
 use super::session::Signed;
 use super::sites::{SiteParam, must_choose, with_site};
-use crate::evidence::{RestrictionStatement, checklist_report, facility_for};
+use crate::evidence::{group_summary, site_checklist};
 use crate::server::AppState;
 use crate::server::download::checklist_file;
 use crate::server::extract::on_ledger;
@@ -102,12 +102,6 @@ struct SummaryPage {
     rows: Vec<SummaryRow>,
 }
 
-/// `site`'s report as the ledger says now, under its name.
-fn site_report(ledger: &Ledger, site: &Site) -> Result<ChecklistReport, LedgerError> {
-    let facility = facility_for(ledger, site.id, "")?;
-    checklist_report(ledger, site.id, &facility, &RestrictionStatement::default())
-}
-
 /// The report of the one site the request is for.
 async fn report(
     st: &AppState,
@@ -116,7 +110,7 @@ async fn report(
 ) -> Result<ChecklistReport, ConsoleError> {
     let scope = scope.clone();
     Ok(on_ledger(st, move |l| {
-        site_report(l, &report_site(l, &scope, site.as_deref())?)
+        site_checklist(l, &report_site(l, &scope, site.as_deref())?)
     })
     .await?)
 }
@@ -146,16 +140,10 @@ async fn page(
 /// The group summary: every visible site's report, one row each.
 async fn summary(st: &AppState, layout: Layout) -> Result<Response, ConsoleError> {
     let sites = layout.visible.clone();
-    let reports = on_ledger(st, move |l| {
-        sites
-            .into_iter()
-            .map(|site| Ok((site_report(l, &site)?, site)))
-            .collect::<Result<Vec<_>, LedgerError>>()
-    })
-    .await?;
+    let reports = on_ledger(st, move |l| group_summary(l, sites)).await?;
     let items = reports
         .first()
-        .map(|(r, _)| {
+        .map(|(_, r)| {
             r.items
                 .iter()
                 .map(|i| (i.item.number(), i.item.title()))
@@ -164,11 +152,11 @@ async fn summary(st: &AppState, layout: Layout) -> Result<Response, ConsoleError
         .unwrap_or_default();
     let checked_at = reports
         .first()
-        .map(|(r, _)| r.checked_at.format("%Y年%m月%d日 %H:%M").to_string())
+        .map(|(_, r)| r.checked_at.format("%Y年%m月%d日 %H:%M").to_string())
         .unwrap_or_default();
     let rows = reports
         .into_iter()
-        .map(|(report, site)| SummaryRow {
+        .map(|(site, report)| SummaryRow {
             label: site.display_name().to_owned(),
             href: with_site("/checklist", Some(&site.name)),
             answers: report
