@@ -150,6 +150,7 @@ mod tests {
                 name: Some("Debian GNU/Linux 12 (bookworm)".into()),
                 version: Some("12".into()),
                 build: Some("12.7".into()),
+                display_version: None,
                 kernel: Some("6.1.0".into()),
             },
             packages: vec![Package {
@@ -168,6 +169,7 @@ mod tests {
             system_services: vec![SystemService {
                 name: "snmpd.service".into(),
                 state: "running".into(),
+                start_type: None,
                 description: Some("Simple Network Management Protocol".into()),
             }],
             notes: vec!["something was not readable".into()],
