@@ -8,10 +8,13 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::Duration;
 
 use daicho_fingerprint::probe::netbios::{node_status_request, parse_node_status};
+#[cfg(unix)]
 use daicho_model::MacAddr;
 
+#[cfg(unix)]
 use crate::frames;
 use crate::gate::{Destination, GateError, PacketGate};
+#[cfg(unix)]
 use crate::link::{LinkIo, LocalInterface};
 
 /// Where a name came from.
@@ -158,7 +161,8 @@ pub struct NameConfig {
     pub wait: Duration,
 }
 
-/// A link on which some hosts can be reached with frames.
+/// A link on which some hosts can be reached with frames (Unix: raw frames need pnet).
+#[cfg(unix)]
 pub struct DirectLink<'a> {
     /// The link.
     pub link: &'a mut dyn LinkIo,
@@ -168,6 +172,7 @@ pub struct DirectLink<'a> {
     pub macs: &'a BTreeMap<Ipv4Addr, MacAddr>,
 }
 
+#[cfg(unix)]
 impl DirectLink<'_> {
     fn send(
         &mut self,
@@ -195,12 +200,13 @@ impl DirectLink<'_> {
 /// Preference: DNS (the operator's own records), then NetBIOS, then mDNS.
 ///
 /// Hosts listed in `direct` (on the link, MAC known) get their queries as frames on that link,
-/// so the kernel sends no ARP of its own; the others go through ordinary UDP sockets.
+/// so the kernel sends no ARP of its own; the others go through ordinary UDP sockets (all of
+/// them on Windows, which has no raw link).
 pub fn resolve_names(
     gate: &PacketGate,
     hosts: &[Ipv4Addr],
     config: &NameConfig,
-    mut direct: Option<DirectLink<'_>>,
+    #[cfg(unix)] mut direct: Option<DirectLink<'_>>,
 ) -> Result<BTreeMap<Ipv4Addr, (String, NameSource)>, GateError> {
     let bind = || -> io::Result<UdpSocket> {
         let s = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
@@ -269,15 +275,19 @@ pub fn resolve_names(
     }
     if config.netbios {
         let q = node_status_request(base_id);
+        #[cfg(unix)]
         let port = nb.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
             if named_by(&answers, ip, NameSource::Dns) {
                 continue; // the preferred name is known: spare the device a query
             }
+            #[cfg(unix)]
             let sent = direct
                 .as_mut()
                 .and_then(|d| d.send(gate, ip, port, 137, &q));
+            #[cfg(not(unix))]
+            let sent = None;
             quiet(sent.unwrap_or_else(|| {
                 gate.emit(Destination::Target(ip), 1, || {
                     nb.send_to(&q, SocketAddrV4::new(ip, 137))
@@ -286,6 +296,7 @@ pub fn resolve_names(
         }
     }
     if config.mdns {
+        #[cfg(unix)]
         let port = mdns.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
@@ -293,9 +304,12 @@ pub fn resolve_names(
                 continue;
             }
             let q = ptr_query(base_id, ip, false);
+            #[cfg(unix)]
             let sent = direct
                 .as_mut()
                 .and_then(|d| d.send(gate, ip, port, 5353, &q));
+            #[cfg(not(unix))]
+            let sent = None;
             quiet(sent.unwrap_or_else(|| {
                 gate.emit(Destination::Target(ip), 1, || {
                     mdns.send_to(&q, SocketAddrV4::new(ip, 5353))

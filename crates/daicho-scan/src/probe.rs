@@ -5,17 +5,28 @@
 //! is open: the socket lingers zero seconds so it closes with RST, not a FIN handshake), so the
 //! gate charges three. Connects are abandoned before the kernel's first SYN retransmission
 //! (1 s), so every SYN on the wire is one we paid for.
+//!
+//! ICMP echo needs a raw socket and pnet's packet layouts: Unix only. On Windows the probes are
+//! TCP connects.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io;
+#[cfg(unix)]
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use pnet::packet::Packet;
+#[cfg(unix)]
 use pnet::packet::icmp::echo_reply::EchoReplyPacket;
+#[cfg(unix)]
 use pnet::packet::icmp::echo_request::MutableEchoRequestPacket;
+#[cfg(unix)]
 use pnet::packet::icmp::{IcmpPacket, IcmpTypes};
+#[cfg(unix)]
 use pnet::packet::ip::IpNextHeaderProtocols;
+#[cfg(unix)]
 use pnet::packet::ipv4::Ipv4Packet;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -85,8 +96,14 @@ pub struct KernelProbes {
 
 impl KernelProbes {
     /// Opens the raw ICMP socket when `icmp` is asked for; fails with `PermissionDenied`
-    /// without privilege.
+    /// without privilege, and with `Unsupported` on Windows (no raw ICMP there).
     pub fn new(icmp: bool) -> io::Result<Self> {
+        if icmp && cfg!(not(unix)) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "ICMP echo on a raw socket is not available on Windows",
+            ));
+        }
         let icmp = if icmp {
             let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
             s.set_nonblocking(true)?;
@@ -100,6 +117,14 @@ impl KernelProbes {
         })
     }
 
+    /// Without an ICMP socket (Windows, or not asked for) nothing arrives.
+    #[cfg(not(unix))]
+    #[allow(clippy::unused_self)]
+    fn read_icmp(&mut self) -> Option<ProbeEvent> {
+        None
+    }
+
+    #[cfg(unix)]
     fn read_icmp(&mut self) -> Option<ProbeEvent> {
         let sock = self.icmp.as_mut()?;
         let mut buf = [0u8; 1500];
@@ -135,7 +160,7 @@ impl KernelProbes {
         let mut done = None;
         for (&(ip, port), (sock, started)) in &self.connects {
             let event = match sock.take_error() {
-                Ok(Some(e)) if e.raw_os_error() == Some(ECONNREFUSED) => {
+                Ok(Some(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     Some(ProbeEvent::TcpAnswer {
                         ip,
                         port,
@@ -167,14 +192,28 @@ impl KernelProbes {
     }
 }
 
-const ECONNREFUSED: i32 = 111;
-const EINPROGRESS: i32 = 115;
+/// True when a non-blocking connect has started: Linux says EINPROGRESS, Windows
+/// WSAEWOULDBLOCK.
+fn connect_started(e: &io::Error) -> bool {
+    const EINPROGRESS: i32 = 115;
+    if cfg!(unix) {
+        e.raw_os_error() == Some(EINPROGRESS)
+    } else {
+        e.kind() == io::ErrorKind::WouldBlock
+    }
+}
 
 impl SocketProbes for KernelProbes {
     fn has_icmp(&self) -> bool {
         self.icmp.is_some()
     }
 
+    #[cfg(not(unix))]
+    fn send_echo(&mut self, _ip: Ipv4Addr, _ident: u16, _seq: u16) -> io::Result<()> {
+        Err(io::Error::other("no ICMP socket"))
+    }
+
+    #[cfg(unix)]
     fn send_echo(&mut self, ip: Ipv4Addr, ident: u16, seq: u16) -> io::Result<()> {
         let sock = self
             .icmp
@@ -198,7 +237,7 @@ impl SocketProbes for KernelProbes {
         sock.set_linger(Some(Duration::ZERO))?;
         match sock.connect(&SockAddr::from(SocketAddrV4::new(ip, port))) {
             Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(EINPROGRESS) => {}
+            Err(e) if connect_started(&e) => {}
             Err(e) => return Err(e),
         }
         self.connects.insert((ip, port), (sock, Instant::now()));
