@@ -630,7 +630,8 @@ fn host_record(ip: Ipv4Addr, f: Found) -> Host {
     }
 }
 
-/// The agent identity of this machine: host name, daicho version and `/etc/machine-id`.
+/// The agent identity of this machine: host name (Windows: `COMPUTERNAME`), daicho version and
+/// `/etc/machine-id`.
 pub fn local_agent_info(version: &str) -> AgentInfo {
     let read = |p: &str| {
         std::fs::read_to_string(p)
@@ -641,6 +642,12 @@ pub fn local_agent_info(version: &str) -> AgentInfo {
     AgentInfo {
         name: read("/proc/sys/kernel/hostname")
             .or_else(|| read("/etc/hostname"))
+            // Windows names the computer in the environment of every process.
+            .or_else(|| {
+                std::env::var("COMPUTERNAME")
+                    .ok()
+                    .filter(|n| cfg!(windows) && !n.trim().is_empty())
+            })
             .unwrap_or_else(|| "daicho-agent".into()),
         version: version.to_owned(),
         machine_id: read("/etc/machine-id"),

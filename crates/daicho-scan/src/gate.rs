@@ -331,5 +331,5 @@ pub fn frame_destination(frame: &[u8]) -> Option<Ipv4Addr> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

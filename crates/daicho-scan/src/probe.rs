@@ -426,5 +426,5 @@ pub fn probe_hosts(
     Ok(found.into_values().collect())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;
