@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Windows agent, built and tested on Debian (issue 18), called by scripts/test.sh:
-#   1. installs Debian's Rust 1.96 (rustc-web, cargo-web, rust-web-src), mingw-w64 and Wine 8,
-#      plus wixl (the MSI builder), skipping what is installed;
+#   1. installs Debian's Rust 1.96 (rustc-web, cargo-web, rust-web-src, rust-web-clippy),
+#      mingw-w64 and Wine 8, plus wixl (the MSI builder), skipping what is installed;
 #   2. builds daicho-agent.exe for x86_64-pc-windows-gnu with that toolchain (std rebuilt for
-#      the target with -Zbuild-std; the workspace's own toolchain stays the Linux one);
+#      the target with -Zbuild-std; the workspace's own toolchain stays the Linux one), and
+#      lints the Windows-only code (clippy -D warnings, which the Linux lint cannot see);
 #   3. makes a fresh Wine prefix (Windows 10) with the one DLL Wine 8 lacks
 #      (tests/windows/bcryptprimitives.c: ProcessPrng, which Rust's std needs);
 #   4. runs the Windows tests under Wine: daicho-inventory's (its live Windows API reads
@@ -19,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
-packages=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine64 wixl python3)
+packages=(rustc-web cargo-web rust-web-src rust-web-clippy gcc-mingw-w64-x86-64 wine64 wixl python3)
 if [ "$(id -u)" -ne 0 ]; then
   echo "windows-agent: must run as root (it installs Debian packages)" >&2
   exit 1
@@ -55,15 +56,26 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
 export WINEPREFIX="$win_target/wineprefix"
 export WINEDEBUG=-all
 unset DISPLAY WAYLAND_DISPLAY # no window: Wine runs console programs headless
-win_cargo=(cargo --locked -Zbuild-std=std,panic_abort)
-target=(--target x86_64-pc-windows-gnu)
+# `cargo SUB` for the Windows target (the flags after SUB: cargo-clippy does not see them before).
+win_cargo() {
+  local sub="$1"
+  shift
+  cargo "$sub" --locked -Zbuild-std=std,panic_abort --target x86_64-pc-windows-gnu "$@"
+}
 echo "   $(cargo --version), $(rustc --version)"
 
 step=$(now)
 echo "== windows-agent: building daicho-agent.exe (x86_64-pc-windows-gnu)"
-"${win_cargo[@]}" build -q "${target[@]}" -p daicho-agent
+win_cargo build -q -p daicho-agent
 exe="$win_target/x86_64-pc-windows-gnu/debug/daicho-agent.exe"
 echo "   built in $(since "$step") s: $exe"
+
+step=$(now)
+echo "== windows-agent: clippy -D warnings for the Windows target"
+win_cargo clippy -q -p daicho-inventory -p daicho-scan --all-targets -- -D warnings
+# The agent's and pipeline's tests need the Linux test LAN: their libraries and binary only.
+win_cargo clippy -q -p daicho-agent -p daicho-pipeline --lib --bins -- -D warnings
+echo "   clean in $(since "$step") s"
 
 step=$(now)
 echo "== windows-agent: a fresh Wine prefix (Windows 10) at $WINEPREFIX"
@@ -83,7 +95,7 @@ echo "   ready in $(since "$step") s"
 step=$(now)
 echo "== windows-agent: Windows tests under Wine (daicho-inventory, daicho-scan --lib)"
 test_log="$win_target/wine-tests.log"
-"${win_cargo[@]}" test "${target[@]}" -p daicho-inventory -p daicho-scan --lib --test windows_live 2>&1 | tee "$test_log" | grep -E '^(test result|failures:|---- )' || true
+win_cargo test -p daicho-inventory -p daicho-scan --lib --test windows_live 2>&1 | tee "$test_log" | grep -E '^(test result|failures:|---- )' || true
 if grep -qE '^test result: FAILED|^error' "$test_log" || ! grep -q '^test result: ok' "$test_log"; then
   echo "windows-agent: the Windows tests failed (log: $test_log)" >&2
   tail -n 60 "$test_log" >&2

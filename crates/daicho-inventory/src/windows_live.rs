@@ -78,7 +78,7 @@ fn from_wide(units: &[u16]) -> String {
 }
 
 fn win32_error(code: u32) -> io::Error {
-    io::Error::from_raw_os_error(code as i32)
+    io::Error::from_raw_os_error(code.cast_signed())
 }
 
 fn last_error() -> io::Error {
@@ -528,7 +528,7 @@ unsafe fn socket_ip(sa: *const SOCKADDR) -> Option<IpAddr> {
     let family = unsafe { (*sa).sa_family };
     if family == AF_INET {
         // SAFETY: an AF_INET address is a SOCKADDR_IN.
-        let v4 = unsafe { &*sa.cast::<SOCKADDR_IN>() };
+        let v4 = unsafe { sa.cast::<SOCKADDR_IN>().read_unaligned() };
         // SAFETY: every view of the IN_ADDR union is the same four bytes.
         let bytes = unsafe { v4.sin_addr.S_un.S_un_b };
         Some(IpAddr::V4(Ipv4Addr::new(
@@ -536,7 +536,7 @@ unsafe fn socket_ip(sa: *const SOCKADDR) -> Option<IpAddr> {
         )))
     } else if family == AF_INET6 {
         // SAFETY: an AF_INET6 address is a SOCKADDR_IN6.
-        let v6 = unsafe { &*sa.cast::<SOCKADDR_IN6>() };
+        let v6 = unsafe { sa.cast::<SOCKADDR_IN6>().read_unaligned() };
         // SAFETY: every view of the IN6_ADDR union is the same sixteen bytes.
         Some(IpAddr::V6(Ipv6Addr::from(unsafe { v6.sin6_addr.u.Byte })))
     } else {

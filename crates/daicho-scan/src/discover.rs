@@ -305,7 +305,8 @@ fn scan_with_clock(
     let mut routed: Vec<Ipv4Addr> = Vec::new();
     let mut found: BTreeMap<Ipv4Addr, Found> = BTreeMap::new();
     for ip in scope.addresses() {
-        if let Some((i, (_, local))) = links.iter().enumerate().find(|(_, (_, l))| l.on_link(ip)) {
+        let mut attached = links.iter().map(|link| &link.1).enumerate();
+        if let Some((i, local)) = attached.find(|(_, l)| l.on_link(ip)) {
             if ip == local.ip {
                 // Ourselves: known without sending anything.
                 let me = found.entry(ip).or_default();

@@ -260,6 +260,16 @@ pub fn resolve_names(
             _ => Ok(()),
         }
     };
+    // A query as a frame on the link, for a host whose MAC is known there (Unix); `None` means
+    // the query goes through a UDP socket (always on Windows: no raw link).
+    #[cfg(unix)]
+    let mut via_link = |ip: Ipv4Addr, src: u16, dst: u16, payload: &[u8]| {
+        direct
+            .as_mut()
+            .and_then(|d| d.send(gate, ip, src, dst, payload))
+    };
+    #[cfg(not(unix))]
+    let via_link = |_: Ipv4Addr, _: u16, _: u16, _: &[u8]| None::<Result<usize, GateError>>;
     // One pass per kind of query, so that a host's per-host limit has recovered by the time
     // its next query is due instead of stalling the loop.
     if let Some(server) = resolver {
@@ -275,19 +285,13 @@ pub fn resolve_names(
     }
     if config.netbios {
         let q = node_status_request(base_id);
-        #[cfg(unix)]
         let port = nb.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
             if named_by(&answers, ip, NameSource::Dns) {
                 continue; // the preferred name is known: spare the device a query
             }
-            #[cfg(unix)]
-            let sent = direct
-                .as_mut()
-                .and_then(|d| d.send(gate, ip, port, 137, &q));
-            #[cfg(not(unix))]
-            let sent = None;
+            let sent = via_link(ip, port, 137, &q);
             quiet(sent.unwrap_or_else(|| {
                 gate.emit(Destination::Target(ip), 1, || {
                     nb.send_to(&q, SocketAddrV4::new(ip, 137))
@@ -296,7 +300,6 @@ pub fn resolve_names(
         }
     }
     if config.mdns {
-        #[cfg(unix)]
         let port = mdns.local_addr()?.port();
         for &ip in hosts {
             drain(&mut answers);
@@ -304,12 +307,7 @@ pub fn resolve_names(
                 continue;
             }
             let q = ptr_query(base_id, ip, false);
-            #[cfg(unix)]
-            let sent = direct
-                .as_mut()
-                .and_then(|d| d.send(gate, ip, port, 5353, &q));
-            #[cfg(not(unix))]
-            let sent = None;
+            let sent = via_link(ip, port, 5353, &q);
             quiet(sent.unwrap_or_else(|| {
                 gate.emit(Destination::Target(ip), 1, || {
                     mdns.send_to(&q, SocketAddrV4::new(ip, 5353))

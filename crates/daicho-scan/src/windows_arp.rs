@@ -52,7 +52,7 @@ impl ArpResolver for SendArp {
             ERROR_SUCCESS => Err(io::Error::other(format!(
                 "SendARP returned a {len}-byte hardware address for {target}"
             ))),
-            other => Err(io::Error::from_raw_os_error(other as i32)),
+            other => Err(io::Error::from_raw_os_error(other.cast_signed())),
         }
     }
 }
@@ -78,7 +78,7 @@ pub fn attached_interfaces() -> io::Result<Vec<LocalInterface>> {
         match rc {
             ERROR_SUCCESS => return Ok(walk(&buf)),
             ERROR_BUFFER_OVERFLOW => buf = vec![0u64; (size as usize).div_ceil(8)],
-            other => return Err(io::Error::from_raw_os_error(other as i32)),
+            other => return Err(io::Error::from_raw_os_error(other.cast_signed())),
         }
     }
     Err(io::Error::other("the adapter list kept growing"))
@@ -118,7 +118,9 @@ fn walk(buf: &[u64]) -> Vec<LocalInterface> {
             }
             // SAFETY: an AF_INET address is a SOCKADDR_IN; every view of IN_ADDR is the same
             // four bytes.
-            let b = unsafe { (*sa.cast::<SOCKADDR_IN>()).sin_addr.S_un.S_un_b };
+            let v4 = unsafe { sa.cast::<SOCKADDR_IN>().read_unaligned() };
+            // SAFETY: every view of the IN_ADDR union is the same four bytes.
+            let b = unsafe { v4.sin_addr.S_un.S_un_b };
             let prefix = u.OnLinkPrefixLength;
             if prefix < 32 {
                 out.push(LocalInterface {
