@@ -203,6 +203,7 @@ fn listening_sockets(
                 pid,
                 process: process.map(|p| p.name.clone()),
                 exe: process.and_then(|p| p.exe.clone()),
+                services: Vec::new(),
             }
         })
         .collect();

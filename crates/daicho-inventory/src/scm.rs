@@ -3,6 +3,8 @@
 //! (`QueryServiceConfigW`), named by their documented constants. Pure; the calls are in
 //! `windows_live`.
 
+use std::collections::HashMap;
+
 use daicho_model::inventory::SystemService;
 
 /// One service as the SCM lists it.
@@ -73,6 +75,19 @@ impl ServiceRecord {
     }
 }
 
+/// The names of the running services by the process they run in (a `svchost.exe` hosts
+/// several), each list sorted.
+pub fn services_by_pid(records: &[ServiceRecord]) -> HashMap<u32, Vec<String>> {
+    let mut by_pid: HashMap<u32, Vec<String>> = HashMap::new();
+    for r in records.iter().filter(|r| r.process_id != 0) {
+        by_pid.entry(r.process_id).or_default().push(r.name.clone());
+    }
+    for names in by_pid.values_mut() {
+        names.sort_by_key(|n| n.to_ascii_lowercase());
+    }
+    by_pid
+}
+
 /// The services in the wire model, sorted by name (case-insensitively, as Windows lists them).
 pub fn to_model(records: &[ServiceRecord]) -> Vec<SystemService> {
     let mut services: Vec<SystemService> = records.iter().map(ServiceRecord::to_model).collect();
@@ -123,6 +138,21 @@ mod tests {
             by("wuauserv").description.as_deref(),
             Some("wuauserv display")
         );
+    }
+
+    #[test]
+    fn services_are_grouped_by_their_process() {
+        let mut rdp = record("TermService", SERVICE_RUNNING, Some(3), false);
+        rdp.process_id = 1044;
+        let mut umrdp = record("UmRdpService", SERVICE_RUNNING, Some(3), false);
+        umrdp.process_id = 1044;
+        let mut spooler = record("Spooler", SERVICE_RUNNING, Some(2), false);
+        spooler.process_id = 2200;
+        let stopped = record("Fax", SERVICE_STOPPED, Some(3), false);
+        let by_pid = services_by_pid(&[umrdp, spooler, stopped, rdp]);
+        assert_eq!(by_pid.len(), 2);
+        assert_eq!(by_pid[&1044], ["TermService", "UmRdpService"]);
+        assert_eq!(by_pid[&2200], ["Spooler"]);
     }
 
     #[test]

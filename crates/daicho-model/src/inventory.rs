@@ -126,6 +126,10 @@ pub struct ListeningSocket {
     pub process: Option<String>,
     /// Owning process executable.
     pub exe: Option<String>,
+    /// The Windows services running in the owning process (one `svchost.exe` hosts several),
+    /// by service name; empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
 }
 
 /// A system service.

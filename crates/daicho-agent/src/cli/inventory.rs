@@ -98,13 +98,18 @@ pub fn render_table(inv: &LocalInventory) -> String {
         let proto = s.protocol.as_str();
         let _ = writeln!(
             out,
-            "  {:<5} {:<40} {:>5}  {:>7}  {:<16} {}",
+            "  {:<5} {:<40} {:>5}  {:>7}  {:<16} {}{}",
             proto,
             s.address.to_string(),
             s.port,
             s.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
             or_dash(s.process.as_deref()),
-            or_dash(s.exe.as_deref())
+            or_dash(s.exe.as_deref()),
+            if s.services.is_empty() {
+                String::new()
+            } else {
+                format!("  (services: {})", s.services.join(", "))
+            }
         );
     }
 
@@ -171,6 +176,7 @@ mod tests {
                 pid: Some(42),
                 process: Some("snmpd".into()),
                 exe: Some("/usr/sbin/snmpd".into()),
+                services: Vec::new(),
             }],
             system_services: vec![SystemService {
                 name: "snmpd.service".into(),
@@ -208,6 +214,15 @@ mod tests {
                 display_version: Some("22H2".into()),
                 kernel: None,
             },
+            listening: vec![ListeningSocket {
+                protocol: Protocol::Tcp,
+                address: "0.0.0.0".parse().unwrap(),
+                port: 3389,
+                pid: Some(1044),
+                process: Some("svchost.exe".into()),
+                exe: Some(r"C:\Windows\System32\svchost.exe".into()),
+                services: vec!["TermService".into()],
+            }],
             system_services: vec![SystemService {
                 name: "TermService".into(),
                 state: "stopped".into(),
@@ -221,10 +236,18 @@ mod tests {
             table.contains("version 10.0.19045 22H2, build 19045.4894"),
             "{table}"
         );
-        let line = table.lines().find(|l| l.contains("TermService")).unwrap();
+        let line = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("TermService"))
+            .unwrap();
         assert!(
             line.contains("stopped") && line.contains("disabled"),
             "{line}"
+        );
+        let socket = table.lines().find(|l| l.contains("3389")).unwrap();
+        assert!(
+            socket.ends_with(r"C:\Windows\System32\svchost.exe  (services: TermService)"),
+            "{socket}"
         );
     }
 }

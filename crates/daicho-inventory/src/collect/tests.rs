@@ -417,6 +417,9 @@ fn windows_inventory_through_the_api() {
     assert_eq!(inv.listening[0].port, 3389);
     assert_eq!(inv.listening[0].pid, Some(900));
     assert_eq!(inv.listening[0].process.as_deref(), Some("svchost.exe"));
+    // The service that listens: what 2-⑫ asks about, not just "svchost.exe".
+    assert_eq!(inv.listening[0].services, ["TermService"]);
+    assert!(inv.listening[1].services.is_empty());
     assert_eq!(inv.listening[1].port, 137);
     assert_eq!(inv.listening[1].pid, None);
     assert!(

@@ -10,7 +10,7 @@ use daicho_model::inventory::{ListeningSocket, LocalOs, Package, Process};
 
 use crate::ip_tables::{self, TableKind};
 use crate::registry::{self, WindowsVersion};
-use crate::scm;
+use crate::scm::{self, ServiceRecord};
 use crate::source::HostSource;
 use crate::windows;
 use crate::windows_source::{Hive, RegKey, RegView, WindowsSource};
@@ -98,9 +98,8 @@ pub fn collect_windows(host: &dyn HostSource, windows: &dyn WindowsSource) -> Lo
         .map(|t| t.and_utc());
 
     let processes = host.processes();
-    let listening = listening(windows, &processes, &mut notes);
-    let system_services = match windows.services() {
-        Ok(records) => scm::to_model(&records),
+    let records = match windows.services() {
+        Ok(records) => records,
         Err(e) => {
             notes.push(format!(
                 "services not listed: the Service Control Manager refused: {e}"
@@ -108,6 +107,8 @@ pub fn collect_windows(host: &dyn HostSource, windows: &dyn WindowsSource) -> Lo
             Vec::new()
         }
     };
+    let listening = listening(windows, &processes, &records, &mut notes);
+    let system_services = scm::to_model(&records);
 
     LocalInventory {
         taken_at: None,
@@ -169,13 +170,16 @@ fn programs(windows: &dyn WindowsSource, notes: &mut Vec<String>) -> Vec<Package
     packages
 }
 
-/// Listening TCP and UDP sockets, IPv4 and IPv6, with their owning process.
+/// Listening TCP and UDP sockets, IPv4 and IPv6, with their owning process and the services
+/// running in it.
 fn listening(
     windows: &dyn WindowsSource,
     processes: &[Process],
+    services: &[ServiceRecord],
     notes: &mut Vec<String>,
 ) -> Vec<ListeningSocket> {
     let by_pid: HashMap<u32, &Process> = processes.iter().map(|p| (p.pid, p)).collect();
+    let services_by_pid = scm::services_by_pid(services);
     let mut listening = Vec::new();
     for kind in [
         TableKind::Tcp4,
@@ -200,6 +204,9 @@ fn listening(
                     pid,
                     process: process.map(|p| p.name.clone()),
                     exe: process.and_then(|p| p.exe.clone()),
+                    services: pid
+                        .and_then(|p| services_by_pid.get(&p).cloned())
+                        .unwrap_or_default(),
                 }
             })),
             Err(e) => notes.push(format!("the {kind:?} socket table was not read: {e}")),
