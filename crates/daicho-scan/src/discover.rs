@@ -3,8 +3,8 @@
 //! names, and assembles the hosts of a [`ScanReport`].
 //!
 //! On Windows (no packet driver) attached subnets are resolved by the OS's own ARP
-//! (`SendARP`, [`crate::resolve`]) and routed targets by TCP connect; there is no ICMP echo, so
-//! hosts carry no TTL.
+//! (`SendARP`, [`crate::resolve`]), each host found then gets the TTL echo through the OS's
+//! ICMP (`IcmpSendEcho`), and routed targets are probed by that echo and TCP connect.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -371,6 +371,7 @@ fn scan_with_clock(
             Err(e) => return Err(e.into()),
         };
         add_method(&mut methods, "arp");
+        let answered: Vec<Ipv4Addr> = hosts.iter().map(|h| h.ip).collect();
         for h in hosts {
             let entry = found.entry(h.ip).or_default();
             entry.mac = Some(h.mac);
@@ -378,6 +379,24 @@ fn scan_with_clock(
             entry.method("arp");
         }
         found_count = found.len();
+        // The TTL echo to each host found, as the raw sweep sends it (the OS guess uses the
+        // TTL), unless discovery is the whole job.
+        if config.sweep.echo && !answered.is_empty() {
+            let mut probes = KernelProbes::new(true)?;
+            let echo_only = ProbeConfig {
+                echo_attempts: 1,
+                echo_wait: config.probe.echo_wait,
+                tcp_ports: Vec::new(),
+            };
+            add_method(&mut methods, "icmp");
+            for p in probe::probe_hosts(&mut probes, &gate, &answered, &echo_only, 0, |_, _, _| {})?
+            {
+                if let (Some(entry), Some(ttl)) = (found.get_mut(&p.ip), p.ttl) {
+                    entry.ttl = Some(ttl);
+                    entry.method("icmp");
+                }
+            }
+        }
     }
 
     // ARP sweep per interface.
@@ -450,12 +469,6 @@ fn scan_with_clock(
             Method::Connect => KernelProbes::new(false)?,
             Method::Raw | Method::Auto => match KernelProbes::new(true) {
                 Ok(p) => p,
-                Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-                    report.warnings.push(
-                        "no ICMP echo on Windows: routed targets were probed by TCP connect only, so hosts with no open or closed port on the probe list are missed".into(),
-                    );
-                    KernelProbes::new(false)?
-                }
                 Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
                     if config.method == Method::Raw {
                         return Err(ScanError::NoPrivilege {

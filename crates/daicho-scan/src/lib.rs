@@ -12,7 +12,8 @@
 //! - [`syn`]: the half-open port sweep (raw SYN, paced across hosts) over [`syn::SynIo`];
 //!
 //! Raw frames and packets (pnet: the ARP sweep's link, ICMP echo, raw SYN) are Unix only; on
-//! Windows, discovery uses what the OS offers without a packet driver (TCP connect).
+//! Windows, discovery uses what the OS offers without a packet driver: its ARP (`SendARP`), its
+//! ICMP echo (`IcmpSendEcho`) and TCP connect.
 //!
 //! - `rtt`: the reply window from measured round trips (RFC 6298), shared by `sweep` and `syn`;
 //! - [`neighbours`]: the kernel's ARP table for the unprivileged fallback;
@@ -39,6 +40,8 @@ pub mod syn;
 mod testing;
 #[cfg(windows)]
 pub mod windows_arp;
+#[cfg(windows)]
+pub mod windows_icmp;
 
 pub use discover::{Method, Progress, ScanConfig, ScanError, ScanOutcome, local_agent_info, scan};
 pub use gate::{DEFAULT_PER_HOST_PPS, DEFAULT_RATE_PPS, RateLimits};

@@ -6,8 +6,8 @@
 //! gate charges three. Connects are abandoned before the kernel's first SYN retransmission
 //! (1 s), so every SYN on the wire is one we paid for.
 //!
-//! ICMP echo needs a raw socket and pnet's packet layouts: Unix only. On Windows the probes are
-//! TCP connects.
+//! ICMP echo: on Unix a raw socket with pnet's packet layouts (privileged); on Windows the IP
+//! Helper's `IcmpSendEcho` (`windows_icmp`), which needs neither privilege nor packet driver.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -90,20 +90,24 @@ pub trait SocketProbes: Send {
 
 /// The real probes: a raw ICMP socket when privileged, non-blocking TCP sockets always.
 pub struct KernelProbes {
+    #[cfg(unix)]
     icmp: Option<Socket>,
+    #[cfg(windows)]
+    icmp: Option<crate::windows_icmp::IcmpEchoes>,
     connects: BTreeMap<(Ipv4Addr, u16), (Socket, Instant)>,
 }
 
 impl KernelProbes {
-    /// Opens the raw ICMP socket when `icmp` is asked for; fails with `PermissionDenied`
-    /// without privilege, and with `Unsupported` on Windows (no raw ICMP there).
+    /// Opens the ICMP echo path when `icmp` is asked for: on Unix the raw ICMP socket, which
+    /// fails with `PermissionDenied` without privilege; on Windows the IP Helper's.
     pub fn new(icmp: bool) -> io::Result<Self> {
-        if icmp && cfg!(not(unix)) {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "ICMP echo on a raw socket is not available on Windows",
-            ));
-        }
+        #[cfg(windows)]
+        let icmp = if icmp {
+            Some(crate::windows_icmp::IcmpEchoes::new()?)
+        } else {
+            None
+        };
+        #[cfg(unix)]
         let icmp = if icmp {
             let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
             s.set_nonblocking(true)?;
@@ -117,11 +121,17 @@ impl KernelProbes {
         })
     }
 
-    /// Without an ICMP socket (Windows, or not asked for) nothing arrives.
-    #[cfg(not(unix))]
-    #[allow(clippy::unused_self)]
+    /// The next echo reply the IP Helper brought, if any.
+    #[cfg(windows)]
     fn read_icmp(&mut self) -> Option<ProbeEvent> {
-        None
+        let reply = self.icmp.as_ref()?.next()?;
+        Some(ProbeEvent::Echo {
+            ip: reply.ip,
+            ttl: reply.ttl,
+            ident: reply.ident,
+            seq: reply.seq,
+            at: reply.at,
+        })
     }
 
     #[cfg(unix)]
@@ -208,9 +218,12 @@ impl SocketProbes for KernelProbes {
         self.icmp.is_some()
     }
 
-    #[cfg(not(unix))]
-    fn send_echo(&mut self, _ip: Ipv4Addr, _ident: u16, _seq: u16) -> io::Result<()> {
-        Err(io::Error::other("no ICMP socket"))
+    #[cfg(windows)]
+    fn send_echo(&mut self, ip: Ipv4Addr, ident: u16, seq: u16) -> io::Result<()> {
+        self.icmp
+            .as_ref()
+            .ok_or_else(|| io::Error::other("no ICMP echo"))?
+            .send(ip, ident, seq)
     }
 
     #[cfg(unix)]
