@@ -3,12 +3,13 @@
 #   1. installs Debian's Rust 1.96 (rustc-web, cargo-web, rust-web-src, rust-web-clippy),
 #      mingw-w64 and Wine 8, plus wixl (the MSI builder), skipping what is installed;
 #   2. builds daicho-agent.exe for x86_64-pc-windows-gnu with that toolchain (std rebuilt for
-#      the target with -Zbuild-std; the workspace's own toolchain stays the Linux one), and
-#      lints the Windows-only code (clippy -D warnings, which the Linux lint cannot see);
+#      the target with -Zbuild-std; the workspace's own toolchain stays the Linux one), every
+#      workspace crate through clippy -D warnings, which the Linux lint cannot do for the
+#      Windows-only code;
 #   3. makes a fresh Wine prefix (Windows 10) with the one DLL Wine 8 lacks
 #      (tests/windows/bcryptprimitives.c: ProcessPrng, which Rust's std needs);
-#   4. runs the Windows tests under Wine: daicho-inventory's (its live Windows API reads
-#      checked against Wine's reg, sc, net start and netstat) and daicho-scan's unit tests;
+#   4. runs the Windows tests under Wine (linted too): daicho-inventory's (its live Windows API
+#      reads checked against Wine's reg, sc, net start and netstat) and daicho-scan's unit tests;
 #   5. installs the agent into the prefix as an MSI (deploy/windows/daicho-agent.wxs) and runs
 #      `daicho-agent.exe inventory --format json`: Windows, its build, services, and the
 #      programs Windows lists (the agent itself among them);
@@ -56,7 +57,12 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER=/usr/lib/wine/wine64
 export WINEPREFIX="$win_target/wineprefix"
 export WINEDEBUG=-all
 unset DISPLAY WAYLAND_DISPLAY # no window: Wine runs console programs headless
-# `cargo SUB` for the Windows target (the flags after SUB: cargo-clippy does not see them before).
+# Every workspace crate compiled for Windows goes through clippy-driver, as `cargo clippy` does
+# it, with -D warnings: the build and the test build lint the Windows-only code (which the
+# Linux lint cannot see) at no extra compile, dependencies being compiled by rustc as usual.
+export RUSTC_WORKSPACE_WRAPPER=/usr/bin/clippy-driver
+export CLIPPY_ARGS="-Dwarnings__CLIPPY_HACKERY__"
+# `cargo SUB` for the Windows target.
 win_cargo() {
   local sub="$1"
   shift
@@ -65,17 +71,10 @@ win_cargo() {
 echo "   $(cargo --version), $(rustc --version)"
 
 step=$(now)
-echo "== windows-agent: building daicho-agent.exe (x86_64-pc-windows-gnu)"
+echo "== windows-agent: building daicho-agent.exe (x86_64-pc-windows-gnu), linted by clippy"
 win_cargo build -q -p daicho-agent
 exe="$win_target/x86_64-pc-windows-gnu/debug/daicho-agent.exe"
 echo "   built in $(since "$step") s: $exe"
-
-step=$(now)
-echo "== windows-agent: clippy -D warnings for the Windows target"
-win_cargo clippy -q -p daicho-inventory -p daicho-scan --all-targets -- -D warnings
-# The agent's and pipeline's tests need the Linux test LAN: their libraries and binary only.
-win_cargo clippy -q -p daicho-agent -p daicho-pipeline --lib --bins -- -D warnings
-echo "   clean in $(since "$step") s"
 
 step=$(now)
 echo "== windows-agent: a fresh Wine prefix (Windows 10) at $WINEPREFIX"
