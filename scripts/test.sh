@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's one test command (README "Run the tests"; CI runs exactly this).
 # Format and lint checks, then every test: unit tests plus the integration tests that bring up
-# the test LAN in network namespaces and a PostgreSQL server (those need root), then the ledger's
-# suite again on PostgreSQL.
+# the test LAN in network namespaces and a PostgreSQL server (those need root); the Windows
+# agent's build and its tests under Wine (scripts/windows-agent.sh); then the ledger's suite
+# again on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,9 @@ trap 'bash scripts/postgres.sh stop' EXIT
 
 echo "== cargo nextest run"
 cargo nextest run --workspace --locked --profile ci
+
+echo "== the Windows agent: built with Debian's toolchain, tested under Wine"
+bash scripts/windows-agent.sh
 
 # The ledger's store-independent suite again on PostgreSQL: every integration test of
 # daicho-ledger whose ledger comes from fixtures::temp_ledger (backup and clock are SQLite files).

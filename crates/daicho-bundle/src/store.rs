@@ -3,6 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
@@ -149,12 +150,11 @@ impl Store {
     fn write_temp(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, InstallError> {
         let path = self.path(name);
         let _ = fs::remove_file(&path);
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o640)
-            .open(&path)
-            .map_err(|e| io_error(&path, e))?;
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o640);
+        let mut file = options.open(&path).map_err(|e| io_error(&path, e))?;
         file.write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(|e| io_error(&path, e))?;
@@ -162,6 +162,10 @@ impl Store {
     }
 
     fn sync_dir(&self) -> Result<(), InstallError> {
+        // Windows cannot open a directory as a file; NTFS journals the rename itself.
+        if cfg!(windows) {
+            return Ok(());
+        }
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| io_error(&self.dir, e))

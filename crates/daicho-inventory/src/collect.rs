@@ -1,7 +1,8 @@
 //! Takes the whole local inventory through a [`HostSource`].
 //!
 //! Both the Unix and the Windows collection are compiled everywhere (they only differ in what
-//! they read) and chosen at run time, so the Windows path is unit-tested on captured text too.
+//! they read) and chosen at run time by whether the source offers the Windows API
+//! ([`HostSource::windows`]), so the Windows path is unit-tested on fixture data too.
 
 use std::collections::HashMap;
 use std::io;
@@ -12,15 +13,17 @@ use daicho_model::inventory::{ListeningSocket, LocalOs, Process};
 use daicho_model::{LocalInventory, Protocol};
 
 use crate::source::HostSource;
-use crate::{dpkg, interfaces, os_release, package_log, rpm, sockets, systemd, windows};
+use crate::{dpkg, interfaces, os_release, package_log, rpm, sockets, systemd};
+
+mod windows;
+pub use windows::collect_windows;
 
 /// Takes the inventory of the host behind `source`. It never fails as a whole: whatever could
 /// not be read is left empty and explained in `notes`.
 pub fn collect(source: &dyn HostSource) -> LocalInventory {
-    let mut inventory = if cfg!(windows) {
-        collect_windows(source)
-    } else {
-        collect_unix(source)
+    let mut inventory = match source.windows() {
+        Some(windows) => collect_windows(source, windows),
+        None => collect_unix(source),
     };
     inventory.taken_at = Some(Utc::now());
     inventory.interfaces = interfaces::to_model(source.interfaces());
@@ -65,6 +68,7 @@ pub fn collect_unix(source: &dyn HostSource) -> LocalInventory {
             text("/etc/debian_version").as_deref(),
             text("/etc/redhat-release").as_deref(),
         ),
+        display_version: None,
         kernel: text("/proc/sys/kernel/osrelease")
             .map(|k| k.trim().to_owned())
             .or_else(|| source.kernel()),
@@ -199,6 +203,7 @@ fn listening_sockets(
                 pid,
                 process: process.map(|p| p.name.clone()),
                 exe: process.and_then(|p| p.exe.clone()),
+                services: Vec::new(),
             }
         })
         .collect();
@@ -279,122 +284,6 @@ fn running_services(
             notes.push(format!("systemctl could not be run: {e}"));
             Vec::new()
         }
-    }
-}
-
-/// The Windows inventory: `reg query`, PowerShell `Get-HotFix`, `netstat -ano`, `sc`-free
-/// service listing through PowerShell.
-pub fn collect_windows(source: &dyn HostSource) -> LocalInventory {
-    let mut notes = Vec::new();
-    let mut reg = |key: &str, extra: &[&str]| -> Option<String> {
-        let mut args = vec!["query", key];
-        args.extend_from_slice(extra);
-        match source.run("reg", &args) {
-            Ok(out) if out.success => Some(out.stdout),
-            Ok(out) => {
-                notes.push(format!("reg query {key} failed: {}", out.stderr.trim()));
-                None
-            }
-            Err(e) => {
-                notes.push(format!("reg query {key} could not be run: {e}"));
-                None
-            }
-        }
-    };
-    let version = reg(windows::CURRENT_VERSION_KEY, &[])
-        .map(|t| windows::parse_current_version(&t))
-        .unwrap_or_default();
-    let machine_id = reg(windows::CRYPTOGRAPHY_KEY, &["/v", "MachineGuid"])
-        .and_then(|t| windows::parse_machine_guid(&t));
-    let mut packages = Vec::new();
-    for key in windows::UNINSTALL_KEYS {
-        if let Some(t) = reg(key, &["/s"]) {
-            packages.extend(windows::parse_uninstall(&t));
-        }
-    }
-    packages.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version)));
-    packages.dedup();
-
-    let powershell = |script: &str| {
-        source.run(
-            "powershell",
-            &["-NoProfile", "-NonInteractive", "-Command", script],
-        )
-    };
-    let hotfixes = match powershell(windows::HOTFIX_SCRIPT) {
-        Ok(out) if out.success => windows::parse_hotfixes(&out.stdout),
-        Ok(out) => {
-            notes.push(format!("Get-HotFix failed: {}", out.stderr.trim()));
-            Vec::new()
-        }
-        Err(e) => {
-            notes.push(format!("powershell could not be run: {e}"));
-            Vec::new()
-        }
-    };
-    // The newest hotfix date is when Windows was last patched.
-    let last_updated = hotfixes
-        .iter()
-        .filter_map(|h| h.installed_on.as_deref())
-        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .max()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc());
-
-    let processes = source.processes();
-    let by_pid: HashMap<u32, &Process> = processes.iter().map(|p| (p.pid, p)).collect();
-    let mut listening: Vec<ListeningSocket> = match source.run("netstat", &["-ano"]) {
-        Ok(out) if out.success => sockets::parse_netstat(&out.stdout)
-            .into_iter()
-            .map(|s| {
-                let process = by_pid.get(&s.pid);
-                ListeningSocket {
-                    protocol: s.protocol,
-                    address: s.address,
-                    port: s.port,
-                    pid: Some(s.pid),
-                    process: process.map(|p| p.name.clone()),
-                    exe: process.and_then(|p| p.exe.clone()),
-                }
-            })
-            .collect(),
-        Ok(_) | Err(_) => {
-            notes.push("listening sockets not listed: netstat -ano failed".into());
-            Vec::new()
-        }
-    };
-    listening.sort_by_key(|a| (a.protocol, a.port, a.address));
-    let system_services = match powershell(windows::SERVICES_SCRIPT) {
-        Ok(out) if out.success => windows::parse_services(&out.stdout),
-        Ok(out) => {
-            notes.push(format!("Get-Service failed: {}", out.stderr.trim()));
-            Vec::new()
-        }
-        Err(e) => {
-            notes.push(format!("powershell could not be run: {e}"));
-            Vec::new()
-        }
-    };
-
-    LocalInventory {
-        taken_at: None,
-        hostname: source.hostname().unwrap_or_default(),
-        machine_id,
-        os: LocalOs {
-            id: Some("windows".into()),
-            name: version.product,
-            version: version.version,
-            build: version.build,
-            kernel: source.kernel(),
-        },
-        interfaces: Vec::new(),
-        packages,
-        hotfixes,
-        last_updated,
-        processes,
-        listening,
-        system_services,
-        notes,
     }
 }
 

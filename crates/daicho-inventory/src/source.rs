@@ -6,6 +6,8 @@ use std::process::Command;
 
 use daicho_model::inventory::Process;
 
+use crate::windows_source::WindowsSource;
+
 /// What a finished command printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandOutput {
@@ -49,6 +51,11 @@ pub trait HostSource {
     /// The kernel release.
     fn kernel(&self) -> Option<String>;
 
+    /// The Windows API, on Windows; `None` elsewhere, which selects the Unix inventory.
+    fn windows(&self) -> Option<&dyn WindowsSource> {
+        None
+    }
+
     /// Reads a file as text (lossy), the common case.
     fn read_text(&self, path: &Path) -> io::Result<String> {
         self.read_file(path)
@@ -56,7 +63,9 @@ pub trait HostSource {
     }
 }
 
-/// The real host, read through the file system, sysinfo and child processes.
+/// The real host, read through the file system, sysinfo and child processes; on Windows, its
+/// processes and interfaces through the Windows API (Tool Help, `GetAdaptersAddresses`), and
+/// the rest of the inventory through [`crate::windows_live::LiveWindows`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiveHost;
 
@@ -91,6 +100,22 @@ impl HostSource for LiveHost {
         })
     }
 
+    #[cfg(windows)]
+    fn windows(&self) -> Option<&dyn WindowsSource> {
+        Some(&crate::windows_live::LiveWindows)
+    }
+
+    #[cfg(windows)]
+    fn processes(&self) -> Vec<Process> {
+        crate::windows_live::processes().unwrap_or_default()
+    }
+
+    #[cfg(windows)]
+    fn interfaces(&self) -> Vec<InterfaceAddresses> {
+        crate::windows_live::interfaces().unwrap_or_default()
+    }
+
+    #[cfg(not(windows))]
     fn processes(&self) -> Vec<Process> {
         use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind, Users};
         let Ok(mut system) = System::new() else {
@@ -125,6 +150,7 @@ impl HostSource for LiveHost {
         processes
     }
 
+    #[cfg(not(windows))]
     fn interfaces(&self) -> Vec<InterfaceAddresses> {
         let Ok(networks) = sysinfo::Networks::new_with_refreshed_list() else {
             return Vec::new();

@@ -28,6 +28,7 @@ pub fn parse_running_units(text: &str) -> Vec<SystemService> {
             Some(SystemService {
                 name: name.to_owned(),
                 state: sub.to_owned(),
+                start_type: None,
                 description: (!description.is_empty()).then_some(description),
             })
         })

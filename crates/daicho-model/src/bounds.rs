@@ -8,13 +8,13 @@
 //!
 //! | what | bound |
 //! |---|---|
-//! | names: host name, vendor, OS name and version, service product and version, agent name, version and machine id, package name, version and arch, process name and user, hotfix id and date, interface name, system-service name and state, local OS fields, local host name and machine id | [`MAX_NAME_CHARS`] (256) characters |
+//! | names: host name, vendor, OS name and version, service product and version, agent name, version and machine id, package name, version and arch, process name and user, hotfix id and date, interface name, system-service name, state and start type, the service names of a socket's owner, local OS fields, local host name and machine id | [`MAX_NAME_CHARS`] (256) characters |
 //! | text: OS and service evidence strings, warnings, methods, `discovered_by`, scope targets and exclusions, process executable paths, socket owner names and paths, service descriptions, interface addresses, inventory notes | [`MAX_TEXT_CHARS`] (4,096) characters |
 //! | service name (an IANA service name is at most 15) | [`MAX_SERVICE_NAME_CHARS`] (32) characters |
 //! | evidence strings per OS guess or per service | [`MAX_EVIDENCE`] (64) |
 //! | services per host | [`MAX_SERVICES_PER_HOST`] (512) |
 //! | packages, hotfixes, processes, listening sockets, system services per inventory | [`MAX_INVENTORY_ITEMS`] (50,000) each |
-//! | interfaces per inventory, addresses per interface, notes | [`MAX_SMALL_LIST`] (1,024) each |
+//! | interfaces per inventory, addresses per interface, services per socket owner, notes | [`MAX_SMALL_LIST`] (1,024) each |
 //! | warnings, methods, `discovered_by` | [`MAX_SMALL_LIST`] (1,024) each |
 //! | scope targets, scope exclusions | [`MAX_INVENTORY_ITEMS`] (50,000) each |
 //! | warnings added by bounding one report | [`MAX_BOUND_WARNINGS`] (100), then one summary line |
@@ -183,6 +183,11 @@ impl Bounder {
         self.opt(&|| format!("{p}.os.name"), &mut l.os.name, N);
         self.opt(&|| format!("{p}.os.version"), &mut l.os.version, N);
         self.opt(&|| format!("{p}.os.build"), &mut l.os.build, N);
+        self.opt(
+            &|| format!("{p}.os.display_version"),
+            &mut l.os.display_version,
+            N,
+        );
         self.opt(&|| format!("{p}.os.kernel"), &mut l.os.kernel, N);
         self.list(
             &|| format!("{p}.interfaces"),
@@ -239,6 +244,12 @@ impl Bounder {
         for (i, x) in l.listening.iter_mut().enumerate() {
             self.opt(&|| format!("{p}.listening[{i}].process"), &mut x.process, T);
             self.opt(&|| format!("{p}.listening[{i}].exe"), &mut x.exe, T);
+            self.strings(
+                &format!("{p}.listening[{i}].services"),
+                &mut x.services,
+                MAX_SMALL_LIST,
+                N,
+            );
         }
         self.list(
             &|| format!("{p}.system_services"),
@@ -249,6 +260,7 @@ impl Bounder {
             let sp = format!("{p}.system_services[{i}]");
             self.text(&|| format!("{sp}.name"), &mut x.name, N);
             self.text(&|| format!("{sp}.state"), &mut x.state, N);
+            self.opt(&|| format!("{sp}.start_type"), &mut x.start_type, N);
             self.opt(&|| format!("{sp}.description"), &mut x.description, T);
         }
         self.strings(&format!("{p}.notes"), &mut l.notes, MAX_SMALL_LIST, T);
@@ -389,6 +401,49 @@ mod tests {
             )),
             "{warnings:?}"
         );
+    }
+
+    #[test]
+    fn the_windows_fields_of_an_inventory_are_bounded() {
+        use crate::inventory::{ListeningSocket, SystemService};
+        use crate::report::{AgentInfo, Protocol, Scope};
+        let mut report = ScanReport::new(
+            AgentInfo {
+                name: "pc".into(),
+                version: "1".into(),
+                machine_id: None,
+            },
+            Scope::default(),
+            chrono::Utc::now(),
+        );
+        let mut local = LocalInventory::default();
+        local.os.display_version = Some("H".repeat(300));
+        local.system_services.push(SystemService {
+            name: "svc".into(),
+            state: "running".into(),
+            start_type: Some("a".repeat(300)),
+            description: None,
+        });
+        local.listening.push(ListeningSocket {
+            protocol: Protocol::Tcp,
+            address: "0.0.0.0".parse().unwrap(),
+            port: 3389,
+            pid: Some(1),
+            process: None,
+            exe: None,
+            services: (0..2000).map(|i| format!("s{i}")).collect(),
+        });
+        report.local = Some(local);
+        let warnings = bound_strings(&mut report);
+        let local = report.local.as_ref().unwrap();
+        assert_eq!(
+            local.os.display_version.as_ref().unwrap().chars().count(),
+            MAX_NAME_CHARS
+        );
+        let start = local.system_services[0].start_type.as_ref().unwrap();
+        assert_eq!(start.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(local.listening[0].services.len(), MAX_SMALL_LIST);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub struct LocalInventory {
     /// Listening sockets and the process that owns each.
     #[serde(default)]
     pub listening: Vec<ListeningSocket>,
-    /// Running system services (systemd units, Windows services).
+    /// System services: the running systemd units on Linux; every Windows service, running or
+    /// not, with its state and start type.
     #[serde(default)]
     pub system_services: Vec<SystemService>,
     /// What the inventory could not see and why (no systemd, no permission to read another
@@ -56,6 +57,9 @@ pub struct LocalOs {
     pub version: Option<String>,
     /// Build or point release, e.g. Debian's `12.7`, Windows build + UBR `19045.4894`.
     pub build: Option<String>,
+    /// The feature release Windows shows as its version, e.g. `22H2` (`DisplayVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_version: Option<String>,
     /// Kernel release.
     pub kernel: Option<String>,
 }
@@ -122,15 +126,23 @@ pub struct ListeningSocket {
     pub process: Option<String>,
     /// Owning process executable.
     pub exe: Option<String>,
+    /// The Windows services running in the owning process (one `svchost.exe` hosts several),
+    /// by service name; empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
 }
 
-/// A running system service.
+/// A system service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemService {
     /// Unit or service name, e.g. `ssh.service`.
     pub name: String,
-    /// Its state, e.g. `running`.
+    /// Its state, e.g. `running`, `stopped`.
     pub state: String,
+    /// How it starts, where the OS says: Windows' `auto`, `delayed-auto`, `demand`, `disabled`,
+    /// `boot`, `system`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_type: Option<String>,
     /// Its description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

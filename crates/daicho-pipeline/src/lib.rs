@@ -8,7 +8,9 @@
 
 pub mod gated;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+#[cfg(unix)]
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -16,10 +18,14 @@ use daicho_fingerprint::{
     FingerprintOptions, HostFingerprint, HostInput, PortSpec, TcpConnector, fingerprint_host,
 };
 use daicho_model::Host;
+#[cfg(unix)]
+use daicho_scan::Method;
 use daicho_scan::clock::SystemClock;
 use daicho_scan::gate::PacketGate;
-use daicho_scan::syn::{RawSyn, SynConfig, SynHost, SynTarget, syn_sweep};
-use daicho_scan::{Method, Progress, ScanConfig, ScanError, ScanOutcome, Scope};
+use daicho_scan::syn::SynHost;
+#[cfg(unix)]
+use daicho_scan::syn::{RawSyn, SynConfig, SynTarget, syn_sweep};
+use daicho_scan::{Progress, ScanConfig, ScanError, ScanOutcome, Scope};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -147,8 +153,22 @@ pub fn inventory_scan(
     Ok(outcome)
 }
 
+/// Windows lets no raw socket send TCP: every port is checked with a full connect.
+#[cfg(not(unix))]
+#[allow(clippy::unnecessary_wraps)]
+fn half_open_sweep(
+    _config: &InventoryConfig,
+    _ports: &[u16],
+    _hosts: &[Host],
+    _gate: &PacketGate,
+    _progress: &mut dyn FnMut(Progress),
+) -> Result<Option<BTreeMap<Ipv4Addr, SynHost>>, ScanError> {
+    Ok(None)
+}
+
 /// The half-open sweep of every host found, when raw sockets are allowed: the open TCP ports
 /// of each host, or `None` when the scan must use connects (method `connect`, no privilege).
+#[cfg(unix)]
 fn half_open_sweep(
     config: &InventoryConfig,
     ports: &[u16],

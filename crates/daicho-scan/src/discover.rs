@@ -1,6 +1,10 @@
 //! One discovery scan from configuration to report: picks the interfaces, runs the ARP sweep
 //! on attached subnets and socket probes elsewhere (or the unprivileged fallback), asks for
 //! names, and assembles the hosts of a [`ScanReport`].
+//!
+//! On Windows (no packet driver) attached subnets are resolved by the OS's own ARP
+//! (`SendARP`, [`crate::resolve`]), each host found then gets the TTL echo through the OS's
+//! ICMP (`IcmpSendEcho`), and routed targets are probed by that echo and TCP connect.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -10,15 +14,20 @@ use std::time::Duration;
 
 use chrono::Utc;
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport};
+#[cfg(unix)]
 use pnet::datalink::{self, NetworkInterface};
 
 use crate::clock::{Clock, SystemClock};
 use crate::gate::{GateError, GateStats, PacketGate, RateLimits};
-use crate::link::{LocalInterface, PnetLink};
+use crate::link::LocalInterface;
+#[cfg(unix)]
+use crate::link::PnetLink;
 use crate::names::{self, NameConfig};
 use crate::probe::{self, KernelProbes, ProbeConfig, SocketProbes};
 use crate::scope::{DEFAULT_MAX_HOSTS, Scope, ScopeError};
-use crate::sweep::{self, SweepConfig};
+#[cfg(unix)]
+use crate::sweep;
+use crate::sweep::SweepConfig;
 
 /// How hosts are probed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,6 +132,12 @@ pub enum ScanError {
         /// The system's refusal.
         source: io::Error,
     },
+    /// The method needs what this OS does not offer (raw sockets on Windows).
+    #[error("{what} is not available on this operating system; use --method auto or connect")]
+    Unsupported {
+        /// What was asked for.
+        what: String,
+    },
     /// Sending failed for another reason.
     #[error("network I/O failed: {0}")]
     Io(#[from] io::Error),
@@ -177,6 +192,7 @@ impl Found {
 }
 
 /// An interface usable for ARP: up, not loopback, with a MAC and IPv4 subnets.
+#[cfg(unix)]
 fn sweepable(iface: &NetworkInterface) -> Vec<LocalInterface> {
     let Some(mac) = iface.mac else { return vec![] };
     if !iface.is_up() || iface.is_loopback() || mac.octets() == [0; 6] {
@@ -197,32 +213,14 @@ fn sweepable(iface: &NetworkInterface) -> Vec<LocalInterface> {
         .collect()
 }
 
-/// Runs one discovery scan. Blocking: async callers should use `spawn_blocking`.
-pub fn scan(
+/// The attached subnets an ARP sweep can cover, with the pnet interface that opens its link:
+/// every sweepable interface, or the one `--interface` names.
+#[cfg(unix)]
+fn attached_links(
     config: &ScanConfig,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<ScanOutcome, ScanError> {
-    scan_with_clock(config, Arc::new(SystemClock), progress)
-}
-
-fn scan_with_clock(
-    config: &ScanConfig,
-    clock: Arc<dyn Clock>,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<ScanOutcome, ScanError> {
-    let scope = Arc::new(Scope::parse(
-        &config.targets,
-        &config.exclude,
-        config.max_hosts,
-        config.force,
-    )?);
-    config.limits.validate().map_err(ScanError::Rate)?;
-    let started_at = Utc::now();
-    let mut report = ScanReport::new(config.agent.clone(), scope.to_model(), started_at);
-
-    // Which interfaces, and which targets are on which.
+) -> Result<Vec<(NetworkInterface, LocalInterface)>, ScanError> {
     let all = datalink::interfaces();
-    let links: Vec<(NetworkInterface, LocalInterface)> = match &config.interface {
+    Ok(match &config.interface {
         Some(name) => {
             let Some(iface) = all.iter().find(|i| &i.name == name) else {
                 return Err(ScanError::NoSuchInterface {
@@ -247,12 +245,68 @@ fn scan_with_clock(
             .iter()
             .flat_map(|i| sweepable(i).into_iter().map(move |l| (i.clone(), l)))
             .collect(),
-    };
+    })
+}
+
+/// The attached subnets the OS's ARP can cover (adapters up, not loopback, with a MAC), by
+/// adapter name: every one, or the one `--interface` names.
+#[cfg(not(unix))]
+fn attached_links(config: &ScanConfig) -> Result<Vec<((), LocalInterface)>, ScanError> {
+    let all = crate::windows_arp::attached_interfaces()?;
+    let links: Vec<((), LocalInterface)> = all
+        .iter()
+        .filter(|l| config.interface.as_ref().is_none_or(|n| *n == l.name))
+        .map(|l| ((), l.clone()))
+        .collect();
+    if let Some(name) = &config.interface
+        && links.is_empty()
+    {
+        let mut available: Vec<&str> = all.iter().map(|l| l.name.as_str()).collect();
+        available.dedup();
+        return Err(ScanError::NoSuchInterface {
+            name: name.clone(),
+            available: available.join(", "),
+        });
+    }
+    Ok(links)
+}
+
+/// Runs one discovery scan. Blocking: async callers should use `spawn_blocking`.
+pub fn scan(
+    config: &ScanConfig,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ScanOutcome, ScanError> {
+    scan_with_clock(config, Arc::new(SystemClock), progress)
+}
+
+fn scan_with_clock(
+    config: &ScanConfig,
+    clock: Arc<dyn Clock>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ScanOutcome, ScanError> {
+    let scope = Arc::new(Scope::parse(
+        &config.targets,
+        &config.exclude,
+        config.max_hosts,
+        config.force,
+    )?);
+    config.limits.validate().map_err(ScanError::Rate)?;
+    if cfg!(not(unix)) && config.method == Method::Raw {
+        return Err(ScanError::Unsupported {
+            what: "raw sockets (--method raw)".into(),
+        });
+    }
+    let started_at = Utc::now();
+    let mut report = ScanReport::new(config.agent.clone(), scope.to_model(), started_at);
+
+    // Which interfaces, and which targets are on which.
+    let links = attached_links(config)?;
     let mut on_link: Vec<Vec<Ipv4Addr>> = vec![Vec::new(); links.len()];
     let mut routed: Vec<Ipv4Addr> = Vec::new();
     let mut found: BTreeMap<Ipv4Addr, Found> = BTreeMap::new();
     for ip in scope.addresses() {
-        if let Some((i, (_, local))) = links.iter().enumerate().find(|(_, (_, l))| l.on_link(ip)) {
+        let mut attached = links.iter().map(|link| &link.1).enumerate();
+        if let Some((i, local)) = attached.find(|(_, l)| l.on_link(ip)) {
             if ip == local.ip {
                 // Ourselves: known without sending anything.
                 let me = found.entry(ip).or_default();
@@ -275,9 +329,78 @@ fn scan_with_clock(
     };
     let mut fallback_targets: Vec<Ipv4Addr> = Vec::new();
     // Links stay open after their sweep: name queries to on-link hosts go out as frames.
+    #[cfg(unix)]
     let mut open_links: Vec<(LocalInterface, PnetLink)> = Vec::new();
 
+    // Windows: the OS's ARP per interface.
+    #[cfg(not(unix))]
+    for (((), local), targets) in links.iter().zip(&on_link) {
+        if targets.is_empty() {
+            continue;
+        }
+        if config.method == Method::Connect {
+            fallback_targets.extend(targets);
+            continue;
+        }
+        let base = found_count;
+        let swept = crate::resolve::resolve_sweep(
+            &crate::windows_arp::SendArp,
+            &gate,
+            local,
+            targets,
+            crate::resolve::RESOLVE_WORKERS,
+            &mut |done, total, n| {
+                progress(Progress {
+                    phase: "arp",
+                    done,
+                    total,
+                    found: base + n,
+                });
+            },
+        );
+        let hosts = match swept {
+            Ok(hosts) => hosts,
+            Err(GateError::Io(e)) if config.interface.is_none() => {
+                report.warnings.push(format!(
+                    "Windows could not resolve addresses on {} ({e}): fell back to TCP connect, which finds fewer hosts and no MAC addresses",
+                    local.name
+                ));
+                fallback_targets.extend(targets);
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        add_method(&mut methods, "arp");
+        let answered: Vec<Ipv4Addr> = hosts.iter().map(|h| h.ip).collect();
+        for h in hosts {
+            let entry = found.entry(h.ip).or_default();
+            entry.mac = Some(h.mac);
+            entry.rtt = Some(h.rtt);
+            entry.method("arp");
+        }
+        found_count = found.len();
+        // The TTL echo to each host found, as the raw sweep sends it (the OS guess uses the
+        // TTL), unless discovery is the whole job.
+        if config.sweep.echo && !answered.is_empty() {
+            let mut probes = KernelProbes::new(true)?;
+            let echo_only = ProbeConfig {
+                echo_attempts: 1,
+                echo_wait: config.probe.echo_wait,
+                tcp_ports: Vec::new(),
+            };
+            add_method(&mut methods, "icmp");
+            for p in probe::probe_hosts(&mut probes, &gate, &answered, &echo_only, 0, |_, _, _| {})?
+            {
+                if let (Some(entry), Some(ttl)) = (found.get_mut(&p.ip), p.ttl) {
+                    entry.ttl = Some(ttl);
+                    entry.method("icmp");
+                }
+            }
+        }
+    }
+
     // ARP sweep per interface.
+    #[cfg(unix)]
     for ((iface, local), targets) in links.iter().zip(&on_link) {
         if targets.is_empty() {
             continue;
@@ -458,6 +581,9 @@ fn scan_with_clock(
             mdns: true,
             wait: config.name_wait,
         };
+        #[cfg(not(unix))]
+        let named = names::resolve_names(&gate, &ips, &name_config)?;
+        #[cfg(unix)]
         let direct_macs: BTreeMap<Ipv4Addr, MacAddr> = match open_links.first() {
             Some((local, _)) => found
                 .iter()
@@ -466,6 +592,7 @@ fn scan_with_clock(
                 .collect(),
             None => BTreeMap::new(),
         };
+        #[cfg(unix)]
         let direct = open_links
             .first_mut()
             .map(|(local, link)| names::DirectLink {
@@ -473,6 +600,7 @@ fn scan_with_clock(
                 iface: local,
                 macs: &direct_macs,
             });
+        #[cfg(unix)]
         let named = names::resolve_names(&gate, &ips, &name_config, direct)?;
         for (ip, (name, source)) in named {
             if let Some(entry) = found.get_mut(&ip) {
@@ -516,7 +644,8 @@ fn host_record(ip: Ipv4Addr, f: Found) -> Host {
     }
 }
 
-/// The agent identity of this machine: host name, daicho version and `/etc/machine-id`.
+/// The agent identity of this machine: host name (Windows: `COMPUTERNAME`), daicho version and
+/// `/etc/machine-id`.
 pub fn local_agent_info(version: &str) -> AgentInfo {
     let read = |p: &str| {
         std::fs::read_to_string(p)
@@ -527,6 +656,12 @@ pub fn local_agent_info(version: &str) -> AgentInfo {
     AgentInfo {
         name: read("/proc/sys/kernel/hostname")
             .or_else(|| read("/etc/hostname"))
+            // Windows names the computer in the environment of every process.
+            .or_else(|| {
+                std::env::var("COMPUTERNAME")
+                    .ok()
+                    .filter(|n| cfg!(windows) && !n.trim().is_empty())
+            })
             .unwrap_or_else(|| "daicho-agent".into()),
         version: version.to_owned(),
         machine_id: read("/etc/machine-id"),

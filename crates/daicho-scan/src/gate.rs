@@ -14,12 +14,17 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use pnet::packet::Packet;
+#[cfg(unix)]
 use pnet::packet::arp::ArpPacket;
+#[cfg(unix)]
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
+#[cfg(unix)]
 use pnet::packet::ipv4::Ipv4Packet;
 
 use crate::clock::Clock;
+#[cfg(unix)]
 use crate::link::LinkIo;
 use crate::scope::Scope;
 
@@ -301,6 +306,7 @@ impl PacketGate {
 
     /// Sends one Ethernet frame on `link`. The destination is read from the frame itself (the
     /// ARP target address, or the IPv4 destination), so no caller can bypass the scope.
+    #[cfg(unix)]
     pub fn send_frame(&self, link: &mut dyn LinkIo, frame: &[u8]) -> Result<Instant, GateError> {
         let ip = frame_destination(frame).ok_or_else(|| {
             self.inner.state.lock().expect("gate lock").1.refused += 1;
@@ -315,6 +321,7 @@ impl PacketGate {
 }
 
 /// The IPv4 address a frame is meant for: the ARP target or the IPv4 destination.
+#[cfg(unix)]
 pub fn frame_destination(frame: &[u8]) -> Option<Ipv4Addr> {
     let eth = EthernetPacket::new(frame)?;
     match eth.get_ethertype() {
@@ -324,5 +331,5 @@ pub fn frame_destination(frame: &[u8]) -> Option<Ipv4Addr> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

@@ -1,14 +1,18 @@
 //! Raw Ethernet I/O behind a small trait, so the sweep logic runs against a simulated LAN in
-//! tests and against a pnet datalink channel for real.
+//! tests and against a pnet datalink channel for real (Unix only).
 
 use std::io;
 use std::net::Ipv4Addr;
+#[cfg(unix)]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(unix)]
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use daicho_model::MacAddr;
+#[cfg(unix)]
 use pnet::datalink::{self, Channel, NetworkInterface};
+#[cfg(unix)]
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
 
 /// A frame as received, with the time it arrived.
@@ -50,12 +54,14 @@ impl LocalInterface {
 
 /// A pnet datalink channel (not promiscuous) whose receive side runs on its own thread, so
 /// frames are timestamped when they arrive even while the sender is pacing.
+#[cfg(unix)]
 pub struct PnetLink {
     tx: Box<dyn datalink::DataLinkSender>,
     rx: mpsc::Receiver<Received>,
     stop: Arc<AtomicBool>,
 }
 
+#[cfg(unix)]
 impl PnetLink {
     /// Opens `iface`. Fails with `PermissionDenied` without raw-socket privilege.
     pub fn open(iface: &NetworkInterface, mac: MacAddr) -> io::Result<Self> {
@@ -119,12 +125,14 @@ impl PnetLink {
     }
 }
 
+#[cfg(unix)]
 impl Drop for PnetLink {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
     }
 }
 
+#[cfg(unix)]
 impl LinkIo for PnetLink {
     fn send(&mut self, frame: &[u8]) -> io::Result<()> {
         match self.tx.send_to(frame, None) {

@@ -8,10 +8,13 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::time::Duration;
 
 use daicho_fingerprint::probe::netbios::{node_status_request, parse_node_status};
+#[cfg(unix)]
 use daicho_model::MacAddr;
 
+#[cfg(unix)]
 use crate::frames;
 use crate::gate::{Destination, GateError, PacketGate};
+#[cfg(unix)]
 use crate::link::{LinkIo, LocalInterface};
 
 /// Where a name came from.
@@ -158,7 +161,8 @@ pub struct NameConfig {
     pub wait: Duration,
 }
 
-/// A link on which some hosts can be reached with frames.
+/// A link on which some hosts can be reached with frames (Unix: raw frames need pnet).
+#[cfg(unix)]
 pub struct DirectLink<'a> {
     /// The link.
     pub link: &'a mut dyn LinkIo,
@@ -168,6 +172,7 @@ pub struct DirectLink<'a> {
     pub macs: &'a BTreeMap<Ipv4Addr, MacAddr>,
 }
 
+#[cfg(unix)]
 impl DirectLink<'_> {
     fn send(
         &mut self,
@@ -195,12 +200,13 @@ impl DirectLink<'_> {
 /// Preference: DNS (the operator's own records), then NetBIOS, then mDNS.
 ///
 /// Hosts listed in `direct` (on the link, MAC known) get their queries as frames on that link,
-/// so the kernel sends no ARP of its own; the others go through ordinary UDP sockets.
+/// so the kernel sends no ARP of its own; the others go through ordinary UDP sockets (all of
+/// them on Windows, which has no raw link).
 pub fn resolve_names(
     gate: &PacketGate,
     hosts: &[Ipv4Addr],
     config: &NameConfig,
-    mut direct: Option<DirectLink<'_>>,
+    #[cfg(unix)] mut direct: Option<DirectLink<'_>>,
 ) -> Result<BTreeMap<Ipv4Addr, (String, NameSource)>, GateError> {
     let bind = || -> io::Result<UdpSocket> {
         let s = UdpSocket::bind(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
@@ -254,6 +260,16 @@ pub fn resolve_names(
             _ => Ok(()),
         }
     };
+    // A query as a frame on the link, for a host whose MAC is known there (Unix); `None` means
+    // the query goes through a UDP socket (always on Windows: no raw link).
+    #[cfg(unix)]
+    let mut via_link = |ip: Ipv4Addr, src: u16, dst: u16, payload: &[u8]| {
+        direct
+            .as_mut()
+            .and_then(|d| d.send(gate, ip, src, dst, payload))
+    };
+    #[cfg(not(unix))]
+    let via_link = |_: Ipv4Addr, _: u16, _: u16, _: &[u8]| None::<Result<usize, GateError>>;
     // One pass per kind of query, so that a host's per-host limit has recovered by the time
     // its next query is due instead of stalling the loop.
     if let Some(server) = resolver {
@@ -275,9 +291,7 @@ pub fn resolve_names(
             if named_by(&answers, ip, NameSource::Dns) {
                 continue; // the preferred name is known: spare the device a query
             }
-            let sent = direct
-                .as_mut()
-                .and_then(|d| d.send(gate, ip, port, 137, &q));
+            let sent = via_link(ip, port, 137, &q);
             quiet(sent.unwrap_or_else(|| {
                 gate.emit(Destination::Target(ip), 1, || {
                     nb.send_to(&q, SocketAddrV4::new(ip, 137))
@@ -293,9 +307,7 @@ pub fn resolve_names(
                 continue;
             }
             let q = ptr_query(base_id, ip, false);
-            let sent = direct
-                .as_mut()
-                .and_then(|d| d.send(gate, ip, port, 5353, &q));
+            let sent = via_link(ip, port, 5353, &q);
             quiet(sent.unwrap_or_else(|| {
                 gate.emit(Destination::Target(ip), 1, || {
                     mdns.send_to(&q, SocketAddrV4::new(ip, 5353))

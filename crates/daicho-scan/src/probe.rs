@@ -5,17 +5,28 @@
 //! is open: the socket lingers zero seconds so it closes with RST, not a FIN handshake), so the
 //! gate charges three. Connects are abandoned before the kernel's first SYN retransmission
 //! (1 s), so every SYN on the wire is one we paid for.
+//!
+//! ICMP echo: on Unix a raw socket with pnet's packet layouts (privileged); on Windows the IP
+//! Helper's `IcmpSendEcho` (`windows_icmp`), which needs neither privilege nor packet driver.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io;
+#[cfg(unix)]
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use pnet::packet::Packet;
+#[cfg(unix)]
 use pnet::packet::icmp::echo_reply::EchoReplyPacket;
+#[cfg(unix)]
 use pnet::packet::icmp::echo_request::MutableEchoRequestPacket;
+#[cfg(unix)]
 use pnet::packet::icmp::{IcmpPacket, IcmpTypes};
+#[cfg(unix)]
 use pnet::packet::ip::IpNextHeaderProtocols;
+#[cfg(unix)]
 use pnet::packet::ipv4::Ipv4Packet;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
@@ -79,14 +90,24 @@ pub trait SocketProbes: Send {
 
 /// The real probes: a raw ICMP socket when privileged, non-blocking TCP sockets always.
 pub struct KernelProbes {
+    #[cfg(unix)]
     icmp: Option<Socket>,
+    #[cfg(windows)]
+    icmp: Option<crate::windows_icmp::IcmpEchoes>,
     connects: BTreeMap<(Ipv4Addr, u16), (Socket, Instant)>,
 }
 
 impl KernelProbes {
-    /// Opens the raw ICMP socket when `icmp` is asked for; fails with `PermissionDenied`
-    /// without privilege.
+    /// Opens the ICMP echo path when `icmp` is asked for: on Unix the raw ICMP socket, which
+    /// fails with `PermissionDenied` without privilege; on Windows the IP Helper's.
     pub fn new(icmp: bool) -> io::Result<Self> {
+        #[cfg(windows)]
+        let icmp = if icmp {
+            Some(crate::windows_icmp::IcmpEchoes::new()?)
+        } else {
+            None
+        };
+        #[cfg(unix)]
         let icmp = if icmp {
             let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
             s.set_nonblocking(true)?;
@@ -100,6 +121,20 @@ impl KernelProbes {
         })
     }
 
+    /// The next echo reply the IP Helper brought, if any.
+    #[cfg(windows)]
+    fn read_icmp(&mut self) -> Option<ProbeEvent> {
+        let reply = self.icmp.as_ref()?.next()?;
+        Some(ProbeEvent::Echo {
+            ip: reply.ip,
+            ttl: reply.ttl,
+            ident: reply.ident,
+            seq: reply.seq,
+            at: reply.at,
+        })
+    }
+
+    #[cfg(unix)]
     fn read_icmp(&mut self) -> Option<ProbeEvent> {
         let sock = self.icmp.as_mut()?;
         let mut buf = [0u8; 1500];
@@ -135,7 +170,7 @@ impl KernelProbes {
         let mut done = None;
         for (&(ip, port), (sock, started)) in &self.connects {
             let event = match sock.take_error() {
-                Ok(Some(e)) if e.raw_os_error() == Some(ECONNREFUSED) => {
+                Ok(Some(e)) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     Some(ProbeEvent::TcpAnswer {
                         ip,
                         port,
@@ -167,14 +202,31 @@ impl KernelProbes {
     }
 }
 
-const ECONNREFUSED: i32 = 111;
-const EINPROGRESS: i32 = 115;
+/// True when a non-blocking connect has started: Linux says EINPROGRESS, Windows
+/// WSAEWOULDBLOCK.
+fn connect_started(e: &io::Error) -> bool {
+    const EINPROGRESS: i32 = 115;
+    if cfg!(unix) {
+        e.raw_os_error() == Some(EINPROGRESS)
+    } else {
+        e.kind() == io::ErrorKind::WouldBlock
+    }
+}
 
 impl SocketProbes for KernelProbes {
     fn has_icmp(&self) -> bool {
         self.icmp.is_some()
     }
 
+    #[cfg(windows)]
+    fn send_echo(&mut self, ip: Ipv4Addr, ident: u16, seq: u16) -> io::Result<()> {
+        self.icmp
+            .as_ref()
+            .ok_or_else(|| io::Error::other("no ICMP echo"))?
+            .send(ip, ident, seq)
+    }
+
+    #[cfg(unix)]
     fn send_echo(&mut self, ip: Ipv4Addr, ident: u16, seq: u16) -> io::Result<()> {
         let sock = self
             .icmp
@@ -198,7 +250,7 @@ impl SocketProbes for KernelProbes {
         sock.set_linger(Some(Duration::ZERO))?;
         match sock.connect(&SockAddr::from(SocketAddrV4::new(ip, port))) {
             Ok(()) => {}
-            Err(e) if e.raw_os_error() == Some(EINPROGRESS) => {}
+            Err(e) if connect_started(&e) => {}
             Err(e) => return Err(e),
         }
         self.connects.insert((ip, port), (sock, Instant::now()));
@@ -387,5 +439,5 @@ pub fn probe_hosts(
     Ok(found.into_values().collect())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

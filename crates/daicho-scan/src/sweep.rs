@@ -7,17 +7,25 @@
 //!
 //! Single-threaded over a [`LinkIo`] (frames arrive from the link's own receive thread), so the
 //! logic is exercised in tests with a simulated LAN and clock. Every frame leaves through the
-//! [`PacketGate`], which enforces the scope and the rate.
+//! `PacketGate`, which enforces the scope and the rate. The sweep is Unix only (raw frames);
+//! its configuration and results are the same types everywhere.
 
+#[cfg(unix)]
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(unix)]
+use std::time::Instant;
 
 use daicho_model::MacAddr;
 
+#[cfg(unix)]
 use crate::frames::{self, Heard};
+#[cfg(unix)]
 use crate::gate::{GateError, PacketGate};
+#[cfg(unix)]
 use crate::link::{LinkIo, LocalInterface};
+#[cfg(unix)]
 use crate::rtt::Rtt;
 
 /// How hard the sweep tries.
@@ -76,6 +84,7 @@ pub struct SweepProgress {
 }
 
 /// What a probe asked.
+#[cfg(unix)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Probe {
     /// An ARP request.
@@ -84,6 +93,7 @@ enum Probe {
     Echo,
 }
 
+#[cfg(unix)]
 #[derive(Debug, Clone, Copy, Default)]
 struct TargetState {
     attempts: u32,
@@ -91,6 +101,7 @@ struct TargetState {
 }
 
 /// The state of one sweep between sends.
+#[cfg(unix)]
 struct Sweep<'a> {
     iface: &'a LocalInterface,
     config: SweepConfig,
@@ -113,6 +124,7 @@ struct Sweep<'a> {
     rtt: Rtt,
 }
 
+#[cfg(unix)]
 impl Sweep<'_> {
     fn window(&self) -> Duration {
         self.rtt.window(self.config.min_wait, self.config.max_wait)
@@ -262,6 +274,7 @@ impl Sweep<'_> {
 /// Sweeps `targets` (all on `iface`'s subnet) and returns the hosts that answered, in address
 /// order. Targets the gate refuses are skipped (the gate logs why); any other send error ends
 /// the sweep with that error.
+#[cfg(unix)]
 pub fn arp_sweep(
     link: &mut dyn LinkIo,
     gate: &PacketGate,
@@ -351,5 +364,5 @@ pub fn arp_sweep(
     Ok(sweep.found.into_values().collect())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

@@ -18,20 +18,31 @@
 //! Pacing: every send picks, among the hosts with ports left, the one whose per-host slot comes
 //! first, so the global budget is spent across hosts instead of one host's ports being
 //! serialised behind the per-host limit. While no slot is open the sweep listens. Raw I/O sits
-//! behind [`SynIo`]; the scheduling is tested with a simulated network and clock.
+//! behind [`SynIo`]; the scheduling is tested with a simulated network and clock. The raw path
+//! ([`RawSyn`]) is Unix only: Windows does not let a raw socket send TCP.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, Read};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::io;
+#[cfg(unix)]
+use std::io::Read;
+use std::net::Ipv4Addr;
+#[cfg(unix)]
+use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
+#[cfg(unix)]
 use pnet::packet::Packet;
+#[cfg(unix)]
 use pnet::packet::ip::IpNextHeaderProtocols;
+#[cfg(unix)]
 use pnet::packet::ipv4::Ipv4Packet;
+#[cfg(unix)]
 use pnet::packet::tcp::{MutableTcpPacket, TcpFlags, TcpOption, TcpPacket};
+#[cfg(unix)]
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use crate::gate::{Destination, GateError, PacketGate};
+#[cfg(unix)]
 use crate::nonblocking::wait_until;
 use crate::rtt::Rtt;
 
@@ -380,11 +391,13 @@ fn is_unreachable(e: &io::Error) -> bool {
 
 const ENETUNREACH: i32 = 101;
 const EHOSTUNREACH: i32 = 113;
+#[cfg(unix)]
 const MSG_CONFIRM: i32 = 0x800;
 
 /// The real SYN path: a raw IPv4 TCP socket (the kernel writes the IP header and routes), and
 /// a TCP socket bound to the source port so that no connection of this host is given the
 /// port while the sweep uses it. Needs `CAP_NET_RAW`.
+#[cfg(unix)]
 pub struct RawSyn {
     raw: Socket,
     /// Holds the source port; never listens, so the kernel resets every SYN/ACK (charged).
@@ -393,6 +406,7 @@ pub struct RawSyn {
     sources: BTreeMap<Ipv4Addr, Ipv4Addr>,
 }
 
+#[cfg(unix)]
 impl std::fmt::Debug for RawSyn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RawSyn")
@@ -401,6 +415,7 @@ impl std::fmt::Debug for RawSyn {
     }
 }
 
+#[cfg(unix)]
 impl RawSyn {
     /// Opens the sockets; `PermissionDenied` without raw-socket privilege.
     pub fn new() -> io::Result<Self> {
@@ -441,6 +456,7 @@ impl RawSyn {
 }
 
 /// A SYN segment: TCP header with the MSS option, checksummed for `src` → `dst`.
+#[cfg(unix)]
 pub fn syn_segment(src: Ipv4Addr, sport: u16, probe: &SynProbe) -> Vec<u8> {
     let mut buf = vec![0u8; 24];
     let mut tcp = MutableTcpPacket::new(&mut buf).expect("24 bytes hold a TCP header");
@@ -458,6 +474,7 @@ pub fn syn_segment(src: Ipv4Addr, sport: u16, probe: &SynProbe) -> Vec<u8> {
 }
 
 /// Reads an IPv4 packet as an answer to the sweep's source port `sport`, if it is one.
+#[cfg(unix)]
 pub fn parse_reply(packet: &[u8], sport: u16, at: Instant) -> Option<SynReply> {
     let ip = Ipv4Packet::new(packet)?;
     if ip.get_next_level_protocol() != IpNextHeaderProtocols::Tcp {
@@ -484,6 +501,7 @@ pub fn parse_reply(packet: &[u8], sport: u16, at: Instant) -> Option<SynReply> {
     })
 }
 
+#[cfg(unix)]
 impl SynIo for RawSyn {
     fn send_syn(&mut self, probe: &SynProbe) -> io::Result<()> {
         let src = self.source_for(probe.dst)?;
@@ -527,5 +545,5 @@ impl SynIo for RawSyn {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests;

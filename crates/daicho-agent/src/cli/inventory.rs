@@ -42,7 +42,8 @@ pub fn execute(args: &InventoryArgs) -> ExitCode {
     super::print_stdout(&text, "inventory")
 }
 
-/// The human-readable form: identity, then listening sockets, services and interfaces in full,
+/// The human-readable form: identity, then listening sockets, services (with their start type
+/// where the OS has one) and interfaces in full,
 /// then counts of packages and processes (the JSON form lists them).
 pub fn render_table(inv: &LocalInventory) -> String {
     let mut out = String::new();
@@ -51,10 +52,14 @@ pub fn render_table(inv: &LocalInventory) -> String {
     let _ = writeln!(out, "Machine id   {}", or_dash(inv.machine_id.as_deref()));
     let _ = writeln!(
         out,
-        "OS           {} (id {}, version {}, build {})",
+        "OS           {} (id {}, version {}{}, build {})",
         or_dash(inv.os.name.as_deref()),
         or_dash(inv.os.id.as_deref()),
         or_dash(inv.os.version.as_deref()),
+        inv.os
+            .display_version
+            .as_deref()
+            .map_or_else(String::new, |d| format!(" {d}")),
         or_dash(inv.os.build.as_deref())
     );
     let _ = writeln!(out, "Kernel       {}", or_dash(inv.os.kernel.as_deref()));
@@ -93,26 +98,32 @@ pub fn render_table(inv: &LocalInventory) -> String {
         let proto = s.protocol.as_str();
         let _ = writeln!(
             out,
-            "  {:<5} {:<40} {:>5}  {:>7}  {:<16} {}",
+            "  {:<5} {:<40} {:>5}  {:>7}  {:<16} {}{}",
             proto,
             s.address.to_string(),
             s.port,
             s.pid.map_or_else(|| "-".to_owned(), |p| p.to_string()),
             or_dash(s.process.as_deref()),
-            or_dash(s.exe.as_deref())
+            or_dash(s.exe.as_deref()),
+            if s.services.is_empty() {
+                String::new()
+            } else {
+                format!("  (services: {})", s.services.join(", "))
+            }
         );
     }
 
-    let _ = writeln!(out, "\nRunning services");
+    let _ = writeln!(out, "\nServices");
     if inv.system_services.is_empty() {
         let _ = writeln!(out, "  (none listed)");
     }
     for s in &inv.system_services {
         let _ = writeln!(
             out,
-            "  {:<40} {:<8} {}",
+            "  {:<40} {:<8} {:<12} {}",
             s.name,
             s.state,
+            s.start_type.as_deref().unwrap_or("-"),
             s.description.as_deref().unwrap_or("")
         );
     }
@@ -150,6 +161,7 @@ mod tests {
                 name: Some("Debian GNU/Linux 12 (bookworm)".into()),
                 version: Some("12".into()),
                 build: Some("12.7".into()),
+                display_version: None,
                 kernel: Some("6.1.0".into()),
             },
             packages: vec![Package {
@@ -164,10 +176,12 @@ mod tests {
                 pid: Some(42),
                 process: Some("snmpd".into()),
                 exe: Some("/usr/sbin/snmpd".into()),
+                services: Vec::new(),
             }],
             system_services: vec![SystemService {
                 name: "snmpd.service".into(),
                 state: "running".into(),
+                start_type: None,
                 description: Some("Simple Network Management Protocol".into()),
             }],
             notes: vec!["something was not readable".into()],
@@ -186,5 +200,54 @@ mod tests {
         assert!(table.contains("snmpd.service"));
         assert!(table.contains("Last update  unknown"));
         assert!(table.contains("  - something was not readable"));
+    }
+
+    #[test]
+    fn table_shows_the_windows_release_and_start_types() {
+        let inv = LocalInventory {
+            hostname: "reception-pc".into(),
+            os: LocalOs {
+                id: Some("windows".into()),
+                name: Some("Windows 10 Pro".into()),
+                version: Some("10.0.19045".into()),
+                build: Some("19045.4894".into()),
+                display_version: Some("22H2".into()),
+                kernel: None,
+            },
+            listening: vec![ListeningSocket {
+                protocol: Protocol::Tcp,
+                address: "0.0.0.0".parse().unwrap(),
+                port: 3389,
+                pid: Some(1044),
+                process: Some("svchost.exe".into()),
+                exe: Some(r"C:\Windows\System32\svchost.exe".into()),
+                services: vec!["TermService".into()],
+            }],
+            system_services: vec![SystemService {
+                name: "TermService".into(),
+                state: "stopped".into(),
+                start_type: Some("disabled".into()),
+                description: Some("Remote Desktop Services".into()),
+            }],
+            ..LocalInventory::default()
+        };
+        let table = render_table(&inv);
+        assert!(
+            table.contains("version 10.0.19045 22H2, build 19045.4894"),
+            "{table}"
+        );
+        let line = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("TermService"))
+            .unwrap();
+        assert!(
+            line.contains("stopped") && line.contains("disabled"),
+            "{line}"
+        );
+        let socket = table.lines().find(|l| l.contains("3389")).unwrap();
+        assert!(
+            socket.ends_with(r"C:\Windows\System32\svchost.exe  (services: TermService)"),
+            "{socket}"
+        );
     }
 }

@@ -164,7 +164,8 @@ pub fn run(args: &ScanArgs) -> ExitCode {
                 ScanError::Scope(_)
                 | ScanError::Rate(_)
                 | ScanError::NoSuchInterface { .. }
-                | ScanError::UnusableInterface { .. } => EXIT_USAGE,
+                | ScanError::UnusableInterface { .. }
+                | ScanError::Unsupported { .. } => EXIT_USAGE,
                 ScanError::NoPrivilege { .. } | ScanError::Io(_) => EXIT_FAILURE,
             };
             return ExitCode::from(code);

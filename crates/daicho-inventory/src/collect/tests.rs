@@ -8,7 +8,11 @@ use daicho_model::Protocol;
 use daicho_model::inventory::Process;
 
 use super::{collect_unix, collect_windows};
+use crate::ip_tables::TableKind;
+use crate::registry::{RegData, RegValues};
+use crate::scm::ServiceRecord;
 use crate::source::{CommandOutput, HostSource, InterfaceAddresses};
+use crate::windows_source::{Hive, RegKey, RegView, WindowsSource};
 
 #[derive(Default)]
 struct FakeHost {
@@ -250,21 +254,142 @@ fn no_package_manager_is_explained() {
     );
 }
 
+/// A Windows API serving fixture data built from Microsoft's documented formats (value names
+/// and types of `CurrentVersion` and the Uninstall keys, SCM numbers, `MIB_*_OWNER_PID` rows);
+/// not captured from a real machine.
+#[derive(Default)]
+struct FakeWindows {
+    keys: HashMap<(Hive, RegView, String), RegValues>,
+    services: Vec<ServiceRecord>,
+    tables: HashMap<TableKind, Vec<u8>>,
+}
+
+impl FakeWindows {
+    fn key(mut self, hive: Hive, view: RegView, path: &str, values: &[(&str, RegData)]) -> Self {
+        let values = values
+            .iter()
+            .map(|(n, d)| ((*n).to_owned(), d.clone()))
+            .collect();
+        self.keys.insert((hive, view, path.to_owned()), values);
+        self
+    }
+}
+
+impl WindowsSource for FakeWindows {
+    fn registry_values(&self, key: RegKey<'_>) -> io::Result<RegValues> {
+        self.keys
+            .get(&(key.hive, key.view, key.path.to_owned()))
+            .cloned()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }
+    fn registry_subkeys(&self, key: RegKey<'_>) -> io::Result<Vec<String>> {
+        let prefix = format!("{}\\", key.path);
+        let subkeys: Vec<String> = self
+            .keys
+            .keys()
+            .filter(|(h, v, _)| *h == key.hive && *v == key.view)
+            .filter_map(|(_, _, p)| p.strip_prefix(&prefix).map(str::to_owned))
+            .collect();
+        if subkeys.is_empty() {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        Ok(subkeys)
+    }
+    fn services(&self) -> io::Result<Vec<ServiceRecord>> {
+        Ok(self.services.clone())
+    }
+    fn socket_table(&self, kind: TableKind) -> io::Result<Vec<u8>> {
+        match self.tables.get(&kind) {
+            Some(t) => Ok(t.clone()),
+            None => Err(io::Error::from(io::ErrorKind::PermissionDenied)),
+        }
+    }
+}
+
+fn text(t: &str) -> RegData {
+    RegData::Text(t.into())
+}
+
+/// A Windows 10 22H2 PC with an old UBR and a remote-support tool installed.
+fn windows_10_pc() -> FakeWindows {
+    let uninstall = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall";
+    let mut tcp = 1u32.to_le_bytes().to_vec();
+    tcp.extend(2u32.to_le_bytes()); // MIB_TCP_STATE_LISTEN
+    tcp.extend([0, 0, 0, 0]);
+    tcp.extend([0x0d, 0x3d, 0, 0]); // port 3389, network order
+    tcp.extend([0u8; 8]);
+    tcp.extend(900u32.to_le_bytes());
+    let mut fake = FakeWindows::default()
+        .key(
+            Hive::LocalMachine,
+            RegView::Bits64,
+            r"SOFTWARE\Microsoft\Windows NT\CurrentVersion",
+            &[
+                ("ProductName", text("Windows 10 Pro")),
+                ("CurrentBuild", text("19045")),
+                ("CurrentMajorVersionNumber", RegData::Number(10)),
+                ("CurrentMinorVersionNumber", RegData::Number(0)),
+                ("DisplayVersion", text("22H2")),
+                ("UBR", RegData::Number(2006)),
+            ],
+        )
+        .key(
+            Hive::LocalMachine,
+            RegView::Bits64,
+            r"SOFTWARE\Microsoft\Cryptography",
+            &[("MachineGuid", text("abc-123"))],
+        )
+        .key(
+            Hive::LocalMachine,
+            RegView::Bits64,
+            &format!(r"{uninstall}\{{PACS}}"),
+            &[
+                ("DisplayName", text("PACS Viewer")),
+                ("DisplayVersion", text("3.2")),
+            ],
+        )
+        .key(
+            Hive::LocalMachine,
+            RegView::Bits32,
+            &format!(r"{uninstall}\TeamViewer"),
+            &[
+                ("DisplayName", text("TeamViewer")),
+                ("DisplayVersion", text("15.40.8")),
+            ],
+        )
+        .key(
+            Hive::CurrentUser,
+            RegView::Bits64,
+            &format!(r"{uninstall}\TeamViewer"),
+            &[
+                ("DisplayName", text("TeamViewer")),
+                ("DisplayVersion", text("15.40.8")),
+            ],
+        );
+    fake.services = vec![ServiceRecord {
+        name: "TermService".into(),
+        display_name: "Remote Desktop Services".into(),
+        service_type: 0x20,
+        current_state: 4,
+        process_id: 900,
+        start_type: Some(3),
+        delayed_auto_start: false,
+    }];
+    fake.tables.insert(TableKind::Tcp4, tcp);
+    fake.tables
+        .insert(TableKind::Tcp6, 0u32.to_le_bytes().to_vec());
+    // A UDP row with no owner (pid 0), as Wine fills them.
+    let mut udp = 1u32.to_le_bytes().to_vec();
+    udp.extend([0, 0, 0, 0]);
+    udp.extend([0, 137, 0, 0]);
+    udp.extend(0u32.to_le_bytes());
+    fake.tables.insert(TableKind::Udp4, udp);
+    fake
+}
+
 #[test]
-fn windows_inventory_from_captured_output() {
+fn windows_inventory_through_the_api() {
     let host = FakeHost::default()
-        .command(
-            r"reg query HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
-            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\r\n    CurrentBuild    REG_SZ    17763\r\n    CurrentMajorVersionNumber    REG_DWORD    0xa\r\n    CurrentMinorVersionNumber    REG_DWORD    0x0\r\n    ProductName    REG_SZ    Windows Server 2019 Standard\r\n    UBR    REG_DWORD    0x1a3c\r\n",
-        )
-        .command(
-            r"reg query HKLM\SOFTWARE\Microsoft\Cryptography /v MachineGuid",
-            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Cryptography\r\n    MachineGuid    REG_SZ    abc-123\r\n",
-        )
-        .command(
-            r"reg query HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall /s",
-            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\X\r\n    DisplayName    REG_SZ    PACS Viewer\r\n    DisplayVersion    REG_SZ    3.2\r\n",
-        )
         .command(
             &format!(
                 "powershell -NoProfile -NonInteractive -Command {}",
@@ -272,32 +397,64 @@ fn windows_inventory_from_captured_output() {
             ),
             "KB5044277\t2024-10-08\r\nKB5043050\t2024-09-10\r\n",
         )
-        .command(
-            &format!(
-                "powershell -NoProfile -NonInteractive -Command {}",
-                crate::windows::SERVICES_SCRIPT
-            ),
-            "TermService\tRemote Desktop Services\r\n",
-        )
-        .command(
-            "netstat -ano",
-            "  TCP    0.0.0.0:3389    0.0.0.0:0    LISTENING    900\r\n",
-        )
         .process(900, "svchost.exe", r"C:\Windows\System32\svchost.exe");
-    let inv = collect_windows(&host);
-    assert_eq!(inv.os.name.as_deref(), Some("Windows Server 2019 Standard"));
-    assert_eq!(inv.os.version.as_deref(), Some("10.0.17763"));
-    assert_eq!(inv.os.build.as_deref(), Some("17763.6716"));
+    let inv = collect_windows(&host, &windows_10_pc());
+    assert_eq!(inv.os.id.as_deref(), Some("windows"));
+    assert_eq!(inv.os.name.as_deref(), Some("Windows 10 Pro"));
+    assert_eq!(inv.os.version.as_deref(), Some("10.0.19045"));
+    assert_eq!(inv.os.build.as_deref(), Some("19045.2006"));
+    assert_eq!(inv.os.display_version.as_deref(), Some("22H2"));
     assert_eq!(inv.machine_id.as_deref(), Some("abc-123"));
-    assert_eq!(inv.packages[0].name, "PACS Viewer");
+    // Both views and the per-user key; the program listed twice is kept once.
+    let programs: Vec<&str> = inv.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(programs, ["PACS Viewer", "TeamViewer"]);
     assert_eq!(inv.hotfixes.len(), 2);
     assert_eq!(
         inv.last_updated.unwrap().date_naive().to_string(),
         "2024-10-08"
     );
+    assert_eq!(inv.listening.len(), 2);
     assert_eq!(inv.listening[0].port, 3389);
+    assert_eq!(inv.listening[0].pid, Some(900));
     assert_eq!(inv.listening[0].process.as_deref(), Some("svchost.exe"));
+    // The service that listens: what 2-⑫ asks about, not just "svchost.exe".
+    assert_eq!(inv.listening[0].services, ["TermService"]);
+    assert!(inv.listening[1].services.is_empty());
+    assert_eq!(inv.listening[1].port, 137);
+    assert_eq!(inv.listening[1].pid, None);
+    assert!(
+        inv.notes
+            .iter()
+            .any(|n| n.starts_with("1 listening sockets without a known owner"))
+    );
     assert_eq!(inv.system_services[0].name, "TermService");
-    // The 32-bit uninstall key was not answered: explained, not silently empty.
-    assert!(inv.notes.iter().any(|n| n.contains("WOW6432Node")));
+    assert_eq!(inv.system_services[0].state, "running");
+    assert_eq!(inv.system_services[0].start_type.as_deref(), Some("demand"));
+    // The UDP6 table was refused: explained, not silently empty.
+    assert!(
+        inv.notes
+            .iter()
+            .any(|n| n.contains("Udp6") && n.contains("not read")),
+        "{:?}",
+        inv.notes
+    );
+}
+
+#[test]
+fn windows_without_readable_version_or_powershell_says_so() {
+    let inv = collect_windows(&FakeHost::default(), &FakeWindows::default());
+    assert_eq!(inv.os.id.as_deref(), Some("windows"));
+    assert_eq!(inv.os.build, None);
+    assert!(inv.packages.is_empty());
+    for expected in [
+        "Windows version unknown",
+        "MachineGuid",
+        "PowerShell could not be run",
+    ] {
+        assert!(
+            inv.notes.iter().any(|n| n.contains(expected)),
+            "{expected}: {:?}",
+            inv.notes
+        );
+    }
 }

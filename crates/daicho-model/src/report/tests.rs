@@ -67,6 +67,7 @@ fn sample() -> ScanReport {
             pid: Some(1),
             process: Some("sshd".into()),
             exe: Some("/usr/sbin/sshd".into()),
+            services: Vec::new(),
         }],
         ..LocalInventory::default()
     });
