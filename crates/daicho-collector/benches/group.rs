@@ -87,7 +87,11 @@ fn build(ledger: &Ledger, sites: u32, devices: u32) -> Vec<Site> {
     for s in 0..sites {
         let site = ledger.add_site(&format!("h{s:03}"), None).unwrap();
         ledger
-            .ingest_at(site.id, &report(&format!("agent-h{s:03}"), 0, devices, 0), None)
+            .ingest_at(
+                site.id,
+                &report(&format!("agent-h{s:03}"), 0, devices, 0),
+                None,
+            )
             .unwrap();
         out.push(site);
         if s % 10 == 9 {
@@ -105,15 +109,24 @@ async fn agents(store: &Store, sites: &[Site], figures: &mut Figures) {
     let server = Server::bind(&store.config).await.unwrap();
     let addr = server.local_addr().unwrap();
     let ledger = server.ledger();
-    let tokens: Vec<String> = (0..AGENTS)
-        .map(|i| {
-            let site = &sites[i % sites.len()];
-            ledger
-                .create_site_token(&format!("push{i}"), Role::Agent, &[site.id])
-                .unwrap()
-                .1
-        })
-        .collect();
+    let site_ids: Vec<_> = sites.iter().map(|s| s.id).collect();
+    // Ledger calls block: off the async threads, as the collector makes them.
+    let tokens: Vec<String> = tokio::task::spawn_blocking(move || {
+        (0..AGENTS)
+            .map(|i| {
+                ledger
+                    .create_site_token(
+                        &format!("push{i}"),
+                        Role::Agent,
+                        &[site_ids[i % site_ids.len()]],
+                    )
+                    .unwrap()
+                    .1
+            })
+            .collect()
+    })
+    .await
+    .unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = tokio::spawn(server.run(async {
         let _ = stopped.await;
@@ -130,8 +143,7 @@ async fn agents(store: &Store, sites: &[Site], figures: &mut Figures) {
                 // A rescan of part of the site's devices, an hour after the first scan.
                 let first = u32::try_from(i).unwrap() * HOSTS;
                 let r = report(&format!("push{i}"), first, HOSTS, 60 + i64::from(push));
-                let mut gz =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
                 gz.write_all(&serde_json::to_vec(&r).unwrap()).unwrap();
                 let body = gz.finish().unwrap();
                 let t = Instant::now();
@@ -239,9 +251,10 @@ fn main() {
     row("                                      reports/s", &|f| {
         format!("{:.0}", f.agents_rate)
     });
-    row("device query flag=unregistered limit=100, all sites", &|f| {
-        format!("{} ({})", ms(f.query_flag), f.query_total)
-    });
+    row(
+        "device query flag=unregistered limit=100, all sites",
+        &|f| format!("{} ({})", ms(f.query_flag), f.query_total),
+    );
     row("group summary (every site's checklist)", &|f| {
         format!("{} ({})", ms(f.summary), f.summary_sites)
     });

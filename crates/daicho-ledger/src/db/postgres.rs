@@ -3,6 +3,7 @@
 //! type, write locks as advisory locks.
 
 use std::cell::RefCell;
+use std::cell::RefMut;
 use std::collections::HashMap;
 use std::error::Error;
 
@@ -19,16 +20,37 @@ const SITE_LOCK_SPACE: i32 = 0x6463;
 
 /// One PostgreSQL session of the ledger.
 pub struct PgConn {
-    client: RefCell<Client>,
+    /// `None` only once dropped (see `Drop`).
+    client: RefCell<Option<Client>>,
     statements: RefCell<HashMap<String, Statement>>,
+}
+
+impl Drop for PgConn {
+    /// The client ends its session by blocking on a runtime of its own, which panics on a
+    /// thread that drives async tasks (the collector dropping its ledger as it shuts down):
+    /// there it is closed on a thread of its own.
+    fn drop(&mut self) {
+        let client = self.client.get_mut().take();
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 impl PgConn {
     /// Connects to `url` (`postgresql://user:password@host/db`; plain TCP or a Unix socket).
     pub(crate) fn connect(url: &str) -> Result<Self> {
         Ok(Self {
-            client: RefCell::new(Client::connect(url, NoTls)?),
+            client: RefCell::new(Some(Client::connect(url, NoTls)?)),
             statements: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The session's client (there until the connection is dropped).
+    fn client(&self) -> RefMut<'_, Client> {
+        RefMut::map(self.client.borrow_mut(), |c| {
+            c.as_mut()
+                .expect("a PostgreSQL connection is used only until it is dropped")
         })
     }
 
@@ -36,7 +58,7 @@ impl PgConn {
         if let Some(s) = self.statements.borrow().get(sql) {
             return Ok(s.clone());
         }
-        let prepared = self.client.borrow_mut().prepare(&placeholders(sql))?;
+        let prepared = self.client().prepare(&placeholders(sql))?;
         self.statements
             .borrow_mut()
             .insert(sql.to_owned(), prepared.clone());
@@ -46,7 +68,7 @@ impl PgConn {
     pub(crate) fn execute(&self, sql: &str, values: &[Value]) -> Result<usize> {
         let stmt = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        let n = self.client.borrow_mut().execute(&stmt, &params)?;
+        let n = self.client().execute(&stmt, &params)?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -60,7 +82,7 @@ impl PgConn {
     ) -> Result<()> {
         let stmt = self.statement(sql)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v as _).collect();
-        let rows = self.client.borrow_mut().query(&stmt, &params)?;
+        let rows = self.client().query(&stmt, &params)?;
         let mut buf = Vec::new();
         for row in &rows {
             buf.clear();
@@ -75,7 +97,7 @@ impl PgConn {
     }
 
     pub(crate) fn batch_execute(&self, sql: &str) -> Result<()> {
-        Ok(self.client.borrow_mut().batch_execute(sql)?)
+        Ok(self.client().batch_execute(sql)?)
     }
 
     /// Opens a transaction holding the advisory locks of `lock` until it ends.
