@@ -13,20 +13,7 @@ packages=(
   postgresql # the ledger's server database in the tests (scripts/postgres.sh runs its own cluster)
 )
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: must run as root (it installs Debian packages)" >&2
-  exit 1
-fi
-
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-deps: installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "$0")/apt-missing.sh" install-deps "${packages[@]}"
 
 # Debian starts some of these daemons in the root namespace on install; the project runs its own
 # copies inside the test LAN's namespaces only, so stop the root ones to keep the host quiet.

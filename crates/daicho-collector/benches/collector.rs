@@ -4,7 +4,6 @@
 //! over loopback HTTP (p50/p99 latency); a query by flag over a 50,000-device ledger
 //! (goal ≤ 50 ms). Everything runs on 127.0.0.1 against a temporary database; loops are bounded.
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,7 +13,7 @@ use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions, Role};
 #[path = "support/fleet.rs"]
 mod fleet;
 
-use fleet::{ms, percentile, report};
+use fleet::{ms, percentile, push_gzip, report};
 
 fn ingest_5000() {
     let dir = tempfile::tempdir().unwrap();
@@ -73,21 +72,7 @@ async fn concurrent_agents() {
                     HOSTS,
                     i64::from(push) * 10,
                 );
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                gz.write_all(&serde_json::to_vec(&r).unwrap()).unwrap();
-                let body = gz.finish().unwrap();
-                let t = Instant::now();
-                let resp = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .header("content-encoding", "gzip")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(resp.status().is_success(), "{}", resp.status());
-                latencies.push(t.elapsed());
+                latencies.push(push_gzip(&client, &url, &token, &r).await);
             }
             latencies
         }));

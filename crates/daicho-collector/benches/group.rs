@@ -8,7 +8,6 @@
 //! `DAICHO_BENCH_SITES` and `DAICHO_BENCH_DEVICES` scale it down. Loops are bounded; everything
 //! runs on 127.0.0.1.
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,7 @@ use daicho_testlan::postgres::TestDatabase;
 #[path = "support/fleet.rs"]
 mod fleet;
 
-use fleet::{ms, percentile, report};
+use fleet::{ms, percentile, push_gzip, report};
 
 fn scale(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -143,21 +142,7 @@ async fn agents(store: &Store, sites: &[Site], figures: &mut Figures) {
                 // A rescan of part of the site's devices, an hour after the first scan.
                 let first = u32::try_from(i).unwrap() * HOSTS;
                 let r = report(&format!("push{i}"), first, HOSTS, 60 + i64::from(push));
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                gz.write_all(&serde_json::to_vec(&r).unwrap()).unwrap();
-                let body = gz.finish().unwrap();
-                let t = Instant::now();
-                let resp = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-type", "application/json")
-                    .header("content-encoding", "gzip")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(resp.status().is_success(), "{}", resp.status());
-                latencies.push(t.elapsed());
+                latencies.push(push_gzip(&client, &url, &token, &r).await);
             }
             latencies
         }));

@@ -5,7 +5,6 @@
 mod child_collector;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use child_collector::{Collector, agent_token};
@@ -67,12 +66,7 @@ fn big_report() -> ScanReport {
 }
 
 fn serve(config: &Path) -> Collector {
-    let mut command = Command::new(BIN);
-    command
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info");
-    Collector::start(command, Duration::from_mins(2))
+    child_collector::serve(BIN, config, Duration::from_mins(2))
 }
 
 async fn push(addr: &str, token: &str, body: Vec<u8>) -> reqwest::Result<reqwest::Response> {

@@ -5,45 +5,30 @@
 
 #[path = "support/child_collector.rs"]
 mod child_collector;
+#[path = "support/command_line.rs"]
+mod command_line;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use child_collector::Collector;
 use chrono::{TimeZone, Utc};
+use command_line::{BIN, run, stdout};
 use daicho_ledger::{DeviceFilter, Ledger, LedgerOptions, SiteScope};
 use daicho_model::api::ReportAccepted;
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 use daicho_testlan::postgres::TestDatabase;
 
-const BIN: &str = env!("CARGO_BIN_EXE_daicho-collector");
 const HOSTS: u32 = 60;
 const REPORTS_PER_AGENT: u32 = 6;
 
 fn cli(config: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    stdout(&run(config, args)).trim().to_owned()
 }
 
 fn serve(config: &Path) -> Collector {
-    let mut command = Command::new(BIN);
-    command
-        .args(["serve", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info");
-    Collector::start(command, Duration::from_mins(1))
+    child_collector::serve(BIN, config, Duration::from_mins(1))
 }
 
 /// Report `n` of `agent`: every host of the site's LAN, in an order of its own.

@@ -110,3 +110,29 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
+
+/// Pushes `report` to `url` gzipped, as an agent does, and returns how long the collector took
+/// to answer (the body compressed before the clock starts); panics on a refusal.
+pub async fn push_gzip(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    report: &ScanReport,
+) -> Duration {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&serde_json::to_vec(report).unwrap()).unwrap();
+    let body = gz.finish().unwrap();
+    let t = std::time::Instant::now();
+    let resp = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    t.elapsed()
+}

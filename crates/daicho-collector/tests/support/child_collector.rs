@@ -12,6 +12,16 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
+/// `BIN serve --config CONFIG` with `RUST_LOG=info`, once it listens (see [`Collector::start`]).
+pub fn serve(bin: &str, config: &Path, wait: Duration) -> Collector {
+    let mut command = Command::new(bin);
+    command
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info");
+    Collector::start(command, wait)
+}
+
 /// A serving collector; killed when dropped.
 pub struct Collector {
     pub child: Child,
