@@ -66,7 +66,7 @@ impl Ledger {
         let options = self.options();
         let policy = self.policy();
         let received = self.now();
-        self.write(|conn| {
+        self.write_concurrently(|conn| {
             let tx = conn.begin(WriteLock::Exclusive)?;
             let report_id = report.report_id.to_string();
             let stored: Option<i64> = tx

@@ -58,6 +58,8 @@ pub struct Ledger {
     /// [`Ledger::atomically`] on its thread use the connection it holds in a transaction.
     writer: ReentrantMutex<Writer>,
     readers: Mutex<Vec<Conn>>,
+    /// PostgreSQL: idle connections of [`Ledger::write_concurrently`].
+    site_writers: Mutex<Vec<Conn>>,
     /// The flag policy; replaced as a whole when the operator reloads it.
     policy: RwLock<Arc<Policy>>,
     /// Counts this handle's writes, so readers can tell whether what they derived is current.
@@ -144,6 +146,7 @@ impl Ledger {
                 atomic: Cell::new(false),
             }),
             readers: Mutex::new(Vec::new()),
+            site_writers: Mutex::new(Vec::new()),
             policy: RwLock::new(Arc::new(Policy::builtin())),
             generation: AtomicU64::new(0),
             clock: Arc::new(SystemWallClock),
@@ -279,6 +282,36 @@ impl Ledger {
                 conn.pragma_update_and_check(None, "max_page_count", pages, |r| r.get(0))?;
             Ok(set as u64)
         })
+    }
+
+    /// Runs `f` with a connection of its own on PostgreSQL, so that writes of different sites
+    /// run at once (their `WriteLock::Site` keeps writes of one site apart); with the writer
+    /// connection on SQLite (one writer at a time) and inside [`Ledger::atomically`].
+    pub(crate) fn write_concurrently<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let Storage::Postgres(url) = &self.storage else {
+            return self.write(f);
+        };
+        if self.writer.is_owned_by_current_thread() {
+            return self.write(f);
+        }
+        let idle = lock(&self.site_writers).pop();
+        let mut conn = match idle {
+            Some(c) => c,
+            None => Conn::postgres(PgConn::connect(url)?),
+        };
+        let result = f(&mut conn);
+        self.generation.fetch_add(1, Ordering::Release);
+        // A connection left inside a transaction (a panic mid-way is the only way) is not kept.
+        if conn.is_autocommit() {
+            let mut idle = lock(&self.site_writers);
+            if idle.len() < 8 {
+                idle.push(conn);
+            }
+        }
+        result
     }
 
     /// Runs `f` with the writer connection held.
