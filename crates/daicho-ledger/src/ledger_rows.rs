@@ -599,14 +599,26 @@ fn device_row(r: &crate::db::Row<'_>, id: i64, registered: bool) -> crate::db::R
     })
 }
 
+/// SQL over a table's `device_id`: the device is of `site` (any device for `None`). A site of
+/// a group holds a small part of the ledger: its rows are read, not the whole table's.
+fn of_site(site: Option<SiteId>) -> String {
+    match site {
+        Some(site) => format!("device_id IN (SELECT id FROM devices WHERE site_id = {site})"),
+        None => "1 = 1".to_owned(),
+    }
+}
+
 /// The flags of the devices in `wanted`, as `daicho-policy` raised them, each device's by flag
 /// then key: one pass over the table (a query per device costs seconds over 50,000 devices).
 fn flags_by_device(
     conn: &Conn,
+    site: Option<SiteId>,
     wanted: &HashSet<i64>,
 ) -> Result<HashMap<i64, Vec<Flag>>, LedgerError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT device_id, key, {STORED_FLAG_COLUMNS} FROM device_flags ORDER BY device_id"
+        "SELECT device_id, key, {STORED_FLAG_COLUMNS} FROM device_flags
+         WHERE {} ORDER BY device_id",
+        of_site(site)
     ))?;
     let mut keyed: HashMap<i64, Vec<(String, Flag)>> = HashMap::new();
     stmt.for_each_row([], |r| {
@@ -633,12 +645,14 @@ fn flags_by_device(
 /// protocol then port (the table's key order): one pass over the table.
 fn open_services_by_device(
     conn: &Conn,
+    site: Option<SiteId>,
     wanted: &HashSet<i64>,
 ) -> Result<HashMap<i64, Vec<String>>, LedgerError> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT device_id, name, protocol, port FROM device_services
-         WHERE state = 'open' ORDER BY device_id, protocol, port",
-    )?;
+         WHERE state = 'open' AND {} ORDER BY device_id, protocol, port",
+        of_site(site)
+    ))?;
     let mut out: HashMap<i64, Vec<String>> = HashMap::new();
     stmt.for_each_row([], |r| {
         let id: i64 = r.get(0)?;
@@ -662,11 +676,11 @@ struct Findings {
 }
 
 impl Findings {
-    fn of(conn: &Conn, devices: &[DeviceRow]) -> Result<Self, LedgerError> {
+    fn of(conn: &Conn, site: Option<SiteId>, devices: &[DeviceRow]) -> Result<Self, LedgerError> {
         let wanted: HashSet<i64> = devices.iter().map(|d| d.id).collect();
         Ok(Self {
-            flags: flags_by_device(conn, &wanted)?,
-            services: open_services_by_device(conn, &wanted)?,
+            flags: flags_by_device(conn, site, &wanted)?,
+            services: open_services_by_device(conn, site, &wanted)?,
         })
     }
 
@@ -682,11 +696,15 @@ impl Findings {
 }
 
 /// The exceptions in force (not revoked) per device.
-fn exceptions_by_device(conn: &Conn) -> Result<BTreeMap<i64, Vec<Exception>>, LedgerError> {
-    let mut stmt = conn.prepare(
+fn exceptions_by_device(
+    conn: &Conn,
+    site: SiteId,
+) -> Result<BTreeMap<i64, Vec<Exception>>, LedgerError> {
+    let mut stmt = conn.prepare(&format!(
         "SELECT device_id, service, reason, approver, expires FROM exceptions
-         WHERE revoked_at IS NULL ORDER BY id",
-    )?;
+         WHERE revoked_at IS NULL AND {} ORDER BY id",
+        of_site(Some(site))
+    ))?;
     let mut out: BTreeMap<i64, Vec<Exception>> = BTreeMap::new();
     let rows = stmt
         .query_map([], |r| {
@@ -800,7 +818,7 @@ impl Ledger {
     ) -> Result<Vec<ExportRow<Flag>>, LedgerError> {
         self.read(|conn| {
             let devices = device_rows(conn, site, keep)?;
-            let mut findings = Findings::of(conn, &devices)?;
+            let mut findings = Findings::of(conn, site, &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
                 let mut ledger = d.ledger;
@@ -833,9 +851,9 @@ impl Ledger {
     /// unregistered, with flags, open services and the exceptions in force.
     pub fn checklist_devices(&self, site: SiteId) -> Result<Vec<ChecklistEntry>, LedgerError> {
         self.read(|conn| {
-            let mut exceptions = exceptions_by_device(conn)?;
+            let mut exceptions = exceptions_by_device(conn, site)?;
             let devices = device_rows(conn, Some(site), |_, _| true)?;
-            let mut findings = Findings::of(conn, &devices)?;
+            let mut findings = Findings::of(conn, Some(site), &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
                 out.push(ChecklistEntry {
