@@ -256,7 +256,9 @@ fn processes_include_this_one_with_its_image() {
         "{:?}",
         this.exe
     );
-    assert_eq!(LiveHost.processes().len(), processes.len());
+    // Through the inventory's source as well (not the same count: Wine starts and ends its own
+    // processes between the two snapshots).
+    assert!(LiveHost.processes().iter().any(|p| p.pid == me));
 }
 
 #[test]
