@@ -510,14 +510,7 @@ impl Ledger {
         open_only: bool,
         limit: usize,
     ) -> Result<Vec<AlertView>, LedgerError> {
-        let in_scope = if scope.is_all() {
-            "1 = 1".to_owned()
-        } else {
-            format!(
-                "device_id IN (SELECT id FROM devices WHERE {})",
-                scope.sql("site_id")
-            )
-        };
+        let in_scope = scope.devices_sql("device_id");
         self.read(|conn| {
             let mut stmt = conn.prepare(&format!(
                 "SELECT id, device_id, flag, flag_key, message, raised_at, last_notified_at,

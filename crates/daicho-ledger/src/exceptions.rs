@@ -195,9 +195,9 @@ impl Ledger {
         let sql = format!(
             "SELECT id, device_id, service, reason, approver, expires, created_at, revoked_at
              FROM exceptions WHERE (CAST(?1 AS BIGINT) IS NULL OR device_id = ?1)
-               AND device_id IN (SELECT id FROM devices WHERE {})
+               AND {}
              ORDER BY id DESC",
-            scope.sql("site_id")
+            scope.devices_sql("device_id")
         );
         self.read(|conn| {
             let mut stmt = conn.prepare(&sql)?;

@@ -50,7 +50,7 @@ use crate::identity::{hostname_key, key_owner};
 use crate::ingest::ip_key;
 use crate::operator::{FieldChange, apply_changes};
 use crate::registration::REGISTERED;
-use crate::sites::SiteId;
+use crate::sites::{SiteId, SiteScope};
 use crate::time::{from_db, to_db};
 use crate::triage::KNOWN_OUTSIDE_LEDGER;
 use crate::{Ledger, LedgerError, LedgerFieldsPatch};
@@ -602,10 +602,8 @@ fn device_row(r: &crate::db::Row<'_>, id: i64, registered: bool) -> crate::db::R
 /// SQL over a table's `device_id`: the device is of `site` (any device for `None`). A site of
 /// a group holds a small part of the ledger: its rows are read, not the whole table's.
 fn of_site(site: Option<SiteId>) -> String {
-    match site {
-        Some(site) => format!("device_id IN (SELECT id FROM devices WHERE site_id = {site})"),
-        None => "1 = 1".to_owned(),
-    }
+    site.map_or(SiteScope::All, SiteScope::one)
+        .devices_sql("device_id")
 }
 
 /// The flags of the devices in `wanted`, as `daicho-policy` raised them, each device's by flag

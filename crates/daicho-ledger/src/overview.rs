@@ -63,11 +63,7 @@ impl Ledger {
     /// The dashboard counts over the sites of `scope`.
     pub fn device_counts(&self, scope: &SiteScope) -> Result<DeviceCounts, LedgerError> {
         let in_scope = scope.sql("site_id");
-        let flagged_in_scope = if scope.is_all() {
-            "1 = 1".to_owned()
-        } else {
-            format!("device_id IN (SELECT id FROM devices WHERE {in_scope})")
-        };
+        let flagged_in_scope = scope.devices_sql("device_id");
         self.read(|conn| {
             let one = |sql: &str| -> Result<u64, LedgerError> {
                 let n: i64 = conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?;

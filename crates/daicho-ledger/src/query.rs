@@ -371,10 +371,7 @@ fn site_where(
         ));
     }
     if !scope.is_all() {
-        clauses.push(format!(
-            "{id_column} IN (SELECT id FROM devices WHERE {})",
-            scope.sql("site_id")
-        ));
+        clauses.push(scope.devices_sql(id_column));
     }
 }
 

@@ -98,17 +98,6 @@ impl SiteScope {
         matches!(self, Self::All)
     }
 
-    /// The part of `self` that `other` also allows (the sites a request names, within what
-    /// its caller may see).
-    #[must_use]
-    pub fn within(&self, other: &Self) -> Self {
-        match (self, other) {
-            (Self::All, o) => o.clone(),
-            (s, Self::All) => s.clone(),
-            (Self::Only(a), Self::Only(b)) => Self::Only(a.intersection(b).copied().collect()),
-        }
-    }
-
     /// SQL true for rows whose `column` is a site in scope (ids are integers, so they are
     /// written into the text; never NULL).
     pub(crate) fn sql(&self, column: &str) -> String {
@@ -119,6 +108,20 @@ impl SiteScope {
                 let ids: Vec<String> = set.iter().map(ToString::to_string).collect();
                 format!("{column} IN ({})", ids.join(", "))
             }
+        }
+    }
+
+    /// SQL true for rows whose `id_column` names a device of a site in scope (never NULL; no
+    /// condition at all for every site). The one way a table hanging off `devices` (flags,
+    /// services, events, alerts, exceptions) is narrowed to sites.
+    pub(crate) fn devices_sql(&self, id_column: &str) -> String {
+        if self.is_all() {
+            "1 = 1".to_owned()
+        } else {
+            format!(
+                "{id_column} IN (SELECT id FROM devices WHERE {})",
+                self.sql("site_id")
+            )
         }
     }
 }
@@ -319,20 +322,20 @@ mod tests {
     }
 
     #[test]
-    fn scopes_contain_intersect_and_filter() {
+    fn scopes_contain_and_filter() {
         let a = SiteId(1);
         let b = SiteId(2);
         assert!(SiteScope::All.contains(b));
         assert!(!SiteScope::one(a).contains(b));
         assert_eq!(SiteScope::from_bindings(&[]), SiteScope::All);
         let ab = SiteScope::from_bindings(&[a, b]);
-        assert_eq!(SiteScope::one(b).within(&ab), SiteScope::one(b));
-        assert_eq!(SiteScope::All.within(&ab), ab);
-        assert_eq!(
-            SiteScope::one(SiteId(3)).within(&ab),
-            SiteScope::Only(BTreeSet::new())
-        );
+        assert!(ab.contains(a) && ab.contains(b) && !ab.contains(SiteId(3)));
         assert_eq!(ab.sql("d.site_id"), "d.site_id IN (1, 2)");
+        assert_eq!(
+            ab.devices_sql("device_id"),
+            "device_id IN (SELECT id FROM devices WHERE site_id IN (1, 2))"
+        );
+        assert_eq!(SiteScope::All.devices_sql("device_id"), "1 = 1");
         assert_eq!(SiteScope::Only(BTreeSet::new()).sql("x"), "0 = 1");
         assert_eq!(SiteScope::All.sql("x"), "1 = 1");
     }
