@@ -57,9 +57,9 @@ pub struct Ledger {
     /// duplicate-report check race-free. Re-entrant so that the ledger calls made inside
     /// [`Ledger::atomically`] on its thread use the connection it holds in a transaction.
     writer: ReentrantMutex<Writer>,
-    readers: Mutex<Vec<Conn>>,
+    readers: Idle,
     /// PostgreSQL: idle connections of [`Ledger::write_concurrently`].
-    site_writers: Mutex<Vec<Conn>>,
+    site_writers: Idle,
     /// The flag policy; replaced as a whole when the operator reloads it.
     policy: RwLock<Arc<Policy>>,
     /// Counts this handle's writes, so readers can tell whether what they derived is current.
@@ -145,8 +145,8 @@ impl Ledger {
                 conn: RefCell::new(writer),
                 atomic: Cell::new(false),
             }),
-            readers: Mutex::new(Vec::new()),
-            site_writers: Mutex::new(Vec::new()),
+            readers: Idle::default(),
+            site_writers: Idle::default(),
             policy: RwLock::new(Arc::new(Policy::builtin())),
             generation: AtomicU64::new(0),
             clock: Arc::new(SystemWallClock),
@@ -297,19 +297,14 @@ impl Ledger {
         if self.writer.is_owned_by_current_thread() {
             return self.write(f);
         }
-        let idle = lock(&self.site_writers).pop();
-        let mut conn = match idle {
-            Some(c) => c,
-            None => Conn::postgres(PgConn::connect(url)?),
-        };
+        let mut conn = self
+            .site_writers
+            .take(|| Ok(Conn::postgres(PgConn::connect(url)?)))?;
         let result = f(&mut conn);
         self.generation.fetch_add(1, Ordering::Release);
-        // A connection left inside a transaction (a panic mid-way is the only way) is not kept.
+        // Every `Tx` ends its transaction; a connection that still had one open is not reused.
         if conn.is_autocommit() {
-            let mut idle = lock(&self.site_writers);
-            if idle.len() < 8 {
-                idle.push(conn);
-            }
+            self.site_writers.keep(conn);
         }
         result
     }
@@ -380,29 +375,40 @@ impl Ledger {
                 return f(&conn);
             }
         }
-        let idle = lock(&self.readers).pop();
-        let conn = if let Some(c) = idle {
-            c
-        } else {
-            match &self.storage {
-                Storage::Sqlite(path) => {
-                    let c = Connection::open_with_flags(
-                        path,
-                        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )?;
-                    configure(&c)?;
-                    Conn::sqlite(c)
-                }
-                Storage::Postgres(url) => Conn::postgres(PgConn::connect(url)?),
+        let conn = self.readers.take(|| match &self.storage {
+            Storage::Sqlite(path) => {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&c)?;
+                Ok(Conn::sqlite(c))
             }
-        };
+            Storage::Postgres(url) => Ok(Conn::postgres(PgConn::connect(url)?)),
+        })?;
         let result = f(&conn);
-        let mut idle = lock(&self.readers);
-        // A handful of idle readers is plenty; close the rest.
+        self.readers.keep(conn);
+        result
+    }
+}
+
+/// Idle connections kept for the next call: a handful is plenty, the rest are closed.
+#[derive(Default)]
+struct Idle(Mutex<Vec<Conn>>);
+
+impl Idle {
+    /// An idle connection, or a new one from `open`.
+    fn take(&self, open: impl FnOnce() -> Result<Conn, LedgerError>) -> Result<Conn, LedgerError> {
+        let idle = lock(&self.0).pop();
+        idle.map_or_else(open, Ok)
+    }
+
+    /// Keeps `conn` for the next call, unless a handful already wait.
+    fn keep(&self, conn: Conn) {
+        let mut idle = lock(&self.0);
         if idle.len() < 8 {
             idle.push(conn);
         }
-        result
     }
 }
 
