@@ -14,6 +14,24 @@ fn forbidden(site: &str) -> LedgerError {
     ))
 }
 
+/// The site a request names (`None` when it names none, or a blank), which must be in
+/// `caller`.
+fn named_site(
+    ledger: &Ledger,
+    caller: &SiteScope,
+    site: Option<&str>,
+) -> Result<Option<Site>, LedgerError> {
+    let Some(name) = site.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let site = ledger.site_named(name)?;
+    if caller.contains(site.id) {
+        Ok(Some(site))
+    } else {
+        Err(forbidden(name))
+    }
+}
+
 /// The sites a request covers: the site it names (which must be in `caller`), else every
 /// site of `caller`.
 pub fn requested_scope(
@@ -21,17 +39,7 @@ pub fn requested_scope(
     caller: &SiteScope,
     site: Option<&str>,
 ) -> Result<SiteScope, LedgerError> {
-    match site.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(caller.clone()),
-        Some(name) => {
-            let site = ledger.site_named(name)?;
-            if caller.contains(site.id) {
-                Ok(SiteScope::one(site.id))
-            } else {
-                Err(forbidden(name))
-            }
-        }
-    }
+    Ok(named_site(ledger, caller, site)?.map_or_else(|| caller.clone(), |s| SiteScope::one(s.id)))
 }
 
 /// The one site a per-site report (checklist, ledger export, allowlist) is for: the site named,
@@ -42,13 +50,8 @@ pub fn report_site(
     caller: &SiteScope,
     site: Option<&str>,
 ) -> Result<Site, LedgerError> {
-    if let Some(name) = site.map(str::trim).filter(|s| !s.is_empty()) {
-        let site = ledger.site_named(name)?;
-        return if caller.contains(site.id) {
-            Ok(site)
-        } else {
-            Err(forbidden(name))
-        };
+    if let Some(site) = named_site(ledger, caller, site)? {
+        return Ok(site);
     }
     let visible = visible_sites(ledger, caller)?;
     match visible.as_slice() {

@@ -320,7 +320,7 @@ impl Ledger {
                     rows.push(((*table).to_owned(), n));
                 }
                 follow_merges(src, &tx, &ids)?;
-                bind_tokens(src, &tx, target.id, &ids)?;
+                bind_tokens(&tx, target.id, &ids)?;
                 tx.commit()?;
                 Ok(MigrateOutcome {
                     site: target.name.clone(),
@@ -429,18 +429,13 @@ fn follow_merges(src: &Conn, dst: &Conn, ids: &IdMaps) -> Result<(), LedgerError
     Ok(())
 }
 
-/// Binds the copied agent tokens to `site`; copied operator tokens too (they served the clinic
-/// alone).
-fn bind_tokens(src: &Conn, dst: &Conn, site: SiteId, ids: &IdMaps) -> Result<(), LedgerError> {
-    let mut tokens = Vec::new();
-    src.for_each_row("SELECT id FROM tokens", [], |r| {
-        tokens.push(r.get::<_, i64>(0)?);
-        Ok(())
-    })?;
-    for old in tokens {
+/// Binds the copied tokens to `site`: the agents' and the operators' alike (they served the
+/// clinic alone).
+fn bind_tokens(dst: &Conn, site: SiteId, ids: &IdMaps) -> Result<(), LedgerError> {
+    for token in ids["tokens"].values() {
         dst.execute(
             "INSERT INTO token_sites (token_id, site_id) VALUES (?1, ?2)",
-            params![ids["tokens"][&old], site.0],
+            params![token, site.0],
         )?;
     }
     Ok(())

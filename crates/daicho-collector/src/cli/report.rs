@@ -13,7 +13,7 @@ use daicho_ledger_io::text::{terminal_json, terminal_text};
 use super::output::write_output;
 use super::{CliError, Format};
 use crate::evidence::{RestrictionStatement, checklist_report, group_summary};
-use crate::site_access::{report_site, requested_scope};
+use crate::site_access::{report_site, requested_scope, visible_sites};
 
 /// `report …`.
 #[derive(Debug, Subcommand)]
@@ -75,12 +75,10 @@ pub(super) fn run(ledger: &Ledger, site: Option<&str>, cmd: ReportCommand) -> Re
         }
         ReportCommand::Group { format } => {
             let scope = requested_scope(ledger, &SiteScope::All, site)?;
-            let sites = ledger
-                .sites()?
-                .into_iter()
-                .filter(|s| scope.contains(s.id))
-                .collect();
-            group(&group_summary(ledger, sites)?, format)
+            group(
+                &group_summary(ledger, visible_sites(ledger, &scope)?)?,
+                format,
+            )
         }
     }
 }
