@@ -49,6 +49,7 @@ SETS=(
     "service-rules crates/daicho-fingerprint/data/service-rules.toml"
     "os-rules crates/daicho-fingerprint/data/os-rules.toml"
     "medical-vendors crates/daicho-fingerprint/data/medical-vendors.toml"
+    "windows-updates crates/daicho-eol/data/windows-updates.tsv"
 )
 args=()
 for set in "${SETS[@]}"; do

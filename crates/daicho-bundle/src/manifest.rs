@@ -25,17 +25,20 @@ pub enum DataSetName {
     OsRules,
     /// Medical device makers (`daicho-fingerprint`'s `medical-vendors.toml`).
     MedicalVendors,
+    /// Windows' monthly security updates per build (`daicho-eol`'s `windows-updates.tsv`).
+    WindowsUpdates,
 }
 
 impl DataSetName {
     /// Every data set, in the order `data status` lists them.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::IeeeRegistry,
         Self::Eol,
         Self::KnownExploited,
         Self::ServiceRules,
         Self::OsRules,
         Self::MedicalVendors,
+        Self::WindowsUpdates,
     ];
 
     /// The name in a bundle and on the command line.
@@ -47,6 +50,7 @@ impl DataSetName {
             Self::ServiceRules => "service-rules",
             Self::OsRules => "os-rules",
             Self::MedicalVendors => "medical-vendors",
+            Self::WindowsUpdates => "windows-updates",
         }
     }
 }
@@ -112,8 +116,28 @@ pub struct Manifest {
     pub serial: u64,
     /// When it was built.
     pub created_at: DateTime<Utc>,
-    /// Its data sets, each at most once.
+    /// Its data sets, each at most once. A set this build does not know (a newer publisher's)
+    /// is left out when the manifest is read, so an older agent or collector still takes the
+    /// sets it knows from a newer bundle.
+    #[serde(deserialize_with = "known_datasets")]
     pub datasets: Vec<DataSet>,
+}
+
+/// The manifest's data sets whose name this build knows; a known set that does not read is an
+/// error, as before.
+fn known_datasets<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<DataSet>, D::Error> {
+    use serde::de::Error as _;
+    let entries: Vec<serde_json::Value> = Vec::deserialize(d)?;
+    entries
+        .into_iter()
+        .filter(|entry| {
+            entry
+                .get("name")
+                .and_then(serde_json::Value::as_str)
+                .is_none_or(|name| name.parse::<DataSetName>().is_ok())
+        })
+        .map(|entry| DataSet::deserialize(entry).map_err(D::Error::custom))
+        .collect()
 }
 
 impl Manifest {
@@ -125,4 +149,32 @@ impl Manifest {
 
 fn sha256_hex(text: &str) -> String {
     to_hex(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_this_build_does_not_know_is_left_out_and_a_broken_known_one_refused() {
+        let set = |name: &str, date: &str| {
+            format!(
+                r#"{{"name":"{name}","date":"{date}","source":"s","sha256":"x","content":"c"}}"#
+            )
+        };
+        let manifest = |sets: &[String]| {
+            format!(
+                r#"{{"serial":7,"created_at":"2026-12-07T00:00:00Z","datasets":[{}]}}"#,
+                sets.join(",")
+            )
+        };
+        let read: Manifest = serde_json::from_str(&manifest(&[
+            set("eol", "2026-08-22"),
+            set("switch-vendors", "2027-01-01"),
+        ]))
+        .unwrap();
+        assert_eq!(read.datasets.len(), 1);
+        assert_eq!(read.datasets[0].name, DataSetName::Eol);
+        assert!(serde_json::from_str::<Manifest>(&manifest(&[set("eol", "soon")])).is_err());
+    }
 }

@@ -48,6 +48,10 @@ pub fn apply(manifest: &Manifest) -> Result<Vec<DataSetName>, ApplyError> {
                 daicho_eol::exploited::install_known_exploited(content)
                     .map_err(|e| refused(e.to_string()))?;
             }
+            DataSetName::WindowsUpdates => {
+                daicho_eol::windows_updates::install_windows_updates(content)
+                    .map_err(|e| refused(e.to_string()))?;
+            }
             DataSetName::ServiceRules => {
                 daicho_fingerprint::rules::ServiceTable::install(&content)
                     .map_err(|e| refused(e.to_string()))?;

@@ -39,6 +39,10 @@ pub fn in_use() -> Vec<DataVersion> {
                     daicho_eol::exploited::list_date(),
                     format!("daicho {DAICHO_VERSION}: vendor advisories and CISA KEV"),
                 ),
+                DataSetName::WindowsUpdates => (
+                    daicho_eol::windows_updates::list_date(),
+                    daicho_eol::windows_updates::list_source().to_owned(),
+                ),
                 DataSetName::ServiceRules | DataSetName::OsRules | DataSetName::MedicalVendors => {
                     apply::applied_set(name).map_or_else(
                         || (None, format!("built into daicho {DAICHO_VERSION}")),
@@ -101,7 +105,8 @@ mod tests {
                 "known-exploited",
                 "service-rules",
                 "os-rules",
-                "medical-vendors"
+                "medical-vendors",
+                "windows-updates"
             ]
         );
         let registry = &sets[0];
@@ -118,7 +123,13 @@ mod tests {
             sets[1].source
         );
         assert!(sets[2].date.is_some(), "known-exploited.tsv states no date");
-        assert!(sets[3..].iter().all(|s| s.date.is_none()));
+        assert!(sets[3..6].iter().all(|s| s.date.is_none()));
+        assert_eq!(sets[6].date, daicho_eol::windows_updates::list_date());
+        assert!(
+            sets[6].source.contains("release health"),
+            "{}",
+            sets[6].source
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod dates;
 pub mod exploited;
 mod product;
 pub mod version;
+pub mod windows_updates;
 
 pub use dates::{EolDb, Release, SupportStatus};
 pub use exploited::{AffectedRange, KnownExploited, known_exploited};
@@ -78,4 +79,15 @@ pub fn eol_source() -> &'static str {
             l.strip_prefix("daicho end-of-life data.")
                 .map_or(l, str::trim)
         })
+}
+
+/// The `YYYY-MM-DD` that opens a `# date:` comment line of a data file's `text`, if any: the day
+/// its rows were last checked against their sources.
+pub(crate) fn stated_date(text: &str) -> Option<NaiveDate> {
+    let rest = text
+        .lines()
+        .filter(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# date:"))?
+        .trim();
+    NaiveDate::parse_from_str(rest.get(..10)?, "%Y-%m-%d").ok()
 }
