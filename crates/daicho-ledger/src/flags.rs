@@ -228,6 +228,11 @@ fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, LedgerError>
         services,
         last_updated: local.as_ref().and_then(|l| l.last_updated),
         self_inventoried: local.is_some(),
+        programs: local
+            .as_ref()
+            .map(|l| l.packages.clone())
+            .unwrap_or_default(),
+        system_services: local.map(|l| l.system_services).unwrap_or_default(),
     })
 }
 

@@ -199,13 +199,27 @@ pub fn os_from_local(local: &LocalInventory) -> OsGuess {
         // Every other id an agent's inventory reports (debian, ubuntu, rhel, …) is a Linux.
         OsFamily::Linux
     };
+    let version = match family {
+        OsFamily::Windows => windows_nt_version(local),
+        _ => None,
+    };
     OsGuess {
         family,
         name: local.os.name.clone(),
-        version: local.os.build.clone().or_else(|| local.os.version.clone()),
+        version: version.or_else(|| local.os.build.clone().or_else(|| local.os.version.clone())),
         confidence: 1.0,
         evidence: vec!["reported by the host's own inventory".to_owned()],
     }
+}
+
+/// A Windows PC's NT version with its update revision, `10.0.19045.4894`, from its inventory's
+/// version (`10.0.19045`) and build (`19045.4894`): the form remote probes give, plus the UBR.
+fn windows_nt_version(local: &LocalInventory) -> Option<String> {
+    let version = local.os.version.as_deref()?;
+    let build = local.os.build.as_deref()?;
+    let (build_number, ubr) = build.split_once('.')?;
+    (version.rsplit('.').next() == Some(build_number) && ubr.parse::<u32>().is_ok())
+        .then(|| format!("{version}.{ubr}"))
 }
 
 /// State shared by all hosts of one report while they are matched.
@@ -445,5 +459,22 @@ mod tests {
         assert!((os.confidence - 1.0).abs() < f64::EPSILON);
         inv.os.id = Some("windows".into());
         assert_eq!(os_from_local(&inv).family, OsFamily::Windows);
+    }
+
+    #[test]
+    fn a_windows_inventory_gives_the_nt_version_with_its_update_revision() {
+        let mut inv = LocalInventory::default();
+        inv.os.id = Some("windows".into());
+        inv.os.name = Some("Windows 10 Pro".into());
+        inv.os.version = Some("10.0.19045".into());
+        inv.os.build = Some("19045.4894".into());
+        assert_eq!(
+            os_from_local(&inv).version.as_deref(),
+            Some("10.0.19045.4894")
+        );
+        // Windows 7 has no UBR: its build stands as it is.
+        inv.os.version = Some("6.1".into());
+        inv.os.build = Some("7601".into());
+        assert_eq!(os_from_local(&inv).version.as_deref(), Some("7601"));
     }
 }

@@ -188,10 +188,14 @@ pub fn evaluate(
         }
     }
 
+    flags.extend(crate::os_revision::missing_update_flag(
+        device, policy, today,
+    ));
+
     for service in &device.services {
         for rule in &policy.risky {
             if rule_matches(rule, service)
-                && !excused(rule, service, device, policy, exceptions, today)
+                && !excused(rule, &service.name, device, policy, exceptions, today)
             {
                 flags.push(Flag {
                     kind: FlagKind::UnneededService,
@@ -203,6 +207,9 @@ pub fn evaluate(
             }
         }
     }
+    flags.extend(crate::local_software::unneeded_software_flags(
+        device, policy, exceptions, today,
+    ));
 
     if !device.registered && !device.known_outside_ledger {
         flags.push(Flag {
@@ -263,9 +270,12 @@ fn rule_matches(rule: &RiskyRule, service: &Service) -> bool {
     })
 }
 
-fn excused(
+/// Whether `rule`, matched by the service `name` on `device`, is excused: outside the user
+/// subnets for a rule that only applies there, an admin host, a role that allows the service,
+/// or an exception in force for the service or the rule.
+pub(crate) fn excused(
     rule: &RiskyRule,
-    service: &Service,
+    name: &str,
     device: &DeviceFacts,
     policy: &Policy,
     exceptions: &[Exception],
@@ -293,13 +303,13 @@ fn excused(
             .role
             .as_deref()
             .and_then(|r| policy.role(r))
-            .is_some_and(|role| role.allowed.contains(&service.name))
+            .is_some_and(|role| role.allowed.iter().any(|a| a == name))
     {
         return true;
     }
     exceptions
         .iter()
-        .any(|e| e.covers(&device.id, &service.name, &rule.id, today))
+        .any(|e| e.covers(&device.id, name, &rule.id, today))
 }
 
 fn service_label(service: &Service) -> String {

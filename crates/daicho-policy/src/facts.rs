@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use daicho_model::inventory::{Package, SystemService};
 use daicho_model::{OsGuess, Service};
 
 /// One ledger device, reduced to what the flag rules read.
@@ -31,6 +32,11 @@ pub struct DeviceFacts {
     pub last_updated: Option<DateTime<Utc>>,
     /// True when the device runs an agent (so `last_updated` is meaningful even when `None`).
     pub self_inventoried: bool,
+    /// From the device's own inventory: its installed programs (Windows' program list, the
+    /// packages elsewhere).
+    pub programs: Vec<Package>,
+    /// From the device's own inventory: its system services with state and start type.
+    pub system_services: Vec<SystemService>,
 }
 
 /// A vendor-agreed exception: this device may run this service until `expires`.

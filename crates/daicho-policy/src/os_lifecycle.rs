@@ -95,6 +95,7 @@ fn windows_candidates(name: &str, version: &str) -> Vec<&'static Release> {
             .filter(|r| {
                 !(r.cycle.ends_with("-sac") || r.cycle.ends_with("-ac")) || name.contains("annual")
             })
+            .filter(|r| r.product != "windows" || edition_matches(name, &r.cycle))
             .collect();
     }
     // Old client names as SMB or IIS banners give them.
@@ -111,6 +112,38 @@ fn windows_candidates(name: &str, version: &str) -> Vec<&'static Release> {
         .and_then(|(_, cycle)| db.releases("windows").find(|r| r.cycle == *cycle))
         .into_iter()
         .collect()
+}
+
+/// Whether a client release row (`10-21h2-e-lts`, `11-24h2-w`, `10-22h2`) can be the edition a
+/// lower-case product name states, as a PC's own inventory gives it (`windows 10 enterprise ltsc
+/// 2021`): LTSC/LTSB only long-term rows (IoT only IoT's), Enterprise/Education only `-e` rows,
+/// Home/Pro only `-w` rows. A name that states no edition, and a row for every edition, match.
+fn edition_matches(name: &str, cycle: &str) -> bool {
+    let row = if cycle.ends_with("-iot-lts") {
+        "iot-lts"
+    } else if cycle.ends_with("-e-lts") {
+        "lts"
+    } else if cycle.ends_with("-e") {
+        "enterprise"
+    } else if cycle.ends_with("-w") {
+        "home-pro"
+    } else {
+        return true;
+    };
+    let stated = if name.contains("ltsc") || name.contains("ltsb") {
+        if name.contains("iot") {
+            "iot-lts"
+        } else {
+            "lts"
+        }
+    } else if name.contains("enterprise") || name.contains("education") {
+        "enterprise"
+    } else if name.contains("home") || name.contains(" pro") {
+        "home-pro"
+    } else {
+        return true;
+    };
+    row == stated
 }
 
 #[cfg(test)]
@@ -167,6 +200,56 @@ mod tests {
             lifecycle(&os(OsFamily::Windows, "Windows", "10.0.17763"), day()),
             None
         );
+    }
+
+    #[test]
+    fn an_edition_in_the_name_picks_its_rows() {
+        // 10.0.17763 is 1809 Home/Pro (ended), 1809 Enterprise (ended) and LTSC 2019 (to 2029).
+        let ltsc = lifecycle(
+            &os(
+                OsFamily::Windows,
+                "Windows 10 Enterprise LTSC 2019",
+                "10.0.17763.7792",
+            ),
+            day(),
+        )
+        .unwrap();
+        assert_eq!(ltsc.releases.len(), 1);
+        assert_eq!(ltsc.releases[0].cycle, "10-1809-e-lts");
+        assert!(matches!(ltsc.status, SupportStatus::Supported { .. }));
+        let pro = lifecycle(
+            &os(OsFamily::Windows, "Windows 10 Pro", "10.0.17763.7792"),
+            day(),
+        )
+        .unwrap();
+        assert_eq!(pro.releases[0].cycle, "10-1809-w");
+        assert!(matches!(pro.status, SupportStatus::Unsupported { .. }));
+        // 22H2 is one row for every edition.
+        let w10 = lifecycle(
+            &os(OsFamily::Windows, "Windows 10 Pro", "10.0.19045.4894"),
+            day(),
+        )
+        .unwrap();
+        assert_eq!(w10.releases[0].cycle, "10-22h2");
+        assert!(matches!(w10.status, SupportStatus::ExtendedOnly { .. }));
+        // Windows 11 23H2: Enterprise supported until 2026-11-10, Home/Pro ended 2025-11-11.
+        let day_before = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        let ent = lifecycle(
+            &os(
+                OsFamily::Windows,
+                "Windows 11 Enterprise",
+                "10.0.22631.5909",
+            ),
+            day_before,
+        )
+        .unwrap();
+        assert!(matches!(ent.status, SupportStatus::Supported { .. }));
+        let home = lifecycle(
+            &os(OsFamily::Windows, "Windows 11 Home", "10.0.22631.5909"),
+            day_before,
+        )
+        .unwrap();
+        assert!(matches!(home.status, SupportStatus::Unsupported { .. }));
     }
 
     #[test]

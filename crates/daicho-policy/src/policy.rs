@@ -84,6 +84,15 @@ pub struct RiskyRule {
     /// Words of which one must appear in the service's product, version or evidence.
     #[serde(default)]
     pub evidence: Vec<String>,
+    /// Installed programs the rule covers on a device with an agent: a program matches when its
+    /// name contains one of these (case ignored).
+    #[serde(default)]
+    pub programs: Vec<String>,
+    /// System services the rule covers on a device with an agent, by service name (case
+    /// ignored; a systemd unit's `.service` suffix too); one matches while it runs or starts
+    /// automatically.
+    #[serde(default)]
+    pub system_services: Vec<String>,
     /// Whether a role profile listing the service excuses it.
     #[serde(default = "yes")]
     pub roles_may_allow: bool,

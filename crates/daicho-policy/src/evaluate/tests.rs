@@ -31,6 +31,8 @@ fn device(services: Vec<Service>) -> DeviceFacts {
         services,
         last_updated: None,
         self_inventoried: false,
+        programs: Vec::new(),
+        system_services: Vec::new(),
     }
 }
 
@@ -364,4 +366,167 @@ fn recognised_appliances_in_affected_versions_are_vulnerable_and_fixed_ones_are_
     let mut bare = appliance("PAN-OS", "x");
     bare.os.as_mut().unwrap().version = None;
     assert!(vulnerable(&bare).is_empty());
+}
+
+/// A Windows 10 22H2 Pro PC with an agent, at update revision `revision`, updated recently.
+fn windows_pc(revision: u32) -> DeviceFacts {
+    let mut d = device(vec![]);
+    d.self_inventoried = true;
+    d.last_updated = Some(now() - Duration::days(3));
+    d.os = Some(OsGuess {
+        family: OsFamily::Windows,
+        name: Some("Windows 10 Pro".into()),
+        version: Some(format!("10.0.19045.{revision}")),
+        confidence: 1.0,
+        evidence: vec!["reported by the host's own inventory".into()],
+    });
+    d
+}
+
+fn program(name: &str, version: &str) -> daicho_model::inventory::Package {
+    daicho_model::inventory::Package {
+        name: name.into(),
+        version: version.into(),
+        arch: None,
+    }
+}
+
+fn system_service(name: &str, state: &str, start: &str) -> daicho_model::inventory::SystemService {
+    daicho_model::inventory::SystemService {
+        name: name.into(),
+        state: state.into(),
+        start_type: Some(start.into()),
+        description: None,
+    }
+}
+
+#[test]
+fn a_windows_revision_older_than_the_update_due_is_unpatched() {
+    // On 2026-11-21 with 45 days' grace, the newest update due is March 2026's (19045.7058).
+    let flags = evaluate(&windows_pc(4894), &Policy::builtin(), &[], now());
+    let missing = flags
+        .iter()
+        .find(|f| f.code == "missing_update")
+        .expect("missing_update raised");
+    assert_eq!(missing.kind, FlagKind::OsUnpatched);
+    assert!(missing.reason.contains("KB5078885"), "{}", missing.reason);
+    assert!(missing.reason.contains("19045.4894"), "{}", missing.reason);
+    assert!(missing.reason.contains("KB5043064"), "{}", missing.reason);
+    assert!(
+        missing
+            .evidence
+            .iter()
+            .any(|e| e.contains("release health")),
+        "{:?}",
+        missing.evidence
+    );
+    // At the revision due, or newer, nothing is missing.
+    for revision in [7058, 7100] {
+        let flags = evaluate(&windows_pc(revision), &Policy::builtin(), &[], now());
+        assert!(
+            flags.iter().all(|f| f.code != "missing_update"),
+            "{revision}"
+        );
+    }
+    // The grace: on 2025-06-20, 45 days after 6 May, April's update (19045.5737) is the one due.
+    let june = Utc.with_ymd_and_hms(2025, 6, 20, 0, 0, 0).unwrap();
+    let mut pc = windows_pc(5854);
+    pc.last_updated = Some(june);
+    assert!(
+        evaluate(&pc, &Policy::builtin(), &[], june)
+            .iter()
+            .all(|f| f.code != "missing_update")
+    );
+    let pc = windows_pc(5737);
+    assert!(
+        evaluate(&pc, &Policy::builtin(), &[], june)
+            .iter()
+            .all(|f| f.code != "missing_update")
+    );
+    let pc = windows_pc(5608);
+    assert!(
+        evaluate(&pc, &Policy::builtin(), &[], june)
+            .iter()
+            .any(|f| f.code == "missing_update")
+    );
+}
+
+#[test]
+fn a_revision_is_only_judged_from_the_pcs_own_inventory_and_known_builds() {
+    let mut remote = windows_pc(4894);
+    remote.self_inventoried = false;
+    assert!(
+        evaluate(&remote, &Policy::builtin(), &[], now())
+            .iter()
+            .all(|f| f.code != "missing_update")
+    );
+    let mut three = windows_pc(0);
+    three.os.as_mut().unwrap().version = Some("10.0.19045".into());
+    assert!(
+        evaluate(&three, &Policy::builtin(), &[], now())
+            .iter()
+            .all(|f| f.code != "missing_update")
+    );
+    let mut unknown_build = windows_pc(0);
+    unknown_build.os.as_mut().unwrap().version = Some("10.0.19043.2364".into());
+    assert!(
+        evaluate(&unknown_build, &Policy::builtin(), &[], now())
+            .iter()
+            .all(|f| f.code != "missing_update")
+    );
+}
+
+#[test]
+fn remote_support_software_installed_or_running_is_unneeded() {
+    let mut pc = windows_pc(7058);
+    pc.programs = vec![
+        program("TeamViewer", "15.52.3"),
+        program("7-Zip 23.01 (x64)", "23.01"),
+    ];
+    pc.system_services = vec![
+        system_service("TeamViewer", "running", "auto"),
+        system_service("AnyDesk", "stopped", "disabled"),
+        system_service("Spooler", "running", "auto"),
+    ];
+    let flags = evaluate(&pc, &Policy::builtin(), &[], now());
+    let unneeded: Vec<(&str, Option<&str>)> = flags
+        .iter()
+        .filter(|f| f.kind == FlagKind::UnneededService)
+        .map(|f| (f.code.as_str(), f.service.as_deref()))
+        .collect();
+    assert_eq!(
+        unneeded,
+        vec![
+            ("teamviewer", Some("program/TeamViewer")),
+            ("teamviewer", Some("service/TeamViewer")),
+        ]
+    );
+    let program_flag = flags
+        .iter()
+        .find(|f| f.service.as_deref() == Some("program/TeamViewer"))
+        .unwrap();
+    assert!(
+        program_flag.evidence[0].contains("TeamViewer 15.52.3"),
+        "{:?}",
+        program_flag.evidence
+    );
+    assert!(
+        program_flag.reason.contains("2-②"),
+        "{}",
+        program_flag.reason
+    );
+
+    // An exception for the rule covers the program and the service alike.
+    let exception = Exception {
+        device_id: pc.id.clone(),
+        service: "teamviewer".into(),
+        reason: "保守契約".into(),
+        approver: "情報システム係".into(),
+        expires: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    };
+    let flags = evaluate(&pc, &Policy::builtin(), &[exception], now());
+    assert!(
+        flags.iter().all(|f| f.kind != FlagKind::UnneededService),
+        "{flags:?}"
+    );
 }
