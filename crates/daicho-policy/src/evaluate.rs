@@ -248,7 +248,7 @@ fn date_text(date: Option<chrono::NaiveDate>) -> String {
 
 /// Whether `service` is what `rule` describes. A port alone matches only a service that was not
 /// identified: SSH moved to port 23 is not telnet.
-fn rule_matches(rule: &RiskyRule, service: &Service) -> bool {
+pub(crate) fn rule_matches(rule: &RiskyRule, service: &Service) -> bool {
     let by_name = service.name == rule.service || rule.also_services.contains(&service.name);
     let by_port = service.name == "unknown" && rule.ports.contains(&service.port);
     if !(by_name || by_port) {
@@ -312,7 +312,7 @@ pub(crate) fn excused(
         .any(|e| e.covers(&device.id, name, &rule.id, today))
 }
 
-fn service_label(service: &Service) -> String {
+pub(crate) fn service_label(service: &Service) -> String {
     format!(
         "{}/{}/{}",
         service.name,

@@ -15,7 +15,11 @@ mod local_software;
 pub mod os_lifecycle;
 mod os_revision;
 pub mod policy;
+pub mod remote_paths;
 
 pub use evaluate::{Flag, FlagKind, evaluate};
 pub use facts::{DeviceFacts, Exception};
-pub use policy::{Policy, PolicyError, RiskyRule, Role, Settings};
+pub use policy::{
+    Policy, PolicyError, RemoteAccess, RemoteAccessSettings, RiskyRule, Role, Settings,
+};
+pub use remote_paths::{RemotePath, RemotePathKind, remote_paths};

@@ -5,8 +5,37 @@
 use chrono::NaiveDate;
 
 use crate::evaluate::{Flag, FlagKind, excused};
+use daicho_model::inventory::{Package, SystemService};
+
 use crate::facts::{DeviceFacts, Exception};
-use crate::policy::Policy;
+use crate::policy::{Policy, RiskyRule};
+
+/// Whether an installed `program` is one of `rule`'s: its name contains one of the rule's
+/// `programs`, case ignored.
+pub(crate) fn program_matches(rule: &RiskyRule, program: &Package) -> bool {
+    let name = program.name.to_lowercase();
+    rule.programs
+        .iter()
+        .any(|p| name.contains(&p.to_lowercase()))
+}
+
+/// Whether a system `service` is one of `rule`'s and active: named as one of the rule's
+/// `system_services` (case and a systemd `.service` suffix ignored), and running or starting
+/// automatically.
+pub(crate) fn system_service_matches(rule: &RiskyRule, service: &SystemService) -> bool {
+    let name = service.name.to_lowercase();
+    let name = name.strip_suffix(".service").unwrap_or(&name);
+    let active = service.state == "running"
+        || service
+            .start_type
+            .as_deref()
+            .is_some_and(|t| t.ends_with("auto"));
+    active
+        && rule
+            .system_services
+            .iter()
+            .any(|s| s.to_lowercase() == name)
+}
 
 /// The `unneeded_service` flags of `device`'s own programs and services. A rule is excused as
 /// for a network service of the rule's service name (role, admin host, exception for the
@@ -26,12 +55,7 @@ pub(crate) fn unneeded_software_flags(
             continue;
         }
         for program in &device.programs {
-            let name = program.name.to_lowercase();
-            if rule
-                .programs
-                .iter()
-                .any(|p| name.contains(&p.to_lowercase()))
-            {
+            if program_matches(rule, program) {
                 let label = format!("{} {}", program.name, program.version);
                 flags.push(Flag {
                     kind: FlagKind::UnneededService,
@@ -46,19 +70,7 @@ pub(crate) fn unneeded_software_flags(
             }
         }
         for service in &device.system_services {
-            let name = service.name.to_lowercase();
-            let name = name.strip_suffix(".service").unwrap_or(&name);
-            let active = service.state == "running"
-                || service
-                    .start_type
-                    .as_deref()
-                    .is_some_and(|t| t.ends_with("auto"));
-            if active
-                && rule
-                    .system_services
-                    .iter()
-                    .any(|s| s.to_lowercase() == name)
-            {
+            if system_service_matches(rule, service) {
                 flags.push(Flag {
                     kind: FlagKind::UnneededService,
                     code: rule.id.clone(),

@@ -40,6 +40,40 @@ pub struct Policy {
     /// Role profiles by role id.
     #[serde(default)]
     pub roles: BTreeMap<String, Role>,
+    /// What makes a device a remote-maintenance path (checklist 2-②), besides the risky rules
+    /// marked `remote_access`.
+    #[serde(default)]
+    pub remote_access: RemoteAccessSettings,
+}
+
+/// What makes a device a remote-maintenance path (checklist 2-②): VPN appliances and the server
+/// roles on which remote desktop counts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemoteAccessSettings {
+    /// OS or firmware names of SSL-VPN/IPsec appliances (`FortiOS`), matched as words of the
+    /// device's OS name, case ignored.
+    pub appliance_os: Vec<String>,
+    /// Words in a service's product that show a VPN portal (`SSL-VPN`, `GlobalProtect`).
+    pub vpn_product_words: Vec<String>,
+    /// Service names of VPN endpoints (`ike`, `openvpn`, `pptp`).
+    pub vpn_services: Vec<String>,
+    /// Roles of servers: remote desktop on them counts as a maintenance path (rules with
+    /// `remote_access = "on-servers"`), as it does on a device whose OS name says server.
+    pub server_roles: Vec<String>,
+}
+
+/// Whether a risky rule's match is a remote-maintenance path (checklist 2-②).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RemoteAccess {
+    /// Not a remote-maintenance path.
+    #[default]
+    No,
+    /// Always one (remote-support tools).
+    Yes,
+    /// One on servers only (remote desktop).
+    OnServers,
 }
 
 /// Thresholds and network facts.
@@ -93,6 +127,9 @@ pub struct RiskyRule {
     /// automatically.
     #[serde(default)]
     pub system_services: Vec<String>,
+    /// Whether a match is a remote-maintenance path (checklist 2-②) whatever excuses it.
+    #[serde(default)]
+    pub remote_access: RemoteAccess,
     /// Whether a role profile listing the service excuses it.
     #[serde(default = "yes")]
     pub roles_may_allow: bool,
