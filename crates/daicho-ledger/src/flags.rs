@@ -142,7 +142,7 @@ pub(crate) fn stored_flag(r: &crate::db::Row<'_>, first: usize) -> crate::db::Re
 
 /// What the flag rules need to know about one device, read from its row, its open services
 /// and its own inventory.
-fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, LedgerError> {
+pub(crate) fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, LedgerError> {
     struct Row {
         ip: Option<String>,
         mac_randomized: bool,

@@ -40,7 +40,8 @@ use crate::db::{Conn, OptionalExtension, WriteLock, params};
 use chrono::{DateTime, NaiveDate, Utc};
 use daicho_model::MacAddr;
 use daicho_model::ledger_columns::{DeviceStatus, ExportRow, LedgerRow};
-use daicho_policy::{Exception, Flag, Policy};
+use daicho_model::remote_maintenance::RemoteMaintenance;
+use daicho_policy::{Exception, Flag, Policy, RemotePath, remote_paths};
 use serde::Serialize;
 use serde_json::json;
 
@@ -62,6 +63,8 @@ const MAX_FIELD_CHARS: usize = 500;
 /// its ledger columns when it is registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChecklistEntry {
+    /// The ledger's id of the device.
+    pub device_id: i64,
     /// Its ledger columns; `None` when it is not registered.
     pub ledger: Option<LedgerRow>,
     /// The role the operator set (`ehr-server`, `terminal`, …), if any.
@@ -86,6 +89,10 @@ pub struct ChecklistEntry {
     pub flags: Vec<Flag>,
     /// Exceptions in force for this device.
     pub exceptions: Vec<Exception>,
+    /// Its remote-maintenance register entry (2-②), if any.
+    pub remote: Option<RemoteMaintenance>,
+    /// The remote-maintenance paths it shows (2-②).
+    pub remote_paths: Vec<RemotePath>,
 }
 
 /// How a row found its device.
@@ -848,13 +855,19 @@ impl Ledger {
     /// Every device of `site` the checklist judges: registered ones and those present but
     /// unregistered, with flags, open services and the exceptions in force.
     pub fn checklist_devices(&self, site: SiteId) -> Result<Vec<ChecklistEntry>, LedgerError> {
+        let policy = self.policy();
         self.read(|conn| {
             let mut exceptions = exceptions_by_device(conn, site)?;
+            let mut records = crate::remote_maintenance::records_of_site(conn, site)?;
             let devices = device_rows(conn, Some(site), |_, _| true)?;
             let mut findings = Findings::of(conn, Some(site), &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
+                let facts = crate::flags::device_facts(conn, d.id)?;
                 out.push(ChecklistEntry {
+                    device_id: d.id,
+                    remote: records.remove(&d.id),
+                    remote_paths: remote_paths(&facts, &policy),
                     role: d.role,
                     os_family: d.os_family,
                     ip: d.observed_ip,

@@ -30,6 +30,7 @@ pub mod ports;
 mod presence;
 pub mod query;
 pub mod registration;
+pub mod remote_maintenance;
 pub mod restrictions;
 mod schema;
 pub mod sessions;

@@ -177,6 +177,18 @@ const TABLES: &[(&str, &[(&str, Carry)])] = &[
         ],
     ),
     (
+        "remote_maintenance",
+        &[
+            ("device_id", IdOf("devices")),
+            ("vendor", Same),
+            ("remote", Same),
+            ("method", Same),
+            ("confirmed_with", Same),
+            ("confirmed_on", Same),
+            ("updated_at", Same),
+        ],
+    ),
+    (
         "alerts",
         &[
             ("id", OwnId),

@@ -444,7 +444,8 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE account_sites; DROP TABLE token_sites;
+            "DROP TABLE remote_maintenance;
+             DROP TABLE account_sites; DROP TABLE token_sites;
              DROP INDEX devices_asset_no;
              ALTER TABLE devices DROP COLUMN site_id;
              CREATE UNIQUE INDEX devices_asset_no ON devices(asset_no) WHERE asset_no IS NOT NULL;

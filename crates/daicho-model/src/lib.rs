@@ -14,6 +14,7 @@ pub mod gzip;
 pub mod inventory;
 pub mod ledger_columns;
 pub mod mac;
+pub mod remote_maintenance;
 pub mod report;
 
 pub use error::ModelError;
