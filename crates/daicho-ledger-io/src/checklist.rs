@@ -27,11 +27,13 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use daicho_model::MacAddr;
+use daicho_model::remote_maintenance::RemoteMaintenance;
 use daicho_policy::{Exception, Flag, FlagKind};
 
 use crate::row::{Column, DeviceStatus, LedgerRow, LedgerRowText as _, flag_label};
 
 mod html;
+pub mod remote_maintenance;
 mod xlsx;
 
 pub use html::render_html;
@@ -93,6 +95,12 @@ pub struct ChecklistDevice {
     pub flags: Vec<Flag>,
     /// Exceptions in force for this device.
     pub exceptions: Vec<Exception>,
+    /// The ledger's id of the device (the vendor's confirmation sheet carries it back).
+    pub device_id: i64,
+    /// Its remote-maintenance register entry (2-②), if any.
+    pub remote: Option<RemoteMaintenance>,
+    /// The remote-maintenance paths it shows, one text each (`VPN 装置: FortiOS 6.0.4`).
+    pub remote_paths: Vec<String>,
 }
 
 /// The operator's record of the connection restriction (2-⑬).
@@ -119,13 +127,15 @@ pub struct ChecklistInput {
     pub restriction: ConnectionRestriction,
 }
 
-/// はい or いいえ.
+/// はい, いいえ, or 記入不要 where the checklist says an item need not be answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     /// はい.
     Yes,
     /// いいえ.
     No,
+    /// 記入不要: 2-② without any contracted vendor (the checklist's note).
+    NotRequired,
 }
 
 impl Answer {
@@ -134,15 +144,23 @@ impl Answer {
         match self {
             Self::Yes => "はい",
             Self::No => "いいえ",
+            Self::NotRequired => "記入不要",
         }
+    }
+
+    /// True unless the answer is いいえ: nothing to do for this item.
+    pub fn is_done(self) -> bool {
+        self != Self::No
     }
 }
 
-/// The four items daicho can give evidence for.
+/// The items daicho can give evidence for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChecklistItem {
     /// 2-① 台帳管理.
     Ledger,
+    /// 2-② リモートメンテナンスの確認.
+    RemoteMaintenance,
     /// 2-⑥ セキュリティパッチ.
     Patches,
     /// 2-⑫ 不要なソフトウェア・サービスの停止.
@@ -156,6 +174,7 @@ impl ChecklistItem {
     pub fn number(self) -> &'static str {
         match self {
             Self::Ledger => "2-①",
+            Self::RemoteMaintenance => "2-②",
             Self::Patches => "2-⑥",
             Self::Services => "2-⑫",
             Self::ConnectionRestriction => "2-⑬",
@@ -166,6 +185,9 @@ impl ChecklistItem {
     pub fn title(self) -> &'static str {
         match self {
             Self::Ledger => "サーバ、端末PC、ネットワーク機器の台帳管理を行っている。",
+            Self::RemoteMaintenance => {
+                "リモートメンテナンス（保守）を利用している機器の有無を事業者に確認した。（医療情報システム全般）"
+            }
             Self::Patches => {
                 "セキュリティパッチ（最新ファームウェアや更新プログラム）を適用している。"
             }
@@ -180,6 +202,7 @@ impl ChecklistItem {
     pub fn short(self) -> &'static str {
         match self {
             Self::Ledger => "台帳",
+            Self::RemoteMaintenance => "リモート保守",
             Self::Patches => "パッチ",
             Self::Services => "サービス",
             Self::ConnectionRestriction => "接続元制限",
@@ -228,7 +251,7 @@ pub struct ChecklistReport {
     pub device_count: usize,
     /// Registered devices.
     pub registered_count: usize,
-    /// The four items in checklist order.
+    /// The items in checklist order.
     pub items: Vec<ItemResult>,
 }
 
@@ -256,21 +279,21 @@ pub fn missing_fields(row: &LedgerRow) -> Vec<&'static str> {
     missing
 }
 
-fn is_disposed(device: &ChecklistDevice) -> bool {
+pub(crate) fn is_disposed(device: &ChecklistDevice) -> bool {
     device
         .ledger
         .as_ref()
         .is_some_and(|r| r.status == Some(DeviceStatus::Disposed))
 }
 
-fn asset_no(device: &ChecklistDevice) -> String {
+pub(crate) fn asset_no(device: &ChecklistDevice) -> String {
     device
         .ledger
         .as_ref()
         .map_or_else(|| "（未登録）".to_owned(), |r| r.asset_no.clone())
 }
 
-fn name(device: &ChecklistDevice) -> String {
+pub(crate) fn name(device: &ChecklistDevice) -> String {
     device
         .ledger
         .as_ref()
@@ -279,7 +302,7 @@ fn name(device: &ChecklistDevice) -> String {
         .unwrap_or_else(|| device.hostname.clone())
 }
 
-fn ip_text(device: &ChecklistDevice) -> String {
+pub(crate) fn ip_text(device: &ChecklistDevice) -> String {
     device
         .ip
         .or_else(|| device.ledger.as_ref().and_then(|r| r.ip))
@@ -287,7 +310,7 @@ fn ip_text(device: &ChecklistDevice) -> String {
         .unwrap_or_default()
 }
 
-fn mac_text(device: &ChecklistDevice) -> String {
+pub(crate) fn mac_text(device: &ChecklistDevice) -> String {
     device
         .mac
         .or_else(|| device.ledger.as_ref().and_then(|r| r.mac))
@@ -306,11 +329,11 @@ fn time_text(t: Option<DateTime<Utc>>, offset: FixedOffset) -> String {
     )
 }
 
-fn strings<const N: usize>(items: [&str; N]) -> Vec<String> {
+pub(crate) fn strings<const N: usize>(items: [&str; N]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-/// Decides the four items.
+/// Decides the items.
 pub fn evaluate_checklist(input: &ChecklistInput) -> ChecklistReport {
     let checked_on = input.checked_at.date_naive();
     ChecklistReport {
@@ -320,6 +343,7 @@ pub fn evaluate_checklist(input: &ChecklistInput) -> ChecklistReport {
         registered_count: input.devices.iter().filter(|d| d.ledger.is_some()).count(),
         items: vec![
             ledger_item(input, checked_on),
+            remote_maintenance::remote_maintenance_item(input, checked_on),
             patches_item(input, checked_on),
             services_item(input, checked_on),
             restriction_item(input, checked_on),
@@ -327,7 +351,7 @@ pub fn evaluate_checklist(input: &ChecklistInput) -> ChecklistReport {
     }
 }
 
-fn answer(problems: bool) -> Answer {
+pub(crate) fn answer(problems: bool) -> Answer {
     if problems { Answer::No } else { Answer::Yes }
 }
 

@@ -37,6 +37,7 @@ pub mod import;
 pub mod mapping;
 pub mod row;
 pub mod text;
+pub mod vendor_sheet;
 pub mod xlsx_cell;
 
 pub use export::{

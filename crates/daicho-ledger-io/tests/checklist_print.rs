@@ -53,6 +53,9 @@ fn seen(ledger: Option<LedgerRow>, kind: DeviceKind, ip: &str, mac: &str) -> Che
         open_services: vec!["ssh/tcp/22".into()],
         flags: Vec::new(),
         exceptions: Vec::new(),
+        device_id: 0,
+        remote: None,
+        remote_paths: Vec::new(),
     }
 }
 

@@ -167,6 +167,9 @@ fn a_checklist_with_a_device_at_the_bounds_exports_with_every_cell_within_the_li
         flags: flags(&services),
         open_services: services.clone(),
         exceptions: Vec::new(),
+        device_id: 0,
+        remote: None,
+        remote_paths: Vec::new(),
     };
     let input = ChecklistInput {
         facility: "テスト病院".into(),

@@ -44,6 +44,7 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 .answer { font-weight: bold; padding: 0 2mm; border: 1pt solid #000; }
 .yes { background: #e3f4e3; }
 .no { background: #fbe3e3; }
+.not-required { background: #eeeeee; }
 .none { color: #555; }
 .rule { font-size: 9pt; color: #333; }
 section { break-before: auto; }
@@ -58,6 +59,7 @@ fn answer_class(answer: Answer) -> &'static str {
     match answer {
         Answer::Yes => "yes",
         Answer::No => "no",
+        Answer::NotRequired => "not-required",
     }
 }
 

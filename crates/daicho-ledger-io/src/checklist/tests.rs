@@ -51,6 +51,9 @@ fn device(ledger: Option<LedgerRow>, kind: DeviceKind, ip: &str, mac: &str) -> C
         open_services: vec!["msrpc/tcp/135".into()],
         flags: Vec::new(),
         exceptions: Vec::new(),
+        device_id: 0,
+        remote: None,
+        remote_paths: Vec::new(),
     }
 }
 
@@ -161,12 +164,13 @@ fn broken_network_answers_no_with_actions() {
         answers(&report),
         vec![
             ("2-①", Answer::No),
+            ("2-②", Answer::NotRequired),
             ("2-⑥", Answer::No),
             ("2-⑫", Answer::No),
             ("2-⑬", Answer::No),
         ]
     );
-    for item in &report.items {
+    for item in report.items.iter().filter(|i| i.answer == Answer::No) {
         assert!(!item.actions.is_empty(), "{:?} has no action", item.item);
         assert_eq!(
             item.checked_on,
@@ -176,13 +180,13 @@ fn broken_network_answers_no_with_actions() {
     let ledger = &report.items[0];
     assert_eq!(ledger.evidence[0].rows.len(), 1);
     assert_eq!(ledger.evidence[0].rows[0][0], "192.168.1.99");
-    let services = &report.items[2];
+    let services = &report.items[3];
     assert_eq!(
         services.evidence[0].rows[0][4],
         "不要なサービス（telnet/tcp/23）"
     );
     // The VPN appliance's telnet is management open to anyone.
-    let restriction = &report.items[3];
+    let restriction = &report.items[4];
     assert_eq!(restriction.evidence[1].rows.len(), 1);
     assert_eq!(restriction.evidence[1].rows[0][1], "VPN装置");
     // The unregistered device is outside the (empty) allowlist with everything else.
@@ -196,6 +200,7 @@ fn fixing_the_network_moves_every_answer_to_yes() {
         answers(&report),
         vec![
             ("2-①", Answer::Yes),
+            ("2-②", Answer::NotRequired),
             ("2-⑥", Answer::Yes),
             ("2-⑫", Answer::Yes),
             ("2-⑬", Answer::Yes),
@@ -203,7 +208,7 @@ fn fixing_the_network_moves_every_answer_to_yes() {
     );
     assert!(report.items.iter().all(|i| i.actions.is_empty()));
     // The exception that justifies SMB is shown.
-    let exceptions = &report.items[2].evidence[1];
+    let exceptions = &report.items[3].evidence[1];
     assert_eq!(exceptions.rows.len(), 1);
     assert_eq!(exceptions.rows[0][4], "院長");
     assert_eq!(
@@ -236,12 +241,12 @@ fn each_rule_on_its_own() {
     input.devices[2]
         .flags
         .push(flag(FlagKind::UnneededService, Some("telnet/tcp/23"), "x"));
-    assert_eq!(evaluate_checklist(&input).items[2].answer, Answer::Yes);
+    assert_eq!(evaluate_checklist(&input).items[3].answer, Answer::Yes);
 
     // A ledger-only device (never seen) is counted but not listed with empty services.
     let mut input = fixed();
     input.devices[0].last_seen = None;
-    let services = &evaluate_checklist(&input).items[2];
+    let services = &evaluate_checklist(&input).items[3];
     assert_eq!(
         services.evidence[2].rows.len(),
         2,
@@ -261,17 +266,17 @@ fn each_rule_on_its_own() {
     input.devices[0]
         .flags
         .push(flag(FlagKind::EolOs, None, "Windows 7"));
-    assert_eq!(evaluate_checklist(&input).items[1].answer, Answer::No);
+    assert_eq!(evaluate_checklist(&input).items[2].answer, Answer::No);
     input.devices[0].ledger.as_mut().unwrap().status = Some(DeviceStatus::Disposed);
-    assert_eq!(evaluate_checklist(&input).items[1].answer, Answer::Yes);
+    assert_eq!(evaluate_checklist(&input).items[2].answer, Answer::Yes);
 
     // One seen MAC outside the allowlist makes 2-⑬ いいえ, as does an empty allowlist.
     let mut input = fixed();
     input.restriction.allowlist.pop();
-    assert_eq!(evaluate_checklist(&input).items[3].answer, Answer::No);
+    assert_eq!(evaluate_checklist(&input).items[4].answer, Answer::No);
     let mut input = fixed();
     input.restriction.allowlist.clear();
-    assert_eq!(evaluate_checklist(&input).items[3].answer, Answer::No);
+    assert_eq!(evaluate_checklist(&input).items[4].answer, Answer::No);
 
     // A network device answering telnet makes 2-⑬ いいえ even with the MAC filter recorded,
     // and it is not counted in 2-⑫ (servers and PCs).
@@ -280,8 +285,8 @@ fn each_rule_on_its_own() {
         .flags
         .push(flag(FlagKind::UnneededService, Some("telnet/tcp/23"), "x"));
     let report = evaluate_checklist(&input);
-    assert_eq!(report.items[3].answer, Answer::No);
-    assert_eq!(report.items[2].answer, Answer::Yes);
+    assert_eq!(report.items[4].answer, Answer::No);
+    assert_eq!(report.items[3].answer, Answer::Yes);
     // Kept by an exception instead (the flag is gone): はい, and the exception is shown.
     input.devices[2].flags.clear();
     input.devices[2].exceptions.push(Exception {
@@ -292,10 +297,10 @@ fn each_rule_on_its_own() {
         expires: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
     });
     let report = evaluate_checklist(&input);
-    assert_eq!(report.items[3].answer, Answer::Yes);
-    assert_eq!(report.items[3].evidence[2].rows[0][1], "VPN装置");
+    assert_eq!(report.items[4].answer, Answer::Yes);
+    assert_eq!(report.items[4].evidence[2].rows[0][1], "VPN装置");
     assert!(
-        report.items[2].evidence[1]
+        report.items[3].evidence[1]
             .rows
             .iter()
             .all(|r| r[1] != "VPN装置")
@@ -397,14 +402,76 @@ fn xlsx_has_the_summary_and_one_sheet_per_item() {
         vec![
             "チェックリスト",
             "2-①台帳",
+            "2-②リモート保守",
             "2-⑥パッチ",
             "2-⑫サービス",
             "2-⑬接続元制限"
         ]
     );
     let summary = book.worksheet_range("チェックリスト").unwrap();
-    let answers: Vec<String> = (6..10)
+    let answers: Vec<String> = (6..11)
         .map(|r| summary.get_value((r, 2)).unwrap().to_string())
         .collect();
-    assert_eq!(answers, vec!["いいえ"; 4]);
+    assert_eq!(
+        answers,
+        ["いいえ", "記入不要", "いいえ", "いいえ", "いいえ"]
+    );
+}
+
+#[test]
+fn remote_maintenance_is_yes_once_every_vendor_and_path_is_confirmed() {
+    use daicho_model::remote_maintenance::{RemoteMaintenance, RemoteUse};
+    let mut input = fixed();
+    // The VPN appliance is a path; nobody has asked its vendor yet.
+    input.devices[2].remote_paths = vec!["VPN 装置: FortiOS 7.2.10".into()];
+    let item = |input: &ChecklistInput| {
+        evaluate_checklist(input)
+            .items
+            .into_iter()
+            .find(|i| i.item == ChecklistItem::RemoteMaintenance)
+            .unwrap()
+    };
+    let open = item(&input);
+    assert_eq!(open.answer, Answer::No);
+    assert_eq!(open.evidence[0].rows.len(), 1);
+    assert_eq!(open.evidence[0].rows[0][8], "VPN 装置: FortiOS 7.2.10");
+    assert!(
+        open.findings
+            .iter()
+            .any(|f| f.contains("保守事業者が記録されていない機器が 1 台")),
+        "{:?}",
+        open.findings
+    );
+    assert_eq!(open.actions.len(), 2, "{:?}", open.actions);
+
+    // The vendor is recorded, not yet confirmed: still いいえ, one action left.
+    input.devices[2].remote = Some(RemoteMaintenance {
+        vendor: "B社".into(),
+        ..RemoteMaintenance::default()
+    });
+    let pending = item(&input);
+    assert_eq!(pending.answer, Answer::No);
+    assert_eq!(pending.actions.len(), 1);
+
+    // The vendor confirmed remote maintenance over the SSL-VPN: はい, and the sheet shows it.
+    input.devices[2].remote = Some(RemoteMaintenance {
+        vendor: "B社".into(),
+        remote: RemoteUse::Yes,
+        method: "SSL-VPN".into(),
+        confirmed_with: "B社 保守課 佐藤".into(),
+        confirmed_on: NaiveDate::from_ymd_opt(2026, 11, 20),
+    });
+    let done = item(&input);
+    assert_eq!(done.answer, Answer::Yes);
+    assert!(done.actions.is_empty());
+    assert_eq!(
+        done.evidence[0].rows[0][3..8],
+        ["B社", "あり", "SSL-VPN", "B社 保守課 佐藤", "2026/11/20"]
+    );
+    // A device the vendor maintains, with no path seen, is asked about too.
+    input.devices[0].remote = Some(RemoteMaintenance {
+        vendor: "A社".into(),
+        ..RemoteMaintenance::default()
+    });
+    assert_eq!(item(&input).answer, Answer::No);
 }

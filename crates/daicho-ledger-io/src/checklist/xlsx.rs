@@ -2,7 +2,7 @@
 
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, XlsxError};
 
-use super::{Answer, ChecklistReport};
+use super::ChecklistReport;
 use crate::xlsx_cell::CellText as _;
 
 /// Renders the report as an XLSX workbook.
@@ -69,7 +69,7 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
         let row = 6 + i as u32;
         summary.text_with_format(row, 0, r.item.number(), &cell)?;
         summary.text_with_format(row, 1, r.item.title(), &cell)?;
-        let answer_format = if r.answer == Answer::Yes { &yes } else { &no };
+        let answer_format = if r.answer.is_done() { &yes } else { &no };
         summary.text_with_format(row, 2, r.answer.label(), answer_format)?;
         summary.text_with_format(row, 3, r.checked_on.format("%Y/%m/%d").to_string(), &cell)?;
         summary.text_with_format(row, 4, &r.rule, &cell)?;
@@ -96,7 +96,7 @@ pub fn render_xlsx(report: &ChecklistReport) -> Result<Vec<u8>, XlsxError> {
             1,
             1,
             r.answer.label(),
-            if r.answer == Answer::Yes { &yes } else { &no },
+            if r.answer.is_done() { &yes } else { &no },
         )?;
         sheet.text_with_format(2, 0, "確認日", &bold)?;
         sheet.text(2, 1, r.checked_on.format("%Y/%m/%d").to_string())?;
