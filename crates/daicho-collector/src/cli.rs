@@ -20,6 +20,7 @@ mod data;
 mod ledger;
 mod migrate;
 mod output;
+mod remote_maintenance;
 mod report;
 mod site;
 mod user;
@@ -28,6 +29,7 @@ use crate::server::{ServeError, Server};
 pub use allowlist::{AllowlistArgs, AllowlistCommand, AllowlistFormat, RadiusFormat};
 pub use data::DataCommand;
 pub use ledger::{Encoding, ExportFormat, LedgerCommand};
+pub use remote_maintenance::RemoteMaintenanceCommand;
 pub use report::{ChecklistArgs, ChecklistFormat, ReportCommand};
 pub use site::SiteCommand;
 pub use user::UserCommand;
@@ -80,6 +82,10 @@ pub enum Command {
     /// MAC allowlists for routers and switches (checklist 2-⑬).
     #[command(subcommand)]
     Allowlist(AllowlistCommand),
+    /// The remote-maintenance register (checklist 2-②): who maintains which device, and
+    /// whether remotely, as the vendor confirmed.
+    #[command(subcommand)]
+    RemoteMaintenance(RemoteMaintenanceCommand),
     /// Web console accounts: add, list, change a password, disable.
     #[command(subcommand)]
     User(UserCommand),
@@ -363,6 +369,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             let ledger = open(&config)?;
             let site = report_site(&ledger, &SiteScope::All, site.as_deref())?;
             allowlist::run(&ledger, &site, cmd)
+        })
+        .await
+        .map_err(|e| CliError::Output(std::io::Error::other(e)))?,
+        Command::RemoteMaintenance(cmd) => tokio::task::spawn_blocking(move || {
+            let ledger = open(&config)?;
+            let site = report_site(&ledger, &SiteScope::All, site.as_deref())?;
+            remote_maintenance::run(&ledger, &site, cmd)
         })
         .await
         .map_err(|e| CliError::Output(std::io::Error::other(e)))?,

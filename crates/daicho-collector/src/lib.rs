@@ -14,6 +14,7 @@ pub mod decisions;
 pub mod evidence;
 pub mod metrics;
 pub mod paper_rows;
+pub mod remote_register;
 pub mod saved_views;
 pub mod server;
 pub mod site_access;

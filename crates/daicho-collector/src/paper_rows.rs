@@ -20,6 +20,13 @@ pub fn checklist_device_of(entry: ChecklistEntry) -> ChecklistDevice {
         open_services: entry.open_services,
         flags: entry.flags,
         exceptions: entry.exceptions,
+        device_id: entry.device_id,
+        remote: entry.remote,
+        remote_paths: entry
+            .remote_paths
+            .iter()
+            .map(daicho_policy::RemotePath::text)
+            .collect(),
         ledger: entry.ledger,
     }
 }

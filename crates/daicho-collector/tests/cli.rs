@@ -133,7 +133,7 @@ fn a_clinic_moves_into_a_group_database_and_its_agent_token_keeps_working() {
         .map(|s| s["site"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["default", "minami"]);
-    assert_eq!(summary[1]["answers"].as_array().unwrap().len(), 4);
+    assert_eq!(summary[1]["answers"].as_array().unwrap().len(), 5);
     let ledger = Ledger::open_postgres(group.url(), LedgerOptions::default()).unwrap();
     let info = ledger.verify_token(token.trim()).unwrap().unwrap();
     assert_eq!(info.agent_site(), ledger.site_named("minami").unwrap().id);

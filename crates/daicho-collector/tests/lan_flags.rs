@@ -4,7 +4,8 @@
 //! test; `eol_os`, `vulnerable_firmware` and `unneeded_service` are raised on exactly the hosts
 //! whose ground truth has them (each known-exploited CVE of the FortiOS 6.0.4 and NetScaler
 //! 13.1-49.12 appliances, none on the YAMAHA and NEC gear; the old OpenSSH and IIS hosts;
-//! telnet/FTP/VNC/RDP/SNMP-public) and on no other host.
+//! telnet/FTP/VNC/RDP/SNMP-public) and on no other host. The SSL-VPN appliance and the VNC
+//! listener are checklist 2-② paths; recording the vendor's confirmation turns 2-② to はい.
 
 #[path = "support/webhook.rs"]
 mod webhook;
@@ -350,4 +351,105 @@ async fn flags_and_alerts_on_exactly_the_hosts_that_have_them() {
         .filter(|m| m.body_text().contains("未登録の機器"))
         .count();
     assert_eq!(unregistered_mails, unregistered);
+
+    // 2-②: the SSL-VPN appliance (FortiGate) and the reception PC's VNC listener are
+    // remote-maintenance paths to confirm with a vendor; a host is one only when the ground
+    // truth gives it a remote-access port or makes it a network appliance.
+    let by_name = |name: &str| {
+        truth["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == name)
+            .unwrap()["ip"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let may_be_path: BTreeSet<String> = truth["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h["os_family"] == "network"
+                || h["services"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|s| [5900, 3389].contains(&s["port"].as_u64().unwrap()))
+        })
+        .map(|h| h["ip"].as_str().unwrap().to_owned())
+        .collect();
+    let l = ledger.clone();
+    let register = tokio::task::spawn_blocking(move || {
+        let site = l.site(daicho_ledger::SiteId::DEFAULT).unwrap();
+        daicho_collector::remote_register::remote_register(&l, &site).unwrap()
+    })
+    .await
+    .unwrap();
+    let paths: BTreeMap<String, Vec<String>> = register
+        .iter()
+        .map(|d| (d.ip.unwrap().to_string(), d.remote_paths.clone()))
+        .collect();
+    eprintln!("2-② paths: {paths:#?}");
+    assert!(
+        paths[&by_name("fgt-60e")]
+            .iter()
+            .any(|p| p.starts_with("VPN 装置: FortiOS")),
+        "{paths:?}"
+    );
+    assert!(
+        paths[&by_name("reception-pc")]
+            .contains(&"リモートサポート（待ち受け）: vnc/tcp/5900".to_owned()),
+        "{paths:?}"
+    );
+    let outside: Vec<&String> = paths
+        .keys()
+        .filter(|ip| !may_be_path.contains(*ip))
+        .collect();
+    assert!(
+        outside.is_empty(),
+        "paths on hosts without one: {outside:?}"
+    );
+    // Recording each vendor's confirmation moves 2-② to はい.
+    let l = ledger.clone();
+    let (before, after) = tokio::task::spawn_blocking(move || {
+        let answer = |l: &daicho_ledger::Ledger| {
+            daicho_collector::evidence::checklist_report(
+                l,
+                daicho_ledger::SiteId::DEFAULT,
+                "テスト病院",
+                &daicho_collector::evidence::RestrictionStatement::default(),
+            )
+            .unwrap()
+            .items
+            .iter()
+            .find(|i| i.item.number() == "2-②")
+            .unwrap()
+            .answer
+        };
+        let before = answer(&l);
+        for d in &register {
+            let record = daicho_model::remote_maintenance::RemoteMaintenance {
+                vendor: "B社".into(),
+                remote: daicho_model::remote_maintenance::RemoteUse::Yes,
+                method: "SSL-VPN".into(),
+                confirmed_with: "B社 保守課".into(),
+                confirmed_on: Some(Utc::now().date_naive()),
+            };
+            daicho_collector::decisions::set_remote_maintenance(
+                &l,
+                &daicho_collector::decisions::Actor::cli(),
+                d.device_id,
+                record,
+                Utc::now(),
+            )
+            .unwrap();
+        }
+        (before, answer(&l))
+    })
+    .await
+    .unwrap();
+    assert_eq!(before, daicho_ledger_io::checklist::Answer::No);
+    assert_eq!(after, daicho_ledger_io::checklist::Answer::Yes);
 }

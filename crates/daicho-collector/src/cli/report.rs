@@ -1,5 +1,6 @@
-//! `report checklist`: the MHLW checklist evidence (2-①, 2-⑥, 2-⑫, 2-⑬) as HTML or XLSX;
-//! `report group`: every site's answers, one line each.
+//! `report checklist`: the MHLW checklist evidence (2-①, 2-②, 2-⑥, 2-⑫, 2-⑬) as HTML or XLSX;
+//! `report group`: every site's answers, one line each; `report vendor-confirmation`: one
+//! 保守事業者's 2-② confirmation request.
 
 use std::path::PathBuf;
 
@@ -7,12 +8,13 @@ use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write as _;
 
 use daicho_ledger::{Ledger, Site, SiteScope};
-use daicho_ledger_io::checklist::{Answer, ChecklistReport, render_html, render_xlsx, summary};
+use daicho_ledger_io::checklist::{ChecklistReport, render_html, render_xlsx, summary};
 use daicho_ledger_io::text::{terminal_json, terminal_text};
 
 use super::output::write_output;
 use super::{CliError, Format};
 use crate::evidence::{RestrictionStatement, checklist_report, group_summary};
+use crate::remote_register::vendor_confirmation_sheet;
 use crate::site_access::{report_site, requested_scope, visible_sites};
 
 /// `report …`.
@@ -28,6 +30,27 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The 2-② confirmation request for one 保守事業者: its devices (as the register names
+    /// them) with what daicho saw, and columns for the vendor to fill. The returned file goes
+    /// back in with `remote-maintenance import`.
+    VendorConfirmation {
+        /// The 保守事業者, as recorded in the register.
+        #[arg(long)]
+        vendor: String,
+        /// File format (XLSX: the vendor fills it in Excel).
+        #[arg(long, value_enum)]
+        format: VendorSheetFormat,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+/// Formats of the vendor's confirmation request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VendorSheetFormat {
+    /// Excel workbook.
+    Xlsx,
 }
 
 /// Arguments of `report checklist`.
@@ -72,6 +95,21 @@ pub(super) fn run(ledger: &Ledger, site: Option<&str>, cmd: ReportCommand) -> Re
         ReportCommand::Checklist(args) => {
             let site = report_site(ledger, &SiteScope::All, site)?;
             checklist(ledger, &site, args)
+        }
+        ReportCommand::VendorConfirmation {
+            vendor,
+            format: VendorSheetFormat::Xlsx,
+            output,
+        } => {
+            let site = report_site(ledger, &SiteScope::All, site)?;
+            let (bytes, devices) = vendor_confirmation_sheet(ledger, &site, &vendor)?;
+            write_output(Some(&output), &bytes, true)?;
+            eprintln!(
+                "wrote the confirmation request for {} ({devices} device(s)) to {}",
+                terminal_text(vendor.trim()),
+                terminal_text(&output.display().to_string())
+            );
+            Ok(())
         }
         ReportCommand::Group { format } => {
             let scope = requested_scope(ledger, &SiteScope::All, site)?;
@@ -128,7 +166,7 @@ fn group(rows: &[(Site, ChecklistReport)], format: Format) -> Result<(), CliErro
         )?;
         for item in &report.items {
             // はい/いいえ are two and three columns wide; pad to the same width.
-            let pad = if item.answer == Answer::Yes { 2 } else { 0 };
+            let pad = 6_usize.saturating_sub(2 * item.answer.label().chars().count());
             write!(out, "  {}{:pad$}", item.answer.label(), "")?;
         }
         writeln!(out, "  {}", terminal_text(site.display_name()))?;

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use daicho_ledger::SiteScope;
-use daicho_ledger_io::checklist::{Answer, ChecklistReport, Evidence, ItemResult};
+use daicho_ledger_io::checklist::{ChecklistReport, Evidence, ItemResult};
 
 use super::form::FormFields;
 use super::render::{ConsoleError, Layout, Page, html};
@@ -52,7 +52,7 @@ impl From<ItemResult> for ItemView {
         Self {
             number: r.item.number(),
             title: r.item.title(),
-            yes: r.answer == Answer::Yes,
+            yes: r.answer.is_done(),
             label: r.answer.label(),
             checked_on: r.checked_on.format("%Y年%m月%d日").to_string(),
             rule: r.rule,
@@ -163,7 +163,7 @@ async fn summary(st: &AppState, layout: Layout) -> Result<Response, ConsoleError
                 .items
                 .iter()
                 .map(|i| SummaryAnswer {
-                    yes: i.answer == Answer::Yes,
+                    yes: i.answer.is_done(),
                     label: i.answer.label(),
                 })
                 .collect(),

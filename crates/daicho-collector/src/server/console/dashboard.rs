@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::response::Response;
 use daicho_ledger::EventFilter;
 use daicho_ledger::overview::{AgentSummary, DeviceCounts};
-use daicho_ledger_io::checklist::Answer;
 
 use super::labels::{display_time, event_detail, event_label};
 use super::render::{ConsoleError, Layout, Page, html};
@@ -96,7 +95,7 @@ pub(super) async fn page(
         .map(|item| AnswerCard {
             number: item.item.number(),
             title: item.item.title(),
-            yes: item.answer == Answer::Yes,
+            yes: item.answer.is_done(),
             label: item.answer.label(),
             next_step: item.actions.first().cloned().unwrap_or_default(),
             finding: item.findings.first().cloned().unwrap_or_default(),

@@ -33,6 +33,7 @@ pub(crate) fn event_label(kind: EventKind) -> &'static str {
         EventKind::FlagCleared => "指摘が解消",
         EventKind::RoleChanged => "役割の変更",
         EventKind::ExceptionAdded => "例外の登録",
+        EventKind::RemoteMaintenanceRecorded => "リモートメンテナンスの記録",
         EventKind::ExceptionRevoked => "例外の取消",
         EventKind::LedgerCreated => "台帳から作成",
         EventKind::LedgerUpdated => "台帳項目の変更",
