@@ -222,6 +222,25 @@ try {
   await screenshot(page, "checklist-print");
   await page.emulateMedia({ media: "screen" });
 
+  step("2-②: a remote-maintenance path confirmed from the page, the vendor's sheet downloaded");
+  await page.goto(`${base}/remote-maintenance`);
+  await screenshot(page, "remote-maintenance");
+  const pathDevice = (await page.locator("#remote-register tbody tr td a").first().innerText()).trim();
+  await page.fill("#rm-device", pathDevice);
+  await page.fill("#rm-vendor", "B社");
+  await page.selectOption("#rm-remote", "yes");
+  await page.fill("#rm-method", "SSL-VPN");
+  await page.fill("#rm-who", "B社 保守課 佐藤");
+  await page.fill("#rm-on", new Date().toISOString().slice(0, 10));
+  await submit(page, page.locator("#remote-form button[type=submit]"));
+  assert.match(await page.locator("#remote-register").innerText(), /確認済み/);
+  const sheetHref = await page.locator("#vendor-sheets a").first().getAttribute("href");
+  const sheet = await page.request.get(`${base}${sheetHref}`);
+  assert.equal(sheet.status(), 200, "the vendor's confirmation request");
+  assert.match(sheet.headers()["content-type"], /spreadsheetml/);
+  writeFileSync(join(artefacts, "vendor-confirmation.xlsx"), await sheet.body());
+  await screenshot(page, "remote-maintenance-recorded");
+
   step("the other pages render");
   for (const [path, name] of [
     ["/exceptions", "exceptions"],

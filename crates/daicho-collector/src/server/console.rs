@@ -64,6 +64,7 @@ mod form;
 mod import;
 mod labels;
 mod login;
+mod remote_maintenance;
 mod render;
 mod session;
 mod session_store;
@@ -87,6 +88,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(alerts::routes())
         .merge(exceptions::routes())
         .merge(allowlist::routes())
+        .merge(remote_maintenance::routes())
         .merge(import::routes())
         .merge(checklist::routes())
         .merge(audit::routes())

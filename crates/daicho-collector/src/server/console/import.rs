@@ -37,7 +37,7 @@ use drafts::{Draft, Drafts, MAX_FILE_BYTES};
 use dry_run::DryRun;
 
 /// The largest upload body: the file plus room for the multipart framing.
-const UPLOAD_BODY_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
+pub(super) const UPLOAD_BODY_LIMIT: usize = MAX_FILE_BYTES + 64 * 1024;
 
 /// At most this many headers are read from one mapping form.
 const MAX_MAPPING_ROWS: usize = 500;
@@ -121,7 +121,7 @@ async fn page(
 }
 
 /// The upload too large, or unreadable as a form: the error page.
-fn upload_failed(status: StatusCode) -> ConsoleError {
+pub(super) fn upload_failed(status: StatusCode) -> ConsoleError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         ConsoleError::new(
             status,
@@ -141,13 +141,15 @@ fn upload_failed(status: StatusCode) -> ConsoleError {
 /// What an upload sends: the `site` field (blank: none) and the `file` field's name and bytes
 /// (none when empty).
 #[derive(Debug, Default)]
-struct Upload {
-    site: Option<String>,
-    file: Option<(String, Vec<u8>)>,
+pub(super) struct Upload {
+    /// The `site` field, when not blank.
+    pub site: Option<String>,
+    /// The `file` field's name and bytes, when a file was sent.
+    pub file: Option<(String, Vec<u8>)>,
 }
 
 /// Reads the upload's `site` and `file` fields (others are skipped).
-async fn upload_fields(mut multipart: Multipart) -> Result<Upload, ConsoleError> {
+pub(super) async fn upload_fields(mut multipart: Multipart) -> Result<Upload, ConsoleError> {
     let mut upload = Upload::default();
     while let Some(field) = multipart
         .next_field()

@@ -34,6 +34,8 @@ pub(crate) enum Page {
     Exceptions,
     /// 接続元制限.
     Allowlist,
+    /// リモート保守 (2-②).
+    RemoteMaintenance,
     /// 台帳の取り込み.
     Import,
     /// チェックリスト.
@@ -44,13 +46,18 @@ pub(crate) enum Page {
     Admin,
 }
 
-const MENU: [(Page, &str, &str); 10] = [
+const MENU: [(Page, &str, &str); 11] = [
     (Page::Dashboard, "/", "ダッシュボード"),
     (Page::Devices, "/devices", "機器台帳"),
     (Page::Triage, "/triage", "未登録機器"),
     (Page::Alerts, "/alerts", "アラート"),
     (Page::Exceptions, "/exceptions", "例外台帳"),
     (Page::Allowlist, "/allowlist", "接続元制限"),
+    (
+        Page::RemoteMaintenance,
+        "/remote-maintenance",
+        "リモート保守",
+    ),
     (Page::Import, "/import", "台帳の取り込み"),
     (Page::Checklist, "/checklist", "チェックリスト"),
     (Page::Audit, "/audit", "操作履歴"),
