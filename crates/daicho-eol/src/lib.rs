@@ -5,6 +5,7 @@
 //! hospital's collector has no network access to fetch them. [`snapshot_date`] tells how old
 //! the end-of-life facts are, so reports can show it.
 
+mod data_in_use;
 mod dates;
 pub mod exploited;
 mod product;
@@ -15,9 +16,9 @@ pub use dates::{EolDb, Release, SupportStatus};
 pub use exploited::{AffectedRange, KnownExploited, known_exploited};
 pub use product::product_for_os;
 
-use std::sync::{OnceLock, PoisonError, RwLock};
-
 use chrono::NaiveDate;
+
+use data_in_use::DataInUse;
 
 /// Why the shipped data could not be read. Only a broken build can cause it; tests guard it.
 #[derive(Debug, thiserror::Error)]
@@ -34,29 +35,21 @@ pub enum DataError {
     },
 }
 
-static EOL_TSV: &str = include_str!("../data/eol.tsv");
-
-/// EOL data installed from a data bundle ([`install_eol`]) and its source line.
-static INSTALLED: RwLock<Option<&'static (EolDb, &'static str)>> = RwLock::new(None);
+/// The EOL data in use.
+static EOL: DataInUse<EolDb> = DataInUse::new(include_str!("../data/eol.tsv"));
 
 /// The end-of-life database in use: an installed bundle's, else the one compiled into this
 /// build.
 pub fn eol_db() -> &'static EolDb {
-    static DB: OnceLock<EolDb> = OnceLock::new();
-    if let Some((db, _)) = *INSTALLED.read().unwrap_or_else(PoisonError::into_inner) {
-        return db;
-    }
-    DB.get_or_init(|| EolDb::parse(EOL_TSV, "eol.tsv").expect("shipped eol.tsv is well-formed"))
+    EOL.get(|text| EolDb::parse(text, "eol.tsv").expect("shipped eol.tsv is well-formed"))
 }
 
 /// Replaces the EOL data in use, for the rest of the process, by `text` (the format of
 /// `data/eol.tsv`, from a data bundle); refused, with the data in use kept, when it does not
-/// parse. Installed data stays in memory until the process ends (installs are rare).
+/// parse.
 pub fn install_eol(text: String) -> Result<(), DataError> {
     let db = EolDb::parse(&text, "the bundle's eol")?;
-    let text: &'static str = Box::leak(text.into_boxed_str());
-    let installed: &'static (EolDb, &'static str) = Box::leak(Box::new((db, text)));
-    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(installed);
+    EOL.install(db, text);
     Ok(())
 }
 
@@ -68,11 +61,8 @@ pub fn snapshot_date() -> NaiveDate {
 /// Where the end-of-life data in use comes from: the first comment line of its `eol.tsv` (the
 /// snapshot's project and commit).
 pub fn eol_source() -> &'static str {
-    let text = INSTALLED
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .map_or(EOL_TSV, |(_, text)| text);
-    text.lines()
+    EOL.text()
+        .lines()
         .find_map(|l| l.strip_prefix('#'))
         .map(str::trim)
         .map_or("unknown", |l| {

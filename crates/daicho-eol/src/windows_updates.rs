@@ -1,10 +1,9 @@
 //! Windows' monthly security updates per build (`data/windows-updates.tsv`): which update build
 //! revision (UBR) each brings, so a PC's own UBR says how far behind its patches are.
 
-use std::sync::{OnceLock, PoisonError, RwLock};
-
 use chrono::NaiveDate;
 
+use crate::data_in_use::DataInUse;
 use crate::{DataError, stated_date};
 
 /// One monthly security update of one Windows build.
@@ -22,26 +21,18 @@ pub struct WindowsUpdate {
     pub release: String,
 }
 
-static WINDOWS_UPDATES_TSV: &str = include_str!("../data/windows-updates.tsv");
-
-/// A list installed from a data bundle ([`install_windows_updates`]): its rows and text.
-static INSTALLED: RwLock<Option<&'static (Vec<WindowsUpdate>, &'static str)>> = RwLock::new(None);
-
-fn text_in_use() -> &'static str {
-    INSTALLED
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .map_or(WINDOWS_UPDATES_TSV, |(_, text)| text)
-}
+/// The list in use.
+static LIST: DataInUse<Vec<WindowsUpdate>> =
+    DataInUse::new(include_str!("../data/windows-updates.tsv"));
 
 /// The date the list in use states in its `# date:` line: the day its rows were compiled.
 pub fn list_date() -> Option<NaiveDate> {
-    stated_date(text_in_use())
+    stated_date(LIST.text())
 }
 
 /// Where the list in use comes from: its `# source:` line.
 pub fn list_source() -> &'static str {
-    text_in_use()
+    LIST.text()
         .lines()
         .find_map(|l| l.strip_prefix("# source:"))
         .map_or("unknown", str::trim)
@@ -51,29 +42,12 @@ pub fn list_source() -> &'static str {
 /// `data/windows-updates.tsv`, from a data bundle); refused, with the list in use kept, when it
 /// does not parse or states no date.
 pub fn install_windows_updates(text: String) -> Result<(), DataError> {
-    let list = parse(&text, "the bundle's windows-updates")?;
-    if stated_date(&text).is_none() {
-        return Err(DataError::Malformed {
-            file: "the bundle's windows-updates",
-            line: 1,
-            message: "no `# date: YYYY-MM-DD` line".into(),
-        });
-    }
-    let text: &'static str = Box::leak(text.into_boxed_str());
-    let installed: &'static (Vec<WindowsUpdate>, &'static str) = Box::leak(Box::new((list, text)));
-    *INSTALLED.write().unwrap_or_else(PoisonError::into_inner) = Some(installed);
-    Ok(())
+    LIST.install_dated(text, "the bundle's windows-updates", parse)
 }
 
 /// The list in use: an installed bundle's, else the shipped one (parsed once).
 pub fn all() -> &'static [WindowsUpdate] {
-    static LIST: OnceLock<Vec<WindowsUpdate>> = OnceLock::new();
-    if let Some((list, _)) = *INSTALLED.read().unwrap_or_else(PoisonError::into_inner) {
-        return list;
-    }
-    LIST.get_or_init(|| {
-        parse(WINDOWS_UPDATES_TSV, "windows-updates.tsv").expect("shipped list is well-formed")
-    })
+    LIST.get(|text| parse(text, "windows-updates.tsv").expect("shipped list is well-formed"))
 }
 
 /// The update a PC at `build` must have installed by `day`: of the newest month whose update
