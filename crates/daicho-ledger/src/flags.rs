@@ -140,90 +140,49 @@ pub(crate) fn stored_flag(r: &crate::db::Row<'_>, first: usize) -> crate::db::Re
     }))
 }
 
-/// What the flag rules need to know about one device, read from its row, its open services
-/// and its own inventory.
-pub(crate) fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, LedgerError> {
-    struct Row {
-        ip: Option<String>,
-        mac_randomized: bool,
-        registered: bool,
-        role: Option<String>,
-        last_seen: String,
-        os_family: String,
-        os_name: Option<String>,
-        os_version: Option<String>,
-        os_confidence: f64,
-        os_evidence: String,
-        local_json: Option<String>,
-        known_outside_ledger: bool,
-    }
-    let row = conn
-        .prepare_cached(&format!(
-            "SELECT ip, mac_randomized, {REGISTERED}, role,
-                    last_seen, os_family, os_name, os_version, os_confidence, os_evidence,
-                    local_json, {KNOWN_OUTSIDE_LEDGER}
-             FROM devices WHERE id = ?1"
-        ))?
-        .query_row(params![device_id], |r| {
-            Ok(Row {
-                ip: r.get(0)?,
-                mac_randomized: r.get(1)?,
-                registered: r.get(2)?,
-                role: r.get(3)?,
-                last_seen: r.get(4)?,
-                os_family: r.get(5)?,
-                os_name: r.get(6)?,
-                os_version: r.get(7)?,
-                os_confidence: r.get(8)?,
-                os_evidence: r.get(9)?,
-                local_json: r.get(10)?,
-                known_outside_ledger: r.get(11)?,
+/// The device's row as the flag rules read it: `SELECT {facts_select} FROM devices d …`.
+fn facts_select() -> String {
+    format!(
+        "d.id, d.ip, d.mac_randomized, {REGISTERED}, d.role, d.last_seen, d.os_family, d.os_name,
+         d.os_version, d.os_confidence, d.os_evidence, d.local_json, {KNOWN_OUTSIDE_LEDGER}"
+    )
+}
+
+/// One device's row and open services as the flag rules need them.
+fn facts_of(
+    r: &crate::db::Row<'_>,
+    services: Vec<Service>,
+) -> Result<DeviceFacts, crate::db::DbError> {
+    let id: i64 = r.get(0)?;
+    let ip: Option<String> = r.get(1)?;
+    let family: String = r.get(6)?;
+    let family: OsFamily = family.parse().unwrap_or_default();
+    let os_name: Option<String> = r.get(7)?;
+    let os_evidence: String = r.get(10)?;
+    let os = (family != OsFamily::Unknown || os_name.is_some())
+        .then(|| -> Result<OsGuess, crate::db::DbError> {
+            Ok(OsGuess {
+                family,
+                name: os_name,
+                version: r.get(8)?,
+                confidence: r.get(9)?,
+                evidence: serde_json::from_str(&os_evidence).unwrap_or_default(),
             })
         })
-        .optional()?
-        .ok_or(LedgerError::NoSuchDevice(device_id))?;
-    let services = conn
-        .prepare_cached(
-            "SELECT port, protocol, name, product, version, evidence FROM device_services
-             WHERE device_id = ?1 AND state = 'open' ORDER BY protocol, port",
-        )?
-        .query_map(params![device_id], |r| {
-            let protocol: String = r.get(1)?;
-            let evidence: String = r.get(5)?;
-            Ok(Service {
-                port: r.get(0)?,
-                protocol: if protocol == "udp" {
-                    Protocol::Udp
-                } else {
-                    Protocol::Tcp
-                },
-                name: r.get(2)?,
-                product: r.get(3)?,
-                version: r.get(4)?,
-                evidence: serde_json::from_str(&evidence).unwrap_or_default(),
-            })
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let family: OsFamily = row.os_family.parse().unwrap_or_default();
-    let os = (family != OsFamily::Unknown || row.os_name.is_some()).then(|| OsGuess {
-        family,
-        name: row.os_name,
-        version: row.os_version,
-        confidence: row.os_confidence,
-        evidence: serde_json::from_str(&row.os_evidence).unwrap_or_default(),
-    });
-    let local: Option<LocalInventory> = row
-        .local_json
+        .transpose()?;
+    let local_json: Option<String> = r.get(11)?;
+    let local: Option<LocalInventory> = local_json
         .as_deref()
         .and_then(|j| serde_json::from_str(j).ok());
+    let last_seen: String = r.get(5)?;
     Ok(DeviceFacts {
-        id: device_id.to_string(),
-        ips: row.ip.iter().filter_map(|ip| ip.parse().ok()).collect(),
-        mac_randomized: row.mac_randomized,
-        registered: row.registered,
-        known_outside_ledger: row.known_outside_ledger,
-        role: row.role,
-        last_seen: from_db(&row.last_seen).unwrap_or_else(Utc::now),
+        id: id.to_string(),
+        ips: ip.iter().filter_map(|ip| ip.parse().ok()).collect(),
+        mac_randomized: r.get(2)?,
+        registered: r.get(3)?,
+        known_outside_ledger: r.get(12)?,
+        role: r.get(4)?,
+        last_seen: from_db(&last_seen).unwrap_or_else(Utc::now),
         os,
         services,
         last_updated: local.as_ref().and_then(|l| l.last_updated),
@@ -234,6 +193,82 @@ pub(crate) fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, L
             .unwrap_or_default(),
         system_services: local.map(|l| l.system_services).unwrap_or_default(),
     })
+}
+
+/// An open service row (`port, protocol, name, product, version, evidence` after the device
+/// id) as the rules read it.
+fn service_of(r: &crate::db::Row<'_>) -> Result<(i64, Service), crate::db::DbError> {
+    let protocol: String = r.get(2)?;
+    let evidence: String = r.get(6)?;
+    Ok((
+        r.get(0)?,
+        Service {
+            port: r.get(1)?,
+            protocol: if protocol == "udp" {
+                Protocol::Udp
+            } else {
+                Protocol::Tcp
+            },
+            name: r.get(3)?,
+            product: r.get(4)?,
+            version: r.get(5)?,
+            evidence: serde_json::from_str(&evidence).unwrap_or_default(),
+        },
+    ))
+}
+
+const SERVICE_COLUMNS: &str =
+    "s.device_id, s.port, s.protocol, s.name, s.product, s.version, s.evidence";
+
+/// What the flag rules need to know about one device, read from its row, its open services
+/// and its own inventory.
+pub(crate) fn device_facts(conn: &Conn, device_id: i64) -> Result<DeviceFacts, LedgerError> {
+    let services = conn
+        .prepare_cached(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM device_services s
+             WHERE s.device_id = ?1 AND s.state = 'open' ORDER BY s.protocol, s.port"
+        ))?
+        .query_map(params![device_id], service_of)?
+        .map(|r| r.map(|(_, s)| s))
+        .collect::<Result<Vec<_>, _>>()?;
+    conn.prepare_cached(&format!(
+        "SELECT {} FROM devices d WHERE d.id = ?1",
+        facts_select()
+    ))?
+    .query_row(params![device_id], |r| facts_of(r, services))
+    .optional()?
+    .ok_or(LedgerError::NoSuchDevice(device_id))
+}
+
+/// [`device_facts`] of every device of `site` not merged away, by device id, in two reads.
+pub(crate) fn site_facts(
+    conn: &Conn,
+    site: crate::sites::SiteId,
+) -> Result<std::collections::HashMap<i64, DeviceFacts>, LedgerError> {
+    let mut services: std::collections::HashMap<i64, Vec<Service>> =
+        std::collections::HashMap::new();
+    for row in conn
+        .prepare(&format!(
+            "SELECT {SERVICE_COLUMNS} FROM device_services s JOIN devices d ON d.id = s.device_id
+             WHERE d.site_id = ?1 AND d.merged_into IS NULL AND s.state = 'open'
+             ORDER BY s.device_id, s.protocol, s.port"
+        ))?
+        .query_map(params![site.0], service_of)?
+    {
+        let (id, service) = row?;
+        services.entry(id).or_default().push(service);
+    }
+    let facts = conn
+        .prepare(&format!(
+            "SELECT {} FROM devices d WHERE d.site_id = ?1 AND d.merged_into IS NULL",
+            facts_select()
+        ))?
+        .query_map(params![site.0], |r| {
+            let id: i64 = r.get(0)?;
+            facts_of(r, services.remove(&id).unwrap_or_default()).map(|f| (id, f))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(facts)
 }
 
 /// The device's exceptions that are not revoked (expired ones are kept: the rules check expiry

@@ -859,15 +859,18 @@ impl Ledger {
         self.read(|conn| {
             let mut exceptions = exceptions_by_device(conn, site)?;
             let mut records = crate::remote_maintenance::records_of_site(conn, site)?;
+            let mut facts = crate::flags::site_facts(conn, site)?;
             let devices = device_rows(conn, Some(site), |_, _| true)?;
             let mut findings = Findings::of(conn, Some(site), &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
-                let facts = crate::flags::device_facts(conn, d.id)?;
                 out.push(ChecklistEntry {
                     device_id: d.id,
                     remote: records.remove(&d.id),
-                    remote_paths: remote_paths(&facts, &policy),
+                    remote_paths: facts
+                        .remove(&d.id)
+                        .map(|f| remote_paths(&f, &policy))
+                        .unwrap_or_default(),
                     role: d.role,
                     os_family: d.os_family,
                     ip: d.observed_ip,
