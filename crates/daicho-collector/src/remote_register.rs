@@ -1,10 +1,14 @@
 //! The remote-maintenance register as the CLI, the API and the console show it (checklist
 //! 2-②): the devices to confirm with a vendor, and one vendor's confirmation request sheet.
 
+use std::net::IpAddr;
+
 use daicho_ledger::{Ledger, LedgerError, Site};
 use daicho_ledger_io::checklist::ChecklistDevice;
 use daicho_ledger_io::checklist::remote_maintenance::to_confirm;
 use daicho_ledger_io::vendor_sheet::{VendorSheetMeta, vendor_sheet_xlsx};
+use daicho_model::remote_maintenance::RemoteMaintenance;
+use serde::Serialize;
 
 use crate::evidence::{EvidenceError, facility_for};
 
@@ -15,6 +19,42 @@ pub fn remote_register(ledger: &Ledger, site: &Site) -> Result<Vec<ChecklistDevi
         .into_iter()
         .filter(to_confirm)
         .collect())
+}
+
+/// One device of the register as the API and `remote-maintenance list --format json` give it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisterView {
+    /// The device.
+    pub device: i64,
+    /// Address last seen.
+    pub ip: Option<IpAddr>,
+    /// Host name as discovered.
+    pub hostname: String,
+    /// OS or firmware as identified.
+    pub os: String,
+    /// The register's entry, if any.
+    pub register: Option<RemoteMaintenance>,
+    /// True when the vendor's answer, the person and the day are recorded.
+    pub confirmed: bool,
+    /// The remote-maintenance paths seen.
+    pub paths: Vec<String>,
+}
+
+impl From<&ChecklistDevice> for RegisterView {
+    fn from(d: &ChecklistDevice) -> Self {
+        Self {
+            device: d.device_id,
+            ip: d.ip,
+            hostname: d.hostname.clone(),
+            os: d.os.clone(),
+            register: d.remote.clone(),
+            confirmed: d
+                .remote
+                .as_ref()
+                .is_some_and(RemoteMaintenance::is_confirmed),
+            paths: d.remote_paths.clone(),
+        }
+    }
 }
 
 /// `vendor`'s confirmation request for `site`: its devices (register entries naming it), as

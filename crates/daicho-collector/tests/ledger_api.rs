@@ -206,3 +206,96 @@ async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     drop(server);
 }
+
+#[tokio::test]
+async fn the_remote_maintenance_register_over_the_api() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let server = start_console().await;
+    let (agent, operator) = server
+        .on_ledger(|l| {
+            let mut r = ScanReport::new(
+                AgentInfo {
+                    name: "a".into(),
+                    version: "t".into(),
+                    machine_id: None,
+                },
+                Scope::default(),
+                Utc::now(),
+            );
+            r.hosts = vec![Host {
+                ip: "198.18.0.15".parse().unwrap(),
+                mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, 15])),
+                vendor: None,
+                mac_randomized: false,
+                hostname: Some("reception".into()),
+                os: OsGuess::default(),
+                services: vec![daicho_model::Service {
+                    port: 5900,
+                    protocol: daicho_model::Protocol::Tcp,
+                    name: "vnc".into(),
+                    product: None,
+                    version: None,
+                    evidence: vec![],
+                }],
+                rtt_ms: None,
+                ttl: None,
+                discovered_by: vec![],
+                local: None,
+            }];
+            l.ingest(&r, None).unwrap();
+            (
+                l.create_token("ward3", Role::Agent).unwrap().1,
+                l.create_token("admin", Role::Operator).unwrap().1,
+            )
+        })
+        .await;
+    let client = reqwest::Client::new();
+    let base = server.base.clone();
+    let list = |token: String| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            client
+                .get(format!("{base}/api/v1/remote-maintenance"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(list(agent.clone()).await.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = list(operator.clone()).await.json().await.unwrap();
+    assert_eq!(
+        body[0]["paths"][0],
+        "リモートサポート（待ち受け）: vnc/tcp/5900"
+    );
+    assert_eq!(body[0]["confirmed"], false);
+
+    let put = |json: serde_json::Value| {
+        client
+            .put(format!("{base}/api/v1/devices/1/remote-maintenance"))
+            .bearer_auth(&operator)
+            .json(&json)
+            .send()
+    };
+    let bad = put(serde_json::json!({"vendor": "B社", "remote": "maybe"}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let future = put(
+        serde_json::json!({"vendor": "B社", "remote": "yes", "method": "",
+        "confirmed_with": "佐藤", "confirmed_on": "2099-01-01"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(future.status(), StatusCode::BAD_REQUEST);
+    let ok = put(
+        serde_json::json!({"vendor": "B社", "remote": "no", "method": "",
+        "confirmed_with": "B社 保守課 佐藤", "confirmed_on": "2026-12-01"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    let body: serde_json::Value = list(operator.clone()).await.json().await.unwrap();
+    assert_eq!(body[0]["confirmed"], true);
+    assert_eq!(body[0]["register"]["remote"], "no");
+}

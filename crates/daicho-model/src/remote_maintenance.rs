@@ -52,8 +52,9 @@ impl RemoteUse {
     }
 }
 
-/// One device's entry in the register.
+/// One device's entry in the register (a field left out of JSON is blank).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
 pub struct RemoteMaintenance {
     /// 保守事業者.
     pub vendor: String,

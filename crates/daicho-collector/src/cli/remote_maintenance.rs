@@ -15,7 +15,7 @@ use daicho_model::remote_maintenance::{RemoteMaintenance, RemoteUse};
 
 use super::{CliError, Format};
 use crate::decisions::{self, Actor};
-use crate::remote_register::remote_register;
+use crate::remote_register::{RegisterView, remote_register};
 
 /// `remote-maintenance …`.
 #[derive(Debug, Subcommand)]
@@ -114,20 +114,7 @@ fn list(
     format: Format,
 ) -> Result<(), CliError> {
     if format == Format::Json {
-        let json: Vec<serde_json::Value> = devices
-            .iter()
-            .map(|d| {
-                serde_json::json!({
-                    "device": d.device_id,
-                    "ip": d.ip,
-                    "hostname": d.hostname,
-                    "os": d.os,
-                    "register": d.remote,
-                    "confirmed": d.remote.as_ref().is_some_and(RemoteMaintenance::is_confirmed),
-                    "paths": d.remote_paths,
-                })
-            })
-            .collect();
+        let json: Vec<RegisterView> = devices.iter().map(RegisterView::from).collect();
         writeln!(
             out,
             "{}",

@@ -16,6 +16,7 @@ mod devices;
 mod exceptions;
 mod files;
 mod metrics;
+mod remote_maintenance;
 mod reports;
 mod restrictions;
 
@@ -36,6 +37,11 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/v1/devices/{id}/split", post(devices::split_device))
         .route("/api/v1/events", get(devices::list_events))
         .route("/api/v1/devices/{id}/role", put(devices::put_role))
+        .route(
+            "/api/v1/devices/{id}/remote-maintenance",
+            put(remote_maintenance::put_entry),
+        )
+        .route("/api/v1/remote-maintenance", get(remote_maintenance::list))
         .route("/api/v1/alerts", get(alerts::list_alerts))
         .route("/api/v1/alerts/{id}/ack", post(alerts::ack_alert))
         .route(
