@@ -15,7 +15,7 @@ pub mod eventlog;
 /// when set. Fails only when the log file cannot be opened (its message names it).
 pub fn init(format: LogFormat, level: &str, destination: &LogDestination) -> Result<(), String> {
     match destination {
-        LogDestination::Stderr => install(format, level, std::io::stderr),
+        LogDestination::Stderr => install(format, level, std::io::stderr, true),
         LogDestination::File(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -27,11 +27,11 @@ pub fn init(format: LogFormat, level: &str, destination: &LogDestination) -> Res
                 .append(true)
                 .open(path)
                 .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
-            install(format, level, std::sync::Mutex::new(file));
+            install(format, level, std::sync::Mutex::new(file), false);
         }
         #[cfg(windows)]
         LogDestination::EventLog => {
-            install(format, level, eventlog::EventLogWriter::open()?);
+            install(format, level, eventlog::EventLogWriter::open()?, false);
         }
         #[cfg(not(windows))]
         LogDestination::EventLog => {
@@ -41,7 +41,8 @@ pub fn init(format: LogFormat, level: &str, destination: &LogDestination) -> Res
     Ok(())
 }
 
-fn install<W>(format: LogFormat, level: &str, writer: W)
+/// `ansi`: colours as the terminal allows; `false` for a file or an event (plain text).
+fn install<W>(format: LogFormat, level: &str, writer: W, ansi: bool)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
@@ -51,6 +52,11 @@ where
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);
+    let builder = if ansi {
+        builder
+    } else {
+        builder.with_ansi(false)
+    };
     // A second init (tests) keeps the first subscriber.
     let _ = match format {
         LogFormat::Human => builder.with_target(false).try_init(),
