@@ -8,13 +8,13 @@
 //!
 //! | what | bound |
 //! |---|---|
-//! | names: host name, vendor, OS name and version, service product and version, agent name, version and machine id, package name, version and arch, process name and user, hotfix id and date, interface name, system-service name, state and start type, the service names of a socket's owner, local OS fields, local host name and machine id | [`MAX_NAME_CHARS`] (256) characters |
+//! | names: host name, vendor, OS name and version, service product and version, agent name, version and machine id, package name, version and arch, process name and user, hotfix id and date, interface name, system-service name, state and start type, the service names of a socket's owner, local OS fields, local host name and machine id, domain or workgroup name, antivirus product name | [`MAX_NAME_CHARS`] (256) characters |
 //! | text: OS and service evidence strings, warnings, methods, `discovered_by`, scope targets and exclusions, process executable paths, socket owner names and paths, service descriptions, interface addresses, inventory notes | [`MAX_TEXT_CHARS`] (4,096) characters |
 //! | service name (an IANA service name is at most 15) | [`MAX_SERVICE_NAME_CHARS`] (32) characters |
 //! | evidence strings per OS guess or per service | [`MAX_EVIDENCE`] (64) |
 //! | services per host | [`MAX_SERVICES_PER_HOST`] (512) |
 //! | packages, hotfixes, processes, listening sockets, system services per inventory | [`MAX_INVENTORY_ITEMS`] (50,000) each |
-//! | interfaces per inventory, addresses per interface, services per socket owner, notes | [`MAX_SMALL_LIST`] (1,024) each |
+//! | interfaces per inventory, addresses per interface, services per socket owner, antivirus products, notes | [`MAX_SMALL_LIST`] (1,024) each |
 //! | warnings, methods, `discovered_by` | [`MAX_SMALL_LIST`] (1,024) each |
 //! | scope targets, scope exclusions | [`MAX_INVENTORY_ITEMS`] (50,000) each |
 //! | warnings added by bounding one report | [`MAX_BOUND_WARNINGS`] (100), then one summary line |
@@ -262,6 +262,17 @@ impl Bounder {
             self.text(&|| format!("{sp}.state"), &mut x.state, N);
             self.opt(&|| format!("{sp}.start_type"), &mut x.start_type, N);
             self.opt(&|| format!("{sp}.description"), &mut x.description, T);
+        }
+        if let Some(m) = &mut l.membership {
+            self.opt(&|| format!("{p}.membership.name"), &mut m.name, N);
+        }
+        self.list(
+            &|| format!("{p}.antivirus"),
+            &mut l.antivirus,
+            MAX_SMALL_LIST,
+        );
+        for (i, x) in l.antivirus.iter_mut().enumerate() {
+            self.text(&|| format!("{p}.antivirus[{i}].name"), &mut x.name, N);
         }
         self.strings(&format!("{p}.notes"), &mut l.notes, MAX_SMALL_LIST, T);
     }
