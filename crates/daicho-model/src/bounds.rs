@@ -444,6 +444,18 @@ mod tests {
             exe: None,
             services: (0..2000).map(|i| format!("s{i}")).collect(),
         });
+        local.membership = Some(crate::inventory::Membership {
+            kind: crate::inventory::MembershipKind::Domain,
+            name: Some("D".repeat(300)),
+        });
+        local.antivirus = (0..1100)
+            .map(|i| crate::inventory::AntivirusProduct {
+                name: format!("{i}{}", "a".repeat(300)),
+                enabled: None,
+                up_to_date: None,
+                product_state: None,
+            })
+            .collect();
         report.local = Some(local);
         let warnings = bound_strings(&mut report);
         let local = report.local.as_ref().unwrap();
@@ -454,7 +466,27 @@ mod tests {
         let start = local.system_services[0].start_type.as_ref().unwrap();
         assert_eq!(start.chars().count(), MAX_NAME_CHARS);
         assert_eq!(local.listening[0].services.len(), MAX_SMALL_LIST);
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        let domain = local.membership.as_ref().unwrap().name.as_ref().unwrap();
+        assert_eq!(domain.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(local.antivirus.len(), MAX_SMALL_LIST);
+        assert!(
+            local
+                .antivirus
+                .iter()
+                .all(|a| a.name.chars().count() == MAX_NAME_CHARS)
+        );
+        // 3 above, the domain name, the antivirus list, then its names up to the warning cap.
+        assert!(warnings.len() > 5, "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("local.membership.name")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("local.antivirus: 1100 entries")),
+            "{warnings:?}"
+        );
     }
 
     #[test]
