@@ -492,8 +492,10 @@ fn windows_server_without_security_center_says_so() {
         ),
         "NoSecurityCenter2\tInvalid namespace \r\n",
     );
-    let mut server = FakeWindows::default();
-    server.join = Some((crate::join::NETSETUP_WORKGROUP_NAME, "WORKGROUP".into()));
+    let server = FakeWindows {
+        join: Some((crate::join::NETSETUP_WORKGROUP_NAME, "WORKGROUP".into())),
+        ..FakeWindows::default()
+    };
     let inv = collect_windows(&host, &server);
     assert!(inv.antivirus.is_empty());
     assert_eq!(
