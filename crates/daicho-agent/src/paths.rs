@@ -35,15 +35,19 @@ impl AgentPaths {
     }
 }
 
-/// This platform's default paths: on Windows under the `ProgramData` folder (from the
-/// `ProgramData` environment variable, which Windows sets for every process, services
-/// included); `None` where the agent has no defaults (Linux) or Windows names no such folder.
+#[cfg(windows)]
+mod program_data;
+
+/// This platform's default paths: on Windows under the ProgramData known folder
+/// (`SHGetKnownFolderPath(FOLDERID_ProgramData)`); `None` where the agent has no defaults
+/// (Linux) or Windows names no such folder.
 pub fn default_paths() -> Option<AgentPaths> {
-    if cfg!(windows) {
-        std::env::var_os("ProgramData")
-            .filter(|dir| !dir.is_empty())
-            .map(|dir| AgentPaths::under_program_data(Path::new(&dir)))
-    } else {
+    #[cfg(windows)]
+    {
+        program_data::program_data().map(|dir| AgentPaths::under_program_data(&dir))
+    }
+    #[cfg(not(windows))]
+    {
         None
     }
 }

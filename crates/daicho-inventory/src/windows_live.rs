@@ -52,8 +52,8 @@ use crate::windows_source::{Hive, RegKey, RegView, WindowsSource};
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiveWindows;
 
-/// `text` as a NUL-terminated UTF-16 string.
-fn wide(text: &str) -> Vec<u16> {
+/// `text` as a NUL-terminated UTF-16 string, as the Windows API takes strings.
+pub fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain([0]).collect()
 }
 
@@ -61,7 +61,7 @@ fn wide(text: &str) -> Vec<u16> {
 ///
 /// # Safety
 /// `p` is null or points to a NUL-terminated UTF-16 string.
-unsafe fn from_wide_ptr(p: *const u16) -> String {
+pub unsafe fn from_wide_ptr(p: *const u16) -> String {
     if p.is_null() {
         return String::new();
     }

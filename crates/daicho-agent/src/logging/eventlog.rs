@@ -7,6 +7,7 @@
 use std::io;
 use std::ptr::null;
 
+use daicho_inventory::windows_live::wide;
 use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
 use windows_sys::Win32::Foundation::{ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, HANDLE};
@@ -26,10 +27,6 @@ pub const SOURCE_KEY: &str = r"SYSTEM\CurrentControlSet\Services\EventLog\Applic
 const MESSAGE_FILE: &str = r"%SystemRoot%\System32\EventCreate.exe";
 /// The longest string `ReportEventW` takes (31,839 characters); longer lines are cut.
 const MAX_EVENT_CHARS: usize = 31_839;
-
-fn wide(text: &str) -> Vec<u16> {
-    text.encode_utf16().chain([0]).collect()
-}
 
 /// Registers the event source under [`SOURCE_KEY`] (administrator rights needed).
 pub fn register_source() -> io::Result<()> {

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
+use daicho_inventory::windows_live::wide;
 use tokio::sync::Notify;
 use tracing::{error, info};
 use windows_sys::Win32::Foundation::{
@@ -85,10 +86,6 @@ pub fn serve(config: PathBuf) -> Result<u32, DispatchError> {
         );
     }
     Ok(EXIT.load(Ordering::SeqCst))
-}
-
-fn wide(text: &str) -> Vec<u16> {
-    text.encode_utf16().chain([0]).collect()
 }
 
 /// Tells the Service Control Manager the service's state.

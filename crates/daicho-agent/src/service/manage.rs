@@ -8,6 +8,7 @@ use std::path::Path;
 use std::ptr::{null, null_mut};
 use std::time::{Duration, Instant};
 
+use daicho_inventory::windows_live::wide;
 use windows_sys::Win32::Foundation::{
     ERROR_ACCESS_DENIED, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST,
     ERROR_SERVICE_EXISTS, ERROR_SERVICE_NOT_ACTIVE, ERROR_SERVICE_SPECIFIC_ERROR, GetLastError,
@@ -68,10 +69,6 @@ impl Drop for Handle {
         // SAFETY: a handle from OpenSCManagerW/OpenServiceW/CreateServiceW, closed once.
         unsafe { CloseServiceHandle(self.0) };
     }
-}
-
-fn wide(text: &str) -> Vec<u16> {
-    text.encode_utf16().chain([0]).collect()
 }
 
 /// The last Windows error of a call made for `what`, access denied named as such.
