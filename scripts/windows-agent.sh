@@ -20,7 +20,8 @@
 #   7. the MSI's agent as a Windows service: `service install` (default configuration path
 #      under %ProgramData%\daicho) → `sc query` STOPPED, a second install refused, `service
 #      start` → RUNNING and its report delivered to that collector, `service stop` → STOPPED,
-#      the events it logged (Wine traces ReportEventW) in order, `service uninstall` → gone.
+#      a broken configuration → start refused with exit code 2, the events it logged (Wine
+#      traces ReportEventW) in order, `service uninstall` → gone.
 # Nothing here scans: under Wine only the inventory runs and the delivery goes to loopback.
 # Needs root (apt-get). Prints the time of each step.
 set -euo pipefail
@@ -227,7 +228,7 @@ token_file = "agent.token"
 [inventory]
 enabled = true
 TOML
-# Wine's ReportEventW traces each event's text on its eventlog debug channel: a fresh Wine
+# Wine's ReportEventW prints each event's text on its eventlog debug channel: a fresh Wine
 # session whose services.exe (and so the service it starts) writes that trace to a file is how
 # the events the service logged are checked. One persistent session for the whole step, so
 # that services.exe does not restart (and auto-start the service) between the commands.
@@ -280,6 +281,13 @@ echo "   report delivered $(since "$started") s after the start"
 stopping=$(now)
 on_wine "$agent" service stop | sed 's/^/   /'
 expect_state STOPPED "stopped in $(since "$stopping") s"
+# A configuration broken after install: the service stops at start with exit code 2, and
+# says why in the event log.
+cp "$program_data/agent.toml" "$work/service-agent.toml"
+{ echo 'unknown_key = 1'; cat "$work/service-agent.toml"; } > "$program_data/agent.toml"
+refused "a start with a broken configuration" "exit code 2" "$agent" service start
+expect_state STOPPED "start refused: configuration error"
+cp "$work/service-agent.toml" "$program_data/agent.toml"
 on_wine "$agent" service uninstall | sed 's/^/   /'
 if /usr/lib/wine/wine64 sc query daicho-agent > "$work/refused.log" 2>&1; then
   echo "windows-agent: sc query still finds the service after uninstall" >&2
@@ -298,17 +306,22 @@ import os, re, sqlite3, sys
 db, events, spool = sys.argv[1:]
 (reports,) = sqlite3.connect(db).execute("select count(*) from reports where agent = 'wine-service'").fetchone()
 assert reports == 1, f"the service delivered {reports} reports, not 1"
-# The events the service reported (ReportEventW's text, as Wine traces it), in order.
+# The events the service reported (ReportEventW's text, as Wine traces it: information as
+# trace, warnings as warn, errors as err), in order.
 text = open(events, encoding="utf-8", errors="replace").read()
-texts = re.findall(r'trace:eventlog:ReportEventW L"(.*)"', text)
+typed = re.findall(r'(trace|warn|err):eventlog:ReportEventW L"(.*)"', text)
+texts = [t for _, t in typed]
 wanted = ["service started", "agent started", "report spooled", "report delivered",
-          "stopping: delivering what the spool holds", "agent stopped", "service stopped"]
+          "stopping: delivering what the spool holds", "agent stopped", "service stopped",
+          "configuration error"]
 at = 0
 for t in texts:
     if at < len(wanted) and wanted[at] in t:
         at += 1
 assert at == len(wanted), f"event {wanted[at]!r} missing or out of order in {texts}"
 assert not any("\\001b" in t for t in texts), "colour codes in the events"
+assert any(kind == "err" and "configuration error" in t and "unknown_key" in t
+           for kind, t in typed), typed
 pending = os.path.join(spool, "pending")
 assert os.path.isdir(pending), "no spool at the default path"
 assert not os.listdir(pending), f"reports left in the spool: {os.listdir(pending)}"
