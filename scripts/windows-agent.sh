@@ -20,8 +20,9 @@
 #   7. the MSI's agent as a Windows service: `service install` (default configuration path
 #      under %ProgramData%\daicho) → `sc query` STOPPED, a second install refused, `service
 #      start` → RUNNING and its report delivered to that collector, `service stop` → STOPPED,
-#      a broken configuration → start refused with exit code 2, the events it logged (Wine
-#      traces ReportEventW) in order, `service uninstall` → gone.
+#      a broken configuration → start refused with exit code 2, repaired → running,
+#      `service uninstall` → stopped first, then gone; the events it logged (Wine prints
+#      ReportEventW's text) in order.
 # Nothing here scans: under Wine only the inventory runs and the delivery goes to loopback.
 # Needs root (apt-get). Prints the time of each step.
 set -euo pipefail
@@ -287,7 +288,10 @@ cp "$program_data/agent.toml" "$work/service-agent.toml"
 { echo 'unknown_key = 1'; cat "$work/service-agent.toml"; } > "$program_data/agent.toml"
 refused "a start with a broken configuration" "exit code 2" "$agent" service start
 expect_state STOPPED "start refused: configuration error"
-cp "$work/service-agent.toml" "$program_data/agent.toml"
+# Repaired, without a run at start this time; `uninstall` stops the running service first.
+sed 's/^interval = "6h"$/interval = "6h"\nrun_at_start = false/' "$work/service-agent.toml" > "$program_data/agent.toml"
+on_wine "$agent" service start | sed 's/^/   /'
+expect_state RUNNING "started again"
 on_wine "$agent" service uninstall | sed 's/^/   /'
 if /usr/lib/wine/wine64 sc query daicho-agent > "$work/refused.log" 2>&1; then
   echo "windows-agent: sc query still finds the service after uninstall" >&2
@@ -313,7 +317,7 @@ typed = re.findall(r'(trace|warn|err):eventlog:ReportEventW L"(.*)"', text)
 texts = [t for _, t in typed]
 wanted = ["service started", "agent started", "report spooled", "report delivered",
           "stopping: delivering what the spool holds", "agent stopped", "service stopped",
-          "configuration error"]
+          "configuration error", "service started", "agent stopped", "service stopped"]
 at = 0
 for t in texts:
     if at < len(wanted) and wanted[at] in t:

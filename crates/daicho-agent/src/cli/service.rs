@@ -2,7 +2,7 @@
 //! service. `service run` is the service's own command line, started by the Service Control
 //! Manager.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -58,10 +58,18 @@ pub fn execute(command: &ServiceCommand) -> ExitCode {
     }
 }
 
-fn install(given: Option<&std::path::Path>) -> ExitCode {
-    let Some(config) = super::run::config_path(given) else {
-        eprintln!("daicho-agent: --config FILE is required (%ProgramData% is not set)");
-        return ExitCode::from(EXIT_USAGE);
+/// The configuration file given, or the default; `Err` (said on stderr) when there is none.
+fn config_path(given: Option<&Path>) -> Result<PathBuf, ExitCode> {
+    super::run::config_path(given).ok_or_else(|| {
+        eprintln!("daicho-agent: --config FILE is required (Windows names no ProgramData folder)");
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+fn install(given: Option<&Path>) -> ExitCode {
+    let config = match config_path(given) {
+        Ok(path) => path,
+        Err(code) => return code,
     };
     // The service starts in C:\Windows\System32: it gets the absolute path.
     let config = match std::path::absolute(&config) {
@@ -98,10 +106,10 @@ fn install(given: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
-fn run(given: Option<&std::path::Path>) -> ExitCode {
-    let Some(config) = super::run::config_path(given) else {
-        eprintln!("daicho-agent: --config FILE is required (%ProgramData% is not set)");
-        return ExitCode::from(EXIT_USAGE);
+fn run(given: Option<&Path>) -> ExitCode {
+    let config = match config_path(given) {
+        Ok(path) => path,
+        Err(code) => return code,
     };
     match dispatch::serve(config) {
         Ok(0) => ExitCode::SUCCESS,

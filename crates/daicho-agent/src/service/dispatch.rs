@@ -14,7 +14,7 @@ use std::sync::{LazyLock, OnceLock};
 
 use daicho_inventory::windows_live::wide;
 use tokio::sync::Notify;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 use windows_sys::Win32::Foundation::{
     ERROR_CALL_NOT_IMPLEMENTED, ERROR_FAILED_SERVICE_CONTROLLER_CONNECT,
     ERROR_SERVICE_SPECIFIC_ERROR, NO_ERROR,
@@ -29,7 +29,7 @@ use windows_sys::Win32::System::Services::{
 
 use super::{SERVICE_NAME, stop_wait_hint};
 use crate::cli::run::{EXIT_CONFIG, run_to_end};
-use crate::config::{AgentConfig, LogDestination};
+use crate::config::{AgentConfig, LogDestination, LogFormat};
 use crate::runner::RunMode;
 
 /// The configuration file, from the command line to `service_main`.
@@ -145,32 +145,18 @@ fn run_service() -> u32 {
     };
     let config = match AgentConfig::load(path) {
         Ok(config) => config,
-        Err(e) => {
-            // The event log is the only place a service can say why it did not start.
-            if crate::logging::init(
-                crate::config::LogFormat::Human,
-                "error",
-                &LogDestination::EventLog,
-            )
-            .is_ok()
-            {
-                error!("configuration error: {e}");
-            }
-            return u32::from(EXIT_CONFIG);
-        }
+        Err(e) => return start_failure(&format!("configuration error: {e}")),
     };
-    if let Err(e) = crate::logging::init(
-        config.log_format,
-        &config.log_level,
-        config.log_to.as_ref().unwrap_or(&LogDestination::EventLog),
-    ) {
-        let _ = crate::logging::init(
-            crate::config::LogFormat::Human,
-            "error",
-            &LogDestination::EventLog,
-        );
-        error!("configuration error: {}: {e}", path.display());
-        return u32::from(EXIT_CONFIG);
+    // A service has no console: standard error would reach no one.
+    let destination = match &config.log_to {
+        None | Some(LogDestination::Stderr) => &LogDestination::EventLog,
+        Some(other) => other,
+    };
+    if let Err(e) = crate::logging::init(config.log_format, &config.log_level, destination) {
+        return start_failure(&format!("configuration error: {}: {e}", path.display()));
+    }
+    if config.log_to == Some(LogDestination::Stderr) {
+        warn!("[log] to = \"stderr\" has no reader in a service: logging to the event log");
     }
     let hint = stop_wait_hint(config.shutdown_grace).as_millis();
     STOP_HINT_MS.store(u32::try_from(hint).unwrap_or(u32::MAX), Ordering::SeqCst);
@@ -183,6 +169,15 @@ fn run_service() -> u32 {
         }
         Err(_) => 1,
     }
+}
+
+/// Says in the event log, the only place a service that did not start can, why it did not;
+/// returns the configuration exit status.
+fn start_failure(message: &str) -> u32 {
+    if crate::logging::init(LogFormat::Human, "error", &LogDestination::EventLog).is_ok() {
+        error!("{message}");
+    }
+    u32::from(EXIT_CONFIG)
 }
 
 /// The control handler: stop and shutdown end the run; interrogate is answered by the last
