@@ -8,6 +8,8 @@ pub mod data;
 pub mod inventory;
 pub mod run;
 pub mod scan;
+#[cfg(windows)]
+pub mod service;
 
 /// daicho agent: finds the devices on its LAN scope, inventories this host, and delivers the
 /// reports to the daicho collector.
@@ -31,6 +33,10 @@ pub enum Command {
     /// The data sets this agent carries (IEEE registry, EOL dates, rules) and their dates.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// The agent as a Windows service: install, uninstall, start, stop.
+    #[cfg(windows)]
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
 }
 
 /// Exit status for bad input: a scope, interface, option or configuration that cannot be used.
@@ -50,6 +56,8 @@ pub fn main() -> ExitCode {
         // `run` sets up its own logging (human or JSON, per its configuration).
         Command::Run(args) => run::execute(&args),
         Command::Data(command) => data::execute(&command),
+        #[cfg(windows)]
+        Command::Service(command) => service::execute(&command),
     }
 }
 

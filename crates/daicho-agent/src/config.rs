@@ -51,7 +51,10 @@ struct RawConfig {
     agent: RawAgent,
     schedule: RawSchedule,
     collector: RawCollector,
+    #[serde(default)]
     spool: RawSpool,
+    #[serde(default)]
+    log: RawLog,
     scan: Option<RawScan>,
     #[serde(default)]
     inventory: RawInventory,
@@ -96,12 +99,42 @@ struct RawCollector {
     retry_max: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSpool {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     max_reports: Option<usize>,
     max_megabytes: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    to: Option<LogTo>,
+    file: Option<PathBuf>,
+}
+
+/// `[log] to`: where the log goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogTo {
+    /// Standard error (`run`'s default).
+    Stderr,
+    /// The Windows event log, source `daicho-agent` (the Windows service's default).
+    Eventlog,
+    /// A file, appended to.
+    File,
+}
+
+/// Where the log goes, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogDestination {
+    /// Standard error.
+    Stderr,
+    /// The Windows event log (Application log, source `daicho-agent`).
+    EventLog,
+    /// This file, appended to.
+    File(PathBuf),
 }
 
 #[derive(Debug, Deserialize)]
@@ -153,6 +186,9 @@ pub struct AgentConfig {
     pub log_format: LogFormat,
     /// Log filter (`info`, `daicho_agent=debug`, …).
     pub log_level: String,
+    /// Where the log goes; `None`: the mode's own (standard error for `run`, the event log for
+    /// the Windows service).
+    pub log_to: Option<LogDestination>,
     /// How long a shutdown may spend delivering the spool before leaving it on disk.
     pub shutdown_grace: Duration,
     /// When runs happen.
@@ -372,7 +408,11 @@ impl AgentConfig {
             )?,
         };
 
-        let spool_dir = resolve(&raw.spool.dir);
+        let spool_dir = match (&raw.spool.dir, crate::paths::default_paths()) {
+            (Some(dir), _) => resolve(dir),
+            (None, Some(defaults)) => defaults.spool,
+            (None, None) => return Err(err("spool.dir", "missing field `dir`".into())),
+        };
         check_spool_dir(&spool_dir).map_err(|m| err("spool.dir", m))?;
         let spool = SpoolConfig {
             dir: spool_dir,
@@ -410,11 +450,14 @@ impl AgentConfig {
             ));
         }
 
+        let log_to = log_destination(&raw.log, &resolve).map_err(|(key, m)| err(key, m))?;
+
         Ok(Self {
             path: path.to_owned(),
             agent_name: raw.agent.name,
             log_format: raw.agent.log_format,
             log_level: raw.agent.log_level.unwrap_or_else(|| "info".into()),
+            log_to,
             shutdown_grace: duration(
                 "agent.shutdown_grace",
                 raw.agent.shutdown_grace.as_ref(),
@@ -427,6 +470,42 @@ impl AgentConfig {
             inventory: raw.inventory.enabled,
             data,
         })
+    }
+}
+
+/// `[log]`: `file` alone means `to = "file"`; `to = "file"` alone takes the default log file
+/// (on Windows `%ProgramData%\daicho\agent.log`); the event log exists on Windows only.
+fn log_destination(
+    raw: &RawLog,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Result<Option<LogDestination>, (&'static str, String)> {
+    match (raw.to, &raw.file) {
+        (None, None) => Ok(None),
+        (None | Some(LogTo::File), Some(file)) => Ok(Some(LogDestination::File(resolve(file)))),
+        (Some(LogTo::File), None) => crate::paths::default_paths()
+            .map(|paths| Some(LogDestination::File(paths.log)))
+            .ok_or(("log.file", "is required with to = \"file\"".into())),
+        (Some(to), Some(_)) => Err((
+            "log.file",
+            format!("is set but `to` is \"{}\": remove one", to.name()),
+        )),
+        (Some(LogTo::Stderr), None) => Ok(Some(LogDestination::Stderr)),
+        (Some(LogTo::Eventlog), None) if cfg!(windows) => Ok(Some(LogDestination::EventLog)),
+        (Some(LogTo::Eventlog), None) => Err((
+            "log.to",
+            "\"eventlog\" is the Windows event log; use \"stderr\" (journald) or \"file\" here"
+                .into(),
+        )),
+    }
+}
+
+impl LogTo {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Stderr => "stderr",
+            Self::Eventlog => "eventlog",
+            Self::File => "file",
+        }
     }
 }
 

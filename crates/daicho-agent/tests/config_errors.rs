@@ -84,6 +84,29 @@ fn missing_config_file() {
 }
 
 #[test]
+fn run_without_config_on_linux_names_the_missing_option() {
+    // Linux has no default configuration path (Windows: %ProgramData%\daicho\agent.toml).
+    let out = Command::new(env!("CARGO_BIN_EXE_daicho-agent"))
+        .arg("run")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--config FILE is required"), "{stderr}");
+}
+
+#[test]
+fn a_log_file_that_cannot_be_opened_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stderr) = run_with(
+        dir.path(),
+        &format!("{GOOD}\n[log]\nfile = \"/proc/daicho/agent.log\"\n"),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("/proc/daicho"), "{stderr}");
+}
+
+#[test]
 fn example_config_in_the_repository_is_valid_apart_from_host_paths() {
     // config/agent.toml documents every key; check it parses (paths pointed at a temp dir).
     let example = std::fs::read_to_string(concat!(

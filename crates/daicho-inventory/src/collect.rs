@@ -91,6 +91,8 @@ pub fn collect_unix(source: &dyn HostSource) -> LocalInventory {
         processes,
         listening,
         system_services,
+        membership: None,
+        antivirus: Vec::new(),
         notes,
     }
 }

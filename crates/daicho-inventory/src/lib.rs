@@ -9,18 +9,21 @@
 //!
 //! Windows: `registry` (the `REG_*` value formats, CurrentVersion, Uninstall entries), `scm`
 //! (service records), `ip_tables` (the `MIB_*_OWNER_PID` socket tables) decode what
-//! `windows_live` fetches through `windows-sys`; `windows` parses what `reg`, `sc` and
-//! `Get-HotFix` print.
+//! `windows_live` fetches through `windows-sys`; `join` the domain or workgroup; `windows`
+//! parses what `reg`, `sc` and `Get-HotFix` print, `security_center` what `Get-CimInstance`
+//! says of antivirus products.
 
 pub mod collect;
 pub mod dpkg;
 pub mod interfaces;
 pub mod ip_tables;
+pub mod join;
 pub mod os_release;
 pub mod package_log;
 pub mod registry;
 pub mod rpm;
 pub mod scm;
+pub mod security_center;
 pub mod sockets;
 pub mod source;
 pub mod systemd;

@@ -1,5 +1,5 @@
 //! The Windows API calls of the inventory (`windows-sys`): registry, Service Control Manager,
-//! IP Helper socket tables and adapters, Tool Help processes. Each call only fetches; the
+//! IP Helper socket tables and adapters, Tool Help processes, the domain or workgroup. Each call only fetches; the
 //! decoding of documented formats is in `registry`, `scm` and `ip_tables`, tested everywhere.
 //! Checked against Wine's own `reg`, `sc` and `netstat` by `tests/windows_live.rs`.
 #![allow(unsafe_code)] // FFI: every block below is one documented Windows API call.
@@ -17,6 +17,9 @@ use windows_sys::Win32::NetworkManagement::IpHelper::{
     GAA_FLAG_SKIP_ANYCAST, GAA_FLAG_SKIP_DNS_SERVER, GAA_FLAG_SKIP_MULTICAST, GetAdaptersAddresses,
     GetExtendedTcpTable, GetExtendedUdpTable, IP_ADAPTER_ADDRESSES_LH,
     TCP_TABLE_OWNER_PID_LISTENER, UDP_TABLE_OWNER_PID,
+};
+use windows_sys::Win32::NetworkManagement::NetManagement::{
+    NetApiBufferFree, NetGetJoinInformation,
 };
 use windows_sys::Win32::Networking::WinSock::{
     AF_INET, AF_INET6, AF_UNSPEC, SOCKADDR, SOCKADDR_IN, SOCKADDR_IN6,
@@ -49,8 +52,8 @@ use crate::windows_source::{Hive, RegKey, RegView, WindowsSource};
 #[derive(Debug, Default, Clone, Copy)]
 pub struct LiveWindows;
 
-/// `text` as a NUL-terminated UTF-16 string.
-fn wide(text: &str) -> Vec<u16> {
+/// `text` as a NUL-terminated UTF-16 string, as the Windows API takes strings.
+pub fn wide(text: &str) -> Vec<u16> {
     text.encode_utf16().chain([0]).collect()
 }
 
@@ -58,7 +61,7 @@ fn wide(text: &str) -> Vec<u16> {
 ///
 /// # Safety
 /// `p` is null or points to a NUL-terminated UTF-16 string.
-unsafe fn from_wide_ptr(p: *const u16) -> String {
+pub unsafe fn from_wide_ptr(p: *const u16) -> String {
     if p.is_null() {
         return String::new();
     }
@@ -355,6 +358,21 @@ impl WindowsSource for LiveWindows {
             }
         }
         Err(io::Error::other("the socket table kept growing"))
+    }
+
+    fn join_information(&self) -> io::Result<(i32, String)> {
+        let mut name: *mut u16 = null_mut();
+        let mut status = 0;
+        // SAFETY: null server = this machine; both out-pointers are live.
+        let rc = unsafe { NetGetJoinInformation(null(), &raw mut name, &raw mut status) };
+        if rc != 0 {
+            return Err(win32_error(rc));
+        }
+        // SAFETY: on success `name` is a NUL-terminated string the API allocated.
+        let text = unsafe { from_wide_ptr(name) };
+        // SAFETY: the buffer NetGetJoinInformation allocated, freed once.
+        unsafe { NetApiBufferFree(name.cast()) };
+        Ok((status, text))
     }
 }
 

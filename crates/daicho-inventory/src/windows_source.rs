@@ -61,4 +61,7 @@ pub trait WindowsSource {
     /// A socket table as `GetExtendedTcpTable`/`GetExtendedUdpTable` fill it (see
     /// [`crate::ip_tables`]).
     fn socket_table(&self, kind: TableKind) -> io::Result<Vec<u8>>;
+    /// `NetGetJoinInformation` of this machine: the `NETSETUP_JOIN_STATUS` and the domain or
+    /// workgroup name (see [`crate::join`]).
+    fn join_information(&self) -> io::Result<(i32, String)>;
 }

@@ -1,6 +1,7 @@
 //! The Windows API reads of the inventory on a running Windows (CI: Wine, through
 //! `scripts/windows-agent.sh`), checked against what the system's own tools print: `reg query`
-//! for the registry, `sc query` and `net start` for services, `netstat -an` for listeners.
+//! for the registry, `sc query` and `net start` for services, `netstat -an` for listeners; the
+//! domain or workgroup decodes to a named one.
 #![cfg(windows)]
 
 use std::collections::BTreeSet;
@@ -269,4 +270,19 @@ fn the_whole_inventory_is_windows_with_services() {
     assert!(!inv.system_services.is_empty());
     assert!(!inv.processes.is_empty());
     assert!(inv.interfaces.iter().any(|i| !i.addresses.is_empty()));
+}
+
+#[test]
+fn the_domain_or_workgroup_is_named() {
+    let (status, name) = LiveWindows
+        .join_information()
+        .expect("NetGetJoinInformation");
+    let membership = daicho_inventory::join::membership(status, &name)
+        .unwrap_or_else(|| panic!("status {status} ({name:?}) is a documented join status"));
+    // A PC (and Wine, which reports a workgroup) is in a domain or a workgroup, by name.
+    assert_ne!(
+        membership.kind,
+        daicho_model::inventory::MembershipKind::Unjoined
+    );
+    assert!(membership.name.is_some_and(|n| !n.is_empty()), "{name:?}");
 }

@@ -8,13 +8,13 @@
 //!
 //! | what | bound |
 //! |---|---|
-//! | names: host name, vendor, OS name and version, service product and version, agent name, version and machine id, package name, version and arch, process name and user, hotfix id and date, interface name, system-service name, state and start type, the service names of a socket's owner, local OS fields, local host name and machine id | [`MAX_NAME_CHARS`] (256) characters |
+//! | names: host name, vendor, OS name and version, service product and version, agent name, version and machine id, package name, version and arch, process name and user, hotfix id and date, interface name, system-service name, state and start type, the service names of a socket's owner, local OS fields, local host name and machine id, domain or workgroup name, antivirus product name | [`MAX_NAME_CHARS`] (256) characters |
 //! | text: OS and service evidence strings, warnings, methods, `discovered_by`, scope targets and exclusions, process executable paths, socket owner names and paths, service descriptions, interface addresses, inventory notes | [`MAX_TEXT_CHARS`] (4,096) characters |
 //! | service name (an IANA service name is at most 15) | [`MAX_SERVICE_NAME_CHARS`] (32) characters |
 //! | evidence strings per OS guess or per service | [`MAX_EVIDENCE`] (64) |
 //! | services per host | [`MAX_SERVICES_PER_HOST`] (512) |
 //! | packages, hotfixes, processes, listening sockets, system services per inventory | [`MAX_INVENTORY_ITEMS`] (50,000) each |
-//! | interfaces per inventory, addresses per interface, services per socket owner, notes | [`MAX_SMALL_LIST`] (1,024) each |
+//! | interfaces per inventory, addresses per interface, services per socket owner, antivirus products, notes | [`MAX_SMALL_LIST`] (1,024) each |
 //! | warnings, methods, `discovered_by` | [`MAX_SMALL_LIST`] (1,024) each |
 //! | scope targets, scope exclusions | [`MAX_INVENTORY_ITEMS`] (50,000) each |
 //! | warnings added by bounding one report | [`MAX_BOUND_WARNINGS`] (100), then one summary line |
@@ -263,6 +263,17 @@ impl Bounder {
             self.opt(&|| format!("{sp}.start_type"), &mut x.start_type, N);
             self.opt(&|| format!("{sp}.description"), &mut x.description, T);
         }
+        if let Some(m) = &mut l.membership {
+            self.opt(&|| format!("{p}.membership.name"), &mut m.name, N);
+        }
+        self.list(
+            &|| format!("{p}.antivirus"),
+            &mut l.antivirus,
+            MAX_SMALL_LIST,
+        );
+        for (i, x) in l.antivirus.iter_mut().enumerate() {
+            self.text(&|| format!("{p}.antivirus[{i}].name"), &mut x.name, N);
+        }
         self.strings(&format!("{p}.notes"), &mut l.notes, MAX_SMALL_LIST, T);
     }
 }
@@ -433,6 +444,18 @@ mod tests {
             exe: None,
             services: (0..2000).map(|i| format!("s{i}")).collect(),
         });
+        local.membership = Some(crate::inventory::Membership {
+            kind: crate::inventory::MembershipKind::Domain,
+            name: Some("D".repeat(300)),
+        });
+        local.antivirus = (0..1100)
+            .map(|i| crate::inventory::AntivirusProduct {
+                name: format!("{i}{}", "a".repeat(300)),
+                enabled: None,
+                up_to_date: None,
+                product_state: None,
+            })
+            .collect();
         report.local = Some(local);
         let warnings = bound_strings(&mut report);
         let local = report.local.as_ref().unwrap();
@@ -443,7 +466,27 @@ mod tests {
         let start = local.system_services[0].start_type.as_ref().unwrap();
         assert_eq!(start.chars().count(), MAX_NAME_CHARS);
         assert_eq!(local.listening[0].services.len(), MAX_SMALL_LIST);
-        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        let domain = local.membership.as_ref().unwrap().name.as_ref().unwrap();
+        assert_eq!(domain.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(local.antivirus.len(), MAX_SMALL_LIST);
+        assert!(
+            local
+                .antivirus
+                .iter()
+                .all(|a| a.name.chars().count() == MAX_NAME_CHARS)
+        );
+        // 3 above, the domain name, the antivirus list, then its names up to the warning cap.
+        assert!(warnings.len() > 5, "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("local.membership.name")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("local.antivirus: 1100 entries")),
+            "{warnings:?}"
+        );
     }
 
     #[test]

@@ -40,6 +40,15 @@ pub struct LocalInventory {
     /// not, with its state and start type.
     #[serde(default)]
     pub system_services: Vec<SystemService>,
+    /// The Windows domain or workgroup the host belongs to (`NetGetJoinInformation`); `None`
+    /// elsewhere or when Windows did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<Membership>,
+    /// The antivirus products Windows Security Center reports (`root/SecurityCenter2`
+    /// `AntiVirusProduct`); empty elsewhere, and on Windows Server, which has no Security
+    /// Center (`notes` says so).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub antivirus: Vec<AntivirusProduct>,
     /// What the inventory could not see and why (no systemd, no permission to read another
     /// user's sockets, …), so an empty list is never mistaken for "nothing there".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -86,6 +95,44 @@ pub struct Package {
     /// Architecture, when the package manager records one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
+}
+
+/// What a Windows PC is joined to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Domain, workgroup, or neither.
+    pub kind: MembershipKind,
+    /// The domain's or workgroup's name (NetBIOS form, e.g. `HOSPITAL`, `WORKGROUP`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The kind of [`Membership`] (`NETSETUP_JOIN_STATUS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipKind {
+    /// Joined to an Active Directory (or NT) domain.
+    Domain,
+    /// In a workgroup (stand-alone).
+    Workgroup,
+    /// Neither joined nor in a workgroup.
+    Unjoined,
+}
+
+/// An antivirus product as Windows Security Center lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AntivirusProduct {
+    /// Its display name, e.g. `Windows Defender`.
+    pub name: String,
+    /// Whether real-time protection is on, from `productState`; `None` when not decodable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Whether its signatures are up to date, from `productState`; `None` when not decodable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub up_to_date: Option<bool>,
+    /// `productState` as Windows gives it (a bit field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_state: Option<u32>,
 }
 
 /// An installed Windows update.

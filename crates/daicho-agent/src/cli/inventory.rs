@@ -7,6 +7,8 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use daicho_inventory::LiveHost;
 use daicho_model::LocalInventory;
+use daicho_model::display_text::terminal_text;
+use daicho_model::inventory::MembershipKind;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,6 +71,29 @@ pub fn render_table(inv: &LocalInventory) -> String {
         inv.last_updated
             .map_or_else(|| "unknown".to_owned(), |t| t.to_rfc3339())
     );
+    if let Some(m) = &inv.membership {
+        let kind = match m.kind {
+            MembershipKind::Domain => "domain",
+            MembershipKind::Workgroup => "workgroup",
+            MembershipKind::Unjoined => "not joined",
+        };
+        let name = m.name.as_deref().map(terminal_text).unwrap_or_default();
+        let _ = writeln!(out, "Joined to    {kind} {name}");
+    }
+    for a in &inv.antivirus {
+        let flag = |v: Option<bool>, yes: &str, no: &str| match v {
+            Some(true) => yes.to_owned(),
+            Some(false) => no.to_owned(),
+            None => "?".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "Antivirus    {} ({}, {})",
+            terminal_text(&a.name),
+            flag(a.enabled, "on", "OFF"),
+            flag(a.up_to_date, "up to date", "OUT OF DATE")
+        );
+    }
     let _ = writeln!(
         out,
         "Packages     {}   Hotfixes {}   Processes {}",
@@ -146,7 +171,10 @@ pub fn render_table(inv: &LocalInventory) -> String {
 
 #[cfg(test)]
 mod tests {
-    use daicho_model::inventory::{ListeningSocket, LocalOs, Package, SystemService};
+    use daicho_model::inventory::{
+        AntivirusProduct, ListeningSocket, LocalOs, Membership, MembershipKind, Package,
+        SystemService,
+    };
     use daicho_model::{LocalInventory, Protocol};
 
     use super::render_table;
@@ -184,6 +212,8 @@ mod tests {
                 start_type: None,
                 description: Some("Simple Network Management Protocol".into()),
             }],
+            membership: None,
+            antivirus: Vec::new(),
             notes: vec!["something was not readable".into()],
             ..LocalInventory::default()
         };
@@ -229,9 +259,24 @@ mod tests {
                 start_type: Some("disabled".into()),
                 description: Some("Remote Desktop Services".into()),
             }],
+            membership: Some(Membership {
+                kind: MembershipKind::Domain,
+                name: Some("HOSPITAL".into()),
+            }),
+            antivirus: vec![AntivirusProduct {
+                name: "Windows Defender".into(),
+                enabled: Some(true),
+                up_to_date: Some(false),
+                product_state: Some(0x61110),
+            }],
             ..LocalInventory::default()
         };
         let table = render_table(&inv);
+        assert!(table.contains("Joined to    domain HOSPITAL"), "{table}");
+        assert!(
+            table.contains("Antivirus    Windows Defender (on, OUT OF DATE)"),
+            "{table}"
+        );
         assert!(
             table.contains("version 10.0.19045 22H2, build 19045.4894"),
             "{table}"

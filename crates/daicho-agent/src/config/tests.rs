@@ -13,6 +13,7 @@ impl Dir {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("token"), "secret-token\n").unwrap();
+        #[cfg(unix)]
         std::fs::set_permissions(
             dir.path().join("token"),
             std::os::unix::fs::PermissionsExt::from_mode(0o600),
@@ -274,4 +275,40 @@ fn fingerprint_keys_are_read_and_checked() {
         .unwrap();
     assert_eq!(f.ports, daicho_fingerprint::PortSpec::default_lists());
     assert!(f.ports.udp.contains(&161));
+}
+
+#[test]
+fn log_destinations() {
+    let d = Dir::new();
+    let with = |log: &str| d.parse(&format!("{GOOD}\n[log]\n{log}\n"));
+    assert_eq!(d.parse(GOOD).unwrap().log_to, None);
+    assert_eq!(
+        with("file = \"logs/agent.log\"").unwrap().log_to,
+        Some(LogDestination::File(d.path().join("logs/agent.log")))
+    );
+    assert_eq!(
+        with("to = \"file\"\nfile = \"a.log\"").unwrap().log_to,
+        Some(LogDestination::File(d.path().join("a.log")))
+    );
+    assert_eq!(
+        with("to = \"stderr\"").unwrap().log_to,
+        Some(LogDestination::Stderr)
+    );
+    let e = with("to = \"stderr\"\nfile = \"a.log\"").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("log.file"), "{e}");
+    let e = with("to = \"syslog\"").unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("log.to"), "{e}");
+    // Linux has no default log file and no event log; Windows has both.
+    let file = with("to = \"file\"");
+    let eventlog = with("to = \"eventlog\"");
+    if cfg!(windows) {
+        assert!(matches!(
+            file.unwrap().log_to,
+            Some(LogDestination::File(_))
+        ));
+        assert_eq!(eventlog.unwrap().log_to, Some(LogDestination::EventLog));
+    } else {
+        assert_eq!(file.unwrap_err().key.as_deref(), Some("log.file"));
+        assert_eq!(eventlog.unwrap_err().key.as_deref(), Some("log.to"));
+    }
 }

@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use daicho_model::Protocol;
-use daicho_model::inventory::Process;
+use daicho_model::inventory::{MembershipKind, Process};
 
 use super::{collect_unix, collect_windows};
 use crate::ip_tables::TableKind;
@@ -262,6 +262,7 @@ struct FakeWindows {
     keys: HashMap<(Hive, RegView, String), RegValues>,
     services: Vec<ServiceRecord>,
     tables: HashMap<TableKind, Vec<u8>>,
+    join: Option<(i32, String)>,
 }
 
 impl FakeWindows {
@@ -303,6 +304,11 @@ impl WindowsSource for FakeWindows {
             Some(t) => Ok(t.clone()),
             None => Err(io::Error::from(io::ErrorKind::PermissionDenied)),
         }
+    }
+    fn join_information(&self) -> io::Result<(i32, String)> {
+        self.join
+            .clone()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::PermissionDenied))
     }
 }
 
@@ -384,6 +390,7 @@ fn windows_10_pc() -> FakeWindows {
     udp.extend([0, 137, 0, 0]);
     udp.extend(0u32.to_le_bytes());
     fake.tables.insert(TableKind::Udp4, udp);
+    fake.join = Some((crate::join::NETSETUP_DOMAIN_NAME, "HOSPITAL".into()));
     fake
 }
 
@@ -396,6 +403,13 @@ fn windows_inventory_through_the_api() {
                 crate::windows::HOTFIX_SCRIPT
             ),
             "KB5044277\t2024-10-08\r\nKB5043050\t2024-09-10\r\n",
+        )
+        .command(
+            &format!(
+                "powershell -NoProfile -NonInteractive -Command {}",
+                crate::security_center::ANTIVIRUS_SCRIPT
+            ),
+            "SecurityCenter2\t1\r\nWindows Defender\t397568\r\n",
         )
         .process(900, "svchost.exe", r"C:\Windows\System32\svchost.exe");
     let inv = collect_windows(&host, &windows_10_pc());
@@ -427,6 +441,12 @@ fn windows_inventory_through_the_api() {
             .iter()
             .any(|n| n.starts_with("1 listening sockets without a known owner"))
     );
+    let membership = inv.membership.as_ref().unwrap();
+    assert_eq!(membership.kind, MembershipKind::Domain);
+    assert_eq!(membership.name.as_deref(), Some("HOSPITAL"));
+    assert_eq!(inv.antivirus.len(), 1);
+    assert_eq!(inv.antivirus[0].name, "Windows Defender");
+    assert_eq!(inv.antivirus[0].enabled, Some(true));
     assert_eq!(inv.system_services[0].name, "TermService");
     assert_eq!(inv.system_services[0].state, "running");
     assert_eq!(inv.system_services[0].start_type.as_deref(), Some("demand"));
@@ -446,10 +466,14 @@ fn windows_without_readable_version_or_powershell_says_so() {
     assert_eq!(inv.os.id.as_deref(), Some("windows"));
     assert_eq!(inv.os.build, None);
     assert!(inv.packages.is_empty());
+    assert_eq!(inv.membership, None);
+    assert!(inv.antivirus.is_empty());
     for expected in [
         "Windows version unknown",
         "MachineGuid",
         "PowerShell could not be run",
+        "antivirus not listed: PowerShell could not be run",
+        "domain or workgroup unknown: NetGetJoinInformation failed",
     ] {
         assert!(
             inv.notes.iter().any(|n| n.contains(expected)),
@@ -457,4 +481,32 @@ fn windows_without_readable_version_or_powershell_says_so() {
             inv.notes
         );
     }
+}
+
+#[test]
+fn windows_server_without_security_center_says_so() {
+    let host = FakeHost::default().command(
+        &format!(
+            "powershell -NoProfile -NonInteractive -Command {}",
+            crate::security_center::ANTIVIRUS_SCRIPT
+        ),
+        "NoSecurityCenter2\tInvalid namespace \r\n",
+    );
+    let server = FakeWindows {
+        join: Some((crate::join::NETSETUP_WORKGROUP_NAME, "WORKGROUP".into())),
+        ..FakeWindows::default()
+    };
+    let inv = collect_windows(&host, &server);
+    assert!(inv.antivirus.is_empty());
+    assert_eq!(
+        inv.membership.map(|m| (m.kind, m.name)),
+        Some((MembershipKind::Workgroup, Some("WORKGROUP".into())))
+    );
+    assert!(
+        inv.notes.iter().any(|n| n.contains("root/SecurityCenter2")
+            && n.contains("Windows Server")
+            && n.ends_with("Invalid namespace")),
+        "{:?}",
+        inv.notes
+    );
 }

@@ -1,16 +1,20 @@
 //! The Windows inventory through [`WindowsSource`]: the registry for the OS and its patch level
 //! and for the installed programs, the Service Control Manager for services, the IP Helper
-//! socket tables for listeners; PowerShell's `Get-HotFix` for updates, where PowerShell runs.
+//! socket tables for listeners, `NetGetJoinInformation` for the domain or workgroup;
+//! PowerShell's `Get-HotFix` for updates and `Get-CimInstance` for antivirus products, where
+//! PowerShell runs.
 
 use std::collections::HashMap;
 use std::io;
 
 use daicho_model::LocalInventory;
-use daicho_model::inventory::{ListeningSocket, LocalOs, Package, Process};
+use daicho_model::inventory::{AntivirusProduct, ListeningSocket, LocalOs, Package, Process};
 
 use crate::ip_tables::{self, TableKind};
+use crate::join;
 use crate::registry::{self, WindowsVersion};
 use crate::scm::{self, ServiceRecord};
+use crate::security_center::{self, AntivirusListing};
 use crate::source::HostSource;
 use crate::windows;
 use crate::windows_source::{Hive, RegKey, RegView, WindowsSource};
@@ -97,6 +101,25 @@ pub fn collect_windows(host: &dyn HostSource, windows: &dyn WindowsSource) -> Lo
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
 
+    let antivirus = antivirus(host, &mut notes);
+    let membership = match windows.join_information() {
+        Ok((status, name)) => {
+            let membership = join::membership(status, &name);
+            if membership.is_none() {
+                notes.push(format!(
+                    "domain or workgroup unknown: NetGetJoinInformation answered status {status}"
+                ));
+            }
+            membership
+        }
+        Err(e) => {
+            notes.push(format!(
+                "domain or workgroup unknown: NetGetJoinInformation failed: {e}"
+            ));
+            None
+        }
+    };
+
     let processes = host.processes();
     let records = match windows.services() {
         Ok(records) => records,
@@ -129,7 +152,49 @@ pub fn collect_windows(host: &dyn HostSource, windows: &dyn WindowsSource) -> Lo
         processes,
         listening,
         system_services,
+        membership,
+        antivirus,
         notes,
+    }
+}
+
+/// The antivirus products Security Center lists, through PowerShell; what could not be
+/// listed, and why, goes to `notes`.
+fn antivirus(host: &dyn HostSource, notes: &mut Vec<String>) -> Vec<AntivirusProduct> {
+    let output = host.run(
+        "powershell",
+        &[
+            "-NoProfile",
+            "-NonInteractive",
+            "-Command",
+            security_center::ANTIVIRUS_SCRIPT,
+        ],
+    );
+    match output {
+        Ok(out) => match security_center::parse_antivirus(&out.stdout) {
+            AntivirusListing::Products(products) => products,
+            AntivirusListing::NoSecurityCenter(message) => {
+                notes.push(format!(
+                    "antivirus not listed: Windows Security Center (root/SecurityCenter2) is not available, as on Windows Server: {message}"
+                ));
+                Vec::new()
+            }
+            AntivirusListing::Unrecognised => {
+                notes.push(format!(
+                    "antivirus not listed: PowerShell gave no Security Center answer{}",
+                    Some(out.stderr.trim())
+                        .filter(|e| !e.is_empty())
+                        .map_or_else(String::new, |e| format!(": {e}"))
+                ));
+                Vec::new()
+            }
+        },
+        Err(e) => {
+            notes.push(format!(
+                "antivirus not listed: PowerShell could not be run: {e}"
+            ));
+            Vec::new()
+        }
     }
 }
 
