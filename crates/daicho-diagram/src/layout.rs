@@ -61,7 +61,8 @@ const FRAME: Color = Color(150, 155, 165);
 
 /// Lays `network` out on `paper`: of the ways tried (one to six columns of panels, groups
 /// collapsed above [`COLLAPSE_OVER`], then above 4, then all), the first collapse level
-/// whose best column count draws at [`READABLE_SCALE`] or more, else the largest scale found.
+/// whose best column count draws at [`READABLE_SCALE`] or more, else the largest scale found
+/// (the most columns among equals).
 pub fn layout(network: &Network, paper: Paper) -> Drawing {
     let (page_w, page_h) = paper.size_mm();
     let width = page_w - 2.0 * MARGIN;
@@ -72,7 +73,8 @@ pub fn layout(network: &Network, paper: Paper) -> Drawing {
         for columns in 1..=groups.min(6) {
             let (canvas, height) = place(network, width, columns, collapse_over);
             let scale = (room / height.max(1.0)).min(1.0);
-            if best.as_ref().is_none_or(|(s, _)| scale > *s + 1e-4) {
+            // Ties go to more columns: panels side by side, each linked straight from above.
+            if best.as_ref().is_none_or(|(s, _)| scale >= *s - 1e-4) {
                 best = Some((scale, canvas));
             }
         }

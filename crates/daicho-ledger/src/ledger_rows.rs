@@ -62,6 +62,8 @@ const MAX_FIELD_CHARS: usize = 500;
 /// its ledger columns when it is registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChecklistEntry {
+    /// The device's id in the ledger.
+    pub id: i64,
     /// Its ledger columns; `None` when it is not registered.
     pub ledger: Option<LedgerRow>,
     /// The role the operator set (`ehr-server`, `terminal`, …), if any.
@@ -855,6 +857,7 @@ impl Ledger {
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
                 out.push(ChecklistEntry {
+                    id: d.id,
                     role: d.role,
                     os_family: d.os_family,
                     ip: d.observed_ip,

@@ -1,5 +1,6 @@
 //! `report checklist`: the MHLW checklist evidence (2-①, 2-⑥, 2-⑫, 2-⑬) as HTML or XLSX;
-//! `report group`: every site's answers, one line each.
+//! `report group`: every site's answers, one line each; `report network-diagram`: the network
+//! diagram (BCP 1-1) as SVG or PDF.
 
 use std::path::PathBuf;
 
@@ -13,7 +14,9 @@ use daicho_ledger_io::text::{terminal_json, terminal_text};
 use super::output::write_output;
 use super::{CliError, Format};
 use crate::evidence::{RestrictionStatement, checklist_report, group_summary};
+use crate::network_map::{DiagramError, DiagramFormat, site_diagram};
 use crate::site_access::{report_site, requested_scope, visible_sites};
+use daicho_diagram::Paper;
 
 /// `report …`.
 #[derive(Debug, Subcommand)]
@@ -28,6 +31,41 @@ pub enum ReportCommand {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// The network diagram for BCP 1-1 (ネットワーク構成図): subnets, routers, devices by
+    /// 設置場所 and role, unregistered and flagged devices marked, on A3 or A4 landscape.
+    NetworkDiagram(DiagramArgs),
+}
+
+/// Arguments of `report network-diagram`.
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: DiagramFileFormat,
+    /// Paper size (landscape).
+    #[arg(long, value_enum, default_value_t = PaperSize::A3)]
+    pub paper: PaperSize,
+    /// The file to write (required for PDF; SVG goes to stdout without it).
+    #[arg(long, alias = "out", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Diagram formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFileFormat {
+    /// SVG.
+    Svg,
+    /// PDF (text drawn with the installed Japanese font, fonts-noto-cjk).
+    Pdf,
+}
+
+/// Paper sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaperSize {
+    /// A3 landscape.
+    A3,
+    /// A4 landscape.
+    A4,
 }
 
 /// Arguments of `report checklist`.
@@ -72,6 +110,10 @@ pub(super) fn run(ledger: &Ledger, site: Option<&str>, cmd: ReportCommand) -> Re
         ReportCommand::Checklist(args) => {
             let site = report_site(ledger, &SiteScope::All, site)?;
             checklist(ledger, &site, args)
+        }
+        ReportCommand::NetworkDiagram(args) => {
+            let site = report_site(ledger, &SiteScope::All, site)?;
+            network_diagram(ledger, &site, &args)
         }
         ReportCommand::Group { format } => {
             let scope = requested_scope(ledger, &SiteScope::All, site)?;
@@ -164,4 +206,26 @@ fn checklist(ledger: &Ledger, site: &Site, args: ChecklistArgs) -> Result<(), Cl
     write_output(args.output.as_deref(), &bytes, binary)?;
     eprint!("{}", summary(&report));
     Ok(())
+}
+
+/// Writes `site`'s network diagram.
+fn network_diagram(ledger: &Ledger, site: &Site, args: &DiagramArgs) -> Result<(), CliError> {
+    let format = match args.format {
+        DiagramFileFormat::Svg => DiagramFormat::Svg,
+        DiagramFileFormat::Pdf => DiagramFormat::Pdf,
+    };
+    if format == DiagramFormat::Pdf && args.output.as_deref().is_none_or(|p| p.as_os_str() == "-") {
+        return Err(CliError::Usage(
+            "--output FILE is required for --format pdf".into(),
+        ));
+    }
+    let paper = match args.paper {
+        PaperSize::A3 => Paper::A3,
+        PaperSize::A4 => Paper::A4,
+    };
+    let bytes = site_diagram(ledger, site, format, paper).map_err(|e| match e {
+        DiagramError::Ledger(e) => CliError::from(e),
+        DiagramError::Font(e) => CliError::Render(e.to_string()),
+    })?;
+    write_output(args.output.as_deref(), &bytes, format == DiagramFormat::Pdf)
 }

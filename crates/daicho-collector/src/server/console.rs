@@ -31,6 +31,7 @@
 //! | `GET /import/{draft}` | its uploader | the dry run: sheets, headings, problems, changes before → after, the mapping step |
 //! | `POST /import/{draft}/map` (`h0`/`t0`, …), `POST /import/{draft}/apply` | decider | re-read with a mapping (remembered), apply all or nothing |
 //! | `GET /checklist`, `GET /checklist/download?format=html\|xlsx` | signed in | the checklist evidence on screen (A4 print), as a file; with several sites and none chosen, the group summary (each site's answers) |
+//! | `GET /network-diagram?paper=a3\|a4`, `GET /network-diagram/download?format=svg\|pdf&paper=a3\|a4` | signed in | the ネットワーク構成図 (BCP 1-1) of one site, the SVG inline (printable on the paper chosen), as a file |
 //! | `GET /audit?actor&target&before` | signed in | the 操作履歴 (audit log), newest first |
 //! | `GET /admin` | admin | 医療機関名, accounts, tokens, agents |
 //! | `POST /admin/facility` (`facility_name`) | admin | set the 医療機関名 |
@@ -64,6 +65,7 @@ mod form;
 mod import;
 mod labels;
 mod login;
+mod network_diagram;
 mod render;
 mod session;
 mod session_store;
@@ -89,6 +91,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(allowlist::routes())
         .merge(import::routes())
         .merge(checklist::routes())
+        .merge(network_diagram::routes())
         .merge(audit::routes())
         .merge(admin::routes())
         .route("/login", get(login::page).post(login::submit))

@@ -38,13 +38,15 @@ pub(crate) enum Page {
     Import,
     /// チェックリスト.
     Checklist,
+    /// ネットワーク構成図.
+    NetworkDiagram,
     /// 操作履歴.
     Audit,
     /// 管理 (accounts, tokens, agents, settings).
     Admin,
 }
 
-const MENU: [(Page, &str, &str); 10] = [
+const MENU: [(Page, &str, &str); 11] = [
     (Page::Dashboard, "/", "ダッシュボード"),
     (Page::Devices, "/devices", "機器台帳"),
     (Page::Triage, "/triage", "未登録機器"),
@@ -53,6 +55,11 @@ const MENU: [(Page, &str, &str); 10] = [
     (Page::Allowlist, "/allowlist", "接続元制限"),
     (Page::Import, "/import", "台帳の取り込み"),
     (Page::Checklist, "/checklist", "チェックリスト"),
+    (
+        Page::NetworkDiagram,
+        "/network-diagram",
+        "ネットワーク構成図",
+    ),
     (Page::Audit, "/audit", "操作履歴"),
     (Page::Admin, "/admin", "管理"),
 ];
