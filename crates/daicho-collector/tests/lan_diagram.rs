@@ -16,8 +16,8 @@ mod agent_binary;
 #[path = "support/lan_scan.rs"]
 mod lan_scan;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use agent_binary::agent_binary;
 use chrono::Utc;
@@ -35,6 +35,15 @@ const REGISTERED: [(&str, &str, &str); 3] = [
     ("198.18.0.254", "NW-002", "B1 サーバ室"),
     ("198.18.1.10", "SV-001", "3F 病棟"),
 ];
+
+/// Runs `report network-diagram ARGS` with `config`.
+fn diagram(config: &Path, args: &[&str]) -> (Output, std::time::Duration) {
+    run(
+        BIN,
+        config,
+        &[&["report", "network-diagram"], args].concat(),
+    )
+}
 
 #[test]
 fn the_test_lan_is_drawn_as_a_network_diagram() {
@@ -95,18 +104,7 @@ fn the_test_lan_is_drawn_as_a_network_diagram() {
     let config = config(dir.path(), &db);
     let svg_path = artefacts.join("test-lan-a3.svg");
     let svg_arg = svg_path.to_str().unwrap();
-    let (out, took) = run(
-        BIN,
-        &config,
-        &[
-            "report",
-            "network-diagram",
-            "--format",
-            "svg",
-            "--output",
-            svg_arg,
-        ],
-    );
+    let (out, took) = diagram(&config, &["--format", "svg", "--output", svg_arg]);
     ok(&out);
     eprintln!("SVG in {:.0} ms", took.as_secs_f64() * 1e3);
     let svg = std::fs::read_to_string(&svg_path).unwrap();
@@ -134,12 +132,9 @@ fn the_test_lan_is_drawn_as_a_network_diagram() {
 
     for paper in ["a3", "a4"] {
         let pdf = artefacts.join(format!("test-lan-{paper}.pdf"));
-        let (out, took) = run(
-            BIN,
+        let (out, took) = diagram(
             &config,
             &[
-                "report",
-                "network-diagram",
                 "--format",
                 "pdf",
                 "--paper",
@@ -170,24 +165,8 @@ fn the_test_lan_is_drawn_as_a_network_diagram() {
         eprintln!("kept {}", png.display());
     }
     // A PDF to the terminal is refused; a paper not offered is a usage error.
-    let (out, _) = run(
-        BIN,
-        &config,
-        &["report", "network-diagram", "--format", "pdf"],
-    );
-    assert!(!out.status.success());
-    let (out, _) = run(
-        BIN,
-        &config,
-        &[
-            "report",
-            "network-diagram",
-            "--format",
-            "svg",
-            "--paper",
-            "b4",
-        ],
-    );
+    assert!(!diagram(&config, &["--format", "pdf"]).0.status.success());
+    let (out, _) = diagram(&config, &["--format", "svg", "--paper", "b4"]);
     assert!(!out.status.success());
     lan.down().unwrap();
 }

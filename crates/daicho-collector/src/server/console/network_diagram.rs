@@ -48,14 +48,7 @@ struct DiagramPage {
 
 /// The paper a query asks for (A3 by default).
 fn paper_of(query: &FormFields) -> Result<Paper, ConsoleError> {
-    match query.get("paper").unwrap_or("a3") {
-        "" | "a3" => Ok(Paper::A3),
-        "a4" => Ok(Paper::A4),
-        other => Err(ConsoleError::new(
-            StatusCode::BAD_REQUEST,
-            format!("用紙「{other}」は選べません（a3 または a4）。"),
-        )),
-    }
+    query.choice("paper", "用紙", &[("a3", Paper::A3), ("a4", Paper::A4)])
 }
 
 /// The diagram file of the site the request is for.
@@ -122,16 +115,11 @@ async fn download(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let query = FormFields::parse(raw.unwrap_or_default().as_bytes());
-    let format = match query.get("format").unwrap_or("svg") {
-        "" | "svg" => DiagramFormat::Svg,
-        "pdf" => DiagramFormat::Pdf,
-        other => {
-            return Err(ConsoleError::new(
-                StatusCode::BAD_REQUEST,
-                format!("形式「{other}」は選べません（svg または pdf）。"),
-            ));
-        }
-    };
+    let format = query.choice(
+        "format",
+        "形式",
+        &[("svg", DiagramFormat::Svg), ("pdf", DiagramFormat::Pdf)],
+    )?;
     let paper = paper_of(&query)?;
     let site = query.get("site").map(str::to_owned);
     let bytes = diagram(&st, &signed, site, format, paper).await?;
