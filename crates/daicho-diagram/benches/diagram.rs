@@ -17,6 +17,7 @@ const RUNS: u32 = 5;
 
 fn main() {
     let network = hospital(DEVICES);
+    let start = Instant::now();
     let font = match JapaneseFont::system() {
         Ok(font) => font,
         Err(e) => {
@@ -24,12 +25,14 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let font_time = start.elapsed();
     println!(
-        "network diagram, {} devices, {} subnets, {} switches, font {}",
+        "network diagram, {} devices, {} subnets, {} switches; font {} found and read in {:.0} ms (once per process)",
         network.devices.len(),
         network.subnets.len(),
         network.switches.len(),
-        font.path().display()
+        font.path().display(),
+        font_time.as_secs_f64() * 1e3
     );
     for paper in [Paper::A3, Paper::A4] {
         let mut svg = String::new();
