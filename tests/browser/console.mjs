@@ -242,6 +242,9 @@ try {
   }
   await page.emulateMedia({ media: "print" });
   await screenshot(page, "network-diagram-print");
+  // Printed as the browser prints it, on the page size the style sheet asks for (A3 landscape);
+  // lan_console.rs checks it is one page.
+  await page.pdf({ path: join(artefacts, "network-diagram-printed.pdf"), preferCSSPageSize: true, printBackground: true });
   await page.emulateMedia({ media: "screen" });
   await page.goto(`${base}/network-diagram?paper=a4`);
   assert.equal(await page.locator("figure.network-diagram.sheet-a4 svg").count(), 1, "A4 chosen");

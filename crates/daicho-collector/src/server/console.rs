@@ -38,7 +38,7 @@
 //! | `POST /admin/accounts` (`name`, `role`, `password`, `password_confirm`), `…/{name}/role`, `…/{name}/password`, `…/{name}/disable`, `…/{name}/enable` | admin | add, change an account |
 //! | `POST /admin/accounts/{name}/sites` (`sites`…) | admin | limit an account to sites (none: every site) |
 //! | `POST /admin/tokens` (`name`, `role`, `sites`…), `POST /admin/tokens/{id}/revoke` | admin | create (303 to `GET /admin`, which shows it once), revoke a token |
-//! | `GET /static/…` | anyone | style sheet and htmx |
+//! | `GET /static/…` | anyone | style sheets (the console's, the diagram page's paper in print) and htmx |
 
 use std::sync::Arc;
 
@@ -105,6 +105,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn(render::security_headers))
         .route("/static/console.css", get(console_css))
         .route("/static/htmx.min.js", get(htmx_js))
+        .route("/static/print-a3.css", get(print_a3_css))
+        .route("/static/print-a4.css", get(print_a4_css))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -129,6 +131,22 @@ async fn console_css() -> Response {
     asset(
         "text/css; charset=utf-8",
         include_str!("../../assets/console.css"),
+    )
+}
+
+/// The network diagram page's paper in print.
+async fn print_a3_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/print-a3.css"),
+    )
+}
+
+/// The same for A4.
+async fn print_a4_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/print-a4.css"),
     )
 }
 
