@@ -5,8 +5,9 @@
 //! Subnets are the scan ranges given as prefixes and the agents' own interfaces; a device in
 //! none of them is put in its /24 (/64), marked as inferred. A router is a device seen on
 //! addresses of two or more subnets. A subnet whose devices answered an agent from behind a
-//! router (no MAC) and that no known router reaches is linked to the agents' subnets through
-//! one inferred router (未確認のルータ). Switch ports and remote-maintenance paths have no
+//! router (no MAC) and that no known router reaches is linked to the agents' subnets (of their
+//! interfaces, and of the devices seen with a MAC) through one inferred router (未確認のルータ).
+//! Switch ports and remote-maintenance paths have no
 //! ledger source yet: the diagram's model carries them for when they do.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -142,17 +143,23 @@ pub fn network_of(
         });
     }
     let reached: BTreeSet<IpNet> = links.iter().map(|l| l.subnet).collect();
-    let agent_nets: BTreeSet<IpNet> = facts
+    let net_of = |ids: &[i64]| -> BTreeSet<IpNet> {
+        ids.iter()
+            .filter_map(|id| devices.iter().find(|d| d.id.0 == *id))
+            .filter_map(|d| d.ip.and_then(|ip| home(&nets, ip)))
+            .collect()
+    };
+    // The agents' segments: their interfaces', and those of devices seen with a MAC (agents
+    // that send no inventory of their own host).
+    let mut agent_nets: BTreeSet<IpNet> = facts
         .agent_addresses
         .iter()
         .filter_map(|(_, a)| a.parse::<IpNet>().ok())
         .filter_map(|a| home(&nets, a.addr()))
         .collect();
-    let routed: BTreeSet<IpNet> = facts
-        .routed_devices
-        .iter()
-        .filter_map(|id| devices.iter().find(|d| d.id.0 == *id))
-        .filter_map(|d| d.ip.and_then(|ip| home(&nets, ip)))
+    agent_nets.extend(net_of(&facts.segment_devices));
+    let routed: BTreeSet<IpNet> = net_of(&facts.routed_devices)
+        .into_iter()
         .filter(|net| !agent_nets.contains(net) && !reached.contains(net))
         .collect();
     if !routed.is_empty() {
@@ -332,6 +339,7 @@ mod tests {
                 (1, "192.168.1.1".parse().unwrap()),
                 (1, "10.99.0.1".parse().unwrap()),
             ],
+            segment_devices: vec![2, 3],
             routed_devices: vec![4, 5],
         };
         let network = network_of("診療所".into(), "2026/12/07".into(), &entries, &facts);
@@ -383,6 +391,7 @@ mod tests {
                 (1, "192.168.1.1".parse().unwrap()),
                 (1, "10.20.0.1".parse().unwrap()),
             ],
+            segment_devices: vec![1],
             routed_devices: vec![2],
         };
         let network = network_of(String::new(), String::new(), &entries, &facts);

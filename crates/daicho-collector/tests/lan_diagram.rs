@@ -121,6 +121,12 @@ fn the_test_lan_is_drawn_as_a_network_diagram() {
     ] {
         assert!(svg.contains(expected), "the SVG lacks {expected}");
     }
+    // Dashed router links (the network devices' colour, as the legend draws one too): the
+    // inferred router reaches both the scanner's segment and the routed one.
+    let dashed = svg
+        .matches("stroke=\"#c86e00\" stroke-width=\"0.5\" stroke-dasharray")
+        .count();
+    assert_eq!(dashed, 2 + 1, "two dashed links and the legend's");
     // The routed host is drawn by name under its 設置場所.
     let routed = report
         .hosts

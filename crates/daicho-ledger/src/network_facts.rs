@@ -1,6 +1,7 @@
 //! What the ledger knows of the network's shape, for the network diagram: the ranges agents
 //! were told to scan, the addresses of the agents' own interfaces, every address each device
-//! was seen on, and which devices answered from behind a router (seen without a MAC).
+//! was seen on, and which devices answered on an agent's segment (seen with a MAC) or from
+//! behind a router (without).
 
 use std::net::IpAddr;
 
@@ -24,6 +25,8 @@ pub struct NetworkFacts {
     pub agent_addresses: Vec<(i64, String)>,
     /// Every address a live device was seen on, by device id.
     pub device_addresses: Vec<(i64, IpAddr)>,
+    /// Devices an agent saw with a MAC address in a recent report: on that agent's segment.
+    pub segment_devices: Vec<i64>,
     /// Devices an agent saw without a MAC address in a recent report: not on that agent's
     /// segment, so reached through a router.
     pub routed_devices: Vec<i64>,
@@ -73,14 +76,20 @@ impl Ledger {
                 Ok(())
             })?;
             let mut stmt = conn.prepare_cached(
-                "SELECT DISTINCT s.device_id FROM sightings s JOIN devices d ON d.id = s.device_id
-                 WHERE s.mac IS NULL AND d.merged_into IS NULL AND d.site_id = ?1
+                "SELECT DISTINCT s.device_id, s.mac IS NULL FROM sightings s
+                 JOIN devices d ON d.id = s.device_id
+                 WHERE d.merged_into IS NULL AND d.site_id = ?1
                    AND s.report_id IN (SELECT report_id FROM reports WHERE site_id = ?1
                                        ORDER BY id DESC LIMIT ?2)
                  ORDER BY s.device_id",
             )?;
             stmt.for_each_row(params![site.0, RECENT_REPORTS], |r| {
-                facts.routed_devices.push(r.get(0)?);
+                let id: i64 = r.get(0)?;
+                if r.get::<_, bool>(1)? {
+                    facts.routed_devices.push(id);
+                } else {
+                    facts.segment_devices.push(id);
+                }
                 Ok(())
             })?;
             Ok(facts)

@@ -64,6 +64,9 @@ fn scan_ranges_interfaces_addresses_and_routed_devices_are_read_back() {
         .collect();
     assert_eq!(pc, ["198.18.0.20", "198.18.0.21"]);
     assert_eq!(facts.routed_devices, [id_of("srv")]);
+    let mut segment = vec![id_of("agent"), id_of("pc-20")];
+    segment.sort_unstable();
+    assert_eq!(facts.segment_devices, segment);
     // Another site has none of it.
     let other = t.ledger.add_site("east", Some("東病院")).unwrap();
     assert_eq!(
