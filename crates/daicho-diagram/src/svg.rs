@@ -192,6 +192,26 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever a device calls itself, the text stays text: no markup character is left
+        /// bare, every `&` starts one of the five references, no character XML forbids.
+        #[test]
+        fn xml_text_leaves_no_markup(text in ".{0,64}") {
+            let out = xml_text(&text);
+            proptest::prop_assert!(!out.contains(['<', '>', '"', '\'']));
+            for (i, _) in out.match_indices('&') {
+                let rest = &out[i..];
+                proptest::prop_assert!(
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|e| rest.starts_with(e))
+                );
+            }
+            let forbidden = out
+                .chars()
+                .any(|c| (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}');
+            proptest::prop_assert!(!forbidden);
+        }
+    }
+
     #[test]
     fn numbers_are_short() {
         assert_eq!(num(1.0), "1");

@@ -74,6 +74,18 @@ mod tests {
         assert_eq!(label("", 3), "");
     }
 
+    proptest::proptest! {
+        /// A label is one line of at most `max` characters with no control or invisible
+        /// format character, whatever it was made from.
+        #[test]
+        fn a_label_is_bounded_and_visible(text in "\\PC{0,80}|[\\x00-\\x1f\u{202e}\u{200b} a-zあ]{0,80}", max in 1usize..40) {
+            let out = label(&text, max);
+            proptest::prop_assert!(out.chars().count() <= max);
+            proptest::prop_assert!(!out.chars().any(is_hidden_or_control));
+            proptest::prop_assert_eq!(out.trim(), out.as_str());
+        }
+    }
+
     #[test]
     fn width_counts_wide_characters_as_one_em() {
         assert!((width_em("診療a") - 2.6).abs() < 1e-6);
