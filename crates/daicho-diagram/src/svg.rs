@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use daicho_model::display_text::markup_text;
+
 use crate::drawing::{Anchor, Color, Drawing, Paint, Shape};
 
 /// The font families asked for, Japanese faces first.
@@ -36,24 +38,20 @@ pub fn render_svg(drawing: &Drawing) -> String {
     out
 }
 
-/// `text` safe inside an XML text node or attribute: `& < > " '` as references, and the
-/// characters XML 1.0 forbids (C0 controls but tab and newlines, U+FFFE/FFFF) dropped.
-/// Labels were already made one-line and bounded by [`crate::text::label`].
+/// `text` safe inside an XML text node or attribute: the characters XML 1.0 forbids (C0
+/// controls, U+FFFE/FFFF) dropped, tab and newlines as spaces, then `daicho-model`'s markup
+/// neutraliser (`& < > " '` as references). Labels were already made one-line and bounded by
+/// [`crate::text::label`].
 pub fn xml_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let allowed: String = text
+        .chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\r' => Some(' '),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => None,
+            c => Some(c),
+        })
+        .collect();
+    markup_text(&allowed)
 }
 
 fn shape_svg(out: &mut String, shape: &Shape) {
@@ -188,7 +186,7 @@ mod tests {
     fn xml_text_escapes_markup_and_drops_forbidden_characters() {
         assert_eq!(
             xml_text("<script>&\"'\u{0}\u{7}\u{FFFF}診療"),
-            "&lt;script&gt;&amp;&quot;&apos;診療"
+            "&lt;script&gt;&amp;&quot;&#39;診療"
         );
     }
 
@@ -202,7 +200,7 @@ mod tests {
             for (i, _) in out.match_indices('&') {
                 let rest = &out[i..];
                 proptest::prop_assert!(
-                    ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|e| rest.starts_with(e))
+                    ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"].iter().any(|e| rest.starts_with(e))
                 );
             }
             let forbidden = out

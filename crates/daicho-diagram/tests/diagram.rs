@@ -291,7 +291,7 @@ fn svg_escapes_device_text_and_bounds_labels() {
     assert!(!svg.contains('\u{202e}'));
     assert!(!svg.contains(&"長".repeat(29)));
     assert!(svg.contains(&format!("{}…", "長".repeat(5))));
-    assert!(svg.contains("病院&quot;&apos;&lt;&gt;"));
+    assert!(svg.contains("病院&quot;&#39;&lt;&gt;"));
     assert!(svg.contains("width=\"297mm\" height=\"210mm\""));
     assert!(svg.contains("テスト診療所") || svg.contains("病院"));
     assert!(svg.contains("作成日：2026/12/07"));
