@@ -9,7 +9,7 @@ packages=(
   openssh-server nginx-light vsftpd snmpd snmp dcmtk dnsmasq-base # real services in the LAN
   tcpdump nmap arp-scan # packet capture in tests; anchor tools for benchmarks
   ieee-data # the closed IAB list crates/daicho-oui/data/generate.py adds to the npm oui-data registry
-  chromium chromium-driver fonts-noto-cjk poppler-utils # browser tests of the console; the checklist printed to PDF
+  chromium chromium-driver fonts-noto-cjk poppler-utils # browser tests of the console; the checklist printed to PDF; the network diagram PDF's Japanese font and its PNG (pdftoppm)
   postgresql # the ledger's server database in the tests (scripts/postgres.sh runs its own cluster)
 )
 

@@ -241,6 +241,33 @@ try {
   writeFileSync(join(artefacts, "vendor-confirmation.xlsx"), await sheet.body());
   await screenshot(page, "remote-maintenance-recorded");
 
+  step("the network diagram (BCP 1-1): inline SVG from the menu, downloads, print");
+  await submit(page, page.locator("nav.main a", { hasText: "ネットワーク構成図" }));
+  const diagram = page.locator("figure.network-diagram svg");
+  assert.equal(await diagram.count(), 1, "the drawing is inline");
+  const drawn = await diagram.textContent();
+  assert.match(drawn, /198\.18\.0\.0\/24/, "the LAN's subnet is drawn");
+  assert.match(drawn, /医療機関名：テスト総合病院/, "the title block names the facility");
+  assert.equal(await page.locator("figure.network-diagram img").count(), 0, "device text stays text");
+  await screenshot(page, "network-diagram");
+  for (const [format, type, magic] of [["svg", /image\/svg\+xml/, "<?xml"], ["pdf", /application\/pdf/, "%PDF-"]]) {
+    const href = await page.locator("a", { hasText: `${format.toUpperCase()} でダウンロード` }).getAttribute("href");
+    const r = await page.request.get(`${base}${href}`);
+    assert.equal(r.status(), 200, `diagram ${format}`);
+    assert.match(r.headers()["content-type"], type);
+    const body = await r.body();
+    assert.equal(body.subarray(0, magic.length).toString(), magic, `a ${format} file`);
+    writeFileSync(join(artefacts, `network-diagram.${format}`), body);
+  }
+  await page.emulateMedia({ media: "print" });
+  await screenshot(page, "network-diagram-print");
+  // Printed as the browser prints it, on the page size the style sheet asks for (A3 landscape);
+  // lan_console.rs checks it is one page.
+  await page.pdf({ path: join(artefacts, "network-diagram-printed.pdf"), preferCSSPageSize: true, printBackground: true });
+  await page.emulateMedia({ media: "screen" });
+  await page.goto(`${base}/network-diagram?paper=a4`);
+  assert.equal(await page.locator("figure.network-diagram.sheet-a4 svg").count(), 1, "A4 chosen");
+
   step("the other pages render");
   for (const [path, name] of [
     ["/exceptions", "exceptions"],

@@ -13,6 +13,7 @@ pub mod config;
 pub mod decisions;
 pub mod evidence;
 pub mod metrics;
+pub mod network_map;
 pub mod paper_rows;
 pub mod remote_register;
 pub mod saved_views;

@@ -90,6 +90,8 @@ async fn an_account_of_one_site_sees_only_that_site() {
         "/checklist?site=west".to_owned(),
         "/allowlist?site=west".to_owned(),
         "/devices/export?format=csv&site=west".to_owned(),
+        "/network-diagram?site=west".to_owned(),
+        "/network-diagram/download?format=svg&site=west".to_owned(),
     ] {
         let answer = higashi.get(&path).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{path}");
@@ -129,6 +131,29 @@ async fn an_account_of_one_site_sees_only_that_site() {
     assert!(checklist.body.contains("東病院"));
     assert!(!checklist.body.contains("西病院"));
     assert!(!checklist.body.contains("group-summary"));
+    // Its own site's network diagram: the drawing inline, named for the site, and as files.
+    let diagram = higashi.get("/network-diagram").await;
+    assert_eq!(diagram.status, StatusCode::OK);
+    assert!(diagram.body.contains("<svg"));
+    assert!(diagram.body.contains("医療機関名：東病院"));
+    assert!(diagram.body.contains("reception-pc"));
+    assert!(!diagram.body.contains("西病院"));
+    let svg = higashi
+        .get("/network-diagram/download?format=svg&paper=a4")
+        .await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert!(svg.body.starts_with("<?xml") && svg.body.contains("width=\"297mm\""));
+    assert_eq!(
+        higashi
+            .get("/network-diagram/download?format=png")
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        higashi.get("/network-diagram?paper=b5").await.status,
+        StatusCode::BAD_REQUEST
+    );
 }
 
 #[tokio::test]
@@ -148,6 +173,18 @@ async fn a_group_wide_account_sees_every_site_and_the_group_summary() {
     assert!(links_to(&west.body, west_pc) && !links_to(&west.body, east_pc));
     // The menu keeps the chosen site.
     assert!(west.body.contains("href=\"/checklist?site=west\""));
+    assert!(west.body.contains("href=\"/network-diagram?site=west\""));
+    // The network diagram is one site's: with none chosen, the page asks for one.
+    let diagram = kanri.get("/network-diagram").await;
+    assert_eq!(diagram.status, StatusCode::OK);
+    assert!(diagram.body.contains("サイトを選んでください") && !diagram.body.contains("<svg"));
+    let west_diagram = kanri.get("/network-diagram?site=west").await;
+    assert!(west_diagram.body.contains("医療機関名：西病院"));
+    assert!(
+        west_diagram
+            .body
+            .contains("/network-diagram/download?format=pdf&#38;paper=a3&#38;site=west")
+    );
 
     // 未登録機器 names each card's site; one site's has that site's card only.
     let triage = kanri.get("/triage").await;

@@ -243,6 +243,22 @@ async fn the_operator_works_through_the_ledger_in_a_browser() {
             "the audit log records {action} by yamada"
         );
     }
+    // The network diagram page prints on one A3 landscape page.
+    let printed = artefacts.join("network-diagram-printed.pdf");
+    let info = Command::new("pdfinfo")
+        .arg(&printed)
+        .output()
+        .expect("pdfinfo runs (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("Pages:           1"), "{info}");
+    assert!(info.contains("(A3)"), "{info}");
+    let status = Command::new("pdftoppm")
+        .args(["-png", "-r", "60", "-singlefile"])
+        .arg(&printed)
+        .arg(artefacts.join("network-diagram-printed"))
+        .status()
+        .unwrap();
+    assert!(status.success());
     let shots = std::fs::read_dir(&artefacts).unwrap().count();
     assert!(shots >= 15, "screenshots kept: {shots}");
     lan.down().unwrap();

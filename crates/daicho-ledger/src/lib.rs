@@ -24,6 +24,7 @@ pub mod identity;
 mod ingest;
 pub mod ledger_rows;
 pub mod migrate;
+pub mod network_facts;
 pub mod operator;
 pub mod overview;
 pub mod ports;

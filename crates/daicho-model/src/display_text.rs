@@ -1,6 +1,7 @@
 //! Text shown to people on a terminal or in a log, and the one neutralising function for each:
 //! [`terminal_text`] (and [`terminal_json`] for JSON output) for a terminal, [`log_text`] for a
-//! log. Both write every [`is_hidden_or_control`] character as a visible escape. They live here,
+//! log. Both write every [`is_hidden_or_control`] character as a visible escape. Text for HTML
+//! or XML markup goes through [`markup_text`]. They live here,
 //! below every crate that prints or logs device-, file- or user-supplied text (the ledger logs,
 //! the collector prints and logs); `daicho_ledger_io::text` re-exports them beside the
 //! spreadsheet and CP932 neutralisers.
@@ -30,6 +31,25 @@ pub fn is_invisible_format(c: char) -> bool {
             | '\u{2066}'..='\u{2069}'
             | '\u{FEFF}'
     )
+}
+
+/// **The markup neutraliser.** Makes text safe in HTML or XML element content and in a quoted
+/// attribute value: `& < > " '` as character references (`&amp;`, `&lt;`, `&gt;`, `&quot;`,
+/// `&#39;`), everything else kept. Used by the checklist's HTML file and, after dropping what
+/// XML forbids, by the network diagram's SVG.
+pub fn markup_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Writes `text` with every [`is_hidden_or_control`] character as a visible escape: `\n`, `\r`,

@@ -1,6 +1,7 @@
 //! `report checklist`: the MHLW checklist evidence (2-①, 2-②, 2-⑥, 2-⑫, 2-⑬) as HTML or XLSX;
 //! `report group`: every site's answers, one line each; `report vendor-confirmation`: one
-//! 保守事業者's 2-② confirmation request.
+//! 保守事業者's 2-② confirmation request; `report network-diagram`: the network diagram
+//! (BCP 1-1) as SVG or PDF.
 
 use std::path::PathBuf;
 
@@ -14,8 +15,10 @@ use daicho_ledger_io::text::{terminal_json, terminal_text};
 use super::output::write_output;
 use super::{CliError, Format};
 use crate::evidence::{RestrictionStatement, checklist_report, group_summary};
+use crate::network_map::{DiagramError, DiagramFormat, site_diagram};
 use crate::remote_register::vendor_confirmation_sheet;
 use crate::site_access::{report_site, requested_scope, visible_sites};
+use daicho_diagram::Paper;
 
 /// `report …`.
 #[derive(Debug, Subcommand)]
@@ -44,6 +47,9 @@ pub enum ReportCommand {
         #[arg(long, value_name = "FILE")]
         output: PathBuf,
     },
+    /// The network diagram for BCP 1-1 (ネットワーク構成図): subnets, routers, devices by
+    /// 設置場所 and role, unregistered and flagged devices marked, on A3 or A4 landscape.
+    NetworkDiagram(DiagramArgs),
 }
 
 /// Formats of the vendor's confirmation request.
@@ -51,6 +57,38 @@ pub enum ReportCommand {
 pub enum VendorSheetFormat {
     /// Excel workbook.
     Xlsx,
+}
+
+/// Arguments of `report network-diagram`.
+#[derive(Debug, Args)]
+pub struct DiagramArgs {
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: DiagramFileFormat,
+    /// Paper size (landscape).
+    #[arg(long, value_enum, default_value_t = PaperSize::A3)]
+    pub paper: PaperSize,
+    /// The file to write (required for PDF; SVG goes to stdout without it).
+    #[arg(long, alias = "out", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Diagram formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagramFileFormat {
+    /// SVG.
+    Svg,
+    /// PDF (text drawn with the installed Japanese font, fonts-noto-cjk).
+    Pdf,
+}
+
+/// Paper sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PaperSize {
+    /// A3 landscape.
+    A3,
+    /// A4 landscape.
+    A4,
 }
 
 /// Arguments of `report checklist`.
@@ -110,6 +148,10 @@ pub(super) fn run(ledger: &Ledger, site: Option<&str>, cmd: ReportCommand) -> Re
                 terminal_text(&output.display().to_string())
             );
             Ok(())
+        }
+        ReportCommand::NetworkDiagram(args) => {
+            let site = report_site(ledger, &SiteScope::All, site)?;
+            network_diagram(ledger, &site, &args)
         }
         ReportCommand::Group { format } => {
             let scope = requested_scope(ledger, &SiteScope::All, site)?;
@@ -202,4 +244,26 @@ fn checklist(ledger: &Ledger, site: &Site, args: ChecklistArgs) -> Result<(), Cl
     write_output(args.output.as_deref(), &bytes, binary)?;
     eprint!("{}", summary(&report));
     Ok(())
+}
+
+/// Writes `site`'s network diagram.
+fn network_diagram(ledger: &Ledger, site: &Site, args: &DiagramArgs) -> Result<(), CliError> {
+    let format = match args.format {
+        DiagramFileFormat::Svg => DiagramFormat::Svg,
+        DiagramFileFormat::Pdf => DiagramFormat::Pdf,
+    };
+    if format == DiagramFormat::Pdf && args.output.as_deref().is_none_or(|p| p.as_os_str() == "-") {
+        return Err(CliError::Usage(
+            "--output FILE is required for --format pdf".into(),
+        ));
+    }
+    let paper = match args.paper {
+        PaperSize::A3 => Paper::A3,
+        PaperSize::A4 => Paper::A4,
+    };
+    let bytes = site_diagram(ledger, site, format, paper).map_err(|e| match e {
+        DiagramError::Ledger(e) => CliError::from(e),
+        DiagramError::Font(e) => CliError::Render(e.to_string()),
+    })?;
+    write_output(args.output.as_deref(), &bytes, format == DiagramFormat::Pdf)
 }

@@ -31,13 +31,14 @@
 //! | `GET /import/{draft}` | its uploader | the dry run: sheets, headings, problems, changes before → after, the mapping step |
 //! | `POST /import/{draft}/map` (`h0`/`t0`, …), `POST /import/{draft}/apply` | decider | re-read with a mapping (remembered), apply all or nothing |
 //! | `GET /checklist`, `GET /checklist/download?format=html\|xlsx` | signed in | the checklist evidence on screen (A4 print), as a file; with several sites and none chosen, the group summary (each site's answers) |
+//! | `GET /network-diagram?paper=a3\|a4`, `GET /network-diagram/download?format=svg\|pdf&paper=a3\|a4` | signed in | the ネットワーク構成図 (BCP 1-1) of one site, the SVG inline (printable on the paper chosen), as a file |
 //! | `GET /audit?actor&target&before` | signed in | the 操作履歴 (audit log), newest first |
 //! | `GET /admin` | admin | 医療機関名, accounts, tokens, agents |
 //! | `POST /admin/facility` (`facility_name`) | admin | set the 医療機関名 |
 //! | `POST /admin/accounts` (`name`, `role`, `password`, `password_confirm`), `…/{name}/role`, `…/{name}/password`, `…/{name}/disable`, `…/{name}/enable` | admin | add, change an account |
 //! | `POST /admin/accounts/{name}/sites` (`sites`…) | admin | limit an account to sites (none: every site) |
 //! | `POST /admin/tokens` (`name`, `role`, `sites`…), `POST /admin/tokens/{id}/revoke` | admin | create (303 to `GET /admin`, which shows it once), revoke a token |
-//! | `GET /static/…` | anyone | style sheet and htmx |
+//! | `GET /static/…` | anyone | style sheets (the console's, the diagram page's paper in print) and htmx |
 
 use std::sync::Arc;
 
@@ -64,6 +65,7 @@ mod form;
 mod import;
 mod labels;
 mod login;
+mod network_diagram;
 mod remote_maintenance;
 mod render;
 mod session;
@@ -91,6 +93,7 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .merge(remote_maintenance::routes())
         .merge(import::routes())
         .merge(checklist::routes())
+        .merge(network_diagram::routes())
         .merge(audit::routes())
         .merge(admin::routes())
         .route("/login", get(login::page).post(login::submit))
@@ -104,6 +107,8 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn(render::security_headers))
         .route("/static/console.css", get(console_css))
         .route("/static/htmx.min.js", get(htmx_js))
+        .route("/static/print-a3.css", get(print_a3_css))
+        .route("/static/print-a4.css", get(print_a4_css))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -128,6 +133,22 @@ async fn console_css() -> Response {
     asset(
         "text/css; charset=utf-8",
         include_str!("../../assets/console.css"),
+    )
+}
+
+/// The network diagram page's paper in print.
+async fn print_a3_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/print-a3.css"),
+    )
+}
+
+/// The same for A4.
+async fn print_a4_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/print-a4.css"),
     )
 }
 

@@ -7,21 +7,9 @@ use std::fmt::Write as _;
 
 use super::{Answer, ChecklistReport, Evidence, ItemResult};
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            other => out.push(other),
-        }
-    }
-    out
-}
+/// Escapes text for HTML element content and attribute values: `daicho-model`'s one markup
+/// neutraliser.
+pub use daicho_model::display_text::markup_text as escape;
 
 const STYLE: &str = r#"
 @page { size: A4; margin: 14mm 12mm; }

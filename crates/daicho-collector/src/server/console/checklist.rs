@@ -186,16 +186,7 @@ async fn download(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ConsoleError> {
     let query = FormFields::parse(raw.unwrap_or_default().as_bytes());
-    let xlsx = match query.get("format").unwrap_or("html") {
-        "" | "html" => false,
-        "xlsx" => true,
-        other => {
-            return Err(ConsoleError::new(
-                StatusCode::BAD_REQUEST,
-                format!("形式「{other}」は選べません（html または xlsx）。"),
-            ));
-        }
-    };
+    let xlsx = query.choice("format", "形式", &[("html", false), ("xlsx", true)])?;
     let site = query.get("site").map(str::to_owned);
     let report = report(&st, &signed.scope, site).await?;
     checklist_file(&report, xlsx).map_err(|e| {

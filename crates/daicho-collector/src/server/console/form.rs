@@ -27,6 +27,36 @@ impl FormFields {
     }
 
     /// Every non-blank value of `name` (a checkbox group).
+    /// The value of `name` among `options` (name, value); absent or blank is the first. Any
+    /// other is a 400 naming `what` and the names offered.
+    pub(crate) fn choice<T: Copy>(
+        &self,
+        name: &str,
+        what: &str,
+        options: &[(&str, T)],
+    ) -> Result<T, super::render::ConsoleError> {
+        let given = self.get(name).unwrap_or("");
+        if given.is_empty()
+            && let Some((_, first)) = options.first()
+        {
+            return Ok(*first);
+        }
+        options
+            .iter()
+            .find(|(n, _)| *n == given)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+                super::render::ConsoleError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    format!(
+                        "{what}「{given}」は選べません（{}）。",
+                        names.join(" または ")
+                    ),
+                )
+            })
+    }
+
     pub(crate) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()

@@ -40,13 +40,15 @@ pub(crate) enum Page {
     Import,
     /// チェックリスト.
     Checklist,
+    /// ネットワーク構成図.
+    NetworkDiagram,
     /// 操作履歴.
     Audit,
     /// 管理 (accounts, tokens, agents, settings).
     Admin,
 }
 
-const MENU: [(Page, &str, &str); 11] = [
+const MENU: [(Page, &str, &str); 12] = [
     (Page::Dashboard, "/", "ダッシュボード"),
     (Page::Devices, "/devices", "機器台帳"),
     (Page::Triage, "/triage", "未登録機器"),
@@ -60,6 +62,11 @@ const MENU: [(Page, &str, &str); 11] = [
     ),
     (Page::Import, "/import", "台帳の取り込み"),
     (Page::Checklist, "/checklist", "チェックリスト"),
+    (
+        Page::NetworkDiagram,
+        "/network-diagram",
+        "ネットワーク構成図",
+    ),
     (Page::Audit, "/audit", "操作履歴"),
     (Page::Admin, "/admin", "管理"),
 ];
