@@ -56,11 +56,13 @@ pub enum EventKind {
     Merged,
     /// It was split (MACs moved to a new device, or it is that new device).
     Split,
+    /// A switch reading placed it on another switch or port (`switch_ports`).
+    PortMoved,
 }
 
 impl EventKind {
     /// Every kind, in the order of a device's life.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::FirstSeen,
         Self::Returned,
         Self::IpChanged,
@@ -81,6 +83,7 @@ impl EventKind {
         Self::LedgerUpdated,
         Self::Merged,
         Self::Split,
+        Self::PortMoved,
     ];
 
     /// The stored name.
@@ -106,6 +109,7 @@ impl EventKind {
             Self::LedgerUpdated => "ledger_updated",
             Self::Merged => "merged",
             Self::Split => "split",
+            Self::PortMoved => "port_moved",
         }
     }
 }

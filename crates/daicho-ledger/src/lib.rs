@@ -36,6 +36,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sites;
 mod store;
+pub mod switch_ports;
 pub mod time;
 pub mod tokens;
 pub mod triage;
@@ -63,4 +64,5 @@ pub use query::{
 };
 pub use sites::{Site, SiteId, SiteScope};
 pub use store::{Ledger, LedgerOptions, Storage, WriteCheck};
+pub use switch_ports::DevicePort;
 pub use tokens::{Role, TokenInfo};
