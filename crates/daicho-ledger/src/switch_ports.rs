@@ -344,18 +344,64 @@ pub(crate) fn device_port(conn: &Conn, device_id: i64) -> Result<Option<DevicePo
 }
 
 impl Ledger {
+    /// The places of `site`'s placed devices, by their MAC (for the port-bound allowlists).
+    pub fn placements(&self, site: SiteId) -> Result<HashMap<MacAddr, DevicePort>, LedgerError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT k.value, p.switch_address, p.switch_name, p.switch_device_id, p.port_name,
+                        p.port_alias, p.vlan, p.seen_at
+                 FROM device_ports p JOIN device_keys k ON k.device_id = p.device_id
+                 WHERE k.site_id = ?1 AND k.kind = 'mac'",
+            )?;
+            let rows = stmt.query_map(params![site.0], |r| {
+                let mac: String = r.get(0)?;
+                Ok((
+                    mac,
+                    DevicePort {
+                        switch_address: r.get(1)?,
+                        switch_name: r.get(2)?,
+                        switch_device_id: r.get(3)?,
+                        port_name: r.get(4)?,
+                        port_alias: r.get(5)?,
+                        vlan: vlan(r.get(6)?),
+                        seen_at: r.get(7)?,
+                    },
+                ))
+            })?;
+            let mut out = HashMap::new();
+            for row in rows {
+                let (mac, place) = row?;
+                if let Ok(mac) = mac.parse::<MacAddr>() {
+                    out.insert(mac, place);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Where device `id` is plugged in, when a switch reading placed it.
     pub fn device_port(&self, id: i64) -> Result<Option<DevicePort>, LedgerError> {
         self.read(|conn| device_port(conn, id))
     }
 
-    /// The places of every placed device, by device id (for lists: triage, allowlists).
-    pub fn device_ports(&self) -> Result<HashMap<i64, DevicePort>, LedgerError> {
+    /// The places of the devices `ids` that have one, by device id (for lists: triage,
+    /// allowlists).
+    pub fn device_ports(&self, ids: &[i64]) -> Result<HashMap<i64, DevicePort>, LedgerError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT device_id, {PORT_COLUMNS} FROM device_ports WHERE device_id IN ({})",
+            marks.join(", ")
+        );
+        let args: Vec<crate::db::Value> = ids
+            .iter()
+            .map(|&id| crate::db::Value::Integer(id))
+            .collect();
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT device_id, {PORT_COLUMNS} FROM device_ports"
-            ))?;
-            let rows = stmt.query_map([], |r| {
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| {
                 let id: i64 = r.get(0)?;
                 Ok((
                     id,
