@@ -157,6 +157,15 @@ fn devices_are_placed_on_access_ports_and_a_move_is_an_event() {
         ledger.device_port(pc).unwrap().unwrap().label(),
         "sw-core ポート 7"
     );
+    // The ledger export's 接続先 column.
+    let rows = ledger
+        .export_rows(daicho_ledger::SiteId::DEFAULT, false)
+        .unwrap();
+    let pc_row = rows
+        .iter()
+        .find(|r| r.ledger.ip.map(|ip| ip.to_string()).as_deref() == Some("198.18.0.15"))
+        .unwrap();
+    assert_eq!(pc_row.switch_port, "sw-core ポート 7");
     assert_eq!(
         ledger
             .device_ports(&[pc, printer, core, pc + 1000])
