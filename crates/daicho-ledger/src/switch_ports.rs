@@ -236,13 +236,12 @@ pub(crate) fn record(
             continue; // a MAC the agent never saw as a host: no device to place
         };
         let reading = &report.switches[p.switch];
-        let switch_device_id = match switch_devices.get(&reading.address) {
-            Some(id) => *id,
-            None => {
-                let id = device_at(conn, site, reading.address)?;
-                switch_devices.insert(reading.address, id);
-                id
-            }
+        let switch_device_id = if let Some(id) = switch_devices.get(&reading.address) {
+            *id
+        } else {
+            let id = device_at(conn, site, reading.address)?;
+            switch_devices.insert(reading.address, id);
+            id
         };
         let now = DevicePort {
             switch_address: reading.address.to_string(),

@@ -487,7 +487,7 @@ mod tests {
         let argv = ["daicho-agent", "scan", "--target", "198.18.0.0/24"];
         let cli = crate::cli::Cli::try_parse_from(argv.iter().chain(extra)).unwrap();
         match cli.command {
-            crate::cli::Command::Scan(args) => args,
+            crate::cli::Command::Scan(args) => *args,
             other => panic!("parsed as {other:?}"),
         }
     }

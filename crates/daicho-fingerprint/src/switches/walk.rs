@@ -28,7 +28,7 @@ impl Default for WalkLimits {
         Self {
             max_rows: 50_000,
             max_bytes: 16 * 1024 * 1024,
-            max_time: Duration::from_secs(120),
+            max_time: Duration::from_mins(2),
             max_repetitions: 24,
             tries: 2,
         }
