@@ -50,14 +50,8 @@ impl ScanStep for FixedScan {
             methods: vec!["test".into()],
             warnings: Vec::new(),
             switches: vec![SwitchReading {
-                address: "198.18.0.14".parse().unwrap(),
                 name: Some("sw-core".into()),
-                description: None,
-                chassis_id: None,
-                ports: Vec::new(),
-                forwarding: Vec::new(),
-                neighbours: Vec::new(),
-                note: None,
+                ..SwitchReading::unread("198.18.0.14".parse().unwrap())
             }],
         })
     }

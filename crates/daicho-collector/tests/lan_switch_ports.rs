@@ -20,7 +20,7 @@ use child_collector::agent_token;
 use daicho_ledger::events::EventKind;
 use daicho_ledger::{DeviceFilter, EventFilter, Ledger, LedgerOptions};
 use daicho_testlan::{TestLan, require_root, unique_id};
-use lan_agents::{COLLECTOR, run_once, start_collector_in, token_file};
+use lan_agents::{COLLECTOR, loopback_collector_config, run_once, start_collector_in, token_file};
 
 /// The collector's port inside the scanner namespace.
 const PORT: u16 = 8641;
@@ -68,16 +68,7 @@ fn every_host_is_placed_on_its_switch_port_and_a_moved_cable_is_an_event() {
     assert_eq!(truth.switches.len(), 2, "two managed switches");
     let community = truth.switches[0].community.clone();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("collector.db");
-    let collector_config = dir.path().join("collector.toml");
-    std::fs::write(
-        &collector_config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{PORT}\"\n[storage]\ndatabase = \"{}\"\n",
-            db.display()
-        ),
-    )
-    .unwrap();
+    let (collector_config, db) = loopback_collector_config(dir.path(), PORT);
     let token = token_file(
         dir.path(),
         "ward-sw",

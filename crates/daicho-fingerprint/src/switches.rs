@@ -65,16 +65,7 @@ pub async fn read_switch<E: SnmpExchange>(
     community: &str,
     limits: &WalkLimits,
 ) -> SwitchReading {
-    let mut reading = SwitchReading {
-        address,
-        name: None,
-        description: None,
-        chassis_id: None,
-        ports: Vec::new(),
-        forwarding: Vec::new(),
-        neighbours: Vec::new(),
-        note: None,
-    };
+    let mut reading = SwitchReading::unread(address);
     let mut walker = Walker::new(exchange, community, limits);
     let mut cut = Vec::new();
     if let Err(e) = read_into(&mut walker, &mut reading, &mut cut).await {

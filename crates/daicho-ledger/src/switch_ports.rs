@@ -313,15 +313,16 @@ fn device_at(conn: &Conn, site: SiteId, address: IpAddr) -> Result<Option<i64>, 
         .optional()?)
 }
 
-fn port_from_row(r: &crate::db::Row<'_>) -> Result<DevicePort, crate::db::DbError> {
+/// The place in [`PORT_COLUMNS`] order, from column `at` of `r` on.
+fn port_from_row(r: &crate::db::Row<'_>, at: usize) -> Result<DevicePort, crate::db::DbError> {
     Ok(DevicePort {
-        switch_address: r.get(0)?,
-        switch_name: r.get(1)?,
-        switch_device_id: r.get(2)?,
-        port_name: r.get(3)?,
-        port_alias: r.get(4)?,
-        vlan: vlan(r.get(5)?),
-        seen_at: r.get(6)?,
+        switch_address: r.get(at)?,
+        switch_name: r.get(at + 1)?,
+        switch_device_id: r.get(at + 2)?,
+        port_name: r.get(at + 3)?,
+        port_alias: r.get(at + 4)?,
+        vlan: vlan(r.get(at + 5)?),
+        seen_at: r.get(at + 6)?,
     })
 }
 
@@ -338,7 +339,7 @@ pub(crate) fn device_port(conn: &Conn, device_id: i64) -> Result<Option<DevicePo
         .prepare_cached(&format!(
             "SELECT {PORT_COLUMNS} FROM device_ports WHERE device_id = ?1"
         ))?
-        .query_row(params![device_id], port_from_row)
+        .query_row(params![device_id], |r| port_from_row(r, 0))
         .optional()?)
 }
 
@@ -346,26 +347,14 @@ impl Ledger {
     /// The places of `site`'s placed devices, by their MAC (for the port-bound allowlists).
     pub fn placements(&self, site: SiteId) -> Result<HashMap<MacAddr, DevicePort>, LedgerError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT k.value, p.switch_address, p.switch_name, p.switch_device_id, p.port_name,
-                        p.port_alias, p.vlan, p.seen_at
-                 FROM device_ports p JOIN device_keys k ON k.device_id = p.device_id
-                 WHERE k.site_id = ?1 AND k.kind = 'mac'",
-            )?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT k.value, {PORT_COLUMNS} FROM device_ports p
+                 JOIN device_keys k ON k.device_id = p.device_id
+                 WHERE k.site_id = ?1 AND k.kind = 'mac'"
+            ))?;
             let rows = stmt.query_map(params![site.0], |r| {
                 let mac: String = r.get(0)?;
-                Ok((
-                    mac,
-                    DevicePort {
-                        switch_address: r.get(1)?,
-                        switch_name: r.get(2)?,
-                        switch_device_id: r.get(3)?,
-                        port_name: r.get(4)?,
-                        port_alias: r.get(5)?,
-                        vlan: vlan(r.get(6)?),
-                        seen_at: r.get(7)?,
-                    },
-                ))
+                Ok((mac, port_from_row(r, 1)?))
             })?;
             let mut out = HashMap::new();
             for row in rows {
@@ -402,18 +391,7 @@ impl Ledger {
             let mut stmt = conn.prepare(&sql)?;
             let rows = stmt.query_map(crate::db::params_from_iter(args.iter()), |r| {
                 let id: i64 = r.get(0)?;
-                Ok((
-                    id,
-                    DevicePort {
-                        switch_address: r.get(1)?,
-                        switch_name: r.get(2)?,
-                        switch_device_id: r.get(3)?,
-                        port_name: r.get(4)?,
-                        port_alias: r.get(5)?,
-                        vlan: vlan(r.get(6)?),
-                        seen_at: r.get(7)?,
-                    },
-                ))
+                Ok((id, port_from_row(r, 1)?))
             })?;
             Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
         })

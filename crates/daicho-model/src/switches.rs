@@ -37,6 +37,22 @@ pub struct SwitchReading {
     pub note: Option<String>,
 }
 
+impl SwitchReading {
+    /// The reading of `address` before anything was read from it.
+    pub fn unread(address: IpAddr) -> Self {
+        Self {
+            address,
+            name: None,
+            description: None,
+            chassis_id: None,
+            ports: Vec::new(),
+            forwarding: Vec::new(),
+            neighbours: Vec::new(),
+            note: None,
+        }
+    }
+}
+
 /// One port of a switch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SwitchPort {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::netns::{
     namespace_inode, namespaces_with_prefix, process_running, process_start_time,
-    processes_in_namespaces,
+    processes_in_namespaces, run_ip,
 };
 use crate::probe::{ProbeRequest, ProbeResult};
 use crate::{LanError, Truth, require_root};
@@ -210,27 +210,9 @@ impl TestLan {
     /// `bridge` (`br0`, `br2`, …), as unplugging a cable and plugging it into another switch:
     /// the old bridge forgets the MACs learnt on it, the new one learns them from the next frame.
     pub fn move_port(&self, port: &str, bridge: &str) -> Result<(), LanError> {
-        let ns = self.truth.switch_ns.clone();
-        for args in [
-            vec!["link", "set", port, "nomaster"],
-            vec!["link", "set", port, "master", bridge, "up"],
-        ] {
-            let output = Command::new("ip")
-                .args(["-n", &ns])
-                .args(&args)
-                .output()
-                .map_err(|source| LanError::Spawn {
-                    program: "ip".to_owned(),
-                    source,
-                })?;
-            if !output.status.success() {
-                return Err(LanError::CommandFailed {
-                    command: format!("ip -n {ns} {}", args.join(" ")),
-                    status: output.status,
-                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                });
-            }
-        }
+        let ns = self.truth.switch_ns.as_str();
+        run_ip(&["-n", ns, "link", "set", port, "nomaster"])?;
+        run_ip(&["-n", ns, "link", "set", port, "master", bridge, "up"])?;
         Ok(())
     }
 

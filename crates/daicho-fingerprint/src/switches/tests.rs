@@ -131,7 +131,8 @@ pub(crate) fn sw_2f() -> Vec<(Vec<u32>, SnmpValue)> {
     mib
 }
 
-fn block_on<F: Future>(f: F) -> F::Output {
+/// Runs `f` on a current-thread runtime (the fake agents answer at once).
+pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

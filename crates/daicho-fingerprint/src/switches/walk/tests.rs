@@ -1,14 +1,6 @@
 use super::*;
 use crate::switches::tables::{IF_NAME, Q_TP_FDB_PORT};
-use crate::switches::tests::{FakeAgent, sw_2f};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
+use crate::switches::tests::{FakeAgent, block_on, sw_2f};
 
 #[test]
 fn getbulk_walks_a_column_and_stops_at_its_end() {
