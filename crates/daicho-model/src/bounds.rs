@@ -489,6 +489,56 @@ mod tests {
     }
 
     #[test]
+    fn a_switch_reading_is_bounded_like_every_device_string() {
+        use crate::report::{AgentInfo, Scope};
+        use crate::switches::{LldpNeighbour, SwitchPort, SwitchReading};
+        let mut report = ScanReport::new(
+            AgentInfo {
+                name: "ward3".into(),
+                version: "1".into(),
+                machine_id: None,
+            },
+            Scope::default(),
+            chrono::Utc::now(),
+        );
+        let mut reading = SwitchReading::unread("198.18.0.14".parse().unwrap());
+        reading.name = Some("s".repeat(300));
+        reading.description = Some("d".repeat(5_000));
+        reading.ports.push(SwitchPort {
+            index: 1,
+            name: "p".repeat(300),
+            alias: Some("受付".repeat(200)),
+        });
+        reading.neighbours = (0..1_100)
+            .map(|port| LldpNeighbour {
+                port,
+                chassis_id: None,
+                port_id: None,
+                system_name: None,
+            })
+            .collect();
+        report.switches.push(reading);
+        let warnings = bound_strings(&mut report);
+        let s = &report.switches[0];
+        assert_eq!(s.name.as_ref().unwrap().chars().count(), MAX_NAME_CHARS);
+        assert_eq!(
+            s.description.as_ref().unwrap().chars().count(),
+            MAX_TEXT_CHARS
+        );
+        assert_eq!(s.ports[0].name.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(
+            s.ports[0].alias.as_ref().unwrap().chars().count(),
+            MAX_NAME_CHARS
+        );
+        assert_eq!(s.neighbours.len(), MAX_SMALL_LIST);
+        assert_eq!(warnings.len(), 5, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("switches[0].name: "),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
     fn long_strings_are_cut_on_a_char_boundary_with_a_marker() {
         let mut s = "病".repeat(40_000);
         let removed = truncate_marked(&mut s, MAX_NAME_CHARS);
