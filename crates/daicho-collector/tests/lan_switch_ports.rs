@@ -4,7 +4,9 @@
 //! serves in the scanner namespace; the real agent (`run --once`, with `[snmp]` community and
 //! both switches) scans, reads the switches and delivers. Every host must be placed on the
 //! switch and port the truth names, none on an uplink; then a host's veth is moved to the
-//! other switch, and the next run moves the device, with a `port_moved` event.
+//! other switch, and the next run moves the device, with a `port_moved` event. A wrong
+//! community and an excluded switch are notes in the report, not failures, and the community
+//! is in no file but the agent's configuration.
 
 #[path = "support/agent_binary.rs"]
 mod agent_binary;
@@ -178,6 +180,38 @@ fn every_host_is_placed_on_its_switch_port_and_a_moved_cable_is_an_event() {
         })
         .unwrap();
     assert_eq!(all_moves.len(), 1, "{all_moves:?}");
+    // A wrong community gets no answer (only the configured one does), an excluded switch not
+    // a packet (the gate refuses): each is a note in the report, and the scan succeeds.
+    let wrong = token_file(dir.path(), "wrong-community", "public");
+    let out = lan
+        .command_in(lan.scanner_ns(), agent_binary::agent_binary(COLLECTOR))
+        .unwrap()
+        .args(["scan", "--target", "198.18.0.0/24", "--exclude"])
+        .arg(truth.switches[1].ip.to_string())
+        .args(["--no-fingerprint", "--format", "json", "--switch"])
+        .arg(core.ip.to_string())
+        .arg("--switch")
+        .arg(truth.switches[1].ip.to_string())
+        .arg("--switch-community-file")
+        .arg(&wrong)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: daicho_model::ScanReport = serde_json::from_slice(&out.stdout).unwrap();
+    let notes: Vec<&str> = report
+        .switches
+        .iter()
+        .map(|s| s.note.as_deref().unwrap_or_default())
+        .collect();
+    assert!(notes[0].contains("応答がありません"), "{notes:?}");
+    assert!(notes[1].contains("送信できません"), "{notes:?}");
+    assert!(report.switches.iter().all(|s| s.forwarding.is_empty()));
+    assert!(report.hosts.len() > 20, "the scan itself went on");
+
     // The community is a password: in no report, ledger or spool file.
     drop(ledger);
     for path in walk(dir.path()) {
