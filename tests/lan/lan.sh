@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # daicho test LAN: network namespaces joined by a bridge, with real services from Debian packages.
 #
-#   lan.sh up     --id ID [--hosts N]   bring LAN ID up (tears down leftovers of ID first)
+#   lan.sh up     --id ID [--hosts N] [--switches]
+#                                       bring LAN ID up (tears down leftovers of ID first);
+#                                       --switches: two SNMP-managed switches, one uplinked
 #   lan.sh down   --id ID               stop its processes and delete its namespaces
 #   lan.sh status --id ID               show what exists (exit 0 = up, 3 = down, 4 = partial)
 #   lan.sh list                         ids of every test LAN that has namespaces (for cleanup)
@@ -25,6 +27,15 @@ MAX_LAN_HOSTS=244 # .10 .. .253
 DNS_DOMAIN=daicho.test
 DNS_SERVER="" # set by start_dns
 PYTHON=${DAICHO_LAN_PYTHON:-/usr/bin/python3}
+# Switch mode (--switches): br0 is the switch sw-core (its management address is sw-core's,
+# .14); a second bridge br2 is the switch sw-2f (management address .253, a host added in this
+# mode), uplinked to br0 by the veth pair up-2f (port of br0) / up-core (port of br2). The LAN
+# hosts at SW2_OCTETS hang off br2. Each switch answers SNMP v2c (responders/switchsnmp.py)
+# from its bridge's live state, to a read-only community made at bring-up.
+SW2_NAME=sw-2f
+SW2_OCTET=253
+SW2_OCTETS=" 15 16 17 18 19 20 21 22 $SW2_OCTET "
+SWITCH_COMMUNITY=""
 [[ -x $PYTHON ]] || PYTHON=$(command -v python3 || true)
 
 die() {
@@ -34,7 +45,7 @@ die() {
 note() { echo "lan.sh: $*" >&2; }
 
 usage() {
-    sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -47,6 +58,7 @@ CMD=${1:-}
 shift
 ID=""
 HOSTS=""
+SWITCHES=0
 while (($#)); do
     case $1 in
     --id)
@@ -65,6 +77,10 @@ while (($#)); do
         HOSTS=${1#--hosts=}
         shift
         ;;
+    --switches)
+        SWITCHES=1
+        shift
+        ;;
     -h | --help) usage ;;
     *) die "unknown argument '$1' (see lan.sh --help)" ;;
     esac
@@ -78,6 +94,7 @@ fi
 [[ -n $ID ]] || die "--id ID is required"
 [[ $ID =~ ^[a-z0-9]{1,6}$ ]] || die "invalid --id '$ID': use 1 to 6 characters from [a-z0-9]"
 if [[ -n $HOSTS && $CMD != up ]]; then die "--hosts only applies to 'up'"; fi
+if ((SWITCHES)) && [[ $CMD != up ]]; then die "--switches only applies to 'up'"; fi
 ((EUID == 0)) || die "must run as root (it creates network namespaces); try: sudo $0 $CMD --id $ID"
 
 NS_PREFIX=dl-$ID-
@@ -501,6 +518,34 @@ start_badtls() { start_hostile "$1" "$2" "$3" "$4" "${5:-443}" badtls; }
 start_badsmb() { start_hostile "$1" "$2" "$3" "$4" "${5:-445}" badsmb; }
 start_baddicom() { start_hostile "$1" "$2" "$3" "$4" "${5:-104}" baddicom; }
 start_silent() { start_hostile "$1" "$2" "$3" "$4" "${5:-8080}" silent; }
+# A managed switch's SNMP agent (--switches): responders/switchsnmp.py in the switch's
+# management host, answering from its bridge in the switch namespace; LLDP names the other
+# switch on the uplink. The community is the LAN's read-only one (truth: switches).
+start_switchsnmp() {
+    local host=$1 ns=$2 ip=$3 dir=$4 port=${5:-161} bridge uplink peer peer_port i mac="" peer_mac=""
+    case $host in
+    sw-core) bridge=br0 uplink=up-2f peer=$SW2_NAME peer_port=up-core ;;
+    "$SW2_NAME") bridge=br2 uplink=up-core peer=sw-core peer_port=up-2f ;;
+    *) die "switchsnmp: $host is not one of the test LAN's switches" ;;
+    esac
+    for ((i = 0; i < ${#H_NAME[@]}; i++)); do
+        [[ ${H_NAME[$i]} == "$host" ]] && mac=${H_MAC[$i]}
+        [[ ${H_NAME[$i]} == "$peer" ]] && peer_mac=${H_MAC[$i]}
+    done
+    [[ -n $mac && -n $peer_mac && -n $SWITCH_COMMUNITY ]] || die "switchsnmp: $host: no MAC or community"
+    cat >"$dir/switch.json" <<EOF
+{"ns": "$SW_NS", "bridge": "$bridge", "community": "$SWITCH_COMMUNITY",
+ "sys_name": "$host", "sys_descr": "daicho test LAN switch $host (Linux bridge $bridge)",
+ "sys_object_id": ".1.3.6.1.4.1.8072.3.2.10", "chassis_mac": "$mac",
+ "lldp": [{"port": "$uplink", "chassis_mac": "$peer_mac", "port_id": "$peer_port", "sys_name": "$peer"}]}
+EOF
+    chmod 600 "$dir/switch.json"
+    spawn "$ns" "$dir/switchsnmp-$port.log" switchsnmp "$PYTHON" -B -u "$LAN_DIR/responders/switchsnmp.py" \
+        --bind "$ip" --port "$port" --config "$dir/switch.json"
+    wait_listening "$ns" udp "$ip" "$port" "$dir/switchsnmp-$port.log"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$host" "$ip" "$mac" "$bridge" "$uplink" >>"$RUN_DIR/switches.tsv"
+    record_service "$host" "$port" udp snmp - - -
+}
 start_badsnmp() {
     local host=$1 ns=$2 ip=$3 dir=$4 port=${5:-161}
     spawn "$ns" "$dir/badsnmp-$port.log" badsnmp "$PYTHON" -B -u "$LAN_DIR/responders/badsnmp.py" \
@@ -608,6 +653,17 @@ load_hosts() {
         H_FAMILY+=("$family") H_SERVICES+=("$services") H_ROLE+=(service)
         [[ $seg == lan ]] && n_lan=$((n_lan + 1))
     done <"$LAN_DIR/hosts.tsv"
+    if ((SWITCHES)); then
+        for ((i = 0; i < ${#H_NAME[@]}; i++)); do
+            [[ ${H_NAME[$i]} == sw-core ]] && H_SERVICES[i]+=,switchsnmp
+        done
+        [[ " ${H_SERVICES[*]} " == *switchsnmp* ]] || die "hosts.tsv: --switches needs the host sw-core"
+        [[ " ${used[*]} " != *" lan/$SW2_OCTET "* ]] || die "hosts.tsv: --switches needs .$SW2_OCTET free"
+        H_NAME+=("$SW2_NAME") H_SEG+=(lan) H_OCTET+=("$SW2_OCTET") H_MACP+=(0000F4) H_TTL+=(255)
+        H_FAMILY+=(network) H_SERVICES+=(switchsnmp) H_ROLE+=(service)
+        used+=("lan/$SW2_OCTET")
+        n_lan=$((n_lan + 1))
+    fi
 
     local want=${HOSTS:-$n_lan}
     [[ $want =~ ^[0-9]+$ ]] || die "--hosts must be a number"
@@ -682,7 +738,7 @@ cmd_up() {
     scan_mac=$(make_mac $SCANNER_MAC_PREFIX 2 2)
     rt_lan_mac=$(make_mac $ROUTER_MAC_PREFIX 2 254)
     rt_routed_mac=$(make_mac $ROUTER_MAC_PREFIX 3 1)
-    declare -a H_MAC
+    declare -a H_MAC H_SWITCH H_PORT
     {
         echo "link add br0 type bridge"
         echo "link add br1 type bridge"
@@ -695,15 +751,28 @@ cmd_up() {
         echo "link set scan master br0 up"
         echo "link set rt0 master br0 up"
         echo "link set rt1 master br1 up"
+        if ((SWITCHES)); then
+            echo "link add br2 type bridge"
+            echo "link set br2 up"
+            echo "link add up-2f type veth peer name up-core"
+            echo "link set up-2f alias uplink-to-$SW2_NAME master br0 up"
+            echo "link set up-core alias uplink-to-sw-core master br2 up"
+        fi
         for ((i = 0; i < n; i++)); do
             seg=${H_SEG[$i]}
             local segn=0 port br=br0
             [[ $seg == routed ]] && segn=1 br=br1
+            H_SWITCH[i]=- H_PORT[i]=-
+            if ((SWITCHES)) && [[ $seg == lan ]]; then
+                H_SWITCH[i]=sw-core
+                [[ $SW2_OCTETS == *" ${H_OCTET[$i]} "* ]] && br=br2 H_SWITCH[i]=$SW2_NAME
+            fi
             mac=$(make_mac "${H_MACP[$i]}" $segn "${H_OCTET[$i]}")
             H_MAC[i]=$mac
             port=$(printf '%s%03d' "${seg:0:1}" "${H_OCTET[$i]}")
             echo "link add $port type veth peer name eth0 address $mac netns $(host_ns "$seg" "${H_OCTET[$i]}")"
             echo "link set $port master $br up"
+            [[ ${H_SWITCH[$i]} == - ]] || H_PORT[i]=$port
         done
     } >"$batch"
     ip -n "$SW_NS" -batch "$batch" || die "creating the switch and veths failed"
@@ -727,6 +796,10 @@ cmd_up() {
     note "network of $ID ($n hosts) built in $((t1 - t0)) ms; starting services"
 
     # 5. Services, per role host.
+    if ((SWITCHES)); then
+        SWITCH_COMMUNITY=ro-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+        : >"$RUN_DIR/switches.tsv"
+    fi
     local kind spec port dir
     for ((i = 0; i < n; i++)); do
         [[ ${H_SERVICES[$i]} == - ]] && continue
@@ -760,22 +833,25 @@ cmd_up() {
         printf 'router_routed_mac\t%s\n' "$rt_routed_mac"
         printf 'router_ttl\t%s\n' "$ROUTER_TTL"
         printf 'dns_server\t%s\n' "${DNS_SERVER:--}"
+        printf 'switch_community\t%s\n' "${SWITCH_COMMUNITY:--}"
     } >"$RUN_DIR/meta.tsv"
     {
         local rt_name=-
         [[ -n $DNS_SERVER ]] && rt_name=router.$DNS_DOMAIN
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' router "$RT_NS" "$ROUTER_LAN_IP" lan "$rt_lan_mac" 0 \
-            "$ROUTER_TTL" network router "$rt_name"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' router-routed "$RT_NS" "$ROUTER_ROUTED_IP" routed \
-            "$rt_routed_mac" 0 "$ROUTER_TTL" network router -
+        local rt_switch=- rt_port=-
+        ((SWITCHES)) && rt_switch=sw-core rt_port=rt0
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' router "$RT_NS" "$ROUTER_LAN_IP" lan \
+            "$rt_lan_mac" 0 "$ROUTER_TTL" network router "$rt_name" "$rt_switch" "$rt_port"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' router-routed "$RT_NS" "$ROUTER_ROUTED_IP" \
+            routed "$rt_routed_mac" 0 "$ROUTER_TTL" network router - - -
         for ((i = 0; i < n; i++)); do
             [[ ${H_SEG[$i]} == lan ]] && ip=$LAN_PREFIX.${H_OCTET[$i]} || ip=$ROUTED_PREFIX.${H_OCTET[$i]}
             local rnd=0 hn=-
             [[ ${H_MACP[$i]} == random ]] && rnd=1
             [[ -n $DNS_SERVER && ${H_ROLE[$i]} == service ]] && hn=${H_NAME[$i]}.$DNS_DOMAIN
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${H_NAME[$i]}" \
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "${H_NAME[$i]}" \
                 "$(host_ns "${H_SEG[$i]}" "${H_OCTET[$i]}")" "$ip" "${H_SEG[$i]}" "${H_MAC[$i]}" "$rnd" \
-                "${H_TTL[$i]}" "${H_FAMILY[$i]}" "${H_ROLE[$i]}" "$hn"
+                "${H_TTL[$i]}" "${H_FAMILY[$i]}" "${H_ROLE[$i]}" "$hn" "${H_SWITCH[$i]}" "${H_PORT[$i]}"
         done
     } >"$RUN_DIR/hosts.tsv"
     "$PYTHON" -B "$LAN_DIR/truth.py" "$RUN_DIR" || die "writing truth.json failed"

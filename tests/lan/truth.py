@@ -99,9 +99,10 @@ def main():
         return vendor, randomized
 
     hosts = []
-    # hosts.tsv: name ns ip segment mac randomized(0/1) ttl os_family role hostname
+    # hosts.tsv: name ns ip segment mac randomized(0/1) ttl os_family role hostname switch port
+    # (switch and port: the managed switch and its port name the host's veth is on, "-" = none)
     for row in read_tsv(os.path.join(run_dir, "hosts.tsv")):
-        name, ns, ip, segment, mac, rnd, ttl, family, role, hostname = row
+        name, ns, ip, segment, mac, rnd, ttl, family, role, hostname, switch, switch_port = row
         vendor, randomized = vendor_of(mac, rnd == "1")
         services = []
         # services/<name>.tsv: port protocol name product version package package_version
@@ -145,9 +146,19 @@ def main():
             "known_exploited": exploited,
             "role": role,
             "hostname": none_if_dash(hostname),
+            "switch": none_if_dash(switch),
+            "port": none_if_dash(switch_port),
             "services": services,
         })
 
+    # switches.tsv (--switches): name ip mac bridge uplink_port of each managed switch; its SNMP
+    # answers to the LAN's read-only community.
+    community = none_if_dash(meta.get("switch_community", "-"))
+    switches = [
+        {"name": name, "ip": ip, "mac": mac, "bridge": bridge, "uplink_port": uplink,
+         "community": community}
+        for name, ip, mac, bridge, uplink in read_tsv(os.path.join(run_dir, "switches.tsv"))
+    ]
     scanner_mac = meta["scanner_mac"]
     router_lan_mac = meta["router_lan_mac"]
     router_routed_mac = meta["router_routed_mac"]
@@ -178,6 +189,7 @@ def main():
             "ttl": int(meta["router_ttl"]),
         },
         "hosts": hosts,
+        "switches": switches,
     }
     out = os.path.join(run_dir, "truth.json")
     tmp = out + ".tmp"

@@ -25,7 +25,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Discover the live hosts of an explicit scope, once, and print the report.
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// Print the inventory of this host (OS, packages, processes, listening sockets, services).
     Inventory(inventory::InventoryArgs),
     /// Run on the configured schedule and deliver every report to the collector.

@@ -60,6 +60,43 @@ struct RawConfig {
     inventory: RawInventory,
     #[serde(default)]
     data: RawData,
+    snmp: Option<RawSnmp>,
+}
+
+/// `[snmp]`: the managed switches to read, and their read-only community.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSnmp {
+    community: SnmpCommunity,
+    #[serde(default)]
+    switches: Vec<String>,
+}
+
+/// A read-only SNMP community: a password, so it prints as `<secret>` and is never logged.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SnmpCommunity(String);
+
+impl SnmpCommunity {
+    /// The community itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SnmpCommunity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SnmpCommunity(<secret>)")
+    }
+}
+
+/// `[snmp]`, validated: switches to read after each scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchSettings {
+    /// The read-only SNMP v2c community.
+    pub community: SnmpCommunity,
+    /// The switches' management addresses, each inside the scan's scope and not excluded.
+    pub switches: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -287,6 +324,8 @@ pub struct ScanSettings {
     pub medical_hosts: Vec<std::net::IpAddr>,
     /// Discovery only: no ports, services or OS.
     pub no_fingerprint: bool,
+    /// `[snmp]`: managed switches to read after the hosts; `None` = none.
+    pub switches: Option<SwitchSettings>,
 }
 
 impl AgentConfig {
@@ -297,7 +336,16 @@ impl AgentConfig {
             key: None,
             message: format!("cannot read: {e}"),
         })?;
-        Self::parse(path, &text)
+        let config = Self::parse(path, &text)?;
+        if config.scan.as_ref().is_some_and(|s| s.switches.is_some()) {
+            // The file holds a password ([snmp] community): not for every user's eyes.
+            check_secret_mode(path).map_err(|m| ConfigError {
+                file: path.to_owned(),
+                key: Some("snmp.community".into()),
+                message: m.replace("token file", "configuration file"),
+            })?;
+        }
+        Ok(config)
     }
 
     /// Parses and validates configuration text that came from `path`.
@@ -442,7 +490,16 @@ impl AgentConfig {
             trusted_keys,
         };
 
-        let scan = raw.scan.map(|s| validate_scan(s, &err)).transpose()?;
+        let mut scan = raw.scan.map(|s| validate_scan(s, &err)).transpose()?;
+        if let Some(snmp) = raw.snmp {
+            let Some(scan) = &mut scan else {
+                return Err(err(
+                    "snmp",
+                    "needs a [scan] section: the switches must be inside its scope".into(),
+                ));
+            };
+            scan.switches = Some(validate_snmp(snmp, scan, &err)?);
+        }
         if scan.is_none() && !raw.inventory.enabled {
             return Err(err(
                 "inventory.enabled",
@@ -616,6 +673,61 @@ fn validate_scan(
         probe_medical: s.probe_medical,
         medical_hosts,
         no_fingerprint: s.no_fingerprint,
+        switches: None,
+    })
+}
+
+fn validate_snmp(
+    snmp: RawSnmp,
+    scan: &ScanSettings,
+    err: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<SwitchSettings, ConfigError> {
+    let community = snmp.community.expose();
+    if community.is_empty() || community.len() > 255 || community.chars().any(char::is_control) {
+        // The value itself is never echoed: it is a password.
+        return Err(err(
+            "snmp.community",
+            "must be 1 to 255 printable characters".into(),
+        ));
+    }
+    if snmp.switches.is_empty() {
+        return Err(err(
+            "snmp.switches",
+            "is empty: list the switches' management addresses".into(),
+        ));
+    }
+    let scope = daicho_scan::Scope::parse(
+        &scan.targets,
+        &scan.exclude,
+        scan.max_hosts
+            .map_or(daicho_scan::DEFAULT_MAX_HOSTS, u64::from),
+        false,
+    )
+    .map_err(|e| err("scan.targets", e.to_string()))?;
+    let mut switches = Vec::with_capacity(snmp.switches.len());
+    for (i, text) in snmp.switches.iter().enumerate() {
+        let key = format!("snmp.switches[{i}]");
+        let ip: std::net::IpAddr = text
+            .trim()
+            .parse()
+            .map_err(|_| err(&key, format!("`{text}` is not an IP address")))?;
+        let allowed = match ip {
+            std::net::IpAddr::V4(v4) => scope.allows(v4),
+            std::net::IpAddr::V6(_) => false,
+        };
+        if !allowed {
+            return Err(err(
+                &key,
+                format!(
+                    "{ip} is outside [scan] targets or excluded: the agent sends nothing there"
+                ),
+            ));
+        }
+        switches.push(ip);
+    }
+    Ok(SwitchSettings {
+        community: snmp.community,
+        switches,
     })
 }
 

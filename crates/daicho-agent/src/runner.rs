@@ -242,6 +242,7 @@ pub async fn produce_report<S: ScanStep>(
     report.hosts = outcome.hosts;
     report.methods = outcome.methods;
     report.warnings = outcome.warnings;
+    report.switches = outcome.switches;
     report.local = local;
     report.finished_at = Utc::now().max(started_at);
     bound_report(&mut report);

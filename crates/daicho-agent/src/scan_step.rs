@@ -16,6 +16,8 @@ pub struct ScanOutcome {
     pub methods: Vec<String>,
     /// What limited the scan.
     pub warnings: Vec<String>,
+    /// The managed switches read (`[snmp]`).
+    pub switches: Vec<daicho_model::SwitchReading>,
 }
 
 /// A scan could not be done at all.

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use daicho_fingerprint::PortSpec;
-use daicho_pipeline::{FingerprintSettings, InventoryConfig};
+use daicho_pipeline::{FingerprintSettings, InventoryConfig, SwitchSettings};
 use daicho_scan::{RateLimits, ScanConfig, local_agent_info};
 
 use crate::config::ScanSettings;
@@ -56,7 +56,15 @@ pub fn inventory_config(settings: &ScanSettings) -> Result<InventoryConfig, Stri
     if fingerprint.is_none() {
         scan.discovery_only();
     }
-    Ok(InventoryConfig { scan, fingerprint })
+    let switches = settings
+        .switches
+        .as_ref()
+        .map(|s| SwitchSettings::new(s.community.expose().to_owned(), s.switches.clone()));
+    Ok(InventoryConfig {
+        scan,
+        fingerprint,
+        switches,
+    })
 }
 
 impl ScanStep for LanScanner {
@@ -79,6 +87,7 @@ impl ScanStep for LanScanner {
                 hosts: outcome.report.hosts,
                 methods: outcome.report.methods,
                 warnings: outcome.report.warnings,
+                switches: outcome.report.switches,
             })
         }
     }

@@ -17,6 +17,6 @@ fn status_json_is_the_shipped_list() {
     );
     let sets: Vec<DataVersion> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(sets, daicho_data::in_use());
-    assert_eq!(sets.len(), 6);
+    assert_eq!(sets.len(), 7);
     assert!(sets[0].date.is_some());
 }

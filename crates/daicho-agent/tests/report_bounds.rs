@@ -48,6 +48,7 @@ impl ScanStep for OversizedHost {
             }],
             methods: vec!["test".into()],
             warnings: vec!["the scan's own warning".into()],
+            switches: Vec::new(),
         })
     }
 }

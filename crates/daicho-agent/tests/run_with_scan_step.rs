@@ -15,7 +15,7 @@ use collector_double::CollectorDouble;
 use daicho_agent::config::{AgentConfig, ScanSettings};
 use daicho_agent::runner::{RunMode, run_agent};
 use daicho_agent::scan_step::{ScanOutcome, ScanStep, ScanStepError};
-use daicho_model::{Host, OsGuess};
+use daicho_model::{Host, OsGuess, SwitchReading};
 
 /// Returns fixed hosts after `delay`, or fails.
 struct FixedScan {
@@ -49,6 +49,10 @@ impl ScanStep for FixedScan {
             hosts: vec![host("198.18.0.10"), host("198.18.0.11")],
             methods: vec!["test".into()],
             warnings: Vec::new(),
+            switches: vec![SwitchReading {
+                name: Some("sw-core".into()),
+                ..SwitchReading::unread("198.18.0.14".parse().unwrap())
+            }],
         })
     }
 }
@@ -127,6 +131,9 @@ async fn scan_results_and_inventory_arrive_together() {
             .is_some_and(|l| !l.packages.is_empty())
     );
     assert_eq!(report.methods, vec!["test"]);
+    // The switches read travel in the report.
+    assert_eq!(report.switches.len(), 1);
+    assert_eq!(report.switches[0].name.as_deref(), Some("sw-core"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,9 @@ use daicho_ledger::restrictions::{NewRestriction, RestrictionRecord};
 use daicho_ledger::{Ledger, LedgerError, Site, SiteId};
 use daicho_ledger_io::allowlist::{
     Allowlist, AllowlistEntry, AllowlistError, ArubaOptions, CiscoOptions, RadiusMacFormat,
-    RtxOptions, SwxOptions, build_allowlist, render_aruba_lma, render_cisco_port_security,
-    render_csv, render_freeradius_users, render_plain, render_yamaha_rtx, render_yamaha_swx,
+    RtxOptions, SwitchPlace, SwxOptions, build_allowlist, render_aruba_lma,
+    render_cisco_port_security, render_csv, render_freeradius_users, render_plain,
+    render_yamaha_rtx, render_yamaha_swx,
 };
 use daicho_ledger_io::checklist::{
     ChecklistInput, ChecklistReport, ConnectionRestriction, evaluate_checklist,
@@ -351,7 +352,24 @@ pub fn registered_allowlist(
     site: SiteId,
     subnets: &[IpNet],
 ) -> Result<Allowlist, LedgerError> {
-    Ok(build_allowlist(&ledger.ledger_rows(site)?, subnets))
+    let mut list = build_allowlist(&ledger.ledger_rows(site)?, subnets);
+    // The port-bound formats put each device on the port a switch reading placed it on.
+    let places = ledger
+        .placements(site)?
+        .into_iter()
+        .map(|(mac, p)| {
+            let switch = p.switch_name.unwrap_or(p.switch_address);
+            (
+                mac,
+                SwitchPlace {
+                    switch,
+                    port: p.port_name,
+                },
+            )
+        })
+        .collect();
+    list.place(&places);
+    Ok(list)
 }
 
 /// Writes `list` in `output`'s format.

@@ -7,17 +7,20 @@
 //! addresses of two or more subnets. A subnet whose devices answered an agent from behind a
 //! router (no MAC) and that no known router reaches is linked to the agents' subnets (of their
 //! interfaces, and of the devices seen with a MAC) through one inferred router (未確認のルータ).
+//! Switches and their ports are the ledger's placements (`daicho_ledger::switch_ports`).
 //! Remote-maintenance paths are the 2-② register's devices to confirm
 //! ([`crate::remote_register`]'s rule): each drawn from its 保守事業者 (blank until recorded),
 //! unless the vendor confirmed it is not maintained remotely.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 
 use daicho_diagram::{
     Device, DeviceRef, Link, LinkEvidence, Network, Paper, RemotePath, Role, Router, Subnet,
+    Switch, SwitchPort,
 };
 use daicho_ledger::network_facts::NetworkFacts;
+use daicho_ledger::switch_ports::DevicePort;
 use daicho_ledger::{ChecklistEntry, Ledger, LedgerError, Site};
 use daicho_ledger_io::checklist::DeviceKind;
 use daicho_ledger_io::checklist::remote_maintenance::to_confirm;
@@ -97,12 +100,57 @@ pub fn site_network(ledger: &Ledger, site: &Site) -> Result<Network, LedgerError
         .with_timezone(&jst)
         .format("%Y/%m/%d")
         .to_string();
-    Ok(network_of(
-        facility,
-        date,
-        &ledger.checklist_devices(site.id)?,
-        &ledger.network_facts(site.id)?,
-    ))
+    let entries = ledger.checklist_devices(site.id)?;
+    let ids: Vec<i64> = entries.iter().map(|e| e.device_id).collect();
+    let mut network = network_of(facility, date, &entries, &ledger.network_facts(site.id)?);
+    network.switches = switches_of(&ledger.device_ports(&ids)?);
+    Ok(network)
+}
+
+/// The switches the ledger's placements name (each a device of the ledger), with the devices
+/// placed on each port, in port order. A placement on a switch not in the ledger is left out:
+/// the diagram draws a switch as a device of its subnet.
+pub fn switches_of<S: std::hash::BuildHasher>(ports: &HashMap<i64, DevicePort, S>) -> Vec<Switch> {
+    let mut by_switch: BTreeMap<i64, (String, BTreeMap<String, Vec<DeviceRef>>)> = BTreeMap::new();
+    for (device, port) in ports {
+        let Some(switch) = port.switch_device_id else {
+            continue;
+        };
+        let name = port
+            .switch_name
+            .clone()
+            .unwrap_or_else(|| port.switch_address.clone());
+        by_switch
+            .entry(switch)
+            .or_insert_with(|| (name, BTreeMap::new()))
+            .1
+            .entry(port.port_name.clone())
+            .or_default()
+            .push(DeviceRef(*device));
+    }
+    by_switch
+        .into_iter()
+        .map(|(switch, (name, ports))| {
+            let mut ports: Vec<SwitchPort> = ports
+                .into_iter()
+                .map(|(name, mut devices)| {
+                    devices.sort_by_key(|d| d.0);
+                    SwitchPort {
+                        name,
+                        uplink_to: None,
+                        devices,
+                    }
+                })
+                .collect();
+            // Port names as numbers where they are (`2` before `10`).
+            ports.sort_by_key(|p| (p.name.parse::<u64>().unwrap_or(u64::MAX), p.name.clone()));
+            Switch {
+                device: DeviceRef(switch),
+                name,
+                ports,
+            }
+        })
+        .collect()
 }
 
 /// The diagram's network from the ledger's devices and network facts.
@@ -354,6 +402,40 @@ mod tests {
             remote: None,
             remote_paths: Vec::new(),
         }
+    }
+
+    #[test]
+    fn placements_become_switches_with_their_ports_in_order() {
+        let port = |switch: Option<i64>, name: &str| DevicePort {
+            switch_address: "198.18.0.14".into(),
+            switch_name: Some("sw-core".into()),
+            switch_device_id: switch,
+            port_name: name.into(),
+            port_alias: None,
+            vlan: Some(1),
+            seen_at: "2026-12-07T00:00:00Z".into(),
+        };
+        let ports: HashMap<i64, DevicePort> = [
+            (5, port(Some(1), "10")),
+            (6, port(Some(1), "2")),
+            (7, port(Some(1), "2")),
+            (8, port(None, "3")),
+        ]
+        .into();
+        let switches = switches_of(&ports);
+        assert_eq!(
+            switches.len(),
+            1,
+            "the placement on an unknown switch is left out"
+        );
+        let s = &switches[0];
+        assert_eq!((s.device, s.name.as_str()), (DeviceRef(1), "sw-core"));
+        let ports: Vec<(&str, Vec<i64>)> = s
+            .ports
+            .iter()
+            .map(|p| (p.name.as_str(), p.devices.iter().map(|d| d.0).collect()))
+            .collect();
+        assert_eq!(ports, [("2", vec![6, 7]), ("10", vec![5])]);
     }
 
     #[test]

@@ -433,3 +433,65 @@ async fn viewers_and_other_sites_cannot_decide() {
     assert!(untouched.summary.disposition.is_none());
     assert!(untouched.summary.ledger.asset_no.is_none());
 }
+
+#[tokio::test]
+async fn a_placed_device_shows_its_switch_port_on_its_page_and_in_triage() {
+    let server = start_console().await;
+    server.add_account("unyo", AccountRole::Operator).await;
+    let (pc, switch) = server
+        .on_ledger(|l| {
+            let pc = scanned_host(15, "reception-pc");
+            // The switch names itself with markup: shown as text.
+            let mut reading = daicho_model::SwitchReading::unread("198.18.0.14".parse().unwrap());
+            reading.name = Some(format!("sw-2f{SCRIPT_TAG}"));
+            reading.ports.push(daicho_model::SwitchPort {
+                index: 5,
+                name: "port1.5".into(),
+                alias: Some("受付".into()),
+            });
+            reading.forwarding.push(daicho_model::ForwardingEntry {
+                mac: pc.mac.unwrap(),
+                port: 5,
+                vlan: Some(1),
+            });
+            let mut report = ward_report("test", vec![scanned_host(14, "sw-2f"), pc]);
+            report.switches.push(reading);
+            l.ingest(&report, Some("ward3")).unwrap();
+            let id = |ip: &str| {
+                l.list_devices(&DeviceFilter::default())
+                    .unwrap()
+                    .devices
+                    .iter()
+                    .find(|d| d.ip.as_deref() == Some(ip))
+                    .unwrap()
+                    .id
+            };
+            (id("198.18.0.15"), id("198.18.0.14"))
+        })
+        .await;
+    let browser = server.login("unyo").await;
+    let page = browser.get(&format!("/devices/{pc}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("接続先"), "{}", page.body);
+    assert!(
+        page.body.contains(&format!(
+            "<a href=\"/devices/{switch}\">sw-2f{ESCAPED_SCRIPT_TAG} ポート port1.5</a>"
+        )),
+        "the place links to the switch's own page: {}",
+        page.body
+    );
+    assert!(page.body.contains("「受付」　VLAN 1"), "{}", page.body);
+    assert_escaped("device", &page.body);
+    let triage = browser.get("/triage").await;
+    assert!(
+        triage.body.contains(&format!(
+            "<dd class=\"port-of\">sw-2f{ESCAPED_SCRIPT_TAG} ポート port1.5</dd>"
+        )),
+        "{}",
+        triage.body
+    );
+    assert_escaped("triage", &triage.body);
+    // A device no switch placed says so.
+    let switch_page = browser.get(&format!("/devices/{switch}")).await;
+    assert!(switch_page.body.contains("スイッチの情報なし"));
+}

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use child_collector::agent_token;
 use daicho_ledger::{DeviceFilter, DeviceSummary, EventFilter, Ledger, LedgerOptions};
 use daicho_testlan::{Segment, TestLan, require_root, unique_id};
-use lan_agents::{COLLECTOR, start_collector_in, token_file};
+use lan_agents::{COLLECTOR, loopback_collector_config, start_collector_in, token_file};
 
 /// The collector's port inside the scanner namespace (a fresh namespace: always free).
 const PORT: u16 = 8640;
@@ -70,16 +70,7 @@ fn two_overlapping_agents_and_repeated_runs_give_one_device_per_host() {
     let lan = TestLan::up(&unique_id('e'), None).unwrap();
     let truth = lan.truth().clone();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("collector.db");
-    let collector_config = dir.path().join("collector.toml");
-    std::fs::write(
-        &collector_config,
-        format!(
-            "[server]\nlisten = \"127.0.0.1:{PORT}\"\n[storage]\ndatabase = \"{}\"\n",
-            db.display()
-        ),
-    )
-    .unwrap();
+    let (collector_config, db) = loopback_collector_config(dir.path(), PORT);
     let token_a = token(&collector_config, "ward-a", dir.path());
     let token_b = token(&collector_config, "ward-b", dir.path());
     let _collector = start_collector_in(&lan, lan.scanner_ns(), &collector_config, PORT);

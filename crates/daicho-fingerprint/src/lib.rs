@@ -6,6 +6,7 @@
 //! - [`rules`]: the data-driven service table (`data/service-rules.toml`).
 //! - [`host`]: [`fingerprint_host`], which connects to a host's ports through a [`Connector`]
 //!   and runs the right probes with bounded concurrency and the medical safe mode.
+//! - [`switches`]: reading managed switches' ports, forwarding tables and LLDP neighbours.
 //! - [`os`]: OS inference over what the probes observed, every conclusion with its evidence.
 
 pub mod connect;
@@ -14,6 +15,7 @@ pub mod os;
 pub mod ports;
 pub mod probe;
 pub mod rules;
+pub mod switches;
 pub mod wire;
 
 pub use connect::{Connector, TcpConnector};

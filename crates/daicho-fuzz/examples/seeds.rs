@@ -54,6 +54,7 @@ fn ledger_files(dir: &Path) -> std::io::Result<()> {
             last_seen: Some(Utc.with_ymd_and_hms(2026, 11, 21, 9, 0, 0).unwrap()),
             open_services: vec!["dicom/tcp/104".into(), "http/tcp/80".into()],
             flags: Vec::new(),
+            switch_port: String::new(),
         },
         ExportRow {
             ledger: LedgerRow {

@@ -76,7 +76,30 @@ pub fn dicom(data: &[u8]) {
     }
 }
 
-/// An SNMP GetResponse (sysDescr, sysObjectID, sysName…).
+/// An SNMP GetResponse (sysDescr, sysObjectID, sysName…), and its bindings read as a switch's
+/// tables (ports, forwarding entries, LLDP neighbours).
 pub fn snmp(data: &[u8]) {
+    use daicho_fingerprint::switches::tables;
     black_box(snmp_pdu::parse_response(data, SNMP_REQUEST_ID).ok());
+    if let Ok(binds) = snmp_pdu::parse_varbinds(data, SNMP_REQUEST_ID) {
+        let base = tables::base_ports(&tables::column(&binds, tables::BASE_PORT_IFINDEX));
+        let col = |c| tables::column(&binds, c);
+        black_box(tables::ports(
+            &col(tables::IF_NAME),
+            &col(tables::IF_DESCR),
+            &col(tables::IF_ALIAS),
+        ));
+        black_box(tables::forwarding_q(
+            &col(tables::Q_TP_FDB_PORT),
+            &col(tables::Q_TP_FDB_STATUS),
+            &base,
+        ));
+        black_box(tables::forwarding_dot1d(
+            &col(tables::TP_FDB_PORT),
+            &col(tables::TP_FDB_STATUS),
+            &base,
+        ));
+        black_box(tables::neighbours(&binds, &base));
+        black_box(tables::local_chassis(&binds));
+    }
 }

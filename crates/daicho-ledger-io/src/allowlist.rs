@@ -72,6 +72,18 @@ pub struct AllowlistEntry {
     pub ip: Option<IpAddr>,
     /// 設置場所.
     pub location: String,
+    /// The switch port a switch reading placed it on ([`Allowlist::place`]), which the
+    /// port-bound formats (Cisco, YAMAHA SWX) use instead of the subnet's operator-given port.
+    pub place: Option<SwitchPlace>,
+}
+
+/// Where a device is plugged in, as the ledger last placed it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SwitchPlace {
+    /// The switch (its name, else its management address).
+    pub switch: String,
+    /// The port's name on that switch (`GigabitEthernet1/0/14`, `port1.14`).
+    pub port: String,
 }
 
 /// The allowed devices of one subnet.
@@ -118,6 +130,13 @@ impl Allowlist {
     /// True when no device is allowed.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Gives each device the switch port `places` has for its MAC.
+    pub fn place(&mut self, places: &std::collections::HashMap<MacAddr, SwitchPlace>) {
+        for entry in self.groups.iter_mut().flat_map(|g| g.entries.iter_mut()) {
+            entry.place = places.get(&entry.mac).cloned();
+        }
     }
 }
 
@@ -166,6 +185,7 @@ pub fn build_allowlist(rows: &[LedgerRow], subnets: &[IpNet]) -> Allowlist {
             computer_name: row.computer_name.clone(),
             ip: row.ip,
             location: row.location.clone(),
+            place: None,
         };
         let best = row.ip.and_then(|ip| {
             groups
@@ -424,6 +444,19 @@ fn write_unmapped(
     }
 }
 
+/// `text` for a comment line of a device configuration: printable ASCII, anything else `?`.
+fn ascii_word(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
 /// Refuses an empty list and port names that could inject other commands.
 fn check_port_bound(
     list: &Allowlist,
@@ -466,7 +499,54 @@ fn render_port_bound(
 ) -> Result<String, AllowlistError> {
     check_port_bound(list, ports, what)?;
     let mut out = format!("! daicho MAC allowlist (checklist 2-13): {title}\n");
+    // Devices a switch reading placed: on their own port, switch by switch (a port name that
+    // could carry another command is not used: the device falls back to its subnet's port).
+    let mut placed: std::collections::BTreeMap<&SwitchPlace, Vec<AllowlistEntry>> =
+        std::collections::BTreeMap::new();
+    for entry in list.groups.iter().flat_map(|g| &g.entries) {
+        if let Some(place) = entry.place.as_ref().filter(|p| is_plain_word(&p.port)) {
+            placed.entry(place).or_default().push(entry.clone());
+        }
+    }
+    let mut switch = None;
+    for (place, entries) in &placed {
+        if switch != Some(&place.switch) {
+            let _ = writeln!(
+                out,
+                "! switch {}: devices on the port their MAC was learnt on",
+                ascii_word(&place.switch)
+            );
+            switch = Some(&place.switch);
+        }
+        let group = AllowlistGroup {
+            subnet: None,
+            entries: entries.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "! {} {}: {} devices",
+            ascii_word(&place.switch),
+            place.port,
+            entries.len()
+        );
+        block(&mut out, &place.port, &group);
+        out.push_str("!\n");
+    }
+    let is_placed = |e: &AllowlistEntry| e.place.as_ref().is_some_and(|p| is_plain_word(&p.port));
     for group in &list.groups {
+        let rest = AllowlistGroup {
+            subnet: group.subnet,
+            entries: group
+                .entries
+                .iter()
+                .filter(|e| !is_placed(e))
+                .cloned()
+                .collect(),
+        };
+        if rest.entries.is_empty() {
+            continue;
+        }
+        let group = &rest;
         let Some(port) = mapped_port(group, ports) else {
             write_unmapped(&mut out, group, what, mac);
             continue;

@@ -145,6 +145,7 @@ pub fn export_cells(row: &ExportRow, offset: FixedOffset) -> Vec<String> {
                 .unwrap_or_default(),
             Column::OpenServices => row.open_services.join(", "),
             Column::Flags => flags_text(row),
+            Column::SwitchPort => row.switch_port.clone(),
             ledger => row.ledger.text(ledger).unwrap_or_default(),
         })
         .collect()

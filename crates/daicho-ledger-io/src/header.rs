@@ -152,6 +152,7 @@ pub const ALIASES: &[(Column, &[&str])] = &[
         &["開放サービス", "開放ポート", "Open Services"],
     ),
     (Column::Flags, &["フラグ", "Flags"]),
+    (Column::SwitchPort, &["接続先", "接続ポート", "Switch Port"]),
 ];
 
 /// The column a header names, if any.

@@ -48,11 +48,13 @@ pub enum Column {
     OpenServices,
     /// フラグ (export only; ignored on import).
     Flags,
+    /// 接続先: switch and port (export only; ignored on import).
+    SwitchPort,
 }
 
 impl Column {
     /// Every column in export order.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::AssetNo,
         Self::Maker,
         Self::Os,
@@ -70,6 +72,7 @@ impl Column {
         Self::LastSeen,
         Self::OpenServices,
         Self::Flags,
+        Self::SwitchPort,
     ];
 
     /// The columns a ledger row holds (what import reads).
@@ -109,6 +112,7 @@ impl Column {
             Self::LastSeen => "最終確認日時",
             Self::OpenServices => "開放サービス",
             Self::Flags => "フラグ",
+            Self::SwitchPort => "接続先",
         }
     }
 
@@ -116,7 +120,7 @@ impl Column {
     pub fn is_observed(self) -> bool {
         matches!(
             self,
-            Self::Vendor | Self::LastSeen | Self::OpenServices | Self::Flags
+            Self::Vendor | Self::LastSeen | Self::OpenServices | Self::Flags | Self::SwitchPort
         )
     }
 }
@@ -150,7 +154,11 @@ impl LedgerRowText for LedgerRow {
                 .unwrap_or_default(),
             Column::Description => self.description.clone(),
             Column::Mac => self.mac.map(|m| m.to_string()).unwrap_or_default(),
-            Column::Vendor | Column::LastSeen | Column::OpenServices | Column::Flags => {
+            Column::Vendor
+            | Column::LastSeen
+            | Column::OpenServices
+            | Column::Flags
+            | Column::SwitchPort => {
                 return None;
             }
         })

@@ -359,6 +359,11 @@ fn export_rows(rows: &[LedgerRow]) -> Vec<ExportRow> {
             } else {
                 Vec::new()
             },
+            switch_port: if i % 4 == 0 {
+                format!("sw-2f ポート {i}")
+            } else {
+                String::new()
+            },
         })
         .collect()
 }
@@ -388,7 +393,7 @@ fn every_export_reimports_to_the_same_rows() {
     assert!(utf8.starts_with(b"\xEF\xBB\xBF"));
     assert_same(&import_ledger(&utf8).unwrap(), &rows);
     let text = String::from_utf8(utf8[3..].to_vec()).unwrap();
-    assert!(text.starts_with("管理番号,メーカー,OS,ソフトウェア,ソフトウェアバージョン,IPアドレス,コンピュータ名,設置場所,利用者,登録日,状態,説明,MACアドレス,ベンダー,最終確認日時,開放サービス,フラグ\r\n"));
+    assert!(text.starts_with("管理番号,メーカー,OS,ソフトウェア,ソフトウェアバージョン,IPアドレス,コンピュータ名,設置場所,利用者,登録日,状態,説明,MACアドレス,ベンダー,最終確認日時,開放サービス,フラグ,接続先\r\n"));
     assert!(text.contains("'=HYPERLINK"), "formula guard missing");
     assert!(text.contains("2026/11/21 08:59"), "last seen in JST");
     assert!(text.contains("不要なサービス(telnet/tcp/23)"));
@@ -432,7 +437,7 @@ fn export_xlsx_layout() {
     // Frozen header row and autofilter are in the sheet XML.
     let xml = sheet_xml(&bytes);
     assert!(xml.contains("ySplit=\"1\""), "no frozen pane");
-    assert!(xml.contains("<autoFilter ref=\"A1:Q6\""), "no autofilter");
+    assert!(xml.contains("<autoFilter ref=\"A1:R6\""), "no autofilter");
 }
 
 /// The ledger sheet's XML. rust_xlsxwriter deflates the parts, and calamine does not expose

@@ -56,6 +56,7 @@ fn rows() -> Vec<ExportRow> {
             last_seen: None,
             open_services: vec![(*p).into()],
             flags: Vec::new(),
+            switch_port: (*p).into(),
         })
         .collect()
 }

@@ -133,6 +133,7 @@ fn a_ledger_row_at_the_bounds_exports_with_every_cell_within_the_limit() {
         last_seen: Some(Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap()),
         flags: flags(&services),
         open_services: services.clone(),
+        switch_port: "p".repeat(MAX_NAME_CHARS),
     };
     let joined = services.join(", ");
     assert!(joined.len() > CELL_MAX, "the test needs an over-long cell");

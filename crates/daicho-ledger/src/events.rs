@@ -58,11 +58,13 @@ pub enum EventKind {
     Split,
     /// Its remote-maintenance register entry (checklist 2-②) was recorded or changed.
     RemoteMaintenanceRecorded,
+    /// A switch reading placed it on another switch or port (`switch_ports`).
+    PortMoved,
 }
 
 impl EventKind {
     /// Every kind, in the order of a device's life.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::FirstSeen,
         Self::Returned,
         Self::IpChanged,
@@ -84,6 +86,7 @@ impl EventKind {
         Self::Merged,
         Self::Split,
         Self::RemoteMaintenanceRecorded,
+        Self::PortMoved,
     ];
 
     /// The stored name.
@@ -110,6 +113,7 @@ impl EventKind {
             Self::Merged => "merged",
             Self::Split => "split",
             Self::RemoteMaintenanceRecorded => "remote_maintenance_recorded",
+            Self::PortMoved => "port_moved",
         }
     }
 }

@@ -137,7 +137,10 @@ impl Ledger {
                 merge.host(&obs)?;
             }
             let devices = merge.touched.len();
-            let (new_devices, events) = (merge.new_devices, merge.events);
+            let (new_devices, mut events) = (merge.new_devices, merge.events);
+            // Once every host is a device: the switches' placements name devices by MAC.
+            events +=
+                crate::switch_ports::record(&tx, site, report, &report_id, &to_db(seen_at))?;
             tx.execute(
                 "UPDATE reports SET device_count = ?1 WHERE report_id = ?2",
                 params![crate::sql_count(devices), report_id],

@@ -826,6 +826,9 @@ impl Ledger {
             let mut findings = Findings::of(conn, site, &devices)?;
             let mut out = Vec::with_capacity(devices.len());
             for d in devices {
+                let switch_port = crate::switch_ports::device_port(conn, d.id)?
+                    .map(|p| p.label())
+                    .unwrap_or_default();
                 let mut ledger = d.ledger;
                 if !d.registered && ledger.os.is_empty() {
                     // A suggestion for the operator filling in an unregistered device.
@@ -837,6 +840,7 @@ impl Ledger {
                     last_seen: d.last_seen,
                     open_services: findings.take_services(d.id),
                     flags: findings.take_flags(d.id),
+                    switch_port,
                 });
             }
             Ok(out)

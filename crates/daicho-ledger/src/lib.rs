@@ -38,6 +38,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sites;
 mod store;
+pub mod switch_ports;
 pub mod time;
 pub mod tokens;
 pub mod triage;
@@ -65,4 +66,5 @@ pub use query::{
 };
 pub use sites::{Site, SiteId, SiteScope};
 pub use store::{Ledger, LedgerOptions, Storage, WriteCheck};
+pub use switch_ports::DevicePort;
 pub use tokens::{Role, TokenInfo};

@@ -1,7 +1,7 @@
 //! Moving up: a clinic's whole ledger copied into a hospital group's ledger as one site.
 //!
 //! Everything the clinic's ledger knows comes along, with its history: devices (merges
-//! included) and their keys, addresses, services, flags, sightings and events, the reports,
+//! included) and their keys, addresses, services, switch ports, flags, sightings and events, the reports,
 //! exceptions, alerts with their deliveries, the applied allowlists, the agents' tokens (bound to
 //! the site, so the clinic's agents deliver to the group's collector unchanged) and the audit
 //! log. Row ids are new in the target (the group's database has other sites' rows); every
@@ -148,6 +148,20 @@ const TABLES: &[(&str, &[(&str, Carry)])] = &[
             ("evidence", Same),
             ("first_seen", Same),
             ("last_seen", Same),
+        ],
+    ),
+    (
+        "device_ports",
+        &[
+            ("device_id", IdOf("devices")),
+            ("switch_address", Same),
+            ("switch_name", Same),
+            ("switch_device_id", IdOf("devices")),
+            ("port_name", Same),
+            ("port_alias", Same),
+            ("vlan", Same),
+            ("seen_at", Same),
+            ("report_id", Same),
         ],
     ),
     (

@@ -243,6 +243,9 @@ pub struct DeviceDetail {
     pub events: Vec<EventRecord>,
     /// The host's own inventory, when it reported one.
     pub local: Option<Value>,
+    /// The switch and port it is plugged into, when a switch reading placed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<crate::switch_ports::DevicePort>,
 }
 
 /// How many events a device detail carries; older ones are read via the events query.
@@ -847,5 +850,6 @@ pub(crate) fn device_detail(conn: &Conn, id: i64) -> Result<DeviceDetail, Ledger
         sightings,
         events,
         local: local.and_then(|l| serde_json::from_str(&l).ok()),
+        port: crate::switch_ports::device_port(conn, id)?,
     })
 }

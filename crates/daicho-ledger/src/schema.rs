@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use crate::LedgerError;
 
 /// Migration `i` upgrades version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /// The newest schema version this build knows.
 #[allow(clippy::cast_possible_wrap)] // a handful of migrations
@@ -373,6 +373,22 @@ CREATE TABLE remote_maintenance (
 CREATE INDEX remote_maintenance_vendor ON remote_maintenance(vendor);
 ";
 
+/// Version 11: where each device is plugged in (`switch_ports`): its current switch and port,
+/// from the switches' forwarding tables in reports; moves are `port_moved` events.
+const V11: &str = r"
+CREATE TABLE device_ports (
+    device_id         INTEGER PRIMARY KEY REFERENCES devices(id),
+    switch_address    TEXT NOT NULL,
+    switch_name       TEXT,
+    switch_device_id  INTEGER REFERENCES devices(id),
+    port_name         TEXT NOT NULL,
+    port_alias        TEXT,
+    vlan              INTEGER,
+    seen_at           TEXT NOT NULL,
+    report_id         TEXT NOT NULL
+);
+";
+
 /// The PostgreSQL schema at version 9, the same tables, columns, keys and indexes as the SQLite
 /// schema after migrations 1–9 (checked by the `schema` tests of `tests/postgres.rs`). Types:
 /// SQLite's INTEGER is BIGINT (booleans as 0/1, as in SQLite), REAL is DOUBLE PRECISION, BLOB
@@ -653,7 +669,7 @@ CREATE TABLE account_sites (
 ";
 
 /// PostgreSQL migrations after version 9: entry `i` upgrades version `9 + i` to `10 + i`.
-const POSTGRES_MIGRATIONS: &[&str] = &[POSTGRES_V10];
+const POSTGRES_MIGRATIONS: &[&str] = &[POSTGRES_V10, POSTGRES_V11];
 
 /// Version 10 on PostgreSQL: [`V10`]'s register.
 const POSTGRES_V10: &str = r"
@@ -667,6 +683,21 @@ CREATE TABLE remote_maintenance (
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX remote_maintenance_vendor ON remote_maintenance(vendor);
+";
+
+/// Version 11 on PostgreSQL: [`V11`].
+const POSTGRES_V11: &str = r"
+CREATE TABLE device_ports (
+    device_id         BIGINT PRIMARY KEY REFERENCES devices(id),
+    switch_address    TEXT NOT NULL,
+    switch_name       TEXT,
+    switch_device_id  BIGINT REFERENCES devices(id),
+    port_name         TEXT NOT NULL,
+    port_alias        TEXT,
+    vlan              BIGINT,
+    seen_at           TEXT NOT NULL,
+    report_id         TEXT NOT NULL
+);
 ";
 
 /// The first version PostgreSQL databases are created at.

@@ -440,7 +440,8 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
         .create_token("ward3", daicho_ledger::Role::Agent)
         .unwrap();
     drop(f.ledger);
-    // Take the database back to what version 3 left: no console tables, no digests, no data.
+    // Take the database back to what version 3 left: no console tables, no digests, no data,
+    // no switch ports.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
@@ -462,6 +463,7 @@ fn a_version_3_database_is_upgraded_and_keeps_its_rows() {
              ALTER TABLE devices DROP COLUMN disposition_by;
              ALTER TABLE alert_deliveries DROP COLUMN digest;
              ALTER TABLE reports DROP COLUMN data_json;
+             DROP TABLE device_ports;
              PRAGMA user_version = 3;",
         )
         .unwrap();

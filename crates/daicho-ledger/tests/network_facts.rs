@@ -48,7 +48,13 @@ fn scan_ranges_interfaces_addresses_and_routed_devices_are_read_back() {
     let facts = t.ledger.network_facts(SiteId::DEFAULT).unwrap();
     assert_eq!(facts.scan_targets, ["198.18.0.0/24", "198.18.1.0/24"]);
     let devices = t.ledger.checklist_devices(SiteId::DEFAULT).unwrap();
-    let id_of = |name: &str| devices.iter().find(|d| d.hostname == name).unwrap().id;
+    let id_of = |name: &str| {
+        devices
+            .iter()
+            .find(|d| d.hostname == name)
+            .unwrap()
+            .device_id
+    };
     assert_eq!(
         facts.agent_addresses,
         [

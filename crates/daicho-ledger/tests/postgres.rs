@@ -211,10 +211,19 @@ fn a_clinics_ledger_moves_into_the_group_database_as_one_site_with_its_history()
             .collect()
     };
     let (token, secret) = clinic.ledger.create_token("ward", Role::Agent).unwrap();
-    clinic
-        .ledger
-        .ingest(&scan_report("ward", t0, None, hosts(20)), Some("ward"))
-        .unwrap();
+    // A switch placed four of them: the placements come along too.
+    let mut first = scan_report("ward", t0, None, hosts(20));
+    let mut reading = daicho_model::SwitchReading::unread("198.18.0.10".parse().unwrap());
+    reading.name = Some("sw-1f".into());
+    reading.forwarding = (11..=14u8)
+        .map(|h| daicho_model::ForwardingEntry {
+            mac: format!("00:11:22:33:44:{h:02x}").parse().unwrap(),
+            port: u32::from(h),
+            vlan: None,
+        })
+        .collect();
+    first.switches.push(reading);
+    clinic.ledger.ingest(&first, Some("ward")).unwrap();
     clinic
         .ledger
         .ingest(
@@ -296,6 +305,15 @@ fn a_clinics_ledger_moves_into_the_group_database_as_one_site_with_its_history()
     assert_eq!(
         before.iter().map(|r| &r.ledger).collect::<Vec<_>>(),
         after.iter().map(|r| &r.ledger).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        before.iter().map(|r| &r.switch_port).collect::<Vec<_>>(),
+        after.iter().map(|r| &r.switch_port).collect::<Vec<_>>()
+    );
+    assert!(
+        after.iter().filter(|r| !r.switch_port.is_empty()).count() >= 3,
+        "{:?}",
+        after.iter().map(|r| &r.switch_port).collect::<Vec<_>>()
     );
     assert_eq!(
         clinic

@@ -17,6 +17,10 @@
 //! | interfaces per inventory, addresses per interface, services per socket owner, antivirus products, notes | [`MAX_SMALL_LIST`] (1,024) each |
 //! | warnings, methods, `discovered_by` | [`MAX_SMALL_LIST`] (1,024) each |
 //! | scope targets, scope exclusions | [`MAX_INVENTORY_ITEMS`] (50,000) each |
+//! | switches: sysName, chassis ids, port names and aliases, LLDP port ids and system names | [`MAX_NAME_CHARS`] (256) characters |
+//! | switches: sysDescr, the reading's note | [`MAX_TEXT_CHARS`] (4,096) characters |
+//! | switches per report, LLDP neighbours per switch | [`MAX_SMALL_LIST`] (1,024) each |
+//! | ports and forwarding entries per switch | [`MAX_INVENTORY_ITEMS`] (50,000) each |
 //! | warnings added by bounding one report | [`MAX_BOUND_WARNINGS`] (100), then one summary line |
 //!
 //! `scope.ports` is left whole: the collector parses it for which ports were probed (a cut would
@@ -32,6 +36,7 @@
 
 use crate::inventory::LocalInventory;
 use crate::report::{Host, ScanReport};
+use crate::switches::SwitchReading;
 
 /// Largest name-like string, in characters (a DNS name is at most 253).
 pub const MAX_NAME_CHARS: usize = 256;
@@ -171,6 +176,39 @@ impl Bounder {
         );
         if let Some(local) = &mut h.local {
             self.local(&format!("{p}.local"), local);
+        }
+    }
+
+    fn switch(&mut self, p: &str, s: &mut SwitchReading) {
+        const N: usize = MAX_NAME_CHARS;
+        self.opt(&|| format!("{p}.name"), &mut s.name, N);
+        self.opt(
+            &|| format!("{p}.description"),
+            &mut s.description,
+            MAX_TEXT_CHARS,
+        );
+        self.opt(&|| format!("{p}.chassis_id"), &mut s.chassis_id, N);
+        self.opt(&|| format!("{p}.note"), &mut s.note, MAX_TEXT_CHARS);
+        self.list(&|| format!("{p}.ports"), &mut s.ports, MAX_INVENTORY_ITEMS);
+        for (i, x) in s.ports.iter_mut().enumerate() {
+            self.text(&|| format!("{p}.ports[{i}].name"), &mut x.name, N);
+            self.opt(&|| format!("{p}.ports[{i}].alias"), &mut x.alias, N);
+        }
+        self.list(
+            &|| format!("{p}.forwarding"),
+            &mut s.forwarding,
+            MAX_INVENTORY_ITEMS,
+        );
+        self.list(
+            &|| format!("{p}.neighbours"),
+            &mut s.neighbours,
+            MAX_SMALL_LIST,
+        );
+        for (i, x) in s.neighbours.iter_mut().enumerate() {
+            let np = format!("{p}.neighbours[{i}]");
+            self.opt(&|| format!("{np}.chassis_id"), &mut x.chassis_id, N);
+            self.opt(&|| format!("{np}.port_id"), &mut x.port_id, N);
+            self.opt(&|| format!("{np}.system_name"), &mut x.system_name, N);
         }
     }
 
@@ -340,6 +378,10 @@ pub fn bound_strings(report: &mut ScanReport) -> Vec<String> {
     if let Some(local) = &mut report.local {
         b.local("local", local);
     }
+    b.list(&|| "switches".into(), &mut report.switches, MAX_SMALL_LIST);
+    for (i, s) in report.switches.iter_mut().enumerate() {
+        b.switch(&format!("switches[{i}]"), s);
+    }
     let Bounder { mut warnings, more } = b;
     if more > 0 {
         warnings.push(format!(
@@ -485,6 +527,56 @@ mod tests {
             warnings
                 .iter()
                 .any(|w| w.contains("local.antivirus: 1100 entries")),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn a_switch_reading_is_bounded_like_every_device_string() {
+        use crate::report::{AgentInfo, Scope};
+        use crate::switches::{LldpNeighbour, SwitchPort, SwitchReading};
+        let mut report = ScanReport::new(
+            AgentInfo {
+                name: "ward3".into(),
+                version: "1".into(),
+                machine_id: None,
+            },
+            Scope::default(),
+            chrono::Utc::now(),
+        );
+        let mut reading = SwitchReading::unread("198.18.0.14".parse().unwrap());
+        reading.name = Some("s".repeat(300));
+        reading.description = Some("d".repeat(5_000));
+        reading.ports.push(SwitchPort {
+            index: 1,
+            name: "p".repeat(300),
+            alias: Some("受付".repeat(200)),
+        });
+        reading.neighbours = (0..1_100)
+            .map(|port| LldpNeighbour {
+                port,
+                chassis_id: None,
+                port_id: None,
+                system_name: None,
+            })
+            .collect();
+        report.switches.push(reading);
+        let warnings = bound_strings(&mut report);
+        let s = &report.switches[0];
+        assert_eq!(s.name.as_ref().unwrap().chars().count(), MAX_NAME_CHARS);
+        assert_eq!(
+            s.description.as_ref().unwrap().chars().count(),
+            MAX_TEXT_CHARS
+        );
+        assert_eq!(s.ports[0].name.chars().count(), MAX_NAME_CHARS);
+        assert_eq!(
+            s.ports[0].alias.as_ref().unwrap().chars().count(),
+            MAX_NAME_CHARS
+        );
+        assert_eq!(s.neighbours.len(), MAX_SMALL_LIST);
+        assert_eq!(warnings.len(), 5, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("switches[0].name: "),
             "{warnings:?}"
         );
     }

@@ -114,6 +114,9 @@ pub struct ExportRow<F> {
     pub open_services: Vec<String>,
     /// フラグ: the checklist flags the device carries.
     pub flags: Vec<F>,
+    /// 接続先: the switch and port a switch reading last placed it on (`sw-2f ポート 14`;
+    /// empty when none did).
+    pub switch_port: String,
 }
 
 // Not derived: a derive would ask `F: Default`, and a row without flags needs no default flag.
@@ -125,6 +128,7 @@ impl<F> Default for ExportRow<F> {
             last_seen: None,
             open_services: Vec::new(),
             flags: Vec::new(),
+            switch_port: String::new(),
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod ledger_columns;
 pub mod mac;
 pub mod remote_maintenance;
 pub mod report;
+pub mod switches;
 
 pub use error::ModelError;
 pub use inventory::LocalInventory;
@@ -23,6 +24,7 @@ pub use mac::MacAddr;
 pub use report::{
     AgentInfo, DataVersion, Host, OsFamily, OsGuess, Protocol, ScanReport, Scope, Service,
 };
+pub use switches::{ForwardingEntry, LldpNeighbour, SwitchPort, SwitchReading};
 
 /// The version of the report layout this build writes and reads.
 ///

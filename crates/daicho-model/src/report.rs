@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{LocalInventory, MacAddr, ModelError, SCHEMA_VERSION};
+use crate::{LocalInventory, MacAddr, ModelError, SCHEMA_VERSION, SwitchReading};
 
 /// One scan's findings: who scanned, what scope, when, and every live host found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +40,10 @@ pub struct ScanReport {
     /// source; empty in reports of agents that predate it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<DataVersion>,
+    /// The managed switches read over SNMP (`[snmp] switches`), each with its ports,
+    /// forwarding table and LLDP neighbours; absent when none was configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<SwitchReading>,
 }
 
 /// One shipped data set and how current it is, as `data status` prints it and reports carry it.
@@ -258,6 +262,7 @@ impl ScanReport {
             hosts: Vec::new(),
             local: None,
             data: Vec::new(),
+            switches: Vec::new(),
         }
     }
 

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use daicho_fingerprint::switches::{ConnectorExchange, WalkLimits, read_switch};
 use daicho_fingerprint::{
     FingerprintOptions, HostFingerprint, HostInput, PortSpec, TcpConnector, fingerprint_host,
 };
@@ -87,6 +88,45 @@ pub struct InventoryConfig {
     pub scan: ScanConfig,
     /// Ports, services and OS; `None` = discovery only.
     pub fingerprint: Option<FingerprintSettings>,
+    /// Managed switches to read over SNMP after the hosts; `None` = none.
+    pub switches: Option<SwitchSettings>,
+}
+
+/// Which switches to read, and how (`[snmp]` of the agent's configuration).
+#[derive(Clone)]
+pub struct SwitchSettings {
+    /// The read-only SNMP v2c community: a secret, never printed (see the `Debug` below).
+    pub community: String,
+    /// The switches' management addresses; each must be in the scan's scope (the gate refuses
+    /// any other, and the reading says so).
+    pub addresses: Vec<IpAddr>,
+    /// Bounds of reading one switch.
+    pub limits: WalkLimits,
+    /// How long to wait for one answer.
+    pub timeout: std::time::Duration,
+}
+
+impl SwitchSettings {
+    /// Reading `addresses` with `community`, with the default bounds and a 2 s answer timeout.
+    pub fn new(community: String, addresses: Vec<IpAddr>) -> Self {
+        Self {
+            community,
+            addresses,
+            limits: WalkLimits::default(),
+            timeout: std::time::Duration::from_secs(2),
+        }
+    }
+}
+
+impl std::fmt::Debug for SwitchSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwitchSettings")
+            .field("community", &"<secret>")
+            .field("addresses", &self.addresses)
+            .field("limits", &self.limits)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Runs discovery, then fingerprints every host found with bounded concurrency, and returns the
@@ -98,18 +138,71 @@ pub fn inventory_scan(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ScanOutcome, ScanError> {
     let mut outcome = daicho_scan::scan(&config.scan, progress)?;
-    let Some(settings) = &config.fingerprint else {
-        return Ok(outcome);
-    };
-    // Expanded, so the collector can tell a closed port from one that was not probed.
-    outcome.report.scope.ports = Some(settings.ports.to_string());
+    if let Some(settings) = &config.fingerprint {
+        fingerprint_phase(config, settings, &mut outcome, progress)?;
+    }
+    if let Some(switches) = &config.switches {
+        read_switches(config, switches, &mut outcome)?;
+    }
+    outcome.report.finished_at = chrono::Utc::now();
+    Ok(outcome)
+}
+
+/// The scan's gate for a phase after discovery: the same scope, exclusions and rates.
+fn phase_gate(config: &InventoryConfig) -> Result<PacketGate, ScanError> {
     let scope = Scope::parse(
         &config.scan.targets,
         &config.scan.exclude,
         config.scan.max_hosts,
         config.scan.force,
     )?;
-    let gate = PacketGate::new(Arc::new(scope), config.scan.limits, Arc::new(SystemClock));
+    Ok(PacketGate::new(
+        Arc::new(scope),
+        config.scan.limits,
+        Arc::new(SystemClock),
+    ))
+}
+
+/// Reads each configured switch, one after the other, through the gate; a switch that cannot
+/// be read gets a note (and a warning), never a failed scan.
+fn read_switches(
+    config: &InventoryConfig,
+    settings: &SwitchSettings,
+    outcome: &mut ScanOutcome,
+) -> Result<(), ScanError> {
+    let connector = GatedConnector::new(TcpConnector, phase_gate(config)?);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    for &address in &settings.addresses {
+        let exchange = ConnectorExchange::new(&connector, address, settings.timeout);
+        let reading = runtime.block_on(read_switch(
+            &exchange,
+            address,
+            &settings.community,
+            &settings.limits,
+        ));
+        if let Some(note) = &reading.note {
+            outcome.report.warnings.push(note.clone());
+        }
+        outcome.report.switches.push(reading);
+    }
+    let stats = connector.gate().stats();
+    outcome.packets.packets += stats.packets;
+    outcome.packets.refused += stats.refused;
+    Ok(())
+}
+
+/// Ports, services and OS of every host discovery found.
+fn fingerprint_phase(
+    config: &InventoryConfig,
+    settings: &FingerprintSettings,
+    outcome: &mut ScanOutcome,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), ScanError> {
+    // Expanded, so the collector can tell a closed port from one that was not probed.
+    outcome.report.scope.ports = Some(settings.ports.to_string());
+    let gate = phase_gate(config)?;
     let open_tcp = half_open_sweep(
         config,
         &settings.ports.tcp,
@@ -149,8 +242,7 @@ pub fn inventory_scan(
     let fp_stats = connector.gate().stats();
     outcome.packets.packets += fp_stats.packets;
     outcome.packets.refused += fp_stats.refused;
-    outcome.report.finished_at = chrono::Utc::now();
-    Ok(outcome)
+    Ok(())
 }
 
 /// Windows lets no raw socket send TCP: every port is checked with a full connect.

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::netns::{
     namespace_inode, namespaces_with_prefix, process_running, process_start_time,
-    processes_in_namespaces,
+    processes_in_namespaces, run_ip,
 };
 use crate::probe::{ProbeRequest, ProbeResult};
 use crate::{LanError, Truth, require_root};
@@ -88,6 +88,16 @@ impl TestLan {
     /// `hosts`: number of hosts on the LAN segment (`None`: only the role hosts of
     /// `tests/lan/hosts.tsv`; up to 244 for a full /24 with fillers).
     pub fn up(id: &str, hosts: Option<usize>) -> Result<TestLan, LanError> {
+        Self::up_with(id, hosts, false)
+    }
+
+    /// Brings LAN `id` up with two managed switches (`lan.sh up --switches`): the truth's
+    /// `switches`, and each host's `switch` and `port`.
+    pub fn up_with_switches(id: &str, hosts: Option<usize>) -> Result<TestLan, LanError> {
+        Self::up_with(id, hosts, true)
+    }
+
+    fn up_with(id: &str, hosts: Option<usize>, switches: bool) -> Result<TestLan, LanError> {
         require_root()?;
         if !valid_id(id) {
             return Err(LanError::BadId { id: id.to_owned() });
@@ -96,6 +106,9 @@ impl TestLan {
         if let Some(n) = hosts {
             args.push("--hosts".to_owned());
             args.push(n.to_string());
+        }
+        if switches {
+            args.push("--switches".to_owned());
         }
         run_script(&args)?;
         match read_truth(id) {
@@ -191,6 +204,16 @@ impl TestLan {
             output: stdout,
             source,
         })
+    }
+
+    /// Moves switch port `port` (a veth end in the switch namespace, e.g. `l015`) onto
+    /// `bridge` (`br0`, `br2`, …), as unplugging a cable and plugging it into another switch:
+    /// the old bridge forgets the MACs learnt on it, the new one learns them from the next frame.
+    pub fn move_port(&self, port: &str, bridge: &str) -> Result<(), LanError> {
+        let ns = self.truth.switch_ns.as_str();
+        run_ip(&["-n", ns, "link", "set", port, "nomaster"])?;
+        run_ip(&["-n", ns, "link", "set", port, "master", bridge, "up"])?;
+        Ok(())
     }
 
     /// The processes `lan.sh up` started and recorded.

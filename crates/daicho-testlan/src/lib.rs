@@ -34,4 +34,6 @@ pub use capture::Capture;
 pub use error::LanError;
 pub use lan::{RecordedProcess, TestLan, lan_script, repo_root, unique_id};
 pub use netns::{namespaces_with_prefix, processes_in_namespaces, require_root};
-pub use truth::{Protocol, Role, Router, Scanner, Segment, Truth, TruthHost, TruthService};
+pub use truth::{
+    Protocol, Role, Router, Scanner, Segment, Truth, TruthHost, TruthService, TruthSwitch,
+};

@@ -28,10 +28,10 @@ pub fn require_root() -> Result<(), LanError> {
     }
 }
 
-/// Names of the named network namespaces (`ip netns list`) that start with `prefix`.
-pub fn namespaces_with_prefix(prefix: &str) -> Result<Vec<String>, LanError> {
+/// Runs `ip ARGS`; its output when it succeeded, else why not.
+pub(crate) fn run_ip(args: &[&str]) -> Result<std::process::Output, LanError> {
     let output = Command::new("ip")
-        .args(["netns", "list"])
+        .args(args)
         .output()
         .map_err(|source| LanError::Spawn {
             program: "ip".into(),
@@ -39,11 +39,17 @@ pub fn namespaces_with_prefix(prefix: &str) -> Result<Vec<String>, LanError> {
         })?;
     if !output.status.success() {
         return Err(LanError::CommandFailed {
-            command: "ip netns list".into(),
+            command: format!("ip {}", args.join(" ")),
             status: output.status,
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
+    Ok(output)
+}
+
+/// Names of the named network namespaces (`ip netns list`) that start with `prefix`.
+pub fn namespaces_with_prefix(prefix: &str) -> Result<Vec<String>, LanError> {
+    let output = run_ip(&["netns", "list"])?;
     Ok(String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())

@@ -33,6 +33,27 @@ pub struct Truth {
     pub router: Router,
     /// Every address that answers in the LAN (router interfaces included), role hosts first.
     pub hosts: Vec<TruthHost>,
+    /// The managed switches (`lan.sh up --switches`); empty otherwise.
+    #[serde(default)]
+    pub switches: Vec<TruthSwitch>,
+}
+
+/// A managed switch of the LAN (`--switches`): a bridge in the switch namespace whose SNMP
+/// agent (`tests/lan/responders/switchsnmp.py`) answers on a host's address.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TruthSwitch {
+    /// Its name (sysName, and the name of its management host).
+    pub name: String,
+    /// Its management address.
+    pub ip: Ipv4Addr,
+    /// Its management host's MAC, also its LLDP chassis id.
+    pub mac: String,
+    /// The bridge it is in the switch namespace.
+    pub bridge: String,
+    /// Its port leading to the other switch.
+    pub uplink_port: String,
+    /// The read-only SNMP v2c community it answers to.
+    pub community: String,
 }
 
 /// The scanner namespace, where the agent and the tests' probes run.
@@ -118,6 +139,12 @@ pub struct TruthHost {
     pub hostname: Option<String>,
     /// Services listening on it.
     pub services: Vec<TruthService>,
+    /// The managed switch its veth is on, at bring-up (`--switches`; `None` otherwise).
+    #[serde(default)]
+    pub switch: Option<String>,
+    /// That switch's port (the veth's name in the switch namespace, its ifName).
+    #[serde(default)]
+    pub port: Option<String>,
 }
 
 /// Transport protocol of a service.

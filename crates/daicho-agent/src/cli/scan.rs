@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use daicho_fingerprint::{PortSpec, PortSpecError};
 use daicho_model::ScanReport;
-use daicho_pipeline::{FingerprintSettings, InventoryConfig};
+use daicho_pipeline::{FingerprintSettings, InventoryConfig, SwitchSettings};
 use daicho_scan::{
     DEFAULT_MAX_HOSTS, DEFAULT_PER_HOST_PPS, DEFAULT_RATE_PPS, Method, Progress, RateLimits,
     ScanConfig, ScanError,
@@ -86,6 +86,14 @@ pub struct ScanArgs {
     /// Treat this host as a medical device (repeatable).
     #[arg(long = "medical-host", value_name = "IP")]
     pub medical_hosts: Vec<IpAddr>,
+    /// Read this managed switch's ports, forwarding table and LLDP neighbours over SNMP v2c
+    /// (repeatable; it must be inside the scope). Needs --switch-community-file.
+    #[arg(long = "switch", value_name = "IP", requires = "switch_community_file")]
+    pub switches: Vec<IpAddr>,
+    /// File whose first line is the switches' read-only SNMP community (a password: kept off the
+    /// command line, and the file must not be open to every user).
+    #[arg(long, value_name = "FILE", requires = "switches")]
+    pub switch_community_file: Option<PathBuf>,
     /// Discovery only: no port scan, no service or OS identification. On-link hosts get no
     /// ICMP echo either (its TTL only feeds the OS guess), so their TTL is not reported.
     #[arg(long)]
@@ -114,7 +122,22 @@ impl ScanArgs {
         if fingerprint.is_none() {
             scan.discovery_only();
         }
-        Ok(InventoryConfig { scan, fingerprint })
+        Ok(InventoryConfig {
+            scan,
+            fingerprint,
+            switches: None,
+        })
+    }
+
+    /// The switches to read, with the community read from `--switch-community-file`.
+    pub fn switch_settings(&self) -> Result<Option<SwitchSettings>, String> {
+        let Some(path) = &self.switch_community_file else {
+            return Ok(None);
+        };
+        // The same rules as the collector token: first line, trimmed, file not world-readable.
+        let community = crate::config::read_token(path)
+            .map_err(|e| e.replace("token file", "community file"))?;
+        Ok(Some(SwitchSettings::new(community, self.switches.clone())))
     }
 
     /// The discovery configuration these options describe.
@@ -143,13 +166,20 @@ impl ScanArgs {
 
 /// Runs the scan and prints the report; returns the process exit status.
 pub fn run(args: &ScanArgs) -> ExitCode {
-    let config = match args.to_inventory_config() {
+    let mut config = match args.to_inventory_config() {
         Ok(c) => c,
         Err(e) => {
             eprintln!("daicho-agent scan: --ports: {e}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    match args.switch_settings() {
+        Ok(switches) => config.switches = switches,
+        Err(e) => {
+            eprintln!("daicho-agent scan: --switch-community-file: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     let to_stdout = args.output.is_none();
     let show_progress =
         std::io::stderr().is_terminal() && !(to_stdout && args.format == Format::Json);
@@ -457,7 +487,7 @@ mod tests {
         let argv = ["daicho-agent", "scan", "--target", "198.18.0.0/24"];
         let cli = crate::cli::Cli::try_parse_from(argv.iter().chain(extra)).unwrap();
         match cli.command {
-            crate::cli::Command::Scan(args) => args,
+            crate::cli::Command::Scan(args) => *args,
             other => panic!("parsed as {other:?}"),
         }
     }

@@ -312,3 +312,49 @@ fn log_destinations() {
         assert_eq!(eventlog.unwrap_err().key.as_deref(), Some("log.to"));
     }
 }
+
+#[test]
+fn snmp_switches_are_read_checked_against_the_scope_and_the_community_kept_secret() {
+    let d = Dir::new();
+    let text = format!(
+        "{GOOD}\n[snmp]\ncommunity = \"ro-ward3\"\nswitches = [\"198.18.0.14\", \"198.18.1.12\"]\n"
+    );
+    let c = d.parse(&text).unwrap();
+    let switches = c.scan.as_ref().unwrap().switches.clone().unwrap();
+    assert_eq!(switches.community.expose(), "ro-ward3");
+    assert_eq!(switches.switches.len(), 2);
+    // Never printed, by the settings or by the whole configuration.
+    assert!(!format!("{c:?}").contains("ro-ward3"));
+    let config = crate::scanner::inventory_config(c.scan.as_ref().unwrap()).unwrap();
+    assert!(!format!("{config:?}").contains("ro-ward3"));
+    assert_eq!(config.switches.unwrap().community, "ro-ward3");
+
+    // Outside the scope, or excluded: refused at start, naming the key.
+    for (bad, index) in [("198.18.2.1", 1), ("198.18.0.5", 1), ("sw-core", 1)] {
+        let (msg, key) = error_of(&text.replace("198.18.1.12", bad));
+        assert_eq!(
+            key.as_deref(),
+            Some(format!("snmp.switches[{index}]").as_str()),
+            "{msg}"
+        );
+    }
+    let (msg, key) = error_of(&text.replace("\"ro-ward3\"", "\"\""));
+    assert_eq!(key.as_deref(), Some("snmp.community"), "{msg}");
+    let (msg, key) = error_of(&text.replace("\"198.18.0.14\", \"198.18.1.12\"", ""));
+    assert_eq!(key.as_deref(), Some("snmp.switches"), "{msg}");
+    let no_scan = text.split("[scan]").next().unwrap().to_owned()
+        + "[snmp]\ncommunity = \"ro-ward3\"\nswitches = [\"198.18.0.14\"]\n";
+    let (msg, key) = error_of(&no_scan);
+    assert_eq!(key.as_deref(), Some("snmp"), "{msg}");
+    assert!(!msg.contains("ro-ward3"), "{msg}");
+
+    // A file holding the community must not be open to every user.
+    let path = d.path().join("agent.toml");
+    std::fs::write(&path, &text).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let e = AgentConfig::load(&path).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("snmp.community"), "{e}");
+    assert!(!e.to_string().contains("ro-ward3"));
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    assert!(AgentConfig::load(&path).is_ok());
+}

@@ -24,6 +24,22 @@ impl Drop for ServingCollector {
     }
 }
 
+/// A collector configuration `dir/collector.toml` listening on `127.0.0.1:PORT` with its
+/// SQLite ledger `dir/collector.db`; returns (configuration, database).
+pub fn loopback_collector_config(dir: &Path, port: u16) -> (PathBuf, PathBuf) {
+    let db = dir.join("collector.db");
+    let config = dir.join("collector.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[storage]\ndatabase = \"{}\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    (config, db)
+}
+
 /// Starts `daicho-collector --config CONFIG serve` in namespace `ns` of `lan` and waits until
 /// `http://127.0.0.1:PORT/healthz` answers there.
 pub fn start_collector_in(lan: &TestLan, ns: &str, config: &Path, port: u16) -> ServingCollector {

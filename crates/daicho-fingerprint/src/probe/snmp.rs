@@ -1,5 +1,7 @@
-//! SNMP v2c GET of sysDescr, sysObjectID and sysName, with a small BER encoder and a strict,
-//! bounded BER decoder for the reply.
+//! SNMP v2c: the one BER encoder and strict, bounded decoder of the project. Requests (GET,
+//! GETNEXT, GETBULK), a response's variable bindings ([`parse_varbinds`]), and the fingerprint's
+//! GET of sysDescr, sysObjectID and sysName ([`parse_response`]); the switch walker
+//! (`crate::switches`) reads tables with the same code.
 
 use crate::wire::clean_text;
 
@@ -66,16 +68,44 @@ pub fn get_request(community: &str, request_id: i32) -> Vec<u8> {
 
 /// A v2c GetRequest for `oids`.
 pub fn get_request_for(community: &str, request_id: i32, oids: &[&[u32]]) -> Vec<u8> {
+    request(0xa0, community, request_id, 0, 0, oids)
+}
+
+/// A v2c GetNextRequest: the binding after each of `oids`.
+pub fn get_next_request(community: &str, request_id: i32, oids: &[&[u32]]) -> Vec<u8> {
+    request(0xa1, community, request_id, 0, 0, oids)
+}
+
+/// A v2c GetBulkRequest (no non-repeaters): up to `max_repetitions` bindings after each of
+/// `oids`.
+pub fn get_bulk_request(
+    community: &str,
+    request_id: i32,
+    max_repetitions: u32,
+    oids: &[&[u32]],
+) -> Vec<u8> {
+    request(
+        0xa5,
+        community,
+        request_id,
+        0,
+        i64::from(max_repetitions),
+        oids,
+    )
+}
+
+/// A v2c request PDU `tag`; `a`/`b` are error-status/index, or non-repeaters/max-repetitions.
+fn request(tag: u8, community: &str, request_id: i32, a: i64, b: i64, oids: &[&[u32]]) -> Vec<u8> {
     let mut binds = Vec::new();
     for oid in oids {
         binds.extend(tlv(0x30, &[encode_oid(oid), vec![0x05, 0x00]].concat()));
     }
     let pdu = tlv(
-        0xa0,
+        tag,
         &[
             integer(i64::from(request_id)),
-            integer(0),
-            integer(0),
+            integer(a),
+            integer(b),
             tlv(0x30, &binds),
         ]
         .concat(),
@@ -123,27 +153,60 @@ fn decode_int(c: &[u8]) -> Option<i64> {
     Some(v)
 }
 
-fn decode_oid(c: &[u8]) -> Option<String> {
+/// The arcs of an OID's contents; `None` when malformed or an arc exceeds 32 bits (SMI's limit).
+fn decode_oid(c: &[u8]) -> Option<Vec<u32>> {
     let (&first, rest) = c.split_first()?;
-    let mut arcs = vec![
-        u64::from(first / 40).min(2),
-        u64::from(first) - u64::from(first / 40).min(2) * 40,
-    ];
-    let mut acc: u64 = 0;
+    let top = u32::from(first / 40).min(2);
+    let mut arcs = vec![top, u32::from(first) - top * 40];
+    let mut acc: u32 = 0;
     for &b in rest.iter().take(128) {
-        acc = acc.checked_mul(128)? | u64::from(b & 0x7f);
+        acc = acc.checked_mul(128)? | u32::from(b & 0x7f);
         if b & 0x80 == 0 {
             arcs.push(acc);
             acc = 0;
         }
     }
-    Some(
-        arcs.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join("."),
-    )
+    Some(arcs)
 }
+
+/// An OID in dotted form (`1.3.6.1.2.1.1.1.0`).
+pub fn oid_text(arcs: &[u32]) -> String {
+    arcs.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// A binding's value, as far as this project reads values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnmpValue {
+    /// INTEGER.
+    Integer(i64),
+    /// OCTET STRING (text or bytes, such as a MAC).
+    Octets(Vec<u8>),
+    /// OBJECT IDENTIFIER.
+    ObjectId(Vec<u32>),
+    /// Counter32, Gauge32, TimeTicks, Counter64.
+    Unsigned(u64),
+    /// noSuchObject or noSuchInstance: nothing at that OID.
+    NoSuch,
+    /// endOfMibView: nothing after that OID.
+    EndOfMibView,
+    /// Anything else (NULL, IpAddress, Opaque, …), by its tag.
+    Other(u8),
+}
+
+/// One variable binding of a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarBind {
+    /// Its OID's arcs.
+    pub oid: Vec<u32>,
+    /// Its value.
+    pub value: SnmpValue,
+}
+
+/// Most bindings read from one response (an 8 KiB datagram holds fewer).
+pub const MAX_VARBINDS: usize = 1024;
 
 /// What an SNMP agent told us.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -169,8 +232,9 @@ pub enum SnmpReplyError {
     ErrorStatus(i64),
 }
 
-/// Decodes a GetResponse to the request with `request_id`.
-pub fn parse_response(d: &[u8], request_id: i32) -> Result<SnmpInfo, SnmpReplyError> {
+/// Decodes a GetResponse to the request with `request_id` into its bindings (at most
+/// [`MAX_VARBINDS`]).
+pub fn parse_varbinds(d: &[u8], request_id: i32) -> Result<Vec<VarBind>, SnmpReplyError> {
     use SnmpReplyError::Malformed;
     let (msg, _) = expect(d, 0x30).ok_or(Malformed)?;
     let (version, rest) = expect(msg, 0x02).ok_or(Malformed)?;
@@ -190,25 +254,54 @@ pub fn parse_response(d: &[u8], request_id: i32) -> Result<SnmpInfo, SnmpReplyEr
     }
     let (_index, rest) = expect(rest, 0x02).ok_or(Malformed)?;
     let (mut binds, _) = expect(rest, 0x30).ok_or(Malformed)?;
-    let mut info = SnmpInfo::default();
-    for _ in 0..16 {
-        if binds.is_empty() {
-            break;
-        }
+    let mut out = Vec::new();
+    while !binds.is_empty() && out.len() < MAX_VARBINDS {
         let (bind, next) = expect(binds, 0x30).ok_or(Malformed)?;
         binds = next;
         let (oid, value) = expect(bind, 0x06).ok_or(Malformed)?;
         let oid = decode_oid(oid).ok_or(Malformed)?;
         let (tag, content, _) = split(value).ok_or(Malformed)?;
-        let text = || {
+        // A value that does not decode is kept as `Other`: one bad binding spoils no other.
+        let value = match tag {
+            0x02 => decode_int(content).map(SnmpValue::Integer),
+            0x04 => Some(SnmpValue::Octets(content.to_vec())),
+            0x06 => decode_oid(content).map(SnmpValue::ObjectId),
+            0x41..=0x43 | 0x46 => decode_unsigned(content).map(SnmpValue::Unsigned),
+            0x80 | 0x81 => Some(SnmpValue::NoSuch),
+            0x82 => Some(SnmpValue::EndOfMibView),
+            _ => None,
+        }
+        .unwrap_or(SnmpValue::Other(tag));
+        out.push(VarBind { oid, value });
+    }
+    Ok(out)
+}
+
+fn decode_unsigned(c: &[u8]) -> Option<u64> {
+    // Unsigned types carry a leading 0 byte when the top bit is set: up to 9 bytes.
+    let c = if c.len() > 1 && c[0] == 0 { &c[1..] } else { c };
+    if c.is_empty() || c.len() > 8 {
+        return None;
+    }
+    Some(c.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
+}
+
+/// Decodes a GetResponse to the request with `request_id`: the system OIDs and Net-SNMP's
+/// version.
+pub fn parse_response(d: &[u8], request_id: i32) -> Result<SnmpInfo, SnmpReplyError> {
+    let mut info = SnmpInfo::default();
+    for bind in parse_varbinds(d, request_id)?.into_iter().take(16) {
+        let text = |content: &[u8]| {
             let s = clean_text(&String::from_utf8_lossy(content), 255);
             (!s.is_empty()).then_some(s)
         };
-        match (oid.as_str(), tag) {
-            ("1.3.6.1.2.1.1.1.0", 0x04) => info.sys_descr = text(),
-            ("1.3.6.1.2.1.1.5.0", 0x04) => info.sys_name = text(),
-            ("1.3.6.1.4.1.2021.100.2.0", 0x04) => info.agent_version = text(),
-            ("1.3.6.1.2.1.1.2.0", 0x06) => info.sys_object_id = decode_oid(content),
+        match (oid_text(&bind.oid).as_str(), &bind.value) {
+            ("1.3.6.1.2.1.1.1.0", SnmpValue::Octets(c)) => info.sys_descr = text(c),
+            ("1.3.6.1.2.1.1.5.0", SnmpValue::Octets(c)) => info.sys_name = text(c),
+            ("1.3.6.1.4.1.2021.100.2.0", SnmpValue::Octets(c)) => info.agent_version = text(c),
+            ("1.3.6.1.2.1.1.2.0", SnmpValue::ObjectId(arcs)) => {
+                info.sys_object_id = Some(oid_text(arcs));
+            }
             _ => {} // noSuchObject and friends: nothing to record
         }
     }
@@ -239,6 +332,101 @@ pub(crate) mod tests {
             .concat(),
         );
         tlv(0x30, &[integer(1), tlv(0x04, b"public"), pdu].concat())
+    }
+
+    /// A decoded request: PDU tag, request id, the two integers after it, community, OIDs.
+    pub(crate) struct Request {
+        pub tag: u8,
+        pub id: i32,
+        pub max_repetitions: i64,
+        pub community: Vec<u8>,
+        pub oids: Vec<Vec<u32>>,
+    }
+
+    /// Decodes a request as an agent would (tests' fake agents).
+    pub(crate) fn parse_request(d: &[u8]) -> Request {
+        let (msg, _) = expect(d, 0x30).unwrap();
+        let (_version, rest) = expect(msg, 0x02).unwrap();
+        let (community, rest) = expect(rest, 0x04).unwrap();
+        let (tag, pdu, _) = split(rest).unwrap();
+        let (id, rest) = expect(pdu, 0x02).unwrap();
+        let (_a, rest) = expect(rest, 0x02).unwrap();
+        let (b, rest) = expect(rest, 0x02).unwrap();
+        let (mut binds, _) = expect(rest, 0x30).unwrap();
+        let mut oids = Vec::new();
+        while !binds.is_empty() {
+            let (bind, next) = expect(binds, 0x30).unwrap();
+            binds = next;
+            oids.push(decode_oid(expect(bind, 0x06).unwrap().0).unwrap());
+        }
+        Request {
+            tag,
+            id: decode_int(id).unwrap() as i32,
+            max_repetitions: decode_int(b).unwrap(),
+            community: community.to_vec(),
+            oids,
+        }
+    }
+
+    /// A GetResponse with these bindings.
+    pub(crate) fn response_with(id: i32, binds: &[(Vec<u32>, SnmpValue)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (oid, value) in binds {
+            let v = match value {
+                SnmpValue::Integer(n) => integer(*n),
+                SnmpValue::Octets(b) => tlv(0x04, b),
+                SnmpValue::ObjectId(o) => encode_oid(o),
+                SnmpValue::Unsigned(n) => tlv(0x41, &n.to_be_bytes()[4..]),
+                SnmpValue::NoSuch => vec![0x81, 0],
+                SnmpValue::EndOfMibView => vec![0x82, 0],
+                SnmpValue::Other(t) => vec![*t, 0],
+            };
+            out.extend(tlv(0x30, &[encode_oid(oid), v].concat()));
+        }
+        let pdu = tlv(
+            0xa2,
+            &[
+                integer(i64::from(id)),
+                integer(0),
+                integer(0),
+                tlv(0x30, &out),
+            ]
+            .concat(),
+        );
+        tlv(0x30, &[integer(1), tlv(0x04, b"c"), pdu].concat())
+    }
+
+    #[test]
+    fn bulk_and_next_requests_round_trip() {
+        let root: &[u32] = &[1, 0, 8802, 1, 1, 2, 1, 4, 1, 1, 5];
+        let r = parse_request(&get_bulk_request("ro-x", 7, 24, &[root]));
+        assert_eq!((r.tag, r.id, r.max_repetitions), (0xa5, 7, 24));
+        assert_eq!(r.community, b"ro-x");
+        assert_eq!(r.oids, vec![root.to_vec()]);
+        let r = parse_request(&get_next_request("ro-x", 8, &[root]));
+        assert_eq!((r.tag, r.id), (0xa1, 8));
+        let binds = vec![
+            (root.to_vec(), SnmpValue::Octets(vec![0, 0, 0xf4, 1, 2, 3])),
+            (
+                vec![1, 3, 6, 1, 2, 1, 17, 1, 4, 1, 2, 1],
+                SnmpValue::Integer(4),
+            ),
+            (
+                vec![1, 3, 6, 1, 2, 1, 1, 3, 0],
+                SnmpValue::Unsigned(4_000_000_000),
+            ),
+            (vec![1, 3, 6, 1, 9], SnmpValue::EndOfMibView),
+        ];
+        assert_eq!(
+            parse_varbinds(&response_with(9, &binds), 9).unwrap(),
+            binds
+                .iter()
+                .map(|(oid, value)| VarBind {
+                    oid: oid.clone(),
+                    value: value.clone()
+                })
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -282,3 +282,62 @@ fn freeradius_users() {
         Err(AllowlistError::Empty)
     );
 }
+
+#[test]
+fn placed_devices_go_on_their_own_switch_port_in_the_port_bound_formats() {
+    let mut list = sample();
+    let place = |switch: &str, port: &str| SwitchPlace {
+        switch: switch.into(),
+        port: port.into(),
+    };
+    let places: std::collections::HashMap<MacAddr, SwitchPlace> = [
+        ("00:1b:21:00:00:01", place("sw-2f", "port1.14")),
+        ("00:1b:21:00:00:03", place("sw-2f", "port1.3")),
+        // A port name that would inject a command: not used, the subnet's port is.
+        ("00:1b:21:00:00:09", place("sw-2f", "port1.9\nreload")),
+    ]
+    .into_iter()
+    .map(|(m, p)| (m.parse().unwrap(), p))
+    .collect();
+    list.place(&places);
+    let options = SwxOptions {
+        ports: vec![("192.168.1.0/24".parse().unwrap(), "port1.5".into())],
+        vlan: 10,
+    };
+    let out = render_yamaha_swx(&list, &options).unwrap();
+    assert!(
+        out.contains("! switch sw-2f: devices on the port their MAC was learnt on"),
+        "{out}"
+    );
+    assert!(
+        out.contains("interface port1.14\n port-security enable\nexit\nport-security mac-address 001B.2100.0001 forward port1.14 vlan 10\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("port-security mac-address 001B.2100.0003 forward port1.3 vlan 10"),
+        "{out}"
+    );
+    // The rest of the subnet stays on the operator's port.
+    assert!(
+        out.contains("! 192.168.1.0/24: 1 devices\ninterface port1.5\n port-security enable\nexit\nport-security mac-address 001B.2100.0009 forward port1.5 vlan 10\n"),
+        "{out}"
+    );
+    assert!(!out.contains("reload"), "{out}");
+    let cisco = render_cisco_port_security(
+        &list,
+        &CiscoOptions {
+            interfaces: vec![],
+            violation: CiscoViolation::Restrict,
+        },
+    )
+    .unwrap();
+    assert!(
+        cisco.contains("interface port1.14\n switchport mode access\n switchport port-security\n switchport port-security maximum 1\n"),
+        "{cisco}"
+    );
+    // Without a mapping the unplaced ones are comments only.
+    assert!(
+        cisco.contains("! 192.168.1.0/24: 1 devices not written"),
+        "{cisco}"
+    );
+}

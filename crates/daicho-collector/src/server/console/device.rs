@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use daicho_ledger::{DeviceDetail, LedgerFieldsPatch, SiteScope};
+use daicho_ledger::{DeviceDetail, DevicePort, LedgerFieldsPatch, SiteScope};
 use daicho_model::MacAddr;
 
 use super::decide::{Flags, decide, refuse};
@@ -85,6 +85,12 @@ struct DevicePage {
     os: String,
     os_confidence: String,
     os_evidence: Vec<String>,
+    /// `sw-2f ポート 14`, with the port's description and when it was seen there; empty when
+    /// no switch reading placed it.
+    port: String,
+    port_detail: String,
+    /// The switch's own device page, when the switch is a device.
+    port_switch_id: Option<i64>,
     asset_no: String,
     location: String,
     user: String,
@@ -162,6 +168,23 @@ fn device_page(
         },
         os_confidence: format!("{:.0}%", s.os.confidence * 100.0),
         os_evidence: d.os_evidence.clone(),
+        port: d.port.as_ref().map(DevicePort::label).unwrap_or_default(),
+        port_detail: d
+            .port
+            .as_ref()
+            .map(|p| {
+                let mut parts = Vec::new();
+                if let Some(alias) = &p.port_alias {
+                    parts.push(format!("「{alias}」"));
+                }
+                if let Some(vlan) = p.vlan {
+                    parts.push(format!("VLAN {vlan}"));
+                }
+                parts.push(format!("{} 確認", display_time(&p.seen_at)));
+                parts.join("　")
+            })
+            .unwrap_or_default(),
+        port_switch_id: d.port.as_ref().and_then(|p| p.switch_device_id),
         asset_no: or_empty(l.asset_no.as_ref()),
         location: or_empty(l.location.as_ref()),
         user: or_empty(l.user.as_ref()),

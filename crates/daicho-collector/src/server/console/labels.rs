@@ -39,6 +39,7 @@ pub(crate) fn event_label(kind: EventKind) -> &'static str {
         EventKind::LedgerUpdated => "台帳項目の変更",
         EventKind::Merged => "統合",
         EventKind::Split => "分離",
+        EventKind::PortMoved => "接続ポートの移動",
     }
 }
 
@@ -94,6 +95,8 @@ pub(crate) fn event_detail(kind: EventKind, detail: &serde_json::Value) -> Strin
                 None => flag,
             }
         }
+        // The ledger words the move (`sw-2f ポート 14 → sw-core ポート 3`).
+        EventKind::PortMoved => field("text").unwrap_or_default(),
         EventKind::FirstSeen | EventKind::Returned => {
             [field("ip"), field("mac"), field("hostname")]
                 .into_iter()

@@ -12,7 +12,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use daicho_ledger::triage::Disposition;
-use daicho_ledger::{DeviceFilter, DeviceSummary, LedgerError, LedgerFieldsPatch};
+use std::collections::HashMap;
+
+use daicho_ledger::{DeviceFilter, DevicePort, DeviceSummary, LedgerError, LedgerFieldsPatch};
 
 use super::decide::{Flags, decide, refuse};
 use super::device::STATUS_CHOICES;
@@ -52,6 +54,8 @@ pub(crate) struct Candidate {
     pub first_seen: String,
     pub last_seen: String,
     pub agent: String,
+    /// Where it is plugged in (`sw-2f ポート 14`), when a switch reading placed it.
+    pub port: String,
 }
 
 /// A device already triaged.
@@ -95,7 +99,7 @@ fn joined(parts: &[Option<&str>]) -> String {
         .join(" ")
 }
 
-fn candidate(d: &DeviceSummary, layout: &Layout) -> Candidate {
+fn candidate(d: &DeviceSummary, layout: &Layout, ports: &HashMap<i64, DevicePort>) -> Candidate {
     Candidate {
         id: d.id,
         site: layout.site_label_of(d.site_id),
@@ -115,6 +119,7 @@ fn candidate(d: &DeviceSummary, layout: &Layout) -> Candidate {
         first_seen: display_time(&d.first_seen),
         last_seen: display_time(&d.last_seen),
         agent: d.last_agent.clone().unwrap_or_default(),
+        port: ports.get(&d.id).map(DevicePort::label).unwrap_or_default(),
     }
 }
 
@@ -135,7 +140,7 @@ async fn page(
     let site = site_of(raw.as_deref());
     let layout = Layout::new(&st, &signed, Page::Triage, site.as_deref()).await?;
     let scope = layout.scope.clone();
-    let (list, known) = on_ledger(&st, move |l| {
+    let (list, known, ports) = on_ledger(&st, move |l| {
         let list = l.list_devices(&DeviceFilter {
             flag: Some("unregistered".to_owned()),
             sort: Some("first_seen".to_owned()),
@@ -153,7 +158,9 @@ async fn page(
             scope,
             ..DeviceFilter::default()
         })?;
-        Ok((list, known))
+        let ids: Vec<i64> = list.devices.iter().map(|d| d.id).collect();
+        let ports = l.device_ports(&ids)?;
+        Ok((list, known, ports))
     })
     .await?;
     let triaged = known
@@ -176,7 +183,11 @@ async fn page(
         .collect();
     html(&TriagePage {
         total: list.total,
-        candidates: list.devices.iter().map(|d| candidate(d, &layout)).collect(),
+        candidates: list
+            .devices
+            .iter()
+            .map(|d| candidate(d, &layout, &ports))
+            .collect(),
         triaged,
         choices: Disposition::ALL
             .iter()
