@@ -11,37 +11,46 @@ use daicho_ledger_io::{DeviceStatus, LedgerRow};
 use daicho_model::{AgentInfo, Host, MacAddr, OsGuess, ScanReport, Scope};
 use reqwest::StatusCode;
 
+/// A report of agent `a` seeing `hosts` now.
+fn report(hosts: Vec<Host>) -> ScanReport {
+    let mut r = ScanReport::new(
+        AgentInfo {
+            name: "a".into(),
+            version: "t".into(),
+            machine_id: None,
+        },
+        Scope::default(),
+        Utc::now(),
+    );
+    r.hosts = hosts;
+    r
+}
+
+/// Host `198.18.0.{i}` (`host{i}`) with `services` open.
+fn host(i: u8, services: Vec<daicho_model::Service>) -> Host {
+    Host {
+        ip: format!("198.18.0.{i}").parse().unwrap(),
+        mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, i])),
+        vendor: None,
+        mac_randomized: false,
+        hostname: Some(format!("host{i}")),
+        os: OsGuess::default(),
+        services,
+        rtt_ms: None,
+        ttl: None,
+        discovered_by: vec![],
+        local: None,
+    }
+}
+
 #[tokio::test]
 async fn the_ledger_export_and_the_checklist_are_served_to_operators_only() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let server = start_console().await;
     let (agent, operator) = server
         .on_ledger(|l| {
-            let mut r = ScanReport::new(
-                AgentInfo {
-                    name: "a".into(),
-                    version: "t".into(),
-                    machine_id: None,
-                },
-                Scope::default(),
-                Utc::now(),
-            );
-            r.hosts = (10u8..13)
-                .map(|i| Host {
-                    ip: format!("198.18.0.{i}").parse().unwrap(),
-                    mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, i])),
-                    vendor: None,
-                    mac_randomized: false,
-                    hostname: Some(format!("host{i}")),
-                    os: OsGuess::default(),
-                    services: vec![],
-                    rtt_ms: None,
-                    ttl: None,
-                    discovered_by: vec![],
-                    local: None,
-                })
-                .collect();
-            l.ingest(&r, None).unwrap();
+            l.ingest(&report((10u8..13).map(|i| host(i, vec![])).collect()), None)
+                .unwrap();
             let row = LedgerRow {
                 asset_no: "受付-001".into(),
                 computer_name: "host10".into(),
@@ -213,36 +222,15 @@ async fn the_remote_maintenance_register_over_the_api() {
     let server = start_console().await;
     let (agent, operator) = server
         .on_ledger(|l| {
-            let mut r = ScanReport::new(
-                AgentInfo {
-                    name: "a".into(),
-                    version: "t".into(),
-                    machine_id: None,
-                },
-                Scope::default(),
-                Utc::now(),
-            );
-            r.hosts = vec![Host {
-                ip: "198.18.0.15".parse().unwrap(),
-                mac: Some(MacAddr([0, 0x1b, 0x21, 0, 0, 15])),
-                vendor: None,
-                mac_randomized: false,
-                hostname: Some("reception".into()),
-                os: OsGuess::default(),
-                services: vec![daicho_model::Service {
-                    port: 5900,
-                    protocol: daicho_model::Protocol::Tcp,
-                    name: "vnc".into(),
-                    product: None,
-                    version: None,
-                    evidence: vec![],
-                }],
-                rtt_ms: None,
-                ttl: None,
-                discovered_by: vec![],
-                local: None,
-            }];
-            l.ingest(&r, None).unwrap();
+            let vnc = daicho_model::Service {
+                port: 5900,
+                protocol: daicho_model::Protocol::Tcp,
+                name: "vnc".into(),
+                product: None,
+                version: None,
+                evidence: vec![],
+            };
+            l.ingest(&report(vec![host(15, vec![vnc])]), None).unwrap();
             (
                 l.create_token("ward3", Role::Agent).unwrap().1,
                 l.create_token("admin", Role::Operator).unwrap().1,
