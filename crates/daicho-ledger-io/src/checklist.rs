@@ -1,4 +1,4 @@
-//! The checklist evidence: 2-①, 2-⑥, 2-⑫ and 2-⑬ answered from what daicho knows.
+//! The checklist evidence: 2-①, 2-②, 2-⑥, 2-⑫ and 2-⑬ answered from what daicho knows.
 //!
 //! [`evaluate_checklist`] turns a [`ChecklistInput`] (every device the collector knows, with
 //! its ledger row if registered, its flags from `daicho-policy` and the exceptions in force,

@@ -13,7 +13,7 @@
 //! - [`export_xlsx`] and [`export_csv`] write [`ExportRow`]s in the MHLW column order.
 //! - [`allowlist`] builds the per-subnet MAC allowlist for checklist 2-⑬ and renders it for
 //!   routers and switches.
-//! - [`checklist`] decides 2-①, 2-⑥, 2-⑫ and 2-⑬ and renders the evidence as HTML and XLSX.
+//! - [`checklist`] decides 2-①, 2-②, 2-⑥, 2-⑫ and 2-⑬ and renders the evidence as HTML and XLSX.
 //! - [`text`] holds the one neutralising function per destination for text that leaves
 //!   daicho: [`text::spreadsheet_cell`] (every CSV cell; every XLSX cell through
 //!   [`xlsx_cell::xlsx_cell`], which also cuts at Excel's cell limit), [`text::terminal_text`] (the CLI),
