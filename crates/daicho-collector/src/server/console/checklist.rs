@@ -1,4 +1,4 @@
-//! `GET /checklist`: the checklist evidence on screen — 2-①, 2-⑥, 2-⑫ and 2-⑬ each with
+//! `GET /checklist`: the checklist evidence on screen — 2-①, 2-②, 2-⑥, 2-⑫ and 2-⑬ each with
 //! はい/いいえ, the rule applied, the findings, what to do and the evidence tables — printable
 //! on A4 one item a page; and `GET /checklist/download?format=html|xlsx`, the same report as
 //! the self-contained file the CLI and the API write. Both are one site's
