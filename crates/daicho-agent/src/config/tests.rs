@@ -348,13 +348,18 @@ fn snmp_switches_are_read_checked_against_the_scope_and_the_community_kept_secre
     assert_eq!(key.as_deref(), Some("snmp"), "{msg}");
     assert!(!msg.contains("ro-ward3"), "{msg}");
 
-    // A file holding the community must not be open to every user.
-    let path = d.path().join("agent.toml");
-    std::fs::write(&path, &text).unwrap();
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
-    let e = AgentConfig::load(&path).unwrap_err();
-    assert_eq!(e.key.as_deref(), Some("snmp.community"), "{e}");
-    assert!(!e.to_string().contains("ro-ward3"));
-    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    assert!(AgentConfig::load(&path).is_ok());
+    // A file holding the community must not be open to every user (file modes are Unix's).
+    #[cfg(unix)]
+    {
+        let path = d.path().join("agent.toml");
+        std::fs::write(&path, &text).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+        let e = AgentConfig::load(&path).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("snmp.community"), "{e}");
+        assert!(!e.to_string().contains("ro-ward3"));
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        assert!(AgentConfig::load(&path).is_ok());
+    }
 }
