@@ -500,6 +500,8 @@ fn draw_location(canvas: &mut Canvas, devices: &[&Device], x: f32, y: f32, w: f3
             devices.iter().partition(|d| d.is_marked());
         let mut shown = marked;
         let mut counted = plain;
+        // A remotely maintained device is drawn before other marked ones: its path ends at it.
+        shown.sort_by_key(|d| !d.remote_maintenance);
         if shown.len() > MARKED_SHOWN_MAX {
             counted.extend(shown.split_off(MARKED_SHOWN_MAX));
         }

@@ -252,6 +252,26 @@ fn a_large_group_is_collapsed_but_marked_devices_stay_visible() {
 }
 
 #[test]
+fn over_the_marked_limit_the_remotely_maintained_devices_are_still_drawn() {
+    // 200 devices: 48 marked, more than a group draws one by one; the last two are reached
+    // by vendors and must be drawn for their paths to end at them.
+    let mut network = crowded(200);
+    let last: Vec<usize> = (0..network.devices.len())
+        .filter(|&i| network.devices[i].is_marked())
+        .rev()
+        .take(2)
+        .collect();
+    for &i in &last {
+        network.devices[i].remote_maintenance = true;
+    }
+    let texts = texts_of(&layout(&network, Paper::A3)).join("\n");
+    for &i in &last {
+        let name = &network.devices[i].name;
+        assert!(texts.contains(name.as_str()), "{name} not drawn");
+    }
+}
+
+#[test]
 fn five_hundred_devices_fit_one_page_readably() {
     let network = crowded(500);
     for paper in [Paper::A3, Paper::A4] {

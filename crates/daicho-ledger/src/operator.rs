@@ -317,11 +317,21 @@ impl Ledger {
                  WHERE id = ?1",
                 params![into, from, asset],
             )?;
-            // The remote-maintenance record follows the kept device when it has none.
+            // The remote-maintenance record and the switch placement follow the kept device
+            // when it has none; the merged one keeps no placement of its own.
             tx.execute(
                 "UPDATE remote_maintenance SET device_id = ?1 WHERE device_id = ?2
                    AND NOT EXISTS (SELECT 1 FROM remote_maintenance WHERE device_id = ?1)",
                 params![into, from],
+            )?;
+            tx.execute(
+                "UPDATE device_ports SET device_id = ?1 WHERE device_id = ?2
+                   AND NOT EXISTS (SELECT 1 FROM device_ports WHERE device_id = ?1)",
+                params![into, from],
+            )?;
+            tx.execute(
+                "DELETE FROM device_ports WHERE device_id = ?1",
+                params![from],
             )?;
             tx.execute(
                 "UPDATE devices SET merged_into = ?1 WHERE id = ?2 OR merged_into = ?2",

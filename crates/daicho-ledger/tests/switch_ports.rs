@@ -174,3 +174,34 @@ fn devices_are_placed_on_access_ports_and_a_move_is_an_event() {
         3
     );
 }
+
+#[test]
+fn an_operator_merge_carries_the_placement_to_the_kept_device() {
+    let t = temp_ledger();
+    let ledger = &t.ledger;
+    ledger.ingest(&report(t0(), false, 5), None).unwrap();
+    let pc = device_of(ledger, "198.18.0.15");
+    // The same PC's other record (a second NIC seen by another agent), with no placement.
+    let other = scan_report(
+        "agent-2",
+        t0() + Duration::minutes(5),
+        None,
+        vec![arp_host_of_example_corp(
+            "198.18.0.40",
+            "e8:6a:64:00:00:40",
+            None,
+        )],
+    );
+    ledger.ingest(&other, None).unwrap();
+    let kept = device_of(ledger, "198.18.0.40");
+    assert!(ledger.device_port(kept).unwrap().is_none());
+    ledger.merge_devices(kept, pc).unwrap();
+    assert_eq!(
+        ledger.device_port(kept).unwrap().unwrap().label(),
+        "sw-2f ポート 5"
+    );
+    assert!(
+        ledger.device_port(pc).unwrap().is_none(),
+        "no placement left on the merged record"
+    );
+}
