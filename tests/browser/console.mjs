@@ -240,6 +240,8 @@ try {
   assert.match(sheet.headers()["content-type"], /spreadsheetml/);
   writeFileSync(join(artefacts, "vendor-confirmation.xlsx"), await sheet.body());
   await screenshot(page, "remote-maintenance-recorded");
+  await page.goto(`${base}/devices/${pathDevice.replace("#", "")}`);
+  assert.match(await page.locator("#remote-maintenance").innerText(), /B社・あり（SSL-VPN） B社 保守課 佐藤 \d{4}-\d{2}-\d{2} 確認/);
 
   step("the network diagram (BCP 1-1): inline SVG from the menu, downloads, print");
   await submit(page, page.locator("nav.main a", { hasText: "ネットワーク構成図" }));

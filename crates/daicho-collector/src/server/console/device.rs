@@ -20,6 +20,7 @@ use crate::decisions;
 use crate::server::AppState;
 use crate::server::extract::{on_ledger, path_id};
 use crate::site_access::check_device;
+use daicho_model::remote_maintenance::RemoteMaintenance;
 
 /// 状態 values offered (others may be typed).
 pub(crate) const STATUS_CHOICES: [&str; 5] = ["稼働", "停止", "予備", "廃棄予定", "廃棄"];
@@ -91,6 +92,8 @@ struct DevicePage {
     port_detail: String,
     /// The switch's own device page, when the switch is a device.
     port_switch_id: Option<i64>,
+    /// Its remote-maintenance register entry (2-②) in words; empty when there is none.
+    remote: String,
     asset_no: String,
     location: String,
     user: String,
@@ -122,6 +125,7 @@ fn device_page(
     d: &DeviceDetail,
     exceptions: Vec<daicho_ledger::exceptions::ExceptionRecord>,
     roles: Vec<RoleChoice>,
+    remote: Option<&RemoteMaintenance>,
 ) -> DevicePage {
     let s = &d.summary;
     let l = &s.ledger;
@@ -145,6 +149,7 @@ fn device_page(
     service_choices.sort();
     service_choices.dedup();
     DevicePage {
+        remote: remote.map(remote_text).unwrap_or_default(),
         layout,
         id: s.id,
         title: l
@@ -266,12 +271,13 @@ pub(super) async fn page(
 ) -> Result<Response, ConsoleError> {
     let id = path_id(path)?;
     let caller = signed.scope.clone();
-    let (detail, exceptions, policy) = on_ledger(&st, move |l| {
+    let (detail, exceptions, policy, remote) = on_ledger(&st, move |l| {
         let site = check_device(l, &caller, id)?;
         Ok((
             l.device(id)?,
             l.exceptions(&SiteScope::one(site), Some(id))?,
             l.policy(),
+            l.remote_maintenance(id)?,
         ))
     })
     .await?;
@@ -286,7 +292,27 @@ pub(super) async fn page(
             label: role.label.clone(),
         })
         .collect();
-    html(&device_page(layout, &detail, exceptions, roles))
+    html(&device_page(
+        layout,
+        &detail,
+        exceptions,
+        roles,
+        remote.as_ref(),
+    ))
+}
+
+/// A register entry in words: `B社・あり（SSL-VPN） B社 保守課 佐藤 2026-12-01 確認`.
+fn remote_text(r: &RemoteMaintenance) -> String {
+    let method = if r.method.is_empty() {
+        String::new()
+    } else {
+        format!("（{}）", r.method)
+    };
+    let confirmed = r
+        .confirmed_on
+        .map(|day| format!(" {} {day} 確認", r.confirmed_with))
+        .unwrap_or_default();
+    format!("{}・{}{method}{confirmed}", r.vendor, r.remote.label())
 }
 
 /// The ledger form's patch: each field the form has is set; a blank one is cleared; a field
