@@ -473,6 +473,14 @@ fn image_path(pid: u32) -> Option<String> {
 
 /// The network adapters with their MAC and unicast addresses (`GetAdaptersAddresses`).
 pub fn interfaces() -> io::Result<Vec<InterfaceAddresses>> {
+    Ok(walk_adapters(&adapter_addresses(AF_UNSPEC)?))
+}
+
+/// `GetAdaptersAddresses` for address `family` (`AF_UNSPEC`, `AF_INET`), anycast, multicast
+/// and DNS server entries skipped: the buffer holding its linked list of
+/// `IP_ADAPTER_ADDRESSES_LH`, whose pointers all point into it (u64 for the structures'
+/// alignment). Shared by the inventory's interfaces and `daicho-scan`'s attached subnets.
+pub fn adapter_addresses(family: u16) -> io::Result<Vec<u64>> {
     let flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER;
     // Microsoft recommends starting with 15 KB.
     let mut size = 15 * 1024u32;
@@ -481,7 +489,7 @@ pub fn interfaces() -> io::Result<Vec<InterfaceAddresses>> {
         // SAFETY: `buf` is live, aligned and `size` bytes long.
         let rc = unsafe {
             GetAdaptersAddresses(
-                u32::from(AF_UNSPEC),
+                u32::from(family),
                 flags,
                 null(),
                 buf.as_mut_ptr().cast::<IP_ADAPTER_ADDRESSES_LH>(),
@@ -489,7 +497,7 @@ pub fn interfaces() -> io::Result<Vec<InterfaceAddresses>> {
             )
         };
         match rc {
-            ERROR_SUCCESS => return Ok(walk_adapters(&buf)),
+            ERROR_SUCCESS => return Ok(buf),
             ERROR_BUFFER_OVERFLOW => buf = aligned(size as usize),
             other => return Err(win32_error(other)),
         }

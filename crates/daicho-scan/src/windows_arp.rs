@@ -5,16 +5,11 @@
 
 use std::io;
 use std::net::Ipv4Addr;
-use std::ptr::null;
 
+use daicho_inventory::windows_live::{adapter_addresses, from_wide_ptr};
 use daicho_model::MacAddr;
-use windows_sys::Win32::Foundation::{
-    ERROR_BAD_NET_NAME, ERROR_BUFFER_OVERFLOW, ERROR_GEN_FAILURE, ERROR_SUCCESS,
-};
-use windows_sys::Win32::NetworkManagement::IpHelper::{
-    GAA_FLAG_SKIP_ANYCAST, GAA_FLAG_SKIP_DNS_SERVER, GAA_FLAG_SKIP_MULTICAST, GetAdaptersAddresses,
-    IP_ADAPTER_ADDRESSES_LH, SendARP,
-};
+use windows_sys::Win32::Foundation::{ERROR_BAD_NET_NAME, ERROR_GEN_FAILURE, ERROR_SUCCESS};
+use windows_sys::Win32::NetworkManagement::IpHelper::{IP_ADAPTER_ADDRESSES_LH, SendARP};
 use windows_sys::Win32::Networking::WinSock::{AF_INET, SOCKADDR_IN};
 
 use crate::link::LocalInterface;
@@ -60,28 +55,7 @@ impl ArpResolver for SendArp {
 /// The IPv4 subnets of the adapters that are up, not loopback and have an Ethernet MAC, named
 /// by the adapter's friendly name (`Ethernet`, `Wi-Fi`).
 pub fn attached_interfaces() -> io::Result<Vec<LocalInterface>> {
-    let flags = GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER;
-    // Microsoft recommends starting with 15 KB; u64 for the structures' alignment.
-    let mut size = 15 * 1024u32;
-    let mut buf = vec![0u64; size as usize / 8];
-    for _ in 0..5 {
-        // SAFETY: `buf` is live, aligned and `size` bytes long.
-        let rc = unsafe {
-            GetAdaptersAddresses(
-                u32::from(AF_INET),
-                flags,
-                null(),
-                buf.as_mut_ptr().cast::<IP_ADAPTER_ADDRESSES_LH>(),
-                &raw mut size,
-            )
-        };
-        match rc {
-            ERROR_SUCCESS => return Ok(walk(&buf)),
-            ERROR_BUFFER_OVERFLOW => buf = vec![0u64; (size as usize).div_ceil(8)],
-            other => return Err(io::Error::from_raw_os_error(other.cast_signed())),
-        }
-    }
-    Err(io::Error::other("the adapter list kept growing"))
+    Ok(walk(&adapter_addresses(AF_INET)?))
 }
 
 fn walk(buf: &[u64]) -> Vec<LocalInterface> {
@@ -104,7 +78,7 @@ fn walk(buf: &[u64]) -> Vec<LocalInterface> {
             continue;
         }
         // SAFETY: FriendlyName is a NUL-terminated string in `buf`.
-        let name = unsafe { wide_string(a.FriendlyName) };
+        let name = unsafe { from_wide_ptr(a.FriendlyName) };
         let mut unicast = a.FirstUnicastAddress;
         while !unicast.is_null() {
             // SAFETY: as above.
@@ -133,21 +107,4 @@ fn walk(buf: &[u64]) -> Vec<LocalInterface> {
         }
     }
     out
-}
-
-/// The string a `PWSTR` points to.
-///
-/// # Safety
-/// `p` is null or points to a NUL-terminated UTF-16 string.
-unsafe fn wide_string(p: *const u16) -> String {
-    if p.is_null() {
-        return String::new();
-    }
-    let mut len = 0;
-    // SAFETY: the string is NUL-terminated (the caller's promise).
-    while unsafe { *p.add(len) } != 0 {
-        len += 1;
-    }
-    // SAFETY: `len` units were just read.
-    String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(p, len) })
 }
